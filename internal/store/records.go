@@ -1,0 +1,361 @@
+package store
+
+import "time"
+
+// Instance is the one Identity Center instance of a deployment, created at
+// first start.
+type Instance struct {
+	InstanceID          string // ssoins-<16 hex>
+	IdentityStoreID     string // d-<10 hex>
+	ManagementAccountID string
+	Name                string
+	Region              string
+	StartURL            string
+	CreatedAt           time.Time
+}
+
+// Key is key material sealed with the deployment's master key. Purpose names
+// its use ("token-hmac", "session-seal", ...); the newest active key of a
+// purpose is used for new values, older ones still verify.
+type Key struct {
+	ID        string
+	Purpose   string
+	Sealed    []byte
+	CreatedAt time.Time
+	Active    bool
+}
+
+// Account is an AWS account that permission sets are provisioned into.
+type Account struct {
+	ID        string // 12 digits
+	Name      string
+	Email     string
+	CreatedAt time.Time
+}
+
+// User is an identity-store user.
+type User struct {
+	ID          string
+	UserName    string
+	DisplayName string
+	Name        UserName
+	Emails      []Email
+	// Profile holds the remaining identity-store attributes (NickName,
+	// Title, Addresses, ...) as a JSON object, kept as the admin sent them.
+	Profile      []byte
+	Disabled     bool
+	PasswordHash string // argon2id PHC string; empty until the user sets one
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	CreatedBy    string
+	UpdatedBy    string
+}
+
+// UserName holds the parts of a user's name.
+type UserName struct {
+	Formatted       string `json:"Formatted,omitempty"`
+	FamilyName      string `json:"FamilyName,omitempty"`
+	GivenName       string `json:"GivenName,omitempty"`
+	MiddleName      string `json:"MiddleName,omitempty"`
+	HonorificPrefix string `json:"HonorificPrefix,omitempty"`
+	HonorificSuffix string `json:"HonorificSuffix,omitempty"`
+}
+
+// Email is one of a user's e-mail addresses.
+type Email struct {
+	Value   string `json:"Value,omitempty"`
+	Type    string `json:"Type,omitempty"`
+	Primary bool   `json:"Primary,omitempty"`
+}
+
+// Group is an identity-store group. Groups contain users only.
+type Group struct {
+	ID          string
+	DisplayName string
+	Description string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	CreatedBy   string
+	UpdatedBy   string
+}
+
+// Membership puts a user in a group.
+type Membership struct {
+	ID        string
+	GroupID   string
+	UserID    string
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// PermissionSet is a template of policies provisioned as a role into the
+// accounts it is assigned in.
+type PermissionSet struct {
+	ID               string // ps-<16 hex>
+	Name             string
+	Description      string
+	SessionDuration  time.Duration
+	RelayState       string
+	ManagedPolicies  []string // AWS-managed policy ARNs, in attach order
+	CustomerPolicies []PolicyRef
+	InlinePolicy     string
+	Boundary         *Boundary
+	Tags             []Tag
+	// Version grows with every change to what a provisioned role carries
+	// (policies, boundary, session duration); a role provisioned at an older
+	// version is LATEST_PERMISSION_SET_NOT_PROVISIONED.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// PolicyRef names a customer-managed policy by name and path.
+type PolicyRef struct {
+	Name string `json:"Name"`
+	Path string `json:"Path"`
+}
+
+// Boundary is a permissions boundary: exactly one of its fields is set.
+type Boundary struct {
+	ManagedPolicyARN string     `json:"ManagedPolicyArn,omitempty"`
+	CustomerPolicy   *PolicyRef `json:"CustomerManagedPolicyReference,omitempty"`
+}
+
+// Tag is a key/value tag on an sso-admin resource.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// Principal types of an assignment.
+const (
+	PrincipalUser  = "USER"
+	PrincipalGroup = "GROUP"
+)
+
+// Assignment gives a user or group a permission set in an account.
+type Assignment struct {
+	AccountID       string
+	PermissionSetID string
+	PrincipalType   string // PrincipalUser or PrincipalGroup
+	PrincipalID     string
+	CreatedAt       time.Time
+}
+
+// AssignmentFilter selects assignments; empty fields match everything.
+type AssignmentFilter struct {
+	AccountID       string
+	PermissionSetID string
+	PrincipalType   string
+	PrincipalID     string
+}
+
+// ProvisionedRole is the AWSReservedSSO_ role a permission set has in an
+// account while at least one assignment uses it there.
+type ProvisionedRole struct {
+	AccountID       string
+	PermissionSetID string
+	RoleName        string // AWSReservedSSO_<PS>_<suffix>
+	RoleID          string // AROA...
+	// PermissionSetVersion is the permission set's Version when this role
+	// was last provisioned.
+	PermissionSetVersion int64
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+// RoleFilter selects provisioned roles; empty fields match everything.
+type RoleFilter struct {
+	AccountID       string
+	PermissionSetID string
+}
+
+// Kinds of asynchronous operation.
+const (
+	OpCreateAssignment = "CREATE_ASSIGNMENT"
+	OpDeleteAssignment = "DELETE_ASSIGNMENT"
+	OpProvision        = "PROVISION_PERMISSION_SET"
+)
+
+// Statuses of an asynchronous operation.
+const (
+	StatusInProgress = "IN_PROGRESS"
+	StatusFailed     = "FAILED"
+	StatusSucceeded  = "SUCCEEDED"
+)
+
+// Operation is the status of an asynchronous sso-admin request.
+type Operation struct {
+	RequestID       string
+	Kind            string
+	Status          string
+	FailureReason   string
+	AccountID       string // TargetId; empty for ALL_PROVISIONED_ACCOUNTS
+	PermissionSetID string
+	PrincipalType   string
+	PrincipalID     string
+	CreatedAt       time.Time
+}
+
+// OperationFilter selects operations of one kind, optionally by status.
+type OperationFilter struct {
+	Kind   string
+	Status string
+	Page   Page // After is a RequestID
+}
+
+// CustomerPolicy is a customer-managed IAM policy document stored for an
+// account, so that permission sets referring to it by name and path can be
+// provisioned and evaluated.
+type CustomerPolicy struct {
+	AccountID string
+	Path      string
+	Name      string
+	Document  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// EventRecord is one stored audit event. Record is the CloudTrail-shaped JSON.
+type EventRecord struct {
+	ID        string
+	Time      time.Time
+	Source    string // eventSource, e.g. sso.amazonaws.com
+	Name      string // eventName, e.g. CreatePermissionSet
+	Principal string // who acted (user name, ARN or "system")
+	ErrorCode string
+	Record    []byte
+}
+
+// EventFilter selects audit events in [Start, End), optionally by name,
+// ordered by (Time, ID); After is the ID of the last event already seen.
+type EventFilter struct {
+	Start, End time.Time
+	Name       string
+	Principal  string
+	Page       Page
+}
+
+// Client is an sso-oidc client registration.
+type Client struct {
+	ID           string
+	SecretHash   string
+	Name         string
+	Type         string
+	Scopes       []string
+	GrantTypes   []string
+	RedirectURIs []string
+	IssuerURL    string
+	IssuedAt     time.Time
+	ExpiresAt    time.Time
+}
+
+// Device authorization states.
+const (
+	DevicePending  = "PENDING"
+	DeviceApproved = "APPROVED"
+	DeviceDenied   = "DENIED"
+	DeviceRedeemed = "REDEEMED"
+)
+
+// DeviceAuth is a pending device authorization (RFC 8628).
+type DeviceAuth struct {
+	DeviceCodeHash string
+	UserCode       string // normalized: 8 upper-case letters, no dash
+	ClientID       string
+	StartURL       string
+	Scopes         []string
+	Status         string
+	UserID         string // who approved or denied it
+	SessionID      string // the portal session that approved it
+	Interval       time.Duration
+	LastPolledAt   time.Time
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// AuthCode is a single-use PKCE authorization code.
+type AuthCode struct {
+	CodeHash    string
+	ClientID    string
+	RedirectURI string
+	Challenge   string
+	Scopes      []string
+	UserID      string
+	SessionID   string
+	GrantID     string // set when redeemed: the grant it created
+	UsedAt      time.Time
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// Grant is one client's sign-in: the chain of access and refresh tokens
+// issued from one device code or authorization code.
+type Grant struct {
+	ID        string
+	ClientID  string
+	UserID    string
+	SessionID string // the portal session it came from
+	Scopes    []string
+	MFA       bool
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time // when the portal session behind it ends
+	RevokedAt time.Time // zero while valid
+}
+
+// Token kinds.
+const (
+	TokenAccess  = "access"
+	TokenRefresh = "refresh"
+)
+
+// Token is an access or refresh token, stored only as a keyed hash.
+type Token struct {
+	Hash      string
+	Kind      string
+	GrantID   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // refresh tokens: when it was exchanged
+}
+
+// Session is a portal (browser) session.
+type Session struct {
+	IDHash    string
+	UserID    string
+	MFA       bool
+	AuthTime  time.Time
+	SourceIP  string
+	UserAgent string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt time.Time
+}
+
+// Revocation subjects.
+const (
+	RevokeUser    = "user"
+	RevokeSession = "session" // a portal session ID hash
+	RevokeGrant   = "grant"
+)
+
+// Revocation ends every credential issued to Subject before At.
+type Revocation struct {
+	Kind      string // RevokeUser, RevokeSession or RevokeGrant
+	Subject   string
+	At        time.Time
+	ExpiresAt time.Time // after this no credential it covers can be valid
+}
+
+// MFADevice is a user's authenticator.
+type MFADevice struct {
+	ID         string
+	UserID     string
+	Type       string // "TOTP" or "WEBAUTHN"
+	Name       string
+	Sealed     []byte // the TOTP seed or WebAuthn credential, sealed
+	LastStep   int64  // TOTP: last accepted time step, against replay
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}

@@ -1,0 +1,193 @@
+// Package store defines Gatehouse's storage contract: one interface, the record
+// types it holds and the sentinel errors its implementations return. The
+// sqlite and postgres packages implement it; storetest is the conformance
+// suite both run.
+//
+// All state any replica needs lives here (DESIGN §5): identity data, OIDC
+// clients, codes and tokens, portal sessions, rate-limit counters,
+// revocations and key material. Times are stored with nanosecond precision
+// and returned in UTC.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Implementations wrap them with context; callers test them
+// with errors.Is.
+var (
+	// ErrNotFound means the record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a uniqueness rule would be broken (duplicate key,
+	// duplicate user name, an instance that already exists, ...).
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is a handle to the database. Its Tx methods each run in their own
+// transaction; Update runs several in one.
+type Store interface {
+	Tx
+	// Update runs fn in one transaction and commits it if fn returns nil. It
+	// may run fn more than once when the database reports a serialization
+	// conflict, so fn must have no side effects outside tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// ChangeSeq returns the change counter: a number that grows whenever
+	// accounts, users, groups, memberships, permission sets, assignments,
+	// provisioned roles or revocations change, on any replica. Caches of
+	// those records compare it to decide whether to reload.
+	ChangeSeq(ctx context.Context) (int64, error)
+	// Backend names the implementation: "sqlite" or "postgres".
+	Backend() string
+	Close() error
+}
+
+// Page selects a slice of a list ordered by the record's key: records whose
+// key is greater than After, at most Limit of them (0 means no limit).
+type Page struct {
+	After string
+	Limit int
+}
+
+// Tx is the set of operations on the stored records. Writes return
+// ErrConflict when a uniqueness rule is broken and ErrNotFound when the record
+// to change does not exist.
+type Tx interface {
+	// Instance.
+	GetInstance(ctx context.Context) (*Instance, error)
+	CreateInstance(ctx context.Context, in *Instance) error
+
+	// Keys (sealed key material; see Key).
+	PutKey(ctx context.Context, k *Key) error
+	ListKeys(ctx context.Context, purpose string) ([]Key, error)
+
+	// Accounts, ordered by ID.
+	CreateAccount(ctx context.Context, a *Account) error
+	GetAccount(ctx context.Context, id string) (*Account, error)
+	UpdateAccount(ctx context.Context, a *Account) error
+	ListAccounts(ctx context.Context, p Page) ([]Account, error)
+
+	// Users, ordered by ID. User names are unique compared case-insensitively.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, id string) (*User, error)
+	GetUserByName(ctx context.Context, userName string) (*User, error)
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser deletes the user and its group memberships and MFA devices.
+	DeleteUser(ctx context.Context, id string) error
+	ListUsers(ctx context.Context, p Page) ([]User, error)
+
+	// Groups, ordered by ID. Display names are unique compared
+	// case-insensitively.
+	CreateGroup(ctx context.Context, g *Group) error
+	GetGroup(ctx context.Context, id string) (*Group, error)
+	GetGroupByName(ctx context.Context, displayName string) (*Group, error)
+	UpdateGroup(ctx context.Context, g *Group) error
+	// DeleteGroup deletes the group and its memberships.
+	DeleteGroup(ctx context.Context, id string) error
+	ListGroups(ctx context.Context, p Page) ([]Group, error)
+
+	// Memberships, ordered by ID. One membership per (group, user).
+	CreateMembership(ctx context.Context, m *Membership) error
+	GetMembership(ctx context.Context, id string) (*Membership, error)
+	FindMembership(ctx context.Context, groupID, userID string) (*Membership, error)
+	DeleteMembership(ctx context.Context, id string) error
+	ListMembershipsByGroup(ctx context.Context, groupID string, p Page) ([]Membership, error)
+	ListMembershipsByUser(ctx context.Context, userID string, p Page) ([]Membership, error)
+
+	// Permission sets, ordered by ID. Names are unique compared
+	// case-insensitively.
+	CreatePermissionSet(ctx context.Context, ps *PermissionSet) error
+	GetPermissionSet(ctx context.Context, id string) (*PermissionSet, error)
+	GetPermissionSetByName(ctx context.Context, name string) (*PermissionSet, error)
+	UpdatePermissionSet(ctx context.Context, ps *PermissionSet) error
+	DeletePermissionSet(ctx context.Context, id string) error
+	ListPermissionSets(ctx context.Context, p Page) ([]PermissionSet, error)
+
+	// Account assignments. The key is the whole record less CreatedAt;
+	// lists are ordered by (AccountID, PermissionSetID, PrincipalType,
+	// PrincipalID) and Page.After is not used (filters are small).
+	CreateAssignment(ctx context.Context, a *Assignment) error
+	DeleteAssignment(ctx context.Context, a *Assignment) error
+	ListAssignments(ctx context.Context, f AssignmentFilter) ([]Assignment, error)
+
+	// Provisioned roles, one per (account, permission set).
+	PutProvisionedRole(ctx context.Context, r *ProvisionedRole) error
+	GetProvisionedRole(ctx context.Context, accountID, permissionSetID string) (*ProvisionedRole, error)
+	DeleteProvisionedRole(ctx context.Context, accountID, permissionSetID string) error
+	ListProvisionedRoles(ctx context.Context, f RoleFilter) ([]ProvisionedRole, error)
+
+	// Asynchronous operation statuses (assignment creation and deletion,
+	// permission set provisioning), ordered by CreatedAt then RequestID.
+	PutOperation(ctx context.Context, op *Operation) error
+	GetOperation(ctx context.Context, requestID string) (*Operation, error)
+	ListOperations(ctx context.Context, f OperationFilter) ([]Operation, error)
+
+	// Customer-managed policy documents an admin stored for an account.
+	PutCustomerPolicy(ctx context.Context, p *CustomerPolicy) error
+	GetCustomerPolicy(ctx context.Context, accountID, path, name string) (*CustomerPolicy, error)
+	DeleteCustomerPolicy(ctx context.Context, accountID, path, name string) error
+	ListCustomerPolicies(ctx context.Context, accountID string) ([]CustomerPolicy, error)
+
+	// Audit events, ordered by (Time, ID).
+	AppendEvent(ctx context.Context, e *EventRecord) error
+	ListEvents(ctx context.Context, f EventFilter) ([]EventRecord, error)
+
+	// OIDC client registrations.
+	CreateClient(ctx context.Context, c *Client) error
+	GetClient(ctx context.Context, id string) (*Client, error)
+	DeleteExpiredClients(ctx context.Context, now time.Time) (int, error)
+
+	// Device authorizations (RFC 8628), found by device-code hash or by
+	// normalized user code.
+	CreateDeviceAuth(ctx context.Context, d *DeviceAuth) error
+	GetDeviceAuth(ctx context.Context, deviceCodeHash string) (*DeviceAuth, error)
+	GetDeviceAuthByUserCode(ctx context.Context, userCode string) (*DeviceAuth, error)
+	UpdateDeviceAuth(ctx context.Context, d *DeviceAuth) error
+
+	// Authorization codes (PKCE), found by code hash.
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	GetAuthCode(ctx context.Context, codeHash string) (*AuthCode, error)
+	UpdateAuthCode(ctx context.Context, c *AuthCode) error
+
+	// Grants: one per sign-in of a client (the OIDC session behind an access
+	// and refresh token chain).
+	CreateGrant(ctx context.Context, g *Grant) error
+	GetGrant(ctx context.Context, id string) (*Grant, error)
+	UpdateGrant(ctx context.Context, g *Grant) error
+	ListGrantsByUser(ctx context.Context, userID string) ([]Grant, error)
+	ListGrantsBySession(ctx context.Context, sessionID string) ([]Grant, error)
+
+	// Tokens (access and refresh), found by keyed hash.
+	CreateToken(ctx context.Context, t *Token) error
+	GetToken(ctx context.Context, hash string) (*Token, error)
+	UpdateToken(ctx context.Context, t *Token) error
+
+	// Portal (browser) sessions, found by the hash of the cookie value.
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, idHash string) (*Session, error)
+	UpdateSession(ctx context.Context, s *Session) error
+	ListSessionsByUser(ctx context.Context, userID string) ([]Session, error)
+
+	// Revocations end credentials issued before At to a user or session.
+	PutRevocation(ctx context.Context, r *Revocation) error
+	ListRevocations(ctx context.Context, since time.Time) ([]Revocation, error)
+
+	// HitRate counts one event for key in the fixed window of the given
+	// length that contains now and returns the window's count so far,
+	// including this one.
+	HitRate(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// ResetRate forgets the counts for key.
+	ResetRate(ctx context.Context, key string) error
+
+	// MFA devices, ordered by CreatedAt.
+	CreateMFADevice(ctx context.Context, d *MFADevice) error
+	ListMFADevices(ctx context.Context, userID string) ([]MFADevice, error)
+	UpdateMFADevice(ctx context.Context, d *MFADevice) error
+	DeleteMFADevice(ctx context.Context, userID, id string) error
+
+	// DeleteExpired removes codes, tokens, device authorizations, sessions,
+	// grants, rate counters and revocations that ended before now. It is
+	// idempotent and safe to run on every replica.
+	DeleteExpired(ctx context.Context, now time.Time) error
+}
