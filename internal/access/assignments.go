@@ -1,0 +1,322 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// AssignmentInput names an account assignment.
+type AssignmentInput struct {
+	AccountID       string
+	PermissionSetID string
+	PrincipalType   string
+	PrincipalID     string
+}
+
+func (in AssignmentInput) validate() error {
+	switch {
+	case !arn.ValidAccountID(in.AccountID):
+		return fault.Validationf("TargetId %q must be a 12-digit account ID", in.AccountID)
+	case in.PrincipalType != store.PrincipalUser && in.PrincipalType != store.PrincipalGroup:
+		return fault.Validationf("PrincipalType %q must be USER or GROUP", in.PrincipalType)
+	case !arn.ValidPrincipalID(in.PrincipalID):
+		return fault.Validationf("PrincipalId %q is not a user or group ID", in.PrincipalID)
+	}
+	return nil
+}
+
+func (in AssignmentInput) record() *store.Assignment {
+	return &store.Assignment{AccountID: in.AccountID, PermissionSetID: in.PermissionSetID, PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalID}
+}
+
+func (s *Service) assignmentParams(in AssignmentInput) map[string]string {
+	return map[string]string{
+		"instanceArn": arn.InstanceARN(s.InstanceID), "targetId": in.AccountID, "targetType": "AWS_ACCOUNT",
+		"permissionSetArn": s.PermissionSetARN(in.PermissionSetID), "principalType": in.PrincipalType, "principalId": in.PrincipalID,
+	}
+}
+
+// checkTargets confirms the account, permission set and principal exist.
+func checkTargets(ctx context.Context, tx store.Tx, in AssignmentInput) (*store.PermissionSet, error) {
+	if _, err := tx.GetAccount(ctx, in.AccountID); errors.Is(err, store.ErrNotFound) {
+		return nil, fault.NotFoundf(ResourceAccount, in.AccountID, "Account %s is not part of this organization", in.AccountID)
+	} else if err != nil {
+		return nil, err
+	}
+	ps, err := getPS(ctx, tx, in.PermissionSetID)
+	if err != nil {
+		return nil, err
+	}
+	if in.PrincipalType == store.PrincipalUser {
+		_, err = tx.GetUser(ctx, in.PrincipalID)
+	} else {
+		_, err = tx.GetGroup(ctx, in.PrincipalID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fault.NotFoundf(in.PrincipalType, in.PrincipalID, "%s %s not found", in.PrincipalType, in.PrincipalID)
+	}
+	return ps, err
+}
+
+// CreateAssignment gives a principal a permission set in an account and
+// provisions the permission set's role there if needed. It returns the
+// operation status; the API reports it IN_PROGRESS in its response, as AWS
+// does, and DescribeAccountAssignmentCreationStatus gives the final status.
+// Creating an assignment that exists succeeds again.
+func (s *Service) CreateAssignment(ctx context.Context, in AssignmentInput) (*store.Operation, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	op := &store.Operation{
+		RequestID: s.IDs.UUID(), Kind: store.OpCreateAssignment, Status: store.StatusSucceeded,
+		AccountID: in.AccountID, PermissionSetID: in.PermissionSetID, PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalID,
+		CreatedAt: s.Now().UTC(),
+	}
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		ps, err := checkTargets(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		if reason, err := s.provisionRole(ctx, tx, ps, in.AccountID, false); err != nil {
+			return err
+		} else if reason != "" {
+			op.Status, op.FailureReason = store.StatusFailed, reason
+		} else {
+			a := in.record()
+			a.CreatedAt = op.CreatedAt
+			if err := tx.CreateAssignment(ctx, a); err != nil && !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+		}
+		if err := tx.PutOperation(ctx, op); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "CreateAccountAssignment", s.assignmentParams(in),
+			map[string]string{"requestId": op.RequestID, "status": op.Status})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+// DeleteAssignment removes an account assignment; the role goes with the
+// last assignment of its permission set in the account.
+func (s *Service) DeleteAssignment(ctx context.Context, in AssignmentInput) (*store.Operation, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	op := &store.Operation{
+		RequestID: s.IDs.UUID(), Kind: store.OpDeleteAssignment, Status: store.StatusSucceeded,
+		AccountID: in.AccountID, PermissionSetID: in.PermissionSetID, PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalID,
+		CreatedAt: s.Now().UTC(),
+	}
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		if _, err := getPS(ctx, tx, in.PermissionSetID); err != nil {
+			return err
+		}
+		if err := s.removeAssignment(ctx, tx, in.record()); err != nil {
+			return err
+		}
+		if err := tx.PutOperation(ctx, op); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "DeleteAccountAssignment", s.assignmentParams(in),
+			map[string]string{"requestId": op.RequestID, "status": op.Status})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+func (s *Service) removeAssignment(ctx context.Context, tx store.Tx, a *store.Assignment) error {
+	if err := tx.DeleteAssignment(ctx, a); errors.Is(err, store.ErrNotFound) {
+		return fault.NotFoundf(ResourceAssignment, a.PrincipalID, "The account assignment does not exist")
+	} else if err != nil {
+		return err
+	}
+	left, err := tx.ListAssignments(ctx, store.AssignmentFilter{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID})
+	if err != nil {
+		return err
+	}
+	if len(left) == 0 {
+		if err := tx.DeleteProvisionedRole(ctx, a.AccountID, a.PermissionSetID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemovePrincipal deletes every assignment of a user or group inside tx; the
+// directory calls it when it deletes the principal.
+func (s *Service) RemovePrincipal(ctx context.Context, tx store.Tx, principalType, principalID string) error {
+	as, err := tx.ListAssignments(ctx, store.AssignmentFilter{PrincipalType: principalType, PrincipalID: principalID})
+	if err != nil {
+		return err
+	}
+	for i := range as {
+		if err := s.removeAssignment(ctx, tx, &as[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// provisionRole creates or refreshes the permission set's role in an
+// account. With onlyExisting it refreshes a role that exists and creates
+// none. A non-empty reason means provisioning failed in a way the operation
+// status reports (a customer-managed policy missing in the account).
+func (s *Service) provisionRole(ctx context.Context, tx store.Tx, ps *store.PermissionSet, accountID string, onlyExisting bool) (reason string, err error) {
+	refs := slices.Clone(ps.CustomerPolicies)
+	if ps.Boundary != nil && ps.Boundary.CustomerPolicy != nil {
+		refs = append(refs, *ps.Boundary.CustomerPolicy)
+	}
+	for _, r := range refs {
+		if _, err := tx.GetCustomerPolicy(ctx, accountID, r.Path, r.Name); errors.Is(err, store.ErrNotFound) {
+			return fmt.Sprintf("Received a 404 status error: Policy arn:aws:iam::%s:policy%s%s does not exist or is not attachable.", accountID, r.Path, r.Name), nil
+		} else if err != nil {
+			return "", err
+		}
+	}
+	now := s.Now().UTC()
+	role, err := tx.GetProvisionedRole(ctx, accountID, ps.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if onlyExisting {
+			return "", nil
+		}
+		role = &store.ProvisionedRole{
+			AccountID: accountID, PermissionSetID: ps.ID,
+			RoleName: arn.RoleName(ps.Name, s.IDs.RoleSuffix()), RoleID: s.IDs.RoleID(),
+			CreatedAt: now,
+		}
+	case err != nil:
+		return "", err
+	case role.PermissionSetVersion == ps.Version:
+		return "", nil
+	}
+	role.PermissionSetVersion = ps.Version
+	role.UpdatedAt = now
+	return "", tx.PutProvisionedRole(ctx, role)
+}
+
+// Provision applies a permission set's current policies to its role in one
+// account, or in every account it is provisioned to when accountID is empty.
+func (s *Service) Provision(ctx context.Context, psID, accountID string) (*store.Operation, error) {
+	if accountID != "" && !arn.ValidAccountID(accountID) {
+		return nil, fault.Validationf("TargetId %q must be a 12-digit account ID", accountID)
+	}
+	op := &store.Operation{
+		RequestID: s.IDs.UUID(), Kind: store.OpProvision, Status: store.StatusSucceeded,
+		AccountID: accountID, PermissionSetID: psID, CreatedAt: s.Now().UTC(),
+	}
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		ps, err := getPS(ctx, tx, psID)
+		if err != nil {
+			return err
+		}
+		accounts := []string{accountID}
+		if accountID == "" {
+			roles, err := tx.ListProvisionedRoles(ctx, store.RoleFilter{PermissionSetID: psID})
+			if err != nil {
+				return err
+			}
+			accounts = accounts[:0]
+			for _, r := range roles {
+				accounts = append(accounts, r.AccountID)
+			}
+		} else if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
+			return fault.NotFoundf(ResourceAccount, accountID, "Account %s is not part of this organization", accountID)
+		} else if err != nil {
+			return err
+		}
+		for _, acct := range accounts {
+			reason, err := s.provisionRole(ctx, tx, ps, acct, false)
+			if err != nil {
+				return err
+			}
+			if reason != "" {
+				op.Status, op.FailureReason = store.StatusFailed, reason
+				break
+			}
+		}
+		if err := tx.PutOperation(ctx, op); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "ProvisionPermissionSet", s.psParams(psID, "targetId", accountID),
+			map[string]string{"requestId": op.RequestID, "status": op.Status})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+// GetOperation returns an asynchronous operation's status.
+func (s *Service) GetOperation(ctx context.Context, kind, requestID string) (*store.Operation, error) {
+	op, err := s.Store.GetOperation(ctx, requestID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && op.Kind != kind) {
+		return nil, fault.NotFoundf(ResourceOperation, requestID, "Request %s not found", requestID)
+	}
+	return op, err
+}
+
+// ListAssignments lists assignments matching f.
+func (s *Service) ListAssignments(ctx context.Context, f store.AssignmentFilter) ([]store.Assignment, error) {
+	return s.Store.ListAssignments(ctx, f)
+}
+
+// Entitlement is one (account, permission set) a user may use, with the
+// role it is provisioned as.
+type Entitlement struct {
+	AccountID       string
+	PermissionSetID string
+}
+
+// Entitlements resolves which accounts and permission sets a user may use,
+// through direct and group assignments, sorted and without duplicates.
+func Entitlements(ctx context.Context, tx store.Tx, userID string) ([]Entitlement, error) {
+	direct, err := tx.ListAssignments(ctx, store.AssignmentFilter{PrincipalType: store.PrincipalUser, PrincipalID: userID})
+	if err != nil {
+		return nil, errorf("list user assignments", err)
+	}
+	all := direct
+	ms, err := tx.ListMembershipsByUser(ctx, userID, store.Page{})
+	if err != nil {
+		return nil, errorf("list memberships", err)
+	}
+	for _, m := range ms {
+		g, err := tx.ListAssignments(ctx, store.AssignmentFilter{PrincipalType: store.PrincipalGroup, PrincipalID: m.GroupID})
+		if err != nil {
+			return nil, errorf("list group assignments", err)
+		}
+		all = append(all, g...)
+	}
+	out := make([]Entitlement, 0, len(all))
+	for _, a := range all {
+		out = append(out, Entitlement{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID})
+	}
+	slices.SortFunc(out, func(a, b Entitlement) int {
+		if a.AccountID != b.AccountID {
+			if a.AccountID < b.AccountID {
+				return -1
+			}
+			return 1
+		}
+		switch {
+		case a.PermissionSetID < b.PermissionSetID:
+			return -1
+		case a.PermissionSetID > b.PermissionSetID:
+			return 1
+		}
+		return 0
+	})
+	return slices.Compact(out), nil
+}
