@@ -1,0 +1,293 @@
+// Package keyring keeps Gatehouse's secret keys. A master key kept outside
+// the database (a file in the data folder or an environment variable) seals
+// per-purpose keys that live in the store, so every replica shares them
+// (DESIGN §4–5). Each purpose has a newest key used for new values; older
+// keys still open and verify what they made, which is how keys rotate.
+package keyring
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Key purposes.
+const (
+	// PurposeTokenHash keys the HMACs under which bearer tokens, codes and
+	// client secrets are stored.
+	PurposeTokenHash = "token-hash"
+	// PurposeSeal keys the AEAD that seals role-credential session tokens.
+	PurposeSeal = "session-seal"
+	// PurposeSecrets keys the AEAD that seals secrets at rest (TOTP seeds).
+	PurposeSecrets = "secrets"
+)
+
+// MasterKeySize is the size of the master key in bytes.
+const MasterKeySize = 32
+
+// LoadMasterKey returns the master key from encoded (standard base64), or
+// else from the file master.key in dir, creating that file (mode 0600) with
+// a fresh key on first start.
+func LoadMasterKey(encoded, dir string, rand io.Reader) ([]byte, error) {
+	if encoded != "" {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
+		if err != nil || len(k) != MasterKeySize {
+			return nil, fmt.Errorf("master key: want %d bytes of standard base64", MasterKeySize)
+		}
+		return k, nil
+	}
+	path := filepath.Join(dir, "master.key")
+	data, err := os.ReadFile(path)
+	if err == nil {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+		if err != nil || len(k) != MasterKeySize {
+			return nil, fmt.Errorf("master key file %s: want %d bytes of standard base64", path, MasterKeySize)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read master key: %w", err)
+	}
+	k := make([]byte, MasterKeySize)
+	if _, err := io.ReadFull(rand, k); err != nil {
+		return nil, fmt.Errorf("generate master key: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process created it first: use theirs.
+		return LoadMasterKey("", dir, rand)
+	} else if err != nil {
+		return nil, fmt.Errorf("create master key file: %w", err)
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write master key file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sync master key file: %w", err)
+	}
+	return k, f.Close()
+}
+
+type key struct {
+	id     string
+	secret []byte
+	aead   cipher.AEAD
+}
+
+// Ring holds the unsealed keys of every purpose.
+type Ring struct {
+	master cipher.AEAD
+	rand   io.Reader
+
+	mu   sync.RWMutex
+	keys map[string][]key // newest first
+}
+
+func newAEAD(k []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(k)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// Open loads the keys of every purpose from st, creating a first key for a
+// purpose that has none.
+func Open(ctx context.Context, st store.Store, master []byte, rand io.Reader, now func() time.Time) (*Ring, error) {
+	m, err := newAEAD(master)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	r := &Ring{master: m, rand: rand, keys: map[string][]key{}}
+	for _, p := range []string{PurposeTokenHash, PurposeSeal, PurposeSecrets} {
+		if err := r.ensure(ctx, st, p, now); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *Ring) ensure(ctx context.Context, st store.Store, purpose string, now func() time.Time) error {
+	var stored []store.Key
+	err := st.Update(ctx, func(tx store.Tx) error {
+		ks, err := tx.ListKeys(ctx, purpose)
+		if err != nil {
+			return err
+		}
+		if len(ks) == 0 {
+			k, err := r.newKey(purpose, now())
+			if err != nil {
+				return err
+			}
+			if err := tx.PutKey(ctx, k); err != nil {
+				return err
+			}
+			ks = []store.Key{*k}
+		}
+		stored = ks
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load %s keys: %w", purpose, err)
+	}
+	return r.load(purpose, stored)
+}
+
+func (r *Ring) newKey(purpose string, now time.Time) (*store.Key, error) {
+	secret := make([]byte, 32)
+	if _, err := io.ReadFull(r.rand, secret); err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	idb := make([]byte, 6)
+	if _, err := io.ReadFull(r.rand, idb); err != nil {
+		return nil, fmt.Errorf("generate key id: %w", err)
+	}
+	sealed, err := sealWith(r.master, r.rand, secret, []byte(purpose))
+	if err != nil {
+		return nil, err
+	}
+	return &store.Key{ID: base64.RawURLEncoding.EncodeToString(idb), Purpose: purpose, Sealed: sealed, CreatedAt: now.UTC(), Active: true}, nil
+}
+
+func (r *Ring) load(purpose string, stored []store.Key) error {
+	slices.SortFunc(stored, func(a, b store.Key) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	var ks []key
+	for _, sk := range stored {
+		secret, err := openWith(r.master, sk.Sealed, []byte(purpose))
+		if err != nil {
+			return fmt.Errorf("unseal %s key %s (wrong master key?): %w", purpose, sk.ID, err)
+		}
+		a, err := newAEAD(secret)
+		if err != nil {
+			return err
+		}
+		ks = append(ks, key{id: sk.ID, secret: secret, aead: a})
+	}
+	r.mu.Lock()
+	r.keys[purpose] = ks
+	r.mu.Unlock()
+	return nil
+}
+
+// Rotate adds a new key for purpose, which becomes the one used for new
+// values. Other replicas pick it up when they reopen their ring.
+func (r *Ring) Rotate(ctx context.Context, st store.Store, purpose string, now time.Time) error {
+	k, err := r.newKey(purpose, now)
+	if err != nil {
+		return err
+	}
+	var all []store.Key
+	err = st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.PutKey(ctx, k); err != nil {
+			return err
+		}
+		var err error
+		all, err = tx.ListKeys(ctx, purpose)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("rotate %s key: %w", purpose, err)
+	}
+	return r.load(purpose, all)
+}
+
+func (r *Ring) keysOf(purpose string) []key {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.keys[purpose]
+}
+
+// Hash returns the keyed hash under which a bearer value (token, code,
+// client secret) is stored: HMAC-SHA256 with the newest token-hash key,
+// prefixed by the key's ID.
+func (r *Ring) Hash(value string) string {
+	return hashWith(r.keysOf(PurposeTokenHash)[0], value)
+}
+
+// Hashes returns the value's hash under every token-hash key, newest
+// first, for lookups that must still find values stored before a rotation.
+func (r *Ring) Hashes(value string) []string {
+	ks := r.keysOf(PurposeTokenHash)
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = hashWith(k, value)
+	}
+	return out
+}
+
+func hashWith(k key, value string) string {
+	m := hmac.New(sha256.New, k.secret)
+	m.Write([]byte(value))
+	return k.id + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Seal encrypts plaintext with the newest key of purpose; the result names
+// the key so Open can find it after a rotation. It is URL-safe text.
+func (r *Ring) Seal(purpose string, plaintext, additional []byte) (string, error) {
+	k := r.keysOf(purpose)[0]
+	ct, err := sealWith(k.aead, r.rand, plaintext, additional)
+	if err != nil {
+		return "", err
+	}
+	return k.id + "." + base64.RawURLEncoding.EncodeToString(ct), nil
+}
+
+// ErrUnsealable is returned by Open for a value that no key opens: forged,
+// corrupted or sealed under a key that no longer exists.
+var ErrUnsealable = errors.New("sealed value cannot be opened")
+
+// Open decrypts a value made by Seal.
+func (r *Ring) Open(purpose, sealed string, additional []byte) ([]byte, error) {
+	id, body, ok := strings.Cut(sealed, ".")
+	if !ok {
+		return nil, ErrUnsealable
+	}
+	ct, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return nil, ErrUnsealable
+	}
+	for _, k := range r.keysOf(purpose) {
+		if k.id == id {
+			pt, err := openWith(k.aead, ct, additional)
+			if err != nil {
+				return nil, ErrUnsealable
+			}
+			return pt, nil
+		}
+	}
+	return nil, ErrUnsealable
+}
+
+func sealWith(a cipher.AEAD, rand io.Reader, plaintext, additional []byte) ([]byte, error) {
+	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(plaintext)+a.Overhead())
+	if _, err := io.ReadFull(rand, nonce); err != nil {
+		return nil, fmt.Errorf("seal nonce: %w", err)
+	}
+	return a.Seal(nonce, nonce, plaintext, additional), nil
+}
+
+func openWith(a cipher.AEAD, sealed, additional []byte) ([]byte, error) {
+	if len(sealed) < a.NonceSize() {
+		return nil, ErrUnsealable
+	}
+	return a.Open(nil, sealed[:a.NonceSize()], sealed[a.NonceSize():], additional)
+}
