@@ -1,0 +1,105 @@
+package seed_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/examples"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
+	"github.com/gatehouse-dev/gatehouse/internal/seed"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+func TestDemoWorld(t *testing.T) {
+	w := domaintest.New(t)
+	ctx := t.Context()
+	world, err := seed.Parse(examples.DemoWorld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance, Password: "demo-password-1"}
+	res, err := l.Load(ctx, world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 accounts + 2 users + 1 group + 1 membership + 4 permission sets + 7 assignments.
+	if res.Created != 18 || res.Passwords != 2 {
+		t.Fatalf("first load = %+v, want 18 created, 2 passwords", res)
+	}
+	again, err := l.Load(ctx, world)
+	if err != nil || again.Created != 0 || again.Passwords != 0 {
+		t.Fatalf("second load = %+v, %v; want nothing new", again, err)
+	}
+
+	ed, err := w.Directory.GetUserByName(ctx, "ed.developer")
+	if err != nil || ed.DisplayName != "Ed Developer" || ed.Name.GivenName != "Ed" || ed.Name.FamilyName != "Dev" || ed.Emails[0].Value != "ed@example.com" {
+		t.Fatalf("ed = %+v, %v", ed, err)
+	}
+	if _, err := w.Directory.Authenticate(ctx, "ed.developer", "demo-password-1"); err != nil {
+		t.Fatalf("ed cannot sign in: %v", err)
+	}
+	got := map[string]string{}
+	for _, u := range []string{"ed.developer", "alice@company.com"} {
+		user, _ := w.Directory.GetUserByName(ctx, u)
+		ents, err := access.Entitlements(ctx, w.Store, user.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []string
+		for _, e := range ents {
+			a, _ := w.Store.GetAccount(ctx, e.AccountID)
+			ps, _ := w.Store.GetPermissionSet(ctx, e.PermissionSetID)
+			parts = append(parts, a.Name+":"+ps.Name)
+		}
+		got[u] = strings.Join(parts, " ")
+	}
+	want := map[string][]string{
+		"ed.developer":      {"dev:PowerUserAccess", "dev:ViewOnlyAccess", "prod:ReadOnlyAccess"},
+		"alice@company.com": {"dev:AdministratorAccess", "staging:PowerUserAccess", "prod:ReadOnlyAccess", "management:AdministratorAccess"},
+	}
+	for u, ws := range want {
+		for _, x := range ws {
+			if !strings.Contains(got[u], x) {
+				t.Errorf("%s lacks %s: has %s", u, x, got[u])
+			}
+		}
+		if n := len(strings.Fields(got[u])); n != len(ws) {
+			t.Errorf("%s has %d entitlements (%s), want %d", u, n, got[u], len(ws))
+		}
+	}
+	ps, _ := w.Access.GetPermissionSetByName(ctx, "ViewOnlyAccess")
+	if len(ps.ManagedPolicies) != 1 || ps.ManagedPolicies[0] != "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess" {
+		t.Errorf("ViewOnlyAccess policies = %v", ps.ManagedPolicies)
+	}
+	roles, _ := w.Store.ListProvisionedRoles(ctx, store.RoleFilter{})
+	if len(roles) != 6 {
+		t.Errorf("%d provisioned roles, want 6 (one per account and permission set)", len(roles))
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"unknown field":     "users:\n  - user_name: a\n    shoe_size: 9\n",
+		"user and group":    "assignments:\n  - {account: dev, permission_set: X, user: a, group: b}\n",
+		"neither":           "assignments:\n  - {account: dev, permission_set: X}\n",
+		"not yaml":          "accounts: [",
+		"unknown top level": "tenants: []\n",
+	} {
+		if _, err := seed.Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestLoadStopsOnBadReference(t *testing.T) {
+	w := domaintest.New(t)
+	world, err := seed.Parse([]byte("assignments:\n  - {account: nowhere, permission_set: X, user: a}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance}
+	if _, err := l.Load(t.Context(), world); err == nil || !strings.Contains(err.Error(), "nowhere") {
+		t.Fatalf("Load = %v, want an error naming the account", err)
+	}
+}
