@@ -1,0 +1,329 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+const permissionSetCols = `id, name, description, session_duration, relay_state, managed_policies, customer_policies,
+	inline_policy, boundary, tags, version, created_at, updated_at`
+
+func scanPermissionSet(r rowScanner) (*store.PermissionSet, error) {
+	var ps store.PermissionSet
+	err := r.Scan(&ps.ID, &ps.Name, &ps.Description, durCol{&ps.SessionDuration}, &ps.RelayState,
+		jsonCol{&ps.ManagedPolicies}, jsonCol{&ps.CustomerPolicies}, &ps.InlinePolicy, jsonCol{&ps.Boundary},
+		jsonCol{&ps.Tags}, &ps.Version, timeCol{&ps.CreatedAt}, timeCol{&ps.UpdatedAt})
+	return &ps, err
+}
+
+// CreatePermissionSet stores a new permission set; a name already taken
+// (ignoring case) is ErrConflict.
+func (c *conn) CreatePermissionSet(ctx context.Context, ps *store.PermissionSet) error {
+	err := c.insert(ctx, `INSERT INTO permission_sets (`+permissionSetCols+`, name_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
+		ps.ID, ps.Name, ps.Description, int64(ps.SessionDuration), ps.RelayState, toJSON(ps.ManagedPolicies),
+		toJSON(ps.CustomerPolicies), ps.InlinePolicy, toJSON(ps.Boundary), toJSON(ps.Tags), ps.Version,
+		nanos(ps.CreatedAt), nanos(ps.UpdatedAt), nameKey(ps.Name))
+	if err != nil {
+		return fmt.Errorf("create permission set %q: %w", ps.Name, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+// GetPermissionSet returns the permission set with the given ID.
+func (c *conn) GetPermissionSet(ctx context.Context, id string) (*store.PermissionSet, error) {
+	ps, err := getOne(ctx, c, scanPermissionSet, `SELECT `+permissionSetCols+` FROM permission_sets WHERE id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get permission set %q: %w", id, err)
+	}
+	return ps, nil
+}
+
+// GetPermissionSetByName returns the permission set whose name equals name
+// ignoring case.
+func (c *conn) GetPermissionSetByName(ctx context.Context, name string) (*store.PermissionSet, error) {
+	ps, err := getOne(ctx, c, scanPermissionSet, `SELECT `+permissionSetCols+` FROM permission_sets WHERE name_key = $1`, nameKey(name))
+	if err != nil {
+		return nil, fmt.Errorf("get permission set by name %q: %w", name, err)
+	}
+	return ps, nil
+}
+
+// UpdatePermissionSet replaces the stored permission set with ps.
+func (c *conn) UpdatePermissionSet(ctx context.Context, ps *store.PermissionSet) error {
+	err := c.updatePermissionSet(ctx, ps)
+	if err != nil {
+		return fmt.Errorf("update permission set %q: %w", ps.ID, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+func (c *conn) updatePermissionSet(ctx context.Context, ps *store.PermissionSet) error {
+	taken, err := c.exists(ctx, `SELECT 1 FROM permission_sets WHERE name_key = $1 AND id <> $2`, nameKey(ps.Name), ps.ID)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return fmt.Errorf("name %q: %w", ps.Name, store.ErrConflict)
+	}
+	return c.change(ctx, `UPDATE permission_sets SET name = $2, description = $3, session_duration = $4, relay_state = $5,
+		managed_policies = $6, customer_policies = $7, inline_policy = $8, boundary = $9, tags = $10, version = $11,
+		created_at = $12, updated_at = $13, name_key = $14 WHERE id = $1`,
+		ps.ID, ps.Name, ps.Description, int64(ps.SessionDuration), ps.RelayState, toJSON(ps.ManagedPolicies),
+		toJSON(ps.CustomerPolicies), ps.InlinePolicy, toJSON(ps.Boundary), toJSON(ps.Tags), ps.Version,
+		nanos(ps.CreatedAt), nanos(ps.UpdatedAt), nameKey(ps.Name))
+}
+
+// DeletePermissionSet deletes the permission set with the given ID. Its
+// assignments and provisioned roles are the caller's to remove first.
+func (c *conn) DeletePermissionSet(ctx context.Context, id string) error {
+	if err := c.change(ctx, `DELETE FROM permission_sets WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("delete permission set %q: %w", id, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+// ListPermissionSets returns a page of permission sets ordered by ID.
+func (c *conn) ListPermissionSets(ctx context.Context, p store.Page) ([]store.PermissionSet, error) {
+	pss, err := list(ctx, c, scanPermissionSet, `SELECT `+permissionSetCols+` FROM permission_sets WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
+	if err != nil {
+		return nil, fmt.Errorf("list permission sets: %w", err)
+	}
+	return pss, nil
+}
+
+const assignmentCols = `account_id, permission_set_id, principal_type, principal_id, created_at`
+
+func scanAssignment(r rowScanner) (*store.Assignment, error) {
+	var a store.Assignment
+	err := r.Scan(&a.AccountID, &a.PermissionSetID, &a.PrincipalType, &a.PrincipalID, timeCol{&a.CreatedAt})
+	return &a, err
+}
+
+// CreateAssignment stores a new assignment; the same one twice is
+// ErrConflict.
+func (c *conn) CreateAssignment(ctx context.Context, a *store.Assignment) error {
+	err := c.insert(ctx, `INSERT INTO assignments (`+assignmentCols+`) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+		a.AccountID, a.PermissionSetID, a.PrincipalType, a.PrincipalID, nanos(a.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create assignment of %s %q to %q in %q: %w", a.PrincipalType, a.PrincipalID, a.PermissionSetID, a.AccountID, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+// DeleteAssignment deletes the assignment with a's key (CreatedAt is
+// ignored).
+func (c *conn) DeleteAssignment(ctx context.Context, a *store.Assignment) error {
+	err := c.change(ctx, `DELETE FROM assignments WHERE account_id = $1 AND permission_set_id = $2 AND principal_type = $3 AND principal_id = $4`,
+		a.AccountID, a.PermissionSetID, a.PrincipalType, a.PrincipalID)
+	if err != nil {
+		return fmt.Errorf("delete assignment of %s %q to %q in %q: %w", a.PrincipalType, a.PrincipalID, a.PermissionSetID, a.AccountID, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+// ListAssignments returns the assignments matching f.
+func (c *conn) ListAssignments(ctx context.Context, f store.AssignmentFilter) ([]store.Assignment, error) {
+	as, err := list(ctx, c, scanAssignment, `SELECT `+assignmentCols+` FROM assignments
+		WHERE ($1 = '' OR account_id = $1) AND ($2 = '' OR permission_set_id = $2)
+			AND ($3 = '' OR principal_type = $3) AND ($4 = '' OR principal_id = $4)
+		ORDER BY account_id, permission_set_id, principal_type, principal_id`,
+		f.AccountID, f.PermissionSetID, f.PrincipalType, f.PrincipalID)
+	if err != nil {
+		return nil, fmt.Errorf("list assignments: %w", err)
+	}
+	return as, nil
+}
+
+const roleCols = `account_id, permission_set_id, role_name, role_id, permission_set_version, created_at, updated_at`
+
+func scanRole(r rowScanner) (*store.ProvisionedRole, error) {
+	var pr store.ProvisionedRole
+	err := r.Scan(&pr.AccountID, &pr.PermissionSetID, &pr.RoleName, &pr.RoleID, &pr.PermissionSetVersion, timeCol{&pr.CreatedAt}, timeCol{&pr.UpdatedAt})
+	return &pr, err
+}
+
+// PutProvisionedRole stores r, replacing the role of the same account and
+// permission set.
+func (c *conn) PutProvisionedRole(ctx context.Context, r *store.ProvisionedRole) error {
+	_, err := c.exec(ctx, `INSERT INTO provisioned_roles (`+roleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (account_id, permission_set_id) DO UPDATE SET role_name = excluded.role_name, role_id = excluded.role_id,
+			permission_set_version = excluded.permission_set_version, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+		r.AccountID, r.PermissionSetID, r.RoleName, r.RoleID, r.PermissionSetVersion, nanos(r.CreatedAt), nanos(r.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("put provisioned role of %q in %q: %w", r.PermissionSetID, r.AccountID, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+// GetProvisionedRole returns the role of permissionSetID in accountID.
+func (c *conn) GetProvisionedRole(ctx context.Context, accountID, permissionSetID string) (*store.ProvisionedRole, error) {
+	r, err := getOne(ctx, c, scanRole, `SELECT `+roleCols+` FROM provisioned_roles WHERE account_id = $1 AND permission_set_id = $2`, accountID, permissionSetID)
+	if err != nil {
+		return nil, fmt.Errorf("get provisioned role of %q in %q: %w", permissionSetID, accountID, err)
+	}
+	return r, nil
+}
+
+// DeleteProvisionedRole deletes the role of permissionSetID in accountID.
+func (c *conn) DeleteProvisionedRole(ctx context.Context, accountID, permissionSetID string) error {
+	err := c.change(ctx, `DELETE FROM provisioned_roles WHERE account_id = $1 AND permission_set_id = $2`, accountID, permissionSetID)
+	if err != nil {
+		return fmt.Errorf("delete provisioned role of %q in %q: %w", permissionSetID, accountID, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+// ListProvisionedRoles returns the roles matching f, ordered by account and
+// permission set.
+func (c *conn) ListProvisionedRoles(ctx context.Context, f store.RoleFilter) ([]store.ProvisionedRole, error) {
+	rs, err := list(ctx, c, scanRole, `SELECT `+roleCols+` FROM provisioned_roles
+		WHERE ($1 = '' OR account_id = $1) AND ($2 = '' OR permission_set_id = $2)
+		ORDER BY account_id, permission_set_id`, f.AccountID, f.PermissionSetID)
+	if err != nil {
+		return nil, fmt.Errorf("list provisioned roles: %w", err)
+	}
+	return rs, nil
+}
+
+const operationCols = `request_id, kind, status, failure_reason, account_id, permission_set_id, principal_type, principal_id, created_at`
+
+func scanOperation(r rowScanner) (*store.Operation, error) {
+	var op store.Operation
+	err := r.Scan(&op.RequestID, &op.Kind, &op.Status, &op.FailureReason, &op.AccountID, &op.PermissionSetID,
+		&op.PrincipalType, &op.PrincipalID, timeCol{&op.CreatedAt})
+	return &op, err
+}
+
+// PutOperation stores op, replacing the operation with the same request ID.
+func (c *conn) PutOperation(ctx context.Context, op *store.Operation) error {
+	_, err := c.exec(ctx, `INSERT INTO operations (`+operationCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (request_id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
+			failure_reason = excluded.failure_reason, account_id = excluded.account_id,
+			permission_set_id = excluded.permission_set_id, principal_type = excluded.principal_type,
+			principal_id = excluded.principal_id, created_at = excluded.created_at`,
+		op.RequestID, op.Kind, op.Status, op.FailureReason, op.AccountID, op.PermissionSetID, op.PrincipalType,
+		op.PrincipalID, nanos(op.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("put operation %q: %w", op.RequestID, err)
+	}
+	return nil
+}
+
+// GetOperation returns the operation with the given request ID.
+func (c *conn) GetOperation(ctx context.Context, requestID string) (*store.Operation, error) {
+	op, err := getOne(ctx, c, scanOperation, `SELECT `+operationCols+` FROM operations WHERE request_id = $1`, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("get operation %q: %w", requestID, err)
+	}
+	return op, nil
+}
+
+// ListOperations returns the operations matching f ordered by CreatedAt then
+// RequestID. An empty Kind matches every kind; Page.After is the request ID
+// of the last operation already seen, and one that does not exist yields an
+// empty page.
+func (c *conn) ListOperations(ctx context.Context, f store.OperationFilter) ([]store.Operation, error) {
+	ops, err := list(ctx, c, scanOperation, `SELECT `+operationCols+` FROM operations
+		WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR status = $2)
+			AND ($3 = '' OR (created_at, request_id) > (SELECT created_at, request_id FROM operations WHERE request_id = $3))
+		ORDER BY created_at, request_id LIMIT $4`, f.Kind, f.Status, f.Page.After, limit(f.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list operations: %w", err)
+	}
+	return ops, nil
+}
+
+const customerPolicyCols = `account_id, path, name, document, created_at, updated_at`
+
+func scanCustomerPolicy(r rowScanner) (*store.CustomerPolicy, error) {
+	var p store.CustomerPolicy
+	err := r.Scan(&p.AccountID, &p.Path, &p.Name, &p.Document, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
+	return &p, err
+}
+
+// PutCustomerPolicy stores p, replacing the policy with the same account,
+// path and name.
+func (c *conn) PutCustomerPolicy(ctx context.Context, p *store.CustomerPolicy) error {
+	_, err := c.exec(ctx, `INSERT INTO customer_policies (`+customerPolicyCols+`) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (account_id, path, name) DO UPDATE SET document = excluded.document,
+			created_at = excluded.created_at, updated_at = excluded.updated_at`,
+		p.AccountID, p.Path, p.Name, p.Document, nanos(p.CreatedAt), nanos(p.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("put customer policy %s%s in %q: %w", p.Path, p.Name, p.AccountID, err)
+	}
+	return nil
+}
+
+// GetCustomerPolicy returns the policy named path and name in accountID.
+func (c *conn) GetCustomerPolicy(ctx context.Context, accountID, path, name string) (*store.CustomerPolicy, error) {
+	p, err := getOne(ctx, c, scanCustomerPolicy, `SELECT `+customerPolicyCols+` FROM customer_policies
+		WHERE account_id = $1 AND path = $2 AND name = $3`, accountID, path, name)
+	if err != nil {
+		return nil, fmt.Errorf("get customer policy %s%s in %q: %w", path, name, accountID, err)
+	}
+	return p, nil
+}
+
+// DeleteCustomerPolicy deletes the policy named path and name in accountID.
+func (c *conn) DeleteCustomerPolicy(ctx context.Context, accountID, path, name string) error {
+	err := c.change(ctx, `DELETE FROM customer_policies WHERE account_id = $1 AND path = $2 AND name = $3`, accountID, path, name)
+	if err != nil {
+		return fmt.Errorf("delete customer policy %s%s in %q: %w", path, name, accountID, err)
+	}
+	return nil
+}
+
+// ListCustomerPolicies returns the account's policies ordered by path and
+// name.
+func (c *conn) ListCustomerPolicies(ctx context.Context, accountID string) ([]store.CustomerPolicy, error) {
+	ps, err := list(ctx, c, scanCustomerPolicy, `SELECT `+customerPolicyCols+` FROM customer_policies
+		WHERE account_id = $1 ORDER BY path, name`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list customer policies in %q: %w", accountID, err)
+	}
+	return ps, nil
+}
+
+const eventCols = `id, event_time, source, name, principal, error_code, record`
+
+func scanEvent(r rowScanner) (*store.EventRecord, error) {
+	var e store.EventRecord
+	err := r.Scan(&e.ID, timeCol{&e.Time}, &e.Source, &e.Name, &e.Principal, &e.ErrorCode, blobCol{&e.Record})
+	return &e, err
+}
+
+// AppendEvent stores a new audit event; a second event with the same ID is
+// ErrConflict.
+func (c *conn) AppendEvent(ctx context.Context, e *store.EventRecord) error {
+	err := c.insert(ctx, `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		e.ID, nanos(e.Time), e.Source, e.Name, e.Principal, e.ErrorCode, blobArg(e.Record))
+	if err != nil {
+		return fmt.Errorf("append event %q: %w", e.ID, err)
+	}
+	return nil
+}
+
+// ListEvents returns the events matching f ordered by (Time, ID). A zero
+// End means no upper bound; Page.After is the ID of the last event already
+// seen.
+func (c *conn) ListEvents(ctx context.Context, f store.EventFilter) ([]store.EventRecord, error) {
+	es, err := list(ctx, c, scanEvent, `SELECT `+eventCols+` FROM events
+		WHERE event_time >= $1 AND (CAST($2 AS BIGINT) = 0 OR event_time < $2) AND ($3 = '' OR name = $3) AND ($4 = '' OR principal = $4)
+			AND ($5 = '' OR (event_time, id) > (SELECT event_time, id FROM events WHERE id = $5))
+		ORDER BY event_time, id LIMIT $6`,
+		nanos(f.Start), nanos(f.End), f.Name, f.Principal, f.Page.After, limit(f.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return es, nil
+}

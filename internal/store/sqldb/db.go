@@ -1,0 +1,170 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Dialect describes how a database differs from the common SQL sqldb
+// writes.
+type Dialect struct {
+	// Name is what Store.Backend returns: "sqlite" or "postgres".
+	Name string
+	// Isolation is the isolation level of Update's transactions.
+	Isolation sql.IsolationLevel
+	// IsUnique reports whether err is a unique or primary-key violation.
+	IsUnique func(err error) bool
+	// IsForeignKey reports whether err is a foreign-key violation.
+	IsForeignKey func(err error) bool
+	// IsRetryable reports whether err means the transaction lost a race
+	// (serialization failure, deadlock, busy database) and running it again
+	// may succeed.
+	IsRetryable func(err error) bool
+	// MaxAttempts bounds how many times Update runs a transaction that keeps
+	// failing with retryable errors; 0 means 10.
+	MaxAttempts int
+}
+
+// DB implements store.Store over a read pool and a write pool, which may be
+// the same *sql.DB. Reads outside Update run on the read pool; every write
+// runs in a transaction on the write pool, through Update, so that
+// autocommit writes bump ChangeSeq exactly as transactional ones do.
+type DB struct {
+	// conn serves the Store's reads. Every write method of store.Tx is
+	// overridden in writes.go; the sqlite backend opens the read pool with
+	// query_only so that a missing override fails loudly in tests.
+	*conn
+	read, write *sql.DB
+	d           *Dialect
+}
+
+var _ store.Store = (*DB)(nil)
+
+// New returns a store over read and write with the given dialect. Close
+// closes both pools (once if they are the same).
+func New(read, write *sql.DB, d Dialect) *DB {
+	dp := &d
+	return &DB{conn: &conn{q: read, d: dp}, read: read, write: write, d: dp}
+}
+
+// Backend returns the dialect's name.
+func (db *DB) Backend() string { return db.d.Name }
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// ReadPool returns the pool reads run on, for backend-specific checks
+// (integrity checks, tests).
+func (db *DB) ReadPool() *sql.DB { return db.read }
+
+// WritePool returns the pool transactions run on.
+func (db *DB) WritePool() *sql.DB { return db.write }
+
+// ChangeSeq returns the change counter.
+func (db *DB) ChangeSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := db.read.QueryRowContext(ctx, `SELECT seq FROM change_seq WHERE id = 1`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("read change sequence: %w", err)
+	}
+	return seq, nil
+}
+
+// Backoff bounds between attempts of a retried transaction.
+const (
+	minBackoff = 2 * time.Millisecond
+	maxBackoff = 100 * time.Millisecond
+)
+
+// Update runs fn in a transaction and commits it if fn returns nil. When the
+// database reports a retryable error (from fn's statements or from the
+// commit) it rolls back and runs fn again, at most Dialect.MaxAttempts
+// times, sleeping a short jittered, growing backoff in between. The Tx must
+// not be used after fn returns.
+func (db *DB) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return db.retry(ctx, func() error { return db.updateOnce(ctx, fn) })
+}
+
+// direct runs fn's statements in autocommit mode on the write pool, retried
+// like Update. Should fn mark the change counter dirty, it is bumped after
+// fn's writes are visible, so that a cache never records a counter value
+// newer than the data it loaded.
+func (db *DB) direct(ctx context.Context, fn func(c *conn) error) error {
+	return db.retry(ctx, func() error {
+		c := &conn{q: db.write, d: db.d}
+		if err := fn(c); err != nil {
+			return err
+		}
+		if c.dirty {
+			if _, err := db.write.ExecContext(ctx, `UPDATE change_seq SET seq = seq + 1 WHERE id = 1`); err != nil {
+				return fmt.Errorf("bump change sequence: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// retry runs once until it succeeds, fails with an error the dialect does
+// not consider retryable, or has run MaxAttempts times.
+func (db *DB) retry(ctx context.Context, once func() error) error {
+	attempts := db.d.MaxAttempts
+	if attempts <= 0 {
+		attempts = 10
+	}
+	backoff := minBackoff
+	for attempt := 1; ; attempt++ {
+		err := once()
+		if err == nil {
+			return nil
+		}
+		if attempt >= attempts || db.d.IsRetryable == nil || !db.d.IsRetryable(err) {
+			if attempt > 1 {
+				return fmt.Errorf("after %d attempts: %w", attempt, err)
+			}
+			return err
+		}
+		// Jitter in [backoff/2, backoff*3/2) keeps competing transactions
+		// from retrying in lock step.
+		t := time.NewTimer(backoff/2 + rand.N(backoff))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("retry transaction: %w (last error: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+func (db *DB) updateOnce(ctx context.Context, fn func(tx store.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, &sql.TxOptions{Isolation: db.d.Isolation})
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	c := &conn{q: tx, d: db.d}
+	if err := fn(c); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if c.dirty {
+		if _, err := tx.ExecContext(ctx, `UPDATE change_seq SET seq = seq + 1 WHERE id = 1`); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("bump change sequence: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

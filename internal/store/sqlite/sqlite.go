@@ -1,0 +1,167 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+	"github.com/gatehouse-dev/gatehouse/internal/store/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// busyTimeout is how long a connection waits for another process's lock
+// before reporting SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// DB is a SQLite-backed store.Store.
+type DB struct {
+	*sqldb.DB
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the SQLite database at path and applies
+// any pending migrations. Several processes may open the same file at once.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: empty path")
+	}
+	// SQLite reads the name as a file: URI, so escape what a URI would
+	// interpret.
+	name := "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
+	write, err := sql.Open("sqlite", name+"?"+common+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	ms, err := migrations()
+	if err == nil {
+		err = migrate(ctx, write, ms)
+	}
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
+
+	read, err := sql.Open("sqlite", name+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
+	return &DB{DB: sqldb.New(read, write, Dialect())}, nil
+}
+
+// migrations returns the embedded migrations.
+func migrations() ([]sqldb.Migration, error) {
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	ms, err := sqldb.ReadMigrations(sub)
+	if err == nil && len(ms) == 0 {
+		err = errors.New("no embedded migrations")
+	}
+	return ms, err
+}
+
+// migrate applies ms, retrying while another process holds the database's
+// lock for longer than the busy timeout allows (two processes starting at
+// once: one migrates, the other then finds nothing to do).
+func migrate(ctx context.Context, write *sql.DB, ms []sqldb.Migration) error {
+	var err error
+	for range 5 {
+		err = sqldb.Migrate(ctx, write, ms, "", time.Now())
+		if err == nil || !isRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// Dialect returns the sqldb dialect of SQLite.
+func Dialect() sqldb.Dialect {
+	return sqldb.Dialect{
+		Name:         "sqlite",
+		Isolation:    sql.LevelDefault, // SQLite transactions are serializable.
+		IsUnique:     isUnique,
+		IsForeignKey: isForeignKey,
+		IsRetryable:  isRetryable,
+	}
+}
+
+func code(err error) (int, bool) {
+	e, ok := errors.AsType[*sqlite.Error](err)
+	if !ok {
+		return 0, false
+	}
+	return e.Code(), true
+}
+
+func isUnique(err error) bool {
+	c, ok := code(err)
+	return ok && (c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+func isForeignKey(err error) bool {
+	c, ok := code(err)
+	return ok && c == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// isRetryable reports SQLITE_BUSY and SQLITE_LOCKED in all their extended
+// forms: another connection held a lock past the busy timeout, or a WAL
+// snapshot went stale.
+func isRetryable(err error) bool {
+	c, ok := code(err)
+	return ok && (c&0xff == sqlite3.SQLITE_BUSY || c&0xff == sqlite3.SQLITE_LOCKED)
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns an error unless
+// SQLite reports the database intact.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	rows, err := db.ReadPool().QueryContext(ctx, `PRAGMA integrity_check`)
+	if err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("integrity check: %w", err)
+		}
+		problems = append(problems, s)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if len(problems) != 1 || problems[0] != "ok" {
+		return fmt.Errorf("integrity check: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+func testClients(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	cs := []store.Client{
+		{ID: "c-1", SecretHash: "h1", Name: "aws-cli", Type: "public", Scopes: []string{"sso:account:access"}, GrantTypes: []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"}, RedirectURIs: []string{"http://127.0.0.1/oauth/callback"}, IssuerURL: "https://gatehouse.example", IssuedAt: at(0), ExpiresAt: at(time.Hour)},
+		{ID: "c-2", SecretHash: "h2", Name: "botocore", Type: "public", IssuedAt: at(0), ExpiresAt: at(2 * time.Hour)},
+		{ID: "c-3", SecretHash: "h3", Name: "forever", Type: "public", Scopes: []string{}, IssuedAt: at(0)},
+	}
+	for _, c := range cs {
+		must(t, s.CreateClient(ctx, &c))
+	}
+	for _, c := range cs {
+		got, err := s.GetClient(ctx, c.ID)
+		must(t, err)
+		wantEqual(t, "client "+c.ID, &c, got)
+	}
+	_, err := s.GetClient(ctx, "c-missing")
+	wantErr(t, err, store.ErrNotFound)
+	dup := cs[0]
+	wantErr(t, s.CreateClient(ctx, &dup), store.ErrConflict)
+
+	n, err := s.DeleteExpiredClients(ctx, at(90*time.Minute))
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("DeleteExpiredClients deleted %d, want 1", n)
+	}
+	_, err = s.GetClient(ctx, "c-1")
+	wantErr(t, err, store.ErrNotFound)
+	n, err = s.DeleteExpiredClients(ctx, at(90*time.Minute))
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("second DeleteExpiredClients deleted %d, want 0", n)
+	}
+	n, err = s.DeleteExpiredClients(ctx, at(1000*time.Hour))
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("DeleteExpiredClients far in the future deleted %d, want 1 (the client without expiry stays)", n)
+	}
+	if _, err := s.GetClient(ctx, "c-3"); err != nil {
+		t.Fatalf("client without expiry: %v", err)
+	}
+}
+
+func testDeviceAuths(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d := store.DeviceAuth{
+		DeviceCodeHash: "dch-1", UserCode: "BCDFGHJK", ClientID: "c-1", StartURL: "https://d-0123456789.awsapps.com/start",
+		Scopes: []string{"sso:account:access"}, Status: store.DevicePending, Interval: 5 * time.Second,
+		CreatedAt: at(0), ExpiresAt: at(10 * time.Minute),
+	}
+	must(t, s.CreateDeviceAuth(ctx, &d))
+	got, err := s.GetDeviceAuth(ctx, "dch-1")
+	must(t, err)
+	wantEqual(t, "device auth", &d, got)
+	got, err = s.GetDeviceAuthByUserCode(ctx, "BCDFGHJK")
+	must(t, err)
+	wantEqual(t, "device auth by user code", &d, got)
+	_, err = s.GetDeviceAuth(ctx, "dch-missing")
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.GetDeviceAuthByUserCode(ctx, "ZZZZZZZZ")
+	wantErr(t, err, store.ErrNotFound)
+
+	sameHash := d
+	sameHash.UserCode = "LMNPQRST"
+	wantErr(t, s.CreateDeviceAuth(ctx, &sameHash), store.ErrConflict)
+	sameCode := d
+	sameCode.DeviceCodeHash = "dch-2"
+	wantErr(t, s.CreateDeviceAuth(ctx, &sameCode), store.ErrConflict)
+
+	d.Status = store.DeviceApproved
+	d.UserID = "u-1"
+	d.SessionID = "sess-hash"
+	d.Interval = 10 * time.Second
+	d.LastPolledAt = at(30 * time.Second)
+	must(t, s.UpdateDeviceAuth(ctx, &d))
+	got, err = s.GetDeviceAuthByUserCode(ctx, "BCDFGHJK")
+	must(t, err)
+	wantEqual(t, "approved device auth", &d, got)
+
+	missing := d
+	missing.DeviceCodeHash = "dch-missing"
+	missing.UserCode = "WXYZWXYZ"
+	wantErr(t, s.UpdateDeviceAuth(ctx, &missing), store.ErrNotFound)
+}
+
+func testAuthCodes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := store.AuthCode{
+		CodeHash: "ch-1", ClientID: "c-1", RedirectURI: "http://127.0.0.1:53187/oauth/callback", Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		Scopes: []string{"sso:account:access", "openid"}, UserID: "u-1", SessionID: "sess-hash", CreatedAt: at(0), ExpiresAt: at(5 * time.Minute),
+	}
+	must(t, s.CreateAuthCode(ctx, &c))
+	got, err := s.GetAuthCode(ctx, "ch-1")
+	must(t, err)
+	wantEqual(t, "auth code", &c, got)
+	_, err = s.GetAuthCode(ctx, "ch-missing")
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.CreateAuthCode(ctx, &c), store.ErrConflict)
+
+	c.UsedAt = at(time.Minute)
+	c.GrantID = "gr-1"
+	must(t, s.UpdateAuthCode(ctx, &c))
+	got, err = s.GetAuthCode(ctx, "ch-1")
+	must(t, err)
+	wantEqual(t, "redeemed auth code", &c, got)
+
+	missing := c
+	missing.CodeHash = "ch-missing"
+	wantErr(t, s.UpdateAuthCode(ctx, &missing), store.ErrNotFound)
+}
+
+func testGrants(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	gs := []store.Grant{
+		{ID: "gr-2", ClientID: "c-1", UserID: "u-1", SessionID: "s-1", Scopes: []string{"sso:account:access"}, MFA: true, AuthTime: at(0), CreatedAt: at(1), ExpiresAt: at(8 * time.Hour)},
+		{ID: "gr-1", ClientID: "c-2", UserID: "u-1", SessionID: "s-2", AuthTime: at(0), CreatedAt: at(2), ExpiresAt: at(8 * time.Hour)},
+		{ID: "gr-3", ClientID: "c-1", UserID: "u-2", SessionID: "s-1", AuthTime: at(0), CreatedAt: at(3), ExpiresAt: at(8 * time.Hour)},
+	}
+	for _, g := range gs {
+		must(t, s.CreateGrant(ctx, &g))
+	}
+	got, err := s.GetGrant(ctx, "gr-2")
+	must(t, err)
+	wantEqual(t, "grant", &gs[0], got)
+	_, err = s.GetGrant(ctx, "gr-missing")
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.CreateGrant(ctx, &gs[0]), store.ErrConflict)
+
+	gs[0].RevokedAt = at(time.Hour)
+	must(t, s.UpdateGrant(ctx, &gs[0]))
+	got, err = s.GetGrant(ctx, "gr-2")
+	must(t, err)
+	wantEqual(t, "revoked grant", &gs[0], got)
+	missing := gs[0]
+	missing.ID = "gr-missing"
+	wantErr(t, s.UpdateGrant(ctx, &missing), store.ErrNotFound)
+
+	byUser, err := s.ListGrantsByUser(ctx, "u-1")
+	must(t, err)
+	wantEqual(t, "grants of u-1", gs[:2], byUser)
+	bySession, err := s.ListGrantsBySession(ctx, "s-1")
+	must(t, err)
+	wantEqual(t, "grants of s-1", []store.Grant{gs[0], gs[2]}, bySession)
+	none, err := s.ListGrantsByUser(ctx, "u-none")
+	must(t, err)
+	wantEqual(t, "grants of unknown user", []store.Grant{}, none)
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	access := store.Token{Hash: "th-a", Kind: store.TokenAccess, GrantID: "gr-1", CreatedAt: at(0), ExpiresAt: at(time.Hour)}
+	refresh := store.Token{Hash: "th-r", Kind: store.TokenRefresh, GrantID: "gr-1", CreatedAt: at(0), ExpiresAt: at(90 * 24 * time.Hour)}
+	must(t, s.CreateToken(ctx, &access))
+	must(t, s.CreateToken(ctx, &refresh))
+	wantErr(t, s.CreateToken(ctx, &access), store.ErrConflict)
+	for _, tok := range []store.Token{access, refresh} {
+		got, err := s.GetToken(ctx, tok.Hash)
+		must(t, err)
+		wantEqual(t, "token", &tok, got)
+	}
+	_, err := s.GetToken(ctx, "th-missing")
+	wantErr(t, err, store.ErrNotFound)
+
+	refresh.UsedAt = at(time.Minute)
+	must(t, s.UpdateToken(ctx, &refresh))
+	got, err := s.GetToken(ctx, "th-r")
+	must(t, err)
+	wantEqual(t, "used refresh token", &refresh, got)
+	missing := refresh
+	missing.Hash = "th-missing"
+	wantErr(t, s.UpdateToken(ctx, &missing), store.ErrNotFound)
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ss := []store.Session{
+		{IDHash: "sh-2", UserID: "u-1", MFA: true, AuthTime: at(0), SourceIP: "192.0.2.1", UserAgent: "Mozilla/5.0", CreatedAt: at(1), ExpiresAt: at(8 * time.Hour)},
+		{IDHash: "sh-1", UserID: "u-1", AuthTime: at(0), SourceIP: "2001:db8::1", UserAgent: "curl/8", CreatedAt: at(2), ExpiresAt: at(8 * time.Hour)},
+		{IDHash: "sh-3", UserID: "u-2", CreatedAt: at(3), ExpiresAt: at(8 * time.Hour)},
+	}
+	for _, x := range ss {
+		must(t, s.CreateSession(ctx, &x))
+	}
+	wantErr(t, s.CreateSession(ctx, &ss[0]), store.ErrConflict)
+	got, err := s.GetSession(ctx, "sh-2")
+	must(t, err)
+	wantEqual(t, "session", &ss[0], got)
+	_, err = s.GetSession(ctx, "sh-missing")
+	wantErr(t, err, store.ErrNotFound)
+
+	ss[0].RevokedAt = at(time.Hour)
+	must(t, s.UpdateSession(ctx, &ss[0]))
+	got, err = s.GetSession(ctx, "sh-2")
+	must(t, err)
+	wantEqual(t, "revoked session", &ss[0], got)
+	missing := ss[0]
+	missing.IDHash = "sh-missing"
+	wantErr(t, s.UpdateSession(ctx, &missing), store.ErrNotFound)
+
+	byUser, err := s.ListSessionsByUser(ctx, "u-1")
+	must(t, err)
+	wantEqual(t, "sessions of u-1", ss[:2], byUser)
+	none, err := s.ListSessionsByUser(ctx, "u-none")
+	must(t, err)
+	wantEqual(t, "sessions of unknown user", []store.Session{}, none)
+}
