@@ -107,6 +107,18 @@ type Entry struct {
 
 // Record writes one event through tx, as the actor of ctx.
 func (r *Recorder) Record(ctx context.Context, tx store.Tx, e Entry) error {
+	rec, err := r.Build(ctx, e)
+	if err != nil {
+		return err
+	}
+	if err := tx.AppendEvent(ctx, rec); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Name, err)
+	}
+	return nil
+}
+
+// Build makes the stored form of an event, as the actor of ctx.
+func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, error) {
 	a := ActorFrom(ctx)
 	ev := Event{
 		EventVersion:       "1.08",
@@ -133,14 +145,14 @@ func (r *Recorder) Record(ctx context.Context, tx store.Tx, e Entry) error {
 	}
 	var err error
 	if ev.RequestParameters, err = marshal(e.Params); err != nil {
-		return fmt.Errorf("audit %s: request parameters: %w", e.Name, err)
+		return nil, fmt.Errorf("audit %s: request parameters: %w", e.Name, err)
 	}
 	if ev.ResponseElements, err = marshal(e.Response); err != nil {
-		return fmt.Errorf("audit %s: response elements: %w", e.Name, err)
+		return nil, fmt.Errorf("audit %s: response elements: %w", e.Name, err)
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("audit %s: %w", e.Name, err)
+		return nil, fmt.Errorf("audit %s: %w", e.Name, err)
 	}
 	principal := a.Identity.UserName
 	if principal == "" {
@@ -149,14 +161,10 @@ func (r *Recorder) Record(ctx context.Context, tx store.Tx, e Entry) error {
 	if principal == "" {
 		principal = a.Identity.PrincipalID
 	}
-	rec := &store.EventRecord{
+	return &store.EventRecord{
 		ID: ev.EventID, Time: ev.EventTime, Source: ev.EventSource, Name: ev.EventName,
 		Principal: principal, ErrorCode: ev.ErrorCode, Record: body,
-	}
-	if err := tx.AppendEvent(ctx, rec); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Name, err)
-	}
-	return nil
+	}, nil
 }
 
 func marshal(v any) (json.RawMessage, error) {
