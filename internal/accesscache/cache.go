@@ -1,0 +1,399 @@
+package accesscache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Defaults used when the Cache fields are zero.
+const (
+	// DefaultRefreshInterval is how often the change counter is read.
+	DefaultRefreshInterval = 200 * time.Millisecond
+	// DefaultMaxStale is how long a view may still be used after the last
+	// successful read of the change counter. Past it the cache fails closed:
+	// a database it cannot reach could hold a revocation it has not seen.
+	DefaultMaxStale = 2 * time.Second
+	// DefaultMaxLifetime is how far back revocations are loaded: the longest
+	// life of role credentials (access.MaxSessionDuration) and a margin for
+	// the refresh delay. A revocation older than MaxLifetime is not seen, so
+	// a server whose Revoked callers check longer-lived things (OIDC grants
+	// of a 90-day portal session) sets MaxLifetime to that life instead.
+	DefaultMaxLifetime = access.MaxSessionDuration + time.Minute
+	// maxEntries bounds each per-key map of a view; a full map is emptied
+	// before the next insert, so keys an attacker makes up (unknown account
+	// IDs) cannot grow memory without bound.
+	maxEntries = 1 << 16
+)
+
+// ErrStale is returned when the change counter could not be read for longer
+// than MaxStale, so cached answers may miss revocations.
+var ErrStale = errors.New("access cache is stale: change counter unreadable")
+
+// Cache holds hot-path records in memory. Set its fields before first use;
+// it is safe for concurrent use afterwards. Records it returns are shared
+// between callers and must not be modified.
+type Cache struct {
+	Store store.Store
+	// Now is the clock; it decides when the change counter is read again
+	// and how far back revocations are loaded.
+	Now func() time.Time
+	// RefreshInterval, MaxStale and MaxLifetime default to the constants
+	// of the same names when zero.
+	RefreshInterval time.Duration
+	MaxStale        time.Duration
+	MaxLifetime     time.Duration
+
+	view      atomic.Pointer[view]
+	checkedAt atomic.Int64 // Unix nanoseconds of the last counter read attempt
+	okAt      atomic.Int64 // Unix nanoseconds of the last successful read
+}
+
+// New returns a cache of st's records using the clock now.
+func New(st store.Store, now func() time.Time) *Cache {
+	return &Cache{Store: st, Now: now}
+}
+
+type roleKey struct{ account, permissionSet string }
+
+type revKey struct{ kind, subject string }
+
+// view is the set of records loaded while the change counter had value seq.
+// A nil map value records that the key does not exist.
+type view struct {
+	seq int64
+
+	mu       sync.RWMutex
+	users    map[string]*store.User
+	ents     map[string][]access.Entitlement
+	sets     map[string]*store.PermissionSet
+	accounts map[string]*store.Account
+	roles    map[roleKey]*store.ProvisionedRole
+	revs     map[revKey]time.Time // nil until loaded
+}
+
+func newView(seq int64) *view {
+	return &view{
+		seq:      seq,
+		users:    make(map[string]*store.User),
+		ents:     make(map[string][]access.Entitlement),
+		sets:     make(map[string]*store.PermissionSet),
+		accounts: make(map[string]*store.Account),
+		roles:    make(map[roleKey]*store.ProvisionedRole),
+	}
+}
+
+func (c *Cache) interval() time.Duration {
+	if c.RefreshInterval > 0 {
+		return c.RefreshInterval
+	}
+	return DefaultRefreshInterval
+}
+
+func (c *Cache) maxStale() int64 {
+	if c.MaxStale > 0 {
+		return int64(c.MaxStale)
+	}
+	return int64(DefaultMaxStale)
+}
+
+// current returns the view to answer from, reading the change counter when
+// RefreshInterval has passed since the last read. Only the caller that wins
+// the compare-and-swap on checkedAt reads it; the others use the view they
+// have unless it is older than MaxStale.
+func (c *Cache) current(ctx context.Context) (*view, error) {
+	now := c.Now().UnixNano()
+	v := c.view.Load()
+	if v != nil {
+		last := c.checkedAt.Load()
+		if d := now - last; d >= 0 && d < int64(c.interval()) {
+			return v, nil
+		}
+		if !c.checkedAt.CompareAndSwap(last, now) {
+			return c.usable(v, now)
+		}
+	} else {
+		c.checkedAt.Store(now)
+	}
+	seq, err := c.Store.ChangeSeq(ctx)
+	if err != nil {
+		if v != nil {
+			if _, err := c.usable(v, now); err == nil {
+				return v, nil
+			}
+		}
+		return nil, fmt.Errorf("access cache: %w", err)
+	}
+	c.okAt.Store(now)
+	if v != nil && v.seq == seq {
+		return v, nil
+	}
+	nv := newView(seq)
+	if !c.view.CompareAndSwap(v, nv) {
+		// Another caller installed a view meanwhile; it read the counter no
+		// earlier than we did.
+		if cur := c.view.Load(); cur != nil {
+			return cur, nil
+		}
+	}
+	return nv, nil
+}
+
+// usable returns v unless the last successful counter read is older than
+// MaxStale.
+func (c *Cache) usable(v *view, now int64) (*view, error) {
+	if now-c.okAt.Load() > c.maxStale() {
+		return nil, ErrStale
+	}
+	return v, nil
+}
+
+// get looks key up in the map m of v.
+func get[K comparable, V any](v *view, m map[K]V, key K) (V, bool) {
+	v.mu.RLock()
+	x, ok := m[key]
+	v.mu.RUnlock()
+	return x, ok
+}
+
+// put stores key in the map m of v, emptying a full map first.
+func put[K comparable, V any](v *view, m map[K]V, key K, x V) {
+	v.mu.Lock()
+	if len(m) >= maxEntries {
+		clear(m)
+	}
+	m[key] = x
+	v.mu.Unlock()
+}
+
+// user returns the user with id, or nil if it does not exist.
+func (c *Cache) user(ctx context.Context, v *view, id string) (*store.User, error) {
+	if u, ok := get(v, v.users, id); ok {
+		return u, nil
+	}
+	u, err := c.Store.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		u = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("get user %s: %w", id, err)
+	}
+	put(v, v.users, id, u)
+	return u, nil
+}
+
+// User returns the user with id; a deleted user is a fault.NotFound error.
+func (c *Cache) User(ctx context.Context, id string) (*store.User, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := c.user(ctx, v, id)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, fault.NotFoundf("USER", id, "User %s not found", id)
+	}
+	return u, nil
+}
+
+func (c *Cache) entitlements(ctx context.Context, v *view, userID string) ([]access.Entitlement, error) {
+	if es, ok := get(v, v.ents, userID); ok {
+		return es, nil
+	}
+	es, err := access.Entitlements(ctx, c.Store, userID)
+	if err != nil {
+		return nil, fmt.Errorf("entitlements of user %s: %w", userID, err)
+	}
+	if es == nil {
+		es = []access.Entitlement{}
+	}
+	put(v, v.ents, userID, es)
+	return es, nil
+}
+
+// Entitlements returns the (account, permission set) pairs the user may use
+// through direct and group assignments, sorted. The slice is the caller's.
+func (c *Cache) Entitlements(ctx context.Context, userID string) ([]access.Entitlement, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	es, err := c.entitlements(ctx, v, userID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(es), nil
+}
+
+// Entitled reports whether the user may use the permission set in the
+// account. Unlike Entitlements it allocates nothing in steady state, for the
+// request-verification hot path.
+func (c *Cache) Entitled(ctx context.Context, userID, accountID, permissionSetID string) (bool, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return false, err
+	}
+	es, err := c.entitlements(ctx, v, userID)
+	if err != nil {
+		return false, err
+	}
+	_, found := slices.BinarySearchFunc(es, access.Entitlement{AccountID: accountID, PermissionSetID: permissionSetID}, compareEntitlements)
+	return found, nil
+}
+
+func compareEntitlements(a, b access.Entitlement) int {
+	switch {
+	case a.AccountID < b.AccountID:
+		return -1
+	case a.AccountID > b.AccountID:
+		return 1
+	case a.PermissionSetID < b.PermissionSetID:
+		return -1
+	case a.PermissionSetID > b.PermissionSetID:
+		return 1
+	}
+	return 0
+}
+
+// PermissionSet returns the permission set with id; a missing one is a
+// fault.NotFound error.
+func (c *Cache) PermissionSet(ctx context.Context, id string) (*store.PermissionSet, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps, ok := get(v, v.sets, id)
+	if !ok {
+		ps, err = c.Store.GetPermissionSet(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			ps = nil
+		} else if err != nil {
+			return nil, fmt.Errorf("get permission set %s: %w", id, err)
+		}
+		put(v, v.sets, id, ps)
+	}
+	if ps == nil {
+		return nil, fault.NotFoundf(access.ResourcePermissionSet, id, "Permission set %s not found", id)
+	}
+	return ps, nil
+}
+
+// Account returns the account with id; a missing one is a fault.NotFound
+// error.
+func (c *Cache) Account(ctx context.Context, id string) (*store.Account, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := get(v, v.accounts, id)
+	if !ok {
+		a, err = c.Store.GetAccount(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			a = nil
+		} else if err != nil {
+			return nil, fmt.Errorf("get account %s: %w", id, err)
+		}
+		put(v, v.accounts, id, a)
+	}
+	if a == nil {
+		return nil, fault.NotFoundf(access.ResourceAccount, id, "Account %s not found", id)
+	}
+	return a, nil
+}
+
+// Role returns the role the permission set is provisioned as in the account;
+// a permission set not provisioned there is a fault.NotFound error.
+func (c *Cache) Role(ctx context.Context, accountID, permissionSetID string) (*store.ProvisionedRole, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k := roleKey{accountID, permissionSetID}
+	r, ok := get(v, v.roles, k)
+	if !ok {
+		r, err = c.Store.GetProvisionedRole(ctx, accountID, permissionSetID)
+		if errors.Is(err, store.ErrNotFound) {
+			r = nil
+		} else if err != nil {
+			return nil, fmt.Errorf("get role of %s in %s: %w", permissionSetID, accountID, err)
+		}
+		put(v, v.roles, k, r)
+	}
+	if r == nil {
+		return nil, fault.NotFoundf("ROLE", permissionSetID, "Permission set %s is not provisioned in account %s", permissionSetID, accountID)
+	}
+	return r, nil
+}
+
+// revocations returns v's revocation list, loading it on first use: the
+// latest At per (kind, subject) among revocations since now − MaxLifetime.
+func (c *Cache) revocations(ctx context.Context, v *view) (map[revKey]time.Time, error) {
+	v.mu.RLock()
+	revs := v.revs
+	v.mu.RUnlock()
+	if revs != nil {
+		return revs, nil
+	}
+	life := c.MaxLifetime
+	if life <= 0 {
+		life = DefaultMaxLifetime
+	}
+	list, err := c.Store.ListRevocations(ctx, c.Now().Add(-life))
+	if err != nil {
+		return nil, fmt.Errorf("list revocations: %w", err)
+	}
+	revs = make(map[revKey]time.Time, len(list))
+	for _, r := range list {
+		k := revKey{r.Kind, r.Subject}
+		if at, ok := revs[k]; !ok || r.At.After(at) {
+			revs[k] = r.At
+		}
+	}
+	v.mu.Lock()
+	if v.revs == nil {
+		v.revs = revs
+	}
+	revs = v.revs
+	v.mu.Unlock()
+	return revs, nil
+}
+
+// Revoked reports whether something issued at issuedAt to this user, grant
+// or portal session has been revoked since: a store.Revocation of the user,
+// the grant or the session with At at or after issuedAt, or the user being
+// disabled or deleted. Empty grantID or sessionID are not checked.
+func (c *Cache) Revoked(ctx context.Context, userID, grantID, sessionID string, issuedAt time.Time) (bool, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return false, err
+	}
+	u, err := c.user(ctx, v, userID)
+	if err != nil {
+		return false, err
+	}
+	if u == nil || u.Disabled {
+		return true, nil
+	}
+	revs, err := c.revocations(ctx, v)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range [...]revKey{{store.RevokeUser, userID}, {store.RevokeGrant, grantID}, {store.RevokeSession, sessionID}} {
+		if k.subject == "" {
+			continue
+		}
+		if at, ok := revs[k]; ok && !at.Before(issuedAt) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,11 @@
+package sts
+
+// WriteCallerIdentity exposes writeCallerIdentity to the external tests.
+var WriteCallerIdentity = writeCallerIdentity
+
+// EncodeEnvelope and DecodeEnvelope expose the envelope layout to the
+// external tests.
+var (
+	EncodeEnvelope = encodeEnvelope
+	DecodeEnvelope = decodeEnvelope
+)
