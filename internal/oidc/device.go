@@ -1,0 +1,305 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// StartDeviceAuthorizationInput is the StartDeviceAuthorization request body.
+type StartDeviceAuthorizationInput struct {
+	ClientID     string `json:"clientId"`
+	ClientSecret Secret `json:"clientSecret"`
+	StartURL     string `json:"startUrl"`
+}
+
+// StartDeviceAuthorizationOutput is the StartDeviceAuthorization response body.
+type StartDeviceAuthorizationOutput struct {
+	DeviceCode              Secret `json:"deviceCode"`
+	UserCode                string `json:"userCode"`
+	VerificationURI         string `json:"verificationUri"`
+	VerificationURIComplete string `json:"verificationUriComplete"`
+	ExpiresIn               int32  `json:"expiresIn"`
+	Interval                int32  `json:"interval"`
+}
+
+// Errors for the portal's device pages. They come wrapped in a
+// *fault.Error whose Message the page can show.
+var (
+	// ErrRateLimited means too many failed user-code lookups came from the
+	// source address; the page should ask the person to wait.
+	ErrRateLimited = errors.New("too many failed attempts")
+	// ErrUnknownUserCode means no device authorization has the user code.
+	ErrUnknownUserCode = errors.New("unknown user code")
+	// ErrCodeExpired means the device authorization has expired.
+	ErrCodeExpired = errors.New("code expired")
+	// ErrCodeUsed means the device authorization was already approved,
+	// denied or redeemed.
+	ErrCodeUsed = errors.New("code already used")
+)
+
+// lookupWindow is the fixed window of the per-address lookup limit.
+const lookupWindow = 5 * time.Minute
+
+// startDeviceAuthorization serves StartDeviceAuthorization (RFC 8628 §3.1–3.2).
+func (s *Service) startDeviceAuthorization(r *http.Request) (any, error) {
+	ctx := r.Context()
+	const op = "StartDeviceAuthorization"
+	var in StartDeviceAuthorizationInput
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	if in.ClientID == "" || in.ClientSecret == "" || in.StartURL == "" {
+		return nil, awsproto.OIDCInvalidRequest("clientId, clientSecret and startUrl are required.")
+	}
+	cl, err := s.authenticateClient(ctx, op, in.ClientID, in.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	if !mayUse(cl, GrantDeviceCode) {
+		return nil, awsproto.OIDCUnauthorizedClient("The client is not registered for the device code grant.")
+	}
+	if normalizeStartURL(in.StartURL) != normalizeStartURL(s.Instance.StartURL) {
+		return nil, awsproto.OIDCInvalidRequest("Unknown startUrl.")
+	}
+	deviceCode, err := s.random(deviceCodeBytes)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	d := &store.DeviceAuth{
+		DeviceCodeHash: s.Keys.Hash(deviceCode),
+		ClientID:       cl.ID,
+		StartURL:       in.StartURL,
+		Scopes:         cl.Scopes,
+		Status:         store.DevicePending,
+		Interval:       DeviceInterval,
+		CreatedAt:      now,
+		ExpiresAt:      now.Add(DeviceCodeLifetime),
+	}
+	// A user code is 20^8 ≈ 2.6e10 values; a collision with a live one is
+	// rare but possible, so draw again on conflict.
+	for attempt := 1; ; attempt++ {
+		if d.UserCode, err = newUserCode(s.Rand); err != nil {
+			return nil, err
+		}
+		err = s.Store.Update(ctx, func(tx store.Tx) error {
+			if err := tx.CreateDeviceAuth(ctx, d); err != nil {
+				return err
+			}
+			return s.Audit.Record(ctx, tx, audit.Entry{
+				Source: audit.SourceOIDC, Name: op,
+				Params:   map[string]string{"clientId": cl.ID, "startUrl": in.StartURL},
+				Response: map[string]any{"userCode": formatUserCode(d.UserCode), "expiresIn": int(DeviceCodeLifetime.Seconds())},
+			})
+		})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt == userCodeAttempts {
+			return nil, err
+		}
+	}
+	uc := formatUserCode(d.UserCode)
+	return &StartDeviceAuthorizationOutput{
+		DeviceCode:              Secret(deviceCode),
+		UserCode:                uc,
+		VerificationURI:         s.BaseURL + "/device",
+		VerificationURIComplete: s.BaseURL + "/device?user_code=" + url.QueryEscape(uc),
+		ExpiresIn:               int32(DeviceCodeLifetime / time.Second),
+		Interval:                int32(DeviceInterval / time.Second),
+	}, nil
+}
+
+// normalizeStartURL lower-cases the scheme and host and trims one trailing
+// slash (spec/identifiers.md §3). Anything unparsable is compared as is.
+func normalizeStartURL(raw string) string {
+	s := strings.TrimSuffix(raw, "/")
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	out := strings.ToLower(scheme) + "://" + strings.ToLower(host)
+	if path != "" || strings.Contains(rest, "/") {
+		out += "/" + path
+	}
+	return out
+}
+
+// newUserCode draws 8 letters uniformly from userCodeAlphabet.
+func newUserCode(rand io.Reader) (string, error) {
+	const limit = 256 - 256%len(userCodeAlphabet)
+	out := make([]byte, 0, userCodeLen)
+	buf := make([]byte, 16)
+	for len(out) < userCodeLen {
+		if _, err := io.ReadFull(rand, buf); err != nil {
+			return "", fmt.Errorf("read random bytes: %w", err)
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < userCodeLen {
+				out = append(out, userCodeAlphabet[int(b)%len(userCodeAlphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// normalizeUserCode returns the stored form of a user code typed by a
+// person (case-insensitive, dashes and spaces ignored), or "" if it cannot
+// be one.
+func normalizeUserCode(in string) string {
+	var b strings.Builder
+	for _, c := range strings.ToUpper(in) {
+		if c == '-' || c == ' ' {
+			continue
+		}
+		if !strings.ContainsRune(userCodeAlphabet, c) || b.Len() == userCodeLen {
+			return ""
+		}
+		b.WriteRune(c)
+	}
+	if b.Len() != userCodeLen {
+		return ""
+	}
+	return b.String()
+}
+
+func formatUserCode(c string) string {
+	if len(c) != userCodeLen {
+		return c
+	}
+	return c[:4] + "-" + c[4:]
+}
+
+// DeviceRequest is a device authorization as the approval page shows it.
+type DeviceRequest struct {
+	UserCode   string // XXXX-XXXX
+	ClientName string
+	ClientID   string
+	ExpiresAt  time.Time
+	Status     string // store.DevicePending, DeviceApproved, ...
+}
+
+// LookupUserCode finds the device authorization a person typed the user
+// code of. Failed lookups are limited per source address (10 per 5
+// minutes, counted in the store so every replica shares them); beyond that
+// every lookup from the address fails with ErrRateLimited until the window
+// ends. Errors are *fault.Error wrapping ErrRateLimited, ErrUnknownUserCode
+// or ErrCodeExpired.
+func (s *Service) LookupUserCode(ctx context.Context, userCode string, sourceIP string) (*DeviceRequest, error) {
+	now := s.now()
+	key := "oidc-user-code:" + sourceIP
+	// Count this lookup as a failure up front: HitRate can only count, so a
+	// success forgets the address's count afterwards (ResetRate) instead.
+	n, err := s.Store.HitRate(ctx, key, lookupWindow, now)
+	if err != nil {
+		return nil, fmt.Errorf("count user-code lookups: %w", err)
+	}
+	if n > lookupFailureLimit {
+		return nil, &fault.Error{Kind: fault.QuotaExceeded, Message: "Too many attempts. Wait a few minutes and try again.", Err: ErrRateLimited}
+	}
+	code := normalizeUserCode(userCode)
+	if code == "" {
+		return nil, unknownUserCode()
+	}
+	d, err := s.Store.GetDeviceAuthByUserCode(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, unknownUserCode()
+	} else if err != nil {
+		return nil, err
+	}
+	if !now.Before(d.ExpiresAt) {
+		return nil, &fault.Error{Kind: fault.Validation, Message: "This code has expired. Start the sign-in again on your device.", Err: ErrCodeExpired}
+	}
+	cl, err := s.client(ctx, d.ClientID)
+	if err != nil {
+		return nil, fmt.Errorf("client of device authorization: %w", err)
+	}
+	if err := s.Store.ResetRate(ctx, key); err != nil {
+		return nil, fmt.Errorf("reset user-code lookups: %w", err)
+	}
+	return &DeviceRequest{
+		UserCode: formatUserCode(d.UserCode), ClientName: cl.Name, ClientID: cl.ID,
+		ExpiresAt: d.ExpiresAt, Status: d.Status,
+	}, nil
+}
+
+func unknownUserCode() error {
+	return &fault.Error{Kind: fault.NotFound, Message: "That code is not valid. Check it and try again.", Err: ErrUnknownUserCode}
+}
+
+// SignedIn is the person approving a device code or authorization request.
+// SessionID is the portal session's ID hash (store.Session.IDHash).
+type SignedIn struct {
+	UserID, UserName, SessionID string
+	MFA                         bool
+	AuthTime                    time.Time
+	SessionExpiresAt            time.Time
+}
+
+// actor returns ctx with the signed-in person as the audit identity.
+func (w SignedIn) actor(ctx context.Context) context.Context {
+	a := audit.ActorFrom(ctx)
+	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: w.UserID, UserID: w.UserID, UserName: w.UserName}
+	return audit.WithActor(ctx, a)
+}
+
+// ApproveDevice approves the pending device authorization with userCode
+// for the signed-in person; the client's next poll gets tokens.
+func (s *Service) ApproveDevice(ctx context.Context, userCode string, who SignedIn) error {
+	return s.decideDevice(ctx, userCode, who, store.DeviceApproved, "ApproveDeviceAuthorization")
+}
+
+// DenyDevice denies the pending device authorization with userCode; the
+// client's next poll gets AccessDeniedException.
+func (s *Service) DenyDevice(ctx context.Context, userCode string, who SignedIn) error {
+	return s.decideDevice(ctx, userCode, who, store.DeviceDenied, "DenyDeviceAuthorization")
+}
+
+func (s *Service) decideDevice(ctx context.Context, userCode string, who SignedIn, status, event string) error {
+	code := normalizeUserCode(userCode)
+	if code == "" {
+		return unknownUserCode()
+	}
+	if who.UserID == "" || who.SessionID == "" {
+		return fmt.Errorf("%s: signed-in user and session are required", event)
+	}
+	now := s.now()
+	if !who.SessionExpiresAt.IsZero() && !now.Before(who.SessionExpiresAt) {
+		return &fault.Error{Kind: fault.AccessDenied, Message: "Your session has ended. Sign in again."}
+	}
+	ctx = who.actor(ctx)
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.GetDeviceAuthByUserCode(ctx, code)
+		if errors.Is(err, store.ErrNotFound) {
+			return unknownUserCode()
+		} else if err != nil {
+			return err
+		}
+		if !now.Before(d.ExpiresAt) {
+			return &fault.Error{Kind: fault.Validation, Message: "This code has expired. Start the sign-in again on your device.", Err: ErrCodeExpired}
+		}
+		if d.Status != store.DevicePending {
+			return &fault.Error{Kind: fault.Conflict, Message: "This code has already been used.", Err: ErrCodeUsed}
+		}
+		d.Status, d.UserID, d.SessionID = status, who.UserID, who.SessionID
+		if err := tx.UpdateDeviceAuth(ctx, d); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: audit.SourcePortal, Name: event,
+			Params: map[string]string{"userCode": formatUserCode(code), "clientId": d.ClientID},
+		})
+	})
+}

@@ -1,0 +1,280 @@
+package oidc
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// RegisterClientInput is the RegisterClient request body.
+type RegisterClientInput struct {
+	ClientName             string   `json:"clientName"`
+	ClientType             string   `json:"clientType"`
+	Scopes                 []string `json:"scopes"`
+	RedirectURIs           []string `json:"redirectUris"`
+	GrantTypes             []string `json:"grantTypes"`
+	IssuerURL              string   `json:"issuerUrl"`
+	EntitledApplicationARN string   `json:"entitledApplicationArn"`
+}
+
+// RegisterClientOutput is the RegisterClient response body. Times are epoch
+// seconds.
+type RegisterClientOutput struct {
+	ClientID              string `json:"clientId"`
+	ClientSecret          Secret `json:"clientSecret"`
+	ClientIDIssuedAt      int64  `json:"clientIdIssuedAt"`
+	ClientSecretExpiresAt int64  `json:"clientSecretExpiresAt"`
+	AuthorizationEndpoint string `json:"authorizationEndpoint,omitempty"`
+	TokenEndpoint         string `json:"tokenEndpoint,omitempty"`
+}
+
+// Registration limits; AWS models none, these keep rows small.
+const (
+	maxNameLen         = 256
+	maxScopes          = 25
+	maxRedirectURIs    = 10
+	maxURILen          = 2048
+	clientIDBytes      = 16 // 22 base64url characters, like AWS's IDs
+	clientSecretBytes  = 32 // 256 bits
+	bearerValueBytes   = 32
+	deviceCodeBytes    = 30 // 40 characters
+	maxScopeLen        = 128
+	maxStateLen        = 1024
+	challengeLen       = 43
+	minVerifierLen     = 43
+	maxVerifierLen     = 128
+	userCodeLen        = 8
+	userCodeAlphabet   = "BCDFGHJKLMNPQRSTVWXZ" // RFC 8628 §6.1
+	userCodeAttempts   = 5
+	lookupFailureLimit = 10
+)
+
+// scopeRe accepts the scope forms AWS uses: "sso:account:access",
+// "codewhisperer:completions", "openid", "sso-portal:*".
+var scopeRe = regexp.MustCompile(`^[a-z][a-z0-9_.-]*(:[a-zA-Z0-9_.*-]+)*$`)
+
+var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantDeviceCode}
+
+// registerClient serves RegisterClient.
+func (s *Service) registerClient(r *http.Request) (any, error) {
+	ctx := r.Context()
+	var in RegisterClientInput
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	if in.ClientName == "" || len(in.ClientName) > maxNameLen {
+		return nil, awsproto.OIDCInvalidRequest("clientName is required and must be at most 256 characters.")
+	}
+	if in.ClientType != "public" {
+		return nil, awsproto.OIDCInvalidClientMetadata("clientType must be public.")
+	}
+	if len(in.Scopes) > maxScopes {
+		return nil, awsproto.OIDCInvalidScope("Too many scopes.")
+	}
+	for _, sc := range in.Scopes {
+		if len(sc) > maxScopeLen || !scopeRe.MatchString(sc) {
+			return nil, awsproto.OIDCInvalidScope("Invalid scope: " + truncate(sc))
+		}
+	}
+	for _, g := range in.GrantTypes {
+		if !slices.Contains(knownGrants, g) {
+			return nil, awsproto.OIDCUnsupportedGrantType("Unsupported grant type: " + truncate(g))
+		}
+	}
+	if len(in.RedirectURIs) > maxRedirectURIs {
+		return nil, awsproto.OIDCInvalidRedirectURI("Too many redirect URIs.")
+	}
+	for _, u := range in.RedirectURIs {
+		if err := checkRedirectURI(u); err != nil {
+			return nil, err
+		}
+	}
+	pkce := slices.Contains(in.GrantTypes, GrantAuthorizationCode)
+	if pkce && len(in.RedirectURIs) == 0 {
+		return nil, awsproto.OIDCInvalidRedirectURI("redirectUris is required for the authorization_code grant.")
+	}
+	if len(in.IssuerURL) > maxURILen {
+		return nil, awsproto.OIDCInvalidClientMetadata("issuerUrl is too long.")
+	}
+
+	id, err := s.random(clientIDBytes)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.random(clientSecretBytes)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	cl := &store.Client{
+		ID:           id,
+		SecretHash:   s.Keys.Hash(secret),
+		Name:         in.ClientName,
+		Type:         in.ClientType,
+		Scopes:       in.Scopes,
+		GrantTypes:   in.GrantTypes,
+		RedirectURIs: in.RedirectURIs,
+		IssuerURL:    in.IssuerURL,
+		IssuedAt:     now,
+		ExpiresAt:    now.Add(RegistrationLifetime),
+	}
+	out := &RegisterClientOutput{
+		ClientID:              id,
+		ClientSecret:          Secret(secret),
+		ClientIDIssuedAt:      now.Unix(),
+		ClientSecretExpiresAt: cl.ExpiresAt.Unix(),
+	}
+	if pkce {
+		out.AuthorizationEndpoint = s.BaseURL + "/authorize"
+		out.TokenEndpoint = s.BaseURL + "/token"
+	}
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateClient(ctx, cl); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: audit.SourceOIDC, Name: "RegisterClient",
+			Params: map[string]any{
+				"clientName": in.ClientName, "clientType": in.ClientType, "scopes": in.Scopes,
+				"grantTypes": in.GrantTypes, "redirectUris": in.RedirectURIs, "issuerUrl": in.IssuerURL,
+			},
+			Response: map[string]any{"clientId": id, "clientSecretExpiresAt": out.ClientSecretExpiresAt},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkRedirectURI accepts absolute http(s) URIs without fragment; plain
+// http only for loopback hosts (RFC 8252 §7.3, §8.3).
+func checkRedirectURI(raw string) error {
+	bad := func(why string) error {
+		return awsproto.OIDCInvalidRedirectURI("Invalid redirect URI " + truncate(raw) + ": " + why)
+	}
+	if len(raw) > maxURILen {
+		return bad("too long")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return bad("it must be an absolute URI")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return bad("it must not have a fragment")
+	}
+	if u.User != nil {
+		return bad("it must not carry user information")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return bad("http is allowed only for loopback hosts")
+		}
+	default:
+		return bad("the scheme must be http or https")
+	}
+	return nil
+}
+
+// isLoopback reports whether host is a loopback host of RFC 8252 §7.3 (and
+// "localhost", which the CLI does not send but other tools do).
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// mayUse reports whether cl may use grant. Registrations without grantTypes
+// (the device-code form every CLI sends) may use the device code and
+// refresh grants.
+func mayUse(cl *store.Client, grant string) bool {
+	if len(cl.GrantTypes) == 0 {
+		return grant == GrantDeviceCode || grant == GrantRefreshToken
+	}
+	return slices.Contains(cl.GrantTypes, grant)
+}
+
+// issuesRefreshTokens reports whether tokens granted to cl come with a
+// refresh token: scoped registrations that may refresh (spec §3.2).
+func issuesRefreshTokens(cl *store.Client) bool {
+	return len(cl.Scopes) > 0 && mayUse(cl, GrantRefreshToken)
+}
+
+// client returns a registration by ID, from the cache or the store.
+func (s *Service) client(ctx context.Context, id string) (*store.Client, error) {
+	if cl := s.clients.get(id); cl != nil {
+		return cl, nil
+	}
+	cl, err := s.Store.GetClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.clients.put(cl)
+	return cl, nil
+}
+
+// authenticateClient checks clientId and clientSecret: unknown client,
+// wrong secret or expired registration is InvalidClientException (401),
+// audited as a failure of op.
+func (s *Service) authenticateClient(ctx context.Context, op, clientID string, secret Secret) (*store.Client, error) {
+	cl, err := s.client(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s.clientAuthFailed(ctx, op, clientID, "Unknown client.")
+	} else if err != nil {
+		return nil, err
+	}
+	ok := false
+	for _, h := range s.Keys.Hashes(string(secret)) {
+		if subtle.ConstantTimeCompare([]byte(h), []byte(cl.SecretHash)) == 1 {
+			ok = true
+		}
+	}
+	if !ok {
+		return nil, s.clientAuthFailed(ctx, op, clientID, "Invalid client credentials.")
+	}
+	if !cl.ExpiresAt.IsZero() && !s.now().Before(cl.ExpiresAt) {
+		return nil, s.clientAuthFailed(ctx, op, clientID, "The client registration has expired.")
+	}
+	return cl, nil
+}
+
+// clientAuthFailed records a failed client authentication and returns its
+// wire error.
+func (s *Service) clientAuthFailed(ctx context.Context, op, clientID, desc string) error {
+	e := awsproto.OIDCInvalidClient(desc)
+	if err := s.recordFailure(ctx, audit.SourceOIDC, op, map[string]string{"clientId": clientID}, e); err != nil {
+		return err
+	}
+	return e
+}
+
+// recordFailure writes an audit event for a refused request in its own
+// transaction.
+func (s *Service) recordFailure(ctx context.Context, source, op string, params any, e *awsproto.Error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: source, Name: op, Params: params, ErrorCode: e.Code, ErrorMsg: e.Message,
+		})
+	})
+}

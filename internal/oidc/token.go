@@ -1,0 +1,466 @@
+package oidc
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// CreateTokenInput is the CreateToken request body, decoded once; the
+// members each grant needs are checked by its handler.
+type CreateTokenInput struct {
+	ClientID     string   `json:"clientId"`
+	ClientSecret Secret   `json:"clientSecret"`
+	GrantType    string   `json:"grantType"`
+	DeviceCode   Secret   `json:"deviceCode"`
+	Code         Secret   `json:"code"`
+	RefreshToken Secret   `json:"refreshToken"`
+	Scope        []string `json:"scope"` // ignored, as AWS does
+	RedirectURI  string   `json:"redirectUri"`
+	CodeVerifier Secret   `json:"codeVerifier"`
+}
+
+// CreateTokenOutput is the CreateToken response body. RefreshToken is
+// omitted for legacy (unscoped) registrations.
+type CreateTokenOutput struct {
+	AccessToken  Secret `json:"accessToken"`
+	TokenType    string `json:"tokenType"`
+	ExpiresIn    int32  `json:"expiresIn"`
+	RefreshToken Secret `json:"refreshToken,omitempty"`
+}
+
+// grantHandler runs one grant type for an authenticated client.
+type grantHandler func(ctx context.Context, cl *store.Client, in *CreateTokenInput) (*CreateTokenOutput, error)
+
+// createToken serves CreateToken: decode, required members, client
+// authentication and grant permission here; the rest per grant type.
+func (s *Service) createToken(r *http.Request) (any, error) {
+	ctx := r.Context()
+	var in CreateTokenInput
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	if in.ClientID == "" || in.ClientSecret == "" || in.GrantType == "" {
+		return nil, awsproto.OIDCInvalidRequest("clientId, clientSecret and grantType are required.")
+	}
+	var h grantHandler
+	switch in.GrantType {
+	case GrantDeviceCode:
+		h = s.deviceCodeGrant
+	case GrantAuthorizationCode:
+		h = s.authorizationCodeGrant
+	case GrantRefreshToken:
+		h = s.refreshTokenGrant
+	default:
+		return nil, awsproto.OIDCUnsupportedGrantType("Unsupported grant type: " + truncate(in.GrantType))
+	}
+	cl, err := s.authenticateClient(ctx, "CreateToken", in.ClientID, in.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	if !mayUse(cl, in.GrantType) {
+		return nil, awsproto.OIDCUnauthorizedClient("The client is not registered for the " + in.GrantType + " grant.")
+	}
+	return h(ctx, cl, &in)
+}
+
+// grantCheck says why a grant's portal session or user can no longer back
+// tokens, or "" if they can. tx may be the store itself.
+func (s *Service) grantCheck(ctx context.Context, tx store.Tx, userID, sessionID string, now time.Time) (*store.User, *store.Session, string, error) {
+	sess, err := tx.GetSession(ctx, sessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, "The sign-in session has ended.", nil
+	} else if err != nil {
+		return nil, nil, "", err
+	}
+	if !sess.RevokedAt.IsZero() || !now.Before(sess.ExpiresAt) {
+		return nil, nil, "The sign-in session has ended.", nil
+	}
+	u, err := tx.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, "The user no longer exists.", nil
+	} else if err != nil {
+		return nil, nil, "", err
+	}
+	if u.Disabled {
+		return nil, nil, "The user is disabled.", nil
+	}
+	return u, sess, "", nil
+}
+
+// deviceCodeGrant redeems an approved device code (RFC 8628 §3.4–3.5).
+func (s *Service) deviceCodeGrant(ctx context.Context, cl *store.Client, in *CreateTokenInput) (*CreateTokenOutput, error) {
+	if in.DeviceCode == "" {
+		return nil, awsproto.OIDCInvalidRequest("deviceCode is required.")
+	}
+	now := s.now()
+	var out *CreateTokenOutput
+	var result error
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		out, result = nil, nil
+		d, err := findByHashes(s.Keys.Hashes(string(in.DeviceCode)), func(h string) (*store.DeviceAuth, error) { return tx.GetDeviceAuth(ctx, h) })
+		if errors.Is(err, store.ErrNotFound) {
+			result = awsproto.OIDCInvalidGrant("Invalid device code.")
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if d.ClientID != cl.ID || d.Status == store.DeviceRedeemed {
+			result = awsproto.OIDCInvalidGrant("Invalid device code.")
+			return nil
+		}
+		if !now.Before(d.ExpiresAt) {
+			result = awsproto.OIDCExpiredToken("The device code has expired.")
+			return nil
+		}
+		// RFC 8628 §3.5: polling faster than the interval is slow_down, and
+		// the interval grows by 5 s. The first poll, which clients send right
+		// after StartDeviceAuthorization, is always allowed.
+		if !d.LastPolledAt.IsZero() && now.Sub(d.LastPolledAt) < d.Interval-pollLeniency {
+			d.LastPolledAt = now
+			d.Interval += 5 * time.Second
+			result = awsproto.OIDCSlowDown("Polling too fast; slow down.")
+			return tx.UpdateDeviceAuth(ctx, d)
+		}
+		d.LastPolledAt = now
+		switch d.Status {
+		case store.DevicePending:
+			result = awsproto.OIDCAuthorizationPending("The user has not approved the request yet.")
+			return tx.UpdateDeviceAuth(ctx, d)
+		case store.DeviceDenied:
+			result = awsproto.OIDCAccessDenied("The user denied the request.")
+			return tx.UpdateDeviceAuth(ctx, d)
+		case store.DeviceApproved:
+		default:
+			return fmt.Errorf("device authorization in unknown state %q", d.Status)
+		}
+		u, sess, why, err := s.grantCheck(ctx, tx, d.UserID, d.SessionID, now)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			result = awsproto.OIDCInvalidGrant(why)
+			return nil
+		}
+		d.Status = store.DeviceRedeemed
+		if err := tx.UpdateDeviceAuth(ctx, d); err != nil {
+			return err
+		}
+		g, err := s.newGrant(ctx, tx, cl, u, sess, d.Scopes, now)
+		if err != nil {
+			return err
+		}
+		out, err = s.issue(ctx, tx, cl, g, in.GrantType, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if result != nil {
+		return nil, result
+	}
+	return out, nil
+}
+
+// authorizationCodeGrant redeems a PKCE authorization code (RFC 6749
+// §4.1.3, RFC 7636 §4.6). A code presented again revokes the grant it
+// issued (RFC 6749 §4.1.2).
+func (s *Service) authorizationCodeGrant(ctx context.Context, cl *store.Client, in *CreateTokenInput) (*CreateTokenOutput, error) {
+	if in.Code == "" || in.RedirectURI == "" || in.CodeVerifier == "" {
+		return nil, awsproto.OIDCInvalidRequest("code, redirectUri and codeVerifier are required.")
+	}
+	now := s.now()
+	var out *CreateTokenOutput
+	var result error
+	var reusedGrant string
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		out, result, reusedGrant = nil, nil, ""
+		c, err := findByHashes(s.Keys.Hashes(string(in.Code)), func(h string) (*store.AuthCode, error) { return tx.GetAuthCode(ctx, h) })
+		if errors.Is(err, store.ErrNotFound) {
+			result = awsproto.OIDCInvalidGrant("Invalid authorization code.")
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if c.ClientID != cl.ID {
+			result = awsproto.OIDCInvalidGrant("Invalid authorization code.")
+			return nil
+		}
+		if !c.UsedAt.IsZero() {
+			e := awsproto.OIDCInvalidGrant("Invalid authorization code.")
+			result = e
+			reusedGrant = c.GrantID
+			if err := s.revokeGrant(ctx, tx, c.GrantID, now); err != nil {
+				return err
+			}
+			return s.Audit.Record(ctx, tx, audit.Entry{
+				Source: audit.SourceOIDC, Name: "CreateToken",
+				Params:    map[string]string{"clientId": cl.ID, "grantType": in.GrantType, "reason": "authorization code reuse; grant revoked"},
+				ErrorCode: e.Code, ErrorMsg: e.Message,
+			})
+		}
+		if !now.Before(c.ExpiresAt) {
+			result = awsproto.OIDCExpiredToken("The authorization code has expired.")
+			return nil
+		}
+		if in.RedirectURI != c.RedirectURI {
+			result = awsproto.OIDCInvalidGrant("redirectUri does not match the authorization request.")
+			return nil
+		}
+		if !verifierMatches(string(in.CodeVerifier), c.Challenge) {
+			result = awsproto.OIDCInvalidGrant("The code verifier does not match the code challenge.")
+			return nil
+		}
+		u, sess, why, err := s.grantCheck(ctx, tx, c.UserID, c.SessionID, now)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			result = awsproto.OIDCInvalidGrant(why)
+			return nil
+		}
+		g, err := s.newGrant(ctx, tx, cl, u, sess, c.Scopes, now)
+		if err != nil {
+			return err
+		}
+		c.UsedAt, c.GrantID = now, g.ID
+		if err := tx.UpdateAuthCode(ctx, c); err != nil {
+			return err
+		}
+		out, err = s.issue(ctx, tx, cl, g, in.GrantType, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reusedGrant != "" {
+		s.tokens.dropGrant(reusedGrant)
+	}
+	if result != nil {
+		return nil, result
+	}
+	return out, nil
+}
+
+// verifierMatches checks a PKCE S256 verifier (RFC 7636 §4.1, §4.6).
+func verifierMatches(verifier, challenge string) bool {
+	if len(verifier) < minVerifierLen || len(verifier) > maxVerifierLen {
+		return false
+	}
+	for i := 0; i < len(verifier); i++ {
+		c := verifier[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	got := base64.RawURLEncoding.EncodeToString(sum[:])
+	return subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) == 1
+}
+
+// refreshTokenGrant exchanges a refresh token for a new access and refresh
+// token. Refresh tokens rotate on every use; one presented again revokes
+// the whole grant (RFC 9700 §4.14.2).
+func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *CreateTokenInput) (*CreateTokenOutput, error) {
+	if in.RefreshToken == "" {
+		return nil, awsproto.OIDCInvalidRequest("refreshToken is required.")
+	}
+	invalid := func() *awsproto.Error { return awsproto.OIDCInvalidGrant("Invalid refresh token.") }
+	now := s.now()
+	// Read what does not need the write lock outside the transaction, so
+	// that concurrent refreshes only serialize on the writes.
+	t, err := findByHashes(s.Keys.Hashes(string(in.RefreshToken)), func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalid()
+	} else if err != nil {
+		return nil, err
+	}
+	if t.Kind != store.TokenRefresh {
+		return nil, invalid()
+	}
+	g, err := s.Store.GetGrant(ctx, t.GrantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalid()
+	} else if err != nil {
+		return nil, err
+	}
+	if g.ClientID != cl.ID {
+		return nil, invalid()
+	}
+	if t.UsedAt.IsZero() {
+		if !g.RevokedAt.IsZero() || !now.Before(g.ExpiresAt) || !now.Before(t.ExpiresAt) {
+			return nil, awsproto.OIDCInvalidGrant("The refresh token has expired or been revoked.")
+		}
+		// With an access cache, revocation records answer for the user
+		// (disabled, deleted) and the portal session (signed out), and the
+		// grant's expiry is the session's; without one, read them.
+		if s.Cache == nil {
+			_, _, why, err := s.grantCheck(ctx, s.Store, g.UserID, g.SessionID, now)
+			if err != nil {
+				return nil, err
+			}
+			if why != "" {
+				return nil, awsproto.OIDCInvalidGrant(why)
+			}
+		}
+		revoked, err := s.revoked(ctx, g.UserID, g.ID, g.SessionID, g.CreatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("check revocation of grant: %w", err)
+		}
+		if revoked {
+			return nil, awsproto.OIDCInvalidGrant("The refresh token has been revoked.")
+		}
+	}
+
+	var out *CreateTokenOutput
+	var result error
+	reused := false
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		out, result, reused = nil, nil, false
+		// The token is read again under the write lock: single use is
+		// decided here. The grant is not: tokens minted while another
+		// replica revokes it are refused on use, as the revocation covers
+		// everything issued under the grant.
+		t, err := tx.GetToken(ctx, t.Hash)
+		if err != nil {
+			return err
+		}
+		if !t.UsedAt.IsZero() {
+			e := invalid()
+			result, reused = e, true
+			if err := s.revokeGrant(ctx, tx, t.GrantID, now); err != nil {
+				return err
+			}
+			return s.Audit.Record(ctx, tx, audit.Entry{
+				Source: audit.SourceOIDC, Name: "CreateToken",
+				Params:    map[string]string{"clientId": cl.ID, "grantType": in.GrantType, "reason": "refresh token reuse; grant revoked"},
+				ErrorCode: e.Code, ErrorMsg: e.Message,
+			})
+		}
+		t.UsedAt = now
+		if err := tx.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		out, err = s.issue(ctx, tx, cl, g, in.GrantType, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused {
+		s.tokens.dropGrant(t.GrantID)
+	}
+	if result != nil {
+		return nil, result
+	}
+	return out, nil
+}
+
+// findByHashes looks a bearer value up under each of its hashes (newest
+// key first), so values stored before a key rotation are still found.
+func findByHashes[T any](hashes []string, get func(hash string) (*T, error)) (*T, error) {
+	var err error
+	for _, h := range hashes {
+		var v *T
+		if v, err = get(h); err == nil {
+			return v, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// newGrant creates the grant behind a new chain of tokens. It ends when the
+// portal session it came from ends.
+func (s *Service) newGrant(ctx context.Context, tx store.Tx, cl *store.Client, u *store.User, sess *store.Session, scopes []string, now time.Time) (*store.Grant, error) {
+	id, err := s.random(16)
+	if err != nil {
+		return nil, err
+	}
+	g := &store.Grant{
+		ID: "grant-" + id, ClientID: cl.ID, UserID: u.ID, SessionID: sess.IDHash, Scopes: scopes,
+		MFA: sess.MFA, AuthTime: sess.AuthTime, CreatedAt: now, ExpiresAt: sess.ExpiresAt,
+	}
+	if err := tx.CreateGrant(ctx, g); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// issue creates an access token (and, for scoped registrations, a refresh
+// token) for g and records the CreateToken event.
+func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *store.Grant, grantType string, now time.Time) (*CreateTokenOutput, error) {
+	refresh := issuesRefreshTokens(cl)
+	life := LegacyTokenLifetime
+	if len(cl.Scopes) > 0 {
+		life = AccessTokenLifetime
+	}
+	exp := now.Add(life)
+	if exp.After(g.ExpiresAt) {
+		exp = g.ExpiresAt
+	}
+	if !now.Before(exp) {
+		return nil, awsproto.OIDCInvalidGrant("The sign-in session has ended.")
+	}
+	access, err := s.random(bearerValueBytes)
+	if err != nil {
+		return nil, err
+	}
+	access = "aoa" + access
+	if err := tx.CreateToken(ctx, &store.Token{Hash: s.Keys.Hash(access), Kind: store.TokenAccess, GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}); err != nil {
+		return nil, err
+	}
+	out := &CreateTokenOutput{AccessToken: Secret(access), TokenType: "Bearer", ExpiresIn: int32(exp.Sub(now) / time.Second)}
+	if out.ExpiresIn < 1 {
+		out.ExpiresIn = 1
+	}
+	if refresh {
+		rt, err := s.random(bearerValueBytes)
+		if err != nil {
+			return nil, err
+		}
+		rt = "aor" + rt
+		if err := tx.CreateToken(ctx, &store.Token{Hash: s.Keys.Hash(rt), Kind: store.TokenRefresh, GrantID: g.ID, CreatedAt: now, ExpiresAt: g.ExpiresAt}); err != nil {
+			return nil, err
+		}
+		out.RefreshToken = Secret(rt)
+	}
+	a := audit.ActorFrom(ctx)
+	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: g.UserID, UserID: g.UserID}
+	return out, s.Audit.Record(audit.WithActor(ctx, a), tx, audit.Entry{
+		Source: audit.SourceOIDC, Name: "CreateToken",
+		Params:   map[string]string{"clientId": cl.ID, "grantType": grantType},
+		Response: map[string]any{"tokenType": out.TokenType, "expiresIn": out.ExpiresIn, "refreshTokenIssued": refresh},
+	})
+}
+
+// revokeGrant ends a grant: every access and refresh token of it, and
+// (through the revocation record) every role credential issued under it.
+func (s *Service) revokeGrant(ctx context.Context, tx store.Tx, grantID string, now time.Time) error {
+	if grantID == "" {
+		return nil
+	}
+	g, err := tx.GetGrant(ctx, grantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if g.RevokedAt.IsZero() {
+		g.RevokedAt = now
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return err
+		}
+	}
+	return tx.PutRevocation(ctx, &store.Revocation{Kind: store.RevokeGrant, Subject: grantID, At: now, ExpiresAt: now.Add(s.revocationTTL())})
+}
