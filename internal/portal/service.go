@@ -1,0 +1,175 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
+	"github.com/gatehouse-dev/gatehouse/internal/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+	"github.com/gatehouse-dev/gatehouse/internal/sts"
+	"github.com/gatehouse-dev/gatehouse/internal/web"
+)
+
+// Service serves the access-portal pages and the portal API. Set its
+// fields, then call Register once; it is then safe for concurrent use.
+type Service struct {
+	Store    store.Store
+	Keys     *keyring.Ring
+	Audit    *audit.Recorder
+	IDs      arn.Generator
+	Now      func() time.Time
+	Rand     io.Reader
+	Log      *slog.Logger
+	Instance *store.Instance
+	// BaseURL is the public URL, without a trailing slash.
+	BaseURL string
+	// Secure marks cookies Secure; it is also implied by an https BaseURL.
+	Secure    bool
+	Directory *directory.Service
+	OIDC      *oidc.Service
+	Issuer    *sts.Issuer
+	// Cache answers entitlement, account, permission-set, user and
+	// revocation reads; it is required.
+	Cache *accesscache.Cache
+	// PortalSessionDuration is how long a sign-in lasts (default 8 h).
+	PortalSessionDuration time.Duration
+
+	once  sync.Once
+	pages *web.Pages
+	mfa   *mfa.Service
+}
+
+// Register mounts the pages and the portal API on mux:
+//
+//	GET  /login, POST /login, POST /login/password, POST /login/mfa  sign-in steps
+//	GET  /start                        home: accounts and roles
+//	POST /signout                      end the portal session
+//	GET  /device, POST /device         device-code verification and approval
+//	GET  /authorize, POST /authorize   PKCE authorization and consent
+//	GET  /mfa, POST /mfa               authenticator-app enrolment
+//	GET  /static/                      assets
+//	GET  /assignment/accounts, GET /assignment/roles,
+//	GET  /federation/credentials, POST /logout   the portal API
+//
+// Every page route passes http.CrossOriginProtection; the portal API does
+// not, as it is authenticated by a bearer header rather than a cookie.
+func (s *Service) Register(mux *http.ServeMux) {
+	s.init()
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(withPageHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writePage(w, r, http.StatusForbidden, web.Error{
+			Layout:  web.Layout{Title: "Request refused"},
+			Heading: "This request came from another site",
+			Message: "For your safety, Gatehouse only accepts forms sent from its own pages. Go back to the portal and try again.",
+			Link:    "/start", LinkText: "Go to the portal",
+		})
+	}), true))
+	page := func(pattern string, h pageHandler) {
+		mux.Handle(pattern, cop.Handler(s.page(h)))
+	}
+	page("GET /login", s.getLogin)
+	page("POST /login", s.postLogin)
+	page("POST /login/password", s.postPassword)
+	page("POST /login/mfa", s.postMFA)
+	page("GET /start", s.getStart)
+	page("POST /signout", s.postSignOut)
+	page("GET /device", s.getDevice)
+	page("POST /device", s.postDevice)
+	page("GET /authorize", s.getAuthorize)
+	page("POST /authorize", s.postAuthorize)
+	page("GET /mfa", s.getMFA)
+	page("POST /mfa", s.postMFAEnrol)
+	mux.Handle("GET /static/", withPageHeaders(http.StripPrefix("/static/", web.Static()), false))
+
+	// The portal API authenticates with a bearer header, not a cookie, so
+	// it is not a browser route and needs no cross-origin check.
+	mux.Handle("GET /assignment/accounts", s.api("ListAccounts", s.listAccounts))
+	mux.Handle("GET /assignment/roles", s.api("ListAccountRoles", s.listAccountRoles))
+	mux.Handle("GET /federation/credentials", s.api("GetRoleCredentials", s.getRoleCredentials))
+	mux.Handle("POST /logout", s.api("Logout", s.logout))
+}
+
+func (s *Service) init() {
+	s.once.Do(func() {
+		p, err := web.Load()
+		if err != nil {
+			panic(err) // the templates are embedded: a parse error is a programmer error
+		}
+		s.pages = p
+		s.mfa = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: s.Now, Rand: s.Rand, Issuer: "Gatehouse"}
+	})
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+func (s *Service) sessionDuration() time.Duration {
+	if s.PortalSessionDuration > 0 {
+		return s.PortalSessionDuration
+	}
+	return 8 * time.Hour
+}
+
+func (s *Service) secure() bool {
+	return s.Secure || strings.HasPrefix(s.BaseURL, "https://")
+}
+
+// sourceIP is the client address the server's middleware put in the audit
+// actor, or the peer address when there is no actor (tests, other hosts).
+func sourceIP(r *http.Request) string {
+	a := audit.ActorFrom(r.Context())
+	if a.SourceIP != "" && !(a.SourceIP == "gatehouse.internal" && a.UserAgent == "gatehouse") {
+		return a.SourceIP
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// withIdentity returns ctx whose audit actor is the given user.
+func withIdentity(ctx context.Context, userID, userName string) context.Context {
+	a := audit.ActorFrom(ctx)
+	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: userID, UserID: userID, UserName: userName}
+	return audit.WithActor(ctx, a)
+}
+
+// errRollback ends a transaction that must not commit (see peekRate).
+var errRollback = errors.New("rollback")
+
+// peekRate returns how many hits key has in the current window without
+// counting one: the hit is counted in a transaction that is rolled back.
+func (s *Service) peekRate(ctx context.Context, key string, window time.Duration) (int, error) {
+	var n int
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if n, err = tx.HitRate(ctx, key, window, s.now()); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		return 0, err
+	}
+	return n - 1, nil
+}

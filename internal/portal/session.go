@@ -1,0 +1,186 @@
+package portal
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// CookieName is the portal session cookie.
+const CookieName = "gatehouse_session"
+
+// sessionBytes is the size of a session cookie's random value (160 bits).
+const sessionBytes = 20
+
+// signedIn returns the person the request's session cookie speaks for, or
+// nil when there is none or it is unknown, expired or revoked, or its user
+// is disabled or gone: all of those are simply "signed out".
+func (s *Service) signedIn(r *http.Request) (*oidc.SignedIn, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" || len(c.Value) > 128 {
+		return nil, nil
+	}
+	ctx := r.Context()
+	var sess *store.Session
+	for _, h := range s.Keys.Hashes(c.Value) {
+		got, err := s.Store.GetSession(ctx, h)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("get portal session: %w", err)
+		}
+		sess = got
+		break
+	}
+	now := s.now()
+	if sess == nil || !sess.RevokedAt.IsZero() || !now.Before(sess.ExpiresAt) {
+		return nil, nil
+	}
+	revoked, err := s.revoked(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, nil
+	}
+	u, err := s.user(ctx, sess.UserID)
+	if err != nil || u == nil || u.Disabled {
+		return nil, err
+	}
+	return &oidc.SignedIn{
+		UserID: u.ID, UserName: u.UserName, SessionID: sess.IDHash, MFA: sess.MFA,
+		AuthTime: sess.AuthTime, SessionExpiresAt: sess.ExpiresAt,
+	}, nil
+}
+
+// revoked reports whether the session's user or the session itself has been
+// revoked since it began (a disabled or deleted user counts).
+func (s *Service) revoked(ctx context.Context, sess *store.Session) (bool, error) {
+	if s.Cache == nil {
+		return false, nil
+	}
+	return s.Cache.Revoked(ctx, sess.UserID, "", sess.IDHash, sess.CreatedAt)
+}
+
+// user returns the user, or nil if it no longer exists.
+func (s *Service) user(ctx context.Context, id string) (*store.User, error) {
+	var u *store.User
+	var err error
+	if s.Cache != nil {
+		u, err = s.Cache.User(ctx, id)
+	} else {
+		u, err = s.Store.GetUser(ctx, id)
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || isNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get user %q: %w", id, err)
+	}
+	return u, nil
+}
+
+// newSessionValue returns a fresh random cookie value.
+func newSessionValue(rand io.Reader) (string, error) {
+	b := make([]byte, sessionBytes)
+	if _, err := io.ReadFull(rand, b); err != nil {
+		return "", fmt.Errorf("session value: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// startSession creates a portal session for u, records the completed sign-in
+// and forgets the user's failed attempts, all in one transaction, and sets
+// the cookie.
+func (s *Service) startSession(w http.ResponseWriter, r *http.Request, u *store.User, withMFA bool, userName string) error {
+	value, err := newSessionValue(s.Rand)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	sess := &store.Session{
+		IDHash: s.Keys.Hash(value), UserID: u.ID, MFA: withMFA, AuthTime: now,
+		SourceIP: sourceIP(r), UserAgent: truncate(r.UserAgent(), 512),
+		CreatedAt: now, ExpiresAt: now.Add(s.sessionDuration()),
+	}
+	ctx := withIdentity(r.Context(), u.ID, u.UserName)
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.ResetRate(ctx, userRateKey(userName)); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
+			Params:   map[string]any{"userName": u.UserName, "mfaAuthenticated": withMFA},
+			Response: map[string]string{"result": "Success"},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("start portal session: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: value, Path: "/", MaxAge: int(s.sessionDuration().Seconds()),
+		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// clearCookie removes the session cookie from the browser.
+func (s *Service) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+}
+
+// postSignOut ends the portal session and everything issued under it: the
+// session is marked revoked and a session revocation makes the OIDC tokens
+// of device and PKCE approvals it made, and the role credentials issued
+// with them, stop working (DESIGN §6).
+func (s *Service) postSignOut(w http.ResponseWriter, r *http.Request) error {
+	who, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	s.clearCookie(w)
+	if who != nil {
+		ctx := withIdentity(r.Context(), who.UserID, who.UserName)
+		now := s.now()
+		err := s.Store.Update(ctx, func(tx store.Tx) error {
+			sess, err := tx.GetSession(ctx, who.SessionID)
+			if err != nil {
+				return err
+			}
+			sess.RevokedAt = now
+			if err := tx.UpdateSession(ctx, sess); err != nil {
+				return err
+			}
+			if err := tx.PutRevocation(ctx, &store.Revocation{
+				Kind: store.RevokeSession, Subject: sess.IDHash, At: now,
+				ExpiresAt: sess.ExpiresAt.Add(access.MaxSessionDuration),
+			}); err != nil {
+				return err
+			}
+			return s.Audit.Record(ctx, tx, audit.Entry{Source: audit.SourceSignIn, Name: "Logout", Type: "AwsServiceEvent"})
+		})
+		if err != nil {
+			return fmt.Errorf("sign out: %w", err)
+		}
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

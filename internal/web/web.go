@@ -1,0 +1,174 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Layout is what every page shows around its content.
+type Layout struct {
+	// Title is the page title (the product name is appended).
+	Title string
+	// User is the signed-in user's name; empty when signed out (no sign-out
+	// button).
+	User string
+}
+
+// Sign-in steps.
+const (
+	StepUserName = "username"
+	StepPassword = "password"
+	StepMFA      = "mfa"
+)
+
+// SignIn is the sign-in page at one of its steps.
+type SignIn struct {
+	Layout
+	// Step is StepUserName, StepPassword or StepMFA.
+	Step     string
+	UserName string
+	// State is the sealed in-progress sign-in carried to the next step.
+	State string
+	// Next is the local path to return to after signing in.
+	Next  string
+	Error string
+}
+
+// DeviceCode asks for the user code of a device authorization.
+type DeviceCode struct {
+	Layout
+	UserCode string
+	Error    string
+}
+
+// DeviceConfirm asks the signed-in person to confirm a device authorization.
+type DeviceConfirm struct {
+	Layout
+	UserCode   string
+	ClientName string
+}
+
+// DeviceDone says what became of a device authorization.
+type DeviceDone struct {
+	Layout
+	Approved   bool
+	ClientName string
+}
+
+// Consent asks the signed-in person to allow a PKCE authorization request.
+type Consent struct {
+	Layout
+	ClientName string
+	Scopes     []string
+	// RedirectHost is where the browser goes next (host and port).
+	RedirectHost string
+	// Request is the sealed authorization request.
+	Request string
+}
+
+// Account is one account on the portal home page.
+type Account struct {
+	ID, Name, Email string
+	// Roles are the permission-set names the user may use in it.
+	Roles []string
+}
+
+// Home is the portal home page.
+type Home struct {
+	Layout
+	StartURL, PortalURL string
+	Accounts            []Account
+	HasAuthenticator    bool
+}
+
+// MFAEnrol registers an authenticator app.
+type MFAEnrol struct {
+	Layout
+	Enrolled bool
+	// URI is the otpauth:// URI, built by package mfa (html/template would
+	// otherwise refuse the scheme).
+	URI    template.URL
+	Secret string
+	// Enrolment is the sealed seed being confirmed.
+	Enrolment string
+	Error     string
+}
+
+// Error is an error page.
+type Error struct {
+	Layout
+	Heading  string
+	Message  string
+	Link     string
+	LinkText string
+}
+
+// Page is a page this package can render.
+type Page interface {
+	template() string
+}
+
+func (SignIn) template() string        { return "signin" }
+func (DeviceCode) template() string    { return "device" }
+func (DeviceConfirm) template() string { return "device_confirm" }
+func (DeviceDone) template() string    { return "device_done" }
+func (Consent) template() string       { return "consent" }
+func (Home) template() string          { return "home" }
+func (MFAEnrol) template() string      { return "mfa" }
+func (Error) template() string         { return "error" }
+
+// Pages is the parsed set of page templates.
+type Pages struct {
+	byName map[string]*template.Template
+}
+
+var pageNames = []string{"signin", "device", "device_confirm", "device_done", "consent", "home", "mfa", "error"}
+
+// Load parses the embedded templates, each page together with the layout.
+func Load() (*Pages, error) {
+	p := &Pages{byName: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse page %s: %w", name, err)
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// Render writes page as a complete HTML document. Nothing is written when
+// rendering fails.
+func (p *Pages) Render(w io.Writer, page Page) error {
+	t, ok := p.byName[page.template()]
+	if !ok {
+		return fmt.Errorf("no template for page %s", page.template())
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", page); err != nil {
+		return fmt.Errorf("render page %s: %w", page.template(), err)
+	}
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// Static serves the embedded static files; mount it at /static/ with the
+// prefix stripped.
+func Static() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embedded folder always exists
+	}
+	return http.FileServerFS(sub)
+}

@@ -1,0 +1,49 @@
+package web_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/internal/web"
+)
+
+func TestRenderEveryPage(t *testing.T) {
+	p, err := web.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := web.Layout{Title: "T", User: "alice"}
+	tests := []struct {
+		name string
+		page web.Page
+		want []string
+	}{
+		{"signin username", web.SignIn{Layout: web.Layout{Title: "Sign in"}, Step: web.StepUserName, Next: "/start"}, []string{`action="/login"`, `name="username"`, `name="next" value="/start"`}},
+		{"signin password", web.SignIn{Layout: lay, Step: web.StepPassword, State: "s.t", UserName: "alice"}, []string{`action="/login/password"`, `name="password"`, `name="state" value="s.t"`}},
+		{"signin mfa", web.SignIn{Layout: lay, Step: web.StepMFA, State: "s.t"}, []string{`action="/login/mfa"`, `name="code"`}},
+		{"device", web.DeviceCode{Layout: lay}, []string{`name="user_code"`}},
+		{"device confirm", web.DeviceConfirm{Layout: lay, ClientName: "<botocore>", UserCode: "ABCD-EFGH"}, []string{"Did you start this sign-in from &lt;botocore&gt;?", `value="allow"`, `value="deny"`}},
+		{"consent", web.Consent{Layout: lay, ClientName: "cli", Scopes: []string{"sso:account:access"}}, []string{"sso:account:access", `action="/authorize"`}},
+		{"home", web.Home{Layout: lay, Accounts: []web.Account{{ID: "111122223333", Name: "Prod", Roles: []string{"Admin"}}}}, []string{"111122223333", "Admin", `action="/signout"`}},
+		{"mfa", web.MFAEnrol{Layout: lay, URI: "otpauth://totp/x?secret=A", Secret: "A"}, []string{`href="otpauth://totp/x?secret=A"`}},
+		{"error", web.Error{Layout: lay, Heading: "This code has expired"}, []string{"This code has expired"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := p.Render(&b, tc.page); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, w := range append(tc.want, "<title>", "Gatehouse", `lang="en"`) {
+				if !strings.Contains(out, w) {
+					t.Errorf("page lacks %q:\n%s", w, out)
+				}
+			}
+			if strings.Contains(out, "<script") {
+				t.Error("page has a script")
+			}
+		})
+	}
+}
