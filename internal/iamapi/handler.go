@@ -1,0 +1,231 @@
+package iamapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/policy"
+	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+	"github.com/gatehouse-dev/gatehouse/internal/sts"
+)
+
+// signingName is IAM's SigV4 service name.
+const signingName = "iam"
+
+// maxBody bounds a request body: a simulation may carry several policy
+// documents of up to 131,072 characters each.
+const maxBody = 2 << 20
+
+// Handler serves the IAM API subset on awsQuery. The server routes to it
+// the POST / and GET /?Action= requests whose SigV4 credential scope names
+// the service iam. Every field but Secure is required; set them before
+// first use. It is safe for concurrent use.
+type Handler struct {
+	// STS authenticates requests with Gatehouse role credentials.
+	STS *sts.Service
+	// Authorizer decides each call by the caller's permission set in the
+	// caller's account; its Policies also give the effective policies
+	// SimulatePrincipalPolicy evaluates.
+	Authorizer *authz.Authorizer
+	Store      store.Store
+	Audit      *audit.Recorder
+	Instance   *store.Instance
+	Now        func() time.Time
+	Log        *slog.Logger
+	// Secure reports whether the request reached Gatehouse over TLS,
+	// directly or through a trusted TLS-terminating proxy
+	// (aws:SecureTransport). Nil means r.TLS != nil.
+	Secure func(r *http.Request) bool
+}
+
+// call is one authenticated IAM request.
+type call struct {
+	ctx    context.Context
+	sess   *sts.Session
+	q      *awsproto.QueryRequest
+	reqCtx *policy.Context
+	// params is what the audit event records as requestParameters.
+	params any
+}
+
+// operation runs one IAM action and returns its result element.
+type operation func(h *Handler, c *call) (any, error)
+
+var operations = map[string]operation{
+	"SimulateCustomPolicy":    (*Handler).simulateCustomPolicy,
+	"SimulatePrincipalPolicy": (*Handler).simulatePrincipalPolicy,
+	"GetRole":                 (*Handler).getRole,
+	"ListRoles":               (*Handler).listRoles,
+}
+
+// ServeHTTP authenticates the request, runs its Action, audits it and
+// writes the awsQuery response or error.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	awsproto.RequestID(w)
+	ctx := r.Context()
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		h.writeError(w, r, &awsproto.Error{Code: "InvalidAction", Message: "IAM accepts GET and POST requests.", Status: http.StatusMethodNotAllowed})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			h.writeError(w, r, awsproto.QueryValidationError("The request body is too large."))
+			return
+		}
+		h.writeError(w, r, &awsproto.Error{Code: "MalformedQueryString", Message: "The request body could not be read.", Err: err})
+		return
+	}
+	action := actionOf(r, body)
+	sess, res, err := h.STS.Authenticate(ctx, r, body, signingName)
+	if err != nil {
+		h.finish(ctx, w, r, action, nil, nil, err)
+		return
+	}
+	actor := audit.ActorFrom(ctx)
+	actor.Identity = authz.Identity(sess)
+	if actor.Region == "" {
+		actor.Region = res.Region
+	}
+	ctx = audit.WithActor(ctx, actor)
+	q, err := awsproto.ParseQueryRequest(r, body)
+	if err != nil {
+		h.finish(ctx, w, r, action, nil, nil, err)
+		return
+	}
+	op, ok := operations[q.Action]
+	if !ok {
+		h.finish(ctx, w, r, q.Action, nil, nil, awsproto.QueryInvalidAction(q.Action, q.Version))
+		return
+	}
+	c := &call{ctx: ctx, sess: sess, q: q, reqCtx: policy.NewContext(20)}
+	secure := r.TLS != nil
+	if h.Secure != nil {
+		secure = h.Secure(r)
+	}
+	authz.BuildContext(c.reqCtx, sess, h.Instance.Region, authz.Request{
+		Time: h.Now(), Secure: secure, SourceIP: sourceIP(r, actor), UserAgent: r.UserAgent(), Region: res.Region,
+	})
+	result, err := op(h, c)
+	h.finish(ctx, w, r, q.Action, c.params, result, err)
+}
+
+// finish audits the call and writes its response. An AccessDenied fault
+// comes from the Authorizer, which has audited it already. If the audit
+// event cannot be written the call fails.
+func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, action string, params, result any, err error) {
+	var e *awsproto.Error
+	if err != nil {
+		e = queryError(err)
+	}
+	fe, denied := errors.AsType[*fault.Error](err)
+	denied = denied && fe.Kind == fault.AccessDenied
+	if !denied && (e == nil || e.HTTPStatus() < 500) {
+		entry := audit.Entry{Source: audit.SourceIAM, Name: action, ReadOnly: true, Params: params}
+		if e != nil {
+			entry.ErrorCode, entry.ErrorMsg = e.Code, e.Message
+		}
+		if aerr := h.Store.Update(ctx, func(tx store.Tx) error { return h.Audit.Record(ctx, tx, entry) }); aerr != nil {
+			e = awsproto.QueryInternalFailure(aerr)
+		}
+	}
+	if e != nil {
+		h.writeError(w, r, e)
+		return
+	}
+	if werr := awsproto.WriteQueryResponse(w, awsproto.IAMNamespace, action, result); werr != nil {
+		h.writeError(w, r, awsproto.QueryInternalFailure(werr))
+	}
+}
+
+// writeError writes an awsQuery error, logging internal causes once.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, e *awsproto.Error) {
+	if e.HTTPStatus() >= 500 {
+		h.Log.Error("iam request failed", "request_id", awsproto.RequestID(w), "op", actionOf(r, nil), "err", e.Err)
+	}
+	awsproto.WriteQueryError(w, awsproto.IAMNamespace, e)
+}
+
+// IAM's modeled errors (botocore iam/2010-05-08 service-2.json).
+
+func invalidInput(msg string) *awsproto.Error {
+	return &awsproto.Error{Code: "InvalidInput", Message: msg}
+}
+
+func noSuchEntity(msg string) *awsproto.Error {
+	return &awsproto.Error{Code: "NoSuchEntity", Message: msg, Status: http.StatusNotFound}
+}
+
+func malformedPolicy(msg string) *awsproto.Error {
+	return &awsproto.Error{Code: "MalformedPolicyDocument", Message: msg}
+}
+
+// missing returns the ValidationError IAM answers for an absent required
+// member, worded as its validation layer words it.
+func missing(member string) *awsproto.Error {
+	return awsproto.QueryValidationError("1 validation error detected: Value null at '" + member + "' failed to satisfy constraint: Member must not be null")
+}
+
+// queryError is the one mapping of IAM API errors onto awsQuery errors:
+// protocol errors as they are, signature failures per spec/aws-wire.md
+// §2.8, policy validation errors as MalformedPolicyDocument, domain faults
+// by kind, anything else InternalFailure.
+func queryError(err error) *awsproto.Error {
+	if e, ok := errors.AsType[*awsproto.Error](err); ok {
+		return e
+	}
+	if e, ok := errors.AsType[*policy.Error](err); ok {
+		return malformedPolicy(e.Error())
+	}
+	if _, ok := errors.AsType[*sigv4.Error](err); ok {
+		return awsproto.ErrorFor(awsproto.ProtocolQuery, err)
+	}
+	if e, ok := errors.AsType[*fault.Error](err); ok {
+		switch e.Kind {
+		case fault.AccessDenied:
+			return awsproto.QueryAccessDenied(e.Message)
+		case fault.Validation:
+			return invalidInput(e.Message)
+		case fault.NotFound:
+			return noSuchEntity(e.Message)
+		}
+	}
+	return awsproto.QueryInternalFailure(err)
+}
+
+// actionOf returns the request's Action for audit records and logs.
+func actionOf(r *http.Request, body []byte) string {
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return a
+	}
+	if len(body) > 0 {
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+			return form.Get("Action")
+		}
+	}
+	return "Unknown"
+}
+
+// sourceIP is the client address the server's middleware resolved, or the
+// peer address when the handler runs without it.
+func sourceIP(r *http.Request, actor audit.Actor) string {
+	if actor.SourceIP != "" {
+		return actor.SourceIP
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
