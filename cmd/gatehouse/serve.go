@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/server"
+)
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.PublicURL == "" {
+		// With port 0 the real port is only known now.
+		cfg.Listen = ln.Addr().String()
+	}
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer srv.Close()
+	printBanner(stdout, srv)
+
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		if cfg.TLSCert != "" {
+			err = hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			err = hs.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	})
+	g.Go(func() error { return srv.RunBackground(gctx) })
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		return hs.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+func printBanner(w io.Writer, srv *server.Server) {
+	in := srv.Instance
+	base := srv.BaseURL()
+	sess := clientconfig.Session{Name: "gatehouse", StartURL: in.StartURL, Region: in.Region, BaseURL: base}
+	fmt.Fprintf(w, "Gatehouse is running (%s store).\n\n", srv.Store.Backend())
+	fmt.Fprintf(w, "  Access portal:  %s/start\n", base)
+	fmt.Fprintf(w, "  Start URL:      %s   (an identifier for clients; never fetched)\n", in.StartURL)
+	fmt.Fprintf(w, "  Region:         %s\n", in.Region)
+	fmt.Fprintf(w, "  Instance:       arn:aws:sso:::instance/%s   identity store %s\n", in.InstanceID, in.IdentityStoreID)
+	fmt.Fprintf(w, "  Management account: %s\n", in.ManagementAccountID)
+	if srv.Config.Demo || srv.Config.Seed != "" {
+		fmt.Fprintf(w, "\nWorld loaded (%d new records).", srv.Seeded.Created)
+		if srv.Generated {
+			fmt.Fprintf(w, " Password of users without one: %s\n", srv.SeedPassword)
+			fmt.Fprintln(w, "(set GATEHOUSE_DEMO_PASSWORD to choose it)")
+		} else {
+			fmt.Fprintln(w, " Users without a password got GATEHOUSE_DEMO_PASSWORD.")
+		}
+	}
+	fmt.Fprintf(w, "\nAdd to ~/.aws/config (AWS CLI v2.13 or newer, boto3, the AWS SDKs):\n\n")
+	fmt.Fprint(w, indent(sess.SessionSection()+"\n"+sess.ServicesSection()))
+	fmt.Fprintf(w, "\nor set these environment variables:\n\n")
+	fmt.Fprint(w, indent(sess.EnvVars()))
+	fmt.Fprintf(w, "\nThen: aws configure sso --use-device-code (or write profiles with: gatehouse aws-config --user NAME)\n")
+	fmt.Fprintf(w, "AWS CLI older than 2.13 (e.g. Debian's 2.9): gatehouse aws-config --models ~/.aws/models --url %s\n\n", base)
+}
+
+func indent(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			b.WriteString("    ")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := server.OpenStore(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "database (%s) is up to date\n", st.Backend())
+	return nil
+}

@@ -1,0 +1,78 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+)
+
+// credentialServiceRe finds the service of a SigV4 credential scope in an
+// Authorization header or an X-Amz-Credential query parameter.
+var credentialServiceRe = regexp.MustCompile(`Credential=[^/,\s]+/\d{8}/[^/,\s]+/([^/,\s]+)/aws4_request`)
+
+// signingService returns the SigV4 service a request is signed for, or "".
+func signingService(r *http.Request) string {
+	if m := credentialServiceRe.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		return m[1]
+	}
+	if c := r.URL.Query().Get("X-Amz-Credential"); c != "" {
+		if parts := strings.Split(c, "/"); len(parts) == 5 {
+			return parts[3]
+		}
+	}
+	return ""
+}
+
+// routes mounts every API and page on one origin (spec/aws-wire.md §1.1):
+// sso-oidc and the portal API at their REST paths, /authorize and the pages
+// (portal), and POST / dispatched on X-Amz-Target (awsJson services) or on
+// the form's signing service (STS, IAM).
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if _, err := s.Store.ChangeSeq(r.Context()); err != nil {
+			s.Log.Error("readiness check", "err", err)
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	s.OIDC.Register(mux)
+	s.Portal.Register(mux)
+	mux.HandleFunc("POST /{$}", s.serveRoot)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("Action") != "" || r.URL.Query().Get("X-Amz-Credential") != "" {
+			s.serveRoot(w, r)
+			return
+		}
+		http.Redirect(w, r, "/start", http.StatusFound)
+	})
+	return s.middleware(mux)
+}
+
+// serveRoot dispatches the requests every AWS query and JSON service sends
+// to "/".
+func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request) {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		awsproto.WriteJSONError(w, awsproto.UnknownOperation(target))
+		return
+	}
+	switch signingService(r) {
+	case "iam":
+		if s.IAM != nil {
+			s.IAM.ServeHTTP(w, r)
+			return
+		}
+		awsproto.WriteQueryError(w, awsproto.IAMNamespace, awsproto.QueryInvalidAction(r.FormValue("Action"), "2010-05-08"))
+	default:
+		s.STS.ServeHTTP(w, r)
+	}
+}

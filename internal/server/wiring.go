@@ -1,0 +1,71 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
+	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
+	"github.com/gatehouse-dev/gatehouse/internal/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/portal"
+	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
+	"github.com/gatehouse-dev/gatehouse/internal/sts"
+)
+
+// Services of the login path and the AWS APIs, built by wire.
+type apis struct {
+	Cache  *accesscache.Cache
+	Issuer *sts.Issuer
+	STS    *sts.Service
+	OIDC   *oidc.Service
+	Portal *portal.Service
+	// Authorizer decides admin API calls made with Gatehouse credentials.
+	Authorizer *authz.Authorizer
+	// IAM serves the IAM API subset (policy simulator, roles).
+	IAM http.Handler
+}
+
+// wire builds the API services on top of the domain services.
+func (s *Server) wire() {
+	cfg := &s.Config
+	base := s.BaseURL()
+	s.Cache = accesscache.New(s.Store, cfg.Now)
+	// Revocations must be remembered as long as anything they end can
+	// live: refresh tokens last as long as the portal session.
+	s.Cache.MaxLifetime = max(accesscache.DefaultMaxLifetime, cfg.PortalSessionDuration+time.Minute)
+	s.Issuer = &sts.Issuer{
+		Keys: s.Keys, Cache: s.Cache, Store: s.Store, Audit: s.Audit, Events: s.Events,
+		IDs: s.IDs, Now: cfg.Now, Instance: s.Instance,
+	}
+	s.STS = &sts.Service{Issuer: s.Issuer, Verifier: &sigv4.Verifier{Now: cfg.Now}, Log: s.Log}
+	s.OIDC = &oidc.Service{
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
+		Instance: s.Instance, BaseURL: base, Cache: s.Cache, PortalSessionDuration: cfg.PortalSessionDuration,
+	}
+	s.Portal = &portal.Service{
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
+		Instance: s.Instance, BaseURL: base, Secure: strings.HasPrefix(base, "https://"),
+		Directory: s.Directory, OIDC: s.OIDC, Issuer: s.Issuer, Cache: s.Cache,
+		PortalSessionDuration: cfg.PortalSessionDuration,
+	}
+	s.Authorizer = &authz.Authorizer{
+		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},
+		PermissionSets: s.Cache, Store: s.Store, Audit: s.Audit, Instance: s.Instance,
+	}
+	s.IAM = &iamapi.Handler{
+		STS: s.STS, Authorizer: s.Authorizer, Store: s.Store, Audit: s.Audit,
+		Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+	}
+}
+
+// secure reports whether a request reached Gatehouse over TLS, directly or
+// through a trusted proxy that says so with X-Forwarded-Proto
+// (aws:SecureTransport).
+func (s *Server) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return s.fromTrustedProxy(r) && r.Header.Get("X-Forwarded-Proto") == "https"
+}
