@@ -3,7 +3,9 @@ package awsproto
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -223,4 +225,21 @@ func QueryThrottling(msg string) *Error { return &Error{Code: "Throttling", Mess
 // QueryInternalFailure returns InternalFailure (500) with cause as Err.
 func QueryInternalFailure(cause error) *Error {
 	return &Error{Code: "InternalFailure", Message: "An internal error occurred.", Status: http.StatusInternalServerError, Err: cause}
+}
+
+// ReadQueryBody checks that an awsQuery request uses GET or POST and reads
+// its body, at most limit bytes. Failures are awsQuery errors naming service
+// ("STS", "IAM") in their message.
+func ReadQueryBody(w http.ResponseWriter, r *http.Request, service string, limit int64) ([]byte, *Error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, &Error{Code: "InvalidAction", Message: service + " accepts GET and POST requests.", Status: http.StatusMethodNotAllowed}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, QueryValidationError("The request body is too large.")
+		}
+		return nil, &Error{Code: "MalformedQueryString", Message: "The request body could not be read.", Err: err}
+	}
+	return body, nil
 }

@@ -3,7 +3,6 @@ package iamapi
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -74,17 +73,9 @@ var operations = map[string]operation{
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	awsproto.RequestID(w)
 	ctx := r.Context()
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		h.writeError(w, r, &awsproto.Error{Code: "InvalidAction", Message: "IAM accepts GET and POST requests.", Status: http.StatusMethodNotAllowed})
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			h.writeError(w, r, awsproto.QueryValidationError("The request body is too large."))
-			return
-		}
-		h.writeError(w, r, &awsproto.Error{Code: "MalformedQueryString", Message: "The request body could not be read.", Err: err})
+	body, rerr := awsproto.ReadQueryBody(w, r, "IAM", maxBody)
+	if rerr != nil {
+		h.writeError(w, r, rerr)
 		return
 	}
 	action := actionOf(r, body)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -47,17 +46,9 @@ type GetCallerIdentityResult struct {
 // failure is an awsQuery ErrorResponse; authentication failures are audited.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	awsproto.RequestID(w)
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		s.writeError(w, r, &awsproto.Error{Code: "InvalidAction", Message: "STS accepts GET and POST requests.", Status: http.StatusMethodNotAllowed})
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			s.writeError(w, r, awsproto.QueryValidationError("The request body is too large."))
-			return
-		}
-		s.writeError(w, r, &awsproto.Error{Code: "MalformedQueryString", Message: "The request body could not be read.", Err: err})
+	body, rerr := awsproto.ReadQueryBody(w, r, "STS", maxBody)
+	if rerr != nil {
+		s.writeError(w, r, rerr)
 		return
 	}
 	sess, _, err := s.authenticate(r.Context(), r, body, signingName)
