@@ -96,7 +96,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 			fmt.Fprintln(w, " Users without a password got GATEHOUSE_DEMO_PASSWORD.")
 		}
 	}
-	fmt.Fprintf(w, "\nAdd to ~/.aws/config (AWS CLI v2.13 or newer, boto3, the AWS SDKs):\n\n")
+	fmt.Fprintf(w, "\nAdd to ~/.aws/config (AWS CLI v2.13 or newer, boto3, the AWS SDKs),\nand put \"services = %s\" in each profile that uses it:\n\n", sess.Name)
 	fmt.Fprint(w, indent(sess.SessionSection()+"\n"+sess.ServicesSection()))
 	fmt.Fprintf(w, "\nor set these environment variables:\n\n")
 	fmt.Fprint(w, indent(sess.EnvVars()))
