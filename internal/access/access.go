@@ -25,6 +25,8 @@ import (
 type PolicyChecker interface {
 	// CheckInline validates an inline policy document.
 	CheckInline(doc string) error
+	// CheckCustomer validates a customer-managed policy document.
+	CheckCustomer(doc string) error
 	// KnownManaged reports whether arn names an AWS-managed policy.
 	KnownManaged(arn string) bool
 }

@@ -21,6 +21,20 @@ func (Checker) CheckInline(doc string) error {
 	if err := policy.CheckInlineSize(data); err != nil {
 		return err
 	}
+	return checkGrammar(data)
+}
+
+// CheckCustomer validates a customer-managed policy document: IAM's limit of
+// 6,144 non-whitespace characters, then the strict grammar.
+func (Checker) CheckCustomer(doc string) error {
+	data := []byte(doc)
+	if err := policy.CheckManagedSize(data); err != nil {
+		return err
+	}
+	return checkGrammar(data)
+}
+
+func checkGrammar(data []byte) error {
 	d, err := policy.ParseStrict(data)
 	if err != nil {
 		return err

@@ -25,7 +25,18 @@ type World struct {
 	Users          []User          `yaml:"users"`
 	Groups         []Group         `yaml:"groups"`
 	PermissionSets []PermissionSet `yaml:"permission_sets"`
-	Assignments    []Assignment    `yaml:"assignments"`
+	// CustomerPolicies are customer-managed policy documents stored in
+	// accounts, for permission sets that refer to them by name and path.
+	CustomerPolicies []CustomerPolicy `yaml:"customer_policies"`
+	Assignments      []Assignment     `yaml:"assignments"`
+}
+
+// CustomerPolicy is a customer-managed policy entry.
+type CustomerPolicy struct {
+	Account  string `yaml:"account"` // name or ID
+	Name     string `yaml:"name"`
+	Path     string `yaml:"path"` // default /
+	Document string `yaml:"document"`
 }
 
 // Account is an account entry.
@@ -59,7 +70,10 @@ type PermissionSet struct {
 	SessionDuration string   `yaml:"session_duration"`
 	RelayState      string   `yaml:"relay_state"`
 	ManagedPolicies []string `yaml:"managed_policies"`
-	InlinePolicy    string   `yaml:"inline_policy"`
+	// CustomerPolicies are references (name and path) to customer-managed
+	// policies, resolved in each account the set is assigned in.
+	CustomerPolicies []store.PolicyRef `yaml:"customer_policies"`
+	InlinePolicy     string            `yaml:"inline_policy"`
 }
 
 // Assignment is an assignment entry: exactly one of User and Group is set.
@@ -116,6 +130,15 @@ func (l *Loader) Load(ctx context.Context, w *World) (Result, error) {
 		}
 		accounts[a.Name] = a.ID
 		accounts[a.ID] = a.ID
+	}
+	for i, p := range w.CustomerPolicies {
+		acct, ok := accounts[p.Account]
+		if !ok {
+			acct = p.Account
+		}
+		if err := l.Access.PutCustomerPolicy(ctx, acct, store.PolicyRef{Name: p.Name, Path: p.Path}, p.Document); err != nil {
+			return res, fmt.Errorf("customer_policies[%d] %s: %w", i, p.Name, err)
+		}
 	}
 	users := map[string]string{}
 	for _, u := range w.Users {
@@ -187,6 +210,11 @@ func (l *Loader) Load(ctx context.Context, w *World) (Result, error) {
 			res.Created++
 			for _, m := range p.ManagedPolicies {
 				if err := l.Access.AttachManagedPolicy(ctx, got.ID, m); err != nil {
+					return res, fmt.Errorf("permission set %s: %w", p.Name, err)
+				}
+			}
+			for _, ref := range p.CustomerPolicies {
+				if err := l.Access.AttachCustomerPolicy(ctx, got.ID, ref); err != nil {
 					return res, fmt.Errorf("permission set %s: %w", p.Name, err)
 				}
 			}

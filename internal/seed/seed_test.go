@@ -6,7 +6,9 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/examples"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/seed"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -101,5 +103,63 @@ func TestLoadStopsOnBadReference(t *testing.T) {
 	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance}
 	if _, err := l.Load(t.Context(), world); err == nil || !strings.Contains(err.Error(), "nowhere") {
 		t.Fatalf("Load = %v, want an error naming the account", err)
+	}
+}
+
+func TestCustomerPolicies(t *testing.T) {
+	w := domaintest.New(t)
+	w.Access.Policies = authz.Checker{}
+	ctx := t.Context()
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::deploy/*"}]}`
+	world, err := seed.Parse([]byte(`
+accounts: [{id: "111111111111", name: dev, email: dev@example.com}]
+users: [{user_name: ed, given_name: Ed, family_name: Dev, display_name: Ed}]
+customer_policies:
+  - {account: dev, name: S3Deploy, path: /team/, document: '` + doc + `'}
+permission_sets:
+  - name: Deploy
+    customer_policies: [{name: S3Deploy, path: /team/}]
+assignments: [{account: dev, permission_set: Deploy, user: ed}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance}
+	if _, err := l.Load(ctx, world); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	p, err := w.Store.GetCustomerPolicy(ctx, "111111111111", "/team/", "S3Deploy")
+	if err != nil || p.Document != doc {
+		t.Fatalf("stored policy = %+v, %v", p, err)
+	}
+	ps, _ := w.Access.GetPermissionSetByName(ctx, "Deploy")
+	if len(ps.CustomerPolicies) != 1 || ps.CustomerPolicies[0] != (store.PolicyRef{Name: "S3Deploy", Path: "/team/"}) {
+		t.Fatalf("Deploy references %+v", ps.CustomerPolicies)
+	}
+	if _, err := w.Store.GetProvisionedRole(ctx, "111111111111", ps.ID); err != nil {
+		t.Fatalf("Deploy not provisioned in dev: %v", err)
+	}
+
+	// A document IAM would refuse is refused, and nothing is stored.
+	before := w.Snap(t)
+	for name, bad := range map[string]string{
+		"not json":     `{"Version":`,
+		"principal":    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`,
+		"bad operator": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"x"}}}]}`,
+		"too long":     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["` + strings.Repeat("s3:GetObject\",\"", 500) + `s3:GetObject"],"Resource":"*"}]}`,
+	} {
+		err := w.Access.PutCustomerPolicy(ctx, "111111111111", store.PolicyRef{Name: "Bad"}, bad)
+		if fault.KindOf(err) != fault.Validation {
+			t.Errorf("%s: PutCustomerPolicy = %v, want ValidationException", name, err)
+		}
+	}
+	if err := w.Access.PutCustomerPolicy(ctx, "999999999999", store.PolicyRef{Name: "X"}, doc); fault.KindOf(err) != fault.NotFound {
+		t.Errorf("unknown account: %v", err)
+	}
+	if after := w.Snap(t); after != before {
+		t.Fatalf("refused documents changed the store: %+v -> %+v", before, after)
+	}
+	if _, err := w.Store.GetCustomerPolicy(ctx, "111111111111", "/", "Bad"); fault.KindOf(err) != fault.NotFound {
+		t.Fatalf("a refused policy was stored: %v", err)
 	}
 }
