@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -73,9 +74,12 @@ func (b *Batcher) Record(ctx context.Context, e Entry) error {
 
 // Run commits batches until ctx ends. While one batch commits the next one
 // gathers, so batches grow with load and a lone event waits for one commit.
+// A batch is one multi-row statement: its cost is mostly the commit's,
+// whatever the number of events.
 func (b *Batcher) Run(ctx context.Context) error {
 	b.init()
 	batch := make([]batchItem, 0, b.MaxBatch)
+	recs := make([]store.EventRecord, 0, b.MaxBatch)
 	for {
 		batch = batch[:0]
 		select {
@@ -86,27 +90,51 @@ func (b *Batcher) Run(ctx context.Context) error {
 		case it := <-b.reqs:
 			batch = append(batch, it)
 		}
-	fill:
-		for len(batch) < b.MaxBatch {
-			select {
-			case it := <-b.reqs:
-				batch = append(batch, it)
-			default:
-				break fill
-			}
+		batch = b.gather(batch)
+		recs = recs[:0]
+		for _, it := range batch {
+			recs = append(recs, *it.rec)
 		}
-		err := b.Store.Update(ctx, func(tx store.Tx) error {
-			for _, it := range batch {
-				if err := tx.AppendEvent(ctx, it.rec); err != nil {
-					return fmt.Errorf("audit %s: %w", it.rec.Name, err)
-				}
-			}
-			return nil
-		})
+		// A failure rolls the whole batch back and reaches every caller
+		// in it.
+		err := b.Store.Update(ctx, func(tx store.Tx) error { return tx.AppendEvents(ctx, recs) })
+		if err != nil {
+			err = fmt.Errorf("audit %d events: %w", len(recs), err)
+		}
 		for _, it := range batch {
 			it.done <- err
 		}
 	}
+}
+
+// gather adds queued events to batch, up to MaxBatch. Before cutting the
+// batch it yields to the goroutines ready to run (requests on their way to
+// Record), for as long as that brings more events: on a busy server batches
+// grow and commits get fewer, while on an idle one Gosched returns at once.
+func (b *Batcher) gather(batch []batchItem) []batchItem {
+	for {
+		batch = b.queued(batch)
+		if len(batch) == b.MaxBatch {
+			return batch
+		}
+		runtime.Gosched()
+		if len(b.reqs) == 0 {
+			return batch
+		}
+	}
+}
+
+// queued adds the events already queued to batch, up to MaxBatch.
+func (b *Batcher) queued(batch []batchItem) []batchItem {
+	for len(batch) < b.MaxBatch {
+		select {
+		case it := <-b.reqs:
+			batch = append(batch, it)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (b *Batcher) drain(err error) {

@@ -83,3 +83,42 @@ func TestBatcherReportsStoreFailure(t *testing.T) {
 		t.Fatalf("Record with a closed store = %v, want the store's error", err)
 	}
 }
+
+// TestBatcherFailsEveryCallerOfABatch gives every event the same ID, so
+// that each batch after the first event's conflicts: every caller must see
+// the error and nothing but the first event may be stored.
+func TestBatcherFailsEveryCallerOfABatch(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	b := &audit.Batcher{Store: st, Recorder: &audit.Recorder{Now: time.Now, NewID: func() string { return "same-id" }}, MaxBatch: 16}
+	go b.Run(t.Context())
+	if err := b.Record(t.Context(), audit.Entry{Source: audit.SourceSSO, Name: "First"}); err != nil {
+		t.Fatalf("first Record: %v", err)
+	}
+
+	const n = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			errs <- b.Record(t.Context(), audit.Entry{Source: audit.SourceSSO, Name: "Again"})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("Record of a stored ID = %v, want ErrConflict", err)
+		}
+	}
+	evs, err := st.ListEvents(t.Context(), store.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Name != "First" {
+		t.Fatalf("stored events = %+v, want only First", evs)
+	}
+}

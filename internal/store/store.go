@@ -131,6 +131,12 @@ type Tx interface {
 
 	// Audit events, ordered by (Time, ID).
 	AppendEvent(ctx context.Context, e *EventRecord) error
+	// AppendEvents stores several events with fewer statements than one
+	// AppendEvent each. An ID already stored, or twice in es, is
+	// ErrConflict; the Store's own AppendEvents then stores none of es,
+	// while inside Update some of the others may be stored, so return the
+	// error to roll back.
+	AppendEvents(ctx context.Context, es []EventRecord) error
 	ListEvents(ctx context.Context, f EventFilter) ([]EventRecord, error)
 
 	// OIDC client registrations.

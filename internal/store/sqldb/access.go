@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -309,6 +310,57 @@ func (c *conn) AppendEvent(ctx context.Context, e *store.EventRecord) error {
 		e.ID, nanos(e.Time), e.Source, e.Name, e.Principal, e.ErrorCode, blobArg(e.Record))
 	if err != nil {
 		return fmt.Errorf("append event %q: %w", e.ID, err)
+	}
+	return nil
+}
+
+// maxEventRows bounds the rows of one AppendEvents statement: 64 rows of 7
+// parameters, far below SQLite's 32766 and PostgreSQL's 65535.
+const maxEventRows = 64
+
+// eventInserts holds the INSERT statement of n events under key n, for n a
+// power of two up to maxEventRows.
+var eventInserts = func() map[int]string {
+	m := map[int]string{}
+	for n := 1; n <= maxEventRows; n *= 2 {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO events (` + eventCols + `) VALUES `)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			p := 7 * i
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
+		}
+		b.WriteString(` ON CONFLICT DO NOTHING`)
+		m[n] = b.String()
+	}
+	return m
+}()
+
+// AppendEvents stores es with multi-row INSERTs. Their sizes are powers of
+// two (a slice of 37 takes 32, 4 and 1 rows), so that a few prepared
+// statements serve every length. An ID already stored or repeated in es is
+// ErrConflict.
+func (c *conn) AppendEvents(ctx context.Context, es []store.EventRecord) error {
+	args := make([]any, 0, 7*min(len(es), maxEventRows))
+	for rest := es; len(rest) > 0; {
+		n := maxEventRows
+		for n > len(rest) {
+			n /= 2
+		}
+		args = args[:0]
+		for _, e := range rest[:n] {
+			args = append(args, e.ID, nanos(e.Time), e.Source, e.Name, e.Principal, e.ErrorCode, blobArg(e.Record))
+		}
+		stored, err := c.exec(ctx, eventInserts[n], args...)
+		if err == nil && stored < int64(n) {
+			err = store.ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("append %d events from %q: %w", len(es), rest[0].ID, err)
+		}
+		rest = rest[n:]
 	}
 	return nil
 }

@@ -12,29 +12,82 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// querier is what conn needs from *sql.DB and *sql.Tx.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // rowScanner is the Scan method of *sql.Row and *sql.Rows.
 type rowScanner interface {
 	Scan(dest ...any) error
 }
 
-// conn implements store.Tx over a querier: a transaction inside Update, or
-// the read pool for the Store's own reads.
+// conn implements store.Tx on a pool (the read pool for the Store's own
+// reads, the write pool for its autocommit writes) or, inside Update, on a
+// transaction of the write pool. Statements run prepared, from the pool's
+// stmtCache.
 type conn struct {
-	q querier
-	d *Dialect
+	stmts *stmtCache
+	// tx is the transaction inside Update, nil on a pool.
+	tx *sql.Tx
+	d  *Dialect
 	// dirty records that the transaction wrote a record that ChangeSeq
 	// covers, so Update bumps the counter before committing.
 	dirty bool
+	// unprepared lists the queries tx ran that the pool had no statement
+	// for yet; Update prepares them once tx has ended and given its
+	// connection back.
+	unprepared []string
 }
 
 var _ store.Tx = (*conn)(nil)
+
+// stmt returns the prepared statement to run query with. Inside a
+// transaction it returns nil when the pool has not prepared query yet: the
+// caller runs the text on tx, and Update prepares it afterwards, since
+// preparing now would need a second connection of the pool.
+func (c *conn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if c.tx == nil {
+		return c.stmts.get(ctx, query)
+	}
+	s := c.stmts.lookup(query)
+	if s == nil {
+		c.unprepared = append(c.unprepared, query)
+		return nil, nil
+	}
+	return c.tx.StmtContext(ctx, s), nil
+}
+
+// execContext runs a statement that returns no rows.
+func (c *conn) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := c.stmt(ctx, query)
+	switch {
+	case err != nil:
+		return nil, err
+	case s == nil:
+		return c.tx.ExecContext(ctx, query, args...)
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+// queryContext runs a query that returns rows.
+func (c *conn) queryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := c.stmt(ctx, query)
+	switch {
+	case err != nil:
+		return nil, err
+	case s == nil:
+		return c.tx.QueryContext(ctx, query, args...)
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+// queryRowContext runs a query that returns at most one row.
+func (c *conn) queryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+	s, err := c.stmt(ctx, query)
+	switch {
+	case err != nil:
+		return errRow{err}
+	case s == nil:
+		return c.tx.QueryRowContext(ctx, query, args...)
+	}
+	return s.QueryRowContext(ctx, args...)
+}
 
 // mapErr turns driver errors for broken constraints into the store's
 // sentinel errors, keeping the driver error in the chain.
@@ -52,7 +105,7 @@ func (c *conn) mapErr(err error) error {
 
 // exec runs a statement and returns the number of rows it affected.
 func (c *conn) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := c.q.ExecContext(ctx, query, args...)
+	res, err := c.execContext(ctx, query, args...)
 	if err != nil {
 		return 0, c.mapErr(err)
 	}
@@ -92,7 +145,7 @@ func (c *conn) change(ctx context.Context, query string, args ...any) error {
 // exists reports whether query returns a row.
 func (c *conn) exists(ctx context.Context, query string, args ...any) (bool, error) {
 	var one int
-	err := c.q.QueryRowContext(ctx, query, args...).Scan(&one)
+	err := c.queryRowContext(ctx, query, args...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -105,7 +158,7 @@ func (c *conn) exists(ctx context.Context, query string, args ...any) (bool, err
 // getOne scans the single row of query with scan, mapping no rows to
 // ErrNotFound.
 func getOne[T any](ctx context.Context, c *conn, scan func(rowScanner) (*T, error), query string, args ...any) (*T, error) {
-	v, err := scan(c.q.QueryRowContext(ctx, query, args...))
+	v, err := scan(c.queryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -118,7 +171,7 @@ func getOne[T any](ctx context.Context, c *conn, scan func(rowScanner) (*T, erro
 // list scans every row of query with scan. It returns an empty, non-nil
 // slice when there are none.
 func list[T any](ctx context.Context, c *conn, scan func(rowScanner) (*T, error), query string, args ...any) ([]T, error) {
-	rows, err := c.q.QueryContext(ctx, query, args...)
+	rows, err := c.queryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

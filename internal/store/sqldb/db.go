@@ -41,7 +41,10 @@ type DB struct {
 	// query_only so that a missing override fails loudly in tests.
 	*conn
 	read, write *sql.DB
-	d           *Dialect
+	// readStmts and writeStmts are the prepared statements of the pools,
+	// the same cache when the pools are.
+	readStmts, writeStmts *stmtCache
+	d                     *Dialect
 }
 
 var _ store.Store = (*DB)(nil)
@@ -50,15 +53,24 @@ var _ store.Store = (*DB)(nil)
 // closes both pools (once if they are the same).
 func New(read, write *sql.DB, d Dialect) *DB {
 	dp := &d
-	return &DB{conn: &conn{q: read, d: dp}, read: read, write: write, d: dp}
+	ws := &stmtCache{pool: write}
+	rs := ws
+	if read != write {
+		rs = &stmtCache{pool: read}
+	}
+	return &DB{conn: &conn{stmts: rs, d: dp}, read: read, write: write, readStmts: rs, writeStmts: ws, d: dp}
 }
 
 // Backend returns the dialect's name.
 func (db *DB) Backend() string { return db.d.Name }
 
-// Close closes the pools.
+// Close closes the prepared statements and the pools.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	err := db.writeStmts.close()
+	if db.readStmts != db.writeStmts {
+		err = errors.Join(err, db.readStmts.close())
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -75,7 +87,7 @@ func (db *DB) WritePool() *sql.DB { return db.write }
 // ChangeSeq returns the change counter.
 func (db *DB) ChangeSeq(ctx context.Context) (int64, error) {
 	var seq int64
-	if err := db.read.QueryRowContext(ctx, `SELECT seq FROM change_seq WHERE id = 1`).Scan(&seq); err != nil {
+	if err := db.conn.queryRowContext(ctx, `SELECT seq FROM change_seq WHERE id = 1`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("read change sequence: %w", err)
 	}
 	return seq, nil
@@ -102,12 +114,12 @@ func (db *DB) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 // newer than the data it loaded.
 func (db *DB) direct(ctx context.Context, fn func(c *conn) error) error {
 	return db.retry(ctx, func() error {
-		c := &conn{q: db.write, d: db.d}
+		c := &conn{stmts: db.writeStmts, d: db.d}
 		if err := fn(c); err != nil {
 			return err
 		}
 		if c.dirty {
-			if _, err := db.write.ExecContext(ctx, `UPDATE change_seq SET seq = seq + 1 WHERE id = 1`); err != nil {
+			if _, err := c.execContext(ctx, bumpChangeSeq); err != nil {
 				return fmt.Errorf("bump change sequence: %w", err)
 			}
 		}
@@ -147,23 +159,36 @@ func (db *DB) retry(ctx context.Context, once func() error) error {
 	}
 }
 
+// bumpChangeSeq grows the change counter.
+const bumpChangeSeq = `UPDATE change_seq SET seq = seq + 1 WHERE id = 1`
+
 func (db *DB) updateOnce(ctx context.Context, fn func(tx store.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, &sql.TxOptions{Isolation: db.d.Isolation})
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	c := &conn{q: tx, d: db.d}
+	c := &conn{stmts: db.writeStmts, tx: tx, d: db.d}
+	err = c.run(ctx, fn)
+	// Now that tx has given its connection back, prepare what it ran
+	// unprepared.
+	db.writeStmts.prepare(ctx, c.unprepared)
+	return err
+}
+
+// run runs fn on c and commits c.tx if fn returns nil, rolling it back
+// otherwise.
+func (c *conn) run(ctx context.Context, fn func(tx store.Tx) error) error {
 	if err := fn(c); err != nil {
-		_ = tx.Rollback()
+		_ = c.tx.Rollback()
 		return err
 	}
 	if c.dirty {
-		if _, err := tx.ExecContext(ctx, `UPDATE change_seq SET seq = seq + 1 WHERE id = 1`); err != nil {
-			_ = tx.Rollback()
+		if _, err := c.execContext(ctx, bumpChangeSeq); err != nil {
+			_ = c.tx.Rollback()
 			return fmt.Errorf("bump change sequence: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := c.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -107,7 +107,7 @@ func (c *conn) HitRate(ctx context.Context, key string, window time.Duration, no
 		start -= int64(window)
 	}
 	var hits int64
-	err := c.q.QueryRowContext(ctx, `INSERT INTO rate_counters (rate_key, window_start, window_end, hits) VALUES ($1, $2, $3, 1)
+	err := c.queryRowContext(ctx, `INSERT INTO rate_counters (rate_key, window_start, window_end, hits) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (rate_key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
 		RETURNING hits`, key, start, start+int64(window)).Scan(&hits)
 	if err != nil {

@@ -138,6 +138,15 @@ func (db *DB) AppendEvent(ctx context.Context, e *store.EventRecord) error {
 	return db.direct(ctx, func(c *conn) error { return c.AppendEvent(ctx, e) })
 }
 
+// AppendEvents runs Tx.AppendEvents in its own transaction, so that it
+// stores all of es or none.
+func (db *DB) AppendEvents(ctx context.Context, es []store.EventRecord) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return db.Update(ctx, func(tx store.Tx) error { return tx.AppendEvents(ctx, es) })
+}
+
 // CreateClient runs Tx.CreateClient on the write pool.
 func (db *DB) CreateClient(ctx context.Context, cl *store.Client) error {
 	return db.direct(ctx, func(c *conn) error { return c.CreateClient(ctx, cl) })

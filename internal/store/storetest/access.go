@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,4 +299,80 @@ func testEvents(t *testing.T, s store.Store) {
 		must(t, err)
 		wantEqual(t, "events: "+tc.name, tc.want, got)
 	}
+}
+
+func testAppendEvents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	must(t, s.AppendEvents(ctx, nil))
+
+	// More events than one statement holds, in an order that is not the
+	// list order, with every column set or empty.
+	es := make([]store.EventRecord, 300)
+	for i := range es {
+		e := store.EventRecord{ID: fmt.Sprintf("e-%03d", len(es)-1-i), Time: at(time.Duration(i % 7)), Source: "sso.amazonaws.com",
+			Name: "GetRoleCredentials", Principal: fmt.Sprintf("user-%d", i%3)}
+		if i%2 == 0 {
+			e.ErrorCode = "UnauthorizedException"
+			e.Record = []byte(fmt.Sprintf(`{"i":%d}`, i))
+		}
+		es[i] = e
+	}
+	must(t, s.AppendEvents(ctx, es[:1]))
+	must(t, s.AppendEvents(ctx, es[1:]))
+	want := slices.Clone(es)
+	slices.SortFunc(want, func(a, b store.EventRecord) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	got, err := s.ListEvents(ctx, store.EventFilter{})
+	must(t, err)
+	wantEqual(t, "appended events", want, got)
+
+	// An ID already stored, or twice in the slice, is ErrConflict and the
+	// Store stores none of the slice.
+	fresh := func(n int) []store.EventRecord {
+		out := make([]store.EventRecord, n)
+		for i := range out {
+			out[i] = store.EventRecord{ID: fmt.Sprintf("f-%03d", i), Time: at(time.Hour), Name: "Fresh"}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		es   []store.EventRecord
+	}{
+		{"stored first", append([]store.EventRecord{es[7]}, fresh(100)...)},
+		{"stored last", append(fresh(100), es[7])},
+		{"repeated", append(fresh(100), fresh(1)...)},
+	} {
+		wantErr(t, s.AppendEvents(ctx, tc.es), store.ErrConflict)
+		got, err := s.ListEvents(ctx, store.EventFilter{Name: "Fresh"})
+		must(t, err)
+		wantEqual(t, "events after conflict: "+tc.name, []store.EventRecord{}, got)
+	}
+
+	// Inside Update: the events commit with the transaction or not at all.
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.AppendEvent(ctx, &store.EventRecord{ID: "g-000", Time: at(2 * time.Hour), Name: "InTx"}); err != nil {
+			return err
+		}
+		return tx.AppendEvents(ctx, []store.EventRecord{{ID: "g-001", Time: at(2 * time.Hour), Name: "InTx"}, {ID: "g-002", Time: at(2 * time.Hour), Name: "InTx"}})
+	}))
+	errRollback := errors.New("roll back")
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.AppendEvents(ctx, fresh(3)); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	wantErr(t, err, errRollback)
+	got, err = s.ListEvents(ctx, store.EventFilter{Start: at(time.Hour)})
+	must(t, err)
+	wantEqual(t, "events of transactions", []store.EventRecord{
+		{ID: "g-000", Time: at(2 * time.Hour), Name: "InTx"},
+		{ID: "g-001", Time: at(2 * time.Hour), Name: "InTx"},
+		{ID: "g-002", Time: at(2 * time.Hour), Name: "InTx"},
+	}, got)
 }

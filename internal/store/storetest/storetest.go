@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Operations", testOperations},
 		{"CustomerPolicies", testCustomerPolicies},
 		{"Events", testEvents},
+		{"AppendEvents", testAppendEvents},
 		{"Clients", testClients},
 		{"DeviceAuths", testDeviceAuths},
 		{"AuthCodes", testAuthCodes},

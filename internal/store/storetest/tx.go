@@ -256,6 +256,9 @@ func otherWrites(t *testing.T, sfx string) []seqStep {
 		}},
 		{"DeleteCustomerPolicy", func(tx store.Tx) error { return tx.DeleteCustomerPolicy(ctx, "1"+sfx, "/", "P") }},
 		{"AppendEvent", func(tx store.Tx) error { return tx.AppendEvent(ctx, &store.EventRecord{ID: "e-1" + sfx, Time: t0}) }},
+		{"AppendEvents", func(tx store.Tx) error {
+			return tx.AppendEvents(ctx, []store.EventRecord{{ID: "e-2" + sfx, Time: t0}, {ID: "e-3" + sfx, Time: t0}})
+		}},
 		{"DeleteExpired", func(tx store.Tx) error { return tx.DeleteExpired(ctx, at(2*time.Hour)) }},
 	}...)
 }
