@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,7 +49,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s@%s/%s: %w", cfg.User, cfg.Host, cfg.Database, err)
 	}
-	ms, err := migrations()
+	ms, err := sqldb.EmbeddedMigrations(migrationFS, "migrations")
 	if err == nil {
 		err = migrate(ctx, db, ms)
 	}
@@ -59,19 +58,6 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open postgres %s@%s/%s: %w", cfg.User, cfg.Host, cfg.Database, err)
 	}
 	return &DB{DB: sqldb.New(db, db, Dialect())}, nil
-}
-
-// migrations returns the embedded migrations.
-func migrations() ([]sqldb.Migration, error) {
-	sub, err := fs.Sub(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	ms, err := sqldb.ReadMigrations(sub)
-	if err == nil && len(ms) == 0 {
-		err = errors.New("no embedded migrations")
-	}
-	return ms, err
 }
 
 // migrate applies ms under the advisory lock. Two replicas creating

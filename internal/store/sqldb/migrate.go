@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -17,6 +18,20 @@ type Migration struct {
 	Version int64
 	Name    string
 	SQL     string
+}
+
+// EmbeddedMigrations returns the migrations in the folder dir of fsys (a
+// backend's embedded files); finding none is an error.
+func EmbeddedMigrations(fsys fs.FS, dir string) ([]Migration, error) {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := ReadMigrations(sub)
+	if err == nil && len(ms) == 0 {
+		err = errors.New("no embedded migrations")
+	}
+	return ms, err
 }
 
 // ReadMigrations returns the *.sql files at the root of fsys in version

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"runtime"
 	"strings"
 	"time"
@@ -52,7 +51,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	ms, err := migrations()
+	ms, err := sqldb.EmbeddedMigrations(migrationFS, "migrations")
 	if err == nil {
 		err = migrate(ctx, write, ms)
 	}
@@ -75,19 +74,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
 	}
 	return &DB{DB: sqldb.New(read, write, Dialect())}, nil
-}
-
-// migrations returns the embedded migrations.
-func migrations() ([]sqldb.Migration, error) {
-	sub, err := fs.Sub(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	ms, err := sqldb.ReadMigrations(sub)
-	if err == nil && len(ms) == 0 {
-		err = errors.New("no embedded migrations")
-	}
-	return ms, err
 }
 
 // migrate applies ms, retrying while another process holds the database's
