@@ -79,9 +79,9 @@ func (s *Server) fromTrustedProxy(r *http.Request) bool {
 	return peer.IsValid() && contains(s.trusted, peer)
 }
 
-// ClientIP returns the address of the client: the peer, or the last
+// clientIP returns the address of the client: the peer, or the last
 // X-Forwarded-For hop that is not a trusted proxy when the peer is one.
-func ClientIP(r *http.Request, trusted []netip.Prefix) string {
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	peer, host := peerAddr(r)
 	if !peer.IsValid() {
 		return host
@@ -116,7 +116,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
 		ctx := audit.WithActor(r.Context(), audit.Actor{
 			Identity:  audit.Identity{Type: "Unknown"},
-			SourceIP:  ClientIP(r, trusted),
+			SourceIP:  clientIP(r, trusted),
 			UserAgent: r.UserAgent(),
 			RequestID: reqID,
 		})

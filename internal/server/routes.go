@@ -3,28 +3,10 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"regexp"
-	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 )
-
-// credentialServiceRe finds the service of a SigV4 credential scope in an
-// Authorization header or an X-Amz-Credential query parameter.
-var credentialServiceRe = regexp.MustCompile(`Credential=[^/,\s]+/\d{8}/[^/,\s]+/([^/,\s]+)/aws4_request`)
-
-// signingService returns the SigV4 service a request is signed for, or "".
-func signingService(r *http.Request) string {
-	if m := credentialServiceRe.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-		return m[1]
-	}
-	if c := r.URL.Query().Get("X-Amz-Credential"); c != "" {
-		if parts := strings.Split(c, "/"); len(parts) == 5 {
-			return parts[3]
-		}
-	}
-	return ""
-}
 
 // routes mounts every API and page on one origin (spec/aws-wire.md §1.1):
 // sso-oidc and the portal API at their REST paths, /authorize and the pages
@@ -65,7 +47,7 @@ func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request) {
 		awsproto.WriteJSONError(w, awsproto.UnknownOperation(target))
 		return
 	}
-	switch signingService(r) {
+	switch sigv4.SigningService(r) {
 	case "iam":
 		if s.IAM != nil {
 			s.IAM.ServeHTTP(w, r)

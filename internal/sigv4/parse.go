@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"encoding/hex"
+	"net/http"
 	"strings"
 )
 
@@ -175,4 +176,22 @@ func parseSignature(s string) ([32]byte, error) {
 		return sig, newError(KindIncompleteSignature, "Signature must be 64 hexadecimal digits")
 	}
 	return sig, nil
+}
+
+// SigningService returns the service named in a request's credential scope
+// (Authorization header or presigned X-Amz-Credential), or "" when the
+// request carries no well-formed signature. It lets a router that serves
+// several awsQuery services on one path pick the one a request was signed
+// for; verification still happens in Verify.
+func SigningService(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if a, err := parseAuthorization(h); err == nil {
+			return a.Credential.Service
+		}
+		return ""
+	}
+	if c, err := parseCredential(r.URL.Query().Get("X-Amz-Credential")); err == nil {
+		return c.Service
+	}
+	return ""
 }
