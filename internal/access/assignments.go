@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
@@ -280,6 +281,15 @@ type Entitlement struct {
 	PermissionSetID string
 }
 
+// CompareEntitlements orders entitlements by account, then permission set:
+// the order Entitlements returns them in.
+func CompareEntitlements(a, b Entitlement) int {
+	if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.PermissionSetID, b.PermissionSetID)
+}
+
 // Entitlements resolves which accounts and permission sets a user may use,
 // through direct and group assignments, sorted and without duplicates.
 func Entitlements(ctx context.Context, tx store.Tx, userID string) ([]Entitlement, error) {
@@ -303,20 +313,6 @@ func Entitlements(ctx context.Context, tx store.Tx, userID string) ([]Entitlemen
 	for _, a := range all {
 		out = append(out, Entitlement{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID})
 	}
-	slices.SortFunc(out, func(a, b Entitlement) int {
-		if a.AccountID != b.AccountID {
-			if a.AccountID < b.AccountID {
-				return -1
-			}
-			return 1
-		}
-		switch {
-		case a.PermissionSetID < b.PermissionSetID:
-			return -1
-		case a.PermissionSetID > b.PermissionSetID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, CompareEntitlements)
 	return slices.Compact(out), nil
 }

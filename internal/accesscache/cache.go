@@ -246,22 +246,8 @@ func (c *Cache) Entitled(ctx context.Context, userID, accountID, permissionSetID
 	if err != nil {
 		return false, err
 	}
-	_, found := slices.BinarySearchFunc(es, access.Entitlement{AccountID: accountID, PermissionSetID: permissionSetID}, compareEntitlements)
+	_, found := slices.BinarySearchFunc(es, access.Entitlement{AccountID: accountID, PermissionSetID: permissionSetID}, access.CompareEntitlements)
 	return found, nil
-}
-
-func compareEntitlements(a, b access.Entitlement) int {
-	switch {
-	case a.AccountID < b.AccountID:
-		return -1
-	case a.AccountID > b.AccountID:
-		return 1
-	case a.PermissionSetID < b.PermissionSetID:
-		return -1
-	case a.PermissionSetID > b.PermissionSetID:
-		return 1
-	}
-	return 0
 }
 
 // PermissionSet returns the permission set with id; a missing one is a
