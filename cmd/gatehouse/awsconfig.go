@@ -118,7 +118,7 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if len(roles) == 0 {
 			fmt.Fprintf(stderr, "user %s has no account assignments yet\n", *user)
 		}
-		profiles = clientconfig.Profiles(roles, *region)
+		profiles = clientconfig.Profiles(roles, *region, nil)
 	}
 	headers := []string{"[sso-session " + *session + "]", "[services " + *session + "]"}
 	add := map[string]string{headers[0]: sess.SessionSection(), headers[1]: sess.ServicesSection()}
