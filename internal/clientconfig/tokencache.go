@@ -36,13 +36,13 @@ const cacheTime = "2006-01-02T15:04:05Z"
 // FormatCacheTime formats t as the cache files hold times.
 func FormatCacheTime(t time.Time) string { return t.UTC().Format(cacheTime) }
 
-// Expiry parses ExpiresAt (botocore writes it as above; dateutil also reads
-// RFC 3339 with fractions or offsets, and so does this).
-func (t CachedToken) Expiry() (time.Time, error) {
-	if e, err := time.Parse(cacheTime, t.ExpiresAt); err == nil {
-		return e, nil
+// ParseCacheTime parses a cache file's time: botocore writes the form
+// above, and reads (with dateutil) RFC 3339 with fractions or offsets too.
+func ParseCacheTime(s string) (time.Time, error) {
+	if t, err := time.Parse(cacheTime, s); err == nil {
+		return t, nil
 	}
-	return time.Parse(time.RFC3339Nano, t.ExpiresAt)
+	return time.Parse(time.RFC3339Nano, s)
 }
 
 // TokenCachePath returns the cache file of an sso-session: sha1 of the
