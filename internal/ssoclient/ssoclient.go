@@ -141,7 +141,7 @@ func decodeError(resp *http.Response, data []byte) error {
 		e.Code = b.Error
 	}
 	if e.Code == "" {
-		e.Code = "HTTP" + resp.Status
+		e.Code = fmt.Sprintf("HTTP%d", resp.StatusCode)
 	}
 	for _, m := range []string{b.Message, b.MessageUpper, b.ErrorDescription} {
 		if m != "" {
