@@ -53,7 +53,7 @@ func TestPollTokenWaitsAsRFC8628Says(t *testing.T) {
 		if waited := time.Since(start); waited != 13*time.Second {
 			t.Errorf("polled for %v, want 13s", waited)
 		}
-		if tok.AccessToken != "at" || tok.RefreshToken != "rt" || !tok.ExpiresAt.Equal(start.Add(13*time.Second + time.Hour).UTC().Truncate(time.Second)) {
+		if tok.AccessToken != "at" || tok.RefreshToken != "rt" || !tok.ExpiresAt.Equal(start.Add(13*time.Second+time.Hour).UTC().Truncate(time.Second)) {
 			t.Errorf("token = %+v", tok)
 		}
 	})
