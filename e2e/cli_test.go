@@ -106,8 +106,16 @@ var (
 )
 
 // approveDevice plays the person at the browser: opens the verification
-// page, signs in through the real forms and allows the request.
+// page, signs in through the real forms and allows the request of the AWS
+// CLI (a botocore client).
 func approveDevice(t testing.TB, verifyURL, user, password string) {
+	t.Helper()
+	approveDeviceFor(t, verifyURL, user, password, "botocore-client")
+}
+
+// approveDeviceFor is approveDevice for a client whose name contains
+// client; the approval page must name it.
+func approveDeviceFor(t testing.TB, verifyURL, user, password, client string) {
 	t.Helper()
 	b := newBrowser(t)
 	b.Get(verifyURL)
@@ -127,7 +135,7 @@ func approveDevice(t testing.TB, verifyURL, user, password string) {
 		case fields["username"]:
 			b.Submit(map[string]string{"username": user}, "Next")
 		case strings.Contains(b.Body, `value="allow"`):
-			if !strings.Contains(b.Text(), "botocore-client") {
+			if !strings.Contains(b.Text(), client) {
 				t.Errorf("the approval page does not name the client:\n%s", b.Text())
 			}
 			b.Submit(nil, "Allow")

@@ -6,178 +6,361 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
-	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
-	"github.com/gatehouse-dev/gatehouse/internal/config"
-	"github.com/gatehouse-dev/gatehouse/internal/server"
-	"github.com/gatehouse-dev/gatehouse/internal/store"
+	"github.com/gatehouse-dev/gatehouse/internal/ssoclient"
 )
 
-const awsConfigUsage = `Usage: gatehouse aws-config [flags]
+const awsConfigUsage = `Usage: gatehouse aws-config --url URL [flags]
 
-Prints what a user adds to ~/.aws/config to use Gatehouse: an sso-session,
-a [services] section with Gatehouse's endpoints, and one profile per account
-and role the user may use. With --write it merges them into a config file;
-with --models it writes the endpoint rule-set files AWS CLI v2 older than
-2.13 needs (point it at ~/.aws/models); with --env it prints the
-AWS_ENDPOINT_URL_* variables instead.
+Configures the AWS CLI and SDKs on this machine for a Gatehouse instance. It
+runs anywhere the instance's URL is reachable (a laptop), never opens a
+database and signs in as you:
 
-The store is found as 'gatehouse serve' finds it (--data, --database-url,
-GATEHOUSE_* variables, --config).
+  1. reads the instance's start URL and region from URL (or --start-url
+     and --region);
+  2. reuses the AWS CLI's cached sign-in of the sso-session (in
+     ~/.aws/sso/cache) when it is valid for that start URL, or signs in with
+     the device flow: open the link it prints, sign in and allow;
+  3. lists your accounts and roles through the portal API;
+  4. merges into ~/.aws/config (or --file) the [sso-session], a
+     [services] section with Gatehouse's endpoints, one profile per
+     account and role, and "services = NAME" on [default], so that
+     'aws sso login --sso-session' and 'aws sso logout' reach Gatehouse too;
+  5. writes the endpoint rule-set files into ~/.aws/models when the AWS CLI
+     is older than 2.13 (it reads no [services]; checked with
+     'aws --version'), or when no AWS CLI is found;
+  6. caches the token it obtained where the AWS CLI looks for it, so
+     'aws sts get-caller-identity --profile NAME' works at once.
+
+Profile names are the account's name for its first role and account-role
+for the others; a name two roles would share, or one your file already
+uses for something else, gets the account ID appended.
+
+Without signing in: --env prints AWS_ENDPOINT_URL_* variables, --models DIR
+writes only the rule-set files into DIR.
 
 Flags:
 `
 
+// awsConfigOptions are the flags of `gatehouse aws-config`.
+type awsConfigOptions struct {
+	baseURL, startURL, region, session, clientRegion string
+	file, models, awsCLI                             string
+	env, print                                       bool
+}
+
 func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var o awsConfigOptions
 	fs := flag.NewFlagSet("aws-config", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, awsConfigUsage); fs.PrintDefaults() }
-	user := fs.String("user", "", "user `name` whose accounts and roles become profiles")
-	session := fs.String("session", "gatehouse", "sso-session `name`")
-	baseURL := fs.String("url", "", "Gatehouse `URL` clients reach (default: the configured public URL)")
-	region := fs.String("client-region", "", "default client `region` of the profiles (default: the instance's region)")
-	write := fs.String("write", "", "merge the sections into this config `file` (e.g. ~/.aws/config)")
-	models := fs.String("models", "", "write endpoint rule-set files into this `folder` (e.g. ~/.aws/models)")
-	env := fs.Bool("env", false, "print AWS_ENDPOINT_URL_* variables")
-	// Store-selection flags are passed on to the configuration loader.
-	var storeArgs []string
-	for _, name := range []string{"data", "database-url", "config", "public-url", "listen"} {
-		name := name
-		fs.Func(name, "as for 'gatehouse serve'", func(v string) error {
-			storeArgs = append(storeArgs, "-"+name, v)
-			return nil
+	fs.StringVar(&o.baseURL, "url", "", "Gatehouse `URL` (required), e.g. https://gatehouse.example.com")
+	fs.StringVar(&o.startURL, "start-url", "", "the instance's start `URL` (default: read from --url)")
+	fs.StringVar(&o.region, "region", "", "the instance's `region`, the sso-session's sso_region (default: read from --url)")
+	fs.StringVar(&o.session, "sso-session", "gatehouse", "sso-session `name`")
+	fs.StringVar(&o.session, "session", "gatehouse", "same as --sso-session")
+	fs.StringVar(&o.clientRegion, "client-region", "", "default client `region` of the profiles (default: the instance's region)")
+	fs.StringVar(&o.file, "file", "", "config `file` to merge into (default: $AWS_CONFIG_FILE or ~/.aws/config)")
+	fs.StringVar(&o.file, "write", "", "same as --file")
+	fs.BoolVar(&o.print, "print", false, "print the sections instead of writing the config file (still signs in)")
+	fs.StringVar(&o.models, "models", "", "only write the endpoint rule-set files into this `folder` (e.g. ~/.aws/models), without signing in")
+	fs.BoolVar(&o.env, "env", false, "only print the AWS_ENDPOINT_URL_* variables, without signing in")
+	fs.StringVar(&o.awsCLI, "aws-cli", "aws", "the AWS CLI whose version decides whether rule-set files are needed (`path` or name on PATH)")
+	// Before aws-config was a client it read the server's store; say so
+	// rather than "flag provided but not defined".
+	for _, name := range []string{"user", "data", "database-url", "config"} {
+		fs.Func(name, "no longer used: aws-config signs in as you", func(string) error {
+			return fmt.Errorf("aws-config no longer reads the server's database: run it where you use the AWS CLI, with --url and sign in as yourself")
 		})
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(storeArgs, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	if *baseURL == "" {
-		*baseURL = cfg.BaseURL()
-	}
-	*baseURL = strings.TrimRight(*baseURL, "/")
-
-	if *models != "" {
-		files, err := clientconfig.RuleSets(*baseURL)
-		if err != nil {
-			return err
-		}
-		names := make([]string, 0, len(files))
-		for name := range files {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			p := filepath.Join(*models, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(p, files[name], 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintln(stdout, "wrote", p)
-		}
-		if *user == "" && !*env && *write == "" {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("aws-config takes no arguments (got %q)", fs.Args())
+	}
+	if o.baseURL == "" {
+		return errors.New("aws-config needs --url, the Gatehouse URL (the access portal's address without /start)")
+	}
+	o.baseURL = strings.TrimSuffix(strings.TrimRight(o.baseURL, "/"), "/start")
+	if !strings.HasPrefix(o.baseURL, "https://") && !strings.HasPrefix(o.baseURL, "http://") {
+		return fmt.Errorf("--url %q: want an http:// or https:// URL", o.baseURL)
+	}
+	home := getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return fmt.Errorf("no home folder: %w", err)
+		}
+		home = h
 	}
 
-	st, err := server.OpenStore(ctx, &cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	in, err := st.GetInstance(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return errors.New("no instance yet: run 'gatehouse serve' once first")
-	} else if err != nil {
-		return err
-	}
-	sess := clientconfig.Session{Name: *session, StartURL: in.StartURL, Region: in.Region, BaseURL: *baseURL}
-	if *env {
+	if o.env {
+		sess := clientconfig.Session{Name: o.session, BaseURL: o.baseURL}
 		fmt.Fprint(stdout, sess.EnvVars())
 		return nil
 	}
-	if *region == "" {
-		*region = in.Region
+	if o.models != "" {
+		return writeRuleSets(stdout, o.baseURL, expandHome(o.models, home))
 	}
-	var profiles []clientconfig.Profile
-	if *user != "" {
-		roles, err := userRoles(ctx, st, *user)
+
+	client := &ssoclient.Client{BaseURL: o.baseURL, HTTP: &http.Client{Timeout: 30 * time.Second}, Now: time.Now}
+	if o.startURL == "" || o.region == "" {
+		d, err := client.Discover(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w (pass --start-url and --region if this server has no discovery document)", err)
 		}
-		if len(roles) == 0 {
-			fmt.Fprintf(stderr, "user %s has no account assignments yet\n", *user)
+		if o.startURL == "" {
+			o.startURL = d.StartURL
 		}
-		profiles = clientconfig.Profiles(roles, *region)
+		if o.region == "" {
+			o.region = d.Region
+		}
 	}
-	headers := []string{"[sso-session " + *session + "]", "[services " + *session + "]"}
+	if o.clientRegion == "" {
+		o.clientRegion = o.region
+	}
+	sess := clientconfig.Session{Name: o.session, StartURL: o.startURL, Region: o.region, BaseURL: o.baseURL}
+
+	token, err := signIn(ctx, client, sess, home, stderr)
+	if err != nil {
+		return err
+	}
+	roles, err := listRoles(ctx, client, token)
+	if err != nil {
+		return err
+	}
+	if len(roles) == 0 {
+		fmt.Fprintln(stderr, "You may use no account yet: the file gets the sso-session and endpoints, and no profile.")
+	}
+
+	file := o.file
+	if file == "" {
+		file = getenv("AWS_CONFIG_FILE")
+	}
+	if file == "" {
+		file = filepath.Join(home, ".aws", "config")
+	}
+	file = expandHome(file, home)
+	old, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	profiles := clientconfig.Profiles(roles, o.clientRegion, clientconfig.ForeignProfiles(string(old), o.session))
+	headers := []string{"[sso-session " + o.session + "]", "[services " + o.session + "]"}
 	add := map[string]string{headers[0]: sess.SessionSection(), headers[1]: sess.ServicesSection()}
 	for _, p := range profiles {
 		h := "[profile " + p.Name + "]"
 		headers = append(headers, h)
 		add[h] = p.Section(sess)
 	}
-	if *write == "" {
+	if o.print {
 		for _, h := range headers {
 			fmt.Fprintln(stdout, add[h])
 		}
+		fmt.Fprintf(stdout, "[default]\nservices = %s\n", o.session)
 		return nil
 	}
-	old, err := os.ReadFile(*write)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(*write), 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(*write, []byte(clientconfig.Merge(string(old), headers, add)), 0o600); err != nil {
+	text, previous := clientconfig.SetDefaultServices(clientconfig.Merge(string(old), headers, add), o.session)
+	if err := clientconfig.WriteFile(file, []byte(text), 0o600); err != nil {
 		return err
 	}
 	for _, p := range profiles {
 		fmt.Fprintf(stdout, "profile %s: account %s, role %s\n", p.Name, p.AccountID, p.RoleName)
 	}
-	fmt.Fprintln(stdout, "wrote", *write)
+	fmt.Fprintln(stdout, "wrote", file)
+	if previous != "" && previous != o.session {
+		fmt.Fprintf(stdout, "[default] now has services = %s (it was %s): 'aws sso login --sso-session' and 'aws sso logout' read it\n", o.session, previous)
+	}
+
+	if need, why := needRuleSets(ctx, o.awsCLI, getenv); need {
+		fmt.Fprintln(stdout, why)
+		if err := writeRuleSets(stdout, o.baseURL, filepath.Join(home, ".aws", "models")); err != nil {
+			return err
+		}
+	}
+	if len(profiles) > 0 {
+		fmt.Fprintf(stdout, "Try: aws sts get-caller-identity --profile %s\n", profiles[0].Name)
+	}
 	return nil
 }
 
-func userRoles(ctx context.Context, st store.Store, userName string) ([]clientconfig.Role, error) {
-	u, err := st.GetUserByName(ctx, userName)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no user named %q", userName)
-	} else if err != nil {
-		return nil, err
+// expandHome replaces a leading "~/" with home (for paths quoted past the
+// shell).
+func expandHome(p, home string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return filepath.Join(home, rest)
 	}
-	ents, err := access.Entitlements(ctx, st, u.ID)
+	return p
+}
+
+// signIn returns an access token for the sso-session: the AWS CLI's cached
+// one when it is for this start URL and still valid (refreshed first, as
+// the CLI would, when it has expired and can be), else a new one from the
+// device flow, which it then caches in the CLI's format.
+func signIn(ctx context.Context, client *ssoclient.Client, sess clientconfig.Session, home string, stderr io.Writer) (string, error) {
+	now := time.Now()
+	cached, err := clientconfig.ReadCachedToken(home, sess.Name)
+	if err == nil && clientconfig.SameStartURL(cached.StartURL, sess.StartURL) {
+		exp, _ := clientconfig.ParseCacheTime(cached.ExpiresAt)
+		if exp.After(now.Add(time.Minute)) {
+			if _, err := client.ListAccounts(ctx, cached.AccessToken); err == nil {
+				fmt.Fprintf(stderr, "Using the AWS CLI's sign-in of sso-session %s (valid until %s).\n", sess.Name, exp.Local().Format(time.Kitchen))
+				return cached.AccessToken, nil
+			}
+		} else if tok, ok := refreshCached(ctx, client, cached, now); ok {
+			cached.AccessToken, cached.ExpiresAt = tok.AccessToken, clientconfig.FormatCacheTime(tok.ExpiresAt)
+			if tok.RefreshToken != "" {
+				cached.RefreshToken = tok.RefreshToken
+			}
+			if err := clientconfig.WriteCachedToken(home, sess.Name, cached); err != nil {
+				return "", fmt.Errorf("cache the refreshed token: %w", err)
+			}
+			fmt.Fprintf(stderr, "Refreshed the AWS CLI's sign-in of sso-session %s.\n", sess.Name)
+			return cached.AccessToken, nil
+		}
+	}
+
+	reg, err := client.RegisterClient(ctx, "gatehouse-aws-config", []string{"sso:account:access"})
+	if err != nil {
+		return "", err
+	}
+	d, err := client.StartDeviceAuthorization(ctx, reg, sess.StartURL)
+	if err != nil {
+		return "", err
+	}
+	link := d.VerificationURIComplete
+	if link == "" {
+		link = d.VerificationURI
+	}
+	fmt.Fprintf(stderr, "Sign in to Gatehouse: open\n\n    %s\n\nand check that the page shows the code %s, then allow \"gatehouse-aws-config\".\nWaiting...\n", link, d.UserCode)
+	pctx := ctx
+	if d.ExpiresIn > 0 {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, time.Duration(d.ExpiresIn)*time.Second+10*time.Second)
+		defer cancel()
+	}
+	tok, err := client.PollToken(pctx, reg, d)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || ssoclient.IsCode(err, "ExpiredTokenException") {
+			return "", errors.New("the sign-in code expired before it was allowed: run aws-config again")
+		}
+		return "", err
+	}
+	fmt.Fprintln(stderr, "Signed in.")
+	err = clientconfig.WriteCachedToken(home, sess.Name, clientconfig.CachedToken{
+		StartURL: sess.StartURL, Region: sess.Region,
+		AccessToken: tok.AccessToken, ExpiresAt: clientconfig.FormatCacheTime(tok.ExpiresAt),
+		ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
+		RegistrationExpiresAt: clientconfig.FormatCacheTime(time.Unix(reg.ClientSecretExpiresAt, 0)),
+		RefreshToken:          tok.RefreshToken,
+	})
+	if err != nil {
+		return "", fmt.Errorf("cache the token for the AWS CLI: %w", err)
+	}
+	return tok.AccessToken, nil
+}
+
+// refreshCached redeems a cached token's refresh token, as botocore does
+// when fewer than 15 minutes are left, if the registration still holds.
+func refreshCached(ctx context.Context, client *ssoclient.Client, t clientconfig.CachedToken, now time.Time) (ssoclient.Token, bool) {
+	if t.RefreshToken == "" || t.ClientID == "" || t.ClientSecret == "" {
+		return ssoclient.Token{}, false
+	}
+	regExp, err := clientconfig.ParseCacheTime(t.RegistrationExpiresAt)
+	if err != nil || !regExp.After(now) {
+		return ssoclient.Token{}, false
+	}
+	tok, err := client.Refresh(ctx, t.ClientID, t.ClientSecret, t.RefreshToken)
+	return tok, err == nil
+}
+
+// listRoles lists every (account, role) the token's user may use.
+func listRoles(ctx context.Context, client *ssoclient.Client, token string) ([]clientconfig.Role, error) {
+	accounts, err := client.ListAccounts(ctx, token)
 	if err != nil {
 		return nil, err
 	}
 	var roles []clientconfig.Role
-	for _, e := range ents {
-		a, err := st.GetAccount(ctx, e.AccountID)
+	for _, a := range accounts {
+		rs, err := client.ListAccountRoles(ctx, token, a.AccountID)
 		if err != nil {
 			return nil, err
 		}
-		ps, err := st.GetPermissionSet(ctx, e.PermissionSetID)
-		if err != nil {
-			return nil, err
+		for _, r := range rs {
+			roles = append(roles, clientconfig.Role{AccountID: a.AccountID, AccountName: a.AccountName, RoleName: r.RoleName})
 		}
-		roles = append(roles, clientconfig.Role{AccountID: a.ID, AccountName: a.Name, RoleName: ps.Name})
 	}
-	sort.Slice(roles, func(i, j int) bool {
-		if roles[i].AccountName != roles[j].AccountName {
-			return roles[i].AccountName < roles[j].AccountName
-		}
-		return roles[i].RoleName < roles[j].RoleName
-	})
 	return roles, nil
+}
+
+// needRuleSets runs `aws --version` and reports whether that CLI needs the
+// endpoint rule-set files (it predates [services]), with a line saying why.
+func needRuleSets(ctx context.Context, awsCLI string, getenv func(string) string) (bool, string) {
+	path, err := exec.LookPath(awsCLI)
+	if err != nil && !strings.ContainsRune(awsCLI, filepath.Separator) {
+		// exec.LookPath reads the process's PATH; honour the PATH run was
+		// given, as the tests and wrappers pass one.
+		for _, dir := range filepath.SplitList(getenv("PATH")) {
+			if p := filepath.Join(dir, awsCLI); isExecutable(p) {
+				path, err = p, nil
+				break
+			}
+		}
+	}
+	if err != nil {
+		return true, fmt.Sprintf("No AWS CLI found (%s): writing the endpoint rule-set files too, which AWS CLI v2 older than 2.13 needs.", awsCLI)
+	}
+	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(vctx, path, "--version")
+	out, err := cmd.CombinedOutput()
+	v, perr := clientconfig.ParseCLIVersion(string(out))
+	if err != nil || perr != nil {
+		return true, fmt.Sprintf("Could not read the version of %s (%v): writing the endpoint rule-set files too.", path, errors.Join(err, perr))
+	}
+	if v.ReadsServices() {
+		return false, ""
+	}
+	return true, fmt.Sprintf("AWS CLI %s reads no [services] section (that came in 2.13): writing the endpoint rule-set files it reads instead.", v)
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+}
+
+// writeRuleSets writes the endpoint rule-set files into dir.
+func writeRuleSets(stdout io.Writer, baseURL, dir string) error {
+	files, err := clientconfig.RuleSets(baseURL)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "wrote", p)
+	}
+	return nil
 }

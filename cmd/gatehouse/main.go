@@ -26,7 +26,7 @@ const usage = `Usage: gatehouse <command> [flags]
 Commands:
   serve       run the server (gatehouse serve --demo for a demo world)
   migrate     create or upgrade the database, then exit
-  aws-config  print or write the AWS client configuration for a user
+  aws-config  sign in and write your ~/.aws/config (run it where you use the AWS CLI)
   version     print the version
 
 Run 'gatehouse <command> -h' for a command's flags.

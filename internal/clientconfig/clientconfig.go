@@ -6,9 +6,11 @@
 package clientconfig
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -77,23 +79,30 @@ func (p Profile) Section(s Session) string {
 		p.Name, s.Name, p.AccountID, p.RoleName, p.Region, s.Name)
 }
 
-// ProfileName picks a profile name for an (account, role) pair: the account
-// name for the first role in an account, then account name and role.
-func ProfileName(accountName, roleName string, first bool) string {
-	clean := func(s string) string {
-		s = strings.ToLower(s)
-		return strings.Map(func(r rune) rune {
-			switch {
-			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-				return r
-			}
-			return '-'
-		}, s)
+// cleanName lowers s and replaces every character a profile name should
+// not hold with '-'.
+func cleanName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '-'
+	}, strings.ToLower(s))
+}
+
+// baseName is a role's preferred profile name: the account's name for its
+// first role, then account name and role (without "Access"); an account
+// whose name cleans to nothing is named by its ID.
+func baseName(r Role, first bool) string {
+	account := cleanName(r.AccountName)
+	if strings.Trim(account, "-_.") == "" {
+		account = r.AccountID
 	}
 	if first {
-		return clean(accountName)
+		return account
 	}
-	return clean(accountName) + "-" + clean(strings.TrimSuffix(roleName, "Access"))
+	return account + "-" + cleanName(strings.TrimSuffix(r.RoleName, "Access"))
 }
 
 // RuleSets returns endpoint rule-set files that send the Gatehouse-served
@@ -174,55 +183,196 @@ type Role struct {
 	RoleName    string
 }
 
-// Profiles names one profile per role: roles must be sorted by account and
-// then role name; the first role of an account gets the account's name.
-func Profiles(roles []Role, region string) []Profile {
+// Profiles names one profile per role, each name unique, so that the file
+// never holds a section twice (botocore's strict parser refuses the whole
+// file then). The first role of an account (by role name) gets the
+// account's name, the others account name and role; a name two roles
+// would share, or one in reserved (profiles of the file that are not
+// ours), gets the account ID as a suffix, and a number after that if it
+// still is not unique. The result is sorted by account name, account ID
+// and role name, whatever the order of roles.
+func Profiles(roles []Role, region string, reserved map[string]bool) []Profile {
+	roles = slices.Clone(roles)
+	slices.SortFunc(roles, func(a, b Role) int {
+		return cmp.Or(cmp.Compare(a.AccountName, b.AccountName), cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.RoleName, b.RoleName))
+	})
+	names := make([]string, len(roles))
+	count := map[string]int{}
+	for i, r := range roles {
+		names[i] = baseName(r, i == 0 || roles[i-1].AccountID != r.AccountID)
+		count[names[i]]++
+	}
+	used := map[string]bool{}
 	out := make([]Profile, 0, len(roles))
 	for i, r := range roles {
-		first := i == 0 || roles[i-1].AccountID != r.AccountID
-		out = append(out, Profile{Name: ProfileName(r.AccountName, r.RoleName, first), AccountID: r.AccountID, RoleName: r.RoleName, Region: region})
+		name := names[i]
+		if count[name] > 1 || reserved[name] {
+			name += "-" + r.AccountID
+		}
+		for n := 2; used[name] || reserved[name]; n++ {
+			name = fmt.Sprintf("%s-%s-%d", names[i], r.AccountID, n)
+		}
+		used[name] = true
+		out = append(out, Profile{Name: name, AccountID: r.AccountID, RoleName: r.RoleName, Region: region})
 	}
 	return out
 }
 
-// Merge returns the config file text with every section of add replacing a
-// section of the same header in existing, or appended when there is none.
-// add maps a header line ("[profile dev]") to the section's text.
-func Merge(existing string, headers []string, add map[string]string) string {
-	type section struct{ header, body string }
+// SectionName returns a section header's name as botocore reads it:
+// without the brackets and with runs of blanks as one space, so that
+// "[profile  dev]" and "[ profile dev ]" both give "profile dev". It
+// returns "" for a line that is no header.
+func SectionName(line string) string {
+	t := strings.TrimSpace(line)
+	if len(t) < 2 || t[0] != '[' || t[len(t)-1] != ']' {
+		return ""
+	}
+	return strings.Join(strings.Fields(t[1:len(t)-1]), " ")
+}
+
+type section struct {
+	name string // SectionName of the header; "" before the first header
+	body string // the header line and every line up to the next header
+}
+
+// sections splits a config file at its section headers.
+func sections(text string) []section {
 	var secs []section
 	cur := section{}
-	for _, line := range strings.SplitAfter(existing, "\n") {
-		t := strings.TrimSpace(line)
-		if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if name := SectionName(line); name != "" {
 			secs = append(secs, cur)
-			cur = section{header: t}
+			cur = section{name: name}
 		}
 		cur.body += line
 	}
-	secs = append(secs, cur)
-	done := map[string]bool{}
-	var b strings.Builder
-	for _, s := range secs {
-		if text, ok := add[s.header]; ok {
-			b.WriteString(text + "\n")
-			done[s.header] = true
+	return append(secs, cur)
+}
+
+// ForeignProfiles returns the profile names of a config file whose
+// sections do not belong to the sso-session named session (they name
+// another sso_session, or none): aws-config must not take those names.
+func ForeignProfiles(text, session string) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range sections(text) {
+		name, ok := strings.CutPrefix(s.name, "profile ")
+		if !ok {
 			continue
 		}
-		b.WriteString(s.body)
+		if v, _ := sectionValue(s.body, "sso_session"); v != session {
+			out[strings.TrimSpace(name)] = true
+		}
+	}
+	return out
+}
+
+// sectionValue returns the value of key in a section's text.
+func sectionValue(body, key string) (string, bool) {
+	for _, line := range strings.Split(body, "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "\t") && strings.EqualFold(strings.TrimSpace(k), key) {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
+// Merge returns the config file text with every section of add replacing
+// the section of the same name in existing, or appended when there is
+// none. add maps a header line ("[profile dev]") to the section's text;
+// headers gives the order of the appended ones. Names are compared as
+// SectionName gives them, and a section of add is written once: a second
+// section of that name in existing (which botocore would refuse) is
+// dropped. Sections of other names are kept as they are.
+func Merge(existing string, headers []string, add map[string]string) string {
+	byName := map[string]string{}
+	for h, text := range add {
+		byName[SectionName(h)] = text
+	}
+	done := map[string]bool{}
+	var b strings.Builder
+	for _, s := range sections(existing) {
+		text, ok := byName[s.name]
+		switch {
+		case !ok:
+			b.WriteString(s.body)
+		case !done[s.name]:
+			b.WriteString(text + "\n")
+			done[s.name] = true
+		}
 	}
 	out := b.String()
 	for _, h := range headers {
-		if done[h] {
+		name := SectionName(h)
+		if done[name] {
 			continue
 		}
-		if out != "" && !strings.HasSuffix(out, "\n\n") {
-			if !strings.HasSuffix(out, "\n") {
-				out += "\n"
-			}
-			out += "\n"
-		}
-		out += add[h] + "\n"
+		done[name] = true
+		out = appendSection(out, byName[name])
 	}
 	return out
+}
+
+// appendSection adds a section after text, one blank line between.
+func appendSection(text, sec string) string {
+	if text != "" && !strings.HasSuffix(text, "\n\n") {
+		if !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		text += "\n"
+	}
+	return text + sec + "\n"
+}
+
+// SetDefaultServices returns the config file text with "services = name"
+// in the default profile ([default], or [profile default] if the file
+// uses that form), replacing a services line it has and creating
+// [default] when there is none. It also returns the value it replaced.
+//
+// AWS CLI 2.3x reads the default profile's endpoints for `aws sso logout`
+// and `aws sso login --sso-session` without --profile; without this they
+// would send the user's bearer token to AWS's portal.
+func SetDefaultServices(existing, name string) (text, previous string) {
+	secs := sections(existing)
+	at := -1
+	for i, s := range secs {
+		if s.name == "default" || s.name == "profile default" {
+			at = i
+			if s.name == "profile default" {
+				break
+			}
+		}
+	}
+	line := "services = " + name + "\n"
+	if at < 0 {
+		return appendSection(existing, "[default]\nservices = "+name), ""
+	}
+	var body strings.Builder
+	lines := strings.SplitAfter(secs[at].body, "\n")
+	body.WriteString(lines[0])
+	if !strings.HasSuffix(lines[0], "\n") {
+		body.WriteString("\n")
+	}
+	body.WriteString(line)
+	skipping := false
+	for _, l := range lines[1:] {
+		k, v, ok := strings.Cut(l, "=")
+		indented := strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")
+		switch {
+		case ok && !indented && strings.EqualFold(strings.TrimSpace(k), "services"):
+			previous = strings.TrimSpace(v)
+			skipping = true
+			continue
+		case skipping && indented && strings.TrimSpace(l) != "":
+			continue // a continuation of the replaced value
+		}
+		skipping = false
+		body.WriteString(l)
+	}
+	secs[at].body = body.String()
+	var b strings.Builder
+	for _, s := range secs {
+		b.WriteString(s.body)
+	}
+	return b.String(), previous
 }

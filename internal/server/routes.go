@@ -1,17 +1,21 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 )
 
 // routes mounts every API and page on one origin (spec/aws-wire.md §1.1):
 // sso-oidc and the portal API at their REST paths, /authorize and the pages
 // (portal), and POST / dispatched on X-Amz-Target (awsJson services) or on
-// the form's signing service (STS, IAM).
+// the form's signing service (STS, IAM). The discovery document
+// (clientconfig.DiscoveryPath) tells `gatehouse aws-config` on a laptop the
+// start URL and region; both are public (the banner prints them).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -26,6 +30,14 @@ func (s *Server) routes() http.Handler {
 			return
 		}
 		fmt.Fprintln(w, "ready")
+	})
+	mux.HandleFunc("GET "+clientconfig.DiscoveryPath, func(w http.ResponseWriter, r *http.Request) {
+		base := s.BaseURL()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(clientconfig.Discovery{
+			StartURL: s.Instance.StartURL, Region: s.Instance.Region, EndpointURL: base, PortalURL: base + "/start",
+		})
 	})
 	s.OIDC.Register(mux)
 	s.Portal.Register(mux)
