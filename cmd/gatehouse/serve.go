@@ -100,7 +100,9 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprint(w, indent(sess.SessionSection()+"\n"+sess.ServicesSection()))
 	fmt.Fprintf(w, "\nor set these environment variables:\n\n")
 	fmt.Fprint(w, indent(sess.EnvVars()))
-	fmt.Fprintf(w, "\nThen: aws configure sso --use-device-code (or, on your own machine, write every profile with: gatehouse aws-config --url %s)\n", base)
+	fmt.Fprintf(w, "\nThen: aws configure sso   (or, on your own machine, write every profile with: gatehouse aws-config --url %s)\n", base)
+	fmt.Fprintf(w, "To approve the sign-in on another device (SSH, containers), add --no-browser on AWS CLI 2.9 to 2.21,\n"+
+		"or --use-device-code on AWS CLI 2.22 and newer (whose default is a browser sign-in on this machine).\n")
 	fmt.Fprintf(w, "AWS CLI older than 2.13 (e.g. Debian's 2.9): gatehouse aws-config --models ~/.aws/models --url %s\n\n", base)
 }
 

@@ -288,3 +288,31 @@ func TestMissingCustomerPolicyFailsAssignment(t *testing.T) {
 		t.Fatalf("with the policy stored: %+v, %v", op, err)
 	}
 }
+
+// TestSessionDurationMessages checks that valid ISO-8601 durations outside
+// the allowed range are called that, not "not an ISO-8601 duration".
+func TestSessionDurationMessages(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"P1D", `SessionDuration "P1D" is outside PT1H to PT12H`},
+		{"P1W", `"P1W" is outside PT1H to PT12H`},
+		{"P1Y2M", `"P1Y2M" is outside PT1H to PT12H`},
+		{"P1DT2H", `"P1DT2H" is outside PT1H to PT12H`},
+		{"P0D", `"P0D" is outside PT1H to PT12H`},
+		{"PT13H", "SessionDuration PT13H is outside PT1H to PT12H"},
+		{"PT1.5H", `"PT1.5H" has a fraction; write whole units such as PT1H30M`},
+		{"1 hour", `"1 hour" is not an ISO-8601 duration such as PT1H`},
+		{"P", `"P" is not an ISO-8601 duration`},
+		{"P1DT", `"P1DT" is not an ISO-8601 duration`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			w := domaintest.New(t)
+			_, err := w.Access.CreatePermissionSet(t.Context(), access.PermissionSetInput{Name: "X", SessionDuration: tc.in})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("CreatePermissionSet(SessionDuration %q) = %v, want %q", tc.in, err, tc.want)
+			}
+			if fault.KindOf(err) != fault.Validation {
+				t.Errorf("kind %v, want Validation", fault.KindOf(err))
+			}
+		})
+	}
+}

@@ -55,6 +55,10 @@ type Cache struct {
 	view      atomic.Pointer[view]
 	checkedAt atomic.Int64 // Unix nanoseconds of the last counter read attempt
 	okAt      atomic.Int64 // Unix nanoseconds of the last successful read
+	// epoch counts Invalidate calls. A view answers only while its epoch
+	// is the cache's: it was begun after the last write this process
+	// reported had committed.
+	epoch atomic.Int64
 }
 
 // New returns a cache of st's records using the clock now.
@@ -70,6 +74,9 @@ type revKey struct{ kind, subject string }
 // A nil map value records that the key does not exist.
 type view struct {
 	seq int64
+	// epoch is the cache's epoch when the change counter was read for
+	// this view.
+	epoch int64
 
 	mu       sync.RWMutex
 	users    map[string]*store.User
@@ -105,14 +112,33 @@ func (c *Cache) maxStale() int64 {
 	return int64(DefaultMaxStale)
 }
 
+// Invalidate makes the next lookup read the change counter again and drop
+// every record loaded before the call. Stores call it through
+// store.Store.OnChange once a write of this process has committed, so that
+// a revocation holds for the very next request on the replica that wrote
+// it; writes elsewhere are seen within RefreshInterval.
+func (c *Cache) Invalidate() { c.epoch.Add(1) }
+
 // current returns the view to answer from, reading the change counter when
-// RefreshInterval has passed since the last read. Only the caller that wins
-// the compare-and-swap on checkedAt reads it; the others use the view they
-// have unless it is older than MaxStale.
+// RefreshInterval has passed since the last read or Invalidate was called
+// since the view was begun. Only the caller that wins the compare-and-swap
+// on checkedAt reads it on a timed refresh; the others use the view they
+// have unless it is older than MaxStale. After Invalidate every caller
+// reads it until a view of the new epoch is installed.
 func (c *Cache) current(ctx context.Context) (*view, error) {
 	now := c.Now().UnixNano()
+	// The epoch is read before the counter, so a view tagged with it holds
+	// nothing older than the writes reported before.
+	epoch := c.epoch.Load()
 	v := c.view.Load()
-	if v != nil {
+	switch {
+	case v == nil:
+		c.checkedAt.Store(now)
+	case v.epoch != epoch:
+		// Invalidated: the view may predate a write of this process.
+		c.checkedAt.Store(now)
+		v = nil
+	default:
 		last := c.checkedAt.Load()
 		if d := now - last; d >= 0 && d < int64(c.interval()) {
 			return v, nil
@@ -120,8 +146,6 @@ func (c *Cache) current(ctx context.Context) (*view, error) {
 		if !c.checkedAt.CompareAndSwap(last, now) {
 			return c.usable(v, now)
 		}
-	} else {
-		c.checkedAt.Store(now)
 	}
 	seq, err := c.Store.ChangeSeq(ctx)
 	if err != nil {
@@ -137,14 +161,18 @@ func (c *Cache) current(ctx context.Context) (*view, error) {
 		return v, nil
 	}
 	nv := newView(seq)
-	if !c.view.CompareAndSwap(v, nv) {
-		// Another caller installed a view meanwhile; it read the counter no
-		// earlier than we did.
-		if cur := c.view.Load(); cur != nil {
-			return cur, nil
+	nv.epoch = epoch
+	for {
+		old := c.view.Load()
+		if old != nil && old != v && old.epoch >= epoch {
+			// Another caller installed a view meanwhile, of this epoch or
+			// a later one; it read the counter no earlier than we did.
+			return old, nil
+		}
+		if c.view.CompareAndSwap(old, nv) {
+			return nv, nil
 		}
 	}
-	return nv, nil
 }
 
 // usable returns v unless the last successful counter read is older than

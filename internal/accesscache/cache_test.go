@@ -470,3 +470,107 @@ func TestConcurrent(t *testing.T) {
 		return err == nil && !r
 	})
 }
+
+// TestInvalidateOnOwnWrites wires the cache to its store's OnChange, as the
+// server does, and checks with a stopped clock (no timed refresh ever
+// happens) that every kind of write the cache depends on is seen by the
+// very next lookup.
+func TestInvalidateOnOwnWrites(t *testing.T) {
+	ctx := t.Context()
+	st := open(t, filepath.Join(t.TempDir(), "g.db"))
+	u := world(t, st)
+	clk := &clock{t: time.Now()}
+	c := accesscache.New(st, clk.Now)
+	st.OnChange(c.Invalidate)
+	authTime := clk.Now().Add(-time.Minute)
+
+	revoked := func() bool {
+		t.Helper()
+		r, err := c.Revoked(ctx, u.ID, "g1", "s1", authTime)
+		must(t, err)
+		return r
+	}
+	entitled := func() bool {
+		t.Helper()
+		ok, err := c.Entitled(ctx, u.ID, account, psID)
+		must(t, err)
+		return ok
+	}
+	a := &store.Assignment{AccountID: account, PermissionSetID: psID, PrincipalType: store.PrincipalUser, PrincipalID: u.ID, CreatedAt: time.Now()}
+	must(t, st.CreateAssignment(ctx, a))
+	if revoked() || !entitled() {
+		t.Fatal("fresh user: revoked or not entitled")
+	}
+	must(t, st.DeleteAssignment(ctx, a))
+	if entitled() {
+		t.Error("assignment removal not seen by the next lookup")
+	}
+	must(t, st.CreateAssignment(ctx, a))
+	if !entitled() {
+		t.Error("new assignment not seen by the next lookup")
+	}
+	for _, kind := range []string{store.RevokeSession, store.RevokeGrant, store.RevokeUser} {
+		subject := map[string]string{store.RevokeSession: "s1", store.RevokeGrant: "g1", store.RevokeUser: u.ID}[kind]
+		if kind != store.RevokeSession && revoked() {
+			continue // already revoked by an earlier kind; checked below
+		}
+		must(t, st.Update(ctx, func(tx store.Tx) error {
+			return tx.PutRevocation(ctx, &store.Revocation{Kind: kind, Subject: subject, At: clk.Now(), ExpiresAt: clk.Now().Add(time.Hour)})
+		}))
+		if !revoked() {
+			t.Errorf("%s revocation not seen by the next lookup", kind)
+		}
+	}
+	// A disabled user, through a write of the user record.
+	u2 := *u
+	u2.ID, u2.UserName = "1234567890-dddddddd-dddd-4ddd-8ddd-dddddddddddd", "bob@example.test"
+	must(t, st.CreateUser(ctx, &u2))
+	if r, err := c.Revoked(ctx, u2.ID, "", "", authTime); err != nil || r {
+		t.Fatalf("bob revoked = %t, %v", r, err)
+	}
+	u2.Disabled = true
+	must(t, st.UpdateUser(ctx, &u2))
+	if r, err := c.Revoked(ctx, u2.ID, "", "", authTime); err != nil || !r {
+		t.Errorf("disabling not seen by the next lookup: revoked = %t, %v", r, err)
+	}
+}
+
+// TestInvalidateRacingRefresh checks that a view begun before Invalidate
+// is never answered from after it, however lookups interleave.
+func TestInvalidateRacingRefresh(t *testing.T) {
+	ctx := t.Context()
+	st := open(t, filepath.Join(t.TempDir(), "g.db"))
+	u := world(t, st)
+	c := accesscache.New(st, time.Now)
+	st.OnChange(c.Invalidate)
+	authTime := time.Now().Add(-time.Minute)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, _ = c.Revoked(ctx, u.ID, "", "", authTime)
+			}
+		})
+	}
+	for i := range 50 {
+		sid := "s-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		must(t, st.Update(ctx, func(tx store.Tx) error {
+			return tx.PutRevocation(ctx, &store.Revocation{Kind: store.RevokeSession, Subject: sid, At: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+		}))
+		r, err := c.Revoked(ctx, u.ID, "", sid, authTime)
+		must(t, err)
+		if !r {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("round %d: revocation written before the lookup not seen", i)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,8 +55,13 @@ type Config struct {
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
 	// MasterKey is the base64 key that seals secrets at rest; empty means
-	// the file master.key in DataDir, created on first start.
+	// the key in MasterKeyFile.
 	MasterKey string `yaml:"-"`
+	// MasterKeyFile is the file holding the master key (base64), created
+	// with a fresh key (mode 0600) on first start; empty means master.key
+	// in DataDir. Keep it outside DataDir so that a backup of the folder
+	// does not carry the key beside the database it protects.
+	MasterKeyFile string `yaml:"master_key_file"`
 	// DemoPassword is the password of the demo users; empty means a
 	// generated one, printed at start.
 	DemoPassword string `yaml:"-"`
@@ -102,6 +108,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated proxy addresses or CIDRs")
 	fs.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate `file`")
 	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key `file`")
+	fs.StringVar(&f.MasterKeyFile, "master-key-file", "", "`file` holding the master key, created on first start (default <data>/master.key)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -138,6 +145,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("GATEHOUSE_TLS_CERT", &c.TLSCert)
 	env("GATEHOUSE_TLS_KEY", &c.TLSKey)
 	env("GATEHOUSE_MASTER_KEY", &c.MasterKey)
+	env("GATEHOUSE_MASTER_KEY_FILE", &c.MasterKeyFile)
 	env("GATEHOUSE_DEMO_PASSWORD", &c.DemoPassword)
 	if v := getenv("GATEHOUSE_DEMO"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -168,6 +176,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	set(f.LogLevel, &c.LogLevel)
 	set(f.TLSCert, &c.TLSCert)
 	set(f.TLSKey, &c.TLSKey)
+	set(f.MasterKeyFile, &c.MasterKeyFile)
 	if *demo {
 		c.Demo = true
 	}
@@ -237,7 +246,38 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls: set both tls-cert and tls-key, or neither"))
 	}
+	if c.MasterKey != "" && c.MasterKeyFile != "" {
+		errs = append(errs, errors.New("master key: set GATEHOUSE_MASTER_KEY or master-key-file, not both"))
+	}
+	if c.MasterKey == "" && c.MasterKeyFile == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("master key: set GATEHOUSE_MASTER_KEY, master-key-file or a data folder"))
+	}
 	return errors.Join(errs...)
+}
+
+// MasterKeyPath is the file the master key is read from (and created in)
+// when MasterKey is empty: MasterKeyFile, or master.key in DataDir.
+func (c *Config) MasterKeyPath() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "master.key")
+}
+
+// MasterKeyBesideDatabase reports whether the master key file lies inside
+// the data folder that also holds the SQLite database, so that a copy of
+// the folder carries both the sealed secrets and the key that opens them.
+func (c *Config) MasterKeyBesideDatabase() bool {
+	if c.MasterKey != "" || c.DatabaseURL != "" {
+		return false
+	}
+	dir, err1 := filepath.Abs(c.DataDir)
+	key, err2 := filepath.Abs(c.MasterKeyPath())
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	rel, err := filepath.Rel(dir, key)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // BaseURL is the public URL without a trailing slash.

@@ -40,9 +40,9 @@ const (
 const MasterKeySize = 32
 
 // LoadMasterKey returns the master key from encoded (standard base64), or
-// else from the file master.key in dir, creating that file (mode 0600) with
-// a fresh key on first start.
-func LoadMasterKey(encoded, dir string, rand io.Reader) ([]byte, error) {
+// else from the file at path, creating that file (mode 0600, its folder
+// 0700) with a fresh key on first start.
+func LoadMasterKey(encoded, path string, rand io.Reader) ([]byte, error) {
 	if encoded != "" {
 		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
 		if err != nil || len(k) != MasterKeySize {
@@ -50,7 +50,6 @@ func LoadMasterKey(encoded, dir string, rand io.Reader) ([]byte, error) {
 		}
 		return k, nil
 	}
-	path := filepath.Join(dir, "master.key")
 	data, err := os.ReadFile(path)
 	if err == nil {
 		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
@@ -66,13 +65,13 @@ func LoadMasterKey(encoded, dir string, rand io.Reader) ([]byte, error) {
 	if _, err := io.ReadFull(rand, k); err != nil {
 		return nil, fmt.Errorf("generate master key: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data folder: %w", err)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create master key folder: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
 		// Another process created it first: use theirs.
-		return LoadMasterKey("", dir, rand)
+		return LoadMasterKey("", path, rand)
 	} else if err != nil {
 		return nil, fmt.Errorf("create master key file: %w", err)
 	}

@@ -17,11 +17,11 @@ import (
 
 func TestMasterKeyFile(t *testing.T) {
 	dir := t.TempDir()
-	k1, err := keyring.LoadMasterKey("", dir, rand.Reader)
+	k1, err := keyring.LoadMasterKey("", filepath.Join(dir, "master.key"), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, err := keyring.LoadMasterKey("", dir, rand.Reader)
+	k2, err := keyring.LoadMasterKey("", filepath.Join(dir, "master.key"), rand.Reader)
 	if err != nil || !bytes.Equal(k1, k2) {
 		t.Fatalf("second load gave another key (%v)", err)
 	}
@@ -30,10 +30,10 @@ func TestMasterKeyFile(t *testing.T) {
 		t.Fatalf("master.key: %v, mode %v", err, fi.Mode())
 	}
 	enc := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
-	if k, err := keyring.LoadMasterKey(enc, dir, rand.Reader); err != nil || !bytes.Equal(k, bytes.Repeat([]byte{1}, 32)) {
+	if k, err := keyring.LoadMasterKey(enc, filepath.Join(dir, "master.key"), rand.Reader); err != nil || !bytes.Equal(k, bytes.Repeat([]byte{1}, 32)) {
 		t.Fatalf("explicit key: %v", err)
 	}
-	if _, err := keyring.LoadMasterKey("c2hvcnQ=", dir, rand.Reader); err == nil {
+	if _, err := keyring.LoadMasterKey("c2hvcnQ=", filepath.Join(dir, "master.key"), rand.Reader); err == nil {
 		t.Fatal("short key accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -214,6 +215,8 @@ func (s *Service) IssueCode(ctx context.Context, req *AuthorizeRequest, who Sign
 	if err != nil {
 		return "", err
 	}
+	s.logger().LogAttrs(ctx, slog.LevelInfo, "browser sign-in approved",
+		slog.String("principal", who.UserName), slog.String("client_id", cl.ID), slog.String("client_name", cl.Name))
 	return withParams(req.RedirectURI, "code", code, "state", req.State), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -280,7 +281,8 @@ func (s *Service) decideDevice(ctx context.Context, userCode string, who SignedI
 		return &fault.Error{Kind: fault.AccessDenied, Message: "Your session has ended. Sign in again."}
 	}
 	ctx = who.actor(ctx)
-	return s.Store.Update(ctx, func(tx store.Tx) error {
+	var clientID string
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		d, err := tx.GetDeviceAuthByUserCode(ctx, code)
 		if errors.Is(err, store.ErrNotFound) {
 			return unknownUserCode()
@@ -297,9 +299,20 @@ func (s *Service) decideDevice(ctx context.Context, userCode string, who SignedI
 		if err := tx.UpdateDeviceAuth(ctx, d); err != nil {
 			return err
 		}
+		clientID = d.ClientID
 		return s.Audit.Record(ctx, tx, audit.Entry{
 			Source: audit.SourcePortal, Name: event,
 			Params: map[string]string{"userCode": formatUserCode(code), "clientId": d.ClientID},
 		})
 	})
+	if err != nil {
+		return err
+	}
+	// The audit event, summarised for the operator's log.
+	msg := "device sign-in approved"
+	if status == store.DeviceDenied {
+		msg = "device sign-in denied"
+	}
+	s.logger().LogAttrs(ctx, slog.LevelInfo, msg, slog.String("principal", who.UserName), slog.String("client_id", clientID))
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -36,6 +37,9 @@ type CreateTokenOutput struct {
 	TokenType    string `json:"tokenType"`
 	ExpiresIn    int32  `json:"expiresIn"`
 	RefreshToken Secret `json:"refreshToken,omitempty"`
+
+	// userID is whom the tokens speak for, for the log line; not sent.
+	userID string
 }
 
 // grantHandler runs one grant type for an authenticated client.
@@ -70,7 +74,23 @@ func (s *Service) createToken(r *http.Request) (any, error) {
 	if !mayUse(cl, in.GrantType) {
 		return nil, awsproto.OIDCUnauthorizedClient("The client is not registered for the " + in.GrantType + " grant.")
 	}
-	return h(ctx, cl, &in)
+	out, err := h(ctx, cl, &in)
+	if err != nil {
+		return nil, err
+	}
+	// The CreateToken audit event, summarised for the operator's log.
+	s.logger().LogAttrs(ctx, slog.LevelInfo, "tokens granted",
+		slog.String("principal", out.userID), slog.String("client_id", cl.ID), slog.String("client_name", cl.Name),
+		slog.String("grant_type", grantTypeName(in.GrantType)), slog.Bool("refresh_token", out.RefreshToken != ""))
+	return out, nil
+}
+
+// grantTypeName shortens the device grant's URN for the log.
+func grantTypeName(g string) string {
+	if g == GrantDeviceCode {
+		return "device_code"
+	}
+	return g
 }
 
 // grantCheck says why a grant's portal session or user can no longer back
@@ -358,6 +378,8 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 	}
 	if reused {
 		s.tokens.dropGrant(t.GrantID)
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "refresh token reused; grant revoked",
+			slog.String("client_id", cl.ID), slog.String("client_name", cl.Name))
 	}
 	if result != nil {
 		return nil, result
@@ -420,7 +442,7 @@ func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *s
 	if err := tx.CreateToken(ctx, &store.Token{Hash: s.Keys.Hash(access), Kind: store.TokenAccess, GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}); err != nil {
 		return nil, err
 	}
-	out := &CreateTokenOutput{AccessToken: Secret(access), TokenType: "Bearer", ExpiresIn: int32(exp.Sub(now) / time.Second)}
+	out := &CreateTokenOutput{AccessToken: Secret(access), TokenType: "Bearer", ExpiresIn: int32(exp.Sub(now) / time.Second), userID: g.UserID}
 	if out.ExpiresIn < 1 {
 		out.ExpiresIn = 1
 	}

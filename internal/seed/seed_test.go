@@ -163,3 +163,18 @@ assignments: [{account: dev, permission_set: Deploy, user: ed}]
 		t.Fatalf("a refused policy was stored: %v", err)
 	}
 }
+
+// TestWorldFileDayDuration loads a world whose permission set lasts P1D: the
+// error says the value is outside PT1H–PT12H, since P1D is ISO-8601.
+func TestWorldFileDayDuration(t *testing.T) {
+	w := domaintest.New(t)
+	world, err := seed.Parse([]byte("permission_sets:\n  - name: Daily\n    session_duration: P1D\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance}
+	_, err = l.Load(t.Context(), world)
+	if err == nil || !strings.Contains(err.Error(), "outside PT1H to PT12H") || strings.Contains(err.Error(), "not an ISO-8601 duration") {
+		t.Fatalf("Load = %v, want it to say P1D is outside PT1H to PT12H", err)
+	}
+}

@@ -103,8 +103,16 @@ func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	return peer.Unmap().String()
 }
 
+// hsts is the Strict-Transport-Security value sent on every response that
+// went out over TLS: browsers then use only https for the next year
+// (RFC 6797 §6.1). It names no includeSubDomains, since Gatehouse cannot
+// know what else lives under its parent domain. Over plain HTTP the header
+// is not sent (RFC 6797 §7.2: a user agent ignores it there).
+const hsts = "max-age=31536000"
+
 // middleware wraps every request: a request ID, the audit actor's address
-// and user agent, a body limit, panic recovery and an access log line.
+// and user agent, HSTS over TLS, a body limit, panic recovery and an access
+// log line.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	trusted := s.trusted
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -112,6 +120,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		reqID := s.IDs.UUID()
 		w.Header().Set("x-amzn-RequestId", reqID)
 		w.Header().Set("Date", start.UTC().Format(http.TimeFormat))
+		if s.secure(r) {
+			w.Header().Set("Strict-Transport-Security", hsts)
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
 		ctx := audit.WithActor(r.Context(), audit.Actor{

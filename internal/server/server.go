@@ -95,10 +95,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 func (s *Server) init(ctx context.Context) error {
 	cfg := &s.Config
-	keyDir := cfg.DataDir
-	master, err := keyring.LoadMasterKey(cfg.MasterKey, keyDir, cfg.Rand)
+	master, err := keyring.LoadMasterKey(cfg.MasterKey, cfg.MasterKeyPath(), cfg.Rand)
 	if err != nil {
 		return err
+	}
+	if cfg.MasterKeyBesideDatabase() {
+		s.Log.Warn("the master key file is in the data folder beside the database, so a copy of the folder carries both; "+
+			"keep it elsewhere with --master-key-file (GATEHOUSE_MASTER_KEY_FILE) or GATEHOUSE_MASTER_KEY, and back it up separately",
+			"master_key_file", cfg.MasterKeyPath(), "data", cfg.DataDir)
 	}
 	if s.Keys, err = keyring.Open(ctx, s.Store, master, cfg.Rand, cfg.Now); err != nil {
 		return err

@@ -35,6 +35,10 @@ func (s *Server) wire() {
 	// Revocations must be remembered as long as anything they end can
 	// live: refresh tokens last as long as the portal session.
 	s.Cache.MaxLifetime = max(accesscache.DefaultMaxLifetime, cfg.PortalSessionDuration+time.Minute)
+	// A write of this replica (a revocation, a disabled user, a removed
+	// assignment) holds for the very next request here; other replicas
+	// see it within the cache's refresh interval (DESIGN §6).
+	s.Store.OnChange(s.Cache.Invalidate)
 	s.Issuer = &sts.Issuer{
 		Keys: s.Keys, Cache: s.Cache, Store: s.Store, Audit: s.Audit, Events: s.Events,
 		IDs: s.IDs, Now: cfg.Now, Instance: s.Instance,

@@ -227,15 +227,28 @@ func (v *Verifier) checkScope(cred credential, amzDate, service string) (time.Ti
 // signingKey resolves the secret and returns the (cached) signing key.
 func (v *Verifier) signingKey(ctx context.Context, res *Result, cred credential, secret SecretFunc) ([32]byte, error) {
 	s, err := secret(ctx, res.AccessKeyID, res.SessionToken)
-	switch {
-	case errors.Is(err, ErrExpiredToken):
-		return [32]byte{}, &Error{Kind: KindExpiredToken, Message: msgExpiredToken, Err: err}
-	case errors.Is(err, ErrUnknownAccessKey), errors.Is(err, ErrRevoked):
-		return [32]byte{}, &Error{Kind: KindUnknownAccessKey, Message: msgInvalidToken, Err: err}
-	case err != nil:
+	if err != nil {
+		if e := CredentialError(err); e != nil {
+			return [32]byte{}, e
+		}
 		return [32]byte{}, fmt.Errorf("resolve secret for access key %s: %w", res.AccessKeyID, err)
 	}
 	return v.cache.signingKey(s, cred.Date, cred.Region, cred.Service), nil
+}
+
+// CredentialError returns the verification failure for err, an error of a
+// SecretFunc or of a later check of the credentials: ExpiredToken for
+// ErrExpiredToken, InvalidClientTokenId for ErrUnknownAccessKey and
+// ErrRevoked, each with AWS's message and err as the cause; nil for any
+// other error.
+func CredentialError(err error) *Error {
+	switch {
+	case errors.Is(err, ErrExpiredToken):
+		return &Error{Kind: KindExpiredToken, Message: msgExpiredToken, Err: err}
+	case errors.Is(err, ErrUnknownAccessKey), errors.Is(err, ErrRevoked):
+		return &Error{Kind: KindUnknownAccessKey, Message: msgInvalidToken, Err: err}
+	}
+	return nil
 }
 
 // signatureMatches computes the signature of r and compares it in constant
@@ -282,6 +295,10 @@ func (v *Verifier) now() time.Time {
 }
 
 func (v *Verifier) maxSkew() time.Duration { return cmp.Or(v.MaxSkew, DefaultMaxSkew) }
+
+// Skew returns the allowed distance between a request's X-Amz-Date and the
+// verifier's clock: MaxSkew, or DefaultMaxSkew when that is zero.
+func (v *Verifier) Skew() time.Duration { return v.maxSkew() }
 
 // skewText formats d as AWS does in its skew messages ("15 min").
 func skewText(d time.Duration) string {

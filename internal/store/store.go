@@ -38,6 +38,13 @@ type Store interface {
 	// provisioned roles or revocations change, on any replica. Caches of
 	// those records compare it to decide whether to reload.
 	ChangeSeq(ctx context.Context) (int64, error)
+	// OnChange registers fn to be called after each write through this
+	// handle that moved ChangeSeq has committed, before the write returns.
+	// Caches in this process use it to drop what the write changed at
+	// once, so that a revocation written here holds for the very next
+	// request; writes on other replicas are not reported (readers compare
+	// ChangeSeq for those). fn must be quick and must not use the store.
+	OnChange(fn func())
 	// Backend names the implementation: "sqlite" or "postgres".
 	Backend() string
 	Close() error

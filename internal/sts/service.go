@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -133,7 +135,18 @@ func (s *Service) authenticate(ctx context.Context, r *http.Request, body []byte
 		sess = ss
 		return secret, err
 	})
-	return sess, res, err
+	if err != nil {
+		return sess, nil, err
+	}
+	// Credentials are valid from their issue on: a request dated earlier
+	// (a presigned URL made to look older, or signed with a clock far
+	// behind) is refused, allowing the verifier's clock skew, since the
+	// issue time is the server's clock and X-Amz-Date the client's.
+	if notBefore := sess.IssuedAt.Add(-s.Verifier.Skew()); res.Time.Before(notBefore) {
+		return sess, nil, sigv4.CredentialError(fmt.Errorf("request of %s dated %s, before its credentials were issued at %s: %w",
+			sess.AccessKeyID, res.Time.Format(time.RFC3339), sess.IssuedAt.Format(time.RFC3339), sigv4.ErrUnknownAccessKey))
+	}
+	return sess, res, nil
 }
 
 // denied audits a request that failed authentication and writes its error.

@@ -227,6 +227,14 @@ func TestRejected(t *testing.T) {
 				e.verifierClock.Set(-16 * time.Minute)
 				return e.issue(t)
 			}},
+		{name: "request dated 16 min before the credentials were issued", code: "InvalidClientTokenId", status: 403,
+			msgPrefix: "The security token included in the request is invalid", auditedAs: "InvalidClientTokenId",
+			creds: func(t *testing.T, e *env) *sts.Credentials {
+				// The SDK signs with real time; the issuer's clock says the
+				// credentials came 16 min later, beyond the 15 min skew.
+				e.issuerClock.Set(16 * time.Minute)
+				return e.issue(t)
+			}},
 		{name: "user disabled", code: "InvalidClientTokenId", status: 403, waitForIt: true,
 			creds: func(t *testing.T, e *env) *sts.Credentials {
 				c := e.issue(t)
@@ -584,4 +592,82 @@ func TestOpenMakesNoQueries(t *testing.T) {
 	if got := q.n.Load() - warm; got != 0 {
 		t.Errorf("1000 warm Opens made %d queries, want 0", got)
 	}
+}
+
+// TestPresignedBeforeIssue presigns GetCallerIdentity with the SDK's
+// presigners, dated before the credentials were issued: beyond the verifier's
+// clock skew (15 min) it is refused as STS refuses an invalid token, within
+// it (a client clock somewhat behind) it works.
+func TestPresignedBeforeIssue(t *testing.T) {
+	do := func(t *testing.T, method, rawURL string, header http.Header) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, rawURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, vs := range header {
+			if !strings.EqualFold(k, "host") {
+				req.Header[k] = vs
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	// v4 presigner with an explicit signing time and a one-hour X-Amz-Expires,
+	// so only the issue time can refuse it.
+	presignAt := func(t *testing.T, e *env, c *sts.Credentials, at time.Time) (string, http.Header) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, e.url+"/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=3600", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
+		emptyHash := sha256.Sum256(nil)
+		u, h, err := v4.NewSigner().PresignHTTP(t.Context(), creds, req, hex.EncodeToString(emptyHash[:]), "sts", "us-east-1", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u, h
+	}
+	for _, tc := range []struct {
+		name   string
+		before time.Duration
+		want   int
+	}{
+		{"dated 20 min before issue", 20 * time.Minute, http.StatusForbidden},
+		{"dated 16 min before issue", 16 * time.Minute, http.StatusForbidden},
+		{"dated 5 min before issue (client clock behind)", 5 * time.Minute, http.StatusOK},
+		{"dated at issue", 0, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			c := e.issue(t)
+			u, h := presignAt(t, e, c, time.Now().Add(-tc.before))
+			status, body := do(t, http.MethodGet, u, h)
+			if status != tc.want {
+				t.Fatalf("presigned request %s: %d %s, want %d", tc.name, status, body, tc.want)
+			}
+			if tc.want == http.StatusForbidden && !strings.Contains(body, "<Code>InvalidClientTokenId</Code>") {
+				t.Errorf("body %s, want InvalidClientTokenId", body)
+			}
+		})
+	}
+	t.Run("PresignGetCallerIdentity before issue", func(t *testing.T) {
+		e := newEnv(t)
+		e.issuerClock.Set(20 * time.Minute)
+		c := e.issue(t)
+		req, err := awssts.NewPresignClient(e.client(c)).PresignGetCallerIdentity(t.Context(), &awssts.GetCallerIdentityInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, body := do(t, req.Method, req.URL, req.SignedHeader)
+		if status != http.StatusForbidden || !strings.Contains(body, "<Code>InvalidClientTokenId</Code>") {
+			t.Fatalf("presigned before issue: %d %s, want 403 InvalidClientTokenId", status, body)
+		}
+	})
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -45,6 +47,8 @@ type DB struct {
 	// the same cache when the pools are.
 	readStmts, writeStmts *stmtCache
 	d                     *Dialect
+	// onChange holds the functions OnChange registered.
+	onChange atomic.Pointer[[]func()]
 }
 
 var _ store.Store = (*DB)(nil)
@@ -93,6 +97,31 @@ func (db *DB) ChangeSeq(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
+// OnChange registers fn to be called after every committed write of db that
+// moved ChangeSeq.
+func (db *DB) OnChange(fn func()) {
+	for {
+		old := db.onChange.Load()
+		var fns []func()
+		if old != nil {
+			fns = slices.Clone(*old)
+		}
+		fns = append(fns, fn)
+		if db.onChange.CompareAndSwap(old, &fns) {
+			return
+		}
+	}
+}
+
+// changed calls the OnChange functions.
+func (db *DB) changed() {
+	if fns := db.onChange.Load(); fns != nil {
+		for _, fn := range *fns {
+			fn()
+		}
+	}
+}
+
 // Backoff bounds between attempts of a retried transaction.
 const (
 	minBackoff = 2 * time.Millisecond
@@ -122,6 +151,7 @@ func (db *DB) direct(ctx context.Context, fn func(c *conn) error) error {
 			if _, err := c.execContext(ctx, bumpChangeSeq); err != nil {
 				return fmt.Errorf("bump change sequence: %w", err)
 			}
+			db.changed()
 		}
 		return nil
 	})
@@ -172,6 +202,9 @@ func (db *DB) updateOnce(ctx context.Context, fn func(tx store.Tx) error) error 
 	// Now that tx has given its connection back, prepare what it ran
 	// unprepared.
 	db.writeStmts.prepare(ctx, c.unprepared)
+	if err == nil && c.dirty {
+		db.changed()
+	}
 	return err
 }
 

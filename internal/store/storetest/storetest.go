@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UpdateConcurrentNoLostUpdates", testUpdateConcurrent},
 		{"ChangeSeqDirectoryWrites", testChangeSeqBumps},
 		{"ChangeSeqOtherWrites", testChangeSeqStill},
+		{"OnChange", testOnChange},
 		{"TimeRoundTrip", testTimeRoundTrip},
 	}
 	for _, tc := range tests {

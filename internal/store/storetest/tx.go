@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,5 +332,64 @@ func testChangeSeqStill(t *testing.T, s store.Store) {
 				}
 			}
 		})
+	}
+}
+
+// testOnChange checks that OnChange functions run, before the write
+// returns, after every committed write that moves ChangeSeq, and not after
+// other writes or rolled-back transactions.
+func testOnChange(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var calls, calls2 atomic.Int64
+	s.OnChange(func() { calls.Add(1) })
+	s.OnChange(func() { calls2.Add(1) })
+	for _, mode := range []string{"Store", "Update"} {
+		for _, step := range directoryWrites(t, "c"+mode[:1]) {
+			before := calls.Load()
+			var err error
+			if mode == "Store" {
+				err = step.fn(s)
+			} else {
+				err = s.Update(ctx, step.fn)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			if calls.Load() <= before {
+				t.Fatalf("%s via %s: OnChange not called before the write returned", step.name, mode)
+			}
+		}
+		for _, step := range otherWrites(t, "c"+mode[:1]) {
+			before := calls.Load()
+			var err error
+			if mode == "Store" {
+				err = step.fn(s)
+			} else {
+				err = s.Update(ctx, step.fn)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			if calls.Load() != before {
+				t.Fatalf("%s via %s: OnChange called for a write ChangeSeq does not cover", step.name, mode)
+			}
+		}
+	}
+	before := calls.Load()
+	errRollback := errors.New("roll back")
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, &store.Account{ID: "999999999990", CreatedAt: t0}); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("Update = %v, want the function's error", err)
+	}
+	if calls.Load() != before {
+		t.Fatal("OnChange called for a rolled-back transaction")
+	}
+	if calls2.Load() != calls.Load() {
+		t.Fatalf("second OnChange function called %d times, first %d", calls2.Load(), calls.Load())
 	}
 }
