@@ -55,6 +55,9 @@ const lookupWindow = 5 * time.Minute
 func (s *Service) startDeviceAuthorization(r *http.Request) (any, error) {
 	ctx := r.Context()
 	const op = "StartDeviceAuthorization"
+	if err := s.checkLimits(r, op, StartDeviceAuthorizationLimits); err != nil {
+		return nil, err
+	}
 	var in StartDeviceAuthorizationInput
 	if err := decode(r, &in); err != nil {
 		return nil, err
