@@ -22,6 +22,16 @@ func OIDCSlowDown(desc string) *Error {
 	return oidcError("SlowDownException", "slow_down", http.StatusBadRequest, desc)
 }
 
+// OIDCThrottled is the SlowDownException RegisterClient and
+// StartDeviceAuthorization answer when a source address sends more than
+// its limit (the botocore sso-oidc model lists SlowDownException, HTTP 400,
+// for both). Its body also carries "message", which botocore prints.
+func OIDCThrottled(desc string) *Error {
+	e := OIDCSlowDown(desc)
+	e.oidcMessage = true
+	return e
+}
+
 // OIDCExpiredToken is returned for an expired device code or authorization code.
 func OIDCExpiredToken(desc string) *Error {
 	return oidcError("ExpiredTokenException", "expired_token", http.StatusBadRequest, desc)

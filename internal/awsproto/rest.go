@@ -31,6 +31,10 @@ type oidcErrorBody struct {
 	Reason           string `json:"reason,omitempty"`
 	Endpoint         string `json:"endpoint,omitempty"`
 	Region           string `json:"region,omitempty"`
+	// Message repeats error_description for botocore, which prints the
+	// error message from "message" (CLI 2.9 shows nothing otherwise).
+	// Only OIDCThrottled errors carry it so far.
+	Message string `json:"message,omitempty"`
 }
 
 // portalErrorBody is the body of access-portal (and other restJson1) errors.
@@ -52,6 +56,11 @@ func WriteError(w http.ResponseWriter, e *Error) {
 			Reason:           e.Reason,
 			Endpoint:         e.Endpoint,
 			Region:           e.Region,
+		}
+		if e.oidcMessage {
+			b := body.(oidcErrorBody)
+			b.Message = e.Message
+			body = b
 		}
 	}
 	b, _ := json.Marshal(body)

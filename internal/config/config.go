@@ -48,6 +48,10 @@ type Config struct {
 	// PortalSessionDuration is how long a sign-in lasts (and so every
 	// refresh token issued under it): 15m to 90 days.
 	PortalSessionDuration time.Duration `yaml:"portal_session_duration"`
+	// AuditRetention is how long audit events are kept: the background
+	// sweep deletes older ones. 0 keeps them forever. Default 8760h (365
+	// days); at least 24h when set.
+	AuditRetention time.Duration `yaml:"audit_retention"`
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -71,6 +75,9 @@ type Config struct {
 	Rand io.Reader        `yaml:"-"`
 }
 
+// DefaultAuditRetention is AuditRetention when nothing is set: 365 days.
+const DefaultAuditRetention = 365 * 24 * time.Hour
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -79,6 +86,7 @@ func Default() Config {
 		Region:                "us-east-1",
 		LogLevel:              "info",
 		PortalSessionDuration: 8 * time.Hour,
+		AuditRetention:        DefaultAuditRetention,
 		Now:                   time.Now,
 		Rand:                  rand.Reader,
 	}
@@ -94,6 +102,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	configFile := fs.String("config", getenv("GATEHOUSE_CONFIG"), "YAML configuration `file`")
 	var f Config
 	var dur string
+	var retention string
 	var proxies string
 	fs.StringVar(&f.Listen, "listen", "", "`address` to listen on (default "+c.Listen+")")
 	fs.StringVar(&f.DataDir, "data", "", "`folder` for the SQLite database and key file (default "+c.DataDir+")")
@@ -105,6 +114,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&f.Seed, "seed", "", "load a declarative world `file`")
 	fs.StringVar(&f.LogLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&dur, "portal-session-duration", "", "how long a sign-in lasts (default 8h)")
+	fs.StringVar(&retention, "audit-retention", "", "how long audit events are kept, e.g. 2160h; 0 keeps them forever (default 8760h)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated proxy addresses or CIDRs")
 	fs.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate `file`")
 	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key `file`")
@@ -157,6 +167,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if v := getenv("GATEHOUSE_PORTAL_SESSION_DURATION"); v != "" && dur == "" {
 		dur = v
 	}
+	if v := getenv("GATEHOUSE_AUDIT_RETENTION"); v != "" && retention == "" {
+		retention = v
+	}
 	if v := getenv("GATEHOUSE_TRUSTED_PROXIES"); v != "" && proxies == "" {
 		proxies = v
 	}
@@ -186,6 +199,13 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 			problems = append(problems, fmt.Errorf("portal session duration: %w", err))
 		}
 		c.PortalSessionDuration = d
+	}
+	if retention != "" {
+		d, err := time.ParseDuration(retention)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("audit retention: %w", err))
+		}
+		c.AuditRetention = d
 	}
 	if proxies != "" {
 		c.TrustedProxies = nil
@@ -237,6 +257,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PortalSessionDuration < 15*time.Minute || c.PortalSessionDuration > 90*24*time.Hour {
 		errs = append(errs, fmt.Errorf("portal session duration: %s is outside 15m to 2160h (90 days)", c.PortalSessionDuration))
+	}
+	if c.AuditRetention < 0 || (c.AuditRetention > 0 && c.AuditRetention < 24*time.Hour) {
+		errs = append(errs, fmt.Errorf("audit retention: %s is neither 0 (keep forever) nor at least 24h", c.AuditRetention))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {

@@ -153,13 +153,16 @@ func validChallenge(c string) bool {
 // redirectMatches reports whether got is one of the registered redirect
 // URIs: exactly, or for loopback hosts with any port (RFC 8252 §7.3; the
 // CLI registers http://127.0.0.1/oauth/callback and listens on a random
-// port).
+// port). A port outside 1–65535 never matches.
 func redirectMatches(registered []string, got string) bool {
+	gu, err := url.Parse(got)
+	if err != nil || !validPort(gu) {
+		return false
+	}
 	if slices.Contains(registered, got) {
 		return true
 	}
-	gu, err := url.Parse(got)
-	if err != nil || gu.Scheme != "http" || !isLoopback(gu.Hostname()) || gu.Fragment != "" || gu.User != nil {
+	if gu.Scheme != "http" || !isLoopback(gu.Hostname()) || gu.Fragment != "" || gu.User != nil {
 		return false
 	}
 	for _, r := range registered {

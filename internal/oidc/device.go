@@ -56,6 +56,9 @@ const lookupWindow = 5 * time.Minute
 func (s *Service) startDeviceAuthorization(r *http.Request) (any, error) {
 	ctx := r.Context()
 	const op = "StartDeviceAuthorization"
+	if err := s.checkLimits(r, op, StartDeviceAuthorizationLimits); err != nil {
+		return nil, err
+	}
 	var in StartDeviceAuthorizationInput
 	if err := decode(r, &in); err != nil {
 		return nil, err
@@ -193,48 +196,75 @@ type DeviceRequest struct {
 }
 
 // LookupUserCode finds the device authorization a person typed the user
-// code of. Failed lookups are limited per source address (10 per 5
-// minutes, counted in the store so every replica shares them); beyond that
-// every lookup from the address fails with ErrRateLimited until the window
-// ends. Errors are *fault.Error wrapping ErrRateLimited, ErrUnknownUserCode
-// or ErrCodeExpired.
-func (s *Service) LookupUserCode(ctx context.Context, userCode string, sourceIP string) (*DeviceRequest, error) {
+// code of. Failed lookups are limited per source address and per portal
+// session (sessionID, the session's ID hash; "" when there is none): 10
+// per 5 minutes each, counted in the store so every replica shares them;
+// beyond that every lookup from the address or session fails with
+// ErrRateLimited until the window ends. A successful lookup neither counts
+// nor forgets earlier failures, so looking up one's own code between
+// guesses buys no more guesses. Errors are *fault.Error wrapping
+// ErrRateLimited, ErrUnknownUserCode or ErrCodeExpired.
+func (s *Service) LookupUserCode(ctx context.Context, userCode, sourceIP, sessionID string) (*DeviceRequest, error) {
 	now := s.now()
-	key := "oidc-user-code:" + sourceIP
-	// Count this lookup as a failure up front: HitRate can only count, so a
-	// success forgets the address's count afterwards (ResetRate) instead.
-	n, err := s.Store.HitRate(ctx, key, lookupWindow, now)
-	if err != nil {
-		return nil, fmt.Errorf("count user-code lookups: %w", err)
+	keys := []string{"oidc-user-code:addr:" + rateSource(sourceIP)}
+	if sessionID != "" {
+		keys = append(keys, "oidc-user-code:session:"+sessionID)
 	}
-	if n > lookupFailureLimit {
-		return nil, &fault.Error{Kind: fault.QuotaExceeded, Message: "Too many attempts. Wait a few minutes and try again.", Err: ErrRateLimited}
-	}
-	code := normalizeUserCode(userCode)
-	if code == "" {
-		return nil, unknownUserCode()
-	}
-	d, err := s.Store.GetDeviceAuthByUserCode(ctx, code)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, unknownUserCode()
-	} else if err != nil {
+	// Each lookup reserves a failure up front, in the same transaction as
+	// the lookup, so parallel guesses cannot outrun the count; a lookup
+	// that finds a live code rolls its reservation back (errFound).
+	var d *store.DeviceAuth
+	var refused error
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		d, refused = nil, nil
+		for _, key := range keys {
+			n, err := tx.HitRate(ctx, key, lookupWindow, now)
+			if err != nil {
+				return fmt.Errorf("count user-code lookups: %w", err)
+			}
+			if n > lookupFailureLimit {
+				refused = &fault.Error{Kind: fault.QuotaExceeded, Message: "Too many attempts. Wait a few minutes and try again.", Err: ErrRateLimited}
+				return nil
+			}
+		}
+		code := normalizeUserCode(userCode)
+		if code == "" {
+			refused = unknownUserCode()
+			return nil
+		}
+		got, err := tx.GetDeviceAuthByUserCode(ctx, code)
+		if errors.Is(err, store.ErrNotFound) {
+			refused = unknownUserCode()
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if !now.Before(got.ExpiresAt) {
+			refused = &fault.Error{Kind: fault.Validation, Message: "This code has expired. Start the sign-in again on your device.", Err: ErrCodeExpired}
+			return nil
+		}
+		d = got
+		return errFound
+	})
+	if err != nil && !errors.Is(err, errFound) {
 		return nil, err
 	}
-	if !now.Before(d.ExpiresAt) {
-		return nil, &fault.Error{Kind: fault.Validation, Message: "This code has expired. Start the sign-in again on your device.", Err: ErrCodeExpired}
+	if refused != nil {
+		return nil, refused
 	}
 	cl, err := s.client(ctx, d.ClientID)
 	if err != nil {
 		return nil, fmt.Errorf("client of device authorization: %w", err)
-	}
-	if err := s.Store.ResetRate(ctx, key); err != nil {
-		return nil, fmt.Errorf("reset user-code lookups: %w", err)
 	}
 	return &DeviceRequest{
 		UserCode: formatUserCode(d.UserCode), ClientName: cl.Name, ClientID: cl.ID,
 		ExpiresAt: d.ExpiresAt, Status: d.Status,
 	}, nil
 }
+
+// errFound rolls back the lookup transaction of a user code that was
+// found, taking back the failure it reserved.
+var errFound = errors.New("user code found")
 
 func unknownUserCode() error {
 	return &fault.Error{Kind: fault.NotFound, Message: "That code is not valid. Check it and try again.", Err: ErrUnknownUserCode}

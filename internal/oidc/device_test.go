@@ -2,8 +2,10 @@ package oidc_test
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,7 +157,7 @@ func TestDeviceFlow(t *testing.T) {
 	wantAPIError[*types.AuthorizationPendingException](t, err, 400)
 
 	// The approval page.
-	req, err := e.svc.LookupUserCode(ctx, strings.ToLower(strings.ReplaceAll(uc, "-", "")), "192.0.2.1")
+	req, err := e.svc.LookupUserCode(ctx, strings.ToLower(strings.ReplaceAll(uc, "-", "")), "192.0.2.1", "")
 	if err != nil {
 		t.Fatalf("LookupUserCode: %v", err)
 	}
@@ -400,7 +402,7 @@ func TestLookupUserCodeRateLimit(t *testing.T) {
 	uc := aws.ToString(e.start(c).UserCode)
 
 	for i := range 10 {
-		_, err := e.svc.LookupUserCode(ctx, "BBBB-BBBB", "192.0.2.7")
+		_, err := e.svc.LookupUserCode(ctx, "BBBB-BBBB", "192.0.2.7", "")
 		if !errors.Is(err, oidc.ErrUnknownUserCode) {
 			t.Fatalf("bad lookup %d = %v, want ErrUnknownUserCode", i, err)
 		}
@@ -409,25 +411,105 @@ func TestLookupUserCodeRateLimit(t *testing.T) {
 		}
 	}
 	// The 11th lookup from that address fails even with the right code.
-	_, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.7")
+	_, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.7", "")
 	if !errors.Is(err, oidc.ErrRateLimited) {
 		t.Fatalf("11th lookup = %v, want ErrRateLimited", err)
 	}
-	if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.8"); err != nil {
+	if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.8", ""); err != nil {
 		t.Errorf("another address: %v", err)
 	}
 	e.clock.Advance(5 * time.Minute)
-	if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.7"); err != nil {
+	if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.7", ""); err != nil {
 		t.Errorf("after the window: %v", err)
 	}
 	// Successful lookups do not use up the allowance.
 	for i := range 20 {
-		if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.9"); err != nil {
+		if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.9", ""); err != nil {
 			t.Fatalf("good lookup %d: %v", i, err)
 		}
 	}
 	e.clock.Advance(5 * time.Minute)
-	if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.9"); !errors.Is(err, oidc.ErrCodeExpired) {
+	if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.9", ""); !errors.Is(err, oidc.ErrCodeExpired) {
 		t.Errorf("expired code lookup = %v, want ErrCodeExpired", err)
+	}
+}
+
+// TestLookupUserCodeLimitSurvivesSuccess is issue 9 item 4: a person who
+// looks up their own valid code between guesses must not reset the count
+// of failed guesses.
+func TestLookupUserCodeLimitSurvivesSuccess(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	c := e.deviceClient("sso:account:access")
+	uc := aws.ToString(e.start(c).UserCode)
+
+	limited := false
+	for i := range 40 {
+		code := "BBBB-BBBB"
+		if i%2 == 0 {
+			code = uc
+		}
+		_, err := e.svc.LookupUserCode(ctx, code, "192.0.2.7", "")
+		if errors.Is(err, oidc.ErrRateLimited) {
+			if i < 20 {
+				t.Fatalf("limited after %d lookups (%d failed), want 10 failures allowed", i, i/2)
+			}
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("20 failed lookups between successful ones were never limited")
+	}
+	// The address stays limited, good code or not.
+	if _, err := e.svc.LookupUserCode(ctx, uc, "192.0.2.7", ""); !errors.Is(err, oidc.ErrRateLimited) {
+		t.Fatalf("good code after the limit = %v, want ErrRateLimited", err)
+	}
+}
+
+// TestLookupUserCodeLimitPerSession: one portal session guessing from many
+// addresses is limited too, and parallel guesses cannot outrun the count.
+func TestLookupUserCodeLimitPerSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	c := e.deviceClient("sso:account:access")
+	uc := aws.ToString(e.start(c).UserCode)
+
+	for i := range 10 {
+		_, err := e.svc.LookupUserCode(ctx, "BBBB-BBBB", fmt.Sprintf("198.51.100.%d", i), "session-a")
+		if !errors.Is(err, oidc.ErrUnknownUserCode) {
+			t.Fatalf("bad lookup %d = %v, want ErrUnknownUserCode", i, err)
+		}
+	}
+	if _, err := e.svc.LookupUserCode(ctx, uc, "198.51.100.99", "session-a"); !errors.Is(err, oidc.ErrRateLimited) {
+		t.Fatalf("11th lookup of the session from a new address = %v, want ErrRateLimited", err)
+	}
+	if _, err := e.svc.LookupUserCode(ctx, uc, "198.51.100.99", "session-b"); err != nil {
+		t.Fatalf("another session from that address: %v", err)
+	}
+
+	// 40 parallel guesses from one IPv6 /64 (each from its own address):
+	// exactly 10 are answered, the rest refused.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[error]int{}
+	for i := range 40 {
+		wg.Go(func() {
+			_, err := e.svc.LookupUserCode(ctx, "CCCC-CCCC", fmt.Sprintf("2001:db8:1:2::%x", i+1), "")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, oidc.ErrUnknownUserCode):
+				counts[oidc.ErrUnknownUserCode]++
+			case errors.Is(err, oidc.ErrRateLimited):
+				counts[oidc.ErrRateLimited]++
+			default:
+				t.Errorf("parallel lookup: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if counts[oidc.ErrUnknownUserCode] != 10 || counts[oidc.ErrRateLimited] != 30 {
+		t.Errorf("parallel lookups: %d answered, %d limited; want 10 and 30", counts[oidc.ErrUnknownUserCode], counts[oidc.ErrRateLimited])
 	}
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
@@ -38,12 +42,15 @@ type RegisterClientOutput struct {
 	TokenEndpoint         string `json:"tokenEndpoint,omitempty"`
 }
 
-// Registration limits; AWS models none, these keep rows small.
+// Registration limits. The botocore sso-oidc model constrains none of
+// these fields; the caps keep a registration row small (under 16 KiB),
+// far above what any client sends (the CLI: a 20-character name, one
+// scope, one redirect URI).
 const (
-	maxNameLen         = 256
+	maxNameLen         = 256 // characters
 	maxScopes          = 25
 	maxRedirectURIs    = 10
-	maxURILen          = 2048
+	maxURILen          = 1024
 	clientIDBytes      = 16 // 22 base64url characters, like AWS's IDs
 	clientSecretBytes  = 32 // 256 bits
 	bearerValueBytes   = 32
@@ -68,12 +75,18 @@ var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantDevic
 // registerClient serves RegisterClient.
 func (s *Service) registerClient(r *http.Request) (any, error) {
 	ctx := r.Context()
+	if err := s.checkLimits(r, "RegisterClient", RegisterClientLimits); err != nil {
+		return nil, err
+	}
 	var in RegisterClientInput
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	if in.ClientName == "" || len(in.ClientName) > maxNameLen {
+	if in.ClientName == "" || utf8.RuneCountInString(in.ClientName) > maxNameLen {
 		return nil, awsproto.OIDCInvalidRequest("clientName is required and must be at most 256 characters.")
+	}
+	if err := checkClientName(in.ClientName); err != nil {
+		return nil, err
 	}
 	if in.ClientType != "public" {
 		return nil, awsproto.OIDCInvalidClientMetadata("clientType must be public.")
@@ -91,6 +104,9 @@ func (s *Service) registerClient(r *http.Request) (any, error) {
 			return nil, awsproto.OIDCUnsupportedGrantType("Unsupported grant type: " + truncate(g))
 		}
 	}
+	if len(in.GrantTypes) > len(knownGrants) {
+		return nil, awsproto.OIDCInvalidClientMetadata("grantTypes lists a grant type more than once.")
+	}
 	if len(in.RedirectURIs) > maxRedirectURIs {
 		return nil, awsproto.OIDCInvalidRedirectURI("Too many redirect URIs.")
 	}
@@ -104,7 +120,10 @@ func (s *Service) registerClient(r *http.Request) (any, error) {
 		return nil, awsproto.OIDCInvalidRedirectURI("redirectUris is required for the authorization_code grant.")
 	}
 	if len(in.IssuerURL) > maxURILen {
-		return nil, awsproto.OIDCInvalidClientMetadata("issuerUrl is too long.")
+		return nil, awsproto.OIDCInvalidClientMetadata("issuerUrl must be at most 1024 characters.")
+	}
+	if len(in.EntitledApplicationARN) > maxURILen {
+		return nil, awsproto.OIDCInvalidClientMetadata("entitledApplicationArn must be at most 1024 characters.")
 	}
 
 	id, err := s.random(clientIDBytes)
@@ -176,6 +195,9 @@ func checkRedirectURI(raw string) error {
 	if u.User != nil {
 		return bad("it must not carry user information")
 	}
+	if !validPort(u) {
+		return bad("the port must be a number from 1 to 65535")
+	}
 	switch u.Scheme {
 	case "https":
 	case "http":
@@ -184,6 +206,40 @@ func checkRedirectURI(raw string) error {
 		}
 	default:
 		return bad("the scheme must be http or https")
+	}
+	return nil
+}
+
+// validPort reports whether u has no port or a decimal port from 1 to
+// 65535 without leading zeros (RFC 3986 §3.2.3 allows any digits; a TCP
+// port cannot be more). url.Parse checks only that the port is digits.
+func validPort(u *url.URL) bool {
+	if strings.HasSuffix(u.Host, ":") {
+		return false // "host:" with an empty port
+	}
+	p := u.Port()
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && p[0] != '0'
+}
+
+// checkClientName refuses names with characters that would hide or
+// disguise text where the name is shown (the approval page asks "Did you
+// start this sign-in from <name>?"): C0 and C1 controls, bidirectional
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069; see
+// Unicode UAX #9 and CVE-2021-42574), other invisible format characters
+// (category Cf: zero-width spaces and joiners, U+FEFF, tag characters),
+// line and paragraph separators, and invalid UTF-8.
+func checkClientName(name string) error {
+	if !utf8.ValidString(name) {
+		return awsproto.OIDCInvalidClientMetadata("clientName is not valid UTF-8.")
+	}
+	for _, c := range name {
+		if unicode.In(c, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return awsproto.OIDCInvalidClientMetadata(fmt.Sprintf("clientName must not contain control or invisible formatting characters (found %U).", c))
+		}
 	}
 	return nil
 }

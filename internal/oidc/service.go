@@ -49,8 +49,10 @@ const (
 	// recheckEvery bounds how long a cached access token is trusted without
 	// looking at the store when no Cache is configured.
 	recheckEvery = time.Second
-	// maxBodyBytes bounds sso-oidc request bodies.
-	maxBodyBytes = 64 << 10
+	// maxBodyBytes bounds sso-oidc request bodies: the largest legal
+	// RegisterClient body (every field at its cap, see register.go) is
+	// below it; the CLI's are a few hundred bytes.
+	maxBodyBytes = 32 << 10
 )
 
 // Grant types (spec/aws-wire.md §3.2).
@@ -127,6 +129,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, op string, 
 		s.logger().LogAttrs(r.Context(), slog.LevelError, "internal error",
 			slog.String("request_id", awsproto.RequestID(w)), slog.String("op", op), slog.Any("err", e.Err))
 	}
+	retryAfter(w, e)
 	awsproto.WriteError(w, e)
 }
 

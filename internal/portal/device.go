@@ -50,7 +50,7 @@ func (s *Service) getDevice(w http.ResponseWriter, r *http.Request) error {
 		s.writePage(w, r, http.StatusOK, web.DeviceCode{Layout: lay})
 		return nil
 	}
-	req, err := s.OIDC.LookupUserCode(r.Context(), userCode, sourceIP(r))
+	req, err := s.OIDC.LookupUserCode(r.Context(), userCode, sourceIP(r), who.SessionID)
 	if errors.Is(err, oidc.ErrUnknownUserCode) {
 		s.writePage(w, r, http.StatusNotFound, web.DeviceCode{Layout: lay, UserCode: userCode,
 			Error: "That code is not valid. Check the code your device shows and enter it again."})
@@ -97,7 +97,7 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) error {
 		return &pageError{Status: http.StatusBadRequest, Heading: "Choose Allow or Deny", Message: "Go back and choose whether to allow the sign-in."}
 	}
 	ctx := withIdentity(r.Context(), who.UserID, who.UserName)
-	req, err := s.OIDC.LookupUserCode(ctx, userCode, sourceIP(r))
+	req, err := s.OIDC.LookupUserCode(ctx, userCode, sourceIP(r), who.SessionID)
 	if err != nil {
 		return err
 	}

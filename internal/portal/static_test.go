@@ -16,4 +16,6 @@ func TestStaticAssets(t *testing.T) {
 		t.Error("no nosniff on static files")
 	}
 	wantStatus(t, e.browser().get("/static/nope.js"), http.StatusNotFound)
+	// No directory listing (issue 9 item 6).
+	wantStatus(t, e.browser().get("/static/"), http.StatusNotFound)
 }

@@ -57,6 +57,8 @@ type Server struct {
 	trusted []netip.Prefix
 	stop    context.CancelFunc
 	stopped chan struct{}
+	// afterSweep, when set (tests), is called after each background sweep.
+	afterSweep func(SweepResult, error)
 }
 
 // OpenStore opens the database the configuration names: PostgreSQL for a

@@ -145,6 +145,10 @@ type Tx interface {
 	// error to roll back.
 	AppendEvents(ctx context.Context, es []EventRecord) error
 	ListEvents(ctx context.Context, f EventFilter) ([]EventRecord, error)
+	// DeleteEventsBefore deletes the events whose Time is before t and
+	// returns how many it deleted (audit retention). It does not change
+	// ChangeSeq.
+	DeleteEventsBefore(ctx context.Context, t time.Time) (int, error)
 
 	// OIDC client registrations.
 	CreateClient(ctx context.Context, c *Client) error

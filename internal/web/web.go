@@ -8,6 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 //go:embed templates/*.html
@@ -139,7 +143,7 @@ var pageNames = []string{"signin", "device", "device_confirm", "device_done", "c
 func Load() (*Pages, error) {
 	p := &Pages{byName: map[string]*template.Template{}}
 	for _, name := range pageNames {
-		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(template.FuncMap{"visible": Visible}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
@@ -164,11 +168,36 @@ func (p *Pages) Render(w io.Writer, page Page) error {
 }
 
 // Static serves the embedded static files; mount it at /static/ with the
-// prefix stripped.
+// prefix stripped. Only files are served: a directory path is 404, never a
+// listing.
 func Static() http.Handler {
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic(err) // the embedded folder always exists
 	}
-	return http.FileServerFS(sub)
+	files := http.FileServerFS(sub)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if fi, err := fs.Stat(sub, name); name == "" || strings.HasSuffix(r.URL.Path, "/") || err != nil || fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// Visible returns s with every character that could hide or disguise text
+// replaced by U+FFFD: C0 and C1 controls, bidirectional embeddings,
+// overrides and isolates (Unicode UAX #9), other invisible format
+// characters (category Cf) and line or paragraph separators. Pages use it
+// on names chosen by others (a client's name on the approval page), which
+// RegisterClient already refuses such characters in; this is the second
+// line.
+func Visible(s string) string {
+	return strings.Map(func(c rune) rune {
+		if unicode.In(c, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return utf8.RuneError
+		}
+		return c
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -45,5 +47,55 @@ func TestRenderEveryPage(t *testing.T) {
 				t.Error("page has a script")
 			}
 		})
+	}
+}
+
+// TestClientNameNeutralised is issue 9 item 6: a client name with bidi
+// overrides or control characters shows them as U+FFFD on every page that
+// names the client, so it cannot disguise itself.
+func TestClientNameNeutralised(t *testing.T) {
+	p, err := web.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := web.Layout{Title: "T", User: "alice"}
+	name := "aws\u202eilc\u202c\u2066x\u2069\x1b[2J\u200b\u0085\ufeff"
+	want := "aws\ufffdilc\ufffd\ufffdx\ufffd\ufffd[2J\ufffd\ufffd\ufffd"
+	for _, page := range []web.Page{
+		web.DeviceConfirm{Layout: lay, ClientName: name, UserCode: "ABCD-EFGH"},
+		web.DeviceDone{Layout: lay, ClientName: name, Approved: true},
+		web.DeviceDone{Layout: lay, ClientName: name},
+		web.Consent{Layout: lay, ClientName: name},
+	} {
+		var b bytes.Buffer
+		if err := p.Render(&b, page); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.ContainsAny(out, "\u202e\u202c\u2066\u2069\x1b\u200b\u0085\ufeff") {
+			t.Errorf("%T shows hiding characters: %q", page, out)
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("%T lacks the neutralised name %q", page, want)
+		}
+	}
+}
+
+// TestStaticNoListing is issue 9 item 6: directories under /static/ are
+// 404, never listed.
+func TestStaticNoListing(t *testing.T) {
+	h := http.StripPrefix("/static/", web.Static())
+	for path, want := range map[string]int{
+		"/static/":               http.StatusNotFound,
+		"/static/.":              http.StatusNotFound,
+		"/static/gatehouse.css":  http.StatusOK,
+		"/static/gatehouse.css/": http.StatusNotFound,
+		"/static/nope.js":        http.StatusNotFound,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != want || strings.Contains(rec.Body.String(), "gatehouse.css\"") {
+			t.Errorf("GET %s = %d %q, want %d and no listing", path, rec.Code, rec.Body.String(), want)
+		}
 	}
 }

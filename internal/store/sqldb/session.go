@@ -208,3 +208,12 @@ func (c *conn) DeleteExpired(ctx context.Context, now time.Time) error {
 	}
 	return nil
 }
+
+// DeleteEventsBefore deletes the events older than t (events_time index).
+func (c *conn) DeleteEventsBefore(ctx context.Context, t time.Time) (int, error) {
+	n, err := c.exec(ctx, `DELETE FROM events WHERE event_time < $1`, nanos(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete events before %s: %w", t.Format(time.RFC3339), err)
+	}
+	return int(n), nil
+}

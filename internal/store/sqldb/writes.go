@@ -222,6 +222,17 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time) error {
 	return db.direct(ctx, func(c *conn) error { return c.DeleteExpired(ctx, now) })
 }
 
+// DeleteEventsBefore runs Tx.DeleteEventsBefore on the write pool.
+func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int, error) {
+	var n int
+	err := db.direct(ctx, func(c *conn) error {
+		var err error
+		n, err = c.DeleteEventsBefore(ctx, t)
+		return err
+	})
+	return n, err
+}
+
 // DeleteExpiredClients runs Tx.DeleteExpiredClients on the write pool.
 func (db *DB) DeleteExpiredClients(ctx context.Context, now time.Time) (int, error) {
 	var n int

@@ -376,3 +376,46 @@ func testAppendEvents(t *testing.T, s store.Store) {
 		{ID: "g-002", Time: at(2 * time.Hour), Name: "InTx"},
 	}, got)
 }
+
+func testDeleteEventsBefore(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	es := []store.EventRecord{
+		{ID: "e-1", Time: at(time.Hour - time.Nanosecond), Source: "sso.amazonaws.com", Name: "Old"},
+		{ID: "e-2", Time: at(time.Hour), Source: "sso.amazonaws.com", Name: "AtCutoff"},
+		{ID: "e-3", Time: at(2 * time.Hour), Source: "sso.amazonaws.com", Name: "New"},
+	}
+	must(t, s.AppendEvents(ctx, es))
+	seq, err := s.ChangeSeq(ctx)
+	must(t, err)
+
+	n, err := s.DeleteEventsBefore(ctx, at(time.Hour))
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("DeleteEventsBefore deleted %d, want 1", n)
+	}
+	got, err := s.ListEvents(ctx, store.EventFilter{})
+	must(t, err)
+	wantEqual(t, "events left", es[1:], got)
+	// Idempotent, and inside Update it rolls back with the transaction.
+	n, err = s.DeleteEventsBefore(ctx, at(time.Hour))
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("second DeleteEventsBefore deleted %d, want 0", n)
+	}
+	errStop := errors.New("stop")
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if n, err := tx.DeleteEventsBefore(ctx, at(3*time.Hour)); err != nil || n != 2 {
+			t.Errorf("DeleteEventsBefore in Update = %d, %v; want 2", n, err)
+		}
+		return errStop
+	})
+	wantErr(t, err, errStop)
+	got, err = s.ListEvents(ctx, store.EventFilter{})
+	must(t, err)
+	wantEqual(t, "events after rollback", es[1:], got)
+	after, err := s.ChangeSeq(ctx)
+	must(t, err)
+	if after != seq {
+		t.Errorf("ChangeSeq moved from %d to %d", seq, after)
+	}
+}

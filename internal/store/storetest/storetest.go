@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CustomerPolicies", testCustomerPolicies},
 		{"Events", testEvents},
 		{"AppendEvents", testAppendEvents},
+		{"DeleteEventsBefore", testDeleteEventsBefore},
 		{"Clients", testClients},
 		{"DeviceAuths", testDeviceAuths},
 		{"AuthCodes", testAuthCodes},

@@ -260,6 +260,7 @@ func otherWrites(t *testing.T, sfx string) []seqStep {
 		{"AppendEvents", func(tx store.Tx) error {
 			return tx.AppendEvents(ctx, []store.EventRecord{{ID: "e-2" + sfx, Time: t0}, {ID: "e-3" + sfx, Time: t0}})
 		}},
+		{"DeleteEventsBefore", func(tx store.Tx) error { _, err := tx.DeleteEventsBefore(ctx, at(time.Hour)); return err }},
 		{"DeleteExpired", func(tx store.Tx) error { return tx.DeleteExpired(ctx, at(2*time.Hour)) }},
 	}...)
 }

@@ -1,0 +1,108 @@
+package oidc
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+)
+
+// Limit is at most Count requests per Window, counted in fixed windows in
+// the store (store.Tx.HitRate), so every replica shares the count.
+type Limit struct {
+	Count  int
+	Window time.Duration
+}
+
+// Per-address limits of the unauthenticated (or self-authenticated) writes.
+// Each request is counted before any other work, so a burst of parallel
+// requests cannot slip past the limit, and refused requests count too.
+var (
+	// RegisterClientLimits bound RegisterClient per source address: the 20
+	// per second per address AWS publishes for IAM Identity Center's
+	// RegisterClient, and 1,000 per hour, as a CLI registers once per
+	// sso-session every 90 days.
+	RegisterClientLimits = []Limit{{20, time.Second}, {1000, time.Hour}}
+	// StartDeviceAuthorizationLimits bound StartDeviceAuthorization per
+	// source address: 20 per second, and 600 per device-code lifetime (10
+	// minutes), so one address holds at most 600 live device codes.
+	StartDeviceAuthorizationLimits = []Limit{{20, time.Second}, {600, DeviceCodeLifetime}}
+)
+
+// checkLimits counts one request of op from the request's source address
+// against limits and returns SlowDownException when any is exceeded, the
+// throttling error the botocore sso-oidc model lists for RegisterClient and
+// StartDeviceAuthorization (HTTP 400, "error":"slow_down"). Throttled
+// requests are not audited: recording them would let a flood grow the
+// audit log instead of the client table.
+func (s *Service) checkLimits(r *http.Request, op string, limits []Limit) error {
+	ctx := r.Context()
+	src := rateSource(sourceAddr(r))
+	now := s.now()
+	for _, l := range limits {
+		key := "oidc:" + op + ":" + l.Window.String() + ":" + src
+		n, err := s.Store.HitRate(ctx, key, l.Window, now)
+		if err != nil {
+			return fmt.Errorf("count %s requests: %w", op, err)
+		}
+		if n > l.Count {
+			return throttled(op, l)
+		}
+	}
+	return nil
+}
+
+// throttled is the SlowDownException of a request over limit l. Its body
+// carries "message" as well as "error" and "error_description", because
+// botocore (CLI 2.9) prints the error message from "message".
+func throttled(op string, l Limit) *awsproto.Error {
+	desc := fmt.Sprintf("Too many %s requests from this address (limit %d per %s). Wait and try again.", op, l.Count, l.Window)
+	e := awsproto.OIDCThrottled(desc)
+	e.RetryAfterSeconds = int(max(l.Window, time.Second) / time.Second)
+	return e
+}
+
+// sourceAddr is the client address the server's middleware resolved
+// (X-Forwarded-For from trusted proxies), or the peer address.
+func sourceAddr(r *http.Request) string {
+	if a := audit.ActorFrom(r.Context()).SourceIP; a != "" {
+		return a
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// rateSource is the key a source address is counted under: an IPv4
+// address as is, an IPv6 address by its /64 prefix, since one host
+// commonly holds a whole /64 (RFC 4291 §2.5.1) and could otherwise rotate
+// addresses to escape every per-address limit.
+func rateSource(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}
+
+// retryAfter sets Retry-After on throttled responses.
+func retryAfter(w http.ResponseWriter, e *awsproto.Error) {
+	if e != nil && e.Code == "SlowDownException" && e.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds))
+	}
+}
