@@ -3,8 +3,10 @@ package awsproto
 import "net/http"
 
 // The sso-oidc errors of spec/aws-wire.md §3.1. Their bodies are
-// {"error":<OAuth code>,"error_description":<description>} plus "reason"
-// where noted; the shape name travels only in x-amzn-ErrorType.
+// {"error":<OAuth code>,"error_description":<description>,"message":<description>}
+// plus "reason" where noted; the shape name travels only in
+// x-amzn-ErrorType. "message" is not in AWS's bodies: it is what botocore
+// prints (see WriteError).
 
 func oidcError(code, oauth string, status int, desc string) *Error {
 	return &Error{Code: code, OAuthError: oauth, Status: status, Message: desc}
