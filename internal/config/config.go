@@ -47,6 +47,14 @@ type Config struct {
 	// PortalSessionDuration is how long a sign-in lasts (and so every
 	// refresh token issued under it): 15m to 90 days.
 	PortalSessionDuration time.Duration `yaml:"portal_session_duration"`
+	// RefreshGrace is how long after a refresh token is rotated it may be
+	// presented again and get the tokens its first use issued, instead of
+	// revoking the whole sign-in as a replay (RFC 9700 §4.14.2). Clients
+	// that share one sso-session refresh at the same moment without a lock
+	// (AWS CLI, Terraform provider aliases, parallel scripts); all but the
+	// first present a just-rotated token. 0 turns the grace off; at most 5
+	// minutes. Default 30 s.
+	RefreshGrace time.Duration `yaml:"refresh_grace"`
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -73,6 +81,7 @@ func Default() Config {
 		Region:                "us-east-1",
 		LogLevel:              "info",
 		PortalSessionDuration: 8 * time.Hour,
+		RefreshGrace:          30 * time.Second,
 		Now:                   time.Now,
 		Rand:                  rand.Reader,
 	}
@@ -87,7 +96,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.SetOutput(stderr)
 	configFile := fs.String("config", getenv("GATEHOUSE_CONFIG"), "YAML configuration `file`")
 	var f Config
-	var dur string
+	var dur, grace string
 	var proxies string
 	fs.StringVar(&f.Listen, "listen", "", "`address` to listen on (default "+c.Listen+")")
 	fs.StringVar(&f.DataDir, "data", "", "`folder` for the SQLite database and key file (default "+c.DataDir+")")
@@ -99,6 +108,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&f.Seed, "seed", "", "load a declarative world `file`")
 	fs.StringVar(&f.LogLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&dur, "portal-session-duration", "", "how long a sign-in lasts (default 8h)")
+	fs.StringVar(&grace, "refresh-grace", "", "how long a just-rotated refresh token is accepted again, 0 for never (default 30s)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated proxy addresses or CIDRs")
 	fs.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate `file`")
 	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key `file`")
@@ -149,6 +159,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if v := getenv("GATEHOUSE_PORTAL_SESSION_DURATION"); v != "" && dur == "" {
 		dur = v
 	}
+	if v := getenv("GATEHOUSE_REFRESH_GRACE"); v != "" && grace == "" {
+		grace = v
+	}
 	if v := getenv("GATEHOUSE_TRUSTED_PROXIES"); v != "" && proxies == "" {
 		proxies = v
 	}
@@ -177,6 +190,13 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 			problems = append(problems, fmt.Errorf("portal session duration: %w", err))
 		}
 		c.PortalSessionDuration = d
+	}
+	if grace != "" {
+		d, err := time.ParseDuration(grace)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("refresh grace: %w", err))
+		}
+		c.RefreshGrace = d
 	}
 	if proxies != "" {
 		c.TrustedProxies = nil
@@ -228,6 +248,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PortalSessionDuration < 15*time.Minute || c.PortalSessionDuration > 90*24*time.Hour {
 		errs = append(errs, fmt.Errorf("portal session duration: %s is outside 15m to 2160h (90 days)", c.PortalSessionDuration))
+	}
+	if c.RefreshGrace < 0 || c.RefreshGrace > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("refresh grace: %s is outside 0 (off) to 5m", c.RefreshGrace))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
