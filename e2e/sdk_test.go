@@ -99,7 +99,7 @@ func deviceLogin(t *testing.T, srv *servertest.Server, user string) (*ssooidc.Re
 }
 
 func TestSDKDeviceFlowCredentialsAndRefresh(t *testing.T) {
-	srv := demoServer(t)
+	srv, clk := demoServerWithClock(t)
 	ctx := t.Context()
 	reg, tok := deviceLogin(t, srv, "alice@company.com")
 	pc := portalClient(srv)
@@ -145,6 +145,8 @@ func TestSDKDeviceFlowCredentialsAndRefresh(t *testing.T) {
 	if _, err := pc.ListAccounts(ctx, &sso.ListAccountsInput{AccessToken: refreshed.AccessToken}); err != nil {
 		t.Fatalf("refreshed token: %v", err)
 	}
+	// Past the refresh grace, a rotated refresh token is a replay.
+	clk.Advance(31 * time.Second)
 	var invalid *oidctypes.InvalidGrantException
 	if _, err := oc.CreateToken(ctx, &ssooidc.CreateTokenInput{
 		ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, GrantType: aws.String("refresh_token"), RefreshToken: tok.RefreshToken,

@@ -39,9 +39,6 @@ type Error struct {
 
 	// Err is the cause. It is for logs and never sent to the client.
 	Err error
-
-	// oidcMessage adds "message" to the sso-oidc body (OIDCThrottled).
-	oidcMessage bool
 }
 
 // Error implements the error interface.

@@ -3,8 +3,10 @@ package awsproto
 import "net/http"
 
 // The sso-oidc errors of spec/aws-wire.md §3.1. Their bodies are
-// {"error":<OAuth code>,"error_description":<description>} plus "reason"
-// where noted; the shape name travels only in x-amzn-ErrorType.
+// {"error":<OAuth code>,"error_description":<description>,"message":<description>}
+// plus "reason" where noted; the shape name travels only in
+// x-amzn-ErrorType. "message" is not in AWS's bodies: it is what botocore
+// prints (see WriteError).
 
 func oidcError(code, oauth string, status int, desc string) *Error {
 	return &Error{Code: code, OAuthError: oauth, Status: status, Message: desc}
@@ -25,11 +27,9 @@ func OIDCSlowDown(desc string) *Error {
 // OIDCThrottled is the SlowDownException RegisterClient and
 // StartDeviceAuthorization answer when a source address sends more than
 // its limit (the botocore sso-oidc model lists SlowDownException, HTTP 400,
-// for both). Its body also carries "message", which botocore prints.
+// for both).
 func OIDCThrottled(desc string) *Error {
-	e := OIDCSlowDown(desc)
-	e.oidcMessage = true
-	return e
+	return OIDCSlowDown(desc)
 }
 
 // OIDCExpiredToken is returned for an expired device code or authorization code.

@@ -24,17 +24,20 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
-// oidcErrorBody is the sso-oidc error body; AWS sends no __type or message.
+// oidcErrorBody is the sso-oidc error body. AWS sends only error and
+// error_description (+ reason, endpoint, region), but botocore takes the
+// text it prints after "An error occurred (…) when calling the … operation:"
+// from a message or Message member (botocore/parsers.py,
+// BaseJSONParser._do_error_parse), so CLI 2.9 shows AWS's own sso-oidc
+// errors with nothing after the colon. The SDKs ignore members they do not
+// model, so Message repeats ErrorDescription for botocore's sake.
 type oidcErrorBody struct {
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
+	Message          string `json:"message"`
 	Reason           string `json:"reason,omitempty"`
 	Endpoint         string `json:"endpoint,omitempty"`
 	Region           string `json:"region,omitempty"`
-	// Message repeats error_description for botocore, which prints the
-	// error message from "message" (CLI 2.9 shows nothing otherwise).
-	// Only OIDCThrottled errors carry it so far.
-	Message string `json:"message,omitempty"`
 }
 
 // portalErrorBody is the body of access-portal (and other restJson1) errors.
@@ -44,8 +47,9 @@ type portalErrorBody struct {
 
 // WriteError writes e as a restJson1 error: e's status, x-amzn-ErrorType
 // (which both SDKs read first to pick the error shape) and, when e has an
-// OAuthError, the sso-oidc body {"error","error_description"[,"reason"]},
-// otherwise {"message"}.
+// OAuthError, the sso-oidc body {"error","error_description","message"
+// [,"reason"]}, otherwise {"message"}. Every error body carries message,
+// which is where botocore and the AWS CLI read the text they print.
 func WriteError(w http.ResponseWriter, e *Error) {
 	RequestID(w)
 	var body any = portalErrorBody{Message: e.Message}
@@ -53,14 +57,10 @@ func WriteError(w http.ResponseWriter, e *Error) {
 		body = oidcErrorBody{
 			Error:            e.OAuthError,
 			ErrorDescription: e.Message,
+			Message:          e.Message,
 			Reason:           e.Reason,
 			Endpoint:         e.Endpoint,
 			Region:           e.Region,
-		}
-		if e.oidcMessage {
-			b := body.(oidcErrorBody)
-			b.Message = e.Message
-			body = b
 		}
 	}
 	b, _ := json.Marshal(body)

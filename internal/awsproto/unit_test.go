@@ -341,3 +341,54 @@ func FuzzOp(f *testing.F) {
 		}
 	})
 }
+
+// TestRestErrorBodiesCarryMessage checks that every sso-oidc and portal
+// error body has a non-empty "message": botocore prints that member after
+// "when calling the … operation:" and prints nothing without it. The
+// sso-oidc bodies keep "error" and "error_description" for the SDKs.
+func TestRestErrorBodiesCarryMessage(t *testing.T) {
+	tests := []struct {
+		name  string
+		e     *Error
+		oauth string
+	}{
+		{"authorization_pending", OIDCAuthorizationPending("pending"), "authorization_pending"},
+		{"slow_down", OIDCSlowDown("slow"), "slow_down"},
+		{"expired_token", OIDCExpiredToken("expired"), "expired_token"},
+		{"access_denied", OIDCAccessDenied("denied"), "access_denied"},
+		{"invalid_grant", OIDCInvalidGrant("grant"), "invalid_grant"},
+		{"invalid_client", OIDCInvalidClient("client"), "invalid_client"},
+		{"unauthorized_client", OIDCUnauthorizedClient("unauthorized"), "unauthorized_client"},
+		{"unsupported_grant_type", OIDCUnsupportedGrantType("grant type"), "unsupported_grant_type"},
+		{"invalid_scope", OIDCInvalidScope("scope"), "invalid_scope"},
+		{"invalid_request", OIDCInvalidRequest("Unknown startUrl."), "invalid_request"},
+		{"invalid_client_metadata", OIDCInvalidClientMetadata("metadata"), "invalid_client_metadata"},
+		{"invalid_redirect_uri", OIDCInvalidRedirectURI("redirect"), "invalid_redirect_uri"},
+		{"invalid_request_region", OIDCInvalidRequestRegion("region", "https://oidc.eu-west-1.amazonaws.com", "eu-west-1"), "invalid_request"},
+		{"server_error", OIDCInternal(errors.New("boom")), "server_error"},
+		{"portal_invalid_request", PortalInvalidRequest("bad"), ""},
+		{"portal_unauthorized", PortalUnauthorized("Session token not found or invalid"), ""},
+		{"portal_not_found", PortalResourceNotFound("no such role"), ""},
+		{"portal_too_many", PortalTooManyRequests("slow down"), ""},
+		{"portal_forbidden", PortalForbidden("No access"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			WriteError(rec, tt.e)
+			var body map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %s: %v", rec.Body, err)
+			}
+			if body["message"] == "" || body["message"] != tt.e.Message {
+				t.Errorf("body %s: message = %q, want %q", rec.Body, body["message"], tt.e.Message)
+			}
+			if tt.oauth == "" {
+				return
+			}
+			if body["error"] != tt.oauth || body["error_description"] != tt.e.Message {
+				t.Errorf("body %s: want error %q and error_description %q", rec.Body, tt.oauth, tt.e.Message)
+			}
+		})
+	}
+}

@@ -52,6 +52,14 @@ type Config struct {
 	// sweep deletes older ones. 0 keeps them forever. Default 8760h (365
 	// days); at least 24h when set.
 	AuditRetention time.Duration `yaml:"audit_retention"`
+	// RefreshGrace is how long after a refresh token is rotated it may be
+	// presented again and get the tokens its first use issued, instead of
+	// revoking the whole sign-in as a replay (RFC 9700 §4.14.2). Clients
+	// that share one sso-session refresh at the same moment without a lock
+	// (AWS CLI, Terraform provider aliases, parallel scripts); all but the
+	// first present a just-rotated token. 0 turns the grace off; at most 5
+	// minutes. Default 30 s.
+	RefreshGrace time.Duration `yaml:"refresh_grace"`
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -87,6 +95,7 @@ func Default() Config {
 		LogLevel:              "info",
 		PortalSessionDuration: 8 * time.Hour,
 		AuditRetention:        DefaultAuditRetention,
+		RefreshGrace:          30 * time.Second,
 		Now:                   time.Now,
 		Rand:                  rand.Reader,
 	}
@@ -103,6 +112,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	var f Config
 	var dur string
 	var retention string
+	var grace string
 	var proxies string
 	fs.StringVar(&f.Listen, "listen", "", "`address` to listen on (default "+c.Listen+")")
 	fs.StringVar(&f.DataDir, "data", "", "`folder` for the SQLite database and key file (default "+c.DataDir+")")
@@ -115,6 +125,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&f.LogLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&dur, "portal-session-duration", "", "how long a sign-in lasts (default 8h)")
 	fs.StringVar(&retention, "audit-retention", "", "how long audit events are kept, e.g. 2160h; 0 keeps them forever (default 8760h)")
+	fs.StringVar(&grace, "refresh-grace", "", "how long a just-rotated refresh token is accepted again, 0 for never (default 30s)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated proxy addresses or CIDRs")
 	fs.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate `file`")
 	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key `file`")
@@ -170,6 +181,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if v := getenv("GATEHOUSE_AUDIT_RETENTION"); v != "" && retention == "" {
 		retention = v
 	}
+	if v := getenv("GATEHOUSE_REFRESH_GRACE"); v != "" && grace == "" {
+		grace = v
+	}
 	if v := getenv("GATEHOUSE_TRUSTED_PROXIES"); v != "" && proxies == "" {
 		proxies = v
 	}
@@ -206,6 +220,13 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 			problems = append(problems, fmt.Errorf("audit retention: %w", err))
 		}
 		c.AuditRetention = d
+	}
+	if grace != "" {
+		d, err := time.ParseDuration(grace)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("refresh grace: %w", err))
+		}
+		c.RefreshGrace = d
 	}
 	if proxies != "" {
 		c.TrustedProxies = nil
@@ -260,6 +281,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AuditRetention < 0 || (c.AuditRetention > 0 && c.AuditRetention < 24*time.Hour) {
 		errs = append(errs, fmt.Errorf("audit retention: %s is neither 0 (keep forever) nor at least 24h", c.AuditRetention))
+	}
+	if c.RefreshGrace < 0 || c.RefreshGrace > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("refresh grace: %s is outside 0 (off) to 5m", c.RefreshGrace))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {

@@ -74,7 +74,7 @@ func (s *Service) startDeviceAuthorization(r *http.Request) (any, error) {
 		return nil, awsproto.OIDCUnauthorizedClient("The client is not registered for the device code grant.")
 	}
 	if normalizeStartURL(in.StartURL) != normalizeStartURL(s.Instance.StartURL) {
-		return nil, awsproto.OIDCInvalidRequest("Unknown startUrl.")
+		return nil, awsproto.OIDCInvalidRequest(s.unknownStartURL(in.StartURL))
 	}
 	deviceCode, err := s.random(deviceCodeBytes)
 	if err != nil {
@@ -123,22 +123,6 @@ func (s *Service) startDeviceAuthorization(r *http.Request) (any, error) {
 		ExpiresIn:               int32(DeviceCodeLifetime / time.Second),
 		Interval:                int32(DeviceInterval / time.Second),
 	}, nil
-}
-
-// normalizeStartURL lower-cases the scheme and host and trims one trailing
-// slash (spec/identifiers.md §3). Anything unparsable is compared as is.
-func normalizeStartURL(raw string) string {
-	s := strings.TrimSuffix(raw, "/")
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return s
-	}
-	host, path, _ := strings.Cut(rest, "/")
-	out := strings.ToLower(scheme) + "://" + strings.ToLower(host)
-	if path != "" || strings.Contains(rest, "/") {
-		out += "/" + path
-	}
-	return out
 }
 
 // newUserCode draws 8 letters uniformly from userCodeAlphabet.

@@ -244,7 +244,7 @@ func TestDeviceSlowDown(t *testing.T) {
 	wantAPIError[*types.AuthorizationPendingException](t, err, 400)
 
 	r := e.post("/token", map[string]string{"clientId": c.id, "clientSecret": c.secret, "grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": dc})
-	want := rawResponse{400, "SlowDownException", `{"error":"slow_down","error_description":"Polling too fast; slow down."}`}
+	want := rawResponse{400, "SlowDownException", `{"error":"slow_down","error_description":"Polling too fast; slow down.","message":"Polling too fast; slow down."}`}
 	if r != want {
 		t.Errorf("wire = %+v, want %+v", r, want)
 	}
@@ -315,17 +315,17 @@ func TestClientAuthentication(t *testing.T) {
 		want rawResponse
 	}{
 		{"unknown client", "/device_authorization", map[string]string{"clientId": "nope", "clientSecret": "x", "startUrl": startURL},
-			rawResponse{401, "InvalidClientException", `{"error":"invalid_client","error_description":"Unknown client."}`}},
+			rawResponse{401, "InvalidClientException", `{"error":"invalid_client","error_description":"Unknown client.","message":"Unknown client."}`}},
 		{"wrong secret", "/token", map[string]string{"clientId": c.id, "clientSecret": c.secret + "x", "grantType": "refresh_token", "refreshToken": "r"},
-			rawResponse{401, "InvalidClientException", `{"error":"invalid_client","error_description":"Invalid client credentials."}`}},
+			rawResponse{401, "InvalidClientException", `{"error":"invalid_client","error_description":"Invalid client credentials.","message":"Invalid client credentials."}`}},
 		{"missing secret", "/token", map[string]string{"clientId": c.id, "grantType": "refresh_token", "refreshToken": "r"},
-			rawResponse{400, "InvalidRequestException", `{"error":"invalid_request","error_description":"clientId, clientSecret and grantType are required."}`}},
+			rawResponse{400, "InvalidRequestException", `{"error":"invalid_request","error_description":"clientId, clientSecret and grantType are required.","message":"clientId, clientSecret and grantType are required."}`}},
 		{"unknown grant", "/token", map[string]string{"clientId": c.id, "clientSecret": c.secret, "grantType": "password"},
-			rawResponse{400, "UnsupportedGrantTypeException", `{"error":"unsupported_grant_type","error_description":"Unsupported grant type: password"}`}},
+			rawResponse{400, "UnsupportedGrantTypeException", `{"error":"unsupported_grant_type","error_description":"Unsupported grant type: password","message":"Unsupported grant type: password"}`}},
 		{"missing device code", "/token", map[string]string{"clientId": c.id, "clientSecret": c.secret, "grantType": "urn:ietf:params:oauth:grant-type:device_code"},
-			rawResponse{400, "InvalidRequestException", `{"error":"invalid_request","error_description":"deviceCode is required."}`}},
+			rawResponse{400, "InvalidRequestException", `{"error":"invalid_request","error_description":"deviceCode is required.","message":"deviceCode is required."}`}},
 		{"other start URL", "/device_authorization", map[string]string{"clientId": c.id, "clientSecret": c.secret, "startUrl": "https://d-9999999999.awsapps.com/start"},
-			rawResponse{400, "InvalidRequestException", `{"error":"invalid_request","error_description":"Unknown startUrl."}`}},
+			rawResponse{400, "InvalidRequestException", `{"error":"invalid_request","error_description":"Unknown start URL https://d-9999999999.awsapps.com/start. This Gatehouse's start URL is https://d-1234567890.awsapps.com/start: use it as sso_start_url. The portal address https://gatehouse.example/start is where you sign in with a browser; it is not the start URL.","message":"Unknown start URL https://d-9999999999.awsapps.com/start. This Gatehouse's start URL is https://d-1234567890.awsapps.com/start: use it as sso_start_url. The portal address https://gatehouse.example/start is where you sign in with a browser; it is not the start URL."}`}},
 	}
 	for _, tc := range wire {
 		t.Run(tc.name, func(t *testing.T) {

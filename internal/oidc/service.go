@@ -87,6 +87,10 @@ type Service struct {
 	// PortalSessionDuration is the configured portal-session lifetime; it
 	// bounds grants and sizes revocation records.
 	PortalSessionDuration time.Duration
+	// RefreshGrace is how long after its rotation a refresh token presented
+	// again gets the tokens its first use issued instead of revoking the
+	// grant as a reuse (see refreshTokenGrant). 0 turns the grace off.
+	RefreshGrace time.Duration
 
 	clients clientCache
 	tokens  tokenCache

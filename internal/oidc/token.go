@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -179,7 +180,7 @@ func (s *Service) deviceCodeGrant(ctx context.Context, cl *store.Client, in *Cre
 		if err != nil {
 			return err
 		}
-		out, err = s.issue(ctx, tx, cl, g, in.GrantType, now)
+		out, err = s.issue(ctx, tx, cl, g, in.GrantType, "", now)
 		return err
 	})
 	if err != nil {
@@ -256,7 +257,7 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, cl *store.Client, 
 		if err := tx.UpdateAuthCode(ctx, c); err != nil {
 			return err
 		}
-		out, err = s.issue(ctx, tx, cl, g, in.GrantType, now)
+		out, err = s.issue(ctx, tx, cl, g, in.GrantType, "", now)
 		return err
 	})
 	if err != nil {
@@ -288,8 +289,28 @@ func verifierMatches(verifier, challenge string) bool {
 }
 
 // refreshTokenGrant exchanges a refresh token for a new access and refresh
-// token. Refresh tokens rotate on every use; one presented again revokes
-// the whole grant (RFC 9700 §4.14.2).
+// token. Refresh tokens rotate on every use, and one presented again after
+// RefreshGrace revokes the whole grant: RFC 9700 §4.14.2 (OAuth 2.0
+// Security BCP, refresh token rotation), which lets the server detect that
+// a token was copied because the legitimate client and the attacker both
+// hold it and one of them will present it after the other has used it.
+//
+// Within RefreshGrace of its rotation, a refresh token presented again gets
+// the successor pair its first use issued, and revokes nothing. Processes
+// that share one sso-session (the AWS CLI, Terraform provider aliases, the
+// Go SDK's SSOTokenProvider) refresh without a lock, so all but the first
+// of them present a token that has just been used; botocore shrugs a lost
+// race off, the Go SDK fails the caller, and without the grace the loser's
+// request revoked the winner's tokens too. Handing back the same pair,
+// rather than minting a new one per request, keeps the grant a single
+// chain, which is what keeps reuse detection meaningful: someone who
+// replays a stolen token within the grace gets the token the legitimate
+// client also holds, so whichever of them presents it second (after its
+// grace) still revokes the grant, and the stolen token itself is worth
+// nothing once the grace has passed. The successor is not stored in a
+// readable form: it is derived from the presented token with the
+// token-hash key (successorValues), so only this server can recompute it
+// and only someone who holds the presented token can ask.
 func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *CreateTokenInput) (*CreateTokenOutput, error) {
 	if in.RefreshToken == "" {
 		return nil, awsproto.OIDCInvalidRequest("refreshToken is required.")
@@ -316,7 +337,7 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 	if g.ClientID != cl.ID {
 		return nil, invalid()
 	}
-	if t.UsedAt.IsZero() {
+	if t.UsedAt.IsZero() || s.inRefreshGrace(t, now) {
 		if !g.RevokedAt.IsZero() || !now.Before(g.ExpiresAt) || !now.Before(t.ExpiresAt) {
 			return nil, awsproto.OIDCInvalidGrant("The refresh token has expired or been revoked.")
 		}
@@ -354,6 +375,21 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 		if err != nil {
 			return err
 		}
+		if !t.UsedAt.IsZero() && s.inRefreshGrace(t, now) {
+			out, err = s.successor(ctx, tx, t, in.RefreshToken, now)
+			if err != nil || out == nil {
+				// No successor to hand back (issued before a key rotation
+				// or by an older version): refuse, but this is a race, not
+				// a replay, so revoke nothing.
+				result = invalid()
+				return err
+			}
+			return s.Audit.Record(ctx, tx, audit.Entry{
+				Source: audit.SourceOIDC, Name: "CreateToken",
+				Params:   map[string]string{"clientId": cl.ID, "grantType": in.GrantType, "reason": "refresh token presented again within the rotation grace; its successor returned"},
+				Response: map[string]any{"tokenType": out.TokenType, "expiresIn": out.ExpiresIn, "refreshTokenIssued": true},
+			})
+		}
 		if !t.UsedAt.IsZero() {
 			e := invalid()
 			result, reused = e, true
@@ -370,7 +406,7 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 		if err := tx.UpdateToken(ctx, t); err != nil {
 			return err
 		}
-		out, err = s.issue(ctx, tx, cl, g, in.GrantType, now)
+		out, err = s.issue(ctx, tx, cl, g, in.GrantType, in.RefreshToken, now)
 		return err
 	})
 	if err != nil {
@@ -385,6 +421,93 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 		return nil, result
 	}
 	return out, nil
+}
+
+// inRefreshGrace reports whether the used refresh token t was rotated less
+// than RefreshGrace before now.
+func (s *Service) inRefreshGrace(t *store.Token, now time.Time) bool {
+	return s.RefreshGrace > 0 && !t.UsedAt.IsZero() && now.Sub(t.UsedAt) < s.RefreshGrace
+}
+
+// successorLabel separates the derivation of successor tokens from every
+// other value hashed with the token-hash key; the NUL bytes cannot occur in
+// bearer values, codes or names that are hashed for storage.
+const successorLabel = "\x00gatehouse/oidc/refresh-successor\x00"
+
+// successorValues returns the access and refresh token values that
+// rotating the refresh token rt issues, derived under every token-hash key
+// (newest first): HMAC-SHA256 with the key, over a label and rt. They are
+// as unpredictable as random values to anyone without the key, and rt is
+// 256 random bits, so knowing stored hashes does not reveal them.
+func (s *Service) successorValues(rt Secret) (access, refresh []string) {
+	for _, h := range s.Keys.Hashes(successorLabel + "access\x00" + string(rt)) {
+		_, v, _ := strings.Cut(h, ".")
+		access = append(access, "aoa"+v)
+	}
+	for _, h := range s.Keys.Hashes(successorLabel + "refresh\x00" + string(rt)) {
+		_, v, _ := strings.Cut(h, ".")
+		refresh = append(refresh, "aor"+v)
+	}
+	return access, refresh
+}
+
+// maxSuccessorHops bounds how many rotations, each within the grace of the
+// one before, successor follows.
+const maxSuccessorHops = 8
+
+// successor returns the tokens that the first use of the refresh token
+// presented as rt (stored as t) issued, or nil if they cannot be found or
+// no longer work. If that refresh token has itself been rotated within its
+// grace, its successor is returned instead (and so on), so that a client
+// that lost a race never caches a refresh token that is already used.
+func (s *Service) successor(ctx context.Context, tx store.Tx, t *store.Token, rt Secret, now time.Time) (*CreateTokenOutput, error) {
+	for range maxSuccessorHops {
+		a, r, av, rv, err := s.findSuccessor(ctx, tx, t.GrantID, rt)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		if !r.UsedAt.IsZero() {
+			if !s.inRefreshGrace(r, now) {
+				return nil, nil
+			}
+			t, rt = r, Secret(rv)
+			continue
+		}
+		if !now.Before(a.ExpiresAt) {
+			return nil, nil
+		}
+		return &CreateTokenOutput{
+			AccessToken: Secret(av), TokenType: "Bearer",
+			ExpiresIn: max(int32(a.ExpiresAt.Sub(now)/time.Second), 1), RefreshToken: Secret(rv),
+		}, nil
+	}
+	return nil, nil
+}
+
+// findSuccessor finds the stored access and refresh token that rotating
+// rt issued under grantID, and their values; a is nil if there are none.
+func (s *Service) findSuccessor(ctx context.Context, tx store.Tx, grantID string, rt Secret) (a, r *store.Token, av, rv string, err error) {
+	get := func(h string) (*store.Token, error) { return tx.GetToken(ctx, h) }
+	accessValues, refreshValues := s.successorValues(rt)
+	for i := range accessValues {
+		a, err := findByHashes(s.Keys.Hashes(accessValues[i]), get)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, nil, "", "", err
+		}
+		r, err := findByHashes(s.Keys.Hashes(refreshValues[i]), get)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, nil, "", "", err
+		}
+		if a.Kind != store.TokenAccess || r.Kind != store.TokenRefresh || a.GrantID != grantID || r.GrantID != grantID {
+			return nil, nil, "", "", nil
+		}
+		return a, r, accessValues[i], refreshValues[i], nil
+	}
+	return nil, nil, "", "", nil
 }
 
 // findByHashes looks a bearer value up under each of its hashes (newest
@@ -420,8 +543,9 @@ func (s *Service) newGrant(ctx context.Context, tx store.Tx, cl *store.Client, u
 }
 
 // issue creates an access token (and, for scoped registrations, a refresh
-// token) for g and records the CreateToken event.
-func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *store.Grant, grantType string, now time.Time) (*CreateTokenOutput, error) {
+// token) for g and records the CreateToken event. The values are random,
+// or, when rotating the refresh token parent, its successorValues.
+func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *store.Grant, grantType string, parent Secret, now time.Time) (*CreateTokenOutput, error) {
 	refresh := issuesRefreshTokens(cl)
 	life := LegacyTokenLifetime
 	if len(cl.Scopes) > 0 {
@@ -434,11 +558,14 @@ func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *s
 	if !now.Before(exp) {
 		return nil, awsproto.OIDCInvalidGrant("The sign-in session has ended.")
 	}
-	access, err := s.random(bearerValueBytes)
+	var derivedAccess, derivedRefresh []string
+	if parent != "" {
+		derivedAccess, derivedRefresh = s.successorValues(parent)
+	}
+	access, err := s.tokenValue("aoa", derivedAccess)
 	if err != nil {
 		return nil, err
 	}
-	access = "aoa" + access
 	if err := tx.CreateToken(ctx, &store.Token{Hash: s.Keys.Hash(access), Kind: store.TokenAccess, GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}); err != nil {
 		return nil, err
 	}
@@ -447,11 +574,10 @@ func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *s
 		out.ExpiresIn = 1
 	}
 	if refresh {
-		rt, err := s.random(bearerValueBytes)
+		rt, err := s.tokenValue("aor", derivedRefresh)
 		if err != nil {
 			return nil, err
 		}
-		rt = "aor" + rt
 		if err := tx.CreateToken(ctx, &store.Token{Hash: s.Keys.Hash(rt), Kind: store.TokenRefresh, GrantID: g.ID, CreatedAt: now, ExpiresAt: g.ExpiresAt}); err != nil {
 			return nil, err
 		}
@@ -464,6 +590,19 @@ func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *s
 		Params:   map[string]string{"clientId": cl.ID, "grantType": grantType},
 		Response: map[string]any{"tokenType": out.TokenType, "expiresIn": out.ExpiresIn, "refreshTokenIssued": refresh},
 	})
+}
+
+// tokenValue returns the newest of derived, or else a random value with
+// prefix.
+func (s *Service) tokenValue(prefix string, derived []string) (string, error) {
+	if len(derived) > 0 {
+		return derived[0], nil
+	}
+	v, err := s.random(bearerValueBytes)
+	if err != nil {
+		return "", err
+	}
+	return prefix + v, nil
 }
 
 // revokeGrant ends a grant: every access and refresh token of it, and

@@ -61,7 +61,7 @@ func TestPKCE(t *testing.T) {
 		wantAPIError[*types.InvalidGrantException](t, err, 400)
 		r := e.post("/token", map[string]string{"clientId": c.id, "clientSecret": c.secret, "grantType": "authorization_code",
 			"code": code, "redirectUri": "http://127.0.0.1/oauth/callback", "codeVerifier": v})
-		want := rawResponse{400, "InvalidGrantException", `{"error":"invalid_grant","error_description":"redirectUri does not match the authorization request."}`}
+		want := rawResponse{400, "InvalidGrantException", `{"error":"invalid_grant","error_description":"redirectUri does not match the authorization request.","message":"redirectUri does not match the authorization request."}`}
 		if r != want {
 			t.Errorf("wire = %+v, want %+v", r, want)
 		}
