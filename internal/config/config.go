@@ -47,6 +47,14 @@ type Config struct {
 	// PortalSessionDuration is how long a sign-in lasts (and so every
 	// refresh token issued under it): 15m to 90 days.
 	PortalSessionDuration time.Duration `yaml:"portal_session_duration"`
+	// SignInMaxFailures is the hard limit on consecutive failed sign-ins of
+	// one user name from browsers without the user's known-device cookie:
+	// 1 to 100 (NIST SP 800-63B §5.2.2), default 100.
+	SignInMaxFailures int `yaml:"signin_max_failures"`
+	// SignInConcurrency is how many password hashes (argon2id, 19 MiB
+	// each) run at once; 0 means the number of CPUs (at least 2). Sign-ins
+	// beyond it and a short queue are answered 503 with Retry-After.
+	SignInConcurrency int `yaml:"signin_concurrency"`
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -73,6 +81,7 @@ func Default() Config {
 		Region:                "us-east-1",
 		LogLevel:              "info",
 		PortalSessionDuration: 8 * time.Hour,
+		SignInMaxFailures:     100,
 		Now:                   time.Now,
 		Rand:                  rand.Reader,
 	}
@@ -228,6 +237,12 @@ func (c *Config) Validate() error {
 	}
 	if c.PortalSessionDuration < 15*time.Minute || c.PortalSessionDuration > 90*24*time.Hour {
 		errs = append(errs, fmt.Errorf("portal session duration: %s is outside 15m to 2160h (90 days)", c.PortalSessionDuration))
+	}
+	if c.SignInMaxFailures < 1 || c.SignInMaxFailures > 100 {
+		errs = append(errs, fmt.Errorf("signin_max_failures: %d is outside 1 to 100", c.SignInMaxFailures))
+	}
+	if c.SignInConcurrency < 0 || c.SignInConcurrency > 1024 {
+		errs = append(errs, fmt.Errorf("signin_concurrency: %d is outside 0 to 1024", c.SignInConcurrency))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
