@@ -144,7 +144,7 @@ func humanWait(d time.Duration) string {
 		return fmt.Sprintf("%d %ss", n, one)
 	}
 	switch {
-	case d <= time.Minute:
+	case d < time.Minute:
 		return unit(max(int64((d+time.Second-1)/time.Second), 1), "second")
 	case d <= 2*time.Hour:
 		return unit(int64((d+time.Minute-1)/time.Minute), "minute")

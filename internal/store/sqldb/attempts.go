@@ -37,11 +37,13 @@ func (c *conn) RateCount(ctx context.Context, key string, window time.Duration, 
 // exact on both backends without a transaction: SQLite runs one writer at
 // a time, and PostgreSQL at READ COMMITTED re-checks the WHERE clause on
 // the row a concurrent reservation left. The delay column doubles from
-// $7 up to $8 once the new count reaches $6 (Free); not_before is now
-// ($4) plus that delay. Every parameter is cast so PostgreSQL types it as
-// BIGINT.
+// $7 up to $8 once the new count reaches $6 (Free); not_before is then now
+// ($4) plus that delay, and is otherwise left as it was: an attempt without
+// a delay never moves it, so that concurrent attempts whose clocks read a
+// little apart do not refuse each other. Every parameter is cast so
+// PostgreSQL types it as BIGINT.
 const reserveAttempt = `INSERT INTO attempt_counters (counter_key, attempts, delay, not_before, expires_at)
-	VALUES ($1, 1, CAST($2 AS BIGINT), CAST($4 AS BIGINT) + CAST($2 AS BIGINT), CAST($3 AS BIGINT))
+	VALUES ($1, 1, CAST($2 AS BIGINT), CAST($9 AS BIGINT), CAST($3 AS BIGINT))
 	ON CONFLICT (counter_key) DO UPDATE SET
 		attempts = attempt_counters.attempts + 1,
 		delay = CASE
@@ -49,11 +51,11 @@ const reserveAttempt = `INSERT INTO attempt_counters (counter_key, attempts, del
 			WHEN attempt_counters.delay = 0 THEN CAST($7 AS BIGINT)
 			WHEN attempt_counters.delay * 2 > CAST($8 AS BIGINT) THEN CAST($8 AS BIGINT)
 			ELSE attempt_counters.delay * 2 END,
-		not_before = CAST($4 AS BIGINT) + CASE
-			WHEN CAST($6 AS BIGINT) = 0 OR attempt_counters.attempts + 1 < CAST($6 AS BIGINT) THEN 0
-			WHEN attempt_counters.delay = 0 THEN CAST($7 AS BIGINT)
-			WHEN attempt_counters.delay * 2 > CAST($8 AS BIGINT) THEN CAST($8 AS BIGINT)
-			ELSE attempt_counters.delay * 2 END,
+		not_before = CASE
+			WHEN CAST($6 AS BIGINT) = 0 OR attempt_counters.attempts + 1 < CAST($6 AS BIGINT) THEN attempt_counters.not_before
+			WHEN attempt_counters.delay = 0 THEN CAST($4 AS BIGINT) + CAST($7 AS BIGINT)
+			WHEN attempt_counters.delay * 2 > CAST($8 AS BIGINT) THEN CAST($4 AS BIGINT) + CAST($8 AS BIGINT)
+			ELSE CAST($4 AS BIGINT) + attempt_counters.delay * 2 END,
 		expires_at = CAST($3 AS BIGINT)
 	WHERE (CAST($5 AS BIGINT) = 0 OR attempt_counters.attempts < CAST($5 AS BIGINT))
 		AND attempt_counters.not_before <= CAST($4 AS BIGINT)
@@ -70,14 +72,14 @@ func (c *conn) ReserveAttempt(ctx context.Context, key string, rule store.Attemp
 	if _, err := c.exec(ctx, `DELETE FROM attempt_counters WHERE counter_key = $1 AND expires_at <= $2`, key, t); err != nil {
 		return store.Attempts{}, false, fmt.Errorf("reserve attempt %q: forget expired: %w", key, err)
 	}
-	first := int64(0)
+	first, firstNB := int64(0), int64(0)
 	if rule.Free == 1 {
-		first = int64(rule.Delay)
+		first, firstNB = int64(rule.Delay), nanos(now.Add(rule.Delay))
 	}
 	var a store.Attempts
 	var count int64
 	err := c.queryRowContext(ctx, reserveAttempt, key, first, nanos(now.Add(rule.TTL)), t,
-		int64(rule.Limit), int64(rule.Free), int64(rule.Delay), int64(rule.MaxDelay)).
+		int64(rule.Limit), int64(rule.Free), int64(rule.Delay), int64(rule.MaxDelay), firstNB).
 		Scan(&count, timeCol{&a.NotBefore}, timeCol{&a.ExpiresAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		a, err := c.GetAttempts(ctx, key, now)

@@ -326,7 +326,7 @@ func testReserveAttempt(t *testing.T, s store.Store) {
 		at        time.Duration // since t0
 		ok        bool
 		count     int
-		notBefore time.Duration // since the step's time when ok, since t0 when refused
+		notBefore time.Duration // since the step's time when ok, since t0 when refused; 0: none
 	}
 	steps := []step{
 		{0, true, 1, 0},
@@ -346,6 +346,9 @@ func testReserveAttempt(t *testing.T, s store.Store) {
 		wantNB := t0.Add(st.notBefore)
 		if ok {
 			wantNB = now.Add(st.notBefore)
+		}
+		if st.notBefore == 0 {
+			wantNB = time.Time{} // no delay yet: NotBefore is unset
 		}
 		if ok != st.ok || a.Count != st.count || !a.NotBefore.Equal(wantNB) {
 			t.Fatalf("step %d: ok=%v count=%d notBefore=%v; want %v %d %v", i, ok, a.Count, a.NotBefore, st.ok, st.count, wantNB)
