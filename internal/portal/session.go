@@ -146,4 +146,3 @@ func (s *Service) postSignOut(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
-
