@@ -50,10 +50,12 @@ type Config struct {
 	// SignInMaxFailures is the hard limit on consecutive failed sign-ins of
 	// one user name from browsers without the user's known-device cookie:
 	// 1 to 100 (NIST SP 800-63B §5.2.2), default 100.
+	// Environment: GATEHOUSE_SIGNIN_MAX_FAILURES.
 	SignInMaxFailures int `yaml:"signin_max_failures"`
 	// SignInConcurrency is how many password hashes (argon2id, 19 MiB
 	// each) run at once; 0 means the number of CPUs (at least 2). Sign-ins
 	// beyond it and a short queue are answered 503 with Retry-After.
+	// Environment: GATEHOUSE_SIGNIN_CONCURRENCY.
 	SignInConcurrency int `yaml:"signin_concurrency"`
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
@@ -154,6 +156,18 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 			problems = append(problems, fmt.Errorf("GATEHOUSE_DEMO: %q is not a boolean", v))
 		}
 		c.Demo = b
+	}
+	for name, dst := range map[string]*int{
+		"GATEHOUSE_SIGNIN_MAX_FAILURES": &c.SignInMaxFailures,
+		"GATEHOUSE_SIGNIN_CONCURRENCY":  &c.SignInConcurrency,
+	} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				problems = append(problems, fmt.Errorf("%s: %q is not a whole number", name, v))
+			}
+			*dst = n
+		}
 	}
 	if v := getenv("GATEHOUSE_PORTAL_SESSION_DURATION"); v != "" && dur == "" {
 		dur = v
