@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -37,6 +38,9 @@ type Service struct {
 	once   sync.Once
 	limits Limits
 	gate   *gate
+	// busy counts busy refusals not yet logged; busyLogged is when the
+	// last were (unix nanoseconds), so that a flood logs once a second.
+	busy, busyLogged atomic.Int64
 }
 
 // Errors of an attempt. ThrottledError and BusyError say when to come back.
@@ -118,7 +122,7 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 	release, err := s.gate.enter(ctx)
 	if err != nil {
 		if _, ok := errors.AsType[*BusyError](err); ok {
-			s.log().Info("sign-in refused: too many at once", "source_ip", a.SourceIP)
+			s.logBusy(a.SourceIP)
 		}
 		return nil, err
 	}
@@ -304,6 +308,18 @@ func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA b
 	}
 	s.log().Info("sign-in succeeded", "principal", u.UserName, "source_ip", a.SourceIP, "mfa", withMFA, "known_device", dev != nil)
 	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Device: devValue}, nil
+}
+
+// logBusy logs busy refusals, at most one line a second with their count.
+func (s *Service) logBusy(ip string) {
+	n := s.busy.Add(1)
+	now := s.now().UnixNano()
+	last := s.busyLogged.Load()
+	if now-last < int64(time.Second) || !s.busyLogged.CompareAndSwap(last, now) {
+		return
+	}
+	n = s.busy.Swap(0)
+	s.log().Info("sign-in refused: too many at once", "refused", n, "last_source_ip", ip)
 }
 
 // lookup returns the user named userName, or nil when there is none.
