@@ -60,6 +60,16 @@ type Config struct {
 	// first present a just-rotated token. 0 turns the grace off; at most 5
 	// minutes. Default 30 s.
 	RefreshGrace time.Duration `yaml:"refresh_grace"`
+	// SignInMaxFailures is the hard limit on consecutive failed sign-ins of
+	// one user name from browsers without the user's known-device cookie:
+	// 1 to 100 (NIST SP 800-63B §5.2.2), default 100.
+	// Environment: GATEHOUSE_SIGNIN_MAX_FAILURES.
+	SignInMaxFailures int `yaml:"signin_max_failures"`
+	// SignInConcurrency is how many password hashes (argon2id, 19 MiB
+	// each) run at once; 0 means the number of CPUs (at least 2). Sign-ins
+	// beyond it and a short queue are answered 503 with Retry-After.
+	// Environment: GATEHOUSE_SIGNIN_CONCURRENCY.
+	SignInConcurrency int `yaml:"signin_concurrency"`
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -96,6 +106,7 @@ func Default() Config {
 		PortalSessionDuration: 8 * time.Hour,
 		AuditRetention:        DefaultAuditRetention,
 		RefreshGrace:          30 * time.Second,
+		SignInMaxFailures:     100,
 		Now:                   time.Now,
 		Rand:                  rand.Reader,
 	}
@@ -174,6 +185,18 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 			problems = append(problems, fmt.Errorf("GATEHOUSE_DEMO: %q is not a boolean", v))
 		}
 		c.Demo = b
+	}
+	for name, dst := range map[string]*int{
+		"GATEHOUSE_SIGNIN_MAX_FAILURES": &c.SignInMaxFailures,
+		"GATEHOUSE_SIGNIN_CONCURRENCY":  &c.SignInConcurrency,
+	} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				problems = append(problems, fmt.Errorf("%s: %q is not a whole number", name, v))
+			}
+			*dst = n
+		}
 	}
 	if v := getenv("GATEHOUSE_PORTAL_SESSION_DURATION"); v != "" && dur == "" {
 		dur = v
@@ -284,6 +307,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RefreshGrace < 0 || c.RefreshGrace > 5*time.Minute {
 		errs = append(errs, fmt.Errorf("refresh grace: %s is outside 0 (off) to 5m", c.RefreshGrace))
+	}
+	if c.SignInMaxFailures < 1 || c.SignInMaxFailures > 100 {
+		errs = append(errs, fmt.Errorf("signin_max_failures: %d is outside 1 to 100", c.SignInMaxFailures))
+	}
+	if c.SignInConcurrency < 0 || c.SignInConcurrency > 1024 {
+		errs = append(errs, fmt.Errorf("signin_concurrency: %d is outside 0 to 1024", c.SignInConcurrency))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {

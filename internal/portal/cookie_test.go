@@ -29,8 +29,17 @@ func TestCookieSecureOverHTTPS(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d\n%s", rec.Code, rec.Body)
 	}
+	// The session cookie and the known-device cookie (issue 9 item 5 added
+	// it) are both Secure, HttpOnly and SameSite=Lax.
 	c := rec.Result().Cookies()
-	if len(c) != 1 || !c[0].Secure || !c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode {
-		t.Errorf("cookie over https: %+v", c)
+	names := map[string]bool{}
+	for _, c := range c {
+		names[c.Name] = true
+		if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+			t.Errorf("cookie over https: %+v", c)
+		}
+	}
+	if len(c) != 2 || !names[portal.CookieName] || !names["gatehouse_device"] {
+		t.Errorf("cookies over https: %+v", c)
 	}
 }

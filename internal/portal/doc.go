@@ -9,5 +9,7 @@
 // (store.Session). Every state-changing page request passes
 // http.CrossOriginProtection; pages carry a strict Content-Security-Policy.
 // In-progress sign-ins and consent requests travel between steps as values
-// sealed with the keyring, never as plain hidden fields.
+// sealed with the keyring, never as plain hidden fields. The sign-in rules
+// (attempt limits, password and code checks, session start) live in
+// package signin; the sign-in pages only read forms, call it and render.
 package portal

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,35 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse-dev/gatehouse/internal/audit"
-	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
-	"github.com/gatehouse-dev/gatehouse/internal/mfa"
-	"github.com/gatehouse-dev/gatehouse/internal/store"
+	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
 )
 
-// Sign-in failure limits: failed passwords and codes are counted per user
-// name and per source address in fixed windows kept in the store, so every
-// replica shares them. At the limit every attempt is refused, with the same
-// page whether or not the user exists.
-const (
-	rateWindow       = 15 * time.Minute
-	userFailureLimit = 5
-	ipFailureLimit   = 20
-	// stateLifetime bounds how long a sign-in may rest between steps.
-	stateLifetime = 10 * time.Minute
-	// hiddenUserName stands for a user name that matches no user in audit
-	// events, as CloudTrail does, since people sometimes type their password
-	// into the user-name field.
-	hiddenUserName = "HIDDEN_DUE_TO_SECURITY_REASONS"
-)
-
-func userRateKey(userName string) string {
-	return "signin-failure:user:" + strings.ToLower(strings.TrimSpace(userName))
-}
-
-func ipRateKey(ip string) string { return "signin-failure:ip:" + ip }
+// stateLifetime bounds how long a sign-in may rest between steps.
+const stateLifetime = 10 * time.Minute
 
 // loginState is an in-progress sign-in, sealed into the next step's form.
 type loginState struct {
@@ -131,108 +108,69 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	return s.checkPassword(w, r, st.UserName, r.PostFormValue("password"), st.Next)
 }
 
-// locked reports whether sign-in failures for the user name or the address
-// have reached their limit in the current window.
-func (s *Service) locked(ctx context.Context, userName, ip string) (bool, error) {
-	n, err := s.peekRate(ctx, userRateKey(userName), rateWindow)
-	if err != nil {
-		return false, fmt.Errorf("sign-in failures of user: %w", err)
+// attempt describes the request's sign-in attempt for signin.
+func (s *Service) attempt(r *http.Request, userName string) signin.Attempt {
+	a := signin.Attempt{UserName: userName, SourceIP: sourceIP(r), UserAgent: r.UserAgent()}
+	if c, err := r.Cookie(signin.DeviceCookieName); err == nil {
+		a.Device = c.Value
 	}
-	if n >= userFailureLimit {
-		return true, nil
-	}
-	if n, err = s.peekRate(ctx, ipRateKey(ip), rateWindow); err != nil {
-		return false, fmt.Errorf("sign-in failures of address: %w", err)
-	}
-	return n >= ipFailureLimit, nil
+	return a
 }
 
-// failure counts a failed attempt against the user name and the address and
-// records it, in one transaction, and reports whether either limit is now
-// reached.
-func (s *Service) failure(ctx context.Context, ip, userName, event, code, msg string) (bool, error) {
-	audited := hiddenUserName
-	aud := ctx
-	if u, err := s.Store.GetUserByName(ctx, userName); err == nil {
-		audited = u.UserName
-		aud = withIdentity(ctx, u.ID, u.UserName)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return false, fmt.Errorf("get user by name: %w", err)
-	} else {
-		a := audit.ActorFrom(ctx)
-		a.Identity = audit.Identity{Type: "Unknown", UserName: hiddenUserName}
-		aud = audit.WithActor(ctx, a)
+// signInRefused maps the refusals of signin that are pages of their own:
+// a limit reached (429) or too many sign-ins at once (503), both with
+// Retry-After.
+func signInRefused(err error) error {
+	if te, ok := errors.AsType[*signin.ThrottledError](err); ok {
+		pe := errTooMany(err)
+		pe.Message = "For your security, sign-in is paused after several failed attempts. Try again in " + humanWait(te.RetryAfter) + "."
+		pe.RetryAfter = te.RetryAfter
+		return pe
 	}
-	var nu, ni int
-	err := s.Store.Update(aud, func(tx store.Tx) error {
-		var err error
-		if nu, err = tx.HitRate(aud, userRateKey(userName), rateWindow, s.now()); err != nil {
-			return err
-		}
-		if ni, err = tx.HitRate(aud, ipRateKey(ip), rateWindow, s.now()); err != nil {
-			return err
-		}
-		return s.Audit.Record(aud, tx, audit.Entry{
-			Source: audit.SourceSignIn, Name: event, Type: "AwsServiceEvent",
-			Params:    map[string]string{"userName": audited},
-			Response:  map[string]string{"result": "Failure"},
-			ErrorCode: code, ErrorMsg: msg,
-		})
-	})
-	if err != nil {
-		return false, fmt.Errorf("record sign-in failure: %w", err)
+	if be, ok := errors.AsType[*signin.BusyError](err); ok {
+		return &pageError{Status: http.StatusServiceUnavailable, Heading: "Gatehouse is busy, try again in a moment",
+			Message: "Many people are signing in right now. Wait a few seconds and send the form again.", Err: err, RetryAfter: be.RetryAfter}
 	}
-	return nu >= userFailureLimit || ni >= ipFailureLimit, nil
+	return err
+}
+
+// humanWait says d in words, rounded up: "30 seconds", "2 minutes",
+// "3 hours".
+func humanWait(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d < time.Minute:
+		return unit(max(int64((d+time.Second-1)/time.Second), 1), "second")
+	case d <= 2*time.Hour:
+		return unit(int64((d+time.Minute-1)/time.Minute), "minute")
+	default:
+		return unit(int64((d+time.Hour-1)/time.Hour), "hour")
+	}
 }
 
 // checkPassword verifies a user name and password and either completes the
 // sign-in or moves on to the TOTP step.
 func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, userName, password, next string) error {
-	ctx := r.Context()
-	ip := sourceIP(r)
-	if locked, err := s.locked(ctx, userName, ip); err != nil {
-		return err
-	} else if locked {
-		if _, err := s.failure(ctx, ip, userName, "CredentialVerification", "TooManyAttempts", "Sign-in paused after repeated failures"); err != nil {
-			return err
-		}
-		return errTooMany(nil)
-	}
-	u, err := s.Directory.Authenticate(ctx, userName, password)
-	if errors.Is(err, directory.ErrBadCredentials) {
-		nowLocked, err := s.failure(ctx, ip, userName, "CredentialVerification", "InvalidCredentials", "Incorrect user name or password")
-		if err != nil {
-			return err
-		}
-		if nowLocked {
-			return errTooMany(nil)
-		}
+	a := s.attempt(r, userName)
+	res, err := s.SignIn.Password(r.Context(), a, password)
+	if errors.Is(err, signin.ErrBadCredentials) {
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, UserName: userName, Next: next, Error: "Incorrect user name or password."})
 	} else if err != nil {
-		return fmt.Errorf("authenticate: %w", err)
+		return signInRefused(err)
 	}
-	uctx := withIdentity(ctx, u.ID, u.UserName)
-	err = s.Store.Update(uctx, func(tx store.Tx) error {
-		return s.Audit.Record(uctx, tx, audit.Entry{
-			Source: audit.SourceSignIn, Name: "CredentialVerification", Type: "AwsServiceEvent",
-			Params: map[string]string{"userName": u.UserName}, Response: map[string]string{"result": "Success"},
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("record credential verification: %w", err)
-	}
-	hasTOTP, err := s.mfa.HasTOTP(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	if hasTOTP {
-		state, err := s.sealState(loginState{Step: web.StepMFA, UserName: userName, UserID: u.ID, Next: next})
+	if res.NeedsMFA {
+		state, err := s.sealState(loginState{Step: web.StepMFA, UserName: userName, UserID: res.User.ID, Next: next})
 		if err != nil {
 			return err
 		}
-		return s.renderSignIn(w, r, http.StatusOK, web.SignIn{Step: web.StepMFA, UserName: u.UserName, State: state, Next: next})
+		return s.renderSignIn(w, r, http.StatusOK, web.SignIn{Step: web.StepMFA, UserName: res.User.UserName, State: state, Next: next})
 	}
-	if err := s.startSession(w, r, u, false, userName); err != nil {
+	if err := s.startSession(w, r, a, res.User, false, "", time.Time{}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, orStart(next), http.StatusSeeOther)
@@ -241,42 +179,28 @@ func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, userName
 
 // postMFA checks the TOTP step.
 func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
 	sealed := r.PostFormValue("state")
 	st, err := s.openState(sealed, web.StepMFA)
 	if err != nil {
 		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
 	}
-	ip := sourceIP(r)
-	if locked, err := s.locked(ctx, st.UserName, ip); err != nil {
-		return err
-	} else if locked {
-		if _, err := s.failure(ctx, ip, st.UserName, "UserAuthentication", "TooManyAttempts", "Sign-in paused after repeated failures"); err != nil {
-			return err
-		}
-		return errTooMany(nil)
-	}
-	u, err := s.Store.GetUser(ctx, st.UserID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+	a := s.attempt(r, st.UserName)
+	expires := time.Unix(st.Expires, 0)
+	u, err := s.SignIn.Code(r.Context(), a, st.UserID, r.PostFormValue("code"), sealed, expires)
+	switch {
+	case errors.Is(err, signin.ErrStateUsed):
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	case errors.Is(err, signin.ErrBadCredentials):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
-	} else if err != nil {
-		return fmt.Errorf("get user: %w", err)
-	}
-	err = s.mfa.Verify(ctx, u.ID, r.PostFormValue("code"))
-	if errors.Is(err, mfa.ErrInvalidCode) {
-		nowLocked, err := s.failure(ctx, ip, st.UserName, "UserAuthentication", "InvalidMFACode", "Incorrect or reused authentication code")
-		if err != nil {
-			return err
-		}
-		if nowLocked {
-			return errTooMany(nil)
-		}
-		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepMFA, UserName: u.UserName, State: sealed, Next: st.Next,
+	case errors.Is(err, signin.ErrBadCode):
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
 			Error: "That code is not right, or was already used. Wait for the next code and try again."})
-	} else if err != nil {
-		return err
+	case err != nil:
+		return signInRefused(err)
 	}
-	if err := s.startSession(w, r, u, true, st.UserName); err != nil {
+	if err := s.startSession(w, r, a, u, true, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	} else if err != nil {
 		return err
 	}
 	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
@@ -24,6 +26,8 @@ type pageError struct {
 	Heading string
 	Message string
 	Err     error
+	// RetryAfter, when positive, is sent as the Retry-After header.
+	RetryAfter time.Duration
 }
 
 func (e *pageError) Error() string {
@@ -100,6 +104,9 @@ func (s *Service) page(h pageHandler) http.Handler {
 	return withPageHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			pe := s.pageErrorFor(r, err)
+			if pe.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((pe.RetryAfter+time.Second-1)/time.Second)))
+			}
 			lay := web.Layout{Title: pe.Heading}
 			if who, _ := s.signedIn(r); who != nil {
 				lay.User = who.UserName

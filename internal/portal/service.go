@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/sts"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
@@ -46,6 +46,10 @@ type Service struct {
 	Cache *accesscache.Cache
 	// PortalSessionDuration is how long a sign-in lasts (default 8 h).
 	PortalSessionDuration time.Duration
+	// SignIn checks sign-in attempts under their limits and starts
+	// sessions; when nil, Register builds one with the default limits from
+	// the fields above.
+	SignIn *signin.Service
 
 	once  sync.Once
 	pages *web.Pages
@@ -110,6 +114,12 @@ func (s *Service) init() {
 		}
 		s.pages = p
 		s.mfa = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: s.Now, Rand: s.Rand, Issuer: "Gatehouse"}
+		if s.SignIn == nil {
+			s.SignIn = &signin.Service{
+				Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, MFA: s.mfa,
+				Now: s.Now, Rand: s.Rand, Log: s.Log, SessionDuration: s.sessionDuration(),
+			}
+		}
 	})
 }
 
@@ -152,24 +162,4 @@ func withIdentity(ctx context.Context, userID, userName string) context.Context 
 	a := audit.ActorFrom(ctx)
 	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: userID, UserID: userID, UserName: userName}
 	return audit.WithActor(ctx, a)
-}
-
-// errRollback ends a transaction that must not commit (see peekRate).
-var errRollback = errors.New("rollback")
-
-// peekRate returns how many hits key has in the current window without
-// counting one: the hit is counted in a transaction that is rolled back.
-func (s *Service) peekRate(ctx context.Context, key string, window time.Duration) (int, error) {
-	var n int
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if n, err = tx.HitRate(ctx, key, window, s.now()); err != nil {
-			return err
-		}
-		return errRollback
-	})
-	if !errors.Is(err, errRollback) {
-		return 0, err
-	}
-	return n - 1, nil
 }

@@ -2,23 +2,20 @@ package portal
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // CookieName is the portal session cookie.
 const CookieName = "gatehouse_session"
-
-// sessionBytes is the size of a session cookie's random value (160 bits).
-const sessionBytes = 20
 
 // signedIn returns the person the request's session cookie speaks for, or
 // nil when there is none or it is unknown, expired or revoked, or its user
@@ -88,48 +85,20 @@ func (s *Service) user(ctx context.Context, id string) (*store.User, error) {
 	return u, nil
 }
 
-// newSessionValue returns a fresh random cookie value.
-func newSessionValue(rand io.Reader) (string, error) {
-	b := make([]byte, sessionBytes)
-	if _, err := io.ReadFull(rand, b); err != nil {
-		return "", fmt.Errorf("session value: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// startSession creates a portal session for u, records the completed sign-in
-// and forgets the user's failed attempts, all in one transaction, and sets
-// the cookie.
-func (s *Service) startSession(w http.ResponseWriter, r *http.Request, u *store.User, withMFA bool, userName string) error {
-	value, err := newSessionValue(s.Rand)
+// startSession starts a portal session for u through signin (which
+// records it and forgets the user's failed attempts) and sets the session
+// cookie and the known-device cookie, which only the sign-in pages see.
+func (s *Service) startSession(w http.ResponseWriter, r *http.Request, a signin.Attempt, u *store.User, withMFA bool, state string, stateExpires time.Time) error {
+	sess, err := s.SignIn.Start(r.Context(), a, u, withMFA, state, stateExpires)
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	sess := &store.Session{
-		IDHash: s.Keys.Hash(value), UserID: u.ID, MFA: withMFA, AuthTime: now,
-		SourceIP: sourceIP(r), UserAgent: truncate(r.UserAgent(), 512),
-		CreatedAt: now, ExpiresAt: now.Add(s.sessionDuration()),
-	}
-	ctx := withIdentity(r.Context(), u.ID, u.UserName)
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		if err := tx.ResetRate(ctx, userRateKey(userName)); err != nil {
-			return err
-		}
-		return s.Audit.Record(ctx, tx, audit.Entry{
-			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
-			Params:   map[string]any{"userName": u.UserName, "mfaAuthenticated": withMFA},
-			Response: map[string]string{"result": "Success"},
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("start portal session: %w", err)
-	}
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: value, Path: "/", MaxAge: int(s.sessionDuration().Seconds()),
+		Name: CookieName, Value: sess.Value, Path: "/", MaxAge: int(s.sessionDuration().Seconds()),
+		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
+	})
+	http.SetCookie(w, &http.Cookie{
+		Name: signin.DeviceCookieName, Value: sess.Device, Path: "/login", MaxAge: int(s.SignIn.DeviceMaxAge().Seconds()),
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
 	return nil
@@ -176,11 +145,4 @@ func (s *Service) postSignOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

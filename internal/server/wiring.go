@@ -8,8 +8,10 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/portal"
+	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
@@ -21,6 +23,8 @@ type apis struct {
 	STS    *sts.Service
 	OIDC   *oidc.Service
 	Portal *portal.Service
+	// SignIn holds the sign-in rules the portal's pages call.
+	SignIn *signin.Service
 	// Authorizer decides admin API calls made with Gatehouse credentials.
 	Authorizer *authz.Authorizer
 	// IAM serves the IAM API subset (policy simulator, roles).
@@ -49,11 +53,23 @@ func (s *Server) wire() {
 		Instance: s.Instance, BaseURL: base, Cache: s.Cache, PortalSessionDuration: cfg.PortalSessionDuration,
 		RefreshGrace: cfg.RefreshGrace,
 	}
+	limits := signin.DefaultLimits()
+	limits.User.Limit = cfg.SignInMaxFailures
+	limits.Device.Limit = cfg.SignInMaxFailures
+	if cfg.SignInConcurrency > 0 {
+		limits.HashConcurrency = cfg.SignInConcurrency
+		limits.HashQueue = 2 * cfg.SignInConcurrency
+	}
+	s.SignIn = &signin.Service{
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory,
+		MFA: &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse"},
+		Now: cfg.Now, Rand: cfg.Rand, Log: s.Log, Limits: limits, SessionDuration: cfg.PortalSessionDuration,
+	}
 	s.Portal = &portal.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Secure: strings.HasPrefix(base, "https://"),
 		Directory: s.Directory, OIDC: s.OIDC, Issuer: s.Issuer, Cache: s.Cache,
-		PortalSessionDuration: cfg.PortalSessionDuration,
+		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn,
 	}
 	s.Authorizer = &authz.Authorizer{
 		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},

@@ -359,3 +359,33 @@ type MFADevice struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 }
+
+// AttemptRule says how ReserveAttempt counts attempts under one key:
+// a hard limit, free attempts, then growing delays (NIST SP 800-63B
+// §5.2.2 throttling).
+type AttemptRule struct {
+	// Limit refuses every attempt once this many are counted, until the
+	// counter expires or is reset; 0 means no limit.
+	Limit int
+	// Free is how many attempts are counted before delays begin: the
+	// Free-th attempt and every later one make the next attempt wait. 0
+	// means delays never begin.
+	Free int
+	// Delay is the first wait; each later attempt doubles it, up to
+	// MaxDelay.
+	Delay, MaxDelay time.Duration
+	// TTL is how long after its last counted attempt a counter is
+	// forgotten.
+	TTL time.Duration
+}
+
+// Attempts is the state of an attempt counter. The zero value is a counter
+// with nothing counted.
+type Attempts struct {
+	// Count is how many attempts are counted.
+	Count int
+	// NotBefore is the earliest time the next attempt is allowed.
+	NotBefore time.Time
+	// ExpiresAt is when the counter will be forgotten.
+	ExpiresAt time.Time
+}

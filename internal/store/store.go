@@ -196,6 +196,35 @@ type Tx interface {
 	HitRate(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// ResetRate forgets the counts for key.
 	ResetRate(ctx context.Context, key string) error
+	// RateCount returns key's count in the fixed window of the given length
+	// that contains now, as HitRate would before counting; it writes
+	// nothing.
+	RateCount(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+
+	// ReserveAttempt counts one attempt under key, in one atomic statement,
+	// if rule allows one at now: fewer than rule.Limit counted and
+	// NotBefore not after now. It returns the counter after counting and
+	// true, or the counter as it stands and false when the attempt is
+	// refused. A counter past its ExpiresAt counts as empty. Callers
+	// reserve before the work the counter guards (a password hash), so that
+	// concurrent attempts cannot all pass one check.
+	ReserveAttempt(ctx context.Context, key string, rule AttemptRule, now time.Time) (Attempts, bool, error)
+	// GetAttempts returns key's counter as of now (the zero Attempts when
+	// there is none or it expired); it writes nothing.
+	GetAttempts(ctx context.Context, key string, now time.Time) (Attempts, error)
+	// RefundAttempt uncounts one attempt under key (never below zero),
+	// keeping NotBefore.
+	RefundAttempt(ctx context.Context, key string) error
+	// ResetAttempts forgets key's counter.
+	ResetAttempts(ctx context.Context, key string) error
+
+	// PutUseMarker records that the thing key names (a hash of a sealed
+	// value) has been used, until expiresAt. A marker already stored under
+	// key is ErrConflict, even if it has expired but was not yet deleted.
+	PutUseMarker(ctx context.Context, key string, expiresAt time.Time) error
+	// HasUseMarker reports whether a marker under key is stored and has not
+	// expired by now.
+	HasUseMarker(ctx context.Context, key string, now time.Time) (bool, error)
 
 	// MFA devices, ordered by CreatedAt.
 	CreateMFADevice(ctx context.Context, d *MFADevice) error
@@ -204,7 +233,8 @@ type Tx interface {
 	DeleteMFADevice(ctx context.Context, userID, id string) error
 
 	// DeleteExpired removes codes, tokens, device authorizations, sessions,
-	// grants, rate counters and revocations that ended before now. It is
-	// idempotent and safe to run on every replica.
+	// grants, rate counters, attempt counters, use markers and revocations
+	// that ended before now. It is idempotent and safe to run on every
+	// replica.
 	DeleteExpired(ctx context.Context, now time.Time) error
 }

@@ -182,7 +182,8 @@ func (c *conn) DeleteMFADevice(ctx context.Context, userID, id string) error {
 
 // DeleteExpired removes authorization codes, tokens, device
 // authorizations, sessions, grants and revocations whose ExpiresAt is before
-// now (a zero ExpiresAt never expires) and rate windows that ended by now.
+// now (a zero ExpiresAt never expires), and rate windows, attempt counters
+// and use markers that ended by now.
 // Deleting revocations bumps ChangeSeq only when some were deleted.
 func (c *conn) DeleteExpired(ctx context.Context, now time.Time) error {
 	t := nanos(now)
@@ -195,6 +196,12 @@ func (c *conn) DeleteExpired(ctx context.Context, now time.Time) error {
 	}
 	if _, err := c.exec(ctx, `DELETE FROM rate_counters WHERE window_end <= $1`, t); err != nil {
 		errs = append(errs, fmt.Errorf("rate_counters: %w", err))
+	}
+	if _, err := c.exec(ctx, `DELETE FROM attempt_counters WHERE expires_at <= $1`, t); err != nil {
+		errs = append(errs, fmt.Errorf("attempt_counters: %w", err))
+	}
+	if _, err := c.exec(ctx, `DELETE FROM use_markers WHERE expires_at <= $1`, t); err != nil {
+		errs = append(errs, fmt.Errorf("use_markers: %w", err))
 	}
 	n, err := c.exec(ctx, `DELETE FROM revocations WHERE expires_at <> 0 AND expires_at < $1`, t)
 	if err != nil {

@@ -254,3 +254,30 @@ func (db *DB) HitRate(ctx context.Context, key string, window time.Duration, now
 	})
 	return n, err
 }
+
+// ReserveAttempt runs Tx.ReserveAttempt on the write pool.
+func (db *DB) ReserveAttempt(ctx context.Context, key string, rule store.AttemptRule, now time.Time) (store.Attempts, bool, error) {
+	var a store.Attempts
+	var ok bool
+	err := db.direct(ctx, func(c *conn) error {
+		var err error
+		a, ok, err = c.ReserveAttempt(ctx, key, rule, now)
+		return err
+	})
+	return a, ok, err
+}
+
+// RefundAttempt runs Tx.RefundAttempt on the write pool.
+func (db *DB) RefundAttempt(ctx context.Context, key string) error {
+	return db.direct(ctx, func(c *conn) error { return c.RefundAttempt(ctx, key) })
+}
+
+// ResetAttempts runs Tx.ResetAttempts on the write pool.
+func (db *DB) ResetAttempts(ctx context.Context, key string) error {
+	return db.direct(ctx, func(c *conn) error { return c.ResetAttempts(ctx, key) })
+}
+
+// PutUseMarker runs Tx.PutUseMarker on the write pool.
+func (db *DB) PutUseMarker(ctx context.Context, key string, expiresAt time.Time) error {
+	return db.direct(ctx, func(c *conn) error { return c.PutUseMarker(ctx, key, expiresAt) })
+}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -279,5 +280,216 @@ func testTimeRoundTrip(t *testing.T, s store.Store) {
 				t.Fatalf("read back %#v, want exactly %#v", got.CreatedAt, tc.in.UTC().Round(0))
 			}
 		})
+	}
+}
+
+func testRateCount(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	window := time.Minute
+	start := t0.Truncate(window)
+	n, err := s.RateCount(ctx, "peek", window, start)
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("never hit: count %d, want 0", n)
+	}
+	for range 3 {
+		_, err := s.HitRate(ctx, "peek", window, start.Add(time.Second))
+		must(t, err)
+	}
+	for range 2 { // reading does not count
+		n, err = s.RateCount(ctx, "peek", window, start.Add(2*time.Second))
+		must(t, err)
+		if n != 3 {
+			t.Fatalf("count %d, want 3", n)
+		}
+	}
+	n, err = s.RateCount(ctx, "peek", window, start.Add(window))
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("next window: count %d, want 0", n)
+	}
+	// Inside a transaction too.
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		n, err = tx.RateCount(ctx, "peek", window, start)
+		return err
+	}))
+	if n != 3 {
+		t.Fatalf("in a transaction: count %d, want 3", n)
+	}
+}
+
+func testReserveAttempt(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	rule := store.AttemptRule{Limit: 6, Free: 3, Delay: time.Second, MaxDelay: 3 * time.Second, TTL: time.Hour}
+	now := t0
+	type step struct {
+		at        time.Duration // since t0
+		ok        bool
+		count     int
+		notBefore time.Duration // since the step's time when ok, since t0 when refused; 0: none
+	}
+	steps := []step{
+		{0, true, 1, 0},
+		{0, true, 2, 0},
+		{0, true, 3, time.Second}, // the Free-th attempt makes the next wait
+		{0, false, 3, time.Second},
+		{time.Second - 1, false, 3, time.Second},
+		{time.Second, true, 4, 2 * time.Second}, // doubled
+		{3 * time.Second, true, 5, 3 * time.Second},
+		{6 * time.Second, true, 6, 3 * time.Second},   // capped
+		{20 * time.Second, false, 6, 9 * time.Second}, // at the limit
+	}
+	for i, st := range steps {
+		now = t0.Add(st.at)
+		a, ok, err := s.ReserveAttempt(ctx, "signin:k", rule, now)
+		must(t, err)
+		wantNB := t0.Add(st.notBefore)
+		if ok {
+			wantNB = now.Add(st.notBefore)
+		}
+		if st.notBefore == 0 {
+			wantNB = time.Time{} // no delay yet: NotBefore is unset
+		}
+		if ok != st.ok || a.Count != st.count || !a.NotBefore.Equal(wantNB) {
+			t.Fatalf("step %d: ok=%v count=%d notBefore=%v; want %v %d %v", i, ok, a.Count, a.NotBefore, st.ok, st.count, wantNB)
+		}
+	}
+	got, err := s.GetAttempts(ctx, "signin:k", now)
+	must(t, err)
+	if got.Count != 6 || !got.ExpiresAt.Equal(t0.Add(6*time.Second+time.Hour)) {
+		t.Fatalf("GetAttempts = %+v", got)
+	}
+	// A refund uncounts one: the limit allows one more, after the wait.
+	must(t, s.RefundAttempt(ctx, "signin:k"))
+	if _, ok, err := s.ReserveAttempt(ctx, "signin:k", rule, t0.Add(9*time.Second)); err != nil || !ok {
+		t.Fatalf("after refund: ok=%v err=%v", ok, err)
+	}
+	// Reset forgets everything.
+	must(t, s.ResetAttempts(ctx, "signin:k"))
+	if a, ok, err := s.ReserveAttempt(ctx, "signin:k", rule, t0.Add(10*time.Second)); err != nil || !ok || a.Count != 1 {
+		t.Fatalf("after reset: %+v ok=%v err=%v", a, ok, err)
+	}
+	// An expired counter starts again; GetAttempts does not see it.
+	later := t0.Add(10*time.Second + time.Hour)
+	if got, err := s.GetAttempts(ctx, "signin:k", later); err != nil || got.Count != 0 {
+		t.Fatalf("expired GetAttempts = %+v, %v", got, err)
+	}
+	if a, ok, err := s.ReserveAttempt(ctx, "signin:k", rule, later); err != nil || !ok || a.Count != 1 {
+		t.Fatalf("after expiry: %+v ok=%v err=%v", a, ok, err)
+	}
+	// Other keys are separate; refund and reset of unknown keys are no-ops;
+	// a rule without limit or delays just counts.
+	free := store.AttemptRule{TTL: time.Minute}
+	for i := 1; i <= 50; i++ {
+		a, ok, err := s.ReserveAttempt(ctx, "signin:other", free, t0)
+		if err != nil || !ok || a.Count != i {
+			t.Fatalf("free rule attempt %d: %+v ok=%v err=%v", i, a, ok, err)
+		}
+	}
+	must(t, s.RefundAttempt(ctx, "never-seen"))
+	must(t, s.ResetAttempts(ctx, "never-seen"))
+	if _, _, err := s.ReserveAttempt(ctx, "bad", store.AttemptRule{}, t0); err == nil {
+		t.Fatal("a rule without TTL was accepted")
+	}
+	// Inside a transaction, and rolled back with it.
+	errBack := errors.New("back")
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if _, _, err := tx.ReserveAttempt(ctx, "signin:tx", rule, t0); err != nil {
+			return err
+		}
+		return errBack
+	})
+	wantErr(t, err, errBack)
+	if got, err := s.GetAttempts(ctx, "signin:tx", t0); err != nil || got.Count != 0 {
+		t.Fatalf("rolled-back reservation kept: %+v, %v", got, err)
+	}
+}
+
+func testReserveAttemptConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name string
+		rule store.AttemptRule
+		want int
+	}{
+		{"limit", store.AttemptRule{Limit: 5, TTL: time.Hour}, 5},
+		{"delay", store.AttemptRule{Free: 5, Delay: time.Minute, MaxDelay: time.Hour, TTL: time.Hour}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				wg   sync.WaitGroup
+				mu   sync.Mutex
+				ok   int
+				errs []error
+			)
+			for range 40 {
+				wg.Go(func() {
+					_, got, err := s.ReserveAttempt(ctx, "conc:"+tc.name, tc.rule, t0)
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, err)
+					} else if got {
+						ok++
+					}
+				})
+			}
+			wg.Wait()
+			for _, err := range errs {
+				t.Error(err)
+			}
+			if ok != tc.want {
+				t.Fatalf("%d of 40 concurrent reservations allowed, want %d", ok, tc.want)
+			}
+		})
+	}
+}
+
+func testUseMarkers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	has := func(key string, now time.Time) bool {
+		t.Helper()
+		ok, err := s.HasUseMarker(ctx, key, now)
+		must(t, err)
+		return ok
+	}
+	if has("m1", t0) {
+		t.Fatal("marker found before it was put")
+	}
+	must(t, s.PutUseMarker(ctx, "m1", at(time.Minute)))
+	if !has("m1", t0) || has("m2", t0) {
+		t.Fatal("marker not found, or found under another key")
+	}
+	wantErr(t, s.PutUseMarker(ctx, "m1", at(time.Minute)), store.ErrConflict)
+	if has("m1", at(time.Minute)) {
+		t.Fatal("expired marker still counts")
+	}
+	// Concurrent puts: exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for range 20 {
+		wg.Go(func() {
+			err := s.PutUseMarker(ctx, "race", at(time.Minute))
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				won++
+			} else if !errors.Is(err, store.ErrConflict) {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Fatalf("%d concurrent puts won, want 1", won)
+	}
+	// DeleteExpired sweeps markers and attempt counters that ended.
+	_, _, err := s.ReserveAttempt(ctx, "sweep", store.AttemptRule{TTL: time.Second}, t0)
+	must(t, err)
+	must(t, s.DeleteExpired(ctx, at(time.Hour)))
+	must(t, s.PutUseMarker(ctx, "m1", at(2*time.Hour))) // no conflict: swept
+	if got, err := s.GetAttempts(ctx, "sweep", t0); err != nil || got.Count != 0 {
+		t.Fatalf("attempt counter not swept: %+v, %v", got, err)
 	}
 }

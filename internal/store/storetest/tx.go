@@ -249,6 +249,13 @@ func otherWrites(t *testing.T, sfx string) []seqStep {
 		{"DeleteExpiredClients", func(tx store.Tx) error { _, err := tx.DeleteExpiredClients(ctx, at(time.Hour)); return err }},
 		{"HitRate", func(tx store.Tx) error { _, err := tx.HitRate(ctx, "k"+sfx, time.Minute, t0); return err }},
 		{"ResetRate", func(tx store.Tx) error { return tx.ResetRate(ctx, "k"+sfx) }},
+		{"ReserveAttempt", func(tx store.Tx) error {
+			_, _, err := tx.ReserveAttempt(ctx, "a"+sfx, store.AttemptRule{Limit: 9, TTL: time.Hour}, t0)
+			return err
+		}},
+		{"RefundAttempt", func(tx store.Tx) error { return tx.RefundAttempt(ctx, "a"+sfx) }},
+		{"ResetAttempts", func(tx store.Tx) error { return tx.ResetAttempts(ctx, "a"+sfx) }},
+		{"PutUseMarker", func(tx store.Tx) error { return tx.PutUseMarker(ctx, "u"+sfx, at(time.Hour)) }},
 		{"PutOperation", func(tx store.Tx) error {
 			return tx.PutOperation(ctx, &store.Operation{RequestID: "r-1" + sfx, Kind: store.OpProvision, Status: store.StatusInProgress, CreatedAt: t0})
 		}},

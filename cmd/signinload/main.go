@@ -1,0 +1,260 @@
+// Command signinload measures what a flood of concurrent sign-ins costs a
+// real `gatehouse serve`: it starts the server as a child process (demo
+// world, SQLite in a temporary folder, loopback only), runs a fixed number
+// of concurrent workers posting wrong passwords for unknown user names from
+// many (forwarded) source addresses, keeps token traffic going alongside
+// (CreateToken polls of a pending device authorization), and samples the
+// child's resident set size (VmRSS in /proc/<pid>/status, Linux) every
+// 20 ms. It prints the baseline and peak RSS, the sign-in answers by status
+// and the token answers with their latency, and exits 1 when the peak
+// passes -max-rss.
+//
+// It is a development tool, not part of the gatehouse binary:
+//
+//	go build -o /tmp/gatehouse ./cmd/gatehouse
+//	go run ./cmd/signinload -gatehouse /tmp/gatehouse -workers 400 -duration 20s
+//
+// Load is bounded: at most 2,000 workers and 5 minutes, to 127.0.0.1 only.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "signinload:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	bin := flag.String("gatehouse", "", "path to a built gatehouse binary (required)")
+	workers := flag.Int("workers", 400, "concurrent sign-in workers (at most 2000)")
+	duration := flag.Duration("duration", 20*time.Second, "how long the flood lasts (at most 5m)")
+	maxRSS := flag.Int("max-rss", 256, "fail when the child's peak RSS passes this many MiB")
+	hostile := flag.Bool("ignore-retry-after", false, "resend at once instead of waiting Retry-After (a hostile client)")
+	concurrency := flag.Int("signin-concurrency", 0, "GATEHOUSE_SIGNIN_CONCURRENCY for the child (0: its default)")
+	flag.Parse()
+	if *bin == "" {
+		return errors.New("-gatehouse is required")
+	}
+	if *workers < 1 || *workers > 2000 || *duration <= 0 || *duration > 5*time.Minute {
+		return errors.New("-workers must be 1..2000 and -duration at most 5m")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir, err := os.MkdirTemp("", "signinload-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, *bin, "serve", "-demo", "-listen", addr, "-data", dir, "-log-level", "warn",
+		"-trusted-proxies", "127.0.0.1", "-start-url", startURL)
+	cmd.Env = append(os.Environ(), "GATEHOUSE_DEMO_PASSWORD=demo-password-1")
+	if *concurrency > 0 {
+		cmd.Env = append(cmd.Env, "GATEHOUSE_SIGNIN_CONCURRENCY="+strconv.Itoa(*concurrency))
+	}
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	base := "http://" + addr
+	if err := waitReady(base); err != nil {
+		return err
+	}
+	pid := cmd.Process.Pid
+	time.Sleep(time.Second) // let start-up garbage settle
+	baseline, err := rss(pid)
+	if err != nil {
+		return err
+	}
+
+	var peak atomic.Int64
+	peak.Store(baseline)
+	sampleDone := make(chan struct{})
+	stopSampling := make(chan struct{})
+	go func() {
+		defer close(sampleDone)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-t.C:
+				if n, err := rss(pid); err == nil && n > peak.Load() {
+					peak.Store(n)
+				}
+			}
+		}
+	}()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers + 8, MaxConnsPerHost: *workers + 8}}
+	deadline := time.Now().Add(*duration)
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	for w := range *workers {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline); i++ {
+				form := url.Values{"username": {fmt.Sprintf("nobody-%d-%d", w, i)}, "password": {"wrong-password"}}
+				req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", w/250, w%250, i%250+1))
+				code := 0
+				if resp, err := client.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					code = resp.StatusCode
+					if !*hostile && (code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests) {
+						if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); ra > 0 {
+							time.Sleep(min(time.Duration(ra)*time.Second, time.Until(deadline)))
+						}
+					}
+				}
+				mu.Lock()
+				statuses[code]++
+				mu.Unlock()
+			}
+		})
+	}
+	tokens, lat, terr := tokenTraffic(client, base, deadline)
+	wg.Wait()
+	close(stopSampling)
+	<-sampleDone
+
+	fmt.Printf("workers %d, duration %s, ignore Retry-After %v\n", *workers, *duration, *hostile)
+	fmt.Printf("child RSS: baseline %.1f MiB, peak %.1f MiB (limit %d MiB)\n", mib(baseline), mib(peak.Load()), *maxRSS)
+	keys := make([]int, 0, len(statuses))
+	for k := range statuses {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	fmt.Print("sign-in answers:")
+	for _, k := range keys {
+		fmt.Printf(" %d×%d", statuses[k], k)
+	}
+	fmt.Println()
+	if terr != nil {
+		fmt.Println("token traffic error:", terr)
+	}
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		fmt.Printf("token answers: %d (all < 500), p50 %s, p99 %s, max %s\n", tokens, lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
+	}
+	if peak.Load() > int64(*maxRSS)<<20 {
+		return fmt.Errorf("peak RSS %.1f MiB is over %d MiB", mib(peak.Load()), *maxRSS)
+	}
+	if terr != nil || tokens == 0 {
+		return errors.New("token traffic did not flow")
+	}
+	return nil
+}
+
+// startURL is the child's start URL identifier, fixed so that the device
+// authorization can name it.
+const startURL = "https://d-0123456789.awsapps.com/start"
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func waitReady(base string) error {
+	for range 200 {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("server did not become ready")
+}
+
+// rss returns the process's resident set size in bytes.
+func rss(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// tokenTraffic registers a client, starts a device authorization and polls
+// CreateToken until the deadline, one request at a time, and returns how
+// many answers came back (any status below 500) and their latencies.
+func tokenTraffic(c *http.Client, base string, deadline time.Time) (int, []time.Duration, error) {
+	post := func(path string, body any) (int, map[string]any, error) {
+		b, _ := json.Marshal(body)
+		resp, err := c.Post(base+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m, nil
+	}
+	_, reg, err := post("/client/register", map[string]string{"clientName": "signinload", "clientType": "public"})
+	if err != nil {
+		return 0, nil, err
+	}
+	creds := map[string]string{"clientId": fmt.Sprint(reg["clientId"]), "clientSecret": fmt.Sprint(reg["clientSecret"])}
+	_, dev, err := post("/device_authorization", map[string]string{"clientId": creds["clientId"], "clientSecret": creds["clientSecret"], "startUrl": startURL})
+	if err != nil {
+		return 0, nil, err
+	}
+	var lat []time.Duration
+	n := 0
+	for time.Now().Before(deadline) {
+		t0 := time.Now()
+		code, _, err := post("/token", map[string]string{
+			"clientId": creds["clientId"], "clientSecret": creds["clientSecret"],
+			"grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": fmt.Sprint(dev["deviceCode"]),
+		})
+		if err != nil {
+			return n, lat, err
+		}
+		if code >= 500 {
+			return n, lat, fmt.Errorf("CreateToken answered %d", code)
+		}
+		lat = append(lat, time.Since(t0))
+		n++
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n, lat, nil
+}

@@ -1,0 +1,479 @@
+package signin
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Service checks sign-in attempts under the limits and starts portal
+// sessions. Set its fields, then use it from any number of goroutines.
+type Service struct {
+	Store     store.Store
+	Keys      *keyring.Ring
+	Audit     *audit.Recorder
+	Directory *directory.Service
+	MFA       *mfa.Service
+	Now       func() time.Time
+	Rand      io.Reader
+	Log       *slog.Logger
+	// Limits are the attempt limits; zero fields take DefaultLimits.
+	Limits Limits
+	// SessionDuration is how long a portal session lasts (default 8 h).
+	SessionDuration time.Duration
+
+	once   sync.Once
+	limits Limits
+	gate   *gate
+	// busy counts busy refusals not yet logged; busyLogged is when the
+	// last were (unix nanoseconds), so that a flood logs once a second.
+	busy, busyLogged atomic.Int64
+}
+
+// Errors of an attempt. ThrottledError and BusyError say when to come back.
+var (
+	// ErrBadCredentials: the user name and password do not match an
+	// enabled user (or the user of a sign-in in progress is gone).
+	ErrBadCredentials = errors.New("incorrect user name or password")
+	// ErrBadCode: the TOTP code is wrong or was used already.
+	ErrBadCode = errors.New("incorrect or reused authentication code")
+	// ErrStateUsed: the sealed sign-in state was already used to finish a
+	// sign-in, or was spent by failing past the limit.
+	ErrStateUsed = errors.New("sign-in state already used")
+)
+
+// ThrottledError refuses an attempt because a limit is reached.
+type ThrottledError struct {
+	// RetryAfter is how long until the next attempt is allowed (at least
+	// one second).
+	RetryAfter time.Duration
+	// Bucket names the limit: "user-source", "user", "device" or
+	// "address".
+	Bucket string
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("sign-in throttled (%s) for %s", e.Bucket, e.RetryAfter)
+}
+
+// BusyError refuses an attempt because too many password checks are
+// running; nothing was counted.
+type BusyError struct{ RetryAfter time.Duration }
+
+func (e *BusyError) Error() string { return "too many sign-ins at once" }
+
+// hiddenUserName stands for a user name that matches no user in audit
+// events, as CloudTrail does, since people sometimes type their password
+// into the user-name field.
+const hiddenUserName = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+// Attempt is what a sign-in request says about itself.
+type Attempt struct {
+	// UserName is the user name as typed.
+	UserName  string
+	SourceIP  string
+	UserAgent string
+	// Device is the known-device cookie's value, "" when there is none.
+	Device string
+}
+
+// PasswordResult is a matched password.
+type PasswordResult struct {
+	User *store.User
+	// NeedsMFA says the user must pass the TOTP step before a session
+	// starts.
+	NeedsMFA bool
+}
+
+func (s *Service) init() {
+	s.once.Do(func() {
+		s.limits = s.Limits.withDefaults()
+		s.gate = newGate(s.limits.HashConcurrency, s.limits.HashQueue, s.limits.HashWait)
+	})
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// Password checks a user name and password. The attempt is reserved in
+// every counter first, and the hash runs under the concurrency bound; an
+// unknown user name costs the same hash as a known one.
+func (s *Service) Password(ctx context.Context, a Attempt, password string) (*PasswordResult, error) {
+	s.init()
+	release, err := s.gate.enter(ctx)
+	if err != nil {
+		if _, ok := errors.AsType[*BusyError](err); ok {
+			s.logBusy(a.SourceIP)
+		}
+		return nil, err
+	}
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	known, err := s.lookup(ctx, a.UserName)
+	if err != nil {
+		return nil, err
+	}
+	var dev *device
+	if known != nil {
+		dev = s.openDevice(a.Device, known.ID)
+	}
+	bs := s.buckets(a.UserName, a.SourceIP, dev)
+	states, err := s.reserve(ctx, bs)
+	if err != nil {
+		return nil, s.refused(ctx, a, known, "CredentialVerification", err)
+	}
+	u, err := s.Directory.Authenticate(ctx, a.UserName, password)
+	release()
+	released = true
+	if errors.Is(err, directory.ErrBadCredentials) {
+		return nil, s.failed(ctx, a, known, "CredentialVerification", "InvalidCredentials", "Incorrect user name or password", ErrBadCredentials, bs, states)
+	} else if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	uctx := withIdentity(ctx, u)
+	// The password step passed: its attempt is uncounted, so that only
+	// failures (and the TOTP step's attempts) count until the session
+	// starts and resets the user's counters.
+	err = s.Store.Update(uctx, func(tx store.Tx) error {
+		if err := s.refund(uctx, tx, bs, true); err != nil {
+			return err
+		}
+		return s.Audit.Record(uctx, tx, audit.Entry{
+			Source: audit.SourceSignIn, Name: "CredentialVerification", Type: "AwsServiceEvent",
+			Params: map[string]string{"userName": u.UserName}, Response: map[string]string{"result": "Success"},
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record credential verification: %w", err)
+	}
+	hasTOTP, err := s.MFA.HasTOTP(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &PasswordResult{User: u, NeedsMFA: hasTOTP}, nil
+}
+
+// Code checks the TOTP step of a sign-in whose password matched userID.
+// state is the sealed state the step came with: once spent (by a finished
+// sign-in or by failing past a limit) it is refused.
+func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state string, stateExpires time.Time) (*store.User, error) {
+	s.init()
+	used, err := s.Store.HasUseMarker(ctx, s.stateKey(state), s.now())
+	if err != nil {
+		return nil, err
+	}
+	if used {
+		s.log().Info("sign-in refused: sign-in state replayed", "source_ip", a.SourceIP)
+		return nil, ErrStateUsed
+	}
+	u, err := s.Store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		return nil, ErrBadCredentials
+	} else if err != nil {
+		return nil, fmt.Errorf("get user: %w", err)
+	}
+	bs := s.buckets(a.UserName, a.SourceIP, s.openDevice(a.Device, u.ID))
+	states, err := s.reserve(ctx, bs)
+	if err != nil {
+		if te, ok := errors.AsType[*ThrottledError](err); ok {
+			return nil, s.spend(ctx, state, stateExpires, s.refused(ctx, a, u, "UserAuthentication", te))
+		}
+		return nil, err
+	}
+	err = s.MFA.Verify(ctx, u.ID, code)
+	if errors.Is(err, mfa.ErrInvalidCode) {
+		err := s.failed(ctx, a, u, "UserAuthentication", "InvalidMFACode", "Incorrect or reused authentication code", ErrBadCode, bs, states)
+		if _, ok := errors.AsType[*ThrottledError](err); ok {
+			return nil, s.spend(ctx, state, stateExpires, err)
+		}
+		return nil, err
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.Store.Update(ctx, func(tx store.Tx) error { return s.refund(ctx, tx, bs, false) }); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// spend marks state used and returns cause.
+func (s *Service) spend(ctx context.Context, state string, expires time.Time, cause error) error {
+	if err := s.Store.PutUseMarker(ctx, s.stateKey(state), expires); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return cause
+}
+
+// stateKey is the use-marker key of a sealed sign-in state.
+func (s *Service) stateKey(state string) string {
+	return "signin:state:" + s.Keys.Hash("gatehouse/signin/state\x00"+state)
+}
+
+// Session is a started portal session: the cookie values to set.
+type Session struct {
+	// Value is the session cookie's random value; the store holds its
+	// keyed hash.
+	Value     string
+	ExpiresAt time.Time
+	// Device is the known-device cookie's new value.
+	Device string
+}
+
+// sessionBytes is the size of a session cookie's random value (160 bits).
+const sessionBytes = 20
+
+// Start starts a portal session for u after a successful sign-in: in one
+// transaction it creates the session, spends state (when the sign-in had a
+// TOTP step), forgets the user's failed attempts and records the sign-in.
+// A state already spent is ErrStateUsed and starts nothing.
+func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA bool, state string, stateExpires time.Time) (*Session, error) {
+	s.init()
+	b := make([]byte, sessionBytes)
+	if _, err := io.ReadFull(s.Rand, b); err != nil {
+		return nil, fmt.Errorf("session value: %w", err)
+	}
+	value := base64.RawURLEncoding.EncodeToString(b)
+	dur := s.SessionDuration
+	if dur <= 0 {
+		dur = 8 * time.Hour
+	}
+	now := s.now()
+	sess := &store.Session{
+		IDHash: s.Keys.Hash(value), UserID: u.ID, MFA: withMFA, AuthTime: now,
+		SourceIP: a.SourceIP, UserAgent: truncate(a.UserAgent, 512),
+		CreatedAt: now, ExpiresAt: now.Add(dur),
+	}
+	dev := s.openDevice(a.Device, u.ID)
+	devValue, err := s.newDevice(u.ID, dev)
+	if err != nil {
+		return nil, fmt.Errorf("known-device token: %w", err)
+	}
+	var reset []string
+	for _, b := range append(s.buckets(a.UserName, a.SourceIP, nil), s.buckets(a.UserName, a.SourceIP, dev)...) {
+		if !b.refund {
+			reset = append(reset, b.key)
+		}
+	}
+	uctx := withIdentity(ctx, u)
+	err = s.Store.Update(uctx, func(tx store.Tx) error {
+		if state != "" {
+			if err := tx.PutUseMarker(uctx, s.stateKey(state), stateExpires); errors.Is(err, store.ErrConflict) {
+				return ErrStateUsed
+			} else if err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateSession(uctx, sess); err != nil {
+			return err
+		}
+		for _, k := range reset {
+			if err := tx.ResetAttempts(uctx, k); err != nil {
+				return err
+			}
+		}
+		return s.Audit.Record(uctx, tx, audit.Entry{
+			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
+			Params:   map[string]any{"userName": u.UserName, "mfaAuthenticated": withMFA},
+			Response: map[string]string{"result": "Success"},
+		})
+	})
+	if errors.Is(err, ErrStateUsed) {
+		s.log().Info("sign-in refused: sign-in state replayed", "principal", u.UserName, "source_ip", a.SourceIP)
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("start portal session: %w", err)
+	}
+	s.log().Info("sign-in succeeded", "principal", u.UserName, "source_ip", a.SourceIP, "mfa", withMFA, "known_device", dev != nil)
+	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Device: devValue}, nil
+}
+
+// logBusy logs busy refusals, at most one line a second with their count.
+func (s *Service) logBusy(ip string) {
+	n := s.busy.Add(1)
+	now := s.now().UnixNano()
+	last := s.busyLogged.Load()
+	if now-last < int64(time.Second) || !s.busyLogged.CompareAndSwap(last, now) {
+		return
+	}
+	n = s.busy.Swap(0)
+	s.log().Info("sign-in refused: too many at once", "refused", n, "last_source_ip", ip)
+}
+
+// lookup returns the user named userName, or nil when there is none.
+func (s *Service) lookup(ctx context.Context, userName string) (*store.User, error) {
+	u, err := s.Store.GetUserByName(ctx, userName)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("get user by name: %w", err)
+	}
+	return u, nil
+}
+
+// reserve counts the attempt in every bucket, in order, before the check
+// it guards. When one refuses, the ones already counted are refunded and a
+// *ThrottledError says how long to wait.
+func (s *Service) reserve(ctx context.Context, bs []bucket) ([]store.Attempts, error) {
+	now := s.now()
+	states := make([]store.Attempts, len(bs))
+	for i, b := range bs {
+		st, ok, err := s.Store.ReserveAttempt(ctx, b.key, b.rule, now)
+		if err == nil && ok {
+			states[i] = st
+			continue
+		}
+		for _, done := range bs[:i] {
+			if rerr := s.Store.RefundAttempt(ctx, done.key); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reserve sign-in attempt: %w", err)
+		}
+		return nil, &ThrottledError{RetryAfter: wait(st, b.rule, now), Bucket: b.name}
+	}
+	return states, nil
+}
+
+// blocked returns the first counter that, after this attempt, refuses the
+// next one now.
+func blocked(bs []bucket, states []store.Attempts, now time.Time) *ThrottledError {
+	for i, b := range bs {
+		st := states[i]
+		if (b.rule.Limit > 0 && st.Count >= b.rule.Limit) || st.NotBefore.After(now) {
+			return &ThrottledError{RetryAfter: wait(st, b.rule, now), Bucket: b.name}
+		}
+	}
+	return nil
+}
+
+// wait is how long until counter st allows an attempt, rounded up to whole
+// seconds and at least one.
+func wait(st store.Attempts, rule store.AttemptRule, now time.Time) time.Duration {
+	until := st.NotBefore
+	if rule.Limit > 0 && st.Count >= rule.Limit && st.ExpiresAt.After(until) {
+		until = st.ExpiresAt
+	}
+	d := until.Sub(now)
+	return max(time.Duration(math.Ceil(d.Seconds()))*time.Second, time.Second)
+}
+
+// refund uncounts a successful attempt: from every counter when all, else
+// from the shared ones (the address's) that a session start does not
+// reset.
+func (s *Service) refund(ctx context.Context, tx store.Tx, bs []bucket, all bool) error {
+	for _, b := range bs {
+		if all || b.refund {
+			if err := tx.RefundAttempt(ctx, b.key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// refused records an attempt a limit refused before any check and returns
+// err (the *ThrottledError) or a store failure.
+func (s *Service) refused(ctx context.Context, a Attempt, known *store.User, event string, err error) error {
+	te, ok := errors.AsType[*ThrottledError](err)
+	if !ok {
+		return err
+	}
+	if rerr := s.recordFailure(ctx, known, event, "TooManyAttempts", "Sign-in paused after repeated failures"); rerr != nil {
+		return rerr
+	}
+	s.log().Info("sign-in throttled", "principal", principal(known), "source_ip", a.SourceIP,
+		"limit", te.Bucket, "retry_after", te.RetryAfter.String())
+	return te
+}
+
+// failed records a failed check and returns cause, or a *ThrottledError
+// when this failure made a limit refuse the next attempt.
+func (s *Service) failed(ctx context.Context, a Attempt, known *store.User, event, code, msg string, cause error, bs []bucket, states []store.Attempts) error {
+	if err := s.recordFailure(ctx, known, event, code, msg); err != nil {
+		return err
+	}
+	step := "password"
+	if event == "UserAuthentication" {
+		step = "code"
+	}
+	s.log().Info("sign-in failed", "principal", principal(known), "source_ip", a.SourceIP, "step", step)
+	if te := blocked(bs, states, s.now()); te != nil {
+		s.log().Info("sign-in throttled", "principal", principal(known), "source_ip", a.SourceIP,
+			"limit", te.Bucket, "retry_after", te.RetryAfter.String())
+		return te
+	}
+	return cause
+}
+
+// recordFailure writes the audit event of a failed or refused attempt,
+// naming the user only when the name matched one.
+func (s *Service) recordFailure(ctx context.Context, known *store.User, event, code, msg string) error {
+	audited := hiddenUserName
+	var actx context.Context
+	if known != nil {
+		audited = known.UserName
+		actx = withIdentity(ctx, known)
+	} else {
+		act := audit.ActorFrom(ctx)
+		act.Identity = audit.Identity{Type: "Unknown", UserName: hiddenUserName}
+		actx = audit.WithActor(ctx, act)
+	}
+	err := s.Store.Update(actx, func(tx store.Tx) error {
+		return s.Audit.Record(actx, tx, audit.Entry{
+			Source: audit.SourceSignIn, Name: event, Type: "AwsServiceEvent",
+			Params:    map[string]string{"userName": audited},
+			Response:  map[string]string{"result": "Failure"},
+			ErrorCode: code, ErrorMsg: msg,
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	return nil
+}
+
+// principal is the user name to log: the real user's, or nothing.
+func principal(u *store.User) string {
+	if u == nil {
+		return ""
+	}
+	return u.UserName
+}
+
+// withIdentity returns ctx whose audit actor is u.
+func withIdentity(ctx context.Context, u *store.User) context.Context {
+	a := audit.ActorFrom(ctx)
+	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: u.ID, UserID: u.ID, UserName: u.UserName}
+	return audit.WithActor(ctx, a)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
