@@ -209,8 +209,8 @@ func EventSource(signingName string) string {
 // "Unknown".
 func OperationOf(r *http.Request, body []byte) string {
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		if _, op, ok := strings.Cut(t, "."); ok && op != "" && len(op) <= 128 {
-			return op
+		if i := strings.LastIndexByte(t, '.'); i >= 0 && i+1 < len(t) && len(t)-i <= 128 {
+			return t[i+1:]
 		}
 		return "Unknown"
 	}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
 	"strings"
 	"time"
 
@@ -32,6 +34,11 @@ type apis struct {
 	Authorizer *authz.Authorizer
 	// IAM serves the IAM API subset (policy simulator, roles).
 	IAM http.Handler
+	// Admin serves the admin APIs (sso-admin, identitystore,
+	// organizations, cloudtrail); AdminAPIs are its handlers by
+	// X-Amz-Target prefix.
+	Admin     *adminapi.Service
+	AdminAPIs map[string]http.Handler
 }
 
 // wire builds the API services on top of the domain services.
@@ -83,6 +90,11 @@ func (s *Server) wire() {
 		Auth: s.Auth, Authorizer: s.Authorizer, Store: s.Store, Audit: s.Audit,
 		Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 	}
+	s.Admin = &adminapi.Service{
+		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
+		Directory: s.Directory, Access: s.Access, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+	}
+	s.AdminAPIs = s.Admin.Handlers()
 }
 
 // secure reports whether a request reached Gatehouse over TLS, directly or
