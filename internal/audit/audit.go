@@ -105,8 +105,13 @@ type Entry struct {
 	ErrorMsg  string
 }
 
+// Appender is the one store method Record needs; store.Tx implements it.
+type Appender interface {
+	AppendEvent(ctx context.Context, e *store.EventRecord) error
+}
+
 // Record writes one event through tx, as the actor of ctx.
-func (r *Recorder) Record(ctx context.Context, tx store.Tx, e Entry) error {
+func (r *Recorder) Record(ctx context.Context, tx Appender, e Entry) error {
 	rec, err := r.Build(ctx, e)
 	if err != nil {
 		return err
@@ -179,4 +184,16 @@ func marshal(v any) (json.RawMessage, error) {
 		return nil, nil
 	}
 	return b, nil
+}
+
+// Direct records each event in a transaction of its own; it is the
+// unbatched counterpart of Batcher, for tests and tools.
+type Direct struct {
+	Store    store.Store
+	Recorder *Recorder
+}
+
+// Record writes e as the actor of ctx in a transaction of its own.
+func (d Direct) Record(ctx context.Context, e Entry) error {
+	return d.Store.Update(ctx, func(tx store.Tx) error { return d.Recorder.Record(ctx, tx, e) })
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
-	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
 
 // PermissionSets returns permission sets by ID; *accesscache.Cache
@@ -33,7 +33,7 @@ type Authorizer struct {
 
 // Effective returns the effective policy of the session's permission set in
 // its account.
-func (a *Authorizer) Effective(ctx context.Context, s *sts.Session) (*Effective, error) {
+func (a *Authorizer) Effective(ctx context.Context, s *session.Role) (*Effective, error) {
 	ps, err := a.PermissionSets.PermissionSet(ctx, s.PermissionSetID)
 	if err != nil {
 		return nil, fmt.Errorf("permission set of session: %w", err)
@@ -53,7 +53,7 @@ func (a *Authorizer) Effective(ctx context.Context, s *sts.Session) (*Effective,
 // is audited as the session's identity; if that cannot be recorded the
 // error says so instead. Allowed calls cost no allocation once the
 // effective policy is compiled.
-func (a *Authorizer) Authorize(ctx context.Context, s *sts.Session, action string, resources []string, reqCtx *policy.Context) error {
+func (a *Authorizer) Authorize(ctx context.Context, s *session.Role, action string, resources []string, reqCtx *policy.Context) error {
 	eff, err := a.Effective(ctx, s)
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func (a *Authorizer) Authorize(ctx context.Context, s *sts.Session, action strin
 // deny builds the AccessDenied error for a denied request, naming the
 // first explicitly denied resource, or else the first implicitly denied
 // one, and audits it.
-func (a *Authorizer) deny(ctx context.Context, s *sts.Session, eff *Effective, req policy.Request) error {
+func (a *Authorizer) deny(ctx context.Context, s *session.Role, eff *Effective, req policy.Request) error {
 	resources := req.Resources
 	if len(resources) == 0 {
 		resources = []string{"*"}
@@ -120,7 +120,7 @@ func denyPlace(k policy.Kind) string {
 }
 
 // Identity returns the audit identity of a role session.
-func Identity(s *sts.Session) audit.Identity {
+func Identity(s *session.Role) audit.Identity {
 	return audit.Identity{Type: "AssumedRole", PrincipalID: s.CallerUserID(), ARN: s.CallerARN(),
 		AccountID: s.AccountID, AccessKeyID: s.AccessKeyID, UserID: s.UserID, UserName: s.UserName}
 }
@@ -159,7 +159,7 @@ func deniedCode(action string) string {
 }
 
 // record audits a denied call as the session's identity.
-func (a *Authorizer) record(ctx context.Context, s *sts.Session, action string, e *fault.Error) error {
+func (a *Authorizer) record(ctx context.Context, s *session.Role, action string, e *fault.Error) error {
 	actor := audit.ActorFrom(ctx)
 	actor.Identity = Identity(s)
 	ctx = audit.WithActor(ctx, actor)

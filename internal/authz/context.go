@@ -7,8 +7,8 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
-	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
 
 // Request holds what the transport knows about one API call, for the
@@ -60,7 +60,7 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z")
 // that the role session s makes, for an instance whose home region is
 // homeRegion (it decides the role path in aws:PrincipalArn). Role sessions
 // never carry aws:username (spec/iam-policy.md §5).
-func BuildContext(dst *policy.Context, s *sts.Session, homeRegion string, r Request) {
+func BuildContext(dst *policy.Context, s *session.Role, homeRegion string, r Request) {
 	dst.Reset()
 	dst.Set(KeyCurrentTime, isoTime(r.Time))
 	dst.Set(KeyEpochTime, strconv.FormatInt(r.Time.Unix(), 10))

@@ -145,8 +145,13 @@ func (s *JSONService) Dispatch(ctx context.Context, target string, body []byte) 
 }
 
 func (s *JSONService) lookup(target string) (string, Operation, bool) {
-	prefix, name, ok := strings.Cut(target, ".")
-	if !ok || prefix != s.TargetPrefix {
+	// The operation follows the last dot: CloudTrail's prefix has dots.
+	i := strings.LastIndexByte(target, '.')
+	if i < 0 || target[:i] != s.TargetPrefix {
+		return "", nil, false
+	}
+	prefix, name := target[:i], target[i+1:]
+	if prefix != s.TargetPrefix {
 		return "", nil, false
 	}
 	op, ok := s.Operations[name]

@@ -6,17 +6,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
-	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
 
 // signingName is IAM's SigV4 service name.
@@ -31,8 +31,9 @@ const maxBody = 2 << 20
 // the service iam. Every field but Secure is required; set them before
 // first use. It is safe for concurrent use.
 type Handler struct {
-	// STS authenticates requests with Gatehouse role credentials.
-	STS *sts.Service
+	// Auth authenticates requests with Gatehouse credentials and audits
+	// refusals.
+	Auth *awsauth.Authenticator
 	// Authorizer decides each call by the caller's permission set in the
 	// caller's account; its Policies also give the effective policies
 	// SimulatePrincipalPolicy evaluates.
@@ -51,7 +52,7 @@ type Handler struct {
 // call is one authenticated IAM request.
 type call struct {
 	ctx    context.Context
-	sess   *sts.Session
+	sess   *session.Role
 	q      *awsproto.QueryRequest
 	reqCtx *policy.Context
 	// params is what the audit event records as requestParameters.
@@ -78,26 +79,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, rerr)
 		return
 	}
-	action := actionOf(r, body)
-	sess, res, err := h.STS.Authenticate(ctx, r, body, signingName)
+	caller, err := h.Auth.Authenticate(ctx, r, body, signingName)
 	if err != nil {
-		h.finish(ctx, w, r, action, nil, nil, err)
+		// Refusals are audited by Auth.
+		h.writeError(w, r, queryError(err))
 		return
 	}
 	actor := audit.ActorFrom(ctx)
-	actor.Identity = authz.Identity(sess)
+	actor.Identity = caller.Identity()
 	if actor.Region == "" {
-		actor.Region = res.Region
+		actor.Region = caller.Region
 	}
 	ctx = audit.WithActor(ctx, actor)
 	q, err := awsproto.ParseQueryRequest(r, body)
 	if err != nil {
-		h.finish(ctx, w, r, action, nil, nil, err)
+		h.finish(ctx, w, r, awsauth.OperationOf(r, body), nil, nil, err)
 		return
 	}
 	op, ok := operations[q.Action]
 	if !ok {
 		h.finish(ctx, w, r, q.Action, nil, nil, awsproto.QueryInvalidAction(q.Action, q.Version))
+		return
+	}
+	sess := caller.Role
+	if sess == nil {
+		h.finish(ctx, w, r, q.Action, nil, nil, awsproto.QueryAccessDenied("User: "+caller.ARN+" is not authorized to perform: iam:"+q.Action))
 		return
 	}
 	c := &call{ctx: ctx, sess: sess, q: q, reqCtx: policy.NewContext(20)}
@@ -106,7 +112,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		secure = h.Secure(r)
 	}
 	authz.BuildContext(c.reqCtx, sess, h.Instance.Region, authz.Request{
-		Time: h.Now(), Secure: secure, SourceIP: sourceIP(r, actor), UserAgent: r.UserAgent(), Region: res.Region,
+		Time: h.Now(), Secure: secure, SourceIP: sourceIP(r, actor), UserAgent: r.UserAgent(), Region: caller.Region,
 	})
 	result, err := op(h, c)
 	h.finish(ctx, w, r, q.Action, c.params, result, err)
@@ -143,7 +149,7 @@ func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, r *http.Req
 // writeError writes an awsQuery error, logging internal causes once.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, e *awsproto.Error) {
 	if e.HTTPStatus() >= 500 {
-		h.Log.Error("iam request failed", "request_id", awsproto.RequestID(w), "op", actionOf(r, nil), "err", e.Err)
+		h.Log.Error("iam request failed", "request_id", awsproto.RequestID(w), "op", awsauth.OperationOf(r, nil), "err", e.Err)
 	}
 	awsproto.WriteQueryError(w, awsproto.IAMNamespace, e)
 }
@@ -193,19 +199,6 @@ func queryError(err error) *awsproto.Error {
 		}
 	}
 	return awsproto.QueryInternalFailure(err)
-}
-
-// actionOf returns the request's Action for audit records and logs.
-func actionOf(r *http.Request, body []byte) string {
-	if a := r.URL.Query().Get("Action"); a != "" {
-		return a
-	}
-	if len(body) > 0 {
-		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
-			return form.Get("Action")
-		}
-	}
-	return "Unknown"
 }
 
 // sourceIP is the client address the server's middleware resolved, or the

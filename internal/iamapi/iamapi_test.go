@@ -3,6 +3,8 @@ package iamapi_test
 import (
 	"crypto/rand"
 	"errors"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"io"
 	"log/slog"
 	"net/http"
@@ -95,7 +97,10 @@ func newEnv(t *testing.T) *env {
 	issuer := &sts.Issuer{Keys: keys, Cache: cache, Store: w.Store, Audit: w.Audit, IDs: w.IDs, Now: time.Now, Instance: w.Instance}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &iamapi.Handler{
-		STS: &sts.Service{Issuer: issuer, Verifier: &sigv4.Verifier{Now: time.Now}, Log: log},
+		Auth: &awsauth.Authenticator{
+			Sessions: issuer, Verifier: &sigv4.Verifier{Now: time.Now},
+			Events: audit.Direct{Store: w.Store, Recorder: w.Audit},
+		},
 		Authorizer: &authz.Authorizer{
 			Policies:       &authz.Policies{Store: w.Store, Now: time.Now},
 			PermissionSets: cache, Store: w.Store, Audit: w.Audit, Instance: w.Instance,

@@ -9,18 +9,12 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // Principal is who an access token speaks for.
-type Principal struct {
-	UserID, UserName string
-	GrantID          string    // store.Grant ID
-	SessionID        string    // portal session ID hash the grant came from
-	MFA              bool      // the sign-in used MFA
-	AuthTime         time.Time // when the person signed in
-	IssuedAt         time.Time // when the grant was created
-}
+type Principal = session.Principal
 
 // tokenEntry is a verified access token in the cache.
 type tokenEntry struct {

@@ -14,7 +14,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
-	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
 
 // The portal API (spec/aws-wire.md §4): restJson1, unsigned, authenticated
@@ -278,9 +277,7 @@ func (s *Service) getRoleCredentials(w http.ResponseWriter, r *http.Request, p *
 	if roleName == "" || accountID == "" {
 		return awsproto.PortalInvalidRequest("roleName and accountId are required")
 	}
-	c, err := s.Issuer.Issue(r.Context(), sts.Principal{
-		UserID: p.UserID, UserName: p.UserName, GrantID: p.GrantID, SessionID: p.SessionID, MFA: p.MFA, AuthTime: p.AuthTime,
-	}, accountID, roleName)
+	c, err := s.Issuer.Issue(r.Context(), *p, accountID, roleName)
 	if err != nil {
 		return err
 	}

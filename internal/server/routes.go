@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
@@ -56,6 +57,13 @@ func (s *Server) routes() http.Handler {
 // to "/".
 func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request) {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		// CloudTrail's prefix has dots of its own: the operation is
+		// after the last one.
+		if i := strings.LastIndexByte(target, '.'); i > 0 && s.AdminAPIs[target[:i]] != nil {
+			h := s.AdminAPIs[target[:i]]
+			h.ServeHTTP(w, r)
+			return
+		}
 		awsproto.WriteJSONError(w, awsproto.UnknownOperation(target))
 		return
 	}

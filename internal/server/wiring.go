@@ -2,11 +2,14 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
@@ -20,6 +23,8 @@ import (
 type apis struct {
 	Cache  *accesscache.Cache
 	Issuer *sts.Issuer
+	// Auth authenticates every SigV4-signed API.
+	Auth   *awsauth.Authenticator
 	STS    *sts.Service
 	OIDC   *oidc.Service
 	Portal *portal.Service
@@ -29,6 +34,11 @@ type apis struct {
 	Authorizer *authz.Authorizer
 	// IAM serves the IAM API subset (policy simulator, roles).
 	IAM http.Handler
+	// Admin serves the admin APIs (sso-admin, identitystore,
+	// organizations, cloudtrail); AdminAPIs are its handlers by
+	// X-Amz-Target prefix.
+	Admin     *adminapi.Service
+	AdminAPIs map[string]http.Handler
 }
 
 // wire builds the API services on top of the domain services.
@@ -47,7 +57,8 @@ func (s *Server) wire() {
 		Keys: s.Keys, Cache: s.Cache, Store: s.Store, Audit: s.Audit, Events: s.Events,
 		IDs: s.IDs, Now: cfg.Now, Instance: s.Instance,
 	}
-	s.STS = &sts.Service{Issuer: s.Issuer, Verifier: &sigv4.Verifier{Now: cfg.Now}, Log: s.Log}
+	s.Auth = &awsauth.Authenticator{Sessions: s.Issuer, Verifier: &sigv4.Verifier{Now: cfg.Now}, Events: s.Events}
+	s.STS = &sts.Service{Auth: s.Auth, Log: s.Log}
 	s.OIDC = &oidc.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Cache: s.Cache, PortalSessionDuration: cfg.PortalSessionDuration,
@@ -76,9 +87,14 @@ func (s *Server) wire() {
 		PermissionSets: s.Cache, Store: s.Store, Audit: s.Audit, Instance: s.Instance,
 	}
 	s.IAM = &iamapi.Handler{
-		STS: s.STS, Authorizer: s.Authorizer, Store: s.Store, Audit: s.Audit,
+		Auth: s.Auth, Authorizer: s.Authorizer, Store: s.Store, Audit: s.Audit,
 		Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 	}
+	s.Admin = &adminapi.Service{
+		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
+		Directory: s.Directory, Access: s.Access, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+	}
+	s.AdminAPIs = s.Admin.Handlers()
 }
 
 // secure reports whether a request reached Gatehouse over TLS, directly or

@@ -3,6 +3,8 @@ package sts_test
 import (
 	"crypto/rand"
 	"errors"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -89,7 +91,10 @@ func newEnv(t testing.TB) *env {
 		Keys: keys, Cache: accesscache.New(w.Store, time.Now), Store: w.Store, Audit: w.Audit,
 		IDs: w.IDs, Now: e.issuerClock.Now, Instance: w.Instance,
 	}
-	e.svc = &sts.Service{Issuer: e.issuer, Verifier: &sigv4.Verifier{Now: e.verifierClock.Now}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	e.svc = &sts.Service{Auth: &awsauth.Authenticator{
+		Sessions: e.issuer, Verifier: &sigv4.Verifier{Now: e.verifierClock.Now},
+		Events: audit.Direct{Store: w.Store, Recorder: w.Audit},
+	}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv := httptest.NewServer(e.svc)
 	t.Cleanup(srv.Close)
 	e.url = srv.URL

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -36,71 +37,11 @@ func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("access_key_id", c.AccessKeyID), slog.Time("expiration", c.Expiration))
 }
 
-// Principal is what the credentials speak for: the signed-in person and the
-// OIDC grant and portal session the request came through (it mirrors
-// oidc.Principal; sts does not import oidc).
-type Principal struct {
-	UserID, UserName, GrantID, SessionID string
-	MFA                                  bool
-	// AuthTime is when the person signed in. Revocations at or after it
-	// end the credentials.
-	AuthTime time.Time
-}
+// Principal is what the credentials speak for.
+type Principal = session.Principal
 
-// Session is what a verified session token says. It holds no secret.
-type Session struct {
-	AccessKeyID string
-	UserID      string
-	// UserName is the user's name when the credentials were issued. A name
-	// so long that the token would pass MaxTokenLength is cut to its first
-	// 64 characters, which leaves the role session name unchanged.
-	UserName        string
-	GrantID         string
-	SessionID       string
-	AccountID       string
-	PermissionSetID string
-	RoleName        string // AWSReservedSSO_<PS>_<suffix>
-	RoleID          string // AROA…
-	MFA             bool
-	AuthTime        time.Time
-	IssuedAt        time.Time
-	Expiration      time.Time
-}
-
-// SessionName returns the role session name: the user name made to fit
-// STS's rules (spec/identifiers.md §5).
-func (s *Session) SessionName() string { return arn.SessionName(s.UserName) }
-
-// CallerARN returns the assumed-role ARN GetCallerIdentity reports:
-// arn:aws:sts::<acct>:assumed-role/<role>/<session name>, without role path.
-func (s *Session) CallerARN() string {
-	return arn.AssumedRoleARN(s.AccountID, s.RoleName, s.SessionName())
-}
-
-// CallerUserID returns <role ID>:<session name>, GetCallerIdentity's UserId
-// and the policy key aws:userid.
-func (s *Session) CallerUserID() string { return s.RoleID + ":" + s.SessionName() }
-
-// RoleARN returns the ARN of the session's role with its path, which depends
-// on the instance's home region (aws:PrincipalArn).
-func (s *Session) RoleARN(homeRegion string) string {
-	return arn.RoleARN(s.AccountID, homeRegion, s.RoleName)
-}
-
-// LogValue logs the session's identity.
-func (s *Session) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("access_key_id", s.AccessKeyID), slog.String("principal", s.UserName),
-		slog.String("account_id", s.AccountID), slog.String("role", s.RoleName))
-}
-
-// revocationRef is the time revocations are compared with: the sign-in the
-// credentials descend from, or their issue time if that is unknown.
-func (s *Session) revocationRef() time.Time {
-	if !s.AuthTime.IsZero() {
-		return s.AuthTime
-	}
-	return s.IssuedAt
-}
+// Session is what a verified session token says.
+type Session = session.Role
 
 // Issuer mints and verifies role credentials.
 type Issuer struct {
@@ -302,7 +243,7 @@ func (i *Issuer) Open(ctx context.Context, accessKeyID, sessionToken string) (*S
 	if !i.Now().Before(s.Expiration) {
 		return nil, "", fmt.Errorf("session token of %s expired at %s: %w", accessKeyID, s.Expiration.Format(time.RFC3339), sigv4.ErrExpiredToken)
 	}
-	revoked, err := i.Cache.Revoked(ctx, s.UserID, s.GrantID, s.SessionID, s.revocationRef())
+	revoked, err := i.Cache.Revoked(ctx, s.UserID, s.GrantID, s.SessionID, s.RevocationRef())
 	if err != nil {
 		return nil, "", fmt.Errorf("check revocation of %s: %w", accessKeyID, err)
 	}

@@ -2,21 +2,15 @@ package sts
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
-	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
-	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
-	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 )
 
 // maxBody bounds an STS request body. The largest legal one (AssumeRole with
@@ -30,9 +24,9 @@ const signingName = "sts"
 // request's SigV4 signature, in the Authorization header or presigned in the
 // query string.
 type Service struct {
-	Issuer   *Issuer
-	Verifier *sigv4.Verifier
-	Log      *slog.Logger
+	// Auth authenticates requests (and audits refusals).
+	Auth *awsauth.Authenticator
+	Log  *slog.Logger
 }
 
 // GetCallerIdentityResult is the result of GetCallerIdentity
@@ -52,9 +46,24 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, rerr)
 		return
 	}
-	sess, _, err := s.authenticate(r.Context(), r, body, signingName)
+	c, err := s.Auth.Authenticate(r.Context(), r, body, signingName)
 	if err != nil {
-		s.denied(w, r, body, sess, err)
+		s.writeError(w, r, err)
+		return
+	}
+	sess := c.Role
+	if sess == nil {
+		// Long-lived access keys speak for automation users.
+		q, perr := awsproto.ParseQueryRequest(r, body)
+		if perr != nil {
+			s.writeError(w, r, perr)
+			return
+		}
+		if q.Action != "GetCallerIdentity" {
+			s.writeError(w, r, awsproto.QueryInvalidAction(q.Action, q.Version))
+			return
+		}
+		writeCallerIdentity(w, &GetCallerIdentityResult{Arn: c.ARN, UserID: c.PrincipalID, Account: c.AccountID})
 		return
 	}
 	q, err := awsproto.ParseQueryRequest(r, body)
@@ -115,69 +124,12 @@ func appendEscaped(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// Authenticate verifies a SigV4 request for the signing name service with
-// the issuer's sessions and returns the session and the verification result.
-// Failures are *sigv4.Error (map them with awsproto.ErrorFor) or internal.
-func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte, service string) (*Session, *sigv4.Result, error) {
-	sess, res, err := s.authenticate(ctx, r, body, service)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sess, res, nil
-}
-
-// authenticate is Authenticate, except that it also returns the session of a
-// token that opened when the signature then failed, for the audit record.
-func (s *Service) authenticate(ctx context.Context, r *http.Request, body []byte, service string) (*Session, *sigv4.Result, error) {
-	var sess *Session
-	res, err := s.Verifier.Verify(ctx, r, body, service, func(ctx context.Context, accessKeyID, token string) (string, error) {
-		ss, secret, err := s.Issuer.Open(ctx, accessKeyID, token)
-		sess = ss
-		return secret, err
-	})
-	if err != nil {
-		return sess, nil, err
-	}
-	// Credentials are valid from their issue on: a request dated earlier
-	// (a presigned URL made to look older, or signed with a clock far
-	// behind) is refused, allowing the verifier's clock skew, since the
-	// issue time is the server's clock and X-Amz-Date the client's.
-	if notBefore := sess.IssuedAt.Add(-s.Verifier.Skew()); res.Time.Before(notBefore) {
-		return sess, nil, sigv4.CredentialError(fmt.Errorf("request of %s dated %s, before its credentials were issued at %s: %w",
-			sess.AccessKeyID, res.Time.Format(time.RFC3339), sess.IssuedAt.Format(time.RFC3339), sigv4.ErrUnknownAccessKey))
-	}
-	return sess, res, nil
-}
-
-// denied audits a request that failed authentication and writes its error.
-func (s *Service) denied(w http.ResponseWriter, r *http.Request, body []byte, sess *Session, cause error) {
-	e := queryError(cause)
-	if e.HTTPStatus() < 500 {
-		ctx := r.Context()
-		actor := audit.ActorFrom(ctx)
-		actor.Identity = audit.Identity{Type: "Unknown", AccessKeyID: accessKeyOf(r)}
-		if sess != nil {
-			actor.Identity = audit.Identity{Type: "AssumedRole", PrincipalID: sess.CallerUserID(), ARN: sess.CallerARN(),
-				AccountID: sess.AccountID, AccessKeyID: sess.AccessKeyID, UserID: sess.UserID, UserName: sess.UserName}
-		}
-		ctx = audit.WithActor(ctx, actor)
-		entry := audit.Entry{Source: audit.SourceSTS, Name: actionOf(r, body), ReadOnly: true, ErrorCode: e.Code, ErrorMsg: e.Message}
-		// Through the issuer's event writer: with group commit, a flood of
-		// unsigned requests does not cost one transaction each.
-		if err := s.Issuer.record(ctx, entry); err != nil {
-			// The request fails either way; say so once, here.
-			s.Log.Error("record denied STS call", "request_id", awsproto.RequestID(w), "err", err)
-		}
-	}
-	s.writeError(w, r, e)
-}
-
 // writeError writes err as an awsQuery error, logging the cause of internal
 // failures once.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := queryError(err)
 	if e.HTTPStatus() >= 500 {
-		s.Log.Error("sts request failed", "request_id", awsproto.RequestID(w), "op", actionOf(r, nil), "err", err)
+		s.Log.Error("sts request failed", "request_id", awsproto.RequestID(w), "op", awsauth.OperationOf(r, nil), "err", err)
 	}
 	awsproto.WriteQueryError(w, awsproto.STSNamespace, e)
 }
@@ -195,37 +147,4 @@ func queryError(err error) *awsproto.Error {
 		}
 	}
 	return awsproto.ErrorFor(awsproto.ProtocolQuery, err)
-}
-
-// actionOf returns the request's Action for the audit record, or "Unknown"
-// when it names none.
-func actionOf(r *http.Request, body []byte) string {
-	if a := r.URL.Query().Get("Action"); a != "" {
-		return a
-	}
-	if len(body) > 0 {
-		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
-			return form.Get("Action")
-		}
-	}
-	return "Unknown"
-}
-
-// accessKeyOf returns the access key ID a request claims, from the
-// Authorization header or the presigned X-Amz-Credential, for the audit
-// record of a request whose token did not open.
-func accessKeyOf(r *http.Request) string {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if h := r.Header.Get("Authorization"); h != "" {
-		_, after, ok := strings.Cut(h, "Credential=")
-		if !ok {
-			return ""
-		}
-		cred, _, _ = strings.Cut(after, ",")
-	}
-	akid, _, _ := strings.Cut(strings.TrimSpace(cred), "/")
-	if len(akid) > 128 {
-		return ""
-	}
-	return akid
 }

@@ -520,18 +520,18 @@ func TestAuthenticateOtherService(t *testing.T) {
 		}
 		return r
 	}
-	s, res, err := e.svc.Authenticate(t.Context(), req("sso"), []byte(body), "sso")
+	s, err := e.svc.Auth.Authenticate(t.Context(), req("sso"), []byte(body), "sso")
 	if err != nil {
 		t.Fatalf("Authenticate: %v", err)
 	}
-	if s.UserID != e.user.ID || s.AccountID != testAccount || res.Region != "eu-west-1" || res.Service != "sso" || res.AccessKeyID != c.AccessKeyID {
-		t.Errorf("session %+v, result %+v", s, res)
+	if s.UserID != e.user.ID || s.AccountID != testAccount || s.Region != "eu-west-1" || s.AccessKeyID != c.AccessKeyID || s.Role == nil {
+		t.Errorf("caller %+v", s)
 	}
-	_, _, err = e.svc.Authenticate(t.Context(), req("sts"), []byte(body), "sso")
+	_, err = e.svc.Auth.Authenticate(t.Context(), req("sts"), []byte(body), "sso")
 	if se, ok := errors.AsType[*sigv4.Error](err); !ok || se.Kind != sigv4.KindServiceMismatch {
 		t.Errorf("request signed for sts presented to sso: err = %v, want a service mismatch", err)
 	}
-	_, _, err = e.svc.Authenticate(t.Context(), req("sso"), []byte(body+" "), "sso")
+	_, err = e.svc.Auth.Authenticate(t.Context(), req("sso"), []byte(body+" "), "sso")
 	if se, ok := errors.AsType[*sigv4.Error](err); !ok || se.Kind != sigv4.KindSignatureMismatch {
 		t.Errorf("changed body: err = %v, want a signature mismatch", err)
 	}

@@ -1,0 +1,259 @@
+package adminapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/policy"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Service holds what every admin API operation needs. The server builds it;
+// set its fields before Handlers. It is safe for concurrent use.
+type Service struct {
+	Auth       *awsauth.Authenticator
+	Authorizer *authz.Authorizer
+	// Events records the audit events of calls that change nothing
+	// (reads, failures); *audit.Batcher or audit.Direct.
+	Events    awsauth.EventWriter
+	Audit     *audit.Recorder
+	Store     store.Store
+	Directory *directory.Service
+	Access    *access.Service
+	Instance  *store.Instance
+	Now       func() time.Time
+	Log       *slog.Logger
+	// Secure reports whether the request came over TLS
+	// (aws:SecureTransport); nil means r.TLS != nil.
+	Secure func(r *http.Request) bool
+	// DelegatedAdmin reports whether accountID is a registered
+	// delegated-admin account; nil means there are none.
+	DelegatedAdmin func(ctx context.Context, accountID string) (bool, error)
+}
+
+// api is one awsJson1_1 service of this package.
+type api struct {
+	prefix      string // X-Amz-Target prefix
+	signingName string // SigV4 service name
+	source      string // CloudTrail eventSource
+	// requestIDInErrors puts RequestId in error bodies (identitystore).
+	requestIDInErrors bool
+	ops               map[string]operation
+}
+
+// Handlers returns the handler of each admin API by X-Amz-Target prefix.
+func (s *Service) Handlers() map[string]http.Handler {
+	apis := []api{
+		{prefix: "SWBExternalService", signingName: "sso", source: audit.SourceSSO, ops: s.ssoAdminOps()},
+		{prefix: "AWSIdentityStore", signingName: "identitystore", source: audit.SourceIdentityStore,
+			requestIDInErrors: true, ops: s.identityStoreOps()},
+		{prefix: "AWSOrganizationsV20161128", signingName: "organizations", source: "organizations.amazonaws.com",
+			ops: s.organizationsOps()},
+		{prefix: CloudTrailPrefix, signingName: "cloudtrail", source: "cloudtrail.amazonaws.com", ops: s.cloudTrailOps()},
+	}
+	m := make(map[string]http.Handler, len(apis))
+	for _, a := range apis {
+		m[a.prefix] = s.handler(a)
+	}
+	return m
+}
+
+// CloudTrailPrefix is CloudTrail's X-Amz-Target prefix (botocore
+// cloudtrail/2013-11-01 metadata.targetPrefix).
+const CloudTrailPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+
+func (s *Service) handler(a api) http.Handler {
+	ops := make(map[string]awsproto.Operation, len(a.ops))
+	for name, o := range a.ops {
+		ops[name] = o.bind(s, &a, name)
+	}
+	return &awsproto.JSONService{
+		TargetPrefix: a.prefix, Operations: ops, ErrorRequestID: a.requestIDInErrors, Logger: s.Log,
+		Authenticate: func(r *http.Request, _ string, body []byte) (context.Context, error) {
+			ctx := r.Context()
+			c, err := s.Auth.Authenticate(ctx, r, body, a.signingName)
+			if err != nil {
+				return nil, err
+			}
+			actor := audit.ActorFrom(ctx)
+			actor.Identity = c.Identity()
+			if actor.Region == "" {
+				actor.Region = c.Region
+			}
+			ctx = audit.WithActor(ctx, actor)
+			ctx = awsauth.WithCaller(ctx, c)
+			return withRequest(ctx, s.request(r, actor, c)), nil
+		},
+	}
+}
+
+type requestKey struct{}
+
+func withRequest(ctx context.Context, r authz.Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// request is what the transport knows about r for the policy context.
+func (s *Service) request(r *http.Request, actor audit.Actor, c *awsauth.Caller) authz.Request {
+	secure := r.TLS != nil
+	if s.Secure != nil {
+		secure = s.Secure(r)
+	}
+	ip := actor.SourceIP
+	if ip == "" {
+		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
+	}
+	return authz.Request{Time: s.Now(), Secure: secure, SourceIP: ip, UserAgent: r.UserAgent(), Region: c.Region}
+}
+
+// operation is one admin API operation; build it with op.
+type operation struct {
+	bind func(s *Service, a *api, name string) awsproto.Operation
+}
+
+// auditParams is implemented by inputs that carry secrets: AuditParams
+// returns what the audit event records as requestParameters instead of the
+// input itself.
+type auditParams interface{ AuditParams() any }
+
+// op declares an operation: action is its IAM action ("sso:ListInstances"),
+// readOnly its CloudTrail readOnly flag, resources the ARNs the action is
+// authorized on (nil resources, or an empty list, means "*"), and fn runs
+// it. The shared path: decode In (SerializationException on bad JSON), only
+// management-account or delegated-admin callers, authorize action on
+// resources, run fn, audit. fn returns domain errors (*fault.Error, store
+// sentinels) or *awsproto.Error; errorFor maps them. A successful change
+// (readOnly false) is audited by the domain service in its transaction, with
+// the actor of ctx; everything else is audited here.
+func op[In, Out any](action string, readOnly bool,
+	resources func(ctx context.Context, c *awsauth.Caller, in *In) ([]string, error),
+	fn func(ctx context.Context, c *awsauth.Caller, in *In) (*Out, error)) operation {
+	return operation{bind: func(s *Service, a *api, name string) awsproto.Operation {
+		return func(ctx context.Context, body []byte) ([]byte, error) {
+			c := awsauth.CallerFrom(ctx)
+			in := new(In)
+			var params any = in
+			if p, ok := any(in).(auditParams); ok {
+				params = p.AuditParams()
+			}
+			out, audited, err := run(ctx, s, c, action, body, in, resources, fn)
+			if !audited && (err != nil || readOnly) {
+				e := errorFor(err)
+				if e == nil || e.HTTPStatus() < 500 {
+					entry := audit.Entry{Source: a.source, Name: name, ReadOnly: readOnly, Params: params}
+					if e != nil {
+						entry.ErrorCode, entry.ErrorMsg = e.Code, e.Message
+						if entry.Params == any(in) && e.Code == "SerializationException" {
+							entry.Params = nil
+						}
+					}
+					if aerr := s.Events.Record(ctx, entry); aerr != nil {
+						return nil, awsproto.Internal(aerr)
+					}
+				}
+			}
+			if err != nil {
+				return nil, errorFor(err)
+			}
+			if out == nil {
+				return []byte("{}"), nil
+			}
+			b, err := json.Marshal(out)
+			if err != nil {
+				return nil, awsproto.Internal(err)
+			}
+			return b, nil
+		}
+	}}
+}
+
+// run is op's shared path up to the audit; audited says the outcome is
+// audited already (a denial by the authorizer).
+func run[In, Out any](ctx context.Context, s *Service, c *awsauth.Caller, action string, body []byte, in *In,
+	resources func(ctx context.Context, c *awsauth.Caller, in *In) ([]string, error),
+	fn func(ctx context.Context, c *awsauth.Caller, in *In) (*Out, error)) (*Out, bool, error) {
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, in); err != nil {
+			return nil, false, serializationError(err)
+		}
+	}
+	if c == nil {
+		return nil, false, errors.New("admin API call without an authenticated caller")
+	}
+	var res []string
+	if resources != nil {
+		var err error
+		if res, err = resources(ctx, c, in); err != nil {
+			return nil, false, err
+		}
+	}
+	if audited, err := s.authorize(ctx, c, action, res); err != nil {
+		return nil, audited, err
+	}
+	out, err := fn(ctx, c, in)
+	return out, false, err
+}
+
+// authorize admits callers of the management account (or a delegated-admin
+// account) whose policies allow action on every one of resources. A denial
+// by the policy engine is audited by the Authorizer (audited true).
+func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action string, resources []string) (audited bool, err error) {
+	if c.AccountID != s.Instance.ManagementAccountID {
+		ok := false
+		if s.DelegatedAdmin != nil {
+			if ok, err = s.DelegatedAdmin(ctx, c.AccountID); err != nil {
+				return false, fmt.Errorf("check delegated admin %s: %w", c.AccountID, err)
+			}
+		}
+		if !ok {
+			return false, deniedError(c, action, resources)
+		}
+	}
+	if c.Role == nil {
+		// Automation users' policies are evaluated once they exist.
+		return false, deniedError(c, action, resources)
+	}
+	reqCtx := policy.NewContext(20)
+	r, _ := ctx.Value(requestKey{}).(authz.Request)
+	authz.BuildContext(reqCtx, c.Role, s.Instance.Region, r)
+	if err := s.Authorizer.Authorize(ctx, c.Role, action, resources, reqCtx); err != nil {
+		return fault.KindOf(err) == fault.AccessDenied, err
+	}
+	return false, nil
+}
+
+// deniedError is AWS's AccessDeniedException for a caller that may not
+// call action at all (spec/aws-wire.md §2.8).
+func deniedError(c *awsauth.Caller, action string, resources []string) error {
+	resource := "*"
+	if len(resources) > 0 {
+		resource = resources[0]
+	}
+	return fault.Deniedf("User: %s is not authorized to perform: %s on resource: %s", c.ARN, action, resource)
+}
+
+// serializationError is the SerializationException of a body that is not
+// JSON of the operation's input, without Go type names.
+func serializationError(err error) *awsproto.Error {
+	msg := "Request body is not valid JSON."
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		msg = "Unexpected JSON " + te.Value + " for member " + te.Field + "."
+	}
+	e := awsproto.Serialization(msg)
+	e.Err = err
+	return e
+}
