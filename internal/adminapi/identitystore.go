@@ -65,30 +65,27 @@ func (s *Service) checkStoreID(id *string) error {
 	return s.Directory.CheckIdentityStore(*id)
 }
 
-// checkIDs checks the store ID and then each named resource ID (member name
-// and value pairs).
-func (s *Service) checkIDs(storeID *string, kv ...any) error {
+// resourceID is a required user, group or membership ID of a request:
+// its member name as AWS's messages spell it ("userId") and its value.
+type resourceID struct {
+	member string
+	value  *string
+}
+
+// checkIDs checks the store ID and then each resource ID.
+func (s *Service) checkIDs(storeID *string, ids ...resourceID) error {
 	if err := s.checkStoreID(storeID); err != nil {
 		return err
 	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		member := kv[i].(string)
-		v := kv[i+1].(*string)
-		if v == nil {
-			return required(member)
+	for _, id := range ids {
+		if id.value == nil {
+			return required(id.member)
 		}
-		if err := directory.CheckID(upperFirst(member), *v); err != nil {
+		if err := directory.CheckID(strings.ToUpper(id.member[:1])+id.member[1:], *id.value); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // MemberID is identitystore's MemberId union: a user.
@@ -226,7 +223,7 @@ type DescribeUserInput struct {
 }
 
 func (s *Service) isDescribeUser(ctx context.Context, _ *awsauth.Caller, in *DescribeUserInput) (*User, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "userId", in.UserId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
 		return nil, err
 	}
 	if in.Extensions != nil && len(in.Extensions) == 0 {
@@ -249,20 +246,18 @@ type AttributeOperation struct {
 	AttributeValue json.RawMessage `json:"AttributeValue"`
 }
 
-func attributeOps(ops []AttributeOperation) ([]directory.AttributeOp, []string, error) {
+func attributeOps(ops []AttributeOperation) ([]directory.AttributeOp, error) {
 	if ops == nil {
-		return nil, nil, required("operations")
+		return nil, required("operations")
 	}
 	out := make([]directory.AttributeOp, len(ops))
-	paths := make([]string, len(ops))
 	for i, o := range ops {
 		if o.AttributePath == nil {
-			return nil, nil, required("operations.attributePath")
+			return nil, required("operations.attributePath")
 		}
 		out[i] = directory.AttributeOp{Path: *o.AttributePath, Value: o.AttributeValue}
-		paths[i] = *o.AttributePath
 	}
-	return out, paths, nil
+	return out, nil
 }
 
 // UpdateUserInput is identitystore's UpdateUserRequest.
@@ -284,10 +279,10 @@ func (in *UpdateUserInput) AuditParams() any {
 }
 
 func (s *Service) isUpdateUser(ctx context.Context, _ *awsauth.Caller, in *UpdateUserInput) (*struct{}, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "userId", in.UserId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
 		return nil, err
 	}
-	ops, _, err := attributeOps(in.Operations)
+	ops, err := attributeOps(in.Operations)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +299,7 @@ type DeleteUserInput struct {
 // session, token and credential issued to it ends at once (directory
 // DeleteUser writes the user's revocation in the same transaction).
 func (s *Service) isDeleteUser(ctx context.Context, _ *awsauth.Caller, in *DeleteUserInput) (*struct{}, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "userId", in.UserId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
 		return nil, err
 	}
 	return nil, s.Directory.DeleteUser(ctx, *in.UserId)
@@ -525,7 +520,7 @@ type DescribeGroupInput struct {
 }
 
 func (s *Service) isDescribeGroup(ctx context.Context, _ *awsauth.Caller, in *DescribeGroupInput) (*Group, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "groupId", in.GroupId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
 		return nil, err
 	}
 	g, err := s.Directory.GetGroup(ctx, *in.GroupId)
@@ -543,10 +538,10 @@ type UpdateGroupInput struct {
 }
 
 func (s *Service) isUpdateGroup(ctx context.Context, _ *awsauth.Caller, in *UpdateGroupInput) (*struct{}, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "groupId", in.GroupId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
 		return nil, err
 	}
-	ops, _, err := attributeOps(in.Operations)
+	ops, err := attributeOps(in.Operations)
 	if err != nil {
 		return nil, err
 	}
@@ -560,7 +555,7 @@ type DeleteGroupInput struct {
 }
 
 func (s *Service) isDeleteGroup(ctx context.Context, _ *awsauth.Caller, in *DeleteGroupInput) (*struct{}, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "groupId", in.GroupId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
 		return nil, err
 	}
 	return nil, s.Directory.DeleteGroup(ctx, *in.GroupId)
@@ -664,7 +659,7 @@ type CreateGroupMembershipOutput struct {
 }
 
 func (s *Service) isCreateGroupMembership(ctx context.Context, _ *awsauth.Caller, in *CreateGroupMembershipInput) (*CreateGroupMembershipOutput, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "groupId", in.GroupId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
 		return nil, err
 	}
 	uid, err := in.MemberId.userID()
@@ -686,7 +681,7 @@ type DescribeGroupMembershipInput struct {
 }
 
 func (s *Service) isDescribeGroupMembership(ctx context.Context, _ *awsauth.Caller, in *DescribeGroupMembershipInput) (*GroupMembership, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "membershipId", in.MembershipId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"membershipId", in.MembershipId}); err != nil {
 		return nil, err
 	}
 	m, err := s.Directory.GetMembership(ctx, *in.MembershipId)
@@ -708,7 +703,7 @@ type DeleteGroupMembershipInput struct {
 // the write invalidates on this replica at once and on others through the
 // change counter.
 func (s *Service) isDeleteGroupMembership(ctx context.Context, _ *awsauth.Caller, in *DeleteGroupMembershipInput) (*struct{}, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "membershipId", in.MembershipId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"membershipId", in.MembershipId}); err != nil {
 		return nil, err
 	}
 	return nil, s.Directory.RemoveMember(ctx, *in.MembershipId)
@@ -729,7 +724,7 @@ type GetGroupMembershipIDOutput struct {
 }
 
 func (s *Service) isGetGroupMembershipID(ctx context.Context, _ *awsauth.Caller, in *GetGroupMembershipIDInput) (*GetGroupMembershipIDOutput, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "groupId", in.GroupId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
 		return nil, err
 	}
 	uid, err := in.MemberId.userID()
@@ -767,7 +762,7 @@ func (s *Service) membershipsOut(ms []store.Membership, next string) *ListGroupM
 }
 
 func (s *Service) isListGroupMemberships(ctx context.Context, _ *awsauth.Caller, in *ListGroupMembershipsInput) (*ListGroupMembershipsOutput, error) {
-	if err := s.checkIDs(in.IdentityStoreId, "groupId", in.GroupId); err != nil {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
 		return nil, err
 	}
 	li, err := listInput(in.MaxResults, in.NextToken, nil)
