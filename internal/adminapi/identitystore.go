@@ -1,6 +1,847 @@
 package adminapi
 
-// identityStoreOps returns the identitystore operations by name (without the target prefix).
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// identityStoreOps returns the identitystore operations (botocore
+// identitystore 2020-06-15, all 19) by name. Each is authorized as
+// identitystore:<Op> on the identity store's ARN
+// (arn:aws:identitystore::<management account>:identitystore/<d-id>, per
+// the Service Authorization Reference for AWS Identity Store).
 func (s *Service) identityStoreOps() map[string]operation {
-	return map[string]operation{}
+	return map[string]operation{
+		"CreateUser":                    op("identitystore:CreateUser", false, storeResource[CreateUserInput](s), s.isCreateUser),
+		"DescribeUser":                  op("identitystore:DescribeUser", true, storeResource[DescribeUserInput](s), s.isDescribeUser),
+		"UpdateUser":                    op("identitystore:UpdateUser", false, storeResource[UpdateUserInput](s), s.isUpdateUser),
+		"DeleteUser":                    op("identitystore:DeleteUser", false, storeResource[DeleteUserInput](s), s.isDeleteUser),
+		"ListUsers":                     op("identitystore:ListUsers", true, storeResource[ListUsersInput](s), s.isListUsers),
+		"GetUserId":                     op("identitystore:GetUserId", true, storeResource[GetUserIDInput](s), s.isGetUserID),
+		"CreateGroup":                   op("identitystore:CreateGroup", false, storeResource[CreateGroupInput](s), s.isCreateGroup),
+		"DescribeGroup":                 op("identitystore:DescribeGroup", true, storeResource[DescribeGroupInput](s), s.isDescribeGroup),
+		"UpdateGroup":                   op("identitystore:UpdateGroup", false, storeResource[UpdateGroupInput](s), s.isUpdateGroup),
+		"DeleteGroup":                   op("identitystore:DeleteGroup", false, storeResource[DeleteGroupInput](s), s.isDeleteGroup),
+		"ListGroups":                    op("identitystore:ListGroups", true, storeResource[ListGroupsInput](s), s.isListGroups),
+		"GetGroupId":                    op("identitystore:GetGroupId", true, storeResource[GetGroupIDInput](s), s.isGetGroupID),
+		"CreateGroupMembership":         op("identitystore:CreateGroupMembership", false, storeResource[CreateGroupMembershipInput](s), s.isCreateGroupMembership),
+		"DescribeGroupMembership":       op("identitystore:DescribeGroupMembership", true, storeResource[DescribeGroupMembershipInput](s), s.isDescribeGroupMembership),
+		"DeleteGroupMembership":         op("identitystore:DeleteGroupMembership", false, storeResource[DeleteGroupMembershipInput](s), s.isDeleteGroupMembership),
+		"GetGroupMembershipId":          op("identitystore:GetGroupMembershipId", true, storeResource[GetGroupMembershipIDInput](s), s.isGetGroupMembershipID),
+		"ListGroupMemberships":          op("identitystore:ListGroupMemberships", true, storeResource[ListGroupMembershipsInput](s), s.isListGroupMemberships),
+		"ListGroupMembershipsForMember": op("identitystore:ListGroupMembershipsForMember", true, storeResource[ListGroupMembershipsForMemberInput](s), s.isListGroupMembershipsForMember),
+		"IsMemberInGroups":              op("identitystore:IsMemberInGroups", true, storeResource[IsMemberInGroupsInput](s), s.isIsMemberInGroups),
+	}
+}
+
+// storeResource authorizes every identitystore action on this deployment's
+// identity store ARN; the IdentityStoreId the request names is checked by
+// the operation (after authorization, as AWS does).
+func storeResource[In any](s *Service) func(context.Context, *awsauth.Caller, *In) ([]string, error) {
+	return func(context.Context, *awsauth.Caller, *In) ([]string, error) {
+		return []string{arn.IdentityStoreARN(s.Instance.ManagementAccountID, s.Instance.IdentityStoreID)}, nil
+	}
+}
+
+// required is identitystore's ValidationException for a missing member,
+// worded as AWS words it.
+func required(member string) error {
+	return fault.Validationf("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
+}
+
+// checkStoreID checks the request's IdentityStoreId.
+func (s *Service) checkStoreID(id *string) error {
+	if id == nil {
+		return required("identityStoreId")
+	}
+	return s.Directory.CheckIdentityStore(*id)
+}
+
+// resourceID is a required user, group or membership ID of a request:
+// its member name as AWS's messages spell it ("userId") and its value.
+type resourceID struct {
+	member string
+	value  *string
+}
+
+// checkIDs checks the store ID and then each resource ID.
+func (s *Service) checkIDs(storeID *string, ids ...resourceID) error {
+	if err := s.checkStoreID(storeID); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if id.value == nil {
+			return required(id.member)
+		}
+		if err := directory.CheckID(strings.ToUpper(id.member[:1])+id.member[1:], *id.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MemberID is identitystore's MemberId union: a user.
+type MemberID struct {
+	UserId *string `json:"UserId,omitempty"`
+}
+
+func (m *MemberID) userID() (string, error) {
+	if m == nil {
+		return "", required("memberId")
+	}
+	if m.UserId == nil {
+		return "", fault.Validationf("MemberId must hold UserId")
+	}
+	if err := directory.CheckID("MemberId.UserId", *m.UserId); err != nil {
+		return "", err
+	}
+	return *m.UserId, nil
+}
+
+// User is identitystore's User (and DescribeUserResponse): exactly the
+// attributes that were set.
+type User struct {
+	IdentityStoreId   string                     `json:"IdentityStoreId"`
+	UserId            string                     `json:"UserId"`
+	UserName          string                     `json:"UserName,omitempty"`
+	ExternalIds       []store.ExternalID         `json:"ExternalIds,omitempty"`
+	Name              *store.UserName            `json:"Name,omitempty"`
+	DisplayName       string                     `json:"DisplayName,omitempty"`
+	NickName          string                     `json:"NickName,omitempty"`
+	ProfileUrl        string                     `json:"ProfileUrl,omitempty"`
+	Emails            []store.Email              `json:"Emails,omitempty"`
+	Addresses         []store.Address            `json:"Addresses,omitempty"`
+	PhoneNumbers      []store.PhoneNumber        `json:"PhoneNumbers,omitempty"`
+	UserType          string                     `json:"UserType,omitempty"`
+	Title             string                     `json:"Title,omitempty"`
+	PreferredLanguage string                     `json:"PreferredLanguage,omitempty"`
+	Locale            string                     `json:"Locale,omitempty"`
+	Timezone          string                     `json:"Timezone,omitempty"`
+	UserStatus        string                     `json:"UserStatus,omitempty"`
+	Photos            []store.Photo              `json:"Photos,omitempty"`
+	Website           string                     `json:"Website,omitempty"`
+	Birthdate         string                     `json:"Birthdate,omitempty"`
+	Roles             []store.Role               `json:"Roles,omitempty"`
+	CreatedAt         awsproto.Timestamp         `json:"CreatedAt,omitzero"`
+	CreatedBy         string                     `json:"CreatedBy,omitempty"`
+	UpdatedAt         awsproto.Timestamp         `json:"UpdatedAt,omitzero"`
+	UpdatedBy         string                     `json:"UpdatedBy,omitempty"`
+	Extensions        map[string]json.RawMessage `json:"Extensions,omitempty"`
+}
+
+func (s *Service) userOut(u *store.User) *User {
+	p := &u.Profile
+	out := &User{
+		IdentityStoreId: s.Instance.IdentityStoreID, UserId: u.ID, UserName: u.UserName, ExternalIds: u.ExternalIDs,
+		DisplayName: u.DisplayName, NickName: p.NickName, ProfileUrl: p.ProfileURL, Emails: u.Emails,
+		Addresses: p.Addresses, PhoneNumbers: p.PhoneNumbers, UserType: p.UserType, Title: p.Title,
+		PreferredLanguage: p.PreferredLanguage, Locale: p.Locale, Timezone: p.Timezone, UserStatus: "ENABLED",
+		Photos: p.Photos, Website: p.Website, Birthdate: p.Birthdate, Roles: p.Roles,
+		CreatedAt: awsproto.Timestamp{Time: u.CreatedAt}, CreatedBy: u.CreatedBy,
+		UpdatedAt: awsproto.Timestamp{Time: u.UpdatedAt}, UpdatedBy: u.UpdatedBy, Extensions: p.Extensions,
+	}
+	if u.Name != (store.UserName{}) {
+		out.Name = &u.Name
+	}
+	if u.Disabled {
+		out.UserStatus = "DISABLED"
+	}
+	return out
+}
+
+// CreateUserInput is identitystore's CreateUserRequest.
+type CreateUserInput struct {
+	IdentityStoreId   *string                    `json:"IdentityStoreId"`
+	UserName          string                     `json:"UserName"`
+	Name              *store.UserName            `json:"Name"`
+	DisplayName       string                     `json:"DisplayName"`
+	NickName          string                     `json:"NickName"`
+	ProfileUrl        string                     `json:"ProfileUrl"`
+	Emails            []store.Email              `json:"Emails"`
+	Addresses         []store.Address            `json:"Addresses"`
+	PhoneNumbers      []store.PhoneNumber        `json:"PhoneNumbers"`
+	UserType          string                     `json:"UserType"`
+	Title             string                     `json:"Title"`
+	PreferredLanguage string                     `json:"PreferredLanguage"`
+	Locale            string                     `json:"Locale"`
+	Timezone          string                     `json:"Timezone"`
+	Photos            []store.Photo              `json:"Photos"`
+	Website           string                     `json:"Website"`
+	Birthdate         string                     `json:"Birthdate"`
+	Roles             []store.Role               `json:"Roles"`
+	Extensions        map[string]json.RawMessage `json:"Extensions"`
+}
+
+// AuditParams records the store and user name only: the other attributes
+// are sensitive in the model.
+func (in *CreateUserInput) AuditParams() any {
+	return map[string]any{"identityStoreId": in.IdentityStoreId, "userName": in.UserName}
+}
+
+// CreateUserOutput is identitystore's CreateUserResponse.
+type CreateUserOutput struct {
+	IdentityStoreId string `json:"IdentityStoreId"`
+	UserId          string `json:"UserId"`
+}
+
+func (s *Service) isCreateUser(ctx context.Context, _ *awsauth.Caller, in *CreateUserInput) (*CreateUserOutput, error) {
+	if err := s.checkStoreID(in.IdentityStoreId); err != nil {
+		return nil, err
+	}
+	d := directory.CreateUserInput{
+		UserName: in.UserName, DisplayName: in.DisplayName, Emails: in.Emails,
+		Profile: store.UserProfile{
+			NickName: in.NickName, ProfileURL: in.ProfileUrl, Addresses: in.Addresses, PhoneNumbers: in.PhoneNumbers,
+			UserType: in.UserType, Title: in.Title, PreferredLanguage: in.PreferredLanguage, Locale: in.Locale,
+			Timezone: in.Timezone, Website: in.Website, Birthdate: in.Birthdate, Photos: in.Photos, Roles: in.Roles,
+			Extensions: in.Extensions,
+		},
+	}
+	if in.Name != nil {
+		d.Name = *in.Name
+	}
+	u, err := s.Directory.CreateUser(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return &CreateUserOutput{IdentityStoreId: s.Instance.IdentityStoreID, UserId: u.ID}, nil
+}
+
+// DescribeUserInput is identitystore's DescribeUserRequest.
+type DescribeUserInput struct {
+	IdentityStoreId *string  `json:"IdentityStoreId"`
+	UserId          *string  `json:"UserId"`
+	Extensions      []string `json:"Extensions"`
+}
+
+func (s *Service) isDescribeUser(ctx context.Context, _ *awsauth.Caller, in *DescribeUserInput) (*User, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
+		return nil, err
+	}
+	if in.Extensions != nil && len(in.Extensions) == 0 {
+		return nil, fault.Validationf("Extensions must name 1 to 10 extensions")
+	}
+	u, err := s.Directory.GetUser(ctx, *in.UserId)
+	if err != nil {
+		return nil, err
+	}
+	if u, err = directory.WithExtensions(u, in.Extensions); err != nil {
+		return nil, err
+	}
+	return s.userOut(u), nil
+}
+
+// AttributeOperation is identitystore's AttributeOperation: AttributeValue
+// absent or null removes the attribute.
+type AttributeOperation struct {
+	AttributePath  *string         `json:"AttributePath"`
+	AttributeValue json.RawMessage `json:"AttributeValue"`
+}
+
+func attributeOps(ops []AttributeOperation) ([]directory.AttributeOp, error) {
+	if ops == nil {
+		return nil, required("operations")
+	}
+	out := make([]directory.AttributeOp, len(ops))
+	for i, o := range ops {
+		if o.AttributePath == nil {
+			return nil, required("operations.attributePath")
+		}
+		out[i] = directory.AttributeOp{Path: *o.AttributePath, Value: o.AttributeValue}
+	}
+	return out, nil
+}
+
+// UpdateUserInput is identitystore's UpdateUserRequest.
+type UpdateUserInput struct {
+	IdentityStoreId *string              `json:"IdentityStoreId"`
+	UserId          *string              `json:"UserId"`
+	Operations      []AttributeOperation `json:"Operations"`
+}
+
+// AuditParams records the attribute paths, not the (sensitive) values.
+func (in *UpdateUserInput) AuditParams() any {
+	paths := make([]string, 0, len(in.Operations))
+	for _, o := range in.Operations {
+		if o.AttributePath != nil {
+			paths = append(paths, *o.AttributePath)
+		}
+	}
+	return map[string]any{"identityStoreId": in.IdentityStoreId, "userId": in.UserId, "attributePaths": paths}
+}
+
+func (s *Service) isUpdateUser(ctx context.Context, _ *awsauth.Caller, in *UpdateUserInput) (*struct{}, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
+		return nil, err
+	}
+	ops, err := attributeOps(in.Operations)
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.Directory.UpdateUser(ctx, *in.UserId, ops)
+}
+
+// DeleteUserInput is identitystore's DeleteUserRequest.
+type DeleteUserInput struct {
+	IdentityStoreId *string `json:"IdentityStoreId"`
+	UserId          *string `json:"UserId"`
+}
+
+// isDeleteUser deletes the user, its memberships and assignments; every
+// session, token and credential issued to it ends at once (directory
+// DeleteUser writes the user's revocation in the same transaction).
+func (s *Service) isDeleteUser(ctx context.Context, _ *awsauth.Caller, in *DeleteUserInput) (*struct{}, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
+		return nil, err
+	}
+	return nil, s.Directory.DeleteUser(ctx, *in.UserId)
+}
+
+// Filter is identitystore's (deprecated) Filter.
+type Filter struct {
+	AttributePath  *string `json:"AttributePath"`
+	AttributeValue *string `json:"AttributeValue"`
+}
+
+func listInput(max *int32, token *string, filters []Filter) (directory.ListInput, error) {
+	li := directory.ListInput{MaxResults: max}
+	if token != nil {
+		if *token == "" {
+			return li, fault.Validationf("NextToken must be 1 to 65535 characters")
+		}
+		li.NextToken = *token
+	}
+	for _, f := range filters {
+		if f.AttributePath == nil {
+			return li, required("filters.attributePath")
+		}
+		if f.AttributeValue == nil {
+			return li, required("filters.attributeValue")
+		}
+		li.Filters = append(li.Filters, directory.Filter{Path: *f.AttributePath, Value: *f.AttributeValue})
+	}
+	return li, nil
+}
+
+// ListUsersInput is identitystore's ListUsersRequest.
+type ListUsersInput struct {
+	IdentityStoreId *string  `json:"IdentityStoreId"`
+	Extensions      []string `json:"Extensions"`
+	MaxResults      *int32   `json:"MaxResults"`
+	NextToken       *string  `json:"NextToken"`
+	Filters         []Filter `json:"Filters"`
+}
+
+// AuditParams leaves out filter values (user names are sensitive).
+func (in *ListUsersInput) AuditParams() any {
+	return map[string]any{"identityStoreId": in.IdentityStoreId, "maxResults": in.MaxResults, "filtered": len(in.Filters) > 0}
+}
+
+// ListUsersOutput is identitystore's ListUsersResponse.
+type ListUsersOutput struct {
+	Users     []*User `json:"Users"`
+	NextToken string  `json:"NextToken,omitempty"`
+}
+
+func (s *Service) isListUsers(ctx context.Context, _ *awsauth.Caller, in *ListUsersInput) (*ListUsersOutput, error) {
+	if err := s.checkStoreID(in.IdentityStoreId); err != nil {
+		return nil, err
+	}
+	li, err := listInput(in.MaxResults, in.NextToken, in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	if in.Extensions != nil {
+		if _, err := directory.WithExtensions(&store.User{}, in.Extensions); err != nil || len(in.Extensions) == 0 {
+			return nil, fault.Validationf("Extensions must name 1 to 10 supported extensions")
+		}
+	}
+	us, next, err := s.Directory.ListUsersPage(ctx, li)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListUsersOutput{Users: make([]*User, 0, len(us)), NextToken: next}
+	for i := range us {
+		u, err := directory.WithExtensions(&us[i], in.Extensions)
+		if err != nil {
+			return nil, err
+		}
+		out.Users = append(out.Users, s.userOut(u))
+	}
+	return out, nil
+}
+
+// ExternalID is identitystore's ExternalId.
+type ExternalID struct {
+	Issuer *string `json:"Issuer"`
+	Id     *string `json:"Id"`
+}
+
+// UniqueAttribute is identitystore's UniqueAttribute.
+type UniqueAttribute struct {
+	AttributePath  *string         `json:"AttributePath"`
+	AttributeValue json.RawMessage `json:"AttributeValue"`
+}
+
+// AlternateIdentifier is identitystore's AlternateIdentifier union.
+type AlternateIdentifier struct {
+	ExternalId      *ExternalID      `json:"ExternalId"`
+	UniqueAttribute *UniqueAttribute `json:"UniqueAttribute"`
+}
+
+func (a *AlternateIdentifier) domain() (directory.AlternateIdentifier, error) {
+	var d directory.AlternateIdentifier
+	if a == nil {
+		return d, required("alternateIdentifier")
+	}
+	if x := a.ExternalId; x != nil {
+		if x.Issuer == nil {
+			return d, required("alternateIdentifier.externalId.issuer")
+		}
+		if x.Id == nil {
+			return d, required("alternateIdentifier.externalId.id")
+		}
+		d.ExternalID = &store.ExternalID{Issuer: *x.Issuer, ID: *x.Id}
+	}
+	if u := a.UniqueAttribute; u != nil {
+		if u.AttributePath == nil {
+			return d, required("alternateIdentifier.uniqueAttribute.attributePath")
+		}
+		if len(u.AttributeValue) == 0 {
+			return d, required("alternateIdentifier.uniqueAttribute.attributeValue")
+		}
+		d.UniqueAttribute = &directory.UniqueAttribute{Path: *u.AttributePath, Value: u.AttributeValue}
+	}
+	return d, nil
+}
+
+// GetUserIDInput is identitystore's GetUserIdRequest.
+type GetUserIDInput struct {
+	IdentityStoreId     *string              `json:"IdentityStoreId"`
+	AlternateIdentifier *AlternateIdentifier `json:"AlternateIdentifier"`
+}
+
+// AuditParams records which kind of identifier was looked up, not its
+// (sensitive) value.
+func (in *GetUserIDInput) AuditParams() any {
+	return map[string]any{"identityStoreId": in.IdentityStoreId, "alternateIdentifier": alternateKind(in.AlternateIdentifier)}
+}
+
+func alternateKind(a *AlternateIdentifier) string {
+	switch {
+	case a == nil:
+		return ""
+	case a.UniqueAttribute != nil && a.UniqueAttribute.AttributePath != nil:
+		return *a.UniqueAttribute.AttributePath
+	case a.ExternalId != nil:
+		return "externalId"
+	}
+	return ""
+}
+
+// GetUserIDOutput is identitystore's GetUserIdResponse.
+type GetUserIDOutput struct {
+	IdentityStoreId string `json:"IdentityStoreId"`
+	UserId          string `json:"UserId"`
+}
+
+func (s *Service) isGetUserID(ctx context.Context, _ *awsauth.Caller, in *GetUserIDInput) (*GetUserIDOutput, error) {
+	if err := s.checkStoreID(in.IdentityStoreId); err != nil {
+		return nil, err
+	}
+	a, err := in.AlternateIdentifier.domain()
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.Directory.UserID(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return &GetUserIDOutput{IdentityStoreId: s.Instance.IdentityStoreID, UserId: id}, nil
+}
+
+// Group is identitystore's Group (and DescribeGroupResponse).
+type Group struct {
+	GroupId         string             `json:"GroupId"`
+	DisplayName     string             `json:"DisplayName,omitempty"`
+	ExternalIds     []store.ExternalID `json:"ExternalIds,omitempty"`
+	Description     string             `json:"Description,omitempty"`
+	CreatedAt       awsproto.Timestamp `json:"CreatedAt,omitzero"`
+	UpdatedAt       awsproto.Timestamp `json:"UpdatedAt,omitzero"`
+	CreatedBy       string             `json:"CreatedBy,omitempty"`
+	UpdatedBy       string             `json:"UpdatedBy,omitempty"`
+	IdentityStoreId string             `json:"IdentityStoreId"`
+}
+
+func (s *Service) groupOut(g *store.Group) *Group {
+	return &Group{
+		GroupId: g.ID, DisplayName: g.DisplayName, ExternalIds: g.ExternalIDs, Description: g.Description,
+		CreatedAt: awsproto.Timestamp{Time: g.CreatedAt}, UpdatedAt: awsproto.Timestamp{Time: g.UpdatedAt},
+		CreatedBy: g.CreatedBy, UpdatedBy: g.UpdatedBy, IdentityStoreId: s.Instance.IdentityStoreID,
+	}
+}
+
+// CreateGroupInput is identitystore's CreateGroupRequest.
+type CreateGroupInput struct {
+	IdentityStoreId *string `json:"IdentityStoreId"`
+	DisplayName     string  `json:"DisplayName"`
+	Description     string  `json:"Description"`
+}
+
+// CreateGroupOutput is identitystore's CreateGroupResponse.
+type CreateGroupOutput struct {
+	GroupId         string `json:"GroupId"`
+	IdentityStoreId string `json:"IdentityStoreId"`
+}
+
+func (s *Service) isCreateGroup(ctx context.Context, _ *awsauth.Caller, in *CreateGroupInput) (*CreateGroupOutput, error) {
+	if err := s.checkStoreID(in.IdentityStoreId); err != nil {
+		return nil, err
+	}
+	g, err := s.Directory.CreateGroup(ctx, in.DisplayName, in.Description)
+	if err != nil {
+		return nil, err
+	}
+	return &CreateGroupOutput{GroupId: g.ID, IdentityStoreId: s.Instance.IdentityStoreID}, nil
+}
+
+// DescribeGroupInput is identitystore's DescribeGroupRequest.
+type DescribeGroupInput struct {
+	IdentityStoreId *string `json:"IdentityStoreId"`
+	GroupId         *string `json:"GroupId"`
+}
+
+func (s *Service) isDescribeGroup(ctx context.Context, _ *awsauth.Caller, in *DescribeGroupInput) (*Group, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
+		return nil, err
+	}
+	g, err := s.Directory.GetGroup(ctx, *in.GroupId)
+	if err != nil {
+		return nil, err
+	}
+	return s.groupOut(g), nil
+}
+
+// UpdateGroupInput is identitystore's UpdateGroupRequest.
+type UpdateGroupInput struct {
+	IdentityStoreId *string              `json:"IdentityStoreId"`
+	GroupId         *string              `json:"GroupId"`
+	Operations      []AttributeOperation `json:"Operations"`
+}
+
+func (s *Service) isUpdateGroup(ctx context.Context, _ *awsauth.Caller, in *UpdateGroupInput) (*struct{}, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
+		return nil, err
+	}
+	ops, err := attributeOps(in.Operations)
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.Directory.UpdateGroup(ctx, *in.GroupId, ops)
+}
+
+// DeleteGroupInput is identitystore's DeleteGroupRequest.
+type DeleteGroupInput struct {
+	IdentityStoreId *string `json:"IdentityStoreId"`
+	GroupId         *string `json:"GroupId"`
+}
+
+func (s *Service) isDeleteGroup(ctx context.Context, _ *awsauth.Caller, in *DeleteGroupInput) (*struct{}, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
+		return nil, err
+	}
+	return nil, s.Directory.DeleteGroup(ctx, *in.GroupId)
+}
+
+// ListGroupsInput is identitystore's ListGroupsRequest.
+type ListGroupsInput struct {
+	IdentityStoreId *string  `json:"IdentityStoreId"`
+	MaxResults      *int32   `json:"MaxResults"`
+	NextToken       *string  `json:"NextToken"`
+	Filters         []Filter `json:"Filters"`
+}
+
+// ListGroupsOutput is identitystore's ListGroupsResponse.
+type ListGroupsOutput struct {
+	Groups    []*Group `json:"Groups"`
+	NextToken string   `json:"NextToken,omitempty"`
+}
+
+func (s *Service) isListGroups(ctx context.Context, _ *awsauth.Caller, in *ListGroupsInput) (*ListGroupsOutput, error) {
+	if err := s.checkStoreID(in.IdentityStoreId); err != nil {
+		return nil, err
+	}
+	li, err := listInput(in.MaxResults, in.NextToken, in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	gs, next, err := s.Directory.ListGroupsPage(ctx, li)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListGroupsOutput{Groups: make([]*Group, 0, len(gs)), NextToken: next}
+	for i := range gs {
+		out.Groups = append(out.Groups, s.groupOut(&gs[i]))
+	}
+	return out, nil
+}
+
+// GetGroupIDInput is identitystore's GetGroupIdRequest.
+type GetGroupIDInput struct {
+	IdentityStoreId     *string              `json:"IdentityStoreId"`
+	AlternateIdentifier *AlternateIdentifier `json:"AlternateIdentifier"`
+}
+
+// GetGroupIDOutput is identitystore's GetGroupIdResponse.
+type GetGroupIDOutput struct {
+	GroupId         string `json:"GroupId"`
+	IdentityStoreId string `json:"IdentityStoreId"`
+}
+
+func (s *Service) isGetGroupID(ctx context.Context, _ *awsauth.Caller, in *GetGroupIDInput) (*GetGroupIDOutput, error) {
+	if err := s.checkStoreID(in.IdentityStoreId); err != nil {
+		return nil, err
+	}
+	a, err := in.AlternateIdentifier.domain()
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.Directory.GroupID(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return &GetGroupIDOutput{GroupId: id, IdentityStoreId: s.Instance.IdentityStoreID}, nil
+}
+
+// GroupMembership is identitystore's GroupMembership (and
+// DescribeGroupMembershipResponse). A membership never changes, so its
+// UpdatedAt/UpdatedBy are its creation's.
+type GroupMembership struct {
+	IdentityStoreId string             `json:"IdentityStoreId"`
+	MembershipId    string             `json:"MembershipId"`
+	GroupId         string             `json:"GroupId"`
+	MemberId        MemberID           `json:"MemberId"`
+	CreatedAt       awsproto.Timestamp `json:"CreatedAt,omitzero"`
+	UpdatedAt       awsproto.Timestamp `json:"UpdatedAt,omitzero"`
+	CreatedBy       string             `json:"CreatedBy,omitempty"`
+	UpdatedBy       string             `json:"UpdatedBy,omitempty"`
+}
+
+func (s *Service) membershipOut(m *store.Membership) *GroupMembership {
+	uid := m.UserID
+	return &GroupMembership{
+		IdentityStoreId: s.Instance.IdentityStoreID, MembershipId: m.ID, GroupId: m.GroupID, MemberId: MemberID{UserId: &uid},
+		CreatedAt: awsproto.Timestamp{Time: m.CreatedAt}, UpdatedAt: awsproto.Timestamp{Time: m.CreatedAt},
+		CreatedBy: m.CreatedBy, UpdatedBy: m.CreatedBy,
+	}
+}
+
+// CreateGroupMembershipInput is identitystore's CreateGroupMembershipRequest.
+type CreateGroupMembershipInput struct {
+	IdentityStoreId *string   `json:"IdentityStoreId"`
+	GroupId         *string   `json:"GroupId"`
+	MemberId        *MemberID `json:"MemberId"`
+}
+
+// CreateGroupMembershipOutput is identitystore's
+// CreateGroupMembershipResponse.
+type CreateGroupMembershipOutput struct {
+	MembershipId    string `json:"MembershipId"`
+	IdentityStoreId string `json:"IdentityStoreId"`
+}
+
+func (s *Service) isCreateGroupMembership(ctx context.Context, _ *awsauth.Caller, in *CreateGroupMembershipInput) (*CreateGroupMembershipOutput, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
+		return nil, err
+	}
+	uid, err := in.MemberId.userID()
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Directory.AddMember(ctx, *in.GroupId, uid)
+	if err != nil {
+		return nil, err
+	}
+	return &CreateGroupMembershipOutput{MembershipId: m.ID, IdentityStoreId: s.Instance.IdentityStoreID}, nil
+}
+
+// DescribeGroupMembershipInput is identitystore's
+// DescribeGroupMembershipRequest.
+type DescribeGroupMembershipInput struct {
+	IdentityStoreId *string `json:"IdentityStoreId"`
+	MembershipId    *string `json:"MembershipId"`
+}
+
+func (s *Service) isDescribeGroupMembership(ctx context.Context, _ *awsauth.Caller, in *DescribeGroupMembershipInput) (*GroupMembership, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"membershipId", in.MembershipId}); err != nil {
+		return nil, err
+	}
+	m, err := s.Directory.GetMembership(ctx, *in.MembershipId)
+	if err != nil {
+		return nil, err
+	}
+	return s.membershipOut(m), nil
+}
+
+// DeleteGroupMembershipInput is identitystore's DeleteGroupMembershipRequest.
+type DeleteGroupMembershipInput struct {
+	IdentityStoreId *string `json:"IdentityStoreId"`
+	MembershipId    *string `json:"MembershipId"`
+}
+
+// isDeleteGroupMembership removes a membership. Role credentials the user
+// held through the group's assignments are refused from the next request
+// on: their verification checks the user is still entitled, through a cache
+// the write invalidates on this replica at once and on others through the
+// change counter.
+func (s *Service) isDeleteGroupMembership(ctx context.Context, _ *awsauth.Caller, in *DeleteGroupMembershipInput) (*struct{}, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"membershipId", in.MembershipId}); err != nil {
+		return nil, err
+	}
+	return nil, s.Directory.RemoveMember(ctx, *in.MembershipId)
+}
+
+// GetGroupMembershipIDInput is identitystore's GetGroupMembershipIdRequest.
+type GetGroupMembershipIDInput struct {
+	IdentityStoreId *string   `json:"IdentityStoreId"`
+	GroupId         *string   `json:"GroupId"`
+	MemberId        *MemberID `json:"MemberId"`
+}
+
+// GetGroupMembershipIDOutput is identitystore's
+// GetGroupMembershipIdResponse.
+type GetGroupMembershipIDOutput struct {
+	MembershipId    string `json:"MembershipId"`
+	IdentityStoreId string `json:"IdentityStoreId"`
+}
+
+func (s *Service) isGetGroupMembershipID(ctx context.Context, _ *awsauth.Caller, in *GetGroupMembershipIDInput) (*GetGroupMembershipIDOutput, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
+		return nil, err
+	}
+	uid, err := in.MemberId.userID()
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Directory.FindMembership(ctx, *in.GroupId, uid)
+	if err != nil {
+		return nil, err
+	}
+	return &GetGroupMembershipIDOutput{MembershipId: m.ID, IdentityStoreId: s.Instance.IdentityStoreID}, nil
+}
+
+// ListGroupMembershipsInput is identitystore's ListGroupMembershipsRequest.
+type ListGroupMembershipsInput struct {
+	IdentityStoreId *string `json:"IdentityStoreId"`
+	GroupId         *string `json:"GroupId"`
+	MaxResults      *int32  `json:"MaxResults"`
+	NextToken       *string `json:"NextToken"`
+}
+
+// ListGroupMembershipsOutput is identitystore's ListGroupMembershipsResponse
+// (and ListGroupMembershipsForMemberResponse).
+type ListGroupMembershipsOutput struct {
+	GroupMemberships []*GroupMembership `json:"GroupMemberships"`
+	NextToken        string             `json:"NextToken,omitempty"`
+}
+
+func (s *Service) membershipsOut(ms []store.Membership, next string) *ListGroupMembershipsOutput {
+	out := &ListGroupMembershipsOutput{GroupMemberships: make([]*GroupMembership, 0, len(ms)), NextToken: next}
+	for i := range ms {
+		out.GroupMemberships = append(out.GroupMemberships, s.membershipOut(&ms[i]))
+	}
+	return out
+}
+
+func (s *Service) isListGroupMemberships(ctx context.Context, _ *awsauth.Caller, in *ListGroupMembershipsInput) (*ListGroupMembershipsOutput, error) {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"groupId", in.GroupId}); err != nil {
+		return nil, err
+	}
+	li, err := listInput(in.MaxResults, in.NextToken, nil)
+	if err != nil {
+		return nil, err
+	}
+	ms, next, err := s.Directory.ListGroupMembershipsPage(ctx, *in.GroupId, li)
+	if err != nil {
+		return nil, err
+	}
+	return s.membershipsOut(ms, next), nil
+}
+
+// ListGroupMembershipsForMemberInput is identitystore's
+// ListGroupMembershipsForMemberRequest.
+type ListGroupMembershipsForMemberInput struct {
+	IdentityStoreId *string   `json:"IdentityStoreId"`
+	MemberId        *MemberID `json:"MemberId"`
+	MaxResults      *int32    `json:"MaxResults"`
+	NextToken       *string   `json:"NextToken"`
+}
+
+func (s *Service) isListGroupMembershipsForMember(ctx context.Context, _ *awsauth.Caller, in *ListGroupMembershipsForMemberInput) (*ListGroupMembershipsOutput, error) {
+	if err := s.checkStoreID(in.IdentityStoreId); err != nil {
+		return nil, err
+	}
+	uid, err := in.MemberId.userID()
+	if err != nil {
+		return nil, err
+	}
+	li, err := listInput(in.MaxResults, in.NextToken, nil)
+	if err != nil {
+		return nil, err
+	}
+	ms, next, err := s.Directory.ListMembershipsForMemberPage(ctx, uid, li)
+	if err != nil {
+		return nil, err
+	}
+	return s.membershipsOut(ms, next), nil
+}
+
+// IsMemberInGroupsInput is identitystore's IsMemberInGroupsRequest.
+type IsMemberInGroupsInput struct {
+	IdentityStoreId *string   `json:"IdentityStoreId"`
+	MemberId        *MemberID `json:"MemberId"`
+	GroupIds        []string  `json:"GroupIds"`
+}
+
+// GroupMembershipExistenceResult is identitystore's
+// GroupMembershipExistenceResult.
+type GroupMembershipExistenceResult struct {
+	GroupId          string   `json:"GroupId"`
+	MemberId         MemberID `json:"MemberId"`
+	MembershipExists bool     `json:"MembershipExists"`
+}
+
+// IsMemberInGroupsOutput is identitystore's IsMemberInGroupsResponse.
+type IsMemberInGroupsOutput struct {
+	Results []GroupMembershipExistenceResult `json:"Results"`
+}
+
+func (s *Service) isIsMemberInGroups(ctx context.Context, _ *awsauth.Caller, in *IsMemberInGroupsInput) (*IsMemberInGroupsOutput, error) {
+	if err := s.checkStoreID(in.IdentityStoreId); err != nil {
+		return nil, err
+	}
+	uid, err := in.MemberId.userID()
+	if err != nil {
+		return nil, err
+	}
+	if in.GroupIds == nil {
+		return nil, required("groupIds")
+	}
+	res, err := s.Directory.IsMemberInGroups(ctx, uid, in.GroupIds)
+	if err != nil {
+		return nil, err
+	}
+	out := &IsMemberInGroupsOutput{Results: make([]GroupMembershipExistenceResult, len(res))}
+	for i, ok := range res {
+		out.Results[i] = GroupMembershipExistenceResult{GroupId: in.GroupIds[i], MemberId: MemberID{UserId: &uid}, MembershipExists: ok}
+	}
+	return out, nil
 }

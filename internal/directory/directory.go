@@ -6,12 +6,9 @@ package directory
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -50,73 +47,17 @@ var (
 	strRe = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r  　]+$`)
 )
 
-// CreateUserInput is what a new user needs.
+// CreateUserInput is what a new user needs. Only the attributes set here
+// are stored, and DescribeUser returns exactly those.
 type CreateUserInput struct {
 	UserName    string
 	DisplayName string
 	Name        store.UserName
 	Emails      []store.Email
-	Profile     json.RawMessage
-}
-
-func checkStr(field, v string, required bool) error {
-	if v == "" {
-		if required {
-			return fault.Validationf("%s is required", field)
-		}
-		return nil
-	}
-	if utf8.RuneCountInString(v) > 1024 || !strRe.MatchString(v) {
-		return fault.Validationf("%s must be 1 to 1024 printable characters", field)
-	}
-	return nil
-}
-
-func validateUser(u *store.User) error {
-	var errs []error
-	switch {
-	case u.UserName == "":
-		errs = append(errs, fault.Validationf("UserName is required"))
-	case utf8.RuneCountInString(u.UserName) > 128 || !userNameRe.MatchString(u.UserName):
-		errs = append(errs, fault.Validationf("UserName must be 1 to 128 characters without white space"))
-	case strings.EqualFold(u.UserName, "Administrator") || strings.EqualFold(u.UserName, "AWSAdministrators"):
-		errs = append(errs, fault.Validationf("UserName %q is reserved", u.UserName))
-	}
-	errs = append(errs,
-		checkStr("DisplayName", u.DisplayName, true),
-		checkStr("Name.GivenName", u.Name.GivenName, true),
-		checkStr("Name.FamilyName", u.Name.FamilyName, true),
-		checkStr("Name.Formatted", u.Name.Formatted, false),
-		checkStr("Name.MiddleName", u.Name.MiddleName, false),
-		checkStr("Name.HonorificPrefix", u.Name.HonorificPrefix, false),
-		checkStr("Name.HonorificSuffix", u.Name.HonorificSuffix, false),
-	)
-	if len(u.Emails) > 1 {
-		errs = append(errs, fault.Validationf("Emails may hold one address"))
-	}
-	for _, e := range u.Emails {
-		if e.Value == "" || !strings.Contains(e.Value, "@") || utf8.RuneCountInString(e.Value) > 1024 {
-			errs = append(errs, fault.Validationf("Emails.Value %q is not an e-mail address", e.Value))
-		}
-	}
-	if len(u.Profile) > 0 {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(u.Profile, &obj); err != nil {
-			errs = append(errs, fault.Validationf("user attributes must be a JSON object"))
-		}
-	}
-	return firstFault(errs)
-}
-
-// firstFault returns the first non-nil error: AWS reports one validation
-// problem at a time.
-func firstFault(errs []error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	Profile     store.UserProfile
+	// ExternalIDs are set by identity sources (SCIM, IdP sync); the
+	// identitystore API cannot set them.
+	ExternalIDs []store.ExternalID
 }
 
 // CreateUser adds a user. The user name must be unique, compared
@@ -131,6 +72,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*store.Us
 		Name:        in.Name,
 		Emails:      in.Emails,
 		Profile:     in.Profile,
+		ExternalIDs: in.ExternalIDs,
 		CreatedAt:   now,
 		UpdatedAt:   now,
 		CreatedBy:   principalOf(actor),
@@ -142,7 +84,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*store.Us
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return fault.Uniquef("Duplicate UserName %q", in.UserName)
+				return userConflict(u)
 			}
 			return err
 		}
@@ -186,116 +128,10 @@ func (s *Service) GetUserByName(ctx context.Context, userName string) (*store.Us
 	return u, err
 }
 
-// AttributeOp is one identitystore UpdateUser/UpdateGroup operation: set the
-// attribute at Path to Value, or remove it when Value is null or absent.
-type AttributeOp struct {
-	Path  string
-	Value json.RawMessage
-}
-
-// profileAttrs are the plain string attributes kept in User.Profile.
-var profileAttrs = map[string]string{
-	"nickname": "NickName", "profileurl": "ProfileUrl", "usertype": "UserType", "title": "Title",
-	"preferredlanguage": "PreferredLanguage", "locale": "Locale", "timezone": "Timezone",
-	"website": "Website", "birthdate": "Birthdate",
-}
-
-func isNull(v json.RawMessage) bool {
-	s := strings.TrimSpace(string(v))
-	return s == "" || s == "null"
-}
-
-func decodeString(path string, v json.RawMessage) (string, error) {
-	if isNull(v) {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		return "", fault.Validationf("AttributeValue for %s must be a string", path)
-	}
-	return s, nil
-}
-
-func applyUserOp(u *store.User, op AttributeOp) error {
-	path := strings.ToLower(op.Path)
-	str := func(dst *string) error {
-		v, err := decodeString(op.Path, op.Value)
-		if err != nil {
-			return err
-		}
-		*dst = v
-		return nil
-	}
-	switch path {
-	case "username":
-		return str(&u.UserName)
-	case "displayname":
-		return str(&u.DisplayName)
-	case "name.givenname":
-		return str(&u.Name.GivenName)
-	case "name.familyname":
-		return str(&u.Name.FamilyName)
-	case "name.formatted":
-		return str(&u.Name.Formatted)
-	case "name.middlename":
-		return str(&u.Name.MiddleName)
-	case "name.honorificprefix":
-		return str(&u.Name.HonorificPrefix)
-	case "name.honorificsuffix":
-		return str(&u.Name.HonorificSuffix)
-	case "name":
-		u.Name = store.UserName{}
-		if isNull(op.Value) {
-			return nil
-		}
-		if err := json.Unmarshal(op.Value, &u.Name); err != nil {
-			return fault.Validationf("AttributeValue for name must be a Name object")
-		}
-		return nil
-	case "emails":
-		u.Emails = nil
-		if isNull(op.Value) {
-			return nil
-		}
-		if err := json.Unmarshal(op.Value, &u.Emails); err != nil {
-			return fault.Validationf("AttributeValue for emails must be a list of Email objects")
-		}
-		return nil
-	}
-	key, ok := profileAttrs[path]
-	if !ok {
-		return fault.Validationf("AttributePath %q is not supported", op.Path)
-	}
-	prof := map[string]json.RawMessage{}
-	if len(u.Profile) > 0 {
-		if err := json.Unmarshal(u.Profile, &prof); err != nil {
-			return fmt.Errorf("decode stored profile: %w", err)
-		}
-	}
-	v, err := decodeString(op.Path, op.Value)
-	if err != nil {
-		return err
-	}
-	if v == "" {
-		delete(prof, key)
-	} else {
-		if err := checkStr(key, v, true); err != nil {
-			return err
-		}
-		prof[key], _ = json.Marshal(v)
-	}
-	b, err := json.Marshal(prof)
-	if err != nil {
-		return fmt.Errorf("encode profile: %w", err)
-	}
-	u.Profile = b
-	return nil
-}
-
 // UpdateUser applies identitystore attribute operations to a user.
 func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) error {
-	if len(ops) == 0 || len(ops) > 100 {
-		return fault.Validationf("Operations must hold 1 to 100 operations")
+	if err := checkOps(ops); err != nil {
+		return err
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUser(ctx, id)
@@ -316,7 +152,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 		u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return fault.Uniquef("Duplicate UserName %q", u.UserName)
+				return userConflict(u)
 			}
 			return err
 		}

@@ -82,8 +82,8 @@ func TestUserRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = w.Directory.GetUser(ctx, u.ID)
-	if got.DisplayName != "Edward" || got.Name.GivenName != "Edward" || !strings.Contains(string(got.Profile), `"Title":"Engineer"`) {
-		t.Fatalf("after update: %+v profile %s", got, got.Profile)
+	if got.DisplayName != "Edward" || got.Name.GivenName != "Edward" || got.Profile.Title != "Engineer" {
+		t.Fatalf("after update: %+v", got)
 	}
 	for _, ops := range [][]directory.AttributeOp{
 		{{Path: "displayName"}},                           // removes a required attribute

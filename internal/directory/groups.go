@@ -23,7 +23,10 @@ func validateGroup(g *store.Group) error {
 	if utf8.RuneCountInString(g.DisplayName) > 1024 || !groupNameRe.MatchString(g.DisplayName) {
 		return fault.Validationf("DisplayName must be 1 to 1024 printable characters")
 	}
-	return checkStr("Description", g.Description, false)
+	if err := checkStr("Description", g.Description, false); err != nil {
+		return err
+	}
+	return validateExternalIDs(g.ExternalIDs)
 }
 
 // CreateGroup adds a group. Display names are unique, compared
@@ -78,8 +81,8 @@ func (s *Service) GetGroupByName(ctx context.Context, displayName string) (*stor
 
 // UpdateGroup applies attribute operations (displayName, description).
 func (s *Service) UpdateGroup(ctx context.Context, id string, ops []AttributeOp) error {
-	if len(ops) == 0 || len(ops) > 100 {
-		return fault.Validationf("Operations must hold 1 to 100 operations")
+	if err := checkOps(ops); err != nil {
+		return err
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
 		g, err := tx.GetGroup(ctx, id)
@@ -109,13 +112,17 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, ops []AttributeOp)
 		g.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateGroup(ctx, g); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return fault.Uniquef("Duplicate GroupDisplayName %q", g.DisplayName)
+				return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
 			}
 			return err
 		}
+		paths := make([]string, len(ops))
+		for i, op := range ops {
+			paths[i] = op.Path
+		}
 		return s.Audit.Record(ctx, tx, audit.Entry{
 			Source: audit.SourceIdentityStore, Name: "UpdateGroup",
-			Params: map[string]string{"identityStoreId": s.IdentityStoreID, "groupId": id},
+			Params: map[string]any{"identityStoreId": s.IdentityStoreID, "groupId": id, "attributePaths": paths},
 		})
 	})
 }

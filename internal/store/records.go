@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Instance is the one Identity Center instance of a deployment, created at
 // first start.
@@ -33,7 +36,9 @@ type Account struct {
 	CreatedAt time.Time
 }
 
-// User is an identity-store user.
+// User is an identity-store user. Every attribute is stored as the admin
+// (or the identity source) set it, so that DescribeUser returns exactly the
+// attributes that were set and nothing more.
 type User struct {
 	ID          string
 	UserName    string
@@ -41,8 +46,11 @@ type User struct {
 	Name        UserName
 	Emails      []Email
 	// Profile holds the remaining identity-store attributes (NickName,
-	// Title, Addresses, ...) as a JSON object, kept as the admin sent them.
-	Profile      []byte
+	// Title, Addresses, ...).
+	Profile UserProfile
+	// ExternalIDs are the identifiers an external identity source gave the
+	// user; unique per (Issuer, ID) among users.
+	ExternalIDs  []ExternalID
 	Disabled     bool
 	PasswordHash string // argon2id PHC string; empty until the user sets one
 	CreatedAt    time.Time
@@ -68,11 +76,76 @@ type Email struct {
 	Primary bool   `json:"Primary,omitempty"`
 }
 
+// UserProfile holds a user's identity-store attributes beyond the name and
+// e-mail addresses, named as the identitystore API names them
+// (botocore identitystore/2020-06-15 shape User). Empty fields are unset.
+type UserProfile struct {
+	NickName          string        `json:"NickName,omitempty"`
+	ProfileURL        string        `json:"ProfileUrl,omitempty"`
+	Addresses         []Address     `json:"Addresses,omitempty"`
+	PhoneNumbers      []PhoneNumber `json:"PhoneNumbers,omitempty"`
+	UserType          string        `json:"UserType,omitempty"`
+	Title             string        `json:"Title,omitempty"`
+	PreferredLanguage string        `json:"PreferredLanguage,omitempty"`
+	Locale            string        `json:"Locale,omitempty"`
+	Timezone          string        `json:"Timezone,omitempty"`
+	Website           string        `json:"Website,omitempty"`
+	Birthdate         string        `json:"Birthdate,omitempty"` // YYYY-MM-DD, as sent
+	Photos            []Photo       `json:"Photos,omitempty"`
+	Roles             []Role        `json:"Roles,omitempty"`
+	// Extensions maps an extension name (aws:identitystore:enterprise) to
+	// its JSON object.
+	Extensions map[string]json.RawMessage `json:"Extensions,omitempty"`
+}
+
+// Address is a user's postal address.
+type Address struct {
+	StreetAddress string `json:"StreetAddress,omitempty"`
+	Locality      string `json:"Locality,omitempty"`
+	Region        string `json:"Region,omitempty"`
+	PostalCode    string `json:"PostalCode,omitempty"`
+	Country       string `json:"Country,omitempty"`
+	Formatted     string `json:"Formatted,omitempty"`
+	Type          string `json:"Type,omitempty"`
+	Primary       bool   `json:"Primary,omitempty"`
+}
+
+// PhoneNumber is a user's phone number.
+type PhoneNumber struct {
+	Value   string `json:"Value,omitempty"`
+	Type    string `json:"Type,omitempty"`
+	Primary bool   `json:"Primary,omitempty"`
+}
+
+// Photo is a link to a picture of the user.
+type Photo struct {
+	Value   string `json:"Value,omitempty"`
+	Type    string `json:"Type,omitempty"`
+	Display string `json:"Display,omitempty"`
+	Primary bool   `json:"Primary,omitempty"`
+}
+
+// Role is a user's role (a free-form label, not an IAM role).
+type Role struct {
+	Value   string `json:"Value,omitempty"`
+	Type    string `json:"Type,omitempty"`
+	Primary bool   `json:"Primary,omitempty"`
+}
+
+// ExternalID is an identifier an external identity source gave a user or
+// group.
+type ExternalID struct {
+	Issuer string `json:"Issuer"`
+	ID     string `json:"Id"`
+}
+
 // Group is an identity-store group. Groups contain users only.
 type Group struct {
 	ID          string
 	DisplayName string
 	Description string
+	// ExternalIDs are unique per (Issuer, ID) among groups.
+	ExternalIDs []ExternalID
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	CreatedBy   string

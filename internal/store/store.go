@@ -75,20 +75,30 @@ type Tx interface {
 	UpdateAccount(ctx context.Context, a *Account) error
 	ListAccounts(ctx context.Context, p Page) ([]Account, error)
 
-	// Users, ordered by ID. User names are unique compared case-insensitively.
+	// Users, ordered by ID. User names are unique compared
+	// case-insensitively; an external ID (Issuer, ID) belongs to at most one
+	// user (ErrConflict otherwise).
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, id string) (*User, error)
 	GetUserByName(ctx context.Context, userName string) (*User, error)
+	// GetUserByEmail returns the user, of lowest ID, whose primary e-mail
+	// address (the first one when none is marked primary) equals email
+	// ignoring case.
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// GetUserByExternalID returns the user holding the external ID.
+	GetUserByExternalID(ctx context.Context, id ExternalID) (*User, error)
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser deletes the user and its group memberships and MFA devices.
 	DeleteUser(ctx context.Context, id string) error
 	ListUsers(ctx context.Context, p Page) ([]User, error)
 
 	// Groups, ordered by ID. Display names are unique compared
-	// case-insensitively.
+	// case-insensitively; an external ID belongs to at most one group.
 	CreateGroup(ctx context.Context, g *Group) error
 	GetGroup(ctx context.Context, id string) (*Group, error)
 	GetGroupByName(ctx context.Context, displayName string) (*Group, error)
+	// GetGroupByExternalID returns the group holding the external ID.
+	GetGroupByExternalID(ctx context.Context, id ExternalID) (*Group, error)
 	UpdateGroup(ctx context.Context, g *Group) error
 	// DeleteGroup deletes the group and its memberships.
 	DeleteGroup(ctx context.Context, id string) error

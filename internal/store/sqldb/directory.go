@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -119,20 +120,81 @@ func (c *conn) ListAccounts(ctx context.Context, p store.Page) ([]store.Account,
 
 const userCols = `id, user_name, display_name, name, emails, profile, disabled, password_hash, created_at, updated_at, created_by, updated_by`
 
+// userDoc is what the profile column holds: the user's remaining
+// attributes and its external IDs, as one JSON object (NULL when empty).
+type userDoc struct {
+	store.UserProfile
+	ExternalIDs []store.ExternalID `json:"ExternalIds,omitempty"`
+}
+
+func profileArg(u *store.User) any {
+	b, err := json.Marshal(userDoc{u.Profile, u.ExternalIDs})
+	if err != nil {
+		panic(fmt.Sprintf("sqldb: encode user profile: %v", err))
+	}
+	if string(b) == "{}" {
+		return nil
+	}
+	return b
+}
+
+// emailKey is the users.email_key of u: its primary e-mail address (the
+// first when none is marked primary), lower-cased.
+func emailKey(emails []store.Email) string {
+	for _, e := range emails {
+		if e.Primary {
+			return nameKey(e.Value)
+		}
+	}
+	if len(emails) > 0 {
+		return nameKey(emails[0].Value)
+	}
+	return ""
+}
+
 func scanUser(r rowScanner) (*store.User, error) {
 	var u store.User
-	err := r.Scan(&u.ID, &u.UserName, &u.DisplayName, jsonCol{&u.Name}, jsonCol{&u.Emails}, blobCol{&u.Profile}, &u.Disabled,
+	var prof []byte
+	err := r.Scan(&u.ID, &u.UserName, &u.DisplayName, jsonCol{&u.Name}, jsonCol{&u.Emails}, blobCol{&prof}, &u.Disabled,
 		&u.PasswordHash, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CreatedBy, &u.UpdatedBy)
+	if err == nil && len(prof) > 0 {
+		var d userDoc
+		if err := json.Unmarshal(prof, &d); err != nil {
+			return nil, fmt.Errorf("user %q profile: %w", u.ID, err)
+		}
+		u.Profile, u.ExternalIDs = d.UserProfile, d.ExternalIDs
+	}
 	return &u, err
 }
 
+// putExternalIDs replaces the external_ids rows of a principal; an external
+// ID another principal of the kind holds is ErrConflict.
+func (c *conn) putExternalIDs(ctx context.Context, kind, principalID string, ids []store.ExternalID, replace bool) error {
+	if replace {
+		if _, err := c.exec(ctx, `DELETE FROM external_ids WHERE principal_type = $1 AND principal_id = $2`, kind, principalID); err != nil {
+			return err
+		}
+	}
+	for _, x := range ids {
+		err := c.insert(ctx, `INSERT INTO external_ids (principal_type, issuer, external_id, principal_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, kind, x.Issuer, x.ID, principalID)
+		if err != nil {
+			return fmt.Errorf("external ID %q of %q: %w", x.ID, x.Issuer, err)
+		}
+	}
+	return nil
+}
+
 // CreateUser stores a new user; a user name already taken (ignoring case)
-// is ErrConflict.
+// or an external ID another user holds is ErrConflict.
 func (c *conn) CreateUser(ctx context.Context, u *store.User) error {
-	err := c.insert(ctx, `INSERT INTO users (`+userCols+`, user_name_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`,
-		u.ID, u.UserName, u.DisplayName, toJSON(u.Name), toJSON(u.Emails), blobArg(u.Profile), u.Disabled,
-		u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.CreatedBy, u.UpdatedBy, nameKey(u.UserName))
+	err := c.insert(ctx, `INSERT INTO users (`+userCols+`, user_name_key, email_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
+		u.ID, u.UserName, u.DisplayName, toJSON(u.Name), toJSON(u.Emails), profileArg(u), u.Disabled,
+		u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.CreatedBy, u.UpdatedBy, nameKey(u.UserName), emailKey(u.Emails))
+	if err == nil {
+		err = c.putExternalIDs(ctx, store.PrincipalUser, u.ID, u.ExternalIDs, false)
+	}
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.UserName, err)
 	}
@@ -158,6 +220,30 @@ func (c *conn) GetUserByName(ctx context.Context, userName string) (*store.User,
 	return u, nil
 }
 
+// GetUserByEmail returns the user of lowest ID whose primary e-mail address
+// equals email ignoring case.
+func (c *conn) GetUserByEmail(ctx context.Context, email string) (*store.User, error) {
+	if email == "" {
+		return nil, fmt.Errorf("get user by empty e-mail address: %w", store.ErrNotFound)
+	}
+	u, err := getOne(ctx, c, scanUser, `SELECT `+userCols+` FROM users WHERE email_key = $1 ORDER BY id LIMIT 1`, nameKey(email))
+	if err != nil {
+		return nil, fmt.Errorf("get user by e-mail address: %w", err)
+	}
+	return u, nil
+}
+
+// GetUserByExternalID returns the user holding the external ID.
+func (c *conn) GetUserByExternalID(ctx context.Context, id store.ExternalID) (*store.User, error) {
+	u, err := getOne(ctx, c, scanUser, `SELECT `+userCols+` FROM users WHERE id =
+		(SELECT principal_id FROM external_ids WHERE principal_type = $1 AND issuer = $2 AND external_id = $3)`,
+		store.PrincipalUser, id.Issuer, id.ID)
+	if err != nil {
+		return nil, fmt.Errorf("get user by external ID %q of %q: %w", id.ID, id.Issuer, err)
+	}
+	return u, nil
+}
+
 // UpdateUser replaces the stored user with u.
 func (c *conn) UpdateUser(ctx context.Context, u *store.User) error {
 	err := c.updateUser(ctx, u)
@@ -176,11 +262,15 @@ func (c *conn) updateUser(ctx context.Context, u *store.User) error {
 	if taken {
 		return fmt.Errorf("user name %q: %w", u.UserName, store.ErrConflict)
 	}
-	return c.change(ctx, `UPDATE users SET user_name = $2, display_name = $3, name = $4, emails = $5, profile = $6,
+	err = c.change(ctx, `UPDATE users SET user_name = $2, display_name = $3, name = $4, emails = $5, profile = $6,
 		disabled = $7, password_hash = $8, created_at = $9, updated_at = $10, created_by = $11, updated_by = $12,
-		user_name_key = $13 WHERE id = $1`,
-		u.ID, u.UserName, u.DisplayName, toJSON(u.Name), toJSON(u.Emails), blobArg(u.Profile), u.Disabled,
-		u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.CreatedBy, u.UpdatedBy, nameKey(u.UserName))
+		user_name_key = $13, email_key = $14 WHERE id = $1`,
+		u.ID, u.UserName, u.DisplayName, toJSON(u.Name), toJSON(u.Emails), profileArg(u), u.Disabled,
+		u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.CreatedBy, u.UpdatedBy, nameKey(u.UserName), emailKey(u.Emails))
+	if err != nil {
+		return err
+	}
+	return c.putExternalIDs(ctx, store.PrincipalUser, u.ID, u.ExternalIDs, true)
 }
 
 // DeleteUser deletes the user with its memberships and MFA devices.
@@ -202,6 +292,9 @@ func (c *conn) deleteUser(ctx context.Context, id string) error {
 	if _, err := c.exec(ctx, `DELETE FROM mfa_devices WHERE user_id = $1`, id); err != nil {
 		return err
 	}
+	if _, err := c.exec(ctx, `DELETE FROM external_ids WHERE principal_type = $1 AND principal_id = $2`, store.PrincipalUser, id); err != nil {
+		return err
+	}
 	return c.change(ctx, `DELETE FROM users WHERE id = $1`, id)
 }
 
@@ -214,20 +307,35 @@ func (c *conn) ListUsers(ctx context.Context, p store.Page) ([]store.User, error
 	return us, nil
 }
 
-const groupCols = `id, display_name, description, created_at, updated_at, created_by, updated_by`
+const groupCols = `id, display_name, description, external_ids, created_at, updated_at, created_by, updated_by`
 
 func scanGroup(r rowScanner) (*store.Group, error) {
 	var g store.Group
-	err := r.Scan(&g.ID, &g.DisplayName, &g.Description, timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt}, &g.CreatedBy, &g.UpdatedBy)
+	err := r.Scan(&g.ID, &g.DisplayName, &g.Description, jsonCol{&g.ExternalIDs}, timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt}, &g.CreatedBy, &g.UpdatedBy)
+	if len(g.ExternalIDs) == 0 {
+		g.ExternalIDs = nil
+	}
 	return &g, err
 }
 
+// externalIDsArg is the external_ids column value of ids: a JSON list,
+// "[]" when empty so that it reads back as nil.
+func externalIDsArg(ids []store.ExternalID) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	return toJSON(ids)
+}
+
 // CreateGroup stores a new group; a display name already taken (ignoring
-// case) is ErrConflict.
+// case) or an external ID another group holds is ErrConflict.
 func (c *conn) CreateGroup(ctx context.Context, g *store.Group) error {
 	err := c.insert(ctx, `INSERT INTO directory_groups (`+groupCols+`, display_name_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-		g.ID, g.DisplayName, g.Description, nanos(g.CreatedAt), nanos(g.UpdatedAt), g.CreatedBy, g.UpdatedBy, nameKey(g.DisplayName))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+		g.ID, g.DisplayName, g.Description, externalIDsArg(g.ExternalIDs), nanos(g.CreatedAt), nanos(g.UpdatedAt), g.CreatedBy, g.UpdatedBy, nameKey(g.DisplayName))
+	if err == nil {
+		err = c.putExternalIDs(ctx, store.PrincipalGroup, g.ID, g.ExternalIDs, false)
+	}
 	if err != nil {
 		return fmt.Errorf("create group %q: %w", g.DisplayName, err)
 	}
@@ -254,6 +362,17 @@ func (c *conn) GetGroupByName(ctx context.Context, displayName string) (*store.G
 	return g, nil
 }
 
+// GetGroupByExternalID returns the group holding the external ID.
+func (c *conn) GetGroupByExternalID(ctx context.Context, id store.ExternalID) (*store.Group, error) {
+	g, err := getOne(ctx, c, scanGroup, `SELECT `+groupCols+` FROM directory_groups WHERE id =
+		(SELECT principal_id FROM external_ids WHERE principal_type = $1 AND issuer = $2 AND external_id = $3)`,
+		store.PrincipalGroup, id.Issuer, id.ID)
+	if err != nil {
+		return nil, fmt.Errorf("get group by external ID %q of %q: %w", id.ID, id.Issuer, err)
+	}
+	return g, nil
+}
+
 // UpdateGroup replaces the stored group with g.
 func (c *conn) UpdateGroup(ctx context.Context, g *store.Group) error {
 	err := c.updateGroup(ctx, g)
@@ -272,9 +391,13 @@ func (c *conn) updateGroup(ctx context.Context, g *store.Group) error {
 	if taken {
 		return fmt.Errorf("display name %q: %w", g.DisplayName, store.ErrConflict)
 	}
-	return c.change(ctx, `UPDATE directory_groups SET display_name = $2, description = $3, created_at = $4, updated_at = $5,
-		created_by = $6, updated_by = $7, display_name_key = $8 WHERE id = $1`,
-		g.ID, g.DisplayName, g.Description, nanos(g.CreatedAt), nanos(g.UpdatedAt), g.CreatedBy, g.UpdatedBy, nameKey(g.DisplayName))
+	err = c.change(ctx, `UPDATE directory_groups SET display_name = $2, description = $3, external_ids = $4, created_at = $5,
+		updated_at = $6, created_by = $7, updated_by = $8, display_name_key = $9 WHERE id = $1`,
+		g.ID, g.DisplayName, g.Description, externalIDsArg(g.ExternalIDs), nanos(g.CreatedAt), nanos(g.UpdatedAt), g.CreatedBy, g.UpdatedBy, nameKey(g.DisplayName))
+	if err != nil {
+		return err
+	}
+	return c.putExternalIDs(ctx, store.PrincipalGroup, g.ID, g.ExternalIDs, true)
 }
 
 // DeleteGroup deletes the group and its memberships.
@@ -289,6 +412,9 @@ func (c *conn) DeleteGroup(ctx context.Context, id string) error {
 
 func (c *conn) deleteGroup(ctx context.Context, id string) error {
 	if _, err := c.exec(ctx, `DELETE FROM group_memberships WHERE group_id = $1`, id); err != nil {
+		return err
+	}
+	if _, err := c.exec(ctx, `DELETE FROM external_ids WHERE principal_type = $1 AND principal_id = $2`, store.PrincipalGroup, id); err != nil {
 		return err
 	}
 	return c.change(ctx, `DELETE FROM directory_groups WHERE id = $1`, id)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -117,7 +118,17 @@ func newUser(id, name string) store.User {
 			{Value: name + "@example.com", Type: "work", Primary: true},
 			{Value: name + "@home.example", Type: "home"},
 		},
-		Profile:      []byte(`{"NickName":"ada","Title":"Countess"}`),
+		Profile: store.UserProfile{
+			NickName: "ada", ProfileURL: "https://example.com/" + name, UserType: "Employee", Title: "Countess",
+			PreferredLanguage: "en-GB", Locale: "en_GB", Timezone: "Europe/London", Website: "https://ada.example",
+			Birthdate:    "1815-12-10",
+			Addresses:    []store.Address{{StreetAddress: "12 St James's Square", Locality: "London", Region: "LDN", PostalCode: "SW1Y 4JH", Country: "GB", Formatted: "12 St James's Square, London", Type: "home", Primary: true}},
+			PhoneNumbers: []store.PhoneNumber{{Value: "+44 20 7946 0000", Type: "work", Primary: true}},
+			Photos:       []store.Photo{{Value: "https://example.com/ada.png", Type: "photo", Display: "Ada", Primary: true}, {Value: "https://example.com/ada2.png"}},
+			Roles:        []store.Role{{Value: "Analyst", Type: "job"}},
+			Extensions:   map[string]json.RawMessage{"aws:identitystore:enterprise": json.RawMessage(`{"costCenter":"1815"}`)},
+		},
+		ExternalIDs:  []store.ExternalID{{Issuer: "https://idp.example", ID: "ext-" + id}},
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
 		CreatedAt:    at(time.Minute),
 		UpdatedAt:    at(2 * time.Minute),
@@ -158,7 +169,8 @@ func testUsers(t *testing.T, s store.Store) {
 	u.DisplayName = "Renamed"
 	u.Name = store.UserName{GivenName: "Re"}
 	u.Emails = []store.Email{{Value: "re@example.com", Primary: true}}
-	u.Profile = []byte(`{"Title":"Engineer"}`)
+	u.Profile = store.UserProfile{Title: "Engineer"}
+	u.ExternalIDs = nil
 	u.Disabled = true
 	u.PasswordHash = ""
 	u.UpdatedAt = at(time.Hour)
