@@ -415,7 +415,7 @@ func (s *Service) deleteAccountAssignment(ctx context.Context, _ *awsauth.Caller
 // DescribeAccountAssignmentCreationStatusInput is sso-admin's
 // DescribeAccountAssignmentCreationStatusRequest.
 type DescribeAccountAssignmentCreationStatusInput struct {
-	InstanceArn                         *string `json:"InstanceArn"`
+	InstanceArn                        *string `json:"InstanceArn"`
 	AccountAssignmentCreationRequestId *string `json:"AccountAssignmentCreationRequestId"`
 }
 
@@ -436,7 +436,7 @@ func (s *Service) describeAssignmentCreation(ctx context.Context, _ *awsauth.Cal
 // DescribeAccountAssignmentDeletionStatusInput is sso-admin's
 // DescribeAccountAssignmentDeletionStatusRequest.
 type DescribeAccountAssignmentDeletionStatusInput struct {
-	InstanceArn                         *string `json:"InstanceArn"`
+	InstanceArn                        *string `json:"InstanceArn"`
 	AccountAssignmentDeletionRequestId *string `json:"AccountAssignmentDeletionRequestId"`
 }
 
@@ -632,7 +632,9 @@ type ListTagsForResourceInput struct {
 	NextToken   *string `json:"NextToken"`
 }
 
-func (in *ListTagsForResourceInput) tagTarget() (*string, *string) { return in.InstanceArn, in.ResourceArn }
+func (in *ListTagsForResourceInput) tagTarget() (*string, *string) {
+	return in.InstanceArn, in.ResourceArn
+}
 
 // ListTagsForResourceOutput is sso-admin's ListTagsForResourceResponse.
 type ListTagsForResourceOutput struct {

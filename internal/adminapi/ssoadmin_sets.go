@@ -288,7 +288,9 @@ func ssoInstanceRes[In any, P interface {
 
 // psID returns the permission set ID of a reference its resource function
 // has checked.
-func (s *Service) psID(r *PermissionSetRef) (string, error) { return s.ssoPermissionSet(r.PermissionSetArn) }
+func (s *Service) psID(r *PermissionSetRef) (string, error) {
+	return s.ssoPermissionSet(r.PermissionSetArn)
+}
 
 // --- permission sets ---
 
