@@ -110,7 +110,9 @@ func TestSSOAdminCLI(t *testing.T) {
 	// ed.developer (in Developers) signs in to DeployTeam on dev; the role
 	// shows in that account's IAM.
 	ed := roleCreds(t, srv, "ed.developer", "dev", "DeployTeam")
-	type roles struct{ Roles []struct{ RoleName, Arn string } }
+	type roles struct {
+		Roles []struct{ RoleName, Arn string }
+	}
 	deployRole := func() string {
 		t.Helper()
 		rs := mustCLI[roles](t, srv, roleCreds(t, srv, "ed.developer", "dev", "PowerUserAccess"), "iam", "list-roles")
@@ -126,7 +128,9 @@ func TestSSOAdminCLI(t *testing.T) {
 		t.Fatal("iam list-roles in dev does not show AWSReservedSSO_DeployTeam_…")
 	}
 	devAdmin := roleCreds(t, srv, "alice@company.com", "dev", "AdministratorAccess")
-	type role struct{ Role struct{ RoleName, Path, Arn string } }
+	type role struct {
+		Role struct{ RoleName, Path, Arn string }
+	}
 	if r := mustCLI[role](t, srv, devAdmin, "iam", "get-role", "--role-name", name); r.Role.RoleName != name ||
 		!strings.HasPrefix(r.Role.Path, "/aws-reserved/sso.amazonaws.com/") || !strings.HasPrefix(r.Role.Arn, "arn:aws:iam::"+dev+":role/aws-reserved/sso.amazonaws.com/") {
 		t.Fatalf("iam get-role %s: %+v", name, r)
