@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -852,3 +853,64 @@ func apiError(err error) interface{ ErrorMessage() string } {
 }
 
 var _ = context.Background
+
+// TestSSOAdminConcurrentAssignments creates the same and different
+// assignments of one permission set in one account from parallel requests:
+// each succeeds, and the account gets exactly one role.
+func TestSSOAdminConcurrentAssignments(t *testing.T) {
+	f := newSSOFixture(t)
+	ctx := t.Context()
+	ps := f.createPS("Parallel", "")
+	principals := []struct {
+		typ types.PrincipalType
+		id  string
+	}{
+		{types.PrincipalTypeGroup, f.groupID("Developers")},
+		{types.PrincipalTypeUser, f.userID("ed.developer")},
+		{types.PrincipalTypeUser, f.userID("alice@company.com")},
+	}
+	const n = 12
+	ids := make(chan *string, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			p := principals[i%len(principals)]
+			out, err := f.c.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{InstanceArn: f.ins, PermissionSetArn: ps, TargetId: aws.String("111111111111"),
+				TargetType: types.TargetTypeAwsAccount, PrincipalType: p.typ, PrincipalId: aws.String(p.id)})
+			if err != nil {
+				errs <- err
+				return
+			}
+			ids <- out.AccountAssignmentCreationStatus.RequestId
+		})
+	}
+	wg.Wait()
+	close(ids)
+	close(errs)
+	for err := range errs {
+		t.Errorf("parallel CreateAccountAssignment: %v", err)
+	}
+	for id := range ids {
+		if st := f.creationStatus(id); st.Status != types.StatusValuesSucceeded {
+			t.Errorf("request %s: %+v", *id, st)
+		}
+	}
+	la, err := f.c.ListAccountAssignments(ctx, &ssoadmin.ListAccountAssignmentsInput{InstanceArn: f.ins, AccountId: aws.String("111111111111"), PermissionSetArn: ps})
+	if err != nil || len(la.AccountAssignments) != len(principals) {
+		t.Fatalf("ListAccountAssignments = %+v, %v", la, err)
+	}
+	out, err := iamClient(f.srv, roleCreds(t, f.srv, "ed.developer", "dev", "PowerUserAccess")).ListRoles(ctx, &iam.ListRolesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n0 := 0
+	for _, r := range out.Roles {
+		if strings.HasPrefix(aws.ToString(r.RoleName), "AWSReservedSSO_Parallel_") {
+			n0++
+		}
+	}
+	if n0 != 1 {
+		t.Fatalf("%d AWSReservedSSO_Parallel_ roles in dev, want 1", n0)
+	}
+}
