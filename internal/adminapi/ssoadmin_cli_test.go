@@ -18,9 +18,9 @@ import (
 // debianAWSCLI is Debian's AWS CLI v2 (2.9.19 on the CI machines).
 const debianAWSCLI = "/usr/bin/aws"
 
-// awsCLI runs the AWS CLI against srv with creds in a HOME of its own;
+// ssoAdminCLI runs the AWS CLI against srv with creds in a HOME of its own;
 // anything that would leave for real AWS fails at once.
-func awsCLI(t *testing.T, srv *servertest.Server, creds aws.Credentials, args ...string) (string, error) {
+func ssoAdminCLI(t *testing.T, srv *servertest.Server, creds aws.Credentials, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -36,7 +36,7 @@ func awsCLI(t *testing.T, srv *servertest.Server, creds aws.Credentials, args ..
 
 func mustCLI[T any](t *testing.T, srv *servertest.Server, creds aws.Credentials, args ...string) T {
 	t.Helper()
-	out, err := awsCLI(t, srv, creds, args...)
+	out, err := ssoAdminCLI(t, srv, creds, args...)
 	if err != nil {
 		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -74,7 +74,7 @@ func TestSSOAdminCLI(t *testing.T) {
 	if ps.PermissionSet.SessionDuration != "PT8H" || !strings.HasPrefix(psARN, "arn:aws:sso:::permissionSet/") {
 		t.Fatalf("create-permission-set: %+v", ps)
 	}
-	if out, err := awsCLI(t, srv, admin, "sso-admin", "attach-managed-policy-to-permission-set", "--instance-arn", ins,
+	if out, err := ssoAdminCLI(t, srv, admin, "sso-admin", "attach-managed-policy-to-permission-set", "--instance-arn", ins,
 		"--permission-set-arn", psARN, "--managed-policy-arn", "arn:aws:iam::aws:policy/PowerUserAccess"); err != nil {
 		t.Fatalf("attach-managed-policy-to-permission-set: %v\n%s", err, out)
 	}
@@ -150,13 +150,13 @@ func TestSSOAdminCLI(t *testing.T) {
 	if st.AccountAssignmentDeletionStatus.Status != "SUCCEEDED" {
 		t.Fatalf("deletion status: %+v", st)
 	}
-	if out, err := awsCLI(t, srv, ed, "sts", "get-caller-identity"); err == nil {
+	if out, err := ssoAdminCLI(t, srv, ed, "sts", "get-caller-identity"); err == nil {
 		t.Fatalf("DeployTeam credentials still accepted after the assignment was deleted:\n%s", out)
 	}
 	if n := deployRole(); n != "" {
 		t.Fatalf("role %s still listed after its last assignment was deleted", n)
 	}
-	if out, err := awsCLI(t, srv, devAdmin, "iam", "get-role", "--role-name", name); err == nil || !strings.Contains(out, "NoSuchEntity") {
+	if out, err := ssoAdminCLI(t, srv, devAdmin, "iam", "get-role", "--role-name", name); err == nil || !strings.Contains(out, "NoSuchEntity") {
 		t.Fatalf("iam get-role %s after the deletion: %v\n%s", name, err, out)
 	}
 }
