@@ -39,6 +39,12 @@ type Service struct {
 	Now        func() time.Time
 	InstanceID string
 	Policies   PolicyChecker
+	// MaxPermissionSets bounds the permission sets of the instance; 0
+	// means DefaultMaxPermissionSets.
+	MaxPermissionSets int
+	// MaxProvisionedPerAccount bounds the permission sets provisioned into
+	// one account; 0 means DefaultMaxProvisionedPerAccount.
+	MaxProvisionedPerAccount int
 }
 
 // Limits from spec/identifiers.md §7.
@@ -49,7 +55,28 @@ const (
 	MaxAttachedPolicies    = 20
 	MaxInlinePolicyBytes   = 32768
 	MaxTags                = 75
+	// DefaultMaxPermissionSets is AWS's default quota of permission sets
+	// per instance (IAM Identity Center quotas, "Permission sets allowed
+	// in IAM Identity Center").
+	DefaultMaxPermissionSets = 2000
+	// DefaultMaxProvisionedPerAccount is AWS's default quota of permission
+	// sets provisioned to one account.
+	DefaultMaxProvisionedPerAccount = 250
 )
+
+func (s *Service) maxPermissionSets() int {
+	if s.MaxPermissionSets > 0 {
+		return s.MaxPermissionSets
+	}
+	return DefaultMaxPermissionSets
+}
+
+func (s *Service) maxProvisionedPerAccount() int {
+	if s.MaxProvisionedPerAccount > 0 {
+		return s.MaxProvisionedPerAccount
+	}
+	return DefaultMaxProvisionedPerAccount
+}
 
 var (
 	psNameRe       = regexp.MustCompile(`^[\w+=,.@-]{1,32}$`)
@@ -201,6 +228,11 @@ func (s *Service) CreatePermissionSet(ctx context.Context, in PermissionSetInput
 		RelayState: in.RelayState, Tags: in.Tags, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		if n, err := tx.CountPermissionSets(ctx); err != nil {
+			return err
+		} else if n >= s.maxPermissionSets() {
+			return fault.Quotaf("The instance has %d permission sets, the most it may have", n)
+		}
 		if err := tx.CreatePermissionSet(ctx, ps); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return fault.Conflictf("PermissionSet with name %s already exists", in.Name)
@@ -331,18 +363,30 @@ func (s *Service) UpdatePermissionSet(ctx context.Context, id string, u Permissi
 	})
 }
 
-// DeletePermissionSet deletes a permission set that is provisioned nowhere.
+// DeletePermissionSet deletes a permission set that no account assignment
+// uses, with the roles ProvisionPermissionSet left in accounts without
+// assignments. While assignments use it, it is a ConflictException: their
+// users would lose access silently.
 func (s *Service) DeletePermissionSet(ctx context.Context, id string) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getPS(ctx, tx, id); err != nil {
 			return err
 		}
+		as, err := tx.ListAssignments(ctx, store.AssignmentFilter{PermissionSetID: id})
+		if err != nil {
+			return err
+		}
+		if len(as) > 0 {
+			return fault.Conflictf("PermissionSet %s is used by %d account assignment(s); delete them first", s.PermissionSetARN(id), len(as))
+		}
 		roles, err := tx.ListProvisionedRoles(ctx, store.RoleFilter{PermissionSetID: id})
 		if err != nil {
 			return err
 		}
-		if len(roles) > 0 {
-			return fault.Conflictf("PermissionSet %s is provisioned to %d account(s); delete its account assignments first", s.PermissionSetARN(id), len(roles))
+		for _, r := range roles {
+			if err := tx.DeleteProvisionedRole(ctx, r.AccountID, id); err != nil {
+				return err
+			}
 		}
 		if err := tx.DeletePermissionSet(ctx, id); err != nil {
 			return err
@@ -373,6 +417,9 @@ func (s *Service) AttachManagedPolicy(ctx context.Context, id, policyARN string)
 
 // DetachManagedPolicy detaches an AWS-managed policy.
 func (s *Service) DetachManagedPolicy(ctx context.Context, id, policyARN string) error {
+	if len(policyARN) < 20 || len(policyARN) > 2048 || !managedARNRe.MatchString(policyARN) {
+		return fault.Validationf("ManagedPolicyArn %q is not an AWS managed policy ARN", policyARN)
+	}
 	return s.modify(ctx, id, "DetachManagedPolicyFromPermissionSet", s.psParams(id, "managedPolicyArn", policyARN), true, func(_ store.Tx, ps *store.PermissionSet) error {
 		i := slices.Index(ps.ManagedPolicies, policyARN)
 		if i < 0 {
@@ -514,21 +561,16 @@ func (s *Service) TagPermissionSet(ctx context.Context, id string, tags []store.
 		return err
 	}
 	return s.modify(ctx, id, "TagResource", s.psParams(id), false, func(_ store.Tx, ps *store.PermissionSet) error {
-		for _, t := range tags {
-			if i := slices.IndexFunc(ps.Tags, func(o store.Tag) bool { return o.Key == t.Key }); i >= 0 {
-				ps.Tags[i] = t
-			} else {
-				ps.Tags = append(ps.Tags, t)
-			}
-		}
-		return ValidateTags(ps.Tags)
+		merged, err := mergeTags(ps.Tags, tags)
+		ps.Tags = merged
+		return err
 	})
 }
 
 // UntagPermissionSet removes tags by key.
 func (s *Service) UntagPermissionSet(ctx context.Context, id string, keys []string) error {
-	if len(keys) == 0 || len(keys) > MaxTags {
-		return fault.Validationf("TagKeys must hold 1 to %d keys", MaxTags)
+	if err := validateTagKeys(keys); err != nil {
+		return err
 	}
 	return s.modify(ctx, id, "UntagResource", s.psParams(id), false, func(_ store.Tx, ps *store.PermissionSet) error {
 		ps.Tags = slices.DeleteFunc(ps.Tags, func(t store.Tag) bool { return slices.Contains(keys, t.Key) })

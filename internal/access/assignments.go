@@ -193,6 +193,13 @@ func (s *Service) provisionRole(ctx context.Context, tx store.Tx, ps *store.Perm
 		if onlyExisting {
 			return "", nil
 		}
+		roles, err := tx.ListProvisionedRoles(ctx, store.RoleFilter{AccountID: accountID})
+		if err != nil {
+			return "", err
+		}
+		if len(roles) >= s.maxProvisionedPerAccount() {
+			return "", fault.Quotaf("Account %s has %d permission sets provisioned, the most it may have", accountID, len(roles))
+		}
 		role = &store.ProvisionedRole{
 			AccountID: accountID, PermissionSetID: ps.ID,
 			RoleName: arn.RoleName(ps.Name, s.IDs.RoleSuffix()), RoleID: s.IDs.RoleID(),
@@ -315,4 +322,99 @@ func Entitlements(ctx context.Context, tx store.Tx, userID string) ([]Entitlemen
 	}
 	slices.SortFunc(out, CompareEntitlements)
 	return slices.Compact(out), nil
+}
+
+// Provisioning statuses of a permission set in an account
+// (ListAccountsForProvisionedPermissionSet, ListPermissionSetsProvisionedToAccount).
+const (
+	ProvisionedLatest    = "LATEST_PERMISSION_SET_PROVISIONED"
+	ProvisionedNotLatest = "LATEST_PERMISSION_SET_NOT_PROVISIONED"
+)
+
+func validProvisioningStatus(status string) error {
+	switch status {
+	case "", ProvisionedLatest, ProvisionedNotLatest:
+		return nil
+	}
+	return fault.Validationf("ProvisioningStatus %q must be %s or %s", status, ProvisionedLatest, ProvisionedNotLatest)
+}
+
+// matchesStatus reports whether a role provisioned from ps is in status (""
+// matches every role): a role provisioned at an older version of the
+// permission set than its current one is LATEST_PERMISSION_SET_NOT_PROVISIONED
+// until ProvisionPermissionSet brings it up to date.
+func matchesStatus(r store.ProvisionedRole, ps *store.PermissionSet, status string) bool {
+	switch status {
+	case ProvisionedLatest:
+		return r.PermissionSetVersion >= ps.Version
+	case ProvisionedNotLatest:
+		return r.PermissionSetVersion < ps.Version
+	}
+	return true
+}
+
+// AccountsForPermissionSet returns the accounts a permission set is
+// provisioned to, in account order, optionally only those in status.
+func (s *Service) AccountsForPermissionSet(ctx context.Context, psID, status string) ([]string, error) {
+	if err := validProvisioningStatus(status); err != nil {
+		return nil, err
+	}
+	ps, err := getPS(ctx, s.Store, psID)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := s.Store.ListProvisionedRoles(ctx, store.RoleFilter{PermissionSetID: psID})
+	if err != nil {
+		return nil, errorf("list provisioned roles", err)
+	}
+	out := []string{}
+	for _, r := range roles {
+		if matchesStatus(r, ps, status) {
+			out = append(out, r.AccountID)
+		}
+	}
+	return out, nil
+}
+
+// PermissionSetsInAccount returns the IDs of the permission sets
+// provisioned to an account, in ID order, optionally only those in status.
+func (s *Service) PermissionSetsInAccount(ctx context.Context, accountID, status string) ([]string, error) {
+	if !arn.ValidAccountID(accountID) {
+		return nil, fault.Validationf("AccountId %q must be a 12-digit account ID", accountID)
+	}
+	if err := validProvisioningStatus(status); err != nil {
+		return nil, err
+	}
+	if _, err := s.GetAccount(ctx, accountID); err != nil {
+		return nil, err
+	}
+	roles, err := s.Store.ListProvisionedRoles(ctx, store.RoleFilter{AccountID: accountID})
+	if err != nil {
+		return nil, errorf("list provisioned roles", err)
+	}
+	out := []string{}
+	for _, r := range roles {
+		ps, err := s.Store.GetPermissionSet(ctx, r.PermissionSetID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since the list was read
+		} else if err != nil {
+			return nil, errorf("get permission set", err)
+		}
+		if matchesStatus(r, ps, status) {
+			out = append(out, r.PermissionSetID)
+		}
+	}
+	return out, nil
+}
+
+// ListOperations returns a page of one kind of asynchronous operation,
+// oldest first, optionally only those in status (IN_PROGRESS, FAILED or
+// SUCCEEDED).
+func (s *Service) ListOperations(ctx context.Context, kind, status string, p store.Page) ([]store.Operation, error) {
+	switch status {
+	case "", store.StatusInProgress, store.StatusFailed, store.StatusSucceeded:
+	default:
+		return nil, fault.Validationf("Filter.Status %q must be IN_PROGRESS, FAILED or SUCCEEDED", status)
+	}
+	return s.Store.ListOperations(ctx, store.OperationFilter{Kind: kind, Status: status, Page: p})
 }

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"maps"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
@@ -12,10 +13,12 @@ import (
 // ssoAdminOps returns the sso-admin operations (botocore sso-admin
 // 2020-07-20) by name.
 func (s *Service) ssoAdminOps() map[string]operation {
-	return map[string]operation{
+	ops := map[string]operation{
 		"ListInstances":    op("sso:ListInstances", true, nil, s.listInstances),
 		"DescribeInstance": op("sso:DescribeInstance", true, s.instanceResource, s.describeInstance),
 	}
+	maps.Copy(ops, s.ssoPermissionOps())
+	return ops
 }
 
 // InstanceMetadata is sso-admin's InstanceMetadata.

@@ -120,6 +120,16 @@ type Tx interface {
 	UpdatePermissionSet(ctx context.Context, ps *PermissionSet) error
 	DeletePermissionSet(ctx context.Context, id string) error
 	ListPermissionSets(ctx context.Context, p Page) ([]PermissionSet, error)
+	// CountPermissionSets returns how many permission sets there are (the
+	// per-instance quota).
+	CountPermissionSets(ctx context.Context) (int, error)
+
+	// Tags of sso-admin resources other than permission sets (which keep
+	// theirs in PermissionSet.Tags), by resource ARN. GetResourceTags
+	// returns an empty list for a resource without tags; PutResourceTags
+	// replaces every tag of the resource, and an empty list removes them.
+	GetResourceTags(ctx context.Context, resourceARN string) ([]Tag, error)
+	PutResourceTags(ctx context.Context, resourceARN string, tags []Tag) error
 
 	// Account assignments. The key is the whole record less CreatedAt;
 	// lists are ordered by (AccountID, PermissionSetID, PrincipalType,

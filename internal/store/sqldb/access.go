@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -96,6 +98,47 @@ func (c *conn) ListPermissionSets(ctx context.Context, p store.Page) ([]store.Pe
 		return nil, fmt.Errorf("list permission sets: %w", err)
 	}
 	return pss, nil
+}
+
+// CountPermissionSets returns the number of permission sets.
+func (c *conn) CountPermissionSets(ctx context.Context) (int, error) {
+	var n int
+	if err := c.queryRowContext(ctx, `SELECT COUNT(*) FROM permission_sets`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count permission sets: %w", err)
+	}
+	return n, nil
+}
+
+// GetResourceTags returns the tags of resourceARN, an empty list when it
+// has none.
+func (c *conn) GetResourceTags(ctx context.Context, resourceARN string) ([]store.Tag, error) {
+	tags := []store.Tag{}
+	err := c.queryRowContext(ctx, `SELECT tags FROM resource_tags WHERE resource_arn = $1`, resourceARN).Scan(jsonCol{&tags})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return []store.Tag{}, nil
+	case err != nil:
+		return nil, fmt.Errorf("get tags of %q: %w", resourceARN, err)
+	case tags == nil:
+		tags = []store.Tag{}
+	}
+	return tags, nil
+}
+
+// PutResourceTags replaces the tags of resourceARN; an empty list deletes
+// the row.
+func (c *conn) PutResourceTags(ctx context.Context, resourceARN string, tags []store.Tag) error {
+	var err error
+	if len(tags) == 0 {
+		_, err = c.exec(ctx, `DELETE FROM resource_tags WHERE resource_arn = $1`, resourceARN)
+	} else {
+		_, err = c.exec(ctx, `INSERT INTO resource_tags (resource_arn, tags) VALUES ($1, $2)
+			ON CONFLICT (resource_arn) DO UPDATE SET tags = excluded.tags`, resourceARN, toJSON(tags))
+	}
+	if err != nil {
+		return fmt.Errorf("put tags of %q: %w", resourceARN, err)
+	}
+	return nil
 }
 
 const assignmentCols = `account_id, permission_set_id, principal_type, principal_id, created_at`

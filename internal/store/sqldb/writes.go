@@ -123,6 +123,11 @@ func (db *DB) PutOperation(ctx context.Context, op *store.Operation) error {
 	return db.direct(ctx, func(c *conn) error { return c.PutOperation(ctx, op) })
 }
 
+// PutResourceTags runs Tx.PutResourceTags on the write pool.
+func (db *DB) PutResourceTags(ctx context.Context, resourceARN string, tags []store.Tag) error {
+	return db.direct(ctx, func(c *conn) error { return c.PutResourceTags(ctx, resourceARN, tags) })
+}
+
 // PutCustomerPolicy runs Tx.PutCustomerPolicy on the write pool.
 func (db *DB) PutCustomerPolicy(ctx context.Context, p *store.CustomerPolicy) error {
 	return db.direct(ctx, func(c *conn) error { return c.PutCustomerPolicy(ctx, p) })

@@ -92,6 +92,56 @@ func testPermissionSets(t *testing.T, s store.Store) {
 	wantEqual(t, "page", want[1:3], page)
 }
 
+func testCountPermissionSets(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	n, err := s.CountPermissionSets(ctx)
+	must(t, err)
+	wantEqual(t, "count of none", 0, n)
+	for i := range 3 {
+		ps := newPermissionSet(fmt.Sprintf("ps-%016d", i), fmt.Sprintf("Count%d", i))
+		must(t, s.CreatePermissionSet(ctx, &ps))
+	}
+	must(t, s.DeletePermissionSet(ctx, fmt.Sprintf("ps-%016d", 1)))
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		n, err = tx.CountPermissionSets(ctx)
+		return err
+	}))
+	wantEqual(t, "count in a transaction", 2, n)
+}
+
+func testResourceTags(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const ins = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+	const app = "arn:aws:sso::111122223333:application/ssoins-0123456789abcdef/apl-0123456789abcdef"
+	got, err := s.GetResourceTags(ctx, ins)
+	must(t, err)
+	wantEqual(t, "tags of an untagged resource", []store.Tag{}, got)
+
+	// Order is kept as given, not sorted; values may be empty.
+	tags := []store.Tag{{Key: "team", Value: "infra"}, {Key: "cost center", Value: ""}, {Key: "Émoji", Value: "ünïcode"}}
+	must(t, s.PutResourceTags(ctx, ins, tags))
+	must(t, s.PutResourceTags(ctx, app, tags[:1]))
+	got, err = s.GetResourceTags(ctx, ins)
+	must(t, err)
+	wantEqual(t, "instance tags", tags, got)
+
+	// Put replaces every tag, inside a transaction too.
+	must(t, s.Update(ctx, func(tx store.Tx) error { return tx.PutResourceTags(ctx, ins, tags[1:2]) }))
+	got, err = s.GetResourceTags(ctx, ins)
+	must(t, err)
+	wantEqual(t, "replaced tags", tags[1:2], got)
+
+	// An empty list removes them; other resources keep theirs.
+	must(t, s.PutResourceTags(ctx, ins, nil))
+	got, err = s.GetResourceTags(ctx, ins)
+	must(t, err)
+	wantEqual(t, "removed tags", []store.Tag{}, got)
+	must(t, s.PutResourceTags(ctx, ins, nil))
+	got, err = s.GetResourceTags(ctx, app)
+	must(t, err)
+	wantEqual(t, "other resource's tags", tags[:1], got)
+}
+
 func testAssignments(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	as := []store.Assignment{

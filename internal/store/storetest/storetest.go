@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"DeleteGroupCascades", testDeleteGroupCascades},
 		{"PermissionSets", testPermissionSets},
+		{"CountPermissionSets", testCountPermissionSets},
+		{"ResourceTags", testResourceTags},
 		{"Assignments", testAssignments},
 		{"ProvisionedRoles", testProvisionedRoles},
 		{"Operations", testOperations},

@@ -263,6 +263,9 @@ func otherWrites(t *testing.T, sfx string) []seqStep {
 			return tx.PutCustomerPolicy(ctx, &store.CustomerPolicy{AccountID: "1" + sfx, Path: "/", Name: "P", Document: "{}", CreatedAt: t0})
 		}},
 		{"DeleteCustomerPolicy", func(tx store.Tx) error { return tx.DeleteCustomerPolicy(ctx, "1"+sfx, "/", "P") }},
+		{"PutResourceTags", func(tx store.Tx) error {
+			return tx.PutResourceTags(ctx, "arn:aws:sso:::instance/ssoins-"+sfx, []store.Tag{{Key: "k", Value: "v"}})
+		}},
 		{"AppendEvent", func(tx store.Tx) error { return tx.AppendEvent(ctx, &store.EventRecord{ID: "e-1" + sfx, Time: t0}) }},
 		{"AppendEvents", func(tx store.Tx) error {
 			return tx.AppendEvents(ctx, []store.EventRecord{{ID: "e-2" + sfx, Time: t0}, {ID: "e-3" + sfx, Time: t0}})
