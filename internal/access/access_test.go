@@ -204,8 +204,9 @@ func TestAssignmentsAndProvisioning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []access.Entitlement{{"111111111111", power.ID}, {"111111111111", view.ID}}
-	if len(ents) != 2 || ents[0] != want[0] && ents[0] != want[1] || ents[0] == ents[1] {
+	pair := func(e access.Entitlement) access.Entitlement { return access.Entitlement{AccountID: e.AccountID, PermissionSetID: e.PermissionSetID} }
+	want := []access.Entitlement{{AccountID: "111111111111", PermissionSetID: power.ID}, {AccountID: "111111111111", PermissionSetID: view.ID}}
+	if len(ents) != 2 || pair(ents[0]) != want[0] && pair(ents[0]) != want[1] || pair(ents[0]) == pair(ents[1]) {
 		t.Fatalf("Entitlements = %+v, want %+v", ents, want)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
@@ -281,11 +282,16 @@ func (s *Service) ListAssignments(ctx context.Context, f store.AssignmentFilter)
 	return s.Store.ListAssignments(ctx, f)
 }
 
-// Entitlement is one (account, permission set) a user may use, with the
-// role it is provisioned as.
+// Entitlement is one (account, permission set) a user may use.
 type Entitlement struct {
 	AccountID       string
 	PermissionSetID string
+	// Since is when the user's oldest current path to it began: a direct
+	// assignment's creation, or for a group assignment the later of the
+	// assignment's and the membership's creation. Credentials issued
+	// before Since were issued under an assignment or membership that has
+	// since been removed (and perhaps made again), so they no longer count.
+	Since time.Time
 }
 
 // CompareEntitlements orders entitlements by account, then permission set:
@@ -304,7 +310,10 @@ func Entitlements(ctx context.Context, tx store.Tx, userID string) ([]Entitlemen
 	if err != nil {
 		return nil, errorf("list user assignments", err)
 	}
-	all := direct
+	out := make([]Entitlement, 0, len(direct))
+	for _, a := range direct {
+		out = append(out, Entitlement{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID, Since: a.CreatedAt})
+	}
 	ms, err := tx.ListMembershipsByUser(ctx, userID, store.Page{})
 	if err != nil {
 		return nil, errorf("list memberships", err)
@@ -314,14 +323,23 @@ func Entitlements(ctx context.Context, tx store.Tx, userID string) ([]Entitlemen
 		if err != nil {
 			return nil, errorf("list group assignments", err)
 		}
-		all = append(all, g...)
+		for _, a := range g {
+			since := a.CreatedAt
+			if m.CreatedAt.After(since) {
+				since = m.CreatedAt
+			}
+			out = append(out, Entitlement{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID, Since: since})
+		}
 	}
-	out := make([]Entitlement, 0, len(all))
-	for _, a := range all {
-		out = append(out, Entitlement{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID})
-	}
-	slices.SortFunc(out, CompareEntitlements)
-	return slices.Compact(out), nil
+	// Sorted by account, permission set, then Since, so that compacting
+	// keeps each pair's earliest path.
+	slices.SortFunc(out, func(a, b Entitlement) int {
+		if c := CompareEntitlements(a, b); c != 0 {
+			return c
+		}
+		return a.Since.Compare(b.Since)
+	})
+	return slices.CompactFunc(out, func(a, b Entitlement) bool { return CompareEntitlements(a, b) == 0 }), nil
 }
 
 // Provisioning statuses of a permission set in an account

@@ -262,10 +262,13 @@ func (c *Cache) Entitlements(ctx context.Context, userID string) ([]access.Entit
 	return slices.Clone(es), nil
 }
 
-// Entitled reports whether the user may use the permission set in the
-// account. Unlike Entitlements it allocates nothing in steady state, for the
-// request-verification hot path.
-func (c *Cache) Entitled(ctx context.Context, userID, accountID, permissionSetID string) (bool, error) {
+// Entitled reports whether credentials issued at issuedAt for the permission
+// set in the account are still backed by an assignment: the user may use it
+// and has been able to without a break since issuedAt (access.Entitlement's
+// Since), so removing an assignment or membership and making it again does
+// not bring earlier credentials back. Unlike Entitlements it allocates
+// nothing in steady state, for the request-verification hot path.
+func (c *Cache) Entitled(ctx context.Context, userID, accountID, permissionSetID string, issuedAt time.Time) (bool, error) {
 	v, err := c.current(ctx)
 	if err != nil {
 		return false, err
@@ -274,8 +277,8 @@ func (c *Cache) Entitled(ctx context.Context, userID, accountID, permissionSetID
 	if err != nil {
 		return false, err
 	}
-	_, found := slices.BinarySearchFunc(es, access.Entitlement{AccountID: accountID, PermissionSetID: permissionSetID}, access.CompareEntitlements)
-	return found, nil
+	i, found := slices.BinarySearchFunc(es, access.Entitlement{AccountID: accountID, PermissionSetID: permissionSetID}, access.CompareEntitlements)
+	return found && !issuedAt.Before(es[i].Since), nil
 }
 
 // PermissionSet returns the permission set with id; a missing one is a

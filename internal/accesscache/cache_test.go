@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
@@ -167,7 +168,7 @@ func TestWritesOnAnotherHandle(t *testing.T) {
 	}
 	entitled := func() bool {
 		t.Helper()
-		ok, err := c.Entitled(ctx, userID, account, psID)
+		ok, err := c.Entitled(ctx, userID, account, psID, time.Now())
 		must(t, err)
 		return ok
 	}
@@ -189,7 +190,7 @@ func TestWritesOnAnotherHandle(t *testing.T) {
 	t.Logf("assignment seen after %v", d)
 	es, err := c.Entitlements(ctx, userID)
 	must(t, err)
-	if diff := cmp.Diff([]access.Entitlement{{AccountID: account, PermissionSetID: psID}}, es); diff != "" {
+	if diff := cmp.Diff([]access.Entitlement{{AccountID: account, PermissionSetID: psID}}, es, cmpopts.IgnoreFields(access.Entitlement{}, "Since")); diff != "" {
 		t.Errorf("Entitlements (-want +got):\n%s", diff)
 	}
 
@@ -268,7 +269,7 @@ func TestRecords(t *testing.T) {
 	es, err := c2.Entitlements(ctx, userID)
 	must(t, err)
 	es[0].AccountID = "000000000000"
-	if ok, err := c2.Entitled(ctx, userID, account, psID); err != nil || !ok {
+	if ok, err := c2.Entitled(ctx, userID, account, psID, time.Now()); err != nil || !ok {
 		t.Errorf("Entitled after the caller changed its copy = %v, %v; want true", ok, err)
 	}
 }
@@ -336,7 +337,7 @@ func TestSteadyState(t *testing.T) {
 		if r, err := c.Revoked(ctx, userID, "g", "s", clk.Now()); err != nil || r {
 			t.Fatalf("Revoked = %v, %v", r, err)
 		}
-		if ok, err := c.Entitled(ctx, userID, account, psID); err != nil || !ok {
+		if ok, err := c.Entitled(ctx, userID, account, psID, time.Now()); err != nil || !ok {
 			t.Fatalf("Entitled = %v, %v", ok, err)
 		}
 		for _, err := range []error{second(c.User(ctx, userID)), second(c.PermissionSet(ctx, psID)),
@@ -384,7 +385,7 @@ func TestSteadyState(t *testing.T) {
 	// Allocation-light: a warm Revoked and Entitled allocate nothing.
 	allocs := testing.AllocsPerRun(1000, func() {
 		c.Revoked(ctx, userID, "g", "s", clk.Now())
-		c.Entitled(ctx, userID, account, psID)
+		c.Entitled(ctx, userID, account, psID, time.Now())
 	})
 	if allocs != 0 {
 		t.Errorf("warm Revoked+Entitled allocate %v times, want 0", allocs)
@@ -492,7 +493,7 @@ func TestInvalidateOnOwnWrites(t *testing.T) {
 	}
 	entitled := func() bool {
 		t.Helper()
-		ok, err := c.Entitled(ctx, u.ID, account, psID)
+		ok, err := c.Entitled(ctx, u.ID, account, psID, time.Now())
 		must(t, err)
 		return ok
 	}
@@ -573,4 +574,66 @@ func TestInvalidateRacingRefresh(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestEntitledSinceRemoval checks that credentials issued under an
+// assignment or membership that was removed stay refused when it is made
+// again: only credentials issued since the current path began count.
+func TestEntitledSinceRemoval(t *testing.T) {
+	ctx := t.Context()
+	st := open(t, filepath.Join(t.TempDir(), "db"))
+	world(t, st)
+	t0 := time.Now().UTC()
+	direct := &store.Assignment{AccountID: account, PermissionSetID: psID, PrincipalType: store.PrincipalUser, PrincipalID: userID, CreatedAt: t0}
+	viaGroup := &store.Assignment{AccountID: account, PermissionSetID: psID, PrincipalType: store.PrincipalGroup, PrincipalID: groupID, CreatedAt: t0}
+	const membershipID = "1234567890-cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+	entitled := func(issuedAt time.Time) bool {
+		t.Helper()
+		c := accesscache.New(st, time.Now) // a fresh view each time: no waiting for the change counter
+		ok, err := c.Entitled(ctx, userID, account, psID, issuedAt)
+		must(t, err)
+		return ok
+	}
+	issued := t0.Add(time.Second)
+
+	// A direct assignment removed and made again.
+	must(t, st.CreateAssignment(ctx, direct))
+	if !entitled(issued) {
+		t.Fatal("credentials issued under the assignment are refused")
+	}
+	must(t, st.DeleteAssignment(ctx, direct))
+	if entitled(issued) {
+		t.Fatal("credentials accepted after the assignment was removed")
+	}
+	again := *direct
+	again.CreatedAt = t0.Add(2 * time.Second)
+	must(t, st.CreateAssignment(ctx, &again))
+	if entitled(issued) {
+		t.Error("credentials issued before the assignment was removed are accepted again once it is made again")
+	}
+	if !entitled(t0.Add(3 * time.Second)) {
+		t.Error("credentials issued under the new assignment are refused")
+	}
+	must(t, st.DeleteAssignment(ctx, &again))
+
+	// A group assignment whose membership is removed and made again.
+	must(t, st.CreateAssignment(ctx, viaGroup))
+	if !entitled(issued) {
+		t.Fatal("credentials issued through the group are refused")
+	}
+	must(t, st.DeleteMembership(ctx, membershipID))
+	must(t, st.CreateMembership(ctx, &store.Membership{ID: "1234567890-eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee", GroupID: groupID, UserID: userID, CreatedAt: t0.Add(4 * time.Second)}))
+	if entitled(t0.Add(3 * time.Second)) {
+		t.Error("credentials issued before the membership was removed are accepted again once it is made again")
+	}
+	if !entitled(t0.Add(5 * time.Second)) {
+		t.Error("credentials issued under the new membership are refused")
+	}
+
+	// Two paths: the earlier one counts, so removing the later one
+	// refuses nothing it did not grant.
+	must(t, st.CreateAssignment(ctx, &store.Assignment{AccountID: account, PermissionSetID: psID, PrincipalType: store.PrincipalUser, PrincipalID: userID, CreatedAt: t0.Add(-time.Hour)}))
+	if !entitled(t0.Add(-time.Minute)) {
+		t.Error("credentials issued under the older direct assignment are refused while the group path also exists")
+	}
 }

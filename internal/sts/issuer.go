@@ -250,7 +250,7 @@ func (i *Issuer) Open(ctx context.Context, accessKeyID, sessionToken string) (*S
 	if revoked {
 		return nil, "", fmt.Errorf("session of %s revoked: %w", accessKeyID, sigv4.ErrRevoked)
 	}
-	ok, err := i.Cache.Entitled(ctx, s.UserID, s.AccountID, s.PermissionSetID)
+	ok, err := i.Cache.Entitled(ctx, s.UserID, s.AccountID, s.PermissionSetID, s.IssuedAt)
 	if err != nil {
 		return nil, "", fmt.Errorf("check entitlement of %s: %w", accessKeyID, err)
 	}
