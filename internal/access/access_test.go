@@ -204,7 +204,9 @@ func TestAssignmentsAndProvisioning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair := func(e access.Entitlement) access.Entitlement { return access.Entitlement{AccountID: e.AccountID, PermissionSetID: e.PermissionSetID} }
+	pair := func(e access.Entitlement) access.Entitlement {
+		return access.Entitlement{AccountID: e.AccountID, PermissionSetID: e.PermissionSetID}
+	}
 	want := []access.Entitlement{{AccountID: "111111111111", PermissionSetID: power.ID}, {AccountID: "111111111111", PermissionSetID: view.ID}}
 	if len(ents) != 2 || pair(ents[0]) != want[0] && pair(ents[0]) != want[1] || pair(ents[0]) == pair(ents[1]) {
 		t.Fatalf("Entitlements = %+v, want %+v", ents, want)
