@@ -6,7 +6,6 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -17,28 +16,21 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/policy"
+	"github.com/gatehouse-dev/gatehouse/internal/policy/managed"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// PolicyChecker validates policy documents and managed policy ARNs. The
-// policy engine provides it; a nil checker accepts any JSON object.
-type PolicyChecker interface {
-	// CheckInline validates an inline policy document.
-	CheckInline(doc string) error
-	// CheckCustomer validates a customer-managed policy document.
-	CheckCustomer(doc string) error
-	// KnownManaged reports whether arn names an AWS-managed policy.
-	KnownManaged(arn string) bool
-}
-
-// Service manages accounts, permission sets and assignments.
+// Service manages accounts, permission sets and assignments. Policy
+// documents and AWS managed policy ARNs are always validated by the policy
+// engine (package policy and its managed catalogue), so what is stored can
+// be evaluated.
 type Service struct {
 	Store      store.Store
 	Audit      *audit.Recorder
 	IDs        arn.Generator
 	Now        func() time.Time
 	InstanceID string
-	Policies   PolicyChecker
 }
 
 // Limits from spec/identifiers.md §7.
@@ -356,7 +348,7 @@ func (s *Service) AttachManagedPolicy(ctx context.Context, id, policyARN string)
 	if len(policyARN) < 20 || len(policyARN) > 2048 || !managedARNRe.MatchString(policyARN) {
 		return fault.Validationf("ManagedPolicyArn %q is not an AWS managed policy ARN", policyARN)
 	}
-	if s.Policies != nil && !s.Policies.KnownManaged(policyARN) {
+	if !knownManaged(policyARN) {
 		return fault.Validationf("ManagedPolicyArn %s does not name a known AWS managed policy", policyARN)
 	}
 	return s.modify(ctx, id, "AttachManagedPolicyToPermissionSet", s.psParams(id, "managedPolicyArn", policyARN), true, func(_ store.Tx, ps *store.PermissionSet) error {
@@ -440,17 +432,17 @@ func (s *Service) CheckInlinePolicy(doc string) error {
 	if len(doc) > MaxInlinePolicyBytes {
 		return fault.Validationf("InlinePolicy is %d bytes; the limit is %d", len(doc), MaxInlinePolicyBytes)
 	}
-	if s.Policies != nil {
-		if err := s.Policies.CheckInline(doc); err != nil {
-			return &fault.Error{Kind: fault.Validation, Message: "The policy document is not valid: " + err.Error()}
-		}
-		return nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(doc), &obj); err != nil {
-		return fault.Validationf("The policy document is not valid JSON")
+	if err := policy.CheckInline([]byte(doc)); err != nil {
+		return &fault.Error{Kind: fault.Validation, Message: "The policy document is not valid: " + err.Error()}
 	}
 	return nil
+}
+
+// knownManaged reports whether arn names an AWS managed policy Gatehouse
+// ships, so that it can be evaluated.
+func knownManaged(arn string) bool {
+	_, ok := managed.Lookup(arn)
+	return ok
 }
 
 // PutInlinePolicy sets the permission set's inline policy.
@@ -479,7 +471,7 @@ func (s *Service) PutBoundary(ctx context.Context, id string, b store.Boundary) 
 		return fault.Validationf("PermissionsBoundary must set exactly one of ManagedPolicyArn and CustomerManagedPolicyReference")
 	case b.ManagedPolicyARN != "" && !managedARNRe.MatchString(b.ManagedPolicyARN):
 		return fault.Validationf("ManagedPolicyArn %q is not an AWS managed policy ARN", b.ManagedPolicyARN)
-	case b.ManagedPolicyARN != "" && s.Policies != nil && !s.Policies.KnownManaged(b.ManagedPolicyARN):
+	case b.ManagedPolicyARN != "" && !knownManaged(b.ManagedPolicyARN):
 		return fault.Validationf("ManagedPolicyArn %s does not name a known AWS managed policy", b.ManagedPolicyARN)
 	case b.CustomerPolicy != nil:
 		ref, err := NormalizeRef(*b.CustomerPolicy)
