@@ -43,6 +43,16 @@ const (
 	MaxTags                = 75
 )
 
+// RevocationLifetime is how long a revocation must be remembered (its
+// record kept, and looked back on by the access cache) when portal sessions
+// last portalSession: the grants and tokens of a sign-in end with its portal
+// session, and role credentials issued up to that moment live at most
+// MaxSessionDuration longer (DESIGN §6). It is the one definition; sso-oidc,
+// the directory and the cache all use it.
+func RevocationLifetime(portalSession time.Duration) time.Duration {
+	return portalSession + MaxSessionDuration
+}
+
 var (
 	psNameRe       = regexp.MustCompile(`^[\w+=,.@-]{1,32}$`)
 	descriptionRe  = regexp.MustCompile(`^[\t\n\r\x20-\x7E\xA1-\xFF]*$`)

@@ -124,7 +124,7 @@ func (s *Server) init(ctx context.Context) error {
 	s.Access = &access.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, InstanceID: in.InstanceID}
 	s.Directory = &directory.Service{
 		Store: s.Store, Audit: s.Audit, Access: s.Access, IDs: s.IDs, Rand: cfg.Rand, Now: cfg.Now,
-		IdentityStoreID: in.IdentityStoreID, RevocationTTL: cfg.PortalSessionDuration + access.MaxSessionDuration,
+		IdentityStoreID: in.IdentityStoreID, RevocationTTL: access.RevocationLifetime(cfg.PortalSessionDuration),
 	}
 	if err := s.loadWorlds(ctx); err != nil {
 		return err
