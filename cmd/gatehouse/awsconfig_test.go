@@ -21,7 +21,7 @@ func TestAWSConfigWithoutSignIn(t *testing.T) {
 	if err := run(t.Context(), []string{"aws-config", "--models", models, "--url", "http://127.0.0.1:7080"}, &out, io.Discard, getenv); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"sso-oidc/2019-06-10", "sso/2019-06-10", "sts/2011-06-15", "iam/2010-05-08", "sso-admin/2020-07-20", "identitystore/2020-06-15"} {
+	for _, f := range []string{"sso-oidc/2019-06-10", "sso/2019-06-10", "sts/2011-06-15", "iam/2010-05-08", "sso-admin/2020-07-20", "identitystore/2020-06-15", "organizations/2016-11-28", "cloudtrail/2013-11-01"} {
 		data, err := os.ReadFile(filepath.Join(models, f, "endpoint-rule-set-1.json"))
 		if err != nil {
 			t.Fatalf("rule set %s: %v", f, err)

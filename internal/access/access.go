@@ -6,7 +6,6 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -17,28 +16,21 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/policy"
+	"github.com/gatehouse-dev/gatehouse/internal/policy/managed"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// PolicyChecker validates policy documents and managed policy ARNs. The
-// policy engine provides it; a nil checker accepts any JSON object.
-type PolicyChecker interface {
-	// CheckInline validates an inline policy document.
-	CheckInline(doc string) error
-	// CheckCustomer validates a customer-managed policy document.
-	CheckCustomer(doc string) error
-	// KnownManaged reports whether arn names an AWS-managed policy.
-	KnownManaged(arn string) bool
-}
-
-// Service manages accounts, permission sets and assignments.
+// Service manages accounts, permission sets and assignments. Policy
+// documents and AWS managed policy ARNs are always validated by the policy
+// engine (package policy and its managed catalogue), so what is stored can
+// be evaluated.
 type Service struct {
 	Store      store.Store
 	Audit      *audit.Recorder
 	IDs        arn.Generator
 	Now        func() time.Time
 	InstanceID string
-	Policies   PolicyChecker
 	// MaxPermissionSets bounds the permission sets of the instance; 0
 	// means DefaultMaxPermissionSets.
 	MaxPermissionSets int
@@ -76,6 +68,16 @@ func (s *Service) maxProvisionedPerAccount() int {
 		return s.MaxProvisionedPerAccount
 	}
 	return DefaultMaxProvisionedPerAccount
+}
+
+// RevocationLifetime is how long a revocation must be remembered (its
+// record kept, and looked back on by the access cache) when portal sessions
+// last portalSession: the grants and tokens of a sign-in end with its portal
+// session, and role credentials issued up to that moment live at most
+// MaxSessionDuration longer (DESIGN §6). It is the one definition; sso-oidc,
+// the directory and the cache all use it.
+func RevocationLifetime(portalSession time.Duration) time.Duration {
+	return portalSession + MaxSessionDuration
 }
 
 var (
@@ -400,7 +402,7 @@ func (s *Service) AttachManagedPolicy(ctx context.Context, id, policyARN string)
 	if len(policyARN) < 20 || len(policyARN) > 2048 || !managedARNRe.MatchString(policyARN) {
 		return fault.Validationf("ManagedPolicyArn %q is not an AWS managed policy ARN", policyARN)
 	}
-	if s.Policies != nil && !s.Policies.KnownManaged(policyARN) {
+	if !knownManaged(policyARN) {
 		return fault.Validationf("ManagedPolicyArn %s does not name a known AWS managed policy", policyARN)
 	}
 	return s.modify(ctx, id, "AttachManagedPolicyToPermissionSet", s.psParams(id, "managedPolicyArn", policyARN), true, func(_ store.Tx, ps *store.PermissionSet) error {
@@ -487,17 +489,17 @@ func (s *Service) CheckInlinePolicy(doc string) error {
 	if len(doc) > MaxInlinePolicyBytes {
 		return fault.Validationf("InlinePolicy is %d bytes; the limit is %d", len(doc), MaxInlinePolicyBytes)
 	}
-	if s.Policies != nil {
-		if err := s.Policies.CheckInline(doc); err != nil {
-			return &fault.Error{Kind: fault.Validation, Message: "The policy document is not valid: " + err.Error()}
-		}
-		return nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(doc), &obj); err != nil {
-		return fault.Validationf("The policy document is not valid JSON")
+	if err := policy.CheckInline([]byte(doc)); err != nil {
+		return &fault.Error{Kind: fault.Validation, Message: "The policy document is not valid: " + err.Error()}
 	}
 	return nil
+}
+
+// knownManaged reports whether arn names an AWS managed policy Gatehouse
+// ships, so that it can be evaluated.
+func knownManaged(arn string) bool {
+	_, ok := managed.Lookup(arn)
+	return ok
 }
 
 // PutInlinePolicy sets the permission set's inline policy.
@@ -526,7 +528,7 @@ func (s *Service) PutBoundary(ctx context.Context, id string, b store.Boundary) 
 		return fault.Validationf("PermissionsBoundary must set exactly one of ManagedPolicyArn and CustomerManagedPolicyReference")
 	case b.ManagedPolicyARN != "" && !managedARNRe.MatchString(b.ManagedPolicyARN):
 		return fault.Validationf("ManagedPolicyArn %q is not an AWS managed policy ARN", b.ManagedPolicyARN)
-	case b.ManagedPolicyARN != "" && s.Policies != nil && !s.Policies.KnownManaged(b.ManagedPolicyARN):
+	case b.ManagedPolicyARN != "" && !knownManaged(b.ManagedPolicyARN):
 		return fault.Validationf("ManagedPolicyArn %s does not name a known AWS managed policy", b.ManagedPolicyARN)
 	case b.CustomerPolicy != nil:
 		ref, err := NormalizeRef(*b.CustomerPolicy)

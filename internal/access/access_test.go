@@ -319,3 +319,40 @@ func TestSessionDurationMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyValidationAlwaysOn builds access the production way
+// (domaintest) and checks that policy documents and managed policy ARNs are
+// validated by the policy engine, not merely parsed as JSON.
+func TestPolicyValidationAlwaysOn(t *testing.T) {
+	w := domaintest.New(t)
+	ps := mustPS(t, w, "Checked", "PT1H")
+	mustAccount(t, w, "111111111111", "dev")
+	ctx := t.Context()
+	bad := `{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"s3:*","Resource":"*"}]}`
+	for name, run := range map[string]func() error{
+		"inline grammar": func() error { return w.Access.PutInlinePolicy(ctx, ps.ID, bad) },
+		"inline condition operator": func() error {
+			return w.Access.PutInlinePolicy(ctx, ps.ID, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NoSuchOperator":{"aws:username":"x"}}}]}`)
+		},
+		"customer grammar": func() error {
+			return w.Access.PutCustomerPolicy(ctx, "111111111111", store.PolicyRef{Name: "P"}, bad)
+		},
+		"unknown managed policy": func() error {
+			return w.Access.AttachManagedPolicy(ctx, ps.ID, "arn:aws:iam::aws:policy/NoSuchPolicyAnywhere")
+		},
+		"unknown managed boundary": func() error {
+			return w.Access.PutBoundary(ctx, ps.ID, store.Boundary{ManagedPolicyARN: "arn:aws:iam::aws:policy/NoSuchPolicyAnywhere"})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := w.Snap(t)
+			wantFault(t, run(), fault.Validation, "ValidationException")
+			if after := w.Snap(t); after != before {
+				t.Errorf("state changed: %+v -> %+v", before, after)
+			}
+		})
+	}
+	if err := w.Access.AttachManagedPolicy(ctx, ps.ID, "arn:aws:iam::aws:policy/PowerUserAccess"); err != nil {
+		t.Fatalf("attach PowerUserAccess: %v", err)
+	}
+}

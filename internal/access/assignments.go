@@ -303,9 +303,16 @@ func CompareEntitlements(a, b Entitlement) int {
 	return strings.Compare(a.PermissionSetID, b.PermissionSetID)
 }
 
+// AssignmentReader is what Entitlements reads; store.Tx and store.Store
+// implement it.
+type AssignmentReader interface {
+	ListAssignments(ctx context.Context, f store.AssignmentFilter) ([]store.Assignment, error)
+	ListMembershipsByUser(ctx context.Context, userID string, p store.Page) ([]store.Membership, error)
+}
+
 // Entitlements resolves which accounts and permission sets a user may use,
 // through direct and group assignments, sorted and without duplicates.
-func Entitlements(ctx context.Context, tx store.Tx, userID string) ([]Entitlement, error) {
+func Entitlements(ctx context.Context, tx AssignmentReader, userID string) ([]Entitlement, error) {
 	direct, err := tx.ListAssignments(ctx, store.AssignmentFilter{PrincipalType: store.PrincipalUser, PrincipalID: userID})
 	if err != nil {
 		return nil, errorf("list user assignments", err)

@@ -2,11 +2,11 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -23,12 +23,8 @@ func (s *Service) PutCustomerPolicy(ctx context.Context, accountID string, ref s
 	if doc == "" {
 		return fault.Validationf("PolicyDocument is required")
 	}
-	if s.Policies != nil {
-		if err := s.Policies.CheckCustomer(doc); err != nil {
-			return &fault.Error{Kind: fault.Validation, Message: "The policy document is not valid: " + err.Error()}
-		}
-	} else if !json.Valid([]byte(doc)) {
-		return fault.Validationf("The policy document is not valid JSON")
+	if err := policy.CheckCustomer([]byte(doc)); err != nil {
+		return &fault.Error{Kind: fault.Validation, Message: "The policy document is not valid: " + err.Error()}
 	}
 	now := s.Now().UTC()
 	return s.Store.Update(ctx, func(tx store.Tx) error {

@@ -25,8 +25,9 @@ const (
 	// DefaultMaxLifetime is how far back revocations are loaded: the longest
 	// life of role credentials (access.MaxSessionDuration) and a margin for
 	// the refresh delay. A revocation older than MaxLifetime is not seen, so
-	// a server whose Revoked callers check longer-lived things (OIDC grants
-	// of a 90-day portal session) sets MaxLifetime to that life instead.
+	// a server whose Revoked callers check things issued under portal
+	// sessions sets MaxLifetime to access.RevocationLifetime of their
+	// duration plus the margin instead.
 	DefaultMaxLifetime = access.MaxSessionDuration + time.Minute
 	// maxEntries bounds each per-key map of a view; a full map is emptied
 	// before the next insert, so keys an attacker makes up (unknown account
@@ -38,11 +39,26 @@ const (
 // than MaxStale, so cached answers may miss revocations.
 var ErrStale = errors.New("access cache is stale: change counter unreadable")
 
+// Source is what the cache reads; store.Store implements it.
+type Source interface {
+	access.AssignmentReader
+	// ChangeSeq is store.Store.ChangeSeq: the change counter views are
+	// keyed by.
+	ChangeSeq(ctx context.Context) (int64, error)
+	GetUser(ctx context.Context, id string) (*store.User, error)
+	GetPermissionSet(ctx context.Context, id string) (*store.PermissionSet, error)
+	GetAccount(ctx context.Context, id string) (*store.Account, error)
+	GetProvisionedRole(ctx context.Context, accountID, permissionSetID string) (*store.ProvisionedRole, error)
+	ListRevocations(ctx context.Context, since time.Time) ([]store.Revocation, error)
+}
+
+var _ Source = store.Store(nil)
+
 // Cache holds hot-path records in memory. Set its fields before first use;
 // it is safe for concurrent use afterwards. Records it returns are shared
 // between callers and must not be modified.
 type Cache struct {
-	Store store.Store
+	Store Source
 	// Now is the clock; it decides when the change counter is read again
 	// and how far back revocations are loaded.
 	Now func() time.Time
@@ -62,7 +78,7 @@ type Cache struct {
 }
 
 // New returns a cache of st's records using the clock now.
-func New(st store.Store, now func() time.Time) *Cache {
+func New(st Source, now func() time.Time) *Cache {
 	return &Cache{Store: st, Now: now}
 }
 

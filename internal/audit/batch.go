@@ -11,13 +11,21 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
+// BatchAppender is what Batcher writes to: store.Store.AppendEvents, which
+// appends every event in one transaction or none.
+type BatchAppender interface {
+	AppendEvents(ctx context.Context, es []store.EventRecord) error
+}
+
+var _ BatchAppender = store.Store(nil)
+
 // Batcher records events that belong to no change of their own (credential
 // issues, sign-in failures, denied calls) with group commit: concurrent
 // callers' events share one transaction. Record returns only once its event
 // is committed, so a request whose event cannot be recorded still fails,
 // while the database sees one write per batch instead of one per request.
 type Batcher struct {
-	Store    store.Store
+	Store    BatchAppender
 	Recorder *Recorder
 	// MaxBatch bounds the events of one transaction (default 256).
 	MaxBatch int
@@ -97,7 +105,7 @@ func (b *Batcher) Run(ctx context.Context) error {
 		}
 		// A failure rolls the whole batch back and reaches every caller
 		// in it.
-		err := b.Store.Update(ctx, func(tx store.Tx) error { return tx.AppendEvents(ctx, recs) })
+		err := b.Store.AppendEvents(ctx, recs)
 		if err != nil {
 			err = fmt.Errorf("audit %d events: %w", len(recs), err)
 		}

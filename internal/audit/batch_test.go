@@ -16,6 +16,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
 )
 
+// appendOnly hides every store method but AppendEvents.
+type appendOnly struct{ audit.BatchAppender }
+
 func TestBatcherCommitsEveryEvent(t *testing.T) {
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -23,7 +26,8 @@ func TestBatcherCommitsEveryEvent(t *testing.T) {
 	}
 	defer st.Close()
 	ids := arn.Generator{Rand: rand.Reader}
-	b := &audit.Batcher{Store: st, Recorder: &audit.Recorder{Now: time.Now, NewID: ids.UUID, Region: "us-east-1", Account: "999988887777"}, MaxBatch: 16}
+	// The batcher needs only audit.BatchAppender.
+	b := &audit.Batcher{Store: appendOnly{st}, Recorder: &audit.Recorder{Now: time.Now, NewID: ids.UUID, Region: "us-east-1", Account: "999988887777"}, MaxBatch: 16}
 	ctx, cancel := context.WithCancel(t.Context())
 	runDone := make(chan struct{})
 	go func() { b.Run(ctx); close(runDone) }()

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
+	"github.com/gatehouse-dev/gatehouse/internal/policy/managed"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
@@ -50,7 +51,6 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	w := domaintest.New(t)
-	w.Access.Policies = authz.Checker{}
 	if _, err := w.Access.CreateAccount(t.Context(), acct, "Dev", "dev@example.test"); err != nil {
 		t.Fatal(err)
 	}
@@ -408,8 +408,7 @@ func TestEffectiveCache(t *testing.T) {
 }
 
 func TestChecker(t *testing.T) {
-	var c authz.Checker
-	if err := c.CheckInline(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`); err != nil {
+	if err := policy.CheckInline([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)); err != nil {
 		t.Errorf("valid policy: %v", err)
 	}
 	bad := map[string]string{
@@ -419,12 +418,15 @@ func TestChecker(t *testing.T) {
 		"too large":        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Sid":"` + strings.Repeat("a", 40000) + `"}]}`,
 	}
 	for name, doc := range bad {
-		err := c.CheckInline(doc)
+		err := policy.CheckInline([]byte(doc))
 		if _, ok := errors.AsType[*policy.Error](err); !ok {
 			t.Errorf("%s: CheckInline = %v, want a *policy.Error", name, err)
 		}
 	}
-	if !c.KnownManaged(powerUserARN) || c.KnownManaged("arn:aws:iam::aws:policy/NoSuchPolicyAtAll") {
+	if _, ok := managed.Lookup(powerUserARN); !ok {
+		t.Error("PowerUserAccess missing from the embedded catalog")
+	}
+	if _, ok := managed.Lookup("arn:aws:iam::aws:policy/NoSuchPolicyAtAll"); ok {
 		t.Error("KnownManaged disagrees with the embedded catalog")
 	}
 

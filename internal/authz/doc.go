@@ -2,10 +2,9 @@
 // Gatehouse's own SigV4 APIs, using the policy engine of package policy
 // (spec/iam-policy.md, DESIGN §7).
 //
-// Three pieces:
+// Two pieces (validating policy input is package access's job, with
+// policy.CheckInline, policy.CheckCustomer and the managed catalogue):
 //
-//   - Checker validates policy input at the edges (access.PolicyChecker):
-//     inline documents (size, strict grammar) and AWS managed policy ARNs.
 //   - Policies resolves and compiles the effective policy of a permission set
 //     in an account — its AWS managed policies, its customer-managed policy
 //     references resolved to the documents stored for that account, its

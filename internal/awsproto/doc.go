@@ -8,8 +8,11 @@
 //   - awsQuery (STS, IAM): ParseQueryRequest, WriteQueryResponse and
 //     WriteQueryError.
 //
-// Error is the one protocol error type; ErrorFor maps any error (including
-// sigv4 verification failures, spec/aws-wire.md §2.8) onto it for a Protocol.
+// Error is the one protocol error type; ErrorFor is the one mapping of any
+// error onto it for a Protocol: sigv4 verification failures
+// (spec/aws-wire.md §2.8), invalid policy documents and the domain faults of
+// package fault, each protocol's codes in one table (domainError). Handlers
+// return errors; the API packages call ErrorFor where they write them.
 // Every response carries x-amzn-RequestId; the Date header is added by
 // net/http's server. Wire rules follow spec/aws-wire.md §2, and the error
 // decoding of aws-sdk-go-v2 (service/ssoadmin/deserializers.go, smithy-go

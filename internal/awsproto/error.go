@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 )
 
@@ -69,20 +71,31 @@ type Protocol int
 
 // The protocols, as far as error codes differ between them.
 const (
-	// ProtocolJSON is awsJson1_1 and restJson1 (the portal API and signed
-	// restJson1 operations).
+	// ProtocolJSON is awsJson1_1 and signed restJson1: sso-admin,
+	// identitystore, organizations and cloudtrail.
 	ProtocolJSON Protocol = iota + 1
 	// ProtocolOIDC is sso-oidc restJson1: like ProtocolJSON, except that
-	// unexpected failures use the OAuth "server_error" body.
+	// unexpected failures use the OAuth "server_error" body. Its handlers
+	// return *Error; domain faults have no sso-oidc code.
 	ProtocolOIDC
-	// ProtocolQuery is awsQuery (STS, IAM).
+	// ProtocolQuery is awsQuery with the codes STS models.
 	ProtocolQuery
+	// ProtocolIAM is awsQuery with the codes IAM models (InvalidInput,
+	// NoSuchEntity, EntityAlreadyExists, LimitExceeded).
+	ProtocolIAM
+	// ProtocolPortal is the access-portal (sso) restJson1 API of
+	// spec/aws-wire.md §4.
+	ProtocolPortal
 )
 
-// ErrorFor maps err onto a protocol error. An *Error in err's chain is
-// returned as is, a *sigv4.Error is mapped by AuthError, and anything else
-// becomes the protocol's internal error with err as its cause (log it once,
-// where the response is written). ErrorFor(p, nil) is nil.
+// ErrorFor is the one mapping of errors onto each protocol's wire errors.
+// An *Error in err's chain is returned as is; a *sigv4.Error is mapped by
+// AuthError; an invalid policy document (*policy.Error) and a domain fault
+// (*fault.Error, or a store sentinel fault.As classifies) get the
+// protocol's code for their kind (domainError); anything else, and a kind
+// the protocol has no code for, becomes the protocol's internal error with
+// err as its cause (log it once, where the response is written).
+// ErrorFor(p, nil) is nil.
 func ErrorFor(p Protocol, err error) *Error {
 	if err == nil {
 		return nil
@@ -93,13 +106,86 @@ func ErrorFor(p Protocol, err error) *Error {
 	if e, ok := errors.AsType[*sigv4.Error](err); ok {
 		return AuthError(p, e)
 	}
+	if e, ok := errors.AsType[*policy.Error](err); ok {
+		return policyError(p, e.Error(), err)
+	}
+	if f := fault.As(err); f.Kind != fault.Internal {
+		if e := domainError(p, f); e != nil {
+			e.Err = err
+			return e
+		}
+	}
 	return internalError(p, err)
+}
+
+// policyError maps an invalid policy document: IAM's and STS's
+// MalformedPolicyDocument (400), the JSON services' ValidationException.
+func policyError(p Protocol, msg string, cause error) *Error {
+	var e *Error
+	switch p {
+	case ProtocolQuery, ProtocolIAM:
+		e = &Error{Code: "MalformedPolicyDocument", Message: msg}
+	case ProtocolJSON:
+		e = Validation(msg)
+	case ProtocolPortal:
+		e = PortalInvalidRequest(msg)
+	default:
+		return internalError(p, cause)
+	}
+	e.Err = cause
+	return e
+}
+
+// domainError returns p's error for a domain fault, or nil when p has no
+// code for its kind. The codes and statuses are the botocore models':
+// sso-admin and identitystore for ProtocolJSON (every error 400, with
+// identitystore's Reason, ResourceType and ResourceId members), sts and iam
+// for the awsQuery protocols, sso for the portal.
+func domainError(p Protocol, f *fault.Error) *Error {
+	switch p {
+	case ProtocolJSON:
+		return &Error{Code: f.Kind.String(), Message: f.Message, Reason: f.Reason, ResourceType: f.ResourceType, ResourceID: f.ResourceID}
+	case ProtocolQuery, ProtocolIAM:
+		switch f.Kind {
+		case fault.AccessDenied:
+			return QueryAccessDenied(f.Message)
+		case fault.Validation:
+			if p == ProtocolIAM {
+				return &Error{Code: "InvalidInput", Message: f.Message}
+			}
+			return QueryValidationError(f.Message)
+		}
+		if p != ProtocolIAM {
+			return nil
+		}
+		switch f.Kind {
+		case fault.NotFound:
+			return &Error{Code: "NoSuchEntity", Message: f.Message, Status: http.StatusNotFound}
+		case fault.Conflict:
+			return &Error{Code: "EntityAlreadyExists", Message: f.Message, Status: http.StatusConflict}
+		case fault.QuotaExceeded:
+			return &Error{Code: "LimitExceeded", Message: f.Message, Status: http.StatusConflict}
+		}
+	case ProtocolPortal:
+		switch f.Kind {
+		case fault.AccessDenied:
+			// AWS answers every refusal to issue with 403 "No access".
+			return PortalForbidden("No access")
+		case fault.Validation:
+			return PortalInvalidRequest(f.Message)
+		case fault.NotFound:
+			return PortalResourceNotFound(f.Message)
+		case fault.QuotaExceeded:
+			return PortalTooManyRequests(f.Message)
+		}
+	}
+	return nil
 }
 
 // internalError returns p's internal error with cause as Err.
 func internalError(p Protocol, cause error) *Error {
 	switch p {
-	case ProtocolQuery:
+	case ProtocolQuery, ProtocolIAM:
 		return QueryInternalFailure(cause)
 	case ProtocolOIDC:
 		return OIDCInternal(cause)
@@ -131,7 +217,7 @@ func AuthError(p Protocol, e *sigv4.Error) *Error {
 		return internalError(p, e)
 	}
 	code := c.json
-	if p == ProtocolQuery {
+	if p == ProtocolQuery || p == ProtocolIAM {
 		code = c.query
 	}
 	return &Error{Code: code, Message: e.Message, Status: c.status, Err: e}

@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -390,5 +393,87 @@ func TestRestErrorBodiesCarryMessage(t *testing.T) {
 				t.Errorf("body %s: want error %q and error_description %q", rec.Body, tt.oauth, tt.e.Message)
 			}
 		})
+	}
+}
+
+// TestErrorForDomainFaults is the one domain-error → wire-error table of
+// every protocol: fault kinds, store sentinels and invalid policy documents
+// (awsJson1_1 codes from the botocore sso-admin and identitystore models,
+// awsQuery codes from the sts and iam models, the portal's from sso).
+func TestErrorForDomainFaults(t *testing.T) {
+	type wire struct {
+		Code    string
+		Status  int
+		Message string
+	}
+	badPolicy := policy.CheckInline([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}`))
+	if _, ok := errors.AsType[*policy.Error](badPolicy); !ok {
+		t.Fatalf("CheckInline(bad) = %v, want a *policy.Error", badPolicy)
+	}
+	internal := map[Protocol]wire{
+		ProtocolJSON: {"InternalServerException", 500, "An internal error occurred."}, ProtocolOIDC: {"InternalServerException", 500, "An internal error occurred."},
+		ProtocolQuery: {"InternalFailure", 500, "An internal error occurred."}, ProtocolIAM: {"InternalFailure", 500, "An internal error occurred."},
+		ProtocolPortal: {"InternalServerException", 500, "An internal error occurred."},
+	}
+	tests := []struct {
+		name string
+		err  error
+		want map[Protocol]wire
+	}{
+		{"validation", fmt.Errorf("put: %w", fault.Validationf("bad name")), map[Protocol]wire{
+			ProtocolJSON: {"ValidationException", 400, "bad name"}, ProtocolQuery: {"ValidationError", 400, "bad name"},
+			ProtocolIAM: {"InvalidInput", 400, "bad name"}, ProtocolPortal: {"InvalidRequestException", 400, "bad name"},
+		}},
+		{"not found", fault.NotFoundf("USER", "u-1", "User not found"), map[Protocol]wire{
+			ProtocolJSON: {"ResourceNotFoundException", 400, "User not found"}, ProtocolIAM: {"NoSuchEntity", 404, "User not found"},
+			ProtocolPortal: {"ResourceNotFoundException", 404, "User not found"},
+		}},
+		{"store not found", fmt.Errorf("get: %w", store.ErrNotFound), map[Protocol]wire{
+			ProtocolJSON: {"ResourceNotFoundException", 400, "The specified resource was not found"}, ProtocolIAM: {"NoSuchEntity", 404, "The specified resource was not found"},
+			ProtocolPortal: {"ResourceNotFoundException", 404, "The specified resource was not found"},
+		}},
+		{"conflict", fault.Conflictf("exists"), map[Protocol]wire{
+			ProtocolJSON: {"ConflictException", 400, "exists"}, ProtocolIAM: {"EntityAlreadyExists", 409, "exists"},
+		}},
+		{"quota", fault.Quotaf("too many"), map[Protocol]wire{
+			ProtocolJSON: {"ServiceQuotaExceededException", 400, "too many"}, ProtocolIAM: {"LimitExceeded", 409, "too many"},
+			ProtocolPortal: {"TooManyRequestsException", 429, "too many"},
+		}},
+		{"denied", fault.Deniedf("User: arn:x is not authorized to perform: sso:ListInstances"), map[Protocol]wire{
+			ProtocolJSON:   {"AccessDeniedException", 400, "User: arn:x is not authorized to perform: sso:ListInstances"},
+			ProtocolQuery:  {"AccessDenied", 403, "User: arn:x is not authorized to perform: sso:ListInstances"},
+			ProtocolIAM:    {"AccessDenied", 403, "User: arn:x is not authorized to perform: sso:ListInstances"},
+			ProtocolPortal: {"ForbiddenException", 403, "No access"},
+		}},
+		{"policy", fmt.Errorf("put inline: %w", badPolicy), map[Protocol]wire{
+			ProtocolJSON: {"ValidationException", 400, badPolicy.Error()}, ProtocolQuery: {"MalformedPolicyDocument", 400, badPolicy.Error()},
+			ProtocolIAM: {"MalformedPolicyDocument", 400, badPolicy.Error()}, ProtocolPortal: {"InvalidRequestException", 400, badPolicy.Error()},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, p := range []Protocol{ProtocolJSON, ProtocolOIDC, ProtocolQuery, ProtocolIAM, ProtocolPortal} {
+				want, ok := tt.want[p]
+				if !ok {
+					want = internal[p] // no code for this kind: an internal error, cause logged
+				}
+				e := ErrorFor(p, tt.err)
+				if diff := cmp.Diff(want, wire{e.Code, e.HTTPStatus(), e.Message}); diff != "" {
+					t.Errorf("protocol %d mismatch (-want +got):\n%s", p, diff)
+				}
+				if !errors.Is(e, tt.err) {
+					t.Errorf("protocol %d: mapped error does not wrap the cause", p)
+				}
+			}
+		})
+	}
+	// identitystore's members travel with the JSON error.
+	e := ErrorFor(ProtocolJSON, &fault.Error{Kind: fault.Conflict, Message: "dup", Reason: "UNIQUENESS_CONSTRAINT_VIOLATION"})
+	if e.Reason != "UNIQUENESS_CONSTRAINT_VIOLATION" {
+		t.Errorf("Reason = %q", e.Reason)
+	}
+	e = ErrorFor(ProtocolJSON, fault.NotFoundf("USER", "u-1", "User not found"))
+	if e.ResourceType != "USER" || e.ResourceID != "u-1" {
+		t.Errorf("ResourceType, ResourceID = %q, %q", e.ResourceType, e.ResourceID)
 	}
 }

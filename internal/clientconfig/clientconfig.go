@@ -28,6 +28,8 @@ var services = []service{
 	{"sso-admin", "2020-07-20", "sso_admin", "AWS_ENDPOINT_URL_SSO_ADMIN"},
 	{"identitystore", "2020-06-15", "identitystore", "AWS_ENDPOINT_URL_IDENTITYSTORE"},
 	{"iam", "2010-05-08", "iam", "AWS_ENDPOINT_URL_IAM"},
+	{"organizations", "2016-11-28", "organizations", "AWS_ENDPOINT_URL_ORGANIZATIONS"},
+	{"cloudtrail", "2013-11-01", "cloudtrail", "AWS_ENDPOINT_URL_CLOUDTRAIL"},
 }
 
 // Session describes an sso-session.

@@ -218,3 +218,33 @@ func TestSameStartURL(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminServiceEndpoints checks that every admin API Gatehouse serves is
+// pointed at it in each form clients read: the [services] key, the
+// AWS_ENDPOINT_URL_* variable and the rule-set file (botocore's service name
+// and API version) for AWS CLI older than 2.13.
+func TestAdminServiceEndpoints(t *testing.T) {
+	s := Session{Name: "gatehouse", BaseURL: "http://127.0.0.1:7080"}
+	files, err := RuleSets(s.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	section, env := s.ServicesSection(), s.EnvVars()
+	for _, tt := range []struct{ key, env, ruleSet string }{
+		{"sso_admin", "AWS_ENDPOINT_URL_SSO_ADMIN", "sso-admin/2020-07-20/endpoint-rule-set-1.json"},
+		{"identitystore", "AWS_ENDPOINT_URL_IDENTITYSTORE", "identitystore/2020-06-15/endpoint-rule-set-1.json"},
+		{"organizations", "AWS_ENDPOINT_URL_ORGANIZATIONS", "organizations/2016-11-28/endpoint-rule-set-1.json"},
+		{"cloudtrail", "AWS_ENDPOINT_URL_CLOUDTRAIL", "cloudtrail/2013-11-01/endpoint-rule-set-1.json"},
+		{"iam", "AWS_ENDPOINT_URL_IAM", "iam/2010-05-08/endpoint-rule-set-1.json"},
+	} {
+		if !strings.Contains(section, "\n"+tt.key+" =\n  endpoint_url = http://127.0.0.1:7080\n") {
+			t.Errorf("[services] section lacks %s:\n%s", tt.key, section)
+		}
+		if !strings.Contains(env, tt.env+"=http://127.0.0.1:7080\n") {
+			t.Errorf("EnvVars lacks %s:\n%s", tt.env, env)
+		}
+		if data, ok := files[tt.ruleSet]; !ok || !strings.Contains(string(data), `"url": "http://127.0.0.1:7080"`) {
+			t.Errorf("RuleSets has no %s pointing at the server: %s", tt.ruleSet, data)
+		}
+	}
+}

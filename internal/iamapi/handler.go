@@ -15,7 +15,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
-	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -164,41 +163,20 @@ func noSuchEntity(msg string) *awsproto.Error {
 	return &awsproto.Error{Code: "NoSuchEntity", Message: msg, Status: http.StatusNotFound}
 }
 
-func malformedPolicy(msg string) *awsproto.Error {
-	return &awsproto.Error{Code: "MalformedPolicyDocument", Message: msg}
-}
-
 // missing returns the ValidationError IAM answers for an absent required
 // member, worded as its validation layer words it.
 func missing(member string) *awsproto.Error {
 	return awsproto.QueryValidationError("1 validation error detected: Value null at '" + member + "' failed to satisfy constraint: Member must not be null")
 }
 
-// queryError is the one mapping of IAM API errors onto awsQuery errors:
-// protocol errors as they are, signature failures per spec/aws-wire.md
-// §2.8, policy validation errors as MalformedPolicyDocument, domain faults
-// by kind, anything else InternalFailure.
+// queryError maps IAM API errors onto awsQuery errors with IAM's codes, the
+// one mapping of awsproto.ErrorFor(awsproto.ProtocolIAM, err): protocol
+// errors as they are, signature failures per spec/aws-wire.md §2.8, policy
+// validation errors as MalformedPolicyDocument, domain faults by kind
+// (InvalidInput, NoSuchEntity, EntityAlreadyExists, LimitExceeded,
+// AccessDenied), anything else InternalFailure.
 func queryError(err error) *awsproto.Error {
-	if e, ok := errors.AsType[*awsproto.Error](err); ok {
-		return e
-	}
-	if e, ok := errors.AsType[*policy.Error](err); ok {
-		return malformedPolicy(e.Error())
-	}
-	if _, ok := errors.AsType[*sigv4.Error](err); ok {
-		return awsproto.ErrorFor(awsproto.ProtocolQuery, err)
-	}
-	if e, ok := errors.AsType[*fault.Error](err); ok {
-		switch e.Kind {
-		case fault.AccessDenied:
-			return awsproto.QueryAccessDenied(e.Message)
-		case fault.Validation:
-			return invalidInput(e.Message)
-		case fault.NotFound:
-			return noSuchEntity(e.Message)
-		}
-	}
-	return awsproto.QueryInternalFailure(err)
+	return awsproto.ErrorFor(awsproto.ProtocolIAM, err)
 }
 
 // sourceIP is the client address the server's middleware resolved, or the

@@ -54,7 +54,6 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := t.Context()
 	w := domaintest.New(t)
-	w.Access.Policies = authz.Checker{}
 	if _, err := w.Access.CreateAccount(ctx, account, "Dev", "dev@example.test"); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -43,9 +44,6 @@ const (
 	// pollLeniency is how much earlier than interval a poll may come before
 	// it is answered with slow_down (client timers and network jitter).
 	pollLeniency = 200 * time.Millisecond
-	// maxRoleCredentialLifetime bounds role credentials issued under a
-	// grant; revocation records must outlive them (DESIGN §6).
-	maxRoleCredentialLifetime = 12 * time.Hour
 	// recheckEvery bounds how long a cached access token is trusted without
 	// looking at the store when no Cache is configured.
 	recheckEvery = time.Second
@@ -81,7 +79,7 @@ type Service struct {
 	// BaseURL is the public URL of the server, without a trailing slash.
 	BaseURL string
 	// Cache answers revocation checks on the access-token hot path. Its
-	// MaxLifetime must cover PortalSessionDuration. When nil, cached tokens
+	// MaxLifetime must cover access.RevocationLifetime(PortalSessionDuration). When nil, cached tokens
 	// are re-checked against the store at most every second instead.
 	Cache *accesscache.Cache
 	// PortalSessionDuration is the configured portal-session lifetime; it
@@ -197,7 +195,7 @@ func (s *Service) portalSessionDuration() time.Duration {
 // revocationTTL is how long a revocation record must live: longer than any
 // grant and any role credential issued under one.
 func (s *Service) revocationTTL() time.Duration {
-	return s.portalSessionDuration() + maxRoleCredentialLifetime
+	return access.RevocationLifetime(s.portalSessionDuration())
 }
 
 // revoked reports whether something issued at issuedAt to the user, grant

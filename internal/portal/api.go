@@ -11,7 +11,6 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
-	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 )
@@ -69,29 +68,14 @@ func (s *Service) api(op string, h apiHandler) http.Handler {
 	})
 }
 
-// apiErrorFor maps an error onto the portal API's wire errors: the one
-// place they are classified.
+// apiErrorFor maps an error onto the portal API's wire errors: a rejected
+// bearer token as UnauthorizedException, everything else by the protocol's
+// one mapping, awsproto.ErrorFor(awsproto.ProtocolPortal, err).
 func (s *Service) apiErrorFor(err error) *awsproto.Error {
-	if e, ok := errors.AsType[*awsproto.Error](err); ok {
-		return e
-	}
-	if errors.Is(err, oidc.ErrInvalidToken) {
+	if _, ok := errors.AsType[*awsproto.Error](err); !ok && errors.Is(err, oidc.ErrInvalidToken) {
 		return awsproto.PortalUnauthorized(unauthorizedMessage)
 	}
-	if fe, ok := errors.AsType[*fault.Error](err); ok {
-		switch fe.Kind {
-		case fault.AccessDenied:
-			// AWS answers every refusal to issue with 403 "No access".
-			return awsproto.PortalForbidden("No access")
-		case fault.Validation:
-			return awsproto.PortalInvalidRequest(fe.Message)
-		case fault.NotFound:
-			return awsproto.PortalResourceNotFound(fe.Message)
-		case fault.QuotaExceeded:
-			return awsproto.PortalTooManyRequests(fe.Message)
-		}
-	}
-	return awsproto.Internal(err)
+	return awsproto.ErrorFor(awsproto.ProtocolPortal, err)
 }
 
 // Page sizes of the list operations (spec/aws-wire.md §2.6).

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/examples"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/seed"
@@ -108,7 +107,6 @@ func TestLoadStopsOnBadReference(t *testing.T) {
 
 func TestCustomerPolicies(t *testing.T) {
 	w := domaintest.New(t)
-	w.Access.Policies = authz.Checker{}
 	ctx := t.Context()
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::deploy/*"}]}`
 	world, err := seed.Parse([]byte(`

@@ -21,7 +21,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
-	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/instance"
@@ -122,10 +121,10 @@ func (s *Server) init(ctx context.Context) error {
 	if !created && cfg.Region != in.Region {
 		s.Log.Warn("the instance's home region is fixed at first start; ignoring --region", "instance_region", in.Region, "configured", cfg.Region)
 	}
-	s.Access = &access.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, InstanceID: in.InstanceID, Policies: authz.Checker{}}
+	s.Access = &access.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, InstanceID: in.InstanceID}
 	s.Directory = &directory.Service{
 		Store: s.Store, Audit: s.Audit, Access: s.Access, IDs: s.IDs, Rand: cfg.Rand, Now: cfg.Now,
-		IdentityStoreID: in.IdentityStoreID, RevocationTTL: cfg.PortalSessionDuration + access.MaxSessionDuration,
+		IdentityStoreID: in.IdentityStoreID, RevocationTTL: access.RevocationLifetime(cfg.PortalSessionDuration),
 	}
 	if err := s.loadWorlds(ctx); err != nil {
 		return err

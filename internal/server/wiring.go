@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
@@ -46,9 +47,9 @@ func (s *Server) wire() {
 	cfg := &s.Config
 	base := s.BaseURL()
 	s.Cache = accesscache.New(s.Store, cfg.Now)
-	// Revocations must be remembered as long as anything they end can
-	// live: refresh tokens last as long as the portal session.
-	s.Cache.MaxLifetime = max(accesscache.DefaultMaxLifetime, cfg.PortalSessionDuration+time.Minute)
+	// Revocations must be seen as long as anything they end can live, and
+	// a minute more for the refresh delay.
+	s.Cache.MaxLifetime = access.RevocationLifetime(cfg.PortalSessionDuration) + time.Minute
 	// A write of this replica (a revocation, a disabled user, a removed
 	// assignment) holds for the very next request here; other replicas
 	// see it within the cache's refresh interval (DESIGN §6).

@@ -3,14 +3,12 @@ package sts
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
-	"github.com/gatehouse-dev/gatehouse/internal/fault"
 )
 
 // maxBody bounds an STS request body. The largest legal one (AssumeRole with
@@ -127,24 +125,9 @@ func appendEscaped(b []byte, s string) []byte {
 // writeError writes err as an awsQuery error, logging the cause of internal
 // failures once.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := queryError(err)
+	e := awsproto.ErrorFor(awsproto.ProtocolQuery, err)
 	if e.HTTPStatus() >= 500 {
 		s.Log.Error("sts request failed", "request_id", awsproto.RequestID(w), "op", awsauth.OperationOf(r, nil), "err", err)
 	}
 	awsproto.WriteQueryError(w, awsproto.STSNamespace, e)
-}
-
-// queryError is the one mapping of sts errors onto awsQuery errors:
-// protocol errors as they are, signature failures per spec/aws-wire.md §2.8
-// (awsproto.AuthError), domain faults by kind, anything else InternalFailure.
-func queryError(err error) *awsproto.Error {
-	if e, ok := errors.AsType[*fault.Error](err); ok {
-		switch e.Kind {
-		case fault.AccessDenied:
-			return awsproto.QueryAccessDenied(e.Message)
-		case fault.Validation:
-			return awsproto.QueryValidationError(e.Message)
-		}
-	}
-	return awsproto.ErrorFor(awsproto.ProtocolQuery, err)
 }
