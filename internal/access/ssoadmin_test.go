@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/policy/managed"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -117,10 +118,12 @@ func TestQuotas(t *testing.T) {
 		t.Fatalf("refused assignment changed the store: %+v -> %+v", before, after)
 	}
 
-	// 20 managed and customer-managed policies in all.
+	// 20 managed and customer-managed policies in all. The managed ones
+	// must be real: attachments are validated.
+	known := managed.ARNs()
 	for i := range access.MaxAttachedPolicies {
 		if i%2 == 0 {
-			err = w.Access.AttachManagedPolicy(ctx, b.ID, fmt.Sprintf("arn:aws:iam::aws:policy/P%d", i))
+			err = w.Access.AttachManagedPolicy(ctx, b.ID, known[i])
 		} else {
 			err = w.Access.AttachCustomerPolicy(ctx, b.ID, store.PolicyRef{Name: fmt.Sprintf("C%d", i)})
 		}
@@ -128,7 +131,7 @@ func TestQuotas(t *testing.T) {
 			t.Fatalf("attach %d: %v", i, err)
 		}
 	}
-	wantFault(t, w.Access.AttachManagedPolicy(ctx, b.ID, "arn:aws:iam::aws:policy/ReadOnlyAccess"), fault.QuotaExceeded, "ServiceQuotaExceededException")
+	wantFault(t, w.Access.AttachManagedPolicy(ctx, b.ID, known[access.MaxAttachedPolicies+1]), fault.QuotaExceeded, "ServiceQuotaExceededException")
 	wantFault(t, w.Access.AttachCustomerPolicy(ctx, b.ID, store.PolicyRef{Name: "One", Path: "/more/"}), fault.QuotaExceeded, "ServiceQuotaExceededException")
 }
 
