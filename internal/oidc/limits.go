@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/source"
 )
 
 // Limit is at most Count requests per Window, counted in fixed windows in
@@ -42,7 +42,7 @@ var (
 // audit log instead of the client table.
 func (s *Service) checkLimits(r *http.Request, op string, limits []Limit) error {
 	ctx := r.Context()
-	src := rateSource(sourceAddr(r))
+	src := source.Key(sourceAddr(r))
 	now := s.now()
 	for _, l := range limits {
 		key := "oidc:" + op + ":" + l.Window.String() + ":" + src
@@ -78,26 +78,6 @@ func sourceAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// rateSource is the key a source address is counted under: an IPv4
-// address as is, an IPv6 address by its /64 prefix, since one host
-// commonly holds a whole /64 (RFC 4291 §2.5.1) and could otherwise rotate
-// addresses to escape every per-address limit.
-func rateSource(addr string) string {
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return addr
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, err := a.Prefix(64)
-	if err != nil {
-		return a.String()
-	}
-	return p.String()
 }
 
 // retryAfter sets Retry-After on throttled responses.
