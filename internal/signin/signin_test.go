@@ -532,3 +532,14 @@ func TestFloodFromOneAddressStarvesNoOne(t *testing.T) {
 		t.Errorf("audit events of the flood: %v, want no TooManyAttempts and at most 200 failures", ev)
 	}
 }
+
+// An IPv6 client is counted by its /64, as the sso-oidc limits count it:
+// rotating addresses within the prefix does not reset the throttle.
+func TestIPv6SourceCountedBy64(t *testing.T) {
+	srv, _ := start(t, nil)
+	for i := 1; i <= 4; i++ {
+		want(t, newBrowser(t, srv, "2001:db8:7:7::"+itoa(i)).signIn(user, "wrong-password"), http.StatusUnauthorized)
+	}
+	want(t, newBrowser(t, srv, "2001:db8:7:7:ffff::5").signIn(user, "wrong-password"), http.StatusTooManyRequests)
+	want(t, newBrowser(t, srv, "2001:db8:7:8::1").signIn(user, "wrong-password"), http.StatusUnauthorized)
+}
