@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -33,6 +34,65 @@ var (
 	// minutes), so one address holds at most 600 live device codes.
 	StartDeviceAuthorizationLimits = []Limit{{20, time.Second}, {600, DeviceCodeLifetime}}
 )
+
+// ClientAuthFailureLimits bound the failed client authentications
+// (unknown client, wrong secret, expired registration, over-long
+// credentials) of CreateToken and StartDeviceAuthorization per source
+// address. A CLI fails at most once per expired registration before it
+// registers again, so an office behind one address stays far below them;
+// past them the source is refused with SlowDownException until the window
+// ends, without a lookup and without an audit event.
+var ClientAuthFailureLimits = []Limit{{20, time.Minute}, {200, time.Hour}}
+
+// failureKey is the rate-counter key of a source's failed client
+// authentications in windows of w.
+func failureKey(src string, w time.Duration) string {
+	return "oidc:ClientAuthFailure:" + w.String() + ":" + src
+}
+
+// checkFailureLimits refuses a client authentication from a source already
+// past ClientAuthFailureLimits; it writes nothing.
+func (s *Service) checkFailureLimits(ctx context.Context, op string) error {
+	src := source.Key(audit.ActorFrom(ctx).SourceIP)
+	now := s.now()
+	for _, l := range ClientAuthFailureLimits {
+		n, err := s.Store.RateCount(ctx, failureKey(src, l.Window), l.Window, now)
+		if err != nil {
+			return fmt.Errorf("count failed client authentications: %w", err)
+		}
+		if n >= l.Count {
+			return throttledFailures(op, l)
+		}
+	}
+	return nil
+}
+
+// countFailure counts one failed client authentication from the request's
+// source and returns SlowDownException when it is past a limit. The count
+// is atomic, so parallel failures cannot record more than the limit.
+func (s *Service) countFailure(ctx context.Context, op string) error {
+	src := source.Key(audit.ActorFrom(ctx).SourceIP)
+	now := s.now()
+	var over error
+	for _, l := range ClientAuthFailureLimits {
+		n, err := s.Store.HitRate(ctx, failureKey(src, l.Window), l.Window, now)
+		if err != nil {
+			return fmt.Errorf("count failed client authentications: %w", err)
+		}
+		if n > l.Count && over == nil {
+			over = throttledFailures(op, l)
+		}
+	}
+	return over
+}
+
+// throttledFailures is the SlowDownException of a source past a limit l on
+// failed client authentications.
+func throttledFailures(op string, l Limit) *awsproto.Error {
+	e := throttled(op, l)
+	e.Message = fmt.Sprintf("Too many failed client authentications from this address (limit %d per %s). Check the client ID and secret, register the client again, and retry later.", l.Count, l.Window)
+	return e
+}
 
 // checkLimits counts one request of op from the request's source address
 // against limits and returns SlowDownException when any is exceeded, the

@@ -104,8 +104,10 @@ func (s *Service) registerClient(r *http.Request) (any, error) {
 			return nil, awsproto.OIDCUnsupportedGrantType("Unsupported grant type: " + truncate(g))
 		}
 	}
-	if len(in.GrantTypes) > len(knownGrants) {
-		return nil, awsproto.OIDCInvalidClientMetadata("grantTypes lists a grant type more than once.")
+	for i, g := range in.GrantTypes {
+		if slices.Contains(in.GrantTypes[:i], g) {
+			return nil, awsproto.OIDCInvalidClientMetadata("grantTypes lists " + g + " more than once.")
+		}
 	}
 	if len(in.RedirectURIs) > maxRedirectURIs {
 		return nil, awsproto.OIDCInvalidRedirectURI("Too many redirect URIs.")
@@ -290,10 +292,31 @@ func (s *Service) client(ctx context.Context, id string) (*store.Client, error) 
 	return cl, nil
 }
 
+// Bounds on the client credentials a request may present, checked before
+// any lookup. Gatehouse issues 22-character IDs and 43-character secrets;
+// the bounds leave room for AWS-issued forms (their secrets are long
+// signed strings) in recorded traces.
+const (
+	maxClientIDLen     = 256  // bytes
+	maxClientSecretLen = 4096 // bytes
+)
+
 // authenticateClient checks clientId and clientSecret: unknown client,
 // wrong secret or expired registration is InvalidClientException (401),
-// audited as a failure of op.
+// audited as a failure of op; credentials over their bounds are
+// InvalidRequestException. Failed authentications are counted per source
+// address (ClientAuthFailureLimits): past the limit the source's requests
+// are refused with SlowDownException before any lookup, and not audited.
 func (s *Service) authenticateClient(ctx context.Context, op, clientID string, secret Secret) (*store.Client, error) {
+	if err := s.checkFailureLimits(ctx, op); err != nil {
+		return nil, err
+	}
+	if len(clientID) > maxClientIDLen {
+		return nil, s.clientAuthFailed(ctx, op, clientID, "Unknown client.")
+	}
+	if len(secret) > maxClientSecretLen {
+		return nil, s.clientRequestFailed(ctx, op, clientID, awsproto.OIDCInvalidRequest("clientSecret must be at most 4096 characters."))
+	}
 	cl, err := s.client(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, s.clientAuthFailed(ctx, op, clientID, "Unknown client.")
@@ -315,11 +338,21 @@ func (s *Service) authenticateClient(ctx context.Context, op, clientID string, s
 	return cl, nil
 }
 
-// clientAuthFailed records a failed client authentication and returns its
-// wire error.
+// clientAuthFailed counts and records a failed client authentication and
+// returns its wire error.
 func (s *Service) clientAuthFailed(ctx context.Context, op, clientID, desc string) error {
-	e := awsproto.OIDCInvalidClient(desc)
-	if err := s.recordFailure(ctx, audit.SourceOIDC, op, map[string]string{"clientId": clientID}, e); err != nil {
+	return s.clientRequestFailed(ctx, op, clientID, awsproto.OIDCInvalidClient(desc))
+}
+
+// clientRequestFailed counts a failed client authentication against the
+// source's ClientAuthFailureLimits and records it, unless this failure is
+// past a limit: then it answers SlowDownException and records nothing, so
+// that the audit events a source can cause are bounded by the limits.
+func (s *Service) clientRequestFailed(ctx context.Context, op, clientID string, e *awsproto.Error) error {
+	if err := s.countFailure(ctx, op); err != nil {
+		return err
+	}
+	if err := s.recordFailure(ctx, audit.SourceOIDC, op, map[string]string{"clientId": truncate(clientID)}, e); err != nil {
 		return err
 	}
 	return e
