@@ -26,9 +26,11 @@ type Limit struct {
 var (
 	// RegisterClientLimits bound RegisterClient per source address: the 20
 	// per second per address AWS publishes for IAM Identity Center's
-	// RegisterClient, and 1,000 per hour, as a CLI registers once per
-	// sso-session every 90 days.
-	RegisterClientLimits = []Limit{{20, time.Second}, {1000, time.Hour}}
+	// RegisterClient, 1,000 per hour, as a CLI registers once per
+	// sso-session every 90 days, and 2,000 per day, so that one address can
+	// add at most about 2,000 × 18 KiB ≈ 35 MiB of registrations and their
+	// audit events a day even with every field at its cap.
+	RegisterClientLimits = []Limit{{20, time.Second}, {1000, time.Hour}, {2000, 24 * time.Hour}}
 	// StartDeviceAuthorizationLimits bound StartDeviceAuthorization per
 	// source address: 20 per second, and 600 per device-code lifetime (10
 	// minutes), so one address holds at most 600 live device codes.
