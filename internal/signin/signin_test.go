@@ -543,3 +543,31 @@ func TestIPv6SourceCountedBy64(t *testing.T) {
 	want(t, newBrowser(t, srv, "2001:db8:7:7:ffff::5").signIn(user, "wrong-password"), http.StatusTooManyRequests)
 	want(t, newBrowser(t, srv, "2001:db8:7:8::1").signIn(user, "wrong-password"), http.StatusUnauthorized)
 }
+
+// Hardening, second pass, item 4: a sign-in form over 8 KiB (or another
+// page form over 64 KiB) is refused with 413 and a page before it is read
+// into memory, never checked and never a 500.
+func TestLargeFormsRefused(t *testing.T) {
+	srv, _ := start(t, nil)
+	b := newBrowser(t, srv, "192.0.2.60")
+	for _, tc := range []struct {
+		path string
+		pad  int
+	}{
+		{"/login", 9 << 10},
+		{"/login", 900 << 10},
+		{"/login/password", 9 << 10},
+		{"/login/mfa", 9 << 10},
+		{"/device", 65 << 10},
+		{"/authorize", 65 << 10},
+	} {
+		a := b.post(tc.path, url.Values{"username": {user}, "password": {password}, "pad": {strings.Repeat("p", tc.pad)}})
+		if a.Status != http.StatusRequestEntityTooLarge || !strings.Contains(a.Body, "The form was too large") {
+			t.Errorf("POST %s with %d bytes: %d, want 413 with a page\n%.300s", tc.path, tc.pad, a.Status, a.Body)
+		}
+	}
+	if ev := events(t, srv.Store, "CredentialVerification"); len(ev) != 0 {
+		t.Errorf("refused forms were checked: %v", ev)
+	}
+	want(t, b.post("/login", url.Values{"username": {user}, "password": {password}, "pad": {strings.Repeat("p", 6<<10)}}), http.StatusSeeOther)
+}
