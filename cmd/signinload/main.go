@@ -13,6 +13,7 @@
 //
 //	go build -o /tmp/gatehouse ./cmd/gatehouse
 //	go run ./cmd/signinload -gatehouse /tmp/gatehouse -workers 400 -duration 20s
+//	go run ./cmd/signinload -gatehouse /tmp/gatehouse -workers 400 -duration 20s -user-agent-bytes 1048576 -body-bytes 1000000
 //
 // Load is bounded: at most 2,000 workers and 5 minutes, to 127.0.0.1 only.
 package main
@@ -53,7 +54,14 @@ func run() error {
 	maxRSS := flag.Int("max-rss", 256, "fail when the child's peak RSS passes this many MiB")
 	hostile := flag.Bool("ignore-retry-after", false, "resend at once instead of waiting Retry-After (a hostile client)")
 	concurrency := flag.Int("signin-concurrency", 0, "GATEHOUSE_SIGNIN_CONCURRENCY for the child (0: its default)")
+	uaBytes := flag.Int("user-agent-bytes", 0, "send a User-Agent header of this many bytes (at most 1 MiB)")
+	padBytes := flag.Int("body-bytes", 0, "add a form field of this many bytes to each sign-in body (at most 2 MiB)")
 	flag.Parse()
+	if *uaBytes < 0 || *uaBytes > 1<<20 || *padBytes < 0 || *padBytes > 2<<20 {
+		return errors.New("-user-agent-bytes must be 0..1 MiB and -body-bytes 0..2 MiB")
+	}
+	ua := strings.Repeat("U", *uaBytes)
+	pad := strings.Repeat("p", *padBytes)
 	if *bin == "" {
 		return errors.New("-gatehouse is required")
 	}
@@ -125,8 +133,15 @@ func run() error {
 		wg.Go(func() {
 			for i := 0; time.Now().Before(deadline); i++ {
 				form := url.Values{"username": {fmt.Sprintf("nobody-%d-%d", w, i)}, "password": {"wrong-password"}}
-				req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(form.Encode()))
+				body := form.Encode()
+				if pad != "" {
+					body += "&pad=" + pad
+				}
+				req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if ua != "" {
+					req.Header.Set("User-Agent", ua)
+				}
 				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", w/250, w%250, i%250+1))
 				code := 0
 				if resp, err := client.Do(req); err == nil {
@@ -150,7 +165,7 @@ func run() error {
 	close(stopSampling)
 	<-sampleDone
 
-	fmt.Printf("workers %d, duration %s, ignore Retry-After %v\n", *workers, *duration, *hostile)
+	fmt.Printf("workers %d, duration %s, ignore Retry-After %v, user agent %d B, padding %d B\n", *workers, *duration, *hostile, *uaBytes, *padBytes)
 	fmt.Printf("child RSS: baseline %.1f MiB, peak %.1f MiB (limit %d MiB)\n", mib(baseline), mib(peak.Load()), *maxRSS)
 	keys := make([]int, 0, len(statuses))
 	for k := range statuses {

@@ -5,10 +5,12 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -135,9 +137,9 @@ func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, erro
 		AWSRegion:          a.Region,
 		UserIdentity:       a.Identity,
 		SourceIPAddress:    a.SourceIP,
-		UserAgent:          a.UserAgent,
-		ErrorCode:          e.ErrorCode,
-		ErrorMessage:       e.ErrorMsg,
+		UserAgent:          clip(a.UserAgent, MaxValue),
+		ErrorCode:          clip(e.ErrorCode, MaxValue),
+		ErrorMessage:       clip(e.ErrorMsg, MaxValue),
 		RequestID:          a.RequestID,
 		ReadOnly:           e.ReadOnly,
 		RecipientAccountID: r.Account,
@@ -172,6 +174,40 @@ func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, erro
 	}, nil
 }
 
+// Bounds on what one event stores of what a request said, so that an
+// unauthenticated request (a sign-in, an unsigned STS call, a failed
+// client authentication) cannot grow the audit log by more than a few
+// kilobytes whatever it sends.
+const (
+	// MaxValue is the most bytes kept of the user agent, the error code and
+	// message, and of each string in the request parameters and response
+	// elements; longer ones are cut at a UTF-8 boundary and end in
+	// Truncated.
+	MaxValue = 1024
+	// MaxItems is the most items kept of each list in the request
+	// parameters and response elements; longer lists keep their first
+	// MaxItems items.
+	MaxItems = 50
+)
+
+// Truncated ends every value Build cut short.
+const Truncated = "...(truncated)"
+
+// clip returns s cut to at most n bytes, at a UTF-8 boundary, ending in
+// Truncated when it was cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len(Truncated)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + Truncated
+}
+
+// marshal returns v as JSON with every string cut to MaxValue bytes and
+// every list to MaxItems items.
 func marshal(v any) (json.RawMessage, error) {
 	if v == nil {
 		return nil, nil
@@ -183,7 +219,38 @@ func marshal(v any) (json.RawMessage, error) {
 	if string(b) == "null" {
 		return nil, nil
 	}
-	return b, nil
+	if len(b) <= MaxValue {
+		return b, nil // no string or list in it can be over the bounds
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var tree any
+	if err := d.Decode(&tree); err != nil {
+		return nil, err
+	}
+	return json.Marshal(bound(tree))
+}
+
+// bound cuts the strings and lists of a decoded JSON value.
+func bound(v any) any {
+	switch v := v.(type) {
+	case string:
+		return clip(v, MaxValue)
+	case []any:
+		if len(v) > MaxItems {
+			v = v[:MaxItems]
+		}
+		for i := range v {
+			v[i] = bound(v[i])
+		}
+		return v
+	case map[string]any:
+		for k, x := range v {
+			v[k] = bound(x)
+		}
+		return v
+	}
+	return v
 }
 
 // Direct records each event in a transaction of its own; it is the

@@ -67,7 +67,10 @@ type Config struct {
 	SignInMaxFailures int `yaml:"signin_max_failures"`
 	// SignInConcurrency is how many password hashes (argon2id, 19 MiB
 	// each) run at once; 0 means the number of CPUs (at least 2). Sign-ins
-	// beyond it and a short queue are answered 503 with Retry-After.
+	// beyond it and a short queue are answered 503 with Retry-After. One
+	// source address (an IPv6 /64) holds at most this many of the running
+	// and queued places, and sign-ins with the user's known-device cookie
+	// hash in a gate of their own, half this size (at least 1).
 	// Environment: GATEHOUSE_SIGNIN_CONCURRENCY.
 	SignInConcurrency int `yaml:"signin_concurrency"`
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For and

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/source"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -190,7 +191,7 @@ type DeviceRequest struct {
 // ErrRateLimited, ErrUnknownUserCode or ErrCodeExpired.
 func (s *Service) LookupUserCode(ctx context.Context, userCode, sourceIP, sessionID string) (*DeviceRequest, error) {
 	now := s.now()
-	keys := []string{"oidc-user-code:addr:" + rateSource(sourceIP)}
+	keys := []string{"oidc-user-code:addr:" + source.Key(sourceIP)}
 	if sessionID != "" {
 		keys = append(keys, "oidc-user-code:session:"+sessionID)
 	}

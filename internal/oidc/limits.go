@@ -1,15 +1,16 @@
 package oidc
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/source"
 )
 
 // Limit is at most Count requests per Window, counted in fixed windows in
@@ -25,14 +26,75 @@ type Limit struct {
 var (
 	// RegisterClientLimits bound RegisterClient per source address: the 20
 	// per second per address AWS publishes for IAM Identity Center's
-	// RegisterClient, and 1,000 per hour, as a CLI registers once per
-	// sso-session every 90 days.
-	RegisterClientLimits = []Limit{{20, time.Second}, {1000, time.Hour}}
+	// RegisterClient, 1,000 per hour, as a CLI registers once per
+	// sso-session every 90 days, and 2,000 per day, so that one address can
+	// add at most about 2,000 × 18 KiB ≈ 35 MiB of registrations and their
+	// audit events a day even with every field at its cap.
+	RegisterClientLimits = []Limit{{20, time.Second}, {1000, time.Hour}, {2000, 24 * time.Hour}}
 	// StartDeviceAuthorizationLimits bound StartDeviceAuthorization per
 	// source address: 20 per second, and 600 per device-code lifetime (10
 	// minutes), so one address holds at most 600 live device codes.
 	StartDeviceAuthorizationLimits = []Limit{{20, time.Second}, {600, DeviceCodeLifetime}}
 )
+
+// ClientAuthFailureLimits bound the failed client authentications
+// (unknown client, wrong secret, expired registration, over-long
+// credentials) of CreateToken and StartDeviceAuthorization per source
+// address. A CLI fails at most once per expired registration before it
+// registers again, so an office behind one address stays far below them;
+// past them the source is refused with SlowDownException until the window
+// ends, without a lookup and without an audit event.
+var ClientAuthFailureLimits = []Limit{{20, time.Minute}, {200, time.Hour}}
+
+// failureKey is the rate-counter key of a source's failed client
+// authentications in windows of w.
+func failureKey(src string, w time.Duration) string {
+	return "oidc:ClientAuthFailure:" + w.String() + ":" + src
+}
+
+// checkFailureLimits refuses a client authentication from a source already
+// past ClientAuthFailureLimits; it writes nothing.
+func (s *Service) checkFailureLimits(ctx context.Context, op string) error {
+	src := source.Key(audit.ActorFrom(ctx).SourceIP)
+	now := s.now()
+	for _, l := range ClientAuthFailureLimits {
+		n, err := s.Store.RateCount(ctx, failureKey(src, l.Window), l.Window, now)
+		if err != nil {
+			return fmt.Errorf("count failed client authentications: %w", err)
+		}
+		if n >= l.Count {
+			return throttledFailures(op, l)
+		}
+	}
+	return nil
+}
+
+// countFailure counts one failed client authentication from the request's
+// source and returns SlowDownException when it is past a limit. The count
+// is atomic, so parallel failures cannot record more than the limit.
+func (s *Service) countFailure(ctx context.Context, op string) error {
+	src := source.Key(audit.ActorFrom(ctx).SourceIP)
+	now := s.now()
+	var over error
+	for _, l := range ClientAuthFailureLimits {
+		n, err := s.Store.HitRate(ctx, failureKey(src, l.Window), l.Window, now)
+		if err != nil {
+			return fmt.Errorf("count failed client authentications: %w", err)
+		}
+		if n > l.Count && over == nil {
+			over = throttledFailures(op, l)
+		}
+	}
+	return over
+}
+
+// throttledFailures is the SlowDownException of a source past a limit l on
+// failed client authentications.
+func throttledFailures(op string, l Limit) *awsproto.Error {
+	e := throttled(op, l)
+	e.Message = fmt.Sprintf("Too many failed client authentications from this address (limit %d per %s). Check the client ID and secret, register the client again, and retry later.", l.Count, l.Window)
+	return e
+}
 
 // checkLimits counts one request of op from the request's source address
 // against limits and returns SlowDownException when any is exceeded, the
@@ -42,7 +104,7 @@ var (
 // audit log instead of the client table.
 func (s *Service) checkLimits(r *http.Request, op string, limits []Limit) error {
 	ctx := r.Context()
-	src := rateSource(sourceAddr(r))
+	src := source.Key(sourceAddr(r))
 	now := s.now()
 	for _, l := range limits {
 		key := "oidc:" + op + ":" + l.Window.String() + ":" + src
@@ -78,26 +140,6 @@ func sourceAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// rateSource is the key a source address is counted under: an IPv4
-// address as is, an IPv6 address by its /64 prefix, since one host
-// commonly holds a whole /64 (RFC 4291 §2.5.1) and could otherwise rotate
-// addresses to escape every per-address limit.
-func rateSource(addr string) string {
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return addr
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, err := a.Prefix(64)
-	if err != nil {
-		return a.String()
-	}
-	return p.String()
 }
 
 // retryAfter sets Retry-After on throttled responses.

@@ -183,6 +183,8 @@ func TestRegisterClientFieldCaps(t *testing.T) {
 		{"issuerUrl of 1025 characters", base("issuerUrl", "https://a.example/"+long(1025-18)), "InvalidClientMetadataException"},
 		{"entitledApplicationArn of 1025 characters", base("entitledApplicationArn", long(1025)), "InvalidClientMetadataException"},
 		{"grant type twice", base("grantTypes", []string{"refresh_token", "refresh_token", "refresh_token", "refresh_token"}), "InvalidClientMetadataException"},
+		{"refresh_token twice", base("grantTypes", []string{"refresh_token", "refresh_token"}), "InvalidClientMetadataException"},
+		{"device code twice with refresh", base("grantTypes", []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"}), "InvalidClientMetadataException"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -227,6 +229,22 @@ func TestRegisterClientNameCharacters(t *testing.T) {
 		"byte order mark":         "\ufeffaws",
 		"line separator":          "aws\u2028cli",
 		"tag character":           "aws\U000E0041",
+		"spaces only":             "   ",
+		"no-break space only":     "\u00a0",
+		"ideographic space only":  "\u3000\u3000",
+		"Hangul filler only":      "\u3164",
+		"halfwidth Hangul filler": "\uffa0",
+		"blank Braille pattern":   "\u2800\u2800",
+		"grapheme joiner only":    "\u034f",
+		"fillers and spaces":      " \u3164 \u2800 ",
+		"combining marks only":    "\u0301\u0302",
+		"255 stacked marks":       "a" + strings.Repeat("\u0301", 255),
+		"five stacked marks":      "a\u0301\u0302\u0303\u0304\u0305",
+		"private use":             "aws\ue000cli",
+		"private use plane 15":    "\U000F0000",
+		"noncharacter FFFE":       "aws\ufffe",
+		"noncharacter FDD0":       "\ufdd0x",
+		"noncharacter 10FFFF":     "a\U0010FFFF",
 	}
 	for name, clientName := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -240,7 +258,8 @@ func TestRegisterClientNameCharacters(t *testing.T) {
 	if n := e.clientCount(); n != 0 {
 		t.Errorf("%d clients stored, want 0", n)
 	}
-	for _, good := range []string{"botocore-client-corp", "Zoë's CLI", "東京 tools", "عربي", "rocket 🚀", "tab-free name (v2.9)"} {
+	for _, good := range []string{"botocore-client-corp", "Zoë's CLI", "東京 tools", "عربي", "rocket 🚀", "tab-free name (v2.9)",
+		"Zoe\u0308", "Tie\u0302\u0301ng Vie\u0323\u0302t", "हिन्दी", "ภาษาไทย", "한국어 CLI", "-", "★"} {
 		e.clock.Advance(time.Second)
 		if r := e.post("/client/register", map[string]any{"clientName": good, "clientType": "public"}); r.status != 200 {
 			t.Errorf("name %q: %d %s", good, r.status, r.body)
@@ -307,4 +326,73 @@ func (e *env) postFrom(path string, body any, addr string) rawResponse {
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(resp.Body)
 	return rawResponse{resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), string(rb)}
+}
+
+// Hardening, second pass, item 3: a registration at every cap stores a
+// compact audit event (not a second copy of its redirect URIs and scopes).
+func TestRegisterClientAuditIsCompact(t *testing.T) {
+	e := newEnv(t)
+	uris := make([]string, 10)
+	for i := range uris {
+		uris[i] = fmt.Sprintf("http://127.0.0.1:%d/", 1000+i) + strings.Repeat("p", 1000)
+	}
+	scopes := make([]string, 25)
+	for i := range scopes {
+		scopes[i] = "s" + strings.Repeat("x", 120) + fmt.Sprint(i)
+	}
+	r := e.post("/client/register", map[string]any{
+		"clientName": strings.Repeat("é", 256), "clientType": "public", "scopes": scopes,
+		"grantTypes": []string{"authorization_code", "refresh_token"}, "redirectUris": uris,
+		"issuerUrl": "https://issuer.example/" + strings.Repeat("i", 1000),
+	})
+	if r.status != 200 {
+		t.Fatalf("registration at the caps: %d %s", r.status, r.body)
+	}
+	for _, ev := range e.events() {
+		if ev.Name != "RegisterClient" {
+			continue
+		}
+		if len(ev.Record) > 2048 {
+			t.Errorf("RegisterClient event is %d bytes, want at most 2048", len(ev.Record))
+		}
+		for _, want := range []string{`"redirectUriCount":10`, `"scopeCount":25`, `"clientName":"éé`} {
+			if !strings.Contains(string(ev.Record), want) {
+				t.Errorf("RegisterClient event lacks %s: %.300s", want, ev.Record)
+			}
+		}
+	}
+}
+
+// Hardening, second pass, item 3: one address registers at most 2,000
+// clients a day, even spread under the per-second and per-hour limits.
+func TestRegisterClientDailyCap(t *testing.T) {
+	e := newEnv(t)
+	body := map[string]any{"clientName": "daily", "clientType": "public"}
+	ok := 0
+	for i := range 2000 {
+		if i > 0 && i%20 == 0 {
+			e.clock.Advance(time.Second)
+		}
+		if i == 1000 {
+			e.clock.Advance(time.Hour)
+		}
+		if r := e.post("/client/register", body); r.status == 200 {
+			ok++
+		} else {
+			t.Fatalf("registration %d: %d %s", i, r.status, r.body)
+		}
+	}
+	e.clock.Advance(time.Hour)
+	r := e.post("/client/register", body)
+	wantThrottled(t, r)
+	if !strings.Contains(r.body, "per 24h0m0s") {
+		t.Errorf("refusal does not name the daily limit: %s", r.body)
+	}
+	if r := e.postFrom("/client/register", body, "203.0.113.7"); r.status != 200 {
+		t.Errorf("another address: %d %s", r.status, r.body)
+	}
+	e.clock.Advance(24 * time.Hour)
+	if r := e.post("/client/register", body); r.status != 200 {
+		t.Errorf("next day: %d %s", r.status, r.body)
+	}
 }

@@ -104,8 +104,10 @@ func (s *Service) registerClient(r *http.Request) (any, error) {
 			return nil, awsproto.OIDCUnsupportedGrantType("Unsupported grant type: " + truncate(g))
 		}
 	}
-	if len(in.GrantTypes) > len(knownGrants) {
-		return nil, awsproto.OIDCInvalidClientMetadata("grantTypes lists a grant type more than once.")
+	for i, g := range in.GrantTypes {
+		if slices.Contains(in.GrantTypes[:i], g) {
+			return nil, awsproto.OIDCInvalidClientMetadata("grantTypes lists " + g + " more than once.")
+		}
 	}
 	if len(in.RedirectURIs) > maxRedirectURIs {
 		return nil, awsproto.OIDCInvalidRedirectURI("Too many redirect URIs.")
@@ -163,10 +165,7 @@ func (s *Service) registerClient(r *http.Request) (any, error) {
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{
 			Source: audit.SourceOIDC, Name: "RegisterClient",
-			Params: map[string]any{
-				"clientName": in.ClientName, "clientType": in.ClientType, "scopes": in.Scopes,
-				"grantTypes": in.GrantTypes, "redirectUris": in.RedirectURIs, "issuerUrl": in.IssuerURL,
-			},
+			Params:   registerParams(&in),
 			Response: map[string]any{"clientId": id, "clientSecretExpiresAt": out.ClientSecretExpiresAt},
 		})
 	})
@@ -174,6 +173,38 @@ func (s *Service) registerClient(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// registerParams is what the audit event of a registration keeps of its
+// request: the name cut to 64 characters, the type, the grant types, the
+// first 5 scopes and the first redirect URI with their counts, and the
+// issuer URL's first 128 bytes. A registration at every cap (10 redirect
+// URIs of 1,024 bytes, 25 scopes) thus adds under 2 KiB of audit event to
+// its row, not a second copy of it; the registration itself keeps
+// everything.
+func registerParams(in *RegisterClientInput) map[string]any {
+	p := map[string]any{
+		"clientName": clipRunes(in.ClientName, 64), "clientType": in.ClientType,
+		"grantTypes": in.GrantTypes, "scopeCount": len(in.Scopes), "redirectUriCount": len(in.RedirectURIs),
+	}
+	if len(in.Scopes) > 0 {
+		p["scopes"] = in.Scopes[:min(len(in.Scopes), 5)]
+	}
+	if len(in.RedirectURIs) > 0 {
+		p["redirectUri"] = clipRunes(in.RedirectURIs[0], 256)
+	}
+	if in.IssuerURL != "" {
+		p["issuerUrl"] = clipRunes(in.IssuerURL, 128)
+	}
+	return p
+}
+
+// clipRunes returns s cut to at most n characters, ending in "…" when cut.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 // checkRedirectURI accepts absolute http(s) URIs without fragment; plain
@@ -231,17 +262,56 @@ func validPort(u *url.URL) bool {
 // embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069; see
 // Unicode UAX #9 and CVE-2021-42574), other invisible format characters
 // (category Cf: zero-width spaces and joiners, U+FEFF, tag characters),
-// line and paragraph separators, and invalid UTF-8.
+// line and paragraph separators, private-use characters (category Co, no
+// agreed glyph) and noncharacters (U+FDD0–U+FDEF and the last two code
+// points of every plane, Unicode §23.7), runs of more than
+// maxCombiningRun combining marks (stacked marks draw over neighbouring
+// text), and names with no visible character: a name must hold a letter,
+// number, punctuation or symbol other than the blank fillers (U+115F,
+// U+1160, U+3164, U+FFA0, U+2800), so that a name of spaces, fillers or
+// marks alone is refused. It also refuses invalid UTF-8.
 func checkClientName(name string) error {
 	if !utf8.ValidString(name) {
 		return awsproto.OIDCInvalidClientMetadata("clientName is not valid UTF-8.")
 	}
+	visible := false
+	marks := 0
 	for _, c := range name {
-		if unicode.In(c, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+		switch {
+		case unicode.In(c, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp):
 			return awsproto.OIDCInvalidClientMetadata(fmt.Sprintf("clientName must not contain control or invisible formatting characters (found %U).", c))
+		case unicode.Is(unicode.Co, c) || isNoncharacter(c):
+			return awsproto.OIDCInvalidClientMetadata(fmt.Sprintf("clientName must not contain private-use characters or noncharacters (found %U).", c))
+		}
+		if unicode.In(c, unicode.Mn, unicode.Me, unicode.Mc) {
+			if marks++; marks > maxCombiningRun {
+				return awsproto.OIDCInvalidClientMetadata(fmt.Sprintf("clientName must not stack more than %d combining marks on one character.", maxCombiningRun))
+			}
+			continue
+		}
+		marks = 0
+		if unicode.In(c, unicode.L, unicode.N, unicode.P, unicode.S) && !slices.Contains(blankFillers, c) {
+			visible = true
 		}
 	}
+	if !visible {
+		return awsproto.OIDCInvalidClientMetadata("clientName must contain a visible letter, number, punctuation mark or symbol.")
+	}
 	return nil
+}
+
+// maxCombiningRun is the most combining marks allowed in a row: enough for
+// every script's real stacks (Vietnamese and Indic scripts use two or
+// three), far below the hundreds that draw over neighbouring lines.
+const maxCombiningRun = 4
+
+// blankFillers are letters and symbols that draw nothing: the Hangul
+// fillers and the blank Braille pattern.
+var blankFillers = []rune{'\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800'}
+
+// isNoncharacter reports whether c is one of Unicode's 66 noncharacters.
+func isNoncharacter(c rune) bool {
+	return (c >= 0xFDD0 && c <= 0xFDEF) || c&0xFFFE == 0xFFFE
 }
 
 // isLoopback reports whether host is a loopback host of RFC 8252 §7.3 (and
@@ -290,10 +360,31 @@ func (s *Service) client(ctx context.Context, id string) (*store.Client, error) 
 	return cl, nil
 }
 
+// Bounds on the client credentials a request may present, checked before
+// any lookup. Gatehouse issues 22-character IDs and 43-character secrets;
+// the bounds leave room for AWS-issued forms (their secrets are long
+// signed strings) in recorded traces.
+const (
+	maxClientIDLen     = 256  // bytes
+	maxClientSecretLen = 4096 // bytes
+)
+
 // authenticateClient checks clientId and clientSecret: unknown client,
 // wrong secret or expired registration is InvalidClientException (401),
-// audited as a failure of op.
+// audited as a failure of op; credentials over their bounds are
+// InvalidRequestException. Failed authentications are counted per source
+// address (ClientAuthFailureLimits): past the limit the source's requests
+// are refused with SlowDownException before any lookup, and not audited.
 func (s *Service) authenticateClient(ctx context.Context, op, clientID string, secret Secret) (*store.Client, error) {
+	if err := s.checkFailureLimits(ctx, op); err != nil {
+		return nil, err
+	}
+	if len(clientID) > maxClientIDLen {
+		return nil, s.clientAuthFailed(ctx, op, clientID, "Unknown client.")
+	}
+	if len(secret) > maxClientSecretLen {
+		return nil, s.clientRequestFailed(ctx, op, clientID, awsproto.OIDCInvalidRequest("clientSecret must be at most 4096 characters."))
+	}
 	cl, err := s.client(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, s.clientAuthFailed(ctx, op, clientID, "Unknown client.")
@@ -315,11 +406,21 @@ func (s *Service) authenticateClient(ctx context.Context, op, clientID string, s
 	return cl, nil
 }
 
-// clientAuthFailed records a failed client authentication and returns its
-// wire error.
+// clientAuthFailed counts and records a failed client authentication and
+// returns its wire error.
 func (s *Service) clientAuthFailed(ctx context.Context, op, clientID, desc string) error {
-	e := awsproto.OIDCInvalidClient(desc)
-	if err := s.recordFailure(ctx, audit.SourceOIDC, op, map[string]string{"clientId": clientID}, e); err != nil {
+	return s.clientRequestFailed(ctx, op, clientID, awsproto.OIDCInvalidClient(desc))
+}
+
+// clientRequestFailed counts a failed client authentication against the
+// source's ClientAuthFailureLimits and records it, unless this failure is
+// past a limit: then it answers SlowDownException and records nothing, so
+// that the audit events a source can cause are bounded by the limits.
+func (s *Service) clientRequestFailed(ctx context.Context, op, clientID string, e *awsproto.Error) error {
+	if err := s.countFailure(ctx, op); err != nil {
+		return err
+	}
+	if err := s.recordFailure(ctx, audit.SourceOIDC, op, map[string]string{"clientId": truncate(clientID)}, e); err != nil {
 		return err
 	}
 	return e

@@ -15,6 +15,13 @@ import (
 // policy of 32 KiB inside JSON) is far below it.
 const maxBody = 1 << 20
 
+// MaxHeaderBytes bounds a request's header block (request line, header
+// names and values); the server answers 431 beyond it. Real clients send
+// a few kilobytes at most (a SigV4 Authorization header and a session
+// token are under 4 KiB); net/http's default of 1 MiB would let every
+// request carry a megabyte user agent into memory and the audit log.
+const MaxHeaderBytes = 32 << 10
+
 type statusWriter struct {
 	http.ResponseWriter
 	status int

@@ -71,6 +71,8 @@ func (s *Server) wire() {
 	if cfg.SignInConcurrency > 0 {
 		limits.HashConcurrency = cfg.SignInConcurrency
 		limits.HashQueue = 2 * cfg.SignInConcurrency
+		limits.HashPerSource = cfg.SignInConcurrency
+		limits.DeviceHashConcurrency = max(cfg.SignInConcurrency/2, 1)
 	}
 	s.SignIn = &signin.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory,

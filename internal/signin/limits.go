@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/source"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -31,6 +32,16 @@ type Limits struct {
 	HashConcurrency int
 	HashQueue       int
 	HashWait        time.Duration
+	// HashPerSource is how many of those running and waiting places one
+	// source address (an IPv6 /64) may hold at once (default
+	// HashConcurrency), so that one client cannot take them all.
+	HashPerSource int
+	// DeviceHashConcurrency is how many password hashes of attempts that
+	// carry the named user's valid known-device cookie run at once, apart
+	// from all others (default HashConcurrency / 2, at least 1), with a
+	// queue of twice that: a stranger's flood cannot starve the user's own
+	// browser.
+	DeviceHashConcurrency int
 	// DeviceLifetime is how long a known-device cookie is valid (default
 	// 90 days).
 	DeviceLifetime time.Duration
@@ -56,14 +67,16 @@ func DefaultLimits() Limits {
 	device.Limit = MaxUserFailures
 	n := max(runtime.NumCPU(), 2)
 	return Limits{
-		UserSource:      throttle,
-		User:            store.AttemptRule{Limit: MaxUserFailures, TTL: 24 * time.Hour},
-		Device:          device,
-		Address:         store.AttemptRule{Free: 200, Delay: time.Second, MaxDelay: time.Minute, TTL: time.Hour},
-		HashConcurrency: n,
-		HashQueue:       2 * n,
-		HashWait:        3 * time.Second,
-		DeviceLifetime:  90 * 24 * time.Hour,
+		UserSource:            throttle,
+		User:                  store.AttemptRule{Limit: MaxUserFailures, TTL: 24 * time.Hour},
+		Device:                device,
+		Address:               store.AttemptRule{Free: 200, Delay: time.Second, MaxDelay: time.Minute, TTL: time.Hour},
+		HashConcurrency:       n,
+		HashQueue:             2 * n,
+		HashWait:              3 * time.Second,
+		HashPerSource:         n,
+		DeviceHashConcurrency: max(n/2, 1),
+		DeviceLifetime:        90 * 24 * time.Hour,
 	}
 }
 
@@ -89,6 +102,12 @@ func (l Limits) withDefaults() Limits {
 		l.HashQueue = 0
 	} else if l.HashQueue == 0 {
 		l.HashQueue = 2 * l.HashConcurrency
+	}
+	if l.HashPerSource <= 0 {
+		l.HashPerSource = l.HashConcurrency
+	}
+	if l.DeviceHashConcurrency <= 0 {
+		l.DeviceHashConcurrency = max(l.HashConcurrency/2, 1)
 	}
 	if l.HashWait <= 0 {
 		l.HashWait = d.HashWait
@@ -123,16 +142,19 @@ func (s *Service) counterKey(kind string, parts ...string) string {
 
 // buckets returns the counters an attempt for userName from ip counts in:
 // the device's alone when dev is the user's valid known-device token,
-// otherwise (user, address), user and address.
+// otherwise address, (user, address) and user. The address comes first, so
+// that a flooding address is refused before any per-user counter is made.
+// Addresses are keyed by source.Key (an IPv6 address by its /64).
 func (s *Service) buckets(userName, ip string, dev *device) []bucket {
 	l := s.limits
 	if dev != nil {
 		return []bucket{{name: "device", key: s.counterKey("device", dev.UserID, dev.ID), rule: l.Device}}
 	}
 	name := normalName(userName)
+	src := source.Key(ip)
 	return []bucket{
-		{name: "user-source", key: s.counterKey("user-source", name, ip), rule: l.UserSource},
+		{name: "address", key: s.counterKey("address", src), rule: l.Address, refund: true},
+		{name: "user-source", key: s.counterKey("user-source", name, src), rule: l.UserSource},
 		{name: "user", key: s.counterKey("user", name), rule: l.User},
-		{name: "address", key: s.counterKey("address", ip), rule: l.Address, refund: true},
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
+	"github.com/gatehouse-dev/gatehouse/internal/source"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -37,10 +38,12 @@ type Service struct {
 
 	once   sync.Once
 	limits Limits
-	gate   *gate
-	// busy counts busy refusals not yet logged; busyLogged is when the
-	// last were (unix nanoseconds), so that a flood logs once a second.
-	busy, busyLogged atomic.Int64
+	// gate bounds the password hashes; deviceGate those of attempts with
+	// the named user's valid known-device cookie.
+	gate, deviceGate *gate
+	// busyLog and addressLog log the refusals a flood repeats (busy, and
+	// throttled by the address counter) once a second.
+	busyLog, addressLog quietLog
 }
 
 // Errors of an attempt. ThrottledError and BusyError say when to come back.
@@ -101,7 +104,9 @@ type PasswordResult struct {
 func (s *Service) init() {
 	s.once.Do(func() {
 		s.limits = s.Limits.withDefaults()
-		s.gate = newGate(s.limits.HashConcurrency, s.limits.HashQueue, s.limits.HashWait)
+		l := s.limits
+		s.gate = newGate(l.HashConcurrency, l.HashQueue, l.HashPerSource, l.HashWait)
+		s.deviceGate = newGate(l.DeviceHashConcurrency, 2*l.DeviceHashConcurrency, l.HashPerSource, l.HashWait)
 	})
 }
 
@@ -115,23 +120,14 @@ func (s *Service) log() *slog.Logger {
 }
 
 // Password checks a user name and password. The attempt is reserved in
-// every counter first, and the hash runs under the concurrency bound; an
-// unknown user name costs the same hash as a known one.
+// every counter first (the address's first of all), before the hash and
+// its concurrency bound, so that a source flooding with unknown user names
+// is throttled by its counter without taking a place at the gate. The hash
+// runs under the concurrency bound, in a gate of its own when the attempt
+// carries the named user's valid known-device cookie; an unknown user name
+// costs the same hash as a known one.
 func (s *Service) Password(ctx context.Context, a Attempt, password string) (*PasswordResult, error) {
 	s.init()
-	release, err := s.gate.enter(ctx)
-	if err != nil {
-		if _, ok := errors.AsType[*BusyError](err); ok {
-			s.logBusy(a.SourceIP)
-		}
-		return nil, err
-	}
-	released := false
-	defer func() {
-		if !released {
-			release()
-		}
-	}()
 	known, err := s.lookup(ctx, a.UserName)
 	if err != nil {
 		return nil, err
@@ -145,9 +141,25 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 	if err != nil {
 		return nil, s.refused(ctx, a, known, "CredentialVerification", err)
 	}
+	g := s.gate
+	if dev != nil {
+		g = s.deviceGate
+	}
+	release, err := g.enter(ctx, source.Key(a.SourceIP))
+	if err != nil {
+		// Nothing was checked: the user's counters forget the attempt, the
+		// address's keeps it, so that a source refused as busy again and
+		// again reaches its address limit.
+		if rerr := s.uncount(context.WithoutCancel(ctx), bs); rerr != nil {
+			return nil, rerr
+		}
+		if _, ok := errors.AsType[*BusyError](err); ok {
+			s.busyLog.note(s, "sign-in refused: too many at once", a.SourceIP)
+		}
+		return nil, err
+	}
 	u, err := s.Directory.Authenticate(ctx, a.UserName, password)
 	release()
-	released = true
 	if errors.Is(err, directory.ErrBadCredentials) {
 		return nil, s.failed(ctx, a, known, "CredentialVerification", "InvalidCredentials", "Incorrect user name or password", ErrBadCredentials, bs, states)
 	} else if err != nil {
@@ -310,16 +322,35 @@ func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA b
 	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Device: devValue}, nil
 }
 
-// logBusy logs busy refusals, at most one line a second with their count.
-func (s *Service) logBusy(ip string) {
-	n := s.busy.Add(1)
+// quietLog logs a refusal that a flood repeats at most once a second,
+// with the count since the last line.
+type quietLog struct {
+	// n counts refusals not yet logged; last is when the last line was
+	// written (unix nanoseconds).
+	n, last atomic.Int64
+}
+
+func (q *quietLog) note(s *Service, msg, ip string) {
+	q.n.Add(1)
 	now := s.now().UnixNano()
-	last := s.busyLogged.Load()
-	if now-last < int64(time.Second) || !s.busyLogged.CompareAndSwap(last, now) {
+	last := q.last.Load()
+	if now-last < int64(time.Second) || !q.last.CompareAndSwap(last, now) {
 		return
 	}
-	n = s.busy.Swap(0)
-	s.log().Info("sign-in refused: too many at once", "refused", n, "last_source_ip", ip)
+	s.log().Info(msg, "refused", q.n.Swap(0), "last_source_ip", ip)
+}
+
+// uncount takes an attempt that was never checked back from every counter
+// but the address's.
+func (s *Service) uncount(ctx context.Context, bs []bucket) error {
+	for _, b := range bs {
+		if !b.refund {
+			if err := s.Store.RefundAttempt(ctx, b.key); err != nil {
+				return fmt.Errorf("refund sign-in attempt: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // lookup returns the user named userName, or nil when there is none.
@@ -401,6 +432,12 @@ func (s *Service) refused(ctx context.Context, a Attempt, known *store.User, eve
 	te, ok := errors.AsType[*ThrottledError](err)
 	if !ok {
 		return err
+	}
+	if te.Bucket == "address" {
+		// A flood from one address: neither audited nor logged one by one,
+		// so that refusing it costs one counter read.
+		s.addressLog.note(s, "sign-in throttled: too many attempts from one address", a.SourceIP)
+		return te
 	}
 	if rerr := s.recordFailure(ctx, known, event, "TooManyAttempts", "Sign-in paused after repeated failures"); rerr != nil {
 		return rerr

@@ -461,3 +461,113 @@ func TestKnownDeviceCookie(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// A flood of unknown user names from one address, 60 at a time, cannot
+// stop anyone else signing in: the flooding address is throttled by its
+// counter before it takes a place at the hash gate (429 with Retry-After,
+// not audited one by one), it holds at most its share of the gate, and the
+// user's own browser (known-device cookie) has a gate of its own.
+func TestFloodFromOneAddressStarvesNoOne(t *testing.T) {
+	srv, _ := start(t, func(c *config.Config) { c.SignInConcurrency = 2 })
+	home := newBrowser(t, srv, "192.0.2.50")
+	want(t, home.signIn(user, password), http.StatusSeeOther)
+	if home.cookie("gatehouse_device") == nil {
+		t.Fatal("no known-device cookie after sign-in")
+	}
+	want(t, home.post("/signout", nil), http.StatusSeeOther)
+
+	var stop atomic.Bool
+	var mu sync.Mutex
+	flood := map[int]int{}
+	var noRetryAfter atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Go(func() {
+			b := newBrowser(t, srv, "203.0.113.9")
+			for k := 0; !stop.Load(); k++ {
+				a := b.signIn("nobody-"+itoa(i)+"-"+itoa(k), "wrong-password")
+				if a.Status == http.StatusTooManyRequests && a.Header.Get("Retry-After") == "" {
+					noRetryAfter.Add(1)
+				}
+				mu.Lock()
+				flood[a.Status]++
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond) // the flood is under way
+	stranger := newBrowser(t, srv, "192.0.2.51")
+	var got []int
+	for range 8 {
+		a := home.signIn(user, password)
+		got = append(got, a.Status)
+		home.post("/signout", nil)
+		a = stranger.signIn("alice@company.com", password)
+		got = append(got, a.Status)
+		stranger.post("/signout", nil)
+	}
+	stop.Store(true)
+	wg.Wait()
+	for i, s := range got {
+		if s != http.StatusSeeOther {
+			t.Errorf("sign-ins during the flood: %v (home, stranger alternating); #%d failed (flood %v)", got, i, flood)
+			break
+		}
+	}
+	if flood[http.StatusTooManyRequests] == 0 {
+		t.Errorf("the flooding address was never throttled: %v", flood)
+	}
+	for s := range flood {
+		if s != http.StatusUnauthorized && s != http.StatusTooManyRequests && s != http.StatusServiceUnavailable {
+			t.Errorf("flood answered %d: %v", s, flood)
+		}
+	}
+	if n := noRetryAfter.Load(); n > 0 {
+		t.Errorf("%d throttled answers without Retry-After", n)
+	}
+	// The address limit is 200 in a row: at most that many were checked
+	// and audited, and the throttled rest left no event each.
+	ev := events(t, srv.Store, "CredentialVerification")
+	if ev["TooManyAttempts"] > 0 || ev["InvalidCredentials"] > 200 {
+		t.Errorf("audit events of the flood: %v, want no TooManyAttempts and at most 200 failures", ev)
+	}
+}
+
+// An IPv6 client is counted by its /64, as the sso-oidc limits count it:
+// rotating addresses within the prefix does not reset the throttle.
+func TestIPv6SourceCountedBy64(t *testing.T) {
+	srv, _ := start(t, nil)
+	for i := 1; i <= 4; i++ {
+		want(t, newBrowser(t, srv, "2001:db8:7:7::"+itoa(i)).signIn(user, "wrong-password"), http.StatusUnauthorized)
+	}
+	want(t, newBrowser(t, srv, "2001:db8:7:7:ffff::5").signIn(user, "wrong-password"), http.StatusTooManyRequests)
+	want(t, newBrowser(t, srv, "2001:db8:7:8::1").signIn(user, "wrong-password"), http.StatusUnauthorized)
+}
+
+// Hardening, second pass, item 4: a sign-in form over 8 KiB (or another
+// page form over 64 KiB) is refused with 413 and a page before it is read
+// into memory, never checked and never a 500.
+func TestLargeFormsRefused(t *testing.T) {
+	srv, _ := start(t, nil)
+	b := newBrowser(t, srv, "192.0.2.60")
+	for _, tc := range []struct {
+		path string
+		pad  int
+	}{
+		{"/login", 9 << 10},
+		{"/login", 900 << 10},
+		{"/login/password", 9 << 10},
+		{"/login/mfa", 9 << 10},
+		{"/device", 65 << 10},
+		{"/authorize", 65 << 10},
+	} {
+		a := b.post(tc.path, url.Values{"username": {user}, "password": {password}, "pad": {strings.Repeat("p", tc.pad)}})
+		if a.Status != http.StatusRequestEntityTooLarge || !strings.Contains(a.Body, "The form was too large") {
+			t.Errorf("POST %s with %d bytes: %d, want 413 with a page\n%.300s", tc.path, tc.pad, a.Status, a.Body)
+		}
+	}
+	if ev := events(t, srv.Store, "CredentialVerification"); len(ev) != 0 {
+		t.Errorf("refused forms were checked: %v", ev)
+	}
+	want(t, b.post("/login", url.Values{"username": {user}, "password": {password}, "pad": {strings.Repeat("p", 6<<10)}}), http.StatusSeeOther)
+}

@@ -59,6 +59,7 @@ func New(t testing.TB, edit func(*config.Config)) *Server {
 	hs := httptest.NewUnstartedServer(srv.Handler())
 	hs.Listener.Close()
 	hs.Listener = ln
+	hs.Config.MaxHeaderBytes = server.MaxHeaderBytes
 	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()

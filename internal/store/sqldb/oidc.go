@@ -40,7 +40,7 @@ func (c *conn) GetClient(ctx context.Context, id string) (*store.Client, error) 
 // DeleteExpiredClients deletes the clients that expired before now (a zero
 // ExpiresAt never expires) and returns how many it deleted.
 func (c *conn) DeleteExpiredClients(ctx context.Context, now time.Time) (int, error) {
-	n, err := c.exec(ctx, `DELETE FROM oidc_clients WHERE expires_at <> 0 AND expires_at < $1`, nanos(now))
+	n, err := c.deleteBatched(ctx, "oidc_clients", "id", "expires_at <> 0 AND expires_at < $1", nanos(now))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired clients: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -180,35 +181,64 @@ func (c *conn) DeleteMFADevice(ctx context.Context, userID, id string) error {
 	return nil
 }
 
+// ExpiredBatch is how many rows one DELETE of the sweeps removes. Outside
+// a transaction each statement commits on its own, so after a flood the
+// sweep holds SQLite's write lock for one batch at a time and other
+// writers get in between.
+const ExpiredBatch = 1000
+
+// sweep is one table's expiry: its key columns and the condition, on $1
+// (unix nanoseconds), of an expired row.
+type sweep struct{ table, key, expired string }
+
+var sweeps = []sweep{
+	{"auth_codes", "code_hash", "expires_at <> 0 AND expires_at < $1"},
+	{"tokens", "hash", "expires_at <> 0 AND expires_at < $1"},
+	{"device_auths", "device_code_hash", "expires_at <> 0 AND expires_at < $1"},
+	{"sessions", "id_hash", "expires_at <> 0 AND expires_at < $1"},
+	{"grants", "id", "expires_at <> 0 AND expires_at < $1"},
+	{"rate_counters", "rate_key, window_start", "window_end <= $1"},
+	{"attempt_counters", "counter_key", "expires_at <= $1"},
+	{"use_markers", "marker_key", "expires_at <= $1"},
+	{"revocations", "kind, subject", "expires_at <> 0 AND expires_at < $1"},
+}
+
+// deleteBatched deletes the rows of table whose key is in the first
+// ExpiredBatch rows matching where, again until a batch comes back short,
+// and returns how many it deleted. table, key and where are constants of
+// this package, never input.
+func (c *conn) deleteBatched(ctx context.Context, table, key, where string, arg any) (int64, error) {
+	q := `DELETE FROM ` + table + ` WHERE (` + key + `) IN (SELECT ` + key + ` FROM ` + table + ` WHERE ` + where +
+		` LIMIT ` + strconv.Itoa(ExpiredBatch) + `)`
+	var total int64
+	for {
+		n, err := c.exec(ctx, q, arg)
+		total += n
+		if err != nil || n < ExpiredBatch {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
 // DeleteExpired removes authorization codes, tokens, device
 // authorizations, sessions, grants and revocations whose ExpiresAt is before
 // now (a zero ExpiresAt never expires), and rate windows, attempt counters
-// and use markers that ended by now.
+// and use markers that ended by now, ExpiredBatch rows per statement.
 // Deleting revocations bumps ChangeSeq only when some were deleted.
 func (c *conn) DeleteExpired(ctx context.Context, now time.Time) error {
 	t := nanos(now)
 	var errs []error
-	for _, table := range []string{"auth_codes", "tokens", "device_auths", "sessions", "grants"} {
-		// table is one of the constant names above, never input.
-		if _, err := c.exec(ctx, `DELETE FROM `+table+` WHERE expires_at <> 0 AND expires_at < $1`, t); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", table, err))
+	for _, sw := range sweeps {
+		n, err := c.deleteBatched(ctx, sw.table, sw.key, sw.expired, t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", sw.table, err))
 		}
-	}
-	if _, err := c.exec(ctx, `DELETE FROM rate_counters WHERE window_end <= $1`, t); err != nil {
-		errs = append(errs, fmt.Errorf("rate_counters: %w", err))
-	}
-	if _, err := c.exec(ctx, `DELETE FROM attempt_counters WHERE expires_at <= $1`, t); err != nil {
-		errs = append(errs, fmt.Errorf("attempt_counters: %w", err))
-	}
-	if _, err := c.exec(ctx, `DELETE FROM use_markers WHERE expires_at <= $1`, t); err != nil {
-		errs = append(errs, fmt.Errorf("use_markers: %w", err))
-	}
-	n, err := c.exec(ctx, `DELETE FROM revocations WHERE expires_at <> 0 AND expires_at < $1`, t)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("revocations: %w", err))
-	}
-	if n > 0 {
-		c.dirty = true
+		if sw.table == "revocations" && n > 0 {
+			c.dirty = true
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("delete expired: %w", err)
@@ -218,7 +248,7 @@ func (c *conn) DeleteExpired(ctx context.Context, now time.Time) error {
 
 // DeleteEventsBefore deletes the events older than t (events_time index).
 func (c *conn) DeleteEventsBefore(ctx context.Context, t time.Time) (int, error) {
-	n, err := c.exec(ctx, `DELETE FROM events WHERE event_time < $1`, nanos(t))
+	n, err := c.deleteBatched(ctx, "events", "id", "event_time < $1", nanos(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete events before %s: %w", t.Format(time.RFC3339), err)
 	}

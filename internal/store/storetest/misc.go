@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -243,6 +244,53 @@ func testDeleteExpired(t *testing.T, s store.Store) {
 	must(t, s.DeleteExpired(ctx, now))
 	must(t, s.DeleteExpired(ctx, now))
 	check(t)
+}
+
+// testDeleteExpiredInBatches: a sweep after a flood deletes more rows than
+// one batch (sqldb.ExpiredBatch is 1,000) from every kind of table, and
+// keeps the live ones.
+func testDeleteExpiredInBatches(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := at(time.Hour)
+	const n = 2500
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		for i := range n {
+			id := strconv.Itoa(i)
+			if err := tx.PutUseMarker(ctx, "flood-"+id, now.Add(-time.Second)); err != nil {
+				return err
+			}
+			if _, err := tx.HitRate(ctx, "flood-"+id, time.Minute, now.Add(-time.Minute)); err != nil {
+				return err
+			}
+			if err := tx.CreateClient(ctx, &store.Client{ID: "flood-" + id, IssuedAt: t0, ExpiresAt: now.Add(-time.Second)}); err != nil {
+				return err
+			}
+		}
+		return tx.PutUseMarker(ctx, "live", now.Add(time.Hour))
+	}))
+	must(t, s.DeleteExpired(ctx, now))
+	for _, key := range []string{"flood-0", "flood-1500", "flood-2499"} {
+		used, err := s.HasUseMarker(ctx, key, now.Add(-time.Hour))
+		must(t, err)
+		if used {
+			t.Fatalf("marker %s survived the sweep", key)
+		}
+		c, err := s.HitRate(ctx, key, time.Minute, now.Add(-time.Minute))
+		must(t, err)
+		if c != 1 {
+			t.Fatalf("rate window %s: count %d after the sweep, want 1 (deleted)", key, c)
+		}
+	}
+	used, err := s.HasUseMarker(ctx, "live", now)
+	must(t, err)
+	if !used {
+		t.Fatal("the live marker was swept")
+	}
+	deleted, err := s.DeleteExpiredClients(ctx, now)
+	must(t, err)
+	if deleted != n {
+		t.Fatalf("DeleteExpiredClients deleted %d, want %d", deleted, n)
+	}
 }
 
 func testTimeRoundTrip(t *testing.T, s store.Store) {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UseMarkers", testUseMarkers},
 		{"MFADevices", testMFADevices},
 		{"DeleteExpired", testDeleteExpired},
+		{"DeleteExpiredInBatches", testDeleteExpiredInBatches},
 		{"UpdateCommits", testUpdateCommits},
 		{"UpdateRollsBack", testUpdateRollsBack},
 		{"UpdateContinuesAfterSentinelError", testUpdateContinuesAfterSentinel},
