@@ -130,8 +130,10 @@ func lookupFilter(in *LookupEventsInput) (f store.EventFilter, query string, err
 		f.Start = in.StartTime.Time
 	}
 	if in.EndTime != nil {
-		// EndTime is inclusive ("before or at"); the filter's End is not.
-		f.End = in.EndTime.Time.Add(time.Nanosecond)
+		// EndTime is inclusive ("before or at") and, like the EventTime
+		// clients see, of millisecond precision: it takes in its whole
+		// millisecond. The filter's End is exclusive.
+		f.End = in.EndTime.Time.Truncate(time.Millisecond).Add(time.Millisecond)
 	}
 	if in.StartTime != nil && in.EndTime != nil && in.StartTime.After(in.EndTime.Time) {
 		return f, "", trailError("InvalidTimeRangeException", "The start time must not be after the end time.")

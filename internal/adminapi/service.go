@@ -67,6 +67,7 @@ func (s *Service) Handlers() map[string]http.Handler {
 		{prefix: "AWSOrganizationsV20161128", signingName: "organizations", source: audit.SourceOrganizations,
 			ops: s.organizationsOps()},
 		{prefix: CloudTrailPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
+		{prefix: CloudTrailShortPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
 	}
 	m := make(map[string]http.Handler, len(apis))
 	for _, a := range apis {
@@ -78,6 +79,12 @@ func (s *Service) Handlers() map[string]http.Handler {
 // CloudTrailPrefix is CloudTrail's X-Amz-Target prefix (botocore
 // cloudtrail/2013-11-01 metadata.targetPrefix).
 const CloudTrailPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+
+// CloudTrailShortPrefix is the X-Amz-Target prefix the Go SDK sends for
+// CloudTrail: the service shape's name without its namespace
+// (aws-sdk-go-v2 service/cloudtrail serializers.go,
+// "CloudTrail_20131101.LookupEvents"). Both reach the same operations.
+const CloudTrailShortPrefix = "CloudTrail_20131101"
 
 func (s *Service) handler(a api) http.Handler {
 	ops := make(map[string]awsproto.Operation, len(a.ops))
