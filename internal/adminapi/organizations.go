@@ -231,7 +231,7 @@ type AccountIdInput struct {
 	AccountId *string `json:"AccountId"`
 }
 
-func required(member string) error {
+func orgRequired(member string) error {
 	return &awsproto.Error{Code: "InvalidInputException", Reason: organizations.ReasonInputRequired,
 		Message: fmt.Sprintf("You must specify a value for %s.", member)}
 }
@@ -240,7 +240,7 @@ func required(member string) error {
 // resource DescribeAccount and CloseAccount are authorized on.
 func (s *Service) accountResource(_ context.Context, _ *awsauth.Caller, in *AccountIdInput) ([]string, error) {
 	if in.AccountId == nil {
-		return nil, required("AccountId")
+		return nil, orgRequired("AccountId")
 	}
 	if !arn.ValidAccountID(*in.AccountId) {
 		return nil, &awsproto.Error{Code: "InvalidInputException", Reason: organizations.ReasonInvalidPattern,
@@ -273,9 +273,9 @@ func storeTags(ts []Tag) ([]store.Tag, error) {
 	for _, t := range ts {
 		switch {
 		case t.Key == nil:
-			return nil, required("Tags.Key")
+			return nil, orgRequired("Tags.Key")
 		case t.Value == nil:
-			return nil, required("Tags.Value")
+			return nil, orgRequired("Tags.Value")
 		}
 		out = append(out, store.Tag{Key: *t.Key, Value: *t.Value})
 	}
@@ -361,7 +361,7 @@ type DescribeCreateAccountStatusInput struct {
 
 func (s *Service) describeCreateAccountStatus(ctx context.Context, _ *awsauth.Caller, in *DescribeCreateAccountStatusInput) (*CreateAccountOutput, error) {
 	if in.CreateAccountRequestId == nil {
-		return nil, required("CreateAccountRequestId")
+		return nil, orgRequired("CreateAccountRequestId")
 	}
 	st, err := s.Organizations.CreateAccountStatus(ctx, *in.CreateAccountRequestId)
 	if err != nil {
@@ -472,7 +472,7 @@ type ListParentsOutput struct {
 // childResource checks ChildId and returns the child's ARN.
 func (s *Service) childResource(_ context.Context, _ *awsauth.Caller, in *ListParentsInput) ([]string, error) {
 	if in.ChildId == nil {
-		return nil, required("ChildId")
+		return nil, orgRequired("ChildId")
 	}
 	if !arn.ValidAccountID(*in.ChildId) {
 		// An OU or a malformed ID: ListParents reports which.
@@ -528,7 +528,7 @@ type ListTagsForResourceOutput struct {
 func (s *Service) taggedResource(id *string) ([]string, error) {
 	switch {
 	case id == nil:
-		return nil, required("ResourceId")
+		return nil, orgRequired("ResourceId")
 	case arn.ValidAccountID(*id):
 		return []string{s.Organizations.AccountARN(*id)}, nil
 	case *id == s.Organizations.Root().ID:
@@ -551,7 +551,7 @@ func (s *Service) listTagsResource(_ context.Context, _ *awsauth.Caller, in *Lis
 
 func (s *Service) tagOrgResource(ctx context.Context, _ *awsauth.Caller, in *TagResourceInput) (*struct{}, error) {
 	if in.Tags == nil {
-		return nil, required("Tags")
+		return nil, orgRequired("Tags")
 	}
 	tags, err := storeTags(in.Tags)
 	if err != nil {
@@ -562,7 +562,7 @@ func (s *Service) tagOrgResource(ctx context.Context, _ *awsauth.Caller, in *Tag
 
 func (s *Service) untagOrgResource(ctx context.Context, _ *awsauth.Caller, in *UntagResourceInput) (*struct{}, error) {
 	if in.TagKeys == nil {
-		return nil, required("TagKeys")
+		return nil, orgRequired("TagKeys")
 	}
 	return nil, orgError(s.Organizations.UntagResource(ctx, *in.ResourceId, in.TagKeys))
 }
