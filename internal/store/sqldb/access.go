@@ -460,44 +460,55 @@ func (c *conn) AppendEvents(ctx context.Context, es []store.EventRecord) error {
 	return nil
 }
 
-// Event queries, oldest or newest first. A zero End means no upper bound;
-// the parameters are, in order: Start, End, ID, Name, Source, Principal,
-// AccessKeyID, ReadOnly (0 any, 1 false, 2 true), ResourceType,
-// ResourceName, After, limit.
-const eventWhere = `FROM events
-		WHERE event_time >= $1 AND (CAST($2 AS BIGINT) = 0 OR event_time < $2)
-			AND ($3 = '' OR id = $3) AND ($4 = '' OR name = $4) AND ($5 = '' OR source = $5)
-			AND ($6 = '' OR principal = $6) AND ($7 = '' OR access_key_id = $7)
-			AND (CAST($8 AS INTEGER) = 0 OR read_only = (CAST($8 AS INTEGER) = 2))
-			AND ($9 = '' OR id IN (SELECT event_id FROM event_resources WHERE resource_type = $9))
-			AND ($10 = '' OR id IN (SELECT event_id FROM event_resources WHERE resource_name = $10))`
-
-var (
-	listEventsOldest = `SELECT ` + eventCols + ` ` + eventWhere + `
-			AND ($11 = '' OR (event_time, id) > (SELECT event_time, id FROM events WHERE id = $11))
-		ORDER BY event_time, id LIMIT $12`
-	listEventsNewest = `SELECT ` + eventCols + ` ` + eventWhere + `
-			AND ($11 = '' OR (event_time, id) < (SELECT event_time, id FROM events WHERE id = $11))
-		ORDER BY event_time DESC, id DESC LIMIT $12`
-)
-
-// ListEvents returns the events matching f ordered by (Time, ID), or newest
-// first. Page.After is the ID of the last event already seen.
-func (c *conn) ListEvents(ctx context.Context, f store.EventFilter) ([]store.EventRecord, error) {
-	q := listEventsOldest
-	if f.Newest {
-		q = listEventsNewest
+// eventQuery returns the query of f and its arguments. Only the filters f
+// sets appear in it, so that the planner can use the index of the one
+// attribute a lookup names (a "$1 = '' OR principal = $1" term cannot be
+// planned with one); the query texts stay few (one per combination of set
+// filters and order), which the statement cache holds.
+func eventQuery(f store.EventFilter) (string, []any) {
+	var b strings.Builder
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
 	}
-	readOnly := 0
-	if f.ReadOnly != nil {
-		readOnly = 1
-		if *f.ReadOnly {
-			readOnly = 2
+	b.WriteString(`SELECT ` + eventCols + ` FROM events WHERE event_time >= ` + arg(nanos(f.Start)))
+	if !f.End.IsZero() {
+		b.WriteString(` AND event_time < ` + arg(nanos(f.End)))
+	}
+	for _, c := range [...]struct{ col, v string }{
+		{"id", f.ID}, {"name", f.Name}, {"source", f.Source}, {"principal", f.Principal}, {"access_key_id", f.AccessKeyID},
+	} {
+		if c.v != "" {
+			b.WriteString(` AND ` + c.col + ` = ` + arg(c.v))
 		}
 	}
-	es, err := list(ctx, c, scanEvent, q,
-		nanos(f.Start), nanos(f.End), f.ID, f.Name, f.Source, f.Principal, f.AccessKeyID, readOnly,
-		f.ResourceType, f.ResourceName, f.Page.After, limit(f.Page))
+	if f.ReadOnly != nil {
+		b.WriteString(` AND read_only = ` + arg(*f.ReadOnly))
+	}
+	if f.ResourceType != "" {
+		b.WriteString(` AND id IN (SELECT event_id FROM event_resources WHERE resource_type = ` + arg(f.ResourceType) + `)`)
+	}
+	if f.ResourceName != "" {
+		b.WriteString(` AND id IN (SELECT event_id FROM event_resources WHERE resource_name = ` + arg(f.ResourceName) + `)`)
+	}
+	cmp, order := ">", `event_time, id`
+	if f.Newest {
+		cmp, order = "<", `event_time DESC, id DESC`
+	}
+	if f.Page.After != "" {
+		b.WriteString(` AND (event_time, id) ` + cmp + ` (SELECT event_time, id FROM events WHERE id = ` + arg(f.Page.After) + `)`)
+	}
+	b.WriteString(` ORDER BY ` + order + ` LIMIT ` + arg(limit(f.Page)))
+	return b.String(), args
+}
+
+// ListEvents returns the events matching f ordered by (Time, ID), or newest
+// first. A zero End means no upper bound; Page.After is the ID of the last
+// event already seen.
+func (c *conn) ListEvents(ctx context.Context, f store.EventFilter) ([]store.EventRecord, error) {
+	q, args := eventQuery(f)
+	es, err := list(ctx, c, scanEvent, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}

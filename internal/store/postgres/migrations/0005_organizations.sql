@@ -27,9 +27,9 @@ UPDATE events SET
 	read_only = COALESCE((convert_from(record, 'UTF8')::jsonb ->> 'readOnly')::boolean, FALSE),
 	access_key_id = COALESCE(convert_from(record, 'UTF8')::jsonb -> 'userIdentity' ->> 'accessKeyId', '')
 WHERE record IS NOT NULL;
-CREATE INDEX events_principal ON events (principal, event_time);
-CREATE INDEX events_name ON events (name, event_time);
-CREATE INDEX events_access_key ON events (access_key_id, event_time);
+CREATE INDEX events_principal ON events (principal, event_time, id);
+CREATE INDEX events_name ON events (name, event_time, id);
+CREATE INDEX events_access_key ON events (access_key_id, event_time, id);
 
 CREATE TABLE event_resources (
 	event_id      TEXT COLLATE "C" NOT NULL,

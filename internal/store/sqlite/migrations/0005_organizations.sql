@@ -26,9 +26,9 @@ UPDATE events SET
 	read_only = COALESCE(json_extract(CAST(record AS TEXT), '$.readOnly'), 0),
 	access_key_id = COALESCE(json_extract(CAST(record AS TEXT), '$.userIdentity.accessKeyId'), '')
 WHERE record IS NOT NULL AND json_valid(CAST(record AS TEXT));
-CREATE INDEX events_principal ON events (principal, event_time);
-CREATE INDEX events_name ON events (name, event_time);
-CREATE INDEX events_access_key ON events (access_key_id, event_time);
+CREATE INDEX events_principal ON events (principal, event_time, id);
+CREATE INDEX events_name ON events (name, event_time, id);
+CREATE INDEX events_access_key ON events (access_key_id, event_time, id);
 
 CREATE TABLE event_resources (
 	event_id      TEXT NOT NULL,
