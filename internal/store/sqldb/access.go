@@ -462,8 +462,8 @@ func (c *conn) AppendEvents(ctx context.Context, es []store.EventRecord) error {
 
 // eventQuery returns the query of f and its arguments. Only the filters f
 // sets appear in it, so that the planner can use the index of the one
-// attribute a lookup names (a "$1 = ” OR principal = $1" term cannot be
-// planned with one); the query texts stay few (one per combination of set
+// attribute a lookup names (a catch-all term, true whenever its parameter
+// is empty, cannot be planned with one); the query texts stay few (one per combination of set
 // filters and order), which the statement cache holds.
 func eventQuery(f store.EventFilter) (string, []any) {
 	var b strings.Builder
