@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -482,5 +484,49 @@ func TestOrganizationsAccessDenied(t *testing.T) {
 	d, err := orgs(srv, adminCreds(t, srv)).DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(dev)})
 	if err != nil || d.Account.State != orgtypes.AccountStateActive {
 		t.Errorf("dev after refused close = %+v, %v", d, err)
+	}
+}
+
+// TestOrganizationsCreateAccountConcurrent: parallel CreateAccount calls
+// with one e-mail address create one account; the others fail with
+// EMAIL_ALREADY_EXISTS.
+func TestOrganizationsCreateAccountConcurrent(t *testing.T) {
+	srv := demoServer(t)
+	ctx := t.Context()
+	c := orgs(srv, adminCreds(t, srv))
+	const n = 8
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			out, err := c.CreateAccount(ctx, &organizations.CreateAccountInput{Email: aws.String("same@company.com"), AccountName: aws.String(fmt.Sprintf("same-%d", i))})
+			if err == nil {
+				ids[i] = aws.ToString(out.CreateAccountStatus.Id)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	succeeded, failed := 0, 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("CreateAccount %d: %v", i, errs[i])
+		}
+		st, err := c.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: aws.String(ids[i])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch s := st.CreateAccountStatus; {
+		case s.State == orgtypes.CreateAccountStateSucceeded:
+			succeeded++
+		case s.State == orgtypes.CreateAccountStateFailed && s.FailureReason == orgtypes.CreateAccountFailureReasonEmailAlreadyExists:
+			failed++
+		default:
+			t.Errorf("status %+v", s)
+		}
+	}
+	if succeeded != 1 || failed != n-1 {
+		t.Errorf("%d succeeded, %d failed; want 1 and %d", succeeded, failed, n-1)
 	}
 }
