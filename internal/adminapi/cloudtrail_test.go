@@ -195,7 +195,7 @@ func TestCloudTrailErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ct.LookupEvents(ctx, &tc.in)
-			ae := apiError(t, err)
+			ae := orgAPIError(t, err)
 			var want interface{ ErrorCode() string }
 			if errors.As(tc.want, &want); ae.ErrorCode() != want.ErrorCode() {
 				t.Errorf("error %v, want %s", err, want.ErrorCode())
@@ -218,7 +218,7 @@ func TestCloudTrailAccessDenied(t *testing.T) {
 	reader := grantOnManagement(t, srv, "ed.developer", "OrgReader", "organizations:List*")
 	for _, creds := range []aws.Credentials{reader, roleCreds(t, srv, "ed.developer", "dev", "PowerUserAccess")} {
 		_, err := trail(srv, creds).LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
-		ae := apiError(t, err)
+		ae := orgAPIError(t, err)
 		if ae.ErrorCode() != "AccessDeniedException" || !strings.HasSuffix(ae.ErrorMessage(), "is not authorized to perform: cloudtrail:LookupEvents on resource: *") {
 			t.Errorf("LookupEvents as %s = %s %q, want AccessDeniedException", creds.AccessKeyID, ae.ErrorCode(), ae.ErrorMessage())
 		}

@@ -33,9 +33,9 @@ func (s *Service) organizationsOps() map[string]operation {
 		"CloseAccount":                op("organizations:CloseAccount", false, s.closeResource, s.closeAccount),
 		"ListRoots":                   op("organizations:ListRoots", true, nil, s.listRoots),
 		"ListParents":                 op("organizations:ListParents", true, s.childResource, s.listParents),
-		"TagResource":                 op("organizations:TagResource", false, s.tagResource, s.tagOrgResource),
-		"UntagResource":               op("organizations:UntagResource", false, s.untagResource, s.untagOrgResource),
-		"ListTagsForResource":         op("organizations:ListTagsForResource", true, s.listTagsResource, s.listOrgTags),
+		"TagResource":                 op("organizations:TagResource", false, s.orgTagTarget, s.tagOrgResource),
+		"UntagResource":               op("organizations:UntagResource", false, s.orgUntagTarget, s.untagOrgResource),
+		"ListTagsForResource":         op("organizations:ListTagsForResource", true, s.orgListTagsTarget, s.listOrgTags),
 	}
 }
 
@@ -134,17 +134,17 @@ func invalidOrgToken() error {
 
 // Organization is the organizations Organization shape.
 type Organization struct {
-	Id                   string            `json:"Id"`
-	Arn                  string            `json:"Arn"`
-	FeatureSet           string            `json:"FeatureSet"`
-	MasterAccountArn     string            `json:"MasterAccountArn"`
-	MasterAccountId      string            `json:"MasterAccountId"`
-	MasterAccountEmail   string            `json:"MasterAccountEmail"`
-	AvailablePolicyTypes []PolicyTypeEntry `json:"AvailablePolicyTypes"`
+	Id                   string          `json:"Id"`
+	Arn                  string          `json:"Arn"`
+	FeatureSet           string          `json:"FeatureSet"`
+	MasterAccountArn     string          `json:"MasterAccountArn"`
+	MasterAccountId      string          `json:"MasterAccountId"`
+	MasterAccountEmail   string          `json:"MasterAccountEmail"`
+	AvailablePolicyTypes []OrgPolicyType `json:"AvailablePolicyTypes"`
 }
 
-// PolicyTypeEntry is the organizations PolicyTypeSummary shape.
-type PolicyTypeEntry struct {
+// OrgPolicyType is the organizations PolicyTypeSummary shape.
+type OrgPolicyType struct {
 	Type   string `json:"Type"`
 	Status string `json:"Status"`
 }
@@ -162,7 +162,7 @@ func (s *Service) describeOrganization(ctx context.Context, _ *awsauth.Caller, _
 	return &DescribeOrganizationOutput{Organization: Organization{
 		Id: o.ID, Arn: o.ARN, FeatureSet: o.FeatureSet, MasterAccountArn: o.ManagementAccountARN,
 		MasterAccountId: o.ManagementAccountID, MasterAccountEmail: o.ManagementAccountEmail,
-		AvailablePolicyTypes: []PolicyTypeEntry{},
+		AvailablePolicyTypes: []OrgPolicyType{},
 	}}, nil
 }
 
@@ -262,13 +262,13 @@ func (s *Service) describeAccount(ctx context.Context, _ *awsauth.Caller, in *Ac
 	return &DescribeAccountOutput{Account: s.orgAccount(a)}, nil
 }
 
-// Tag is the organizations Tag shape.
-type Tag struct {
+// OrgTag is the organizations Tag shape.
+type OrgTag struct {
 	Key   *string `json:"Key"`
 	Value *string `json:"Value"`
 }
 
-func storeTags(ts []Tag) ([]store.Tag, error) {
+func orgStoreTags(ts []OrgTag) ([]store.Tag, error) {
 	out := make([]store.Tag, 0, len(ts))
 	for _, t := range ts {
 		switch {
@@ -282,21 +282,21 @@ func storeTags(ts []Tag) ([]store.Tag, error) {
 	return out, nil
 }
 
-func wireTags(ts []store.Tag) []Tag {
-	out := make([]Tag, 0, len(ts))
+func orgWireTags(ts []store.Tag) []OrgTag {
+	out := make([]OrgTag, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, Tag{Key: &t.Key, Value: &t.Value})
+		out = append(out, OrgTag{Key: &t.Key, Value: &t.Value})
 	}
 	return out
 }
 
 // CreateAccountInput is organizations' CreateAccountRequest.
 type CreateAccountInput struct {
-	Email                  *string `json:"Email"`
-	AccountName            *string `json:"AccountName"`
-	RoleName               *string `json:"RoleName"`
-	IamUserAccessToBilling *string `json:"IamUserAccessToBilling"`
-	Tags                   []Tag   `json:"Tags"`
+	Email                  *string  `json:"Email"`
+	AccountName            *string  `json:"AccountName"`
+	RoleName               *string  `json:"RoleName"`
+	IamUserAccessToBilling *string  `json:"IamUserAccessToBilling"`
+	Tags                   []OrgTag `json:"Tags"`
 }
 
 // AuditParams hides the e-mail address and name, as CloudTrail does for
@@ -317,7 +317,7 @@ type CreateAccountStatus struct {
 	FailureReason      string             `json:"FailureReason,omitempty"`
 }
 
-func wireStatus(st *store.CreateAccountStatus) CreateAccountStatus {
+func orgWireStatus(st *store.CreateAccountStatus) CreateAccountStatus {
 	return CreateAccountStatus{
 		Id: st.ID, AccountName: st.AccountName, State: st.State,
 		RequestedTimestamp: awsproto.Timestamp{Time: st.RequestedAt}, CompletedTimestamp: awsproto.Timestamp{Time: st.CompletedAt},
@@ -332,21 +332,21 @@ type CreateAccountOutput struct {
 }
 
 func (s *Service) createAccount(ctx context.Context, _ *awsauth.Caller, in *CreateAccountInput) (*CreateAccountOutput, error) {
-	tags, err := storeTags(in.Tags)
+	tags, err := orgStoreTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
 	st, err := s.Organizations.CreateAccount(ctx, organizations.CreateAccountInput{
-		Email: deref(in.Email), AccountName: deref(in.AccountName), RoleName: deref(in.RoleName),
-		IAMUserAccessToBilling: deref(in.IamUserAccessToBilling), Tags: tags,
+		Email: orgDeref(in.Email), AccountName: orgDeref(in.AccountName), RoleName: orgDeref(in.RoleName),
+		IAMUserAccessToBilling: orgDeref(in.IamUserAccessToBilling), Tags: tags,
 	})
 	if err != nil {
 		return nil, orgError(err)
 	}
-	return &CreateAccountOutput{CreateAccountStatus: wireStatus(st)}, nil
+	return &CreateAccountOutput{CreateAccountStatus: orgWireStatus(st)}, nil
 }
 
-func deref(p *string) string {
+func orgDeref(p *string) string {
 	if p == nil {
 		return ""
 	}
@@ -367,7 +367,7 @@ func (s *Service) describeCreateAccountStatus(ctx context.Context, _ *awsauth.Ca
 	if err != nil {
 		return nil, orgError(err)
 	}
-	return &CreateAccountOutput{CreateAccountStatus: wireStatus(st)}, nil
+	return &CreateAccountOutput{CreateAccountStatus: orgWireStatus(st)}, nil
 }
 
 // ListCreateAccountStatusInput is organizations'
@@ -405,7 +405,7 @@ func (s *Service) listCreateAccountStatus(ctx context.Context, _ *awsauth.Caller
 		out.NextToken = pageToken(query, ss[size-1].ID)
 	}
 	for i := range ss {
-		out.CreateAccountStatuses = append(out.CreateAccountStatuses, wireStatus(&ss[i]))
+		out.CreateAccountStatuses = append(out.CreateAccountStatuses, orgWireStatus(&ss[i]))
 	}
 	return out, nil
 }
@@ -421,12 +421,12 @@ func (s *Service) closeAccount(ctx context.Context, _ *awsauth.Caller, in *Accou
 	return nil, nil
 }
 
-// Root is the organizations Root shape.
-type Root struct {
-	Id          string            `json:"Id"`
-	Arn         string            `json:"Arn"`
-	Name        string            `json:"Name"`
-	PolicyTypes []PolicyTypeEntry `json:"PolicyTypes"`
+// OrgRoot is the organizations Root shape.
+type OrgRoot struct {
+	Id          string          `json:"Id"`
+	Arn         string          `json:"Arn"`
+	Name        string          `json:"Name"`
+	PolicyTypes []OrgPolicyType `json:"PolicyTypes"`
 }
 
 // ListRootsInput is organizations' ListRootsRequest.
@@ -434,8 +434,8 @@ type ListRootsInput = ListAccountsInput
 
 // ListRootsOutput is organizations' ListRootsResponse.
 type ListRootsOutput struct {
-	Roots     []Root  `json:"Roots"`
-	NextToken *string `json:"NextToken,omitempty"`
+	Roots     []OrgRoot `json:"Roots"`
+	NextToken *string   `json:"NextToken,omitempty"`
 }
 
 func (s *Service) listRoots(_ context.Context, _ *awsauth.Caller, in *ListRootsInput) (*ListRootsOutput, error) {
@@ -447,7 +447,7 @@ func (s *Service) listRoots(_ context.Context, _ *awsauth.Caller, in *ListRootsI
 		return nil, invalidOrgToken()
 	}
 	r := s.Organizations.Root()
-	return &ListRootsOutput{Roots: []Root{{Id: r.ID, Arn: r.ARN, Name: r.Name, PolicyTypes: []PolicyTypeEntry{}}}}, nil
+	return &ListRootsOutput{Roots: []OrgRoot{{Id: r.ID, Arn: r.ARN, Name: r.Name, PolicyTypes: []OrgPolicyType{}}}}, nil
 }
 
 // ListParentsInput is organizations' ListParentsRequest.
@@ -457,16 +457,16 @@ type ListParentsInput struct {
 	MaxResults *int32  `json:"MaxResults"`
 }
 
-// Parent is the organizations Parent shape.
-type Parent struct {
+// OrgParent is the organizations Parent shape.
+type OrgParent struct {
 	Id   string `json:"Id"`
 	Type string `json:"Type"`
 }
 
 // ListParentsOutput is organizations' ListParentsResponse.
 type ListParentsOutput struct {
-	Parents   []Parent `json:"Parents"`
-	NextToken *string  `json:"NextToken,omitempty"`
+	Parents   []OrgParent `json:"Parents"`
+	NextToken *string     `json:"NextToken,omitempty"`
 }
 
 // childResource checks ChildId and returns the child's ARN.
@@ -492,35 +492,35 @@ func (s *Service) listParents(ctx context.Context, _ *awsauth.Caller, in *ListPa
 	if err != nil {
 		return nil, orgError(err)
 	}
-	out := &ListParentsOutput{Parents: []Parent{}}
+	out := &ListParentsOutput{Parents: []OrgParent{}}
 	for _, r := range roots {
-		out.Parents = append(out.Parents, Parent{Id: r.ID, Type: "ROOT"})
+		out.Parents = append(out.Parents, OrgParent{Id: r.ID, Type: "ROOT"})
 	}
 	return out, nil
 }
 
-// TagResourceInput is organizations' TagResourceRequest.
-type TagResourceInput struct {
-	ResourceId *string `json:"ResourceId"`
-	Tags       []Tag   `json:"Tags"`
+// OrgTagResourceInput is organizations' TagResourceRequest.
+type OrgTagResourceInput struct {
+	ResourceId *string  `json:"ResourceId"`
+	Tags       []OrgTag `json:"Tags"`
 }
 
-// UntagResourceInput is organizations' UntagResourceRequest.
-type UntagResourceInput struct {
+// OrgUntagResourceInput is organizations' UntagResourceRequest.
+type OrgUntagResourceInput struct {
 	ResourceId *string  `json:"ResourceId"`
 	TagKeys    []string `json:"TagKeys"`
 }
 
-// ListTagsForResourceInput is organizations' ListTagsForResourceRequest.
-type ListTagsForResourceInput struct {
+// OrgListTagsForResourceInput is organizations' ListTagsForResourceRequest.
+type OrgListTagsForResourceInput struct {
 	ResourceId *string `json:"ResourceId"`
 	NextToken  *string `json:"NextToken"`
 }
 
-// ListTagsForResourceOutput is organizations' ListTagsForResourceResponse.
-type ListTagsForResourceOutput struct {
-	Tags      []Tag   `json:"Tags"`
-	NextToken *string `json:"NextToken,omitempty"`
+// OrgListTagsForResourceOutput is organizations' ListTagsForResourceResponse.
+type OrgListTagsForResourceOutput struct {
+	Tags      []OrgTag `json:"Tags"`
+	NextToken *string  `json:"NextToken,omitempty"`
 }
 
 // taggedResource returns the ARN a tag operation on id is authorized on:
@@ -537,37 +537,37 @@ func (s *Service) taggedResource(id *string) ([]string, error) {
 	return nil, nil
 }
 
-func (s *Service) tagResource(_ context.Context, _ *awsauth.Caller, in *TagResourceInput) ([]string, error) {
+func (s *Service) orgTagTarget(_ context.Context, _ *awsauth.Caller, in *OrgTagResourceInput) ([]string, error) {
 	return s.taggedResource(in.ResourceId)
 }
 
-func (s *Service) untagResource(_ context.Context, _ *awsauth.Caller, in *UntagResourceInput) ([]string, error) {
+func (s *Service) orgUntagTarget(_ context.Context, _ *awsauth.Caller, in *OrgUntagResourceInput) ([]string, error) {
 	return s.taggedResource(in.ResourceId)
 }
 
-func (s *Service) listTagsResource(_ context.Context, _ *awsauth.Caller, in *ListTagsForResourceInput) ([]string, error) {
+func (s *Service) orgListTagsTarget(_ context.Context, _ *awsauth.Caller, in *OrgListTagsForResourceInput) ([]string, error) {
 	return s.taggedResource(in.ResourceId)
 }
 
-func (s *Service) tagOrgResource(ctx context.Context, _ *awsauth.Caller, in *TagResourceInput) (*struct{}, error) {
+func (s *Service) tagOrgResource(ctx context.Context, _ *awsauth.Caller, in *OrgTagResourceInput) (*struct{}, error) {
 	if in.Tags == nil {
 		return nil, orgRequired("Tags")
 	}
-	tags, err := storeTags(in.Tags)
+	tags, err := orgStoreTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
 	return nil, orgError(s.Organizations.TagResource(ctx, *in.ResourceId, tags))
 }
 
-func (s *Service) untagOrgResource(ctx context.Context, _ *awsauth.Caller, in *UntagResourceInput) (*struct{}, error) {
+func (s *Service) untagOrgResource(ctx context.Context, _ *awsauth.Caller, in *OrgUntagResourceInput) (*struct{}, error) {
 	if in.TagKeys == nil {
 		return nil, orgRequired("TagKeys")
 	}
 	return nil, orgError(s.Organizations.UntagResource(ctx, *in.ResourceId, in.TagKeys))
 }
 
-func (s *Service) listOrgTags(ctx context.Context, _ *awsauth.Caller, in *ListTagsForResourceInput) (*ListTagsForResourceOutput, error) {
+func (s *Service) listOrgTags(ctx context.Context, _ *awsauth.Caller, in *OrgListTagsForResourceInput) (*OrgListTagsForResourceOutput, error) {
 	if in.NextToken != nil {
 		// Every tag fits one page: no token is ever handed out.
 		return nil, invalidOrgToken()
@@ -576,5 +576,5 @@ func (s *Service) listOrgTags(ctx context.Context, _ *awsauth.Caller, in *ListTa
 	if err != nil {
 		return nil, orgError(err)
 	}
-	return &ListTagsForResourceOutput{Tags: wireTags(tags)}, nil
+	return &OrgListTagsForResourceOutput{Tags: orgWireTags(tags)}, nil
 }

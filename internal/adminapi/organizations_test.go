@@ -35,12 +35,6 @@ func orgs(srv *servertest.Server, creds aws.Credentials) *organizations.Client {
 		func(o *organizations.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 }
 
-// stsClient returns an STS client of srv signing with creds.
-func stsClient(srv *servertest.Server, creds aws.Credentials) *sts.Client {
-	return sts.NewFromConfig(aws.Config{Region: srv.Instance.Region, Credentials: credentials(creds)},
-		func(o *sts.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-}
-
 // grantOnManagement gives user a permission set named name on the
 // management account whose inline policy allows actions, and returns the
 // user's credentials for it.
@@ -83,7 +77,7 @@ func sourceEvents(t *testing.T, srv *servertest.Server, source, name, code strin
 	t.Errorf("no %s event %q with error code %q among %d", source, name, code, len(evs))
 }
 
-func apiError(t *testing.T, err error) smithy.APIError {
+func orgAPIError(t *testing.T, err error) smithy.APIError {
 	t.Helper()
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
@@ -363,7 +357,7 @@ func TestOrganizationsErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ae := apiError(t, tc.call())
+			ae := orgAPIError(t, tc.call())
 			if ae.ErrorCode() != tc.code {
 				t.Errorf("error %v, want %s", ae, tc.code)
 			}
@@ -472,7 +466,7 @@ func TestOrganizationsAccessDenied(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before, _ := srv.Store.ChangeSeq(ctx)
-			ae := apiError(t, tc.call(orgs(srv, tc.creds)))
+			ae := orgAPIError(t, tc.call(orgs(srv, tc.creds)))
 			if ae.ErrorCode() != "AccessDeniedException" || !strings.HasPrefix(ae.ErrorMessage(), "User: arn:aws:sts::") || !strings.Contains(ae.ErrorMessage(), tc.want) {
 				t.Errorf("error %s: %q, want AccessDeniedException containing %q", ae.ErrorCode(), ae.ErrorMessage(), tc.want)
 			}
