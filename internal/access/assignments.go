@@ -44,11 +44,10 @@ func (s *Service) assignmentParams(in AssignmentInput) map[string]string {
 	}
 }
 
-// checkTargets confirms the account, permission set and principal exist.
+// checkTargets confirms the account, permission set and principal exist
+// and the account is open.
 func checkTargets(ctx context.Context, tx store.Tx, in AssignmentInput) (*store.PermissionSet, error) {
-	if _, err := tx.GetAccount(ctx, in.AccountID); errors.Is(err, store.ErrNotFound) {
-		return nil, fault.NotFoundf(ResourceAccount, in.AccountID, "Account %s is not part of this organization", in.AccountID)
-	} else if err != nil {
+	if err := openAccount(ctx, tx, in.AccountID); err != nil {
 		return nil, err
 	}
 	ps, err := getPS(ctx, tx, in.PermissionSetID)
@@ -156,6 +155,20 @@ func (s *Service) removeAssignment(ctx context.Context, tx store.Tx, a *store.As
 	return nil
 }
 
+// openAccount confirms the account exists and was not closed (an
+// Organizations CloseAccount): a closed account takes no assignments and
+// no provisioning.
+func openAccount(ctx context.Context, tx store.Tx, id string) error {
+	a, err := tx.GetAccount(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && a.State != "" && a.State != store.AccountActive:
+		return fault.NotFoundf(ResourceAccount, id, "Account %s is not part of this organization", id)
+	case err != nil:
+		return err
+	}
+	return nil
+}
+
 // RemovePrincipal deletes every assignment of a user or group inside tx; the
 // directory calls it when it deletes the principal.
 func (s *Service) RemovePrincipal(ctx context.Context, tx store.Tx, principalType, principalID string) error {
@@ -241,9 +254,7 @@ func (s *Service) Provision(ctx context.Context, psID, accountID string) (*store
 			for _, r := range roles {
 				accounts = append(accounts, r.AccountID)
 			}
-		} else if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceAccount, accountID, "Account %s is not part of this organization", accountID)
-		} else if err != nil {
+		} else if err := openAccount(ctx, tx, accountID); err != nil {
 			return err
 		}
 		for _, acct := range accounts {

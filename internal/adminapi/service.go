@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -34,9 +35,11 @@ type Service struct {
 	Store     store.Store
 	Directory *directory.Service
 	Access    *access.Service
-	Instance  *store.Instance
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Organizations manages the accounts (organizations API).
+	Organizations *organizations.Service
+	Instance      *store.Instance
+	Now           func() time.Time
+	Log           *slog.Logger
 	// Secure reports whether the request came over TLS
 	// (aws:SecureTransport); nil means r.TLS != nil.
 	Secure func(r *http.Request) bool
@@ -61,9 +64,10 @@ func (s *Service) Handlers() map[string]http.Handler {
 		{prefix: "SWBExternalService", signingName: "sso", source: audit.SourceSSO, ops: s.ssoAdminOps()},
 		{prefix: "AWSIdentityStore", signingName: "identitystore", source: audit.SourceIdentityStore,
 			requestIDInErrors: true, ops: s.identityStoreOps()},
-		{prefix: "AWSOrganizationsV20161128", signingName: "organizations", source: "organizations.amazonaws.com",
+		{prefix: "AWSOrganizationsV20161128", signingName: "organizations", source: audit.SourceOrganizations,
 			ops: s.organizationsOps()},
-		{prefix: CloudTrailPrefix, signingName: "cloudtrail", source: "cloudtrail.amazonaws.com", ops: s.cloudTrailOps()},
+		{prefix: CloudTrailPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
+		{prefix: CloudTrailShortPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
 	}
 	m := make(map[string]http.Handler, len(apis))
 	for _, a := range apis {
@@ -75,6 +79,12 @@ func (s *Service) Handlers() map[string]http.Handler {
 // CloudTrailPrefix is CloudTrail's X-Amz-Target prefix (botocore
 // cloudtrail/2013-11-01 metadata.targetPrefix).
 const CloudTrailPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+
+// CloudTrailShortPrefix is the X-Amz-Target prefix the Go SDK sends for
+// CloudTrail: the service shape's name without its namespace
+// (aws-sdk-go-v2 service/cloudtrail serializers.go,
+// "CloudTrail_20131101.LookupEvents"). Both reach the same operations.
+const CloudTrailShortPrefix = "CloudTrail_20131101"
 
 func (s *Service) handler(a api) http.Handler {
 	ops := make(map[string]awsproto.Operation, len(a.ops))

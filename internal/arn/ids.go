@@ -91,6 +91,10 @@ const secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 // SecretAccessKey returns a new 40-character secret access key.
 func (g Generator) SecretAccessKey() string { return g.fromAlphabet(secretAlphabet, 40) }
 
+// CreateAccountRequestID returns a new Organizations create-account request
+// ID, "car-" + 32 hex (model pattern ^car-[a-z0-9]{8,32}$).
+func (g Generator) CreateAccountRequestID() string { return "car-" + g.hex(32) }
+
 // AccountID returns a new random 12-digit account ID that does not start with 0.
 func (g Generator) AccountID() string {
 	s := g.fromAlphabet("0123456789", 12)

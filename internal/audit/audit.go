@@ -82,6 +82,8 @@ const (
 	SourceSignIn        = "signin.amazonaws.com"
 	SourceSTS           = "sts.amazonaws.com"
 	SourceIAM           = "iam.amazonaws.com"
+	SourceOrganizations = "organizations.amazonaws.com"
+	SourceCloudTrail    = "cloudtrail.amazonaws.com"
 )
 
 // Recorder writes events. IDs and times come from its fields so tests can
@@ -105,6 +107,9 @@ type Entry struct {
 	Response  any
 	ErrorCode string
 	ErrorMsg  string
+	// Resources are what the call was about, as CloudTrail's LookupEvents
+	// lists them (and filters on with ResourceType and ResourceName).
+	Resources []store.EventResource
 }
 
 // Appender is the one store method Record needs; store.Tx implements it.
@@ -170,7 +175,8 @@ func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, erro
 	}
 	return &store.EventRecord{
 		ID: ev.EventID, Time: ev.EventTime, Source: ev.EventSource, Name: ev.EventName,
-		Principal: principal, ErrorCode: ev.ErrorCode, Record: body,
+		Principal: principal, ErrorCode: ev.ErrorCode, ReadOnly: ev.ReadOnly,
+		AccessKeyID: a.Identity.AccessKeyID, Resources: e.Resources, Record: body,
 	}, nil
 }
 

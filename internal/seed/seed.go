@@ -241,6 +241,13 @@ func (l *Loader) Load(ctx context.Context, w *World) (Result, error) {
 		if len(existing) > 0 {
 			continue
 		}
+		// An account closed through the organizations API stays closed:
+		// its assignments are not recreated.
+		if acct, err := l.Access.GetAccount(ctx, in.AccountID); err != nil {
+			return res, fmt.Errorf("assignments[%d]: %w", i, err)
+		} else if acct.State != "" && acct.State != store.AccountActive {
+			continue
+		}
 		op, err := l.Access.CreateAssignment(ctx, in)
 		if err != nil {
 			return res, fmt.Errorf("assignments[%d]: %w", i, err)

@@ -3,11 +3,13 @@ package seed_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/examples"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/seed"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -174,5 +176,33 @@ func TestWorldFileDayDuration(t *testing.T) {
 	_, err = l.Load(t.Context(), world)
 	if err == nil || !strings.Contains(err.Error(), "outside PT1H to PT12H") || strings.Contains(err.Error(), "not an ISO-8601 duration") {
 		t.Fatalf("Load = %v, want it to say P1D is outside PT1H to PT12H", err)
+	}
+}
+
+// TestLoadSkipsClosedAccounts: an account closed through the organizations
+// API stays closed when the world file is loaded again at the next start:
+// its assignments are not recreated, and the load does not fail.
+func TestLoadSkipsClosedAccounts(t *testing.T) {
+	w := domaintest.New(t)
+	ctx := t.Context()
+	world, err := seed.Parse(examples.DemoWorld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance, Password: "demo-password-1"}
+	if _, err := l.Load(ctx, world); err != nil {
+		t.Fatal(err)
+	}
+	orgs := &organizations.Service{Store: w.Store, Audit: w.Audit, IDs: w.IDs, Now: time.Now, Instance: w.Instance}
+	if err := orgs.CloseAccount(ctx, "111111111111"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := l.Load(ctx, world)
+	if err != nil || again.Created != 0 {
+		t.Fatalf("load after closing dev = %+v, %v; want nothing new", again, err)
+	}
+	as, err := w.Store.ListAssignments(ctx, store.AssignmentFilter{AccountID: "111111111111"})
+	if err != nil || len(as) != 0 {
+		t.Errorf("assignments in the closed account = %v, %v", as, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/portal"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
@@ -96,6 +97,7 @@ func (s *Server) wire() {
 	s.Admin = &adminapi.Service{
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
 		Directory: s.Directory, Access: s.Access, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+		Organizations: &organizations.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Instance: s.Instance},
 	}
 	s.AdminAPIs = s.Admin.Handlers()
 }

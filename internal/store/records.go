@@ -28,12 +28,57 @@ type Key struct {
 	Active    bool
 }
 
-// Account is an AWS account that permission sets are provisioned into.
+// Account is an AWS account that permission sets are provisioned into, a
+// member of the organization (AWS Organizations' Account).
 type Account struct {
-	ID        string // 12 digits
-	Name      string
-	Email     string
-	CreatedAt time.Time
+	ID    string // 12 digits
+	Name  string
+	Email string
+	// State is AccountActive or AccountSuspended (closed); accounts
+	// stored before organizations existed read as AccountActive.
+	State        string
+	JoinedMethod string // JoinedCreated or JoinedInvited
+	Tags         []Tag
+	CreatedAt    time.Time
+	ClosedAt     time.Time // zero while the account is open
+}
+
+// Account states, as Organizations names them (Account.State).
+const (
+	AccountActive    = "ACTIVE"
+	AccountSuspended = "SUSPENDED"
+)
+
+// How an account joined the organization (Account.JoinedMethod).
+const (
+	JoinedCreated = "CREATED"
+	JoinedInvited = "INVITED"
+)
+
+// CreateAccountStatus is the status of an Organizations CreateAccount
+// request, kept so that DescribeCreateAccountStatus can report it.
+type CreateAccountStatus struct {
+	ID            string // car-<lower-case alphanumerics>
+	AccountName   string
+	State         string // CreateAccountInProgress, CreateAccountSucceeded or CreateAccountFailed
+	FailureReason string // e.g. EMAIL_ALREADY_EXISTS
+	AccountID     string // set once it succeeded
+	RequestedAt   time.Time
+	CompletedAt   time.Time
+}
+
+// CreateAccount request states.
+const (
+	CreateAccountInProgress = "IN_PROGRESS"
+	CreateAccountSucceeded  = "SUCCEEDED"
+	CreateAccountFailed     = "FAILED"
+)
+
+// CreateAccountStatusFilter selects create-account statuses, ordered by ID,
+// in any of States (every state when empty).
+type CreateAccountStatusFilter struct {
+	States []string
+	Page   Page
 }
 
 // User is an identity-store user. Every attribute is stored as the admin
@@ -291,22 +336,42 @@ type CustomerPolicy struct {
 
 // EventRecord is one stored audit event. Record is the CloudTrail-shaped JSON.
 type EventRecord struct {
-	ID        string
-	Time      time.Time
-	Source    string // eventSource, e.g. sso.amazonaws.com
-	Name      string // eventName, e.g. CreatePermissionSet
-	Principal string // who acted (user name, ARN or "system")
-	ErrorCode string
+	ID          string
+	Time        time.Time
+	Source      string // eventSource, e.g. sso.amazonaws.com
+	Name        string // eventName, e.g. CreatePermissionSet
+	Principal   string // who acted (user name, ARN or "system")
+	ErrorCode   string
+	ReadOnly    bool   // the call changed nothing
+	AccessKeyID string // the caller's access key, if it signed with one
+	// Resources are the resources the event is about, as CloudTrail's
+	// LookupEvents reports them.
+	Resources []EventResource
 	Record    []byte
 }
 
-// EventFilter selects audit events in [Start, End), optionally by name,
-// ordered by (Time, ID); After is the ID of the last event already seen.
+// EventResource is one resource an event is about: a type such as
+// AWS::Organizations::Account and a name (an ID or ARN).
+type EventResource struct {
+	Type string `json:"ResourceType"`
+	Name string `json:"ResourceName"`
+}
+
+// EventFilter selects audit events in [Start, End), ordered by (Time, ID),
+// or newest first when Newest is set; After is the ID of the last event
+// already seen. Every non-empty field must match.
 type EventFilter struct {
-	Start, End time.Time
-	Name       string
-	Principal  string
-	Page       Page
+	Start, End   time.Time
+	ID           string
+	Name         string
+	Source       string
+	Principal    string
+	AccessKeyID  string
+	ReadOnly     *bool
+	ResourceType string // some resource of the event has this type
+	ResourceName string // some resource of the event has this name
+	Newest       bool
+	Page         Page
 }
 
 // Client is an sso-oidc client registration.

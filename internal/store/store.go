@@ -75,6 +75,11 @@ type Tx interface {
 	UpdateAccount(ctx context.Context, a *Account) error
 	ListAccounts(ctx context.Context, p Page) ([]Account, error)
 
+	// Create-account request statuses (Organizations), ordered by ID.
+	PutCreateAccountStatus(ctx context.Context, s *CreateAccountStatus) error
+	GetCreateAccountStatus(ctx context.Context, id string) (*CreateAccountStatus, error)
+	ListCreateAccountStatuses(ctx context.Context, f CreateAccountStatusFilter) ([]CreateAccountStatus, error)
+
 	// Users, ordered by ID. User names are unique compared
 	// case-insensitively; an external ID (Issuer, ID) belongs to at most one
 	// user (ErrConflict otherwise).
@@ -156,7 +161,8 @@ type Tx interface {
 	DeleteCustomerPolicy(ctx context.Context, accountID, path, name string) error
 	ListCustomerPolicies(ctx context.Context, accountID string) ([]CustomerPolicy, error)
 
-	// Audit events, ordered by (Time, ID).
+	// Audit events, ordered by (Time, ID). An event's Resources are
+	// stored with it.
 	AppendEvent(ctx context.Context, e *EventRecord) error
 	// AppendEvents stores several events with fewer statements than one
 	// AppendEvent each. An ID already stored, or twice in es, is

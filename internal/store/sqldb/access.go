@@ -338,26 +338,67 @@ func (c *conn) ListCustomerPolicies(ctx context.Context, accountID string) ([]st
 	return ps, nil
 }
 
-const eventCols = `id, event_time, source, name, principal, error_code, record`
+const eventCols = `id, event_time, source, name, principal, error_code, read_only, access_key_id, resources, record`
+
+// eventParams is the number of columns of eventCols.
+const eventParams = 10
 
 func scanEvent(r rowScanner) (*store.EventRecord, error) {
 	var e store.EventRecord
-	err := r.Scan(&e.ID, timeCol{&e.Time}, &e.Source, &e.Name, &e.Principal, &e.ErrorCode, blobCol{&e.Record})
+	err := r.Scan(&e.ID, timeCol{&e.Time}, &e.Source, &e.Name, &e.Principal, &e.ErrorCode, &e.ReadOnly, &e.AccessKeyID, resourcesCol{&e.Resources}, blobCol{&e.Record})
 	return &e, err
 }
 
-// AppendEvent stores a new audit event; a second event with the same ID is
-// ErrConflict.
+func eventArgs(args []any, e *store.EventRecord) []any {
+	return append(args, e.ID, nanos(e.Time), e.Source, e.Name, e.Principal, e.ErrorCode, e.ReadOnly, e.AccessKeyID, resourcesArg(e.Resources), blobArg(e.Record))
+}
+
+// AppendEvent stores a new audit event and its resources; a second event
+// with the same ID is ErrConflict.
 func (c *conn) AppendEvent(ctx context.Context, e *store.EventRecord) error {
-	err := c.insert(ctx, `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		e.ID, nanos(e.Time), e.Source, e.Name, e.Principal, e.ErrorCode, blobArg(e.Record))
+	err := c.insert(ctx, eventInserts[1], eventArgs(nil, e)...)
+	if err == nil {
+		err = c.appendResources(ctx, e)
+	}
 	if err != nil {
 		return fmt.Errorf("append event %q: %w", e.ID, err)
 	}
 	return nil
 }
 
-// maxEventRows bounds the rows of one AppendEvents statement: 64 rows of 7
+// appendResources stores the resources of e. A resource listed twice is
+// stored once.
+func (c *conn) appendResources(ctx context.Context, e *store.EventRecord) error {
+	for _, r := range e.Resources {
+		if _, err := c.exec(ctx, `INSERT INTO event_resources (event_id, resource_type, resource_name) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, e.ID, r.Type, r.Name); err != nil {
+			return fmt.Errorf("resource %s %q: %w", r.Type, r.Name, err)
+		}
+	}
+	return nil
+}
+
+// resourcesArg stores an event's resources as JSON, none as NULL. The
+// event_resources table holds them again, one row each, for filtering.
+func resourcesArg(rs []store.EventResource) any {
+	if len(rs) == 0 {
+		return nil
+	}
+	return toJSON(rs)
+}
+
+// resourcesCol scans resourcesArg's column.
+type resourcesCol struct{ rs *[]store.EventResource }
+
+func (s resourcesCol) Scan(src any) error {
+	if src == nil {
+		*s.rs = nil
+		return nil
+	}
+	return jsonCol{s.rs}.Scan(src)
+}
+
+// maxEventRows bounds the rows of one AppendEvents statement: 64 rows of 10
 // parameters, far below SQLite's 32766 and PostgreSQL's 65535.
 const maxEventRows = 64
 
@@ -372,8 +413,14 @@ var eventInserts = func() map[int]string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			p := 7 * i
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
+			b.WriteString("(")
+			for j := range eventParams {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "$%d", eventParams*i+j+1)
+			}
+			b.WriteString(")")
 		}
 		b.WriteString(` ON CONFLICT DO NOTHING`)
 		m[n] = b.String()
@@ -386,15 +433,15 @@ var eventInserts = func() map[int]string {
 // statements serve every length. An ID already stored or repeated in es is
 // ErrConflict.
 func (c *conn) AppendEvents(ctx context.Context, es []store.EventRecord) error {
-	args := make([]any, 0, 7*min(len(es), maxEventRows))
+	args := make([]any, 0, eventParams*min(len(es), maxEventRows))
 	for rest := es; len(rest) > 0; {
 		n := maxEventRows
 		for n > len(rest) {
 			n /= 2
 		}
 		args = args[:0]
-		for _, e := range rest[:n] {
-			args = append(args, e.ID, nanos(e.Time), e.Source, e.Name, e.Principal, e.ErrorCode, blobArg(e.Record))
+		for i := range rest[:n] {
+			args = eventArgs(args, &rest[i])
 		}
 		stored, err := c.exec(ctx, eventInserts[n], args...)
 		if err == nil && stored < int64(n) {
@@ -405,18 +452,63 @@ func (c *conn) AppendEvents(ctx context.Context, es []store.EventRecord) error {
 		}
 		rest = rest[n:]
 	}
+	for i := range es {
+		if err := c.appendResources(ctx, &es[i]); err != nil {
+			return fmt.Errorf("append event %q: %w", es[i].ID, err)
+		}
+	}
 	return nil
 }
 
-// ListEvents returns the events matching f ordered by (Time, ID). A zero
-// End means no upper bound; Page.After is the ID of the last event already
-// seen.
+// eventQuery returns the query of f and its arguments. Only the filters f
+// sets appear in it, so that the planner can use the index of the one
+// attribute a lookup names (a catch-all term, true whenever its parameter
+// is empty, cannot be planned with one); the query texts stay few (one per combination of set
+// filters and order), which the statement cache holds.
+func eventQuery(f store.EventFilter) (string, []any) {
+	var b strings.Builder
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	b.WriteString(`SELECT ` + eventCols + ` FROM events WHERE event_time >= ` + arg(nanos(f.Start)))
+	if !f.End.IsZero() {
+		b.WriteString(` AND event_time < ` + arg(nanos(f.End)))
+	}
+	for _, c := range [...]struct{ col, v string }{
+		{"id", f.ID}, {"name", f.Name}, {"source", f.Source}, {"principal", f.Principal}, {"access_key_id", f.AccessKeyID},
+	} {
+		if c.v != "" {
+			b.WriteString(` AND ` + c.col + ` = ` + arg(c.v))
+		}
+	}
+	if f.ReadOnly != nil {
+		b.WriteString(` AND read_only = ` + arg(*f.ReadOnly))
+	}
+	if f.ResourceType != "" {
+		b.WriteString(` AND id IN (SELECT event_id FROM event_resources WHERE resource_type = ` + arg(f.ResourceType) + `)`)
+	}
+	if f.ResourceName != "" {
+		b.WriteString(` AND id IN (SELECT event_id FROM event_resources WHERE resource_name = ` + arg(f.ResourceName) + `)`)
+	}
+	cmp, order := ">", `event_time, id`
+	if f.Newest {
+		cmp, order = "<", `event_time DESC, id DESC`
+	}
+	if f.Page.After != "" {
+		b.WriteString(` AND (event_time, id) ` + cmp + ` (SELECT event_time, id FROM events WHERE id = ` + arg(f.Page.After) + `)`)
+	}
+	b.WriteString(` ORDER BY ` + order + ` LIMIT ` + arg(limit(f.Page)))
+	return b.String(), args
+}
+
+// ListEvents returns the events matching f ordered by (Time, ID), or newest
+// first. A zero End means no upper bound; Page.After is the ID of the last
+// event already seen.
 func (c *conn) ListEvents(ctx context.Context, f store.EventFilter) ([]store.EventRecord, error) {
-	es, err := list(ctx, c, scanEvent, `SELECT `+eventCols+` FROM events
-		WHERE event_time >= $1 AND (CAST($2 AS BIGINT) = 0 OR event_time < $2) AND ($3 = '' OR name = $3) AND ($4 = '' OR principal = $4)
-			AND ($5 = '' OR (event_time, id) > (SELECT event_time, id FROM events WHERE id = $5))
-		ORDER BY event_time, id LIMIT $6`,
-		nanos(f.Start), nanos(f.End), f.Name, f.Principal, f.Page.After, limit(f.Page))
+	q, args := eventQuery(f)
+	es, err := list(ctx, c, scanEvent, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}

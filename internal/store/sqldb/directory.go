@@ -70,18 +70,18 @@ func (c *conn) ListKeys(ctx context.Context, purpose string) ([]store.Key, error
 	return ks, nil
 }
 
-const accountCols = `id, name, email, created_at`
+const accountCols = `id, name, email, state, joined_method, tags, created_at, closed_at`
 
 func scanAccount(r rowScanner) (*store.Account, error) {
 	var a store.Account
-	err := r.Scan(&a.ID, &a.Name, &a.Email, timeCol{&a.CreatedAt})
+	err := r.Scan(&a.ID, &a.Name, &a.Email, &a.State, &a.JoinedMethod, jsonCol{&a.Tags}, timeCol{&a.CreatedAt}, timeCol{&a.ClosedAt})
 	return &a, err
 }
 
 // CreateAccount stores a new account.
 func (c *conn) CreateAccount(ctx context.Context, a *store.Account) error {
-	err := c.insert(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-		a.ID, a.Name, a.Email, nanos(a.CreatedAt))
+	err := c.insert(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		a.ID, a.Name, a.Email, a.State, a.JoinedMethod, toJSON(a.Tags), nanos(a.CreatedAt), nanos(a.ClosedAt))
 	if err != nil {
 		return fmt.Errorf("create account %q: %w", a.ID, err)
 	}
@@ -100,8 +100,9 @@ func (c *conn) GetAccount(ctx context.Context, id string) (*store.Account, error
 
 // UpdateAccount replaces the stored account with a.
 func (c *conn) UpdateAccount(ctx context.Context, a *store.Account) error {
-	err := c.change(ctx, `UPDATE accounts SET name = $2, email = $3, created_at = $4 WHERE id = $1`,
-		a.ID, a.Name, a.Email, nanos(a.CreatedAt))
+	err := c.change(ctx, `UPDATE accounts SET name = $2, email = $3, state = $4, joined_method = $5, tags = $6, created_at = $7, closed_at = $8
+		WHERE id = $1`,
+		a.ID, a.Name, a.Email, a.State, a.JoinedMethod, toJSON(a.Tags), nanos(a.CreatedAt), nanos(a.ClosedAt))
 	if err != nil {
 		return fmt.Errorf("update account %q: %w", a.ID, err)
 	}
@@ -116,6 +117,54 @@ func (c *conn) ListAccounts(ctx context.Context, p store.Page) ([]store.Account,
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	return as, nil
+}
+
+const createAccountStatusCols = `id, account_name, state, failure_reason, account_id, requested_at, completed_at`
+
+func scanCreateAccountStatus(r rowScanner) (*store.CreateAccountStatus, error) {
+	var s store.CreateAccountStatus
+	err := r.Scan(&s.ID, &s.AccountName, &s.State, &s.FailureReason, &s.AccountID, timeCol{&s.RequestedAt}, timeCol{&s.CompletedAt})
+	return &s, err
+}
+
+// PutCreateAccountStatus stores s, replacing the status with its ID.
+func (c *conn) PutCreateAccountStatus(ctx context.Context, s *store.CreateAccountStatus) error {
+	_, err := c.exec(ctx, `INSERT INTO create_account_statuses (`+createAccountStatusCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET account_name = excluded.account_name, state = excluded.state,
+			failure_reason = excluded.failure_reason, account_id = excluded.account_id,
+			requested_at = excluded.requested_at, completed_at = excluded.completed_at`,
+		s.ID, s.AccountName, s.State, s.FailureReason, s.AccountID, nanos(s.RequestedAt), nanos(s.CompletedAt))
+	if err != nil {
+		return fmt.Errorf("put create-account status %q: %w", s.ID, err)
+	}
+	return nil
+}
+
+// GetCreateAccountStatus returns the status with the given ID.
+func (c *conn) GetCreateAccountStatus(ctx context.Context, id string) (*store.CreateAccountStatus, error) {
+	s, err := getOne(ctx, c, scanCreateAccountStatus, `SELECT `+createAccountStatusCols+` FROM create_account_statuses WHERE id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get create-account status %q: %w", id, err)
+	}
+	return s, nil
+}
+
+// ListCreateAccountStatuses returns a page of statuses in f's states,
+// ordered by ID. The states are few (three), so they are passed as
+// separate parameters.
+func (c *conn) ListCreateAccountStatuses(ctx context.Context, f store.CreateAccountStatusFilter) ([]store.CreateAccountStatus, error) {
+	var st [3]string
+	n := copy(st[:], f.States)
+	if n < len(f.States) {
+		return nil, fmt.Errorf("list create-account statuses: %d states, at most %d", len(f.States), len(st))
+	}
+	ss, err := list(ctx, c, scanCreateAccountStatus, `SELECT `+createAccountStatusCols+` FROM create_account_statuses
+		WHERE id > $1 AND ($2 = '' OR state IN ($2, $3, $4)) ORDER BY id LIMIT $5`,
+		f.Page.After, st[0], st[1], st[2], limit(f.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list create-account statuses: %w", err)
+	}
+	return ss, nil
 }
 
 const userCols = `id, user_name, display_name, name, emails, profile, disabled, password_hash, created_at, updated_at, created_by, updated_by`

@@ -138,9 +138,18 @@ func (db *DB) DeleteCustomerPolicy(ctx context.Context, accountID, path, name st
 	return db.direct(ctx, func(c *conn) error { return c.DeleteCustomerPolicy(ctx, accountID, path, name) })
 }
 
-// AppendEvent runs Tx.AppendEvent on the write pool.
+// AppendEvent runs Tx.AppendEvent on the write pool, in a transaction when
+// the event has resources (two tables to write).
 func (db *DB) AppendEvent(ctx context.Context, e *store.EventRecord) error {
+	if len(e.Resources) > 0 {
+		return db.Update(ctx, func(tx store.Tx) error { return tx.AppendEvent(ctx, e) })
+	}
 	return db.direct(ctx, func(c *conn) error { return c.AppendEvent(ctx, e) })
+}
+
+// PutCreateAccountStatus runs Tx.PutCreateAccountStatus on the write pool.
+func (db *DB) PutCreateAccountStatus(ctx context.Context, s *store.CreateAccountStatus) error {
+	return db.direct(ctx, func(c *conn) error { return c.PutCreateAccountStatus(ctx, s) })
 }
 
 // AppendEvents runs Tx.AppendEvents in its own transaction, so that it

@@ -351,6 +351,68 @@ func testEvents(t *testing.T, s store.Store) {
 	}
 }
 
+// testEventLookup covers the filters of CloudTrail's LookupEvents:
+// attributes, newest first, resources, and resources kept through
+// AppendEvents and DeleteEventsBefore.
+func testEventLookup(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	acct := store.EventResource{Type: "AWS::Organizations::Account", Name: "111111111111"}
+	user := store.EventResource{Type: "AWS::IdentityStore::User", Name: "ed.developer"}
+	es := []store.EventRecord{
+		{ID: "e-3", Time: at(1), Source: "organizations.amazonaws.com", Name: "CreateAccount", Principal: "admin",
+			AccessKeyID: "ASIAONE", Resources: []store.EventResource{acct}, Record: []byte(`{}`)},
+		{ID: "e-1", Time: at(2), Source: "organizations.amazonaws.com", Name: "ListAccounts", Principal: "admin",
+			ReadOnly: true, AccessKeyID: "ASIAONE", Record: []byte(`{}`)},
+		{ID: "e-2", Time: at(2), Source: "identitystore.amazonaws.com", Name: "CreateUser", Principal: "ed.developer",
+			AccessKeyID: "ASIATWO", Resources: []store.EventResource{user, acct}},
+	}
+	must(t, s.AppendEvent(ctx, &es[0]))
+	must(t, s.AppendEvents(ctx, es[1:]))
+
+	yes, no := true, false
+	for _, tc := range []struct {
+		name string
+		f    store.EventFilter
+		want []store.EventRecord
+	}{
+		{"all", store.EventFilter{}, es},
+		{"newest first", store.EventFilter{Newest: true}, []store.EventRecord{es[2], es[1], es[0]}},
+		{"newest page", store.EventFilter{Newest: true, Page: store.Page{Limit: 1}}, es[2:]},
+		{"newest after tie", store.EventFilter{Newest: true, Page: store.Page{After: "e-2", Limit: 1}}, es[1:2]},
+		{"newest after", store.EventFilter{Newest: true, Page: store.Page{After: "e-1"}}, es[:1]},
+		{"id", store.EventFilter{ID: "e-1"}, es[1:2]},
+		{"source", store.EventFilter{Source: "organizations.amazonaws.com"}, es[:2]},
+		{"access key", store.EventFilter{AccessKeyID: "ASIATWO"}, es[2:]},
+		{"read only", store.EventFilter{ReadOnly: &yes}, es[1:2]},
+		{"not read only", store.EventFilter{ReadOnly: &no}, []store.EventRecord{es[0], es[2]}},
+		{"resource type", store.EventFilter{ResourceType: "AWS::IdentityStore::User"}, es[2:]},
+		{"resource name", store.EventFilter{ResourceName: "111111111111"}, []store.EventRecord{es[0], es[2]}},
+		{"resource name newest", store.EventFilter{ResourceName: "111111111111", Newest: true}, []store.EventRecord{es[2], es[0]}},
+		{"no such resource", store.EventFilter{ResourceName: "222222222222"}, []store.EventRecord{}},
+		{"end", store.EventFilter{End: at(2), Newest: true}, es[:1]},
+	} {
+		got, err := s.ListEvents(ctx, tc.f)
+		must(t, err)
+		wantEqual(t, "lookup: "+tc.name, tc.want, got)
+	}
+
+	n, err := s.DeleteEventsBefore(ctx, at(2))
+	must(t, err)
+	if n != 1 {
+		t.Errorf("DeleteEventsBefore deleted %d events, want 1", n)
+	}
+	got, err := s.ListEvents(ctx, store.EventFilter{ResourceName: "111111111111"})
+	must(t, err)
+	wantEqual(t, "resource name after retention", es[2:], got)
+	// A new event may take the ID of a deleted one without inheriting its
+	// resources.
+	again := store.EventRecord{ID: "e-3", Time: at(5), Name: "Again"}
+	must(t, s.AppendEvent(ctx, &again))
+	got, err = s.ListEvents(ctx, store.EventFilter{ResourceType: "AWS::Organizations::Account"})
+	must(t, err)
+	wantEqual(t, "resource type after reuse", es[2:], got)
+}
+
 func testAppendEvents(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	must(t, s.AppendEvents(ctx, nil))

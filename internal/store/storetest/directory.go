@@ -64,6 +64,48 @@ func testKeys(t *testing.T, s store.Store) {
 	wantEqual(t, "session-seal keys", []store.Key{k3}, ks)
 }
 
+func testCreateAccountStatuses(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ss := []store.CreateAccountStatus{
+		{ID: "car-aaaaaaaa", AccountName: "a", State: store.CreateAccountSucceeded, AccountID: "111111111111", RequestedAt: at(1), CompletedAt: at(2)},
+		{ID: "car-bbbbbbbb", AccountName: "b", State: store.CreateAccountFailed, FailureReason: "EMAIL_ALREADY_EXISTS", RequestedAt: at(3), CompletedAt: at(4)},
+		{ID: "car-cccccccc", AccountName: "c", State: store.CreateAccountInProgress, RequestedAt: at(5)},
+	}
+	for _, x := range []int{2, 0, 1} {
+		must(t, s.PutCreateAccountStatus(ctx, &ss[x]))
+	}
+	got, err := s.GetCreateAccountStatus(ctx, "car-bbbbbbbb")
+	must(t, err)
+	wantEqual(t, "status", &ss[1], got)
+	_, err = s.GetCreateAccountStatus(ctx, "car-zzzzzzzz")
+	wantErr(t, err, store.ErrNotFound)
+
+	ss[2].State = store.CreateAccountSucceeded
+	ss[2].AccountID = "222222222222"
+	ss[2].CompletedAt = at(6)
+	must(t, s.PutCreateAccountStatus(ctx, &ss[2]))
+	got, err = s.GetCreateAccountStatus(ctx, ss[2].ID)
+	must(t, err)
+	wantEqual(t, "replaced status", &ss[2], got)
+
+	for _, tc := range []struct {
+		name string
+		f    store.CreateAccountStatusFilter
+		want []store.CreateAccountStatus
+	}{
+		{"all", store.CreateAccountStatusFilter{}, ss},
+		{"succeeded", store.CreateAccountStatusFilter{States: []string{store.CreateAccountSucceeded}}, []store.CreateAccountStatus{ss[0], ss[2]}},
+		{"two states", store.CreateAccountStatusFilter{States: []string{store.CreateAccountFailed, store.CreateAccountInProgress}}, ss[1:2]},
+		{"page", store.CreateAccountStatusFilter{Page: store.Page{Limit: 2}}, ss[:2]},
+		{"after", store.CreateAccountStatusFilter{Page: store.Page{After: ss[0].ID, Limit: 1}}, ss[1:2]},
+		{"none", store.CreateAccountStatusFilter{States: []string{store.CreateAccountInProgress}}, []store.CreateAccountStatus{}},
+	} {
+		got, err := s.ListCreateAccountStatuses(ctx, tc.f)
+		must(t, err)
+		wantEqual(t, "statuses: "+tc.name, tc.want, got)
+	}
+}
+
 func testAccounts(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	var want []store.Account
@@ -84,6 +126,10 @@ func testAccounts(t *testing.T, s store.Store) {
 
 	want[2].Name = "renamed"
 	want[2].Email = "renamed@example.com"
+	want[2].State = store.AccountSuspended
+	want[2].JoinedMethod = store.JoinedCreated
+	want[2].Tags = []store.Tag{{Key: "team", Value: "blue"}, {Key: "empty", Value: ""}}
+	want[2].ClosedAt = at(time.Hour)
 	must(t, s.UpdateAccount(ctx, &want[2]))
 	got, err = s.GetAccount(ctx, want[2].ID)
 	must(t, err)
@@ -105,6 +151,13 @@ func testAccounts(t *testing.T, s store.Store) {
 	page, err = s.ListAccounts(ctx, store.Page{After: want[4].ID})
 	must(t, err)
 	wantEqual(t, "past the end", []store.Account{}, page)
+
+	full := store.Account{ID: "777777777777", Name: "full", Email: "full@example.com", State: store.AccountActive,
+		JoinedMethod: store.JoinedInvited, Tags: []store.Tag{{Key: "k", Value: "v"}}, CreatedAt: at(5)}
+	must(t, s.CreateAccount(ctx, &full))
+	got, err = s.GetAccount(ctx, full.ID)
+	must(t, err)
+	wantEqual(t, "account with every field", &full, got)
 }
 
 // newUser returns a user with every field set.
