@@ -61,7 +61,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
-		fs.Usage = func() { fmt.Fprint(fs.Output(), "Usage: gatehouse version\n\nPrints the version (also: gatehouse --version, gatehouse -v).\n") }
+		fs.Usage = func() {
+			fmt.Fprint(fs.Output(), "Usage: gatehouse version\n\nPrints the version (also: gatehouse --version, gatehouse -v).\n")
+		}
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
