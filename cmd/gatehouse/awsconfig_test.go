@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -178,5 +179,31 @@ func TestAWSConfigChecksEveryCLI(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUserGuideEndpointVariables: the user guide lists exactly the
+// AWS_ENDPOINT_URL_* variables that `aws-config --env` (and the banner)
+// print, in the same order.
+func TestUserGuideEndpointVariables(t *testing.T) {
+	guide, err := os.ReadFile(filepath.Join("..", "..", "docs", "user-guide.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, m := range regexp.MustCompile(`(?m)^export (AWS_ENDPOINT_URL_[A-Z_]+)=`).FindAllStringSubmatch(string(guide), -1) {
+		documented = append(documented, m[1])
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"aws-config", "--env", "--url", "http://127.0.0.1:7080"}, &out, io.Discard, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	var printed []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		name, _, _ := strings.Cut(line, "=")
+		printed = append(printed, name)
+	}
+	if strings.Join(documented, " ") != strings.Join(printed, " ") {
+		t.Errorf("docs/user-guide.md lists %v; aws-config --env prints %v", documented, printed)
 	}
 }
