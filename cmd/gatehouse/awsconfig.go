@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
@@ -34,9 +37,11 @@ database and signs in as you:
      [services] section with Gatehouse's endpoints, one profile per
      account and role, and "services = NAME" on [default], so that
      'aws sso login --sso-session' and 'aws sso logout' reach Gatehouse too;
-  5. writes the endpoint rule-set files into ~/.aws/models when the AWS CLI
-     is older than 2.13 (it reads no [services]; checked with
-     'aws --version'), or when no AWS CLI is found;
+  5. runs 'aws --version' on every AWS CLI it finds (each 'aws' along
+     PATH, /usr/bin/aws and /usr/local/bin/aws), prints what it found, and
+     writes the endpoint rule-set files into ~/.aws/models when any of
+     them is older than 2.13 (it reads no [services]), answers no
+     readable version, or when no AWS CLI is found;
   6. caches the token it obtained where the AWS CLI looks for it, so
      'aws sts get-caller-identity --profile NAME' works at once.
 
@@ -73,7 +78,7 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fs.BoolVar(&o.print, "print", false, "print the sections instead of writing the config file (still signs in)")
 	fs.StringVar(&o.models, "models", "", "only write the endpoint rule-set files into this `folder` (e.g. ~/.aws/models), without signing in")
 	fs.BoolVar(&o.env, "env", false, "only print the AWS_ENDPOINT_URL_* variables, without signing in")
-	fs.StringVar(&o.awsCLI, "aws-cli", "aws", "the AWS CLI whose version decides whether rule-set files are needed (`path` or name on PATH)")
+	fs.StringVar(&o.awsCLI, "aws-cli", "aws", "the AWS CLI whose version decides whether rule-set files are needed: a `path` checks only that one, a name every one on PATH (and /usr/bin/aws, /usr/local/bin/aws for \"aws\")")
 	// Before aws-config was a client it read the server's store; say so
 	// rather than "flag provided but not defined".
 	for _, name := range []string{"user", "data", "database-url", "config"} {
@@ -91,12 +96,12 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return fmt.Errorf("aws-config takes no arguments (got %q)", fs.Args())
 	}
 	if o.baseURL == "" {
-		return errors.New("aws-config needs --url, the Gatehouse URL (the access portal's address without /start)")
+		return errors.New("aws-config needs --url, the Gatehouse server's URL (what 'gatehouse serve' prints as \"Access portal\", without /start)")
+	}
+	if err := checkServerURL(o.baseURL); err != nil {
+		return err
 	}
 	o.baseURL = strings.TrimSuffix(strings.TrimRight(o.baseURL, "/"), "/start")
-	if !strings.HasPrefix(o.baseURL, "https://") && !strings.HasPrefix(o.baseURL, "http://") {
-		return fmt.Errorf("--url %q: want an http:// or https:// URL", o.baseURL)
-	}
 	home := getenv("HOME")
 	if home == "" {
 		h, err := os.UserHomeDir()
@@ -119,7 +124,7 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if o.startURL == "" || o.region == "" {
 		d, err := client.Discover(ctx)
 		if err != nil {
-			return fmt.Errorf("%w (pass --start-url and --region if this server has no discovery document)", err)
+			return discoverError(o.baseURL, err)
 		}
 		if o.startURL == "" {
 			o.startURL = d.StartURL
@@ -184,8 +189,18 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stdout, "[default] now has services = %s (it was %s): 'aws sso login --sso-session' and 'aws sso logout' read it\n", o.session, previous)
 	}
 
-	if need, why := needRuleSets(ctx, o.awsCLI, getenv); need {
-		fmt.Fprintln(stdout, why)
+	pathList := getenv("PATH")
+	if pathList == "" {
+		pathList = os.Getenv("PATH")
+	}
+	var extra []string
+	if o.awsCLI == "aws" {
+		extra = wellKnownCLIs
+	}
+	checks := checkCLIs(ctx, findCLIs(o.awsCLI, pathList, extra))
+	need, report := ruleSetReport(o.awsCLI, checks)
+	fmt.Fprint(stdout, report)
+	if need {
 		if err := writeRuleSets(stdout, o.baseURL, filepath.Join(home, ".aws", "models")); err != nil {
 			return err
 		}
@@ -216,7 +231,7 @@ func signIn(ctx context.Context, client *ssoclient.Client, sess clientconfig.Ses
 		exp, _ := clientconfig.ParseCacheTime(cached.ExpiresAt)
 		if exp.After(now.Add(time.Minute)) {
 			if _, err := client.ListAccounts(ctx, cached.AccessToken); err == nil {
-				fmt.Fprintf(stderr, "Using the AWS CLI's sign-in of sso-session %s (valid until %s).\n", sess.Name, exp.Local().Format(time.Kitchen))
+				fmt.Fprintf(stderr, "Using the AWS CLI's sign-in of sso-session %s (valid until %s).\n", sess.Name, exp.Local().Format(validUntilLayout))
 				return cached.AccessToken, nil
 			}
 		} else if tok, ok := refreshCached(ctx, client, cached, now); ok {
@@ -305,35 +320,115 @@ func listRoles(ctx context.Context, client *ssoclient.Client, token string) ([]c
 	return roles, nil
 }
 
-// needRuleSets runs `aws --version` and reports whether that CLI needs the
-// endpoint rule-set files (it predates [services]), with a line saying why.
-func needRuleSets(ctx context.Context, awsCLI string, getenv func(string) string) (bool, string) {
-	path, err := exec.LookPath(awsCLI)
-	if err != nil && !strings.ContainsRune(awsCLI, filepath.Separator) {
-		// exec.LookPath reads the process's PATH; honour the PATH run was
-		// given, as the tests and wrappers pass one.
-		for _, dir := range filepath.SplitList(getenv("PATH")) {
-			if p := filepath.Join(dir, awsCLI); isExecutable(p) {
-				path, err = p, nil
-				break
+// wellKnownCLIs are where AWS CLIs are installed besides what PATH names:
+// Debian's awscli package (/usr/bin) and AWS's installer and pip
+// (/usr/local/bin). A machine often has two, and the one a shell finds
+// first is not always the one a script or IDE runs.
+var wellKnownCLIs = []string{"/usr/bin/aws", "/usr/local/bin/aws"}
+
+// findCLIs lists the AWS CLI executables to check: awsCLI itself when it
+// is a path, else every awsCLI along pathList, then those of extra that
+// exist; each file once, however many links lead to it.
+func findCLIs(awsCLI, pathList string, extra []string) []string {
+	var candidates []string
+	if strings.ContainsRune(awsCLI, filepath.Separator) {
+		candidates = []string{awsCLI}
+	} else {
+		for _, dir := range filepath.SplitList(pathList) {
+			if dir == "" {
+				dir = "."
 			}
+			candidates = append(candidates, filepath.Join(dir, awsCLI))
 		}
+		candidates = append(candidates, extra...)
 	}
-	if err != nil {
-		return true, fmt.Sprintf("No AWS CLI found (%s): writing the endpoint rule-set files too, which AWS CLI v2 older than 2.13 needs.", awsCLI)
+	seen := map[string]bool{}
+	var found []string
+	for _, p := range candidates {
+		if !isExecutable(p) {
+			continue
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			real = p
+		}
+		if real, err = filepath.Abs(real); err != nil {
+			continue
+		}
+		if seen[real] {
+			continue
+		}
+		seen[real] = true
+		found = append(found, p)
 	}
-	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(vctx, path, "--version")
-	out, err := cmd.CombinedOutput()
-	v, perr := clientconfig.ParseCLIVersion(string(out))
-	if err != nil || perr != nil {
-		return true, fmt.Sprintf("Could not read the version of %s (%v): writing the endpoint rule-set files too.", path, errors.Join(err, perr))
+	return found
+}
+
+// cliCheck is what `--version` told of one AWS CLI.
+type cliCheck struct {
+	path    string
+	version clientconfig.CLIVersion
+	err     error // the version could not be read
+}
+
+// needsRuleSets reports whether this CLI needs the endpoint rule-set files:
+// it reads no [services], or what it is could not be told.
+func (c cliCheck) needsRuleSets() bool { return c.err != nil || !c.version.ReadsServices() }
+
+func (c cliCheck) String() string {
+	if c.err != nil {
+		return fmt.Sprintf("%s: version unreadable (%v): needs the endpoint rule-set files, to be safe", c.path, c.err)
 	}
-	if v.ReadsServices() {
-		return false, ""
+	v := "AWS CLI " + c.version.String()
+	if c.version.Major == 1 {
+		v += fmt.Sprintf(" (botocore %d.%d)", c.version.BotocoreMajor, c.version.BotocoreMinor)
 	}
-	return true, fmt.Sprintf("AWS CLI %s reads no [services] section (that came in 2.13): writing the endpoint rule-set files it reads instead.", v)
+	if c.version.ReadsServices() {
+		return fmt.Sprintf("%s: %s reads [services]", c.path, v)
+	}
+	return fmt.Sprintf("%s: %s reads no [services] section (that came in 2.13; botocore 1.31 for AWS CLI v1): needs the endpoint rule-set files", c.path, v)
+}
+
+// checkCLIs runs `--version` on each CLI, in parallel.
+func checkCLIs(ctx context.Context, paths []string) []cliCheck {
+	checks := make([]cliCheck, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Go(func() {
+			vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(vctx, p, "--version").CombinedOutput()
+			v, perr := clientconfig.ParseCLIVersion(string(out))
+			if err != nil {
+				perr = err
+			}
+			checks[i] = cliCheck{path: p, version: v, err: perr}
+		})
+	}
+	wg.Wait()
+	return checks
+}
+
+// ruleSetReport says which CLIs were checked and whether the endpoint
+// rule-set files are needed: by any CLI that needs them, or when none was
+// found.
+func ruleSetReport(awsCLI string, checks []cliCheck) (bool, string) {
+	if len(checks) == 0 {
+		return true, fmt.Sprintf("No AWS CLI found (%s): writing the endpoint rule-set files too, which AWS CLI v2 older than 2.13 needs.\n", awsCLI)
+	}
+	var b strings.Builder
+	need := false
+	fmt.Fprintf(&b, "Checked %d AWS CLI(s) with --version:\n", len(checks))
+	for _, c := range checks {
+		fmt.Fprintf(&b, "  %s\n", c)
+		need = need || c.needsRuleSets()
+	}
+	if need {
+		b.WriteString("Writing the endpoint rule-set files, which those read instead of [services]:\n")
+	} else {
+		b.WriteString("No endpoint rule-set files needed: every AWS CLI found reads [services].\n")
+	}
+	return need, b.String()
 }
 
 func isExecutable(p string) bool {
@@ -363,4 +458,40 @@ func writeRuleSets(stdout io.Writer, baseURL, dir string) error {
 		fmt.Fprintln(stdout, "wrote", p)
 	}
 	return nil
+}
+
+// validUntilLayout shows when a cached sign-in expires with its date and
+// time zone: a token cached yesterday may end at 1:45 today or tomorrow.
+const validUntilLayout = "Mon 2 Jan 2006 15:04 MST"
+
+// checkServerURL refuses what cannot be the Gatehouse server's address: a
+// URL without http(s), and an AWS start URL (https://d-….awsapps.com/start),
+// which the banner prints right beside the portal's address but which is an
+// identifier clients send, never fetched.
+func checkServerURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("--url %q: want an http:// or https:// URL, the Gatehouse server's address", raw)
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "awsapps.com" || strings.HasSuffix(host, ".awsapps.com") {
+		return fmt.Errorf("--url %s is the start URL, an identifier clients send and never fetch, not the Gatehouse server's address: "+
+			"pass --url the Gatehouse server's URL, what 'gatehouse serve' prints as \"Access portal\" without /start (e.g. https://gatehouse.example.com)", raw)
+	}
+	return nil
+}
+
+// discoverError explains why the discovery document could not be read:
+// nothing answers at the URL, or something does that is not a Gatehouse
+// server (only then may --start-url and --region help: an older Gatehouse
+// has no discovery document).
+func discoverError(baseURL string, err error) error {
+	if op, ok := errors.AsType[*net.OpError](err); ok {
+		return fmt.Errorf("cannot reach the Gatehouse server at %s (%v): check that --url is the server's address, what 'gatehouse serve' prints as \"Access portal\" without /start, and that the server is running", baseURL, op.Err)
+	}
+	if e, ok := errors.AsType[*ssoclient.Error](err); ok && e.Status == http.StatusNotFound {
+		return fmt.Errorf("%s answers %s with 404 Not Found: is it the Gatehouse server's address (what 'gatehouse serve' prints as \"Access portal\", without /start)? "+
+			"A Gatehouse older than this aws-config has no discovery document: then pass --start-url and --region too", baseURL, clientconfig.DiscoveryPath)
+	}
+	return err
 }

@@ -91,3 +91,55 @@ func TestBannerNamesCLIFlagPerVersion(t *testing.T) {
 		t.Errorf("AWS CLI 2.9 with --use-device-code: %q; the banner's version note is wrong", out)
 	}
 }
+
+// TestHelpNamesItsCommand: each command's help names the command itself
+// (not "Usage of serve:"), `version -h` prints help rather than the
+// version, and --version and -v print the version.
+func TestHelpNamesItsCommand(t *testing.T) {
+	for _, cmd := range []string{"serve", "migrate", "aws-config", "version"} {
+		var out, errOut bytes.Buffer
+		if err := run(t.Context(), []string{cmd, "-h"}, &out, &errOut, env(nil)); err != nil {
+			t.Fatalf("gatehouse %s -h: %v", cmd, err)
+		}
+		help := out.String() + errOut.String()
+		if !strings.Contains(help, "Usage: gatehouse "+cmd) || strings.Contains(help, "Usage of") {
+			t.Errorf("gatehouse %s -h does not name %s:\n%s", cmd, cmd, help)
+		}
+		if cmd != "version" && strings.Contains(help, "gatehouse "+version+"\n") {
+			t.Errorf("gatehouse %s -h printed the version:\n%s", cmd, help)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"version", "-h"}, &out, io.Discard, env(nil)); err != nil || out.Len() != 0 {
+		t.Errorf("gatehouse version -h: %v, stdout %q; want help on stderr only", err, out.String())
+	}
+	for _, flag := range []string{"--version", "-version", "-v"} {
+		var out bytes.Buffer
+		if err := run(t.Context(), []string{flag}, &out, io.Discard, env(nil)); err != nil || out.String() != "gatehouse "+version+"\n" {
+			t.Errorf("gatehouse %s: %v, %q; want the version", flag, err, out.String())
+		}
+	}
+}
+
+// TestServeHelpListsEveryVariable: `serve -h` names every GATEHOUSE_*
+// variable internal/config reads, so that the settings only the
+// environment holds (secrets, the sign-in limits) are found from the help.
+func TestServeHelpListsEveryVariable(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "internal", "config", "config.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`"(GATEHOUSE_[A-Z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(names) < 15 {
+		t.Fatalf("found only %d variables in config.go", len(names))
+	}
+	var help bytes.Buffer
+	if err := run(t.Context(), []string{"serve", "-h"}, &help, &help, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if !strings.Contains(help.String(), n[1]) {
+			t.Errorf("serve -h does not mention %s:\n%s", n[1], help.String())
+		}
+	}
+}

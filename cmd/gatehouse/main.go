@@ -29,7 +29,7 @@ Commands:
   serve       run the server (gatehouse serve --demo for a demo world)
   migrate     create or upgrade the database, then exit
   aws-config  sign in and write your ~/.aws/config (run it where you use the AWS CLI)
-  version     print the version
+  version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
 `
@@ -59,6 +59,20 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case "aws-config":
 		return awsConfig(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
+		fs := flag.NewFlagSet("version", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.Usage = func() {
+			fmt.Fprint(fs.Output(), "Usage: gatehouse version\n\nPrints the version (also: gatehouse --version, gatehouse -v).\n")
+		}
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("version takes no arguments (got %q)", fs.Args())
+		}
+		fmt.Fprintln(stdout, "gatehouse", version)
+		return nil
+	case "--version", "-version", "-v":
 		fmt.Fprintln(stdout, "gatehouse", version)
 		return nil
 	case "help", "-h", "-help", "--help":

@@ -120,7 +120,7 @@ func indent(s string) string {
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, err := config.Load(args, getenv, stderr)
+	cfg, err := config.LoadCommand("migrate", args, getenv, stderr)
 	if err != nil {
 		return err
 	}

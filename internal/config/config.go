@@ -115,13 +115,60 @@ func Default() Config {
 	}
 }
 
-// Load builds the configuration from args (without the program and
-// subcommand names) and getenv. The YAML file is named by -config or
-// GATEHOUSE_CONFIG.
+// Load builds the configuration of `gatehouse serve` from args (without
+// the program and subcommand names) and getenv. The YAML file is named by
+// -config or GATEHOUSE_CONFIG.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	return LoadCommand("serve", args, getenv, stderr)
+}
+
+// EnvOnly are the settings with no flag: secrets (kept off the command
+// line, where ps shows them) and the sign-in limits. Help lists them.
+var EnvOnly = []struct{ Name, Help string }{
+	{"GATEHOUSE_MASTER_KEY", "base64 master key sealing secrets at rest (instead of a key file)"},
+	{"GATEHOUSE_DEMO_PASSWORD", "password of the demo users (default: generated, printed at start)"},
+	{"GATEHOUSE_SIGNIN_MAX_FAILURES", "consecutive failed sign-ins of one user before the hard limit, 1 to 100 (default 100)"},
+	{"GATEHOUSE_SIGNIN_CONCURRENCY", "password hashes run at once (default: the number of CPUs, at least 2)"},
+}
+
+// envForFlag names the environment variable of each flag (the YAML file
+// has the same settings, with _ for -).
+var envForFlag = map[string]string{
+	"config": "GATEHOUSE_CONFIG", "listen": "GATEHOUSE_LISTEN", "data": "GATEHOUSE_DATA",
+	"database-url": "GATEHOUSE_DATABASE_URL", "public-url": "GATEHOUSE_PUBLIC_URL", "region": "GATEHOUSE_REGION",
+	"start-url": "GATEHOUSE_START_URL", "seed": "GATEHOUSE_SEED", "log-level": "GATEHOUSE_LOG_LEVEL",
+	"portal-session-duration": "GATEHOUSE_PORTAL_SESSION_DURATION", "audit-retention": "GATEHOUSE_AUDIT_RETENTION",
+	"refresh-grace": "GATEHOUSE_REFRESH_GRACE", "trusted-proxies": "GATEHOUSE_TRUSTED_PROXIES",
+	"tls-cert": "GATEHOUSE_TLS_CERT", "tls-key": "GATEHOUSE_TLS_KEY", "master-key-file": "GATEHOUSE_MASTER_KEY_FILE",
+	"demo": "GATEHOUSE_DEMO",
+}
+
+// commandHelp is the first lines of each command's help.
+var commandHelp = map[string]string{
+	"serve":   "Usage: gatehouse serve [flags]\n\nRuns the Gatehouse server until interrupted.\n",
+	"migrate": "Usage: gatehouse migrate [flags]\n\nCreates or upgrades the database named by --data or --database-url, then exits.\nIt refuses a SQLite data folder a running Gatehouse is using.\n",
+}
+
+// LoadCommand is Load for the subcommand name, which names itself in its
+// help (-h), with every flag, its environment variable, and the settings
+// only the environment holds.
+func LoadCommand(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	c := Default()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		head := commandHelp[name]
+		if head == "" {
+			head = "Usage: gatehouse " + name + " [flags]\n"
+		}
+		fmt.Fprint(out, head, "\nFlags (each also read from the environment variable named after it, and\nfrom the YAML file of --config):\n")
+		fs.PrintDefaults()
+		fmt.Fprint(out, "\nEnvironment only (no flag; the sign-in limits also in the YAML file):\n")
+		for _, e := range EnvOnly {
+			fmt.Fprintf(out, "  %s\n    \t%s\n", e.Name, e.Help)
+		}
+	}
 	configFile := fs.String("config", getenv("GATEHOUSE_CONFIG"), "YAML configuration `file`")
 	var f Config
 	var dur string
@@ -144,6 +191,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate `file`")
 	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key `file`")
 	fs.StringVar(&f.MasterKeyFile, "master-key-file", "", "`file` holding the master key, created on first start (default <data>/master.key)")
+	fs.VisitAll(func(f *flag.Flag) {
+		if env := envForFlag[f.Name]; env != "" {
+			f.Usage += " [" + env + "]"
+		}
+	})
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 )
@@ -262,6 +264,9 @@ func (s *Service) getRoleCredentials(w http.ResponseWriter, r *http.Request, p *
 		return awsproto.PortalInvalidRequest("roleName and accountId are required")
 	}
 	c, err := s.Issuer.Issue(r.Context(), *p, accountID, roleName)
+	if fe, ok := errors.AsType[*fault.Error](err); ok && fe.Kind == fault.AccessDenied {
+		return awsproto.PortalForbidden(noAccessMessage(accountID, roleName))
+	}
 	if err != nil {
 		return err
 	}
@@ -269,6 +274,22 @@ func (s *Service) getRoleCredentials(w http.ResponseWriter, r *http.Request, p *
 		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
 		Expiration: c.Expiration.UnixMilli(),
 	}})
+}
+
+// noAccessMessage is GetRoleCredentials' refusal. AWS says only "No
+// access"; this keeps those words first and names what was asked for, so
+// that a profile with a mistyped account or role is found at once. Both
+// are quoted (and cut to 100 characters) as the caller typed them: the
+// same answer whether the account exists, the role exists or neither.
+func noAccessMessage(accountID, roleName string) string {
+	cut := func(s string) string {
+		if r := []rune(s); len(r) > 100 {
+			return string(r[:100]) + "…"
+		}
+		return s
+	}
+	return fmt.Sprintf("No access: you have no role %q in account %q (list yours with 'aws sso list-accounts' and 'aws sso list-account-roles', or in the access portal)",
+		cut(roleName), cut(accountID))
 }
 
 func (s *Service) logout(w http.ResponseWriter, r *http.Request, _ *oidc.Principal, token string) error {

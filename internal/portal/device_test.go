@@ -194,11 +194,13 @@ func checkPortalAPI(t *testing.T, e *env, token string) {
 		t.Errorf("credentials expire at %v (in %v), want in 2h", exp, d)
 	}
 
-	// Unassigned role: 403 ForbiddenException "No access".
+	// Unassigned role: 403 ForbiddenException "No access", naming the
+	// account and role asked for.
 	_, err = c.GetRoleCredentials(ctx, &sso.GetRoleCredentialsInput{AccessToken: aws.String(token), AccountId: aws.String(otherAccount), RoleName: aws.String("Admin")})
 	var ae smithy.APIError
-	if !asAPIError(err, &ae) || ae.ErrorCode() != "ForbiddenException" || ae.ErrorMessage() != "No access" {
-		t.Errorf("GetRoleCredentials unassigned: %v, want ForbiddenException No access", err)
+	wantMsg := `No access: you have no role "Admin" in account "` + otherAccount + `"`
+	if !asAPIError(err, &ae) || ae.ErrorCode() != "ForbiddenException" || !strings.HasPrefix(ae.ErrorMessage(), wantMsg) {
+		t.Errorf("GetRoleCredentials unassigned: %v, want ForbiddenException %s", err, wantMsg)
 	}
 	if status := httpStatus(err); status != http.StatusForbidden {
 		t.Errorf("GetRoleCredentials unassigned: HTTP %d, want 403", status)

@@ -122,16 +122,28 @@ func (s *Service) attempt(r *http.Request, userName string) signin.Attempt {
 // Retry-After.
 func signInRefused(err error) error {
 	if te, ok := errors.AsType[*signin.ThrottledError](err); ok {
-		pe := errTooMany(err)
-		pe.Message = "For your security, sign-in is paused after several failed attempts. Try again in " + humanWait(te.RetryAfter) + "."
-		pe.RetryAfter = te.RetryAfter
-		return pe
+		return signInPaused(te)
 	}
 	if be, ok := errors.AsType[*signin.BusyError](err); ok {
 		return &pageError{Status: http.StatusServiceUnavailable, Heading: "Gatehouse is busy, try again in a moment",
 			Message: "Many people are signing in right now. Wait a few seconds and send the form again.", Err: err, RetryAfter: be.RetryAfter}
 	}
 	return err
+}
+
+// signInPaused is the page of a refused sign-in: its heading and body
+// name the same wait. The per-user hard limit (bucket "user", 24 hours)
+// stops only browsers without the user's known-device cookie, so its page
+// names the way out: the browser the person signed in from before.
+func signInPaused(te *signin.ThrottledError) *pageError {
+	wait := humanWait(te.RetryAfter)
+	pe := &pageError{Status: http.StatusTooManyRequests, Heading: "Sign-in paused", Err: te, RetryAfter: te.RetryAfter,
+		Message: "For your security, sign-in is paused after several failed attempts. Try again in " + wait + "."}
+	if te.Bucket == "user" {
+		pe.Message = "For your security, sign-in with this user name is paused after many failed attempts. Try again in " + wait + ". " +
+			"Signing in from a browser where you have signed in before still works. Otherwise, ask your Gatehouse administrator for help."
+	}
+	return pe
 }
 
 // humanWait says d in words, rounded up: "30 seconds", "2 minutes",

@@ -92,7 +92,7 @@ func TestTOTPEnrolAndSignIn(t *testing.T) {
 		}
 		wantStatus(t, p, want)
 	}
-	wantBody(t, p, "Too many attempts, try again in a few minutes")
+	wantBody(t, p, "Sign-in paused", "Try again in 30 seconds.")
 }
 
 func TestMFAEnrolmentNeedsSignIn(t *testing.T) {

@@ -188,7 +188,7 @@ func TestSignInOnePost(t *testing.T) {
 
 func TestSignInRateLimit(t *testing.T) {
 	e := newEnv(t)
-	const tooMany = "Too many attempts, try again in a few minutes"
+	const tooMany = "Sign-in paused"
 
 	// Per (user name, address): the fifth failure pauses it, and then even
 	// the right password is refused from there, with the wait named.
@@ -205,6 +205,10 @@ func TestSignInRateLimit(t *testing.T) {
 	locked := b.signIn("alice", alicePassword)
 	wantStatus(t, locked, http.StatusTooManyRequests)
 	wantBody(t, locked, tooMany, "Try again in 30 seconds.")
+	// Heading and body name the same wait.
+	if strings.Contains(locked.Body, "few minutes") {
+		t.Errorf("the page says \"a few minutes\" beside \"30 seconds\":\n%s", locked.Body)
+	}
 	if got := locked.Header.Get("Retry-After"); got != "30" {
 		t.Errorf("Retry-After = %q, want 30", got)
 	}

@@ -61,7 +61,9 @@ type Server struct {
 }
 
 // OpenStore opens the database the configuration names: PostgreSQL for a
-// postgres:// URL, otherwise SQLite in the data folder.
+// postgres:// URL, otherwise SQLite in the data folder, which it locks
+// (LockFileName) until the store is closed: a second serve or migrate on
+// the same folder gets a *DataDirInUseError.
 func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	if cfg.DatabaseURL != "" {
 		return postgres.Open(ctx, cfg.DatabaseURL)
@@ -69,7 +71,16 @@ func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "gatehouse.db"))
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "gatehouse.db"))
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &lockedStore{Store: st, lock: lock}, nil
 }
 
 // New builds a server from cfg: it opens the store (running migrations),

@@ -417,7 +417,13 @@ func TestKnownDeviceIsNotLockedOut(t *testing.T) {
 		newBrowser(t, srv, "192.0.2.30").signIn(user, "wrong-password")
 	}
 	a := newBrowser(t, srv, "198.51.100.1").signIn(user, password)
-	want(t, a, http.StatusTooManyRequests, "Try again in 24 hours.")
+	// The page says the same wait in its heading and body, and the way
+	// out the documentation promises.
+	want(t, a, http.StatusTooManyRequests, "Sign-in paused", "Try again in 24 hours.",
+		"Signing in from a browser where you have signed in before still works", "ask your Gatehouse administrator")
+	if strings.Contains(a.Body, "few minutes") {
+		t.Errorf("the 24-hour page says \"a few minutes\":\n%s", a.Body)
+	}
 	// Another user's device cookie does not help.
 	other.ip = "198.51.100.2"
 	want(t, other.signIn(user, password), http.StatusTooManyRequests)

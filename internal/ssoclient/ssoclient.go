@@ -44,6 +44,10 @@ func (e *Error) Error() string {
 	if msg == "" {
 		msg = http.StatusText(e.Status)
 	}
+	if e.Code == fmt.Sprintf("HTTP%d", e.Status) {
+		// An answer that names no error type: the status is all there is.
+		return fmt.Sprintf("HTTP %d: %s", e.Status, msg)
+	}
 	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, msg)
 }
 

@@ -90,3 +90,21 @@ func TestListFollowsNextToken(t *testing.T) {
 		t.Fatalf("ListAccounts = %+v, %v", got, err)
 	}
 }
+
+// TestErrorNamesStatusOnce: an answer without an error type reads
+// "HTTP 404: Not Found", not "HTTP404 (HTTP 404): Not Found".
+func TestErrorNamesStatusOnce(t *testing.T) {
+	for _, tt := range []struct {
+		a    answer
+		want string
+	}{
+		{answer{404, "", `not json`}, "discover http://gatehouse.test: HTTP 404: Not Found"},
+		{answer{400, "InvalidRequestException", `{"message":"bad start URL"}`}, "discover http://gatehouse.test: InvalidRequestException (HTTP 400): bad start URL"},
+	} {
+		c := &Client{BaseURL: "http://gatehouse.test", HTTP: &http.Client{Transport: &answers{list: []answer{tt.a}}}}
+		_, err := c.Discover(t.Context())
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Discover with %d: %v, want %q", tt.a.status, err, tt.want)
+		}
+	}
+}
