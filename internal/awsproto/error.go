@@ -162,6 +162,11 @@ func domainError(p Protocol, f *fault.Error) *Error {
 		case fault.NotFound:
 			return &Error{Code: "NoSuchEntity", Message: f.Message, Status: http.StatusNotFound}
 		case fault.Conflict:
+			// IAM's DeleteConflict (a user that still has keys or
+			// policies) is a conflict whose Reason says so.
+			if f.Reason == "DeleteConflict" {
+				return &Error{Code: "DeleteConflict", Message: f.Message, Status: http.StatusConflict}
+			}
 			return &Error{Code: "EntityAlreadyExists", Message: f.Message, Status: http.StatusConflict}
 		case fault.QuotaExceeded:
 			return &Error{Code: "LimitExceeded", Message: f.Message, Status: http.StatusConflict}

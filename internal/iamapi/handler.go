@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
@@ -40,6 +41,9 @@ type Handler struct {
 	Store      store.Store
 	Audit      *audit.Recorder
 	Instance   *store.Instance
+	// Automation serves the IAM user, access key and OpenID Connect
+	// provider operations.
+	Automation *automation.Service
 	Now        func() time.Time
 	Log        *slog.Logger
 	// Secure reports whether the request reached Gatehouse over TLS,
@@ -66,6 +70,42 @@ var operations = map[string]operation{
 	"SimulatePrincipalPolicy": (*Handler).simulatePrincipalPolicy,
 	"GetRole":                 (*Handler).getRole,
 	"ListRoles":               (*Handler).listRoles,
+
+	"CreateUser":               (*Handler).createUser,
+	"GetUser":                  (*Handler).getUser,
+	"ListUsers":                (*Handler).listUsers,
+	"DeleteUser":               (*Handler).deleteUser,
+	"TagUser":                  (*Handler).tagUser,
+	"UntagUser":                (*Handler).untagUser,
+	"ListUserTags":             (*Handler).listUserTags,
+	"AttachUserPolicy":         (*Handler).attachUserPolicy,
+	"DetachUserPolicy":         (*Handler).detachUserPolicy,
+	"ListAttachedUserPolicies": (*Handler).listAttachedUserPolicies,
+	"PutUserPolicy":            (*Handler).putUserPolicy,
+	"GetUserPolicy":            (*Handler).getUserPolicy,
+	"DeleteUserPolicy":         (*Handler).deleteUserPolicy,
+	"ListUserPolicies":         (*Handler).listUserPolicies,
+	"CreateAccessKey":          (*Handler).createAccessKey,
+	"ListAccessKeys":           (*Handler).listAccessKeys,
+	"UpdateAccessKey":          (*Handler).updateAccessKey,
+	"DeleteAccessKey":          (*Handler).deleteAccessKey,
+	"GetAccessKeyLastUsed":     (*Handler).getAccessKeyLastUsed,
+	// Credentials automation users never have: empty lists, or
+	// NoSuchEntity for the login profile, as IAM answers for a user
+	// without them (Terraform reads them, and deletes them with
+	// force_destroy).
+	"ListGroupsForUser":              credentialList("ListGroupsForUser", "Groups"),
+	"ListMFADevices":                 credentialList("ListMFADevices", "MFADevices"),
+	"ListSSHPublicKeys":              credentialList("ListSSHPublicKeys", "SSHPublicKeys"),
+	"ListSigningCertificates":        credentialList("ListSigningCertificates", "Certificates"),
+	"ListServiceSpecificCredentials": credentialList("ListServiceSpecificCredentials", "ServiceSpecificCredentials"),
+	"GetLoginProfile":                loginProfile("GetLoginProfile"),
+	"DeleteLoginProfile":             loginProfile("DeleteLoginProfile"),
+
+	"CreateOpenIDConnectProvider": (*Handler).createOpenIDConnectProvider,
+	"GetOpenIDConnectProvider":    (*Handler).getOpenIDConnectProvider,
+	"DeleteOpenIDConnectProvider": (*Handler).deleteOpenIDConnectProvider,
+	"ListOpenIDConnectProviders":  (*Handler).listOpenIDConnectProviders,
 }
 
 // ServeHTTP authenticates the request, runs its Action, audits it and
@@ -128,7 +168,7 @@ func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, r *http.Req
 	fe, denied := errors.AsType[*fault.Error](err)
 	denied = denied && fe.Kind == fault.AccessDenied
 	if !denied && (e == nil || e.HTTPStatus() < 500) {
-		entry := audit.Entry{Source: audit.SourceIAM, Name: action, ReadOnly: true, Params: params}
+		entry := audit.Entry{Source: audit.SourceIAM, Name: action, ReadOnly: readOnly(action), Params: params}
 		if e != nil {
 			entry.ErrorCode, entry.ErrorMsg = e.Code, e.Message
 		}
