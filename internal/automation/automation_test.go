@@ -172,8 +172,8 @@ func TestAccessKeys(t *testing.T) {
 	if err := f.svc.UpdateAccessKey(ctx, acct, "ci", k1.Key.ID, store.KeyInactive); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.svc.Lookup(ctx, k1.Key.ID); !errors.Is(err, sigv4.ErrRevoked) {
-		t.Errorf("inactive key: %v, want ErrRevoked", err)
+	if _, _, err := f.svc.Lookup(ctx, k1.Key.ID); !errors.Is(err, sigv4.ErrUnknownAccessKey) {
+		t.Errorf("inactive key: %v, want ErrUnknownAccessKey", err)
 	}
 	if err := f.svc.UpdateAccessKey(ctx, acct, "ci", k1.Key.ID, store.KeyActive); err != nil {
 		t.Fatal(err)
@@ -182,8 +182,8 @@ func TestAccessKeys(t *testing.T) {
 	wantKind(t, f.svc.UpdateAccessKey(ctx, acct, "ci", "AKIANOSUCHKEY0000000", store.KeyActive), fault.NotFound, "")
 	// Expired: refused.
 	f.clock.Add(24 * time.Hour)
-	if _, _, err := f.svc.Lookup(ctx, k1.Key.ID); !errors.Is(err, sigv4.ErrRevoked) {
-		t.Errorf("expired key: %v, want ErrRevoked", err)
+	if _, _, err := f.svc.Lookup(ctx, k1.Key.ID); !errors.Is(err, sigv4.ErrUnknownAccessKey) {
+		t.Errorf("expired key: %v, want ErrUnknownAccessKey", err)
 	}
 	// Last use: recorded once a minute at most.
 	var uses automation.Uses

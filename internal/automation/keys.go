@@ -170,9 +170,10 @@ type KeyPrincipal struct {
 func (p *KeyPrincipal) ARN() string { return UserARN(&p.User) }
 
 // Lookup is the key source of SigV4 authentication for long-lived keys: it
-// returns the principal and secret of the access key id. An unknown or
-// deleted key wraps sigv4.ErrUnknownAccessKey; an inactive or expired one
-// sigv4.ErrRevoked (both answer InvalidClientTokenId). It reads the store
+// returns the principal and secret of the access key id. An unknown,
+// deleted, inactive or expired key wraps sigv4.ErrUnknownAccessKey (the
+// awsauth.KeySource contract; IAM answers InvalidClientTokenId to each).
+// It reads the store
 // on every call, so a change holds for the very next request.
 func (s *Service) Lookup(ctx context.Context, id string) (*KeyPrincipal, string, error) {
 	k, err := s.Store.GetAccessKey(ctx, id)
@@ -182,10 +183,10 @@ func (s *Service) Lookup(ctx context.Context, id string) (*KeyPrincipal, string,
 		return nil, "", fmt.Errorf("look up access key %s: %w", id, err)
 	}
 	if k.Status != store.KeyActive {
-		return nil, "", fmt.Errorf("access key %s is inactive: %w", id, sigv4.ErrRevoked)
+		return nil, "", fmt.Errorf("access key %s is inactive: %w", id, sigv4.ErrUnknownAccessKey)
 	}
 	if !k.ExpiresAt.IsZero() && !s.Now().Before(k.ExpiresAt) {
-		return nil, "", fmt.Errorf("access key %s expired at %s: %w", id, k.ExpiresAt.Format(time.RFC3339), sigv4.ErrRevoked)
+		return nil, "", fmt.Errorf("access key %s expired at %s: %w", id, k.ExpiresAt.Format(time.RFC3339), sigv4.ErrUnknownAccessKey)
 	}
 	u, err := s.Store.GetIAMUserByID(ctx, k.UserID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -24,6 +24,7 @@ const recheck = time.Second
 type Policies struct {
 	Store interface {
 		GetCustomerPolicy(ctx context.Context, accountID, path, name string) (*store.CustomerPolicy, error)
+		GetIAMUserByID(ctx context.Context, id string) (*store.IAMUser, error)
 	}
 	Now func() time.Time
 
@@ -37,6 +38,19 @@ type userSet struct {
 	stamps    []time.Time
 	checkedAt time.Time
 	set       *policy.Set
+}
+
+// UserPolicySet returns the compiled policy set of the user with the given
+// ID, read from the store (one query) so that a policy change holds for the
+// next request; a deleted user has none.
+func (p *Policies) UserPolicySet(ctx context.Context, userID string) (*policy.Set, error) {
+	u, err := p.Store.GetIAMUserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return &policy.Set{}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return p.Set(ctx, u)
 }
 
 // Set returns the compiled policy set of u. A customer-managed policy no

@@ -55,6 +55,9 @@ type Handler struct {
 // call is one authenticated IAM request.
 type call struct {
 	ctx    context.Context
+	caller *awsauth.Caller
+	// sess is the caller's role session; nil for an automation user,
+	// who may call only userOps.
 	sess   *session.Role
 	q      *awsproto.QueryRequest
 	reqCtx *policy.Context
@@ -141,16 +144,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := caller.Role
-	if sess == nil {
+	if sess == nil && roleOnly(q.Action) {
+		// The simulator and role operations speak of role sessions.
 		h.finish(ctx, w, r, q.Action, nil, nil, awsproto.QueryAccessDenied("User: "+caller.ARN+" is not authorized to perform: iam:"+q.Action))
 		return
 	}
-	c := &call{ctx: ctx, sess: sess, q: q, reqCtx: policy.NewContext(20)}
+	c := &call{ctx: ctx, caller: caller, sess: sess, q: q, reqCtx: policy.NewContext(20)}
 	secure := r.TLS != nil
 	if h.Secure != nil {
 		secure = h.Secure(r)
 	}
-	authz.BuildContext(c.reqCtx, sess, h.Instance.Region, authz.Request{
+	authz.BuildCallerContext(c.reqCtx, caller, h.Instance.Region, authz.Request{
 		Time: h.Now(), Secure: secure, SourceIP: sourceIP(r, actor), UserAgent: r.UserAgent(), Region: caller.Region,
 	})
 	result, err := op(h, c)
