@@ -146,6 +146,14 @@ func domainError(p Protocol, f *fault.Error) *Error {
 	case ProtocolJSON:
 		return &Error{Code: f.Kind.String(), Message: f.Message, Reason: f.Reason, ResourceType: f.ResourceType, ResourceID: f.ResourceID}
 	case ProtocolQuery, ProtocolIAM:
+		// AssumeRoleWithWebIdentity's modeled errors (botocore sts) travel
+		// as the Reason of the fault.
+		switch f.Reason {
+		case "InvalidIdentityToken", "ExpiredTokenException", "IDPCommunicationError":
+			return &Error{Code: f.Reason, Message: f.Message, Status: http.StatusBadRequest}
+		case "IDPRejectedClaim":
+			return &Error{Code: f.Reason, Message: f.Message, Status: http.StatusForbidden}
+		}
 		switch f.Kind {
 		case fault.AccessDenied:
 			return QueryAccessDenied(f.Message)

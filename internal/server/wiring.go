@@ -67,7 +67,8 @@ func (s *Server) wire() {
 		Sessions: s.Issuer, Verifier: &sigv4.Verifier{Now: cfg.Now}, Events: s.Events,
 		Keys: &automation.KeySource{Service: s.Automation, Uses: &automation.Uses{}, Log: s.Log},
 	}
-	s.STS = &sts.Service{Auth: s.Auth, Log: s.Log}
+	s.STS = &sts.Service{Auth: s.Auth, Issuer: s.Issuer, Log: s.Log,
+		WebIdentity: &automation.WebIdentity{Store: s.Store, Now: cfg.Now, Client: cfg.WebIdentityClient}}
 	s.OIDC = &oidc.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Cache: s.Cache, PortalSessionDuration: cfg.PortalSessionDuration,
