@@ -226,3 +226,88 @@ func TestPipelineAccess(t *testing.T) {
 		t.Errorf("session of a deleted provider: %s, want InvalidClientTokenId", code)
 	}
 }
+
+// TestAssumeRoleWithWebIdentityErrors checks STS's modeled errors of
+// AssumeRoleWithWebIdentity, through the real SDK, and that refusals
+// change nothing but the audit trail.
+func TestAssumeRoleWithWebIdentityErrors(t *testing.T) {
+	is := newOIDCIssuer(t)
+	srv := servertest.New(t, func(c *config.Config) {
+		c.Demo = true
+		c.Region = "us-east-1"
+		c.WebIdentityClient = is.srv.Client()
+	})
+	ctx := t.Context()
+	mgmt := srv.Instance.ManagementAccountID
+	admin := iamClient(srv, adminCreds(t, srv))
+	if _, err := admin.CreateOpenIDConnectProvider(ctx, &awsiam.CreateOpenIDConnectProviderInput{
+		Url: aws.String(is.srv.URL), ClientIDList: []string{"sts.amazonaws.com"},
+		Tags: []types.Tag{{Key: aws.String("gatehouse:role:AdministratorAccess"), Value: aws.String("repo:org/app:*")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	roles, err := srv.Store.ListProvisionedRoles(ctx, store.RoleFilter{AccountID: mgmt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roleARN string
+	for _, r := range roles {
+		if strings.HasPrefix(r.RoleName, "AWSReservedSSO_AdministratorAccess_") {
+			roleARN = "arn:aws:iam::" + mgmt + ":role/aws-reserved/sso.amazonaws.com/" + r.RoleName
+		}
+	}
+	good := is.token(t, "repo:org/app:ref:refs/heads/main")
+	stranger := newOIDCIssuer(t)
+	expired := func() string {
+		b, _ := json.Marshal(map[string]any{"iss": is.srv.URL, "sub": "repo:org/app:x", "aud": "sts.amazonaws.com",
+			"iat": time.Now().Add(-time.Hour).Unix(), "exp": time.Now().Add(-time.Minute).Unix()})
+		sig, _ := is.signer.Sign(b)
+		s, _ := sig.CompactSerialize()
+		return s
+	}()
+	tests := []struct {
+		name     string
+		in       sts.AssumeRoleWithWebIdentityInput
+		wantCode string
+	}{
+		{"garbage token", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String("garbage.token.here")}, "InvalidIdentityToken"},
+		{"expired token", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(expired)}, "ExpiredTokenException"},
+		{"unregistered issuer", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(stranger.token(t, "repo:org/app:x"))}, "InvalidIdentityToken"},
+		{"session name too short", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s"), WebIdentityToken: aws.String(good)}, "ValidationError"},
+		{"duration over the role's maximum", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(good), DurationSeconds: aws.Int32(43200)}, "ValidationError"},
+		{"session policy", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(good), Policy: aws.String(`{"Version":"2012-10-17","Statement":[]}`)}, "ValidationError"},
+		{"role not trusted", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String("arn:aws:iam::" + mgmt + ":role/Other"), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(good)}, "AccessDenied"},
+	}
+	anon := stsClient(srv, aws.AnonymousCredentials{})
+	seq, err := srv.Store.ChangeSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := anon.AssumeRoleWithWebIdentity(ctx, &tt.in)
+			if err == nil {
+				t.Fatal("call succeeded")
+			}
+			if code := errorCode(t, err); code != tt.wantCode {
+				t.Errorf("error %s (%v), want %s", code, err, tt.wantCode)
+			}
+		})
+	}
+	if after, _ := srv.Store.ChangeSeq(ctx); after != seq {
+		t.Errorf("refused calls moved the change counter from %d to %d", seq, after)
+	}
+	evs, err := srv.Store.ListEvents(ctx, store.EventFilter{End: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, e := range evs {
+		if e.Name == "AssumeRoleWithWebIdentity" && e.ErrorCode != "" {
+			refused++
+		}
+	}
+	if refused != len(tests) {
+		t.Errorf("%d refused AssumeRoleWithWebIdentity events, want %d", refused, len(tests))
+	}
+}
