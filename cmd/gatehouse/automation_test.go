@@ -30,7 +30,9 @@ func TestAutomationCommand(t *testing.T) {
 		}
 		return out
 	}
-	var created struct{ User struct{ UserName, Arn, UserId string } }
+	var created struct {
+		User struct{ UserName, Arn, UserId string }
+	}
 	if err := json.Unmarshal([]byte(must("create-user", "-user-name", "deployer", "-key-ttl", "90d", "-tag", "team=platform")), &created); err != nil {
 		t.Fatal(err)
 	}
