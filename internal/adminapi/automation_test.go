@@ -72,12 +72,12 @@ func (is *oidcIssuer) token(t *testing.T, sub string) string {
 	return s
 }
 
-func iamClient(srv *servertest.Server, creds aws.Credentials) *awsiam.Client {
+func autoIAM(srv *servertest.Server, creds aws.Credentials) *awsiam.Client {
 	return awsiam.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials(creds), RetryMaxAttempts: 1},
 		func(o *awsiam.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 }
 
-func stsClient(srv *servertest.Server, creds aws.CredentialsProvider) *sts.Client {
+func autoSTS(srv *servertest.Server, creds aws.CredentialsProvider) *sts.Client {
 	return sts.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: creds, RetryMaxAttempts: 1},
 		func(o *sts.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 }
@@ -105,7 +105,7 @@ func TestPipelineAccess(t *testing.T) {
 	})
 	ctx := t.Context()
 	mgmt := srv.Instance.ManagementAccountID
-	admin := iamClient(srv, adminCreds(t, srv))
+	admin := autoIAM(srv, adminCreds(t, srv))
 
 	// The admin creates the automation user, its policy and a key.
 	if _, err := admin.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("pipeline")}); err != nil {
@@ -122,7 +122,7 @@ func TestPipelineAccess(t *testing.T) {
 	keyCreds := aws.Credentials{AccessKeyID: aws.ToString(key.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(key.AccessKey.SecretAccessKey)}
 
 	// With the key: who am I, an allowed admin call, a refused one.
-	id, err := stsClient(srv, credentials(keyCreds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	id, err := autoSTS(srv, credentials(keyCreds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +138,11 @@ func TestPipelineAccess(t *testing.T) {
 		t.Errorf("ListInstances with the key: %v", err)
 	}
 	// GetUser without a name is the caller's own user.
-	self, err := iamClient(srv, keyCreds).GetUser(ctx, &awsiam.GetUserInput{})
+	self, err := autoIAM(srv, keyCreds).GetUser(ctx, &awsiam.GetUserInput{})
 	if err != nil || aws.ToString(self.User.UserName) != "pipeline" {
 		t.Errorf("GetUser of self: %v", err)
 	}
-	_, err = iamClient(srv, keyCreds).CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("escalate")})
+	_, err = autoIAM(srv, keyCreds).CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("escalate")})
 	if code := errorCode(t, err); code != "AccessDenied" {
 		t.Errorf("CreateUser with the key: %s, want AccessDenied", code)
 	}
@@ -159,7 +159,7 @@ func TestPipelineAccess(t *testing.T) {
 		AccessKeyId: key.AccessKey.AccessKeyId, Status: types.StatusTypeInactive}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = stsClient(srv, credentials(keyCreds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	_, err = autoSTS(srv, credentials(keyCreds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if code := errorCode(t, err); code != "InvalidClientTokenId" {
 		t.Errorf("disabled key: %s, want InvalidClientTokenId", code)
 	}
@@ -190,7 +190,7 @@ func TestPipelineAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	anon := stsClient(srv, aws.AnonymousCredentials{})
+	anon := autoSTS(srv, aws.AnonymousCredentials{})
 	_, err = anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN),
 		RoleSessionName: aws.String("gh-run-1"), WebIdentityToken: aws.String(is.token(t, "repo:org/app:ref:refs/heads/feature"))})
 	if code := errorCode(t, err); code != "AccessDenied" {
@@ -207,7 +207,7 @@ func TestPipelineAccess(t *testing.T) {
 	}
 	webCreds := aws.Credentials{AccessKeyID: aws.ToString(out.Credentials.AccessKeyId),
 		SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey), SessionToken: aws.ToString(out.Credentials.SessionToken)}
-	wid, err := stsClient(srv, credentials(webCreds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	wid, err := autoSTS(srv, credentials(webCreds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestPipelineAccess(t *testing.T) {
 	if _, err := admin.DeleteOpenIDConnectProvider(ctx, &awsiam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: prov.OpenIDConnectProviderArn}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = stsClient(srv, credentials(webCreds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	_, err = autoSTS(srv, credentials(webCreds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if code := errorCode(t, err); code != "InvalidClientTokenId" {
 		t.Errorf("session of a deleted provider: %s, want InvalidClientTokenId", code)
 	}
@@ -239,7 +239,7 @@ func TestAssumeRoleWithWebIdentityErrors(t *testing.T) {
 	})
 	ctx := t.Context()
 	mgmt := srv.Instance.ManagementAccountID
-	admin := iamClient(srv, adminCreds(t, srv))
+	admin := autoIAM(srv, adminCreds(t, srv))
 	if _, err := admin.CreateOpenIDConnectProvider(ctx, &awsiam.CreateOpenIDConnectProviderInput{
 		Url: aws.String(is.srv.URL), ClientIDList: []string{"sts.amazonaws.com"},
 		Tags: []types.Tag{{Key: aws.String("gatehouse:role:AdministratorAccess"), Value: aws.String("repo:org/app:*")}},
@@ -278,7 +278,7 @@ func TestAssumeRoleWithWebIdentityErrors(t *testing.T) {
 		{"session policy", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(good), Policy: aws.String(`{"Version":"2012-10-17","Statement":[]}`)}, "ValidationError"},
 		{"role not trusted", sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String("arn:aws:iam::" + mgmt + ":role/Other"), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(good)}, "AccessDenied"},
 	}
-	anon := stsClient(srv, aws.AnonymousCredentials{})
+	anon := autoSTS(srv, aws.AnonymousCredentials{})
 	seq, err := srv.Store.ChangeSeq(ctx)
 	if err != nil {
 		t.Fatal(err)
