@@ -41,7 +41,9 @@ type fixture struct {
 	svc   *automation.Service
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newBenchFixture(t) }
+
+func newBenchFixture(t testing.TB) *fixture {
 	t.Helper()
 	w := domaintest.New(t)
 	c := &clock{t: time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)}
@@ -51,7 +53,9 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{w: w, clock: c, svc: &automation.Service{Store: w.Store, Keys: ring, IDs: w.IDs, Now: c.Now}}
+	svc := &automation.Service{Store: w.Store, Keys: ring, IDs: w.IDs, Now: c.Now}
+	w.Store.OnChange(svc.Invalidate)
+	return &fixture{w: w, clock: c, svc: svc}
 }
 
 func wantKind(t *testing.T, err error, kind fault.Kind, reason string) {
@@ -371,3 +375,38 @@ func TestWebIdentity(t *testing.T) {
 }
 
 func accessInput(name string) access.PermissionSetInput { return access.PermissionSetInput{Name: name} }
+
+// TestLookupCache: a key disabled through this process's store is refused
+// on the very next lookup; a replica that does not hear of the write
+// (its Service has no OnChange registration) refuses it once
+// DefaultCacheTTL has passed.
+func TestLookupCache(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	if _, err := f.svc.CreateUser(ctx, acct, "ci", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	k, err := f.svc.CreateAccessKey(ctx, acct, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := &automation.Service{Store: f.w.Store, Keys: f.svc.Keys, IDs: f.w.IDs, Now: f.clock.Now}
+	for _, s := range []*automation.Service{f.svc, replica} {
+		if _, _, err := s.Lookup(ctx, k.Key.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.UpdateAccessKey(ctx, acct, "ci", k.Key.ID, store.KeyInactive); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Lookup(ctx, k.Key.ID); !errors.Is(err, sigv4.ErrUnknownAccessKey) {
+		t.Errorf("this process, next lookup: %v, want refused", err)
+	}
+	if _, _, err := replica.Lookup(ctx, k.Key.ID); err != nil {
+		t.Errorf("other replica within the TTL: %v (a cached answer is allowed)", err)
+	}
+	f.clock.Add(automation.DefaultCacheTTL)
+	if _, _, err := replica.Lookup(ctx, k.Key.ID); !errors.Is(err, sigv4.ErrUnknownAccessKey) {
+		t.Errorf("other replica after the TTL: %v, want refused", err)
+	}
+}

@@ -173,9 +173,28 @@ func (p *KeyPrincipal) ARN() string { return UserARN(&p.User) }
 // returns the principal and secret of the access key id. An unknown,
 // deleted, inactive or expired key wraps sigv4.ErrUnknownAccessKey (the
 // awsauth.KeySource contract; IAM answers InvalidClientTokenId to each).
-// It reads the store
-// on every call, so a change holds for the very next request.
+// What it reads is cached for CacheTTL: a change written through this
+// process holds for the very next request (Invalidate), one written on
+// another replica within CacheTTL.
 func (s *Service) Lookup(ctx context.Context, id string) (*KeyPrincipal, string, error) {
+	now := s.Now()
+	p, secret, gen, ok := s.cachedKey(id, now)
+	if !ok {
+		var err error
+		if p, secret, err = s.lookup(ctx, id); err != nil {
+			return nil, "", err
+		}
+		s.putKey(id, p, secret, now, gen)
+	}
+	// Expiry is checked on every call, cached or not.
+	if k := p.Key; !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
+		return nil, "", fmt.Errorf("access key %s expired at %s: %w", id, k.ExpiresAt.Format(time.RFC3339), sigv4.ErrUnknownAccessKey)
+	}
+	return p, secret, nil
+}
+
+// lookup is Lookup without the cache and expiry check.
+func (s *Service) lookup(ctx context.Context, id string) (*KeyPrincipal, string, error) {
 	k, err := s.Store.GetAccessKey(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", fmt.Errorf("access key %s: %w", id, sigv4.ErrUnknownAccessKey)
@@ -184,9 +203,6 @@ func (s *Service) Lookup(ctx context.Context, id string) (*KeyPrincipal, string,
 	}
 	if k.Status != store.KeyActive {
 		return nil, "", fmt.Errorf("access key %s is inactive: %w", id, sigv4.ErrUnknownAccessKey)
-	}
-	if !k.ExpiresAt.IsZero() && !s.Now().Before(k.ExpiresAt) {
-		return nil, "", fmt.Errorf("access key %s expired at %s: %w", id, k.ExpiresAt.Format(time.RFC3339), sigv4.ErrUnknownAccessKey)
 	}
 	u, err := s.Store.GetIAMUserByID(ctx, k.UserID)
 	if errors.Is(err, store.ErrNotFound) {

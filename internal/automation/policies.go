@@ -27,6 +27,11 @@ type Policies struct {
 		GetIAMUserByID(ctx context.Context, id string) (*store.IAMUser, error)
 	}
 	Now func() time.Time
+	// Users, when set, reads users for UserPolicySet (a *Service, whose
+	// cache spares a query per call); nil means Store.
+	Users interface {
+		UserByID(ctx context.Context, id string) (*store.IAMUser, error)
+	}
 
 	mu      sync.Mutex
 	entries map[string]*userSet
@@ -41,10 +46,15 @@ type userSet struct {
 }
 
 // UserPolicySet returns the compiled policy set of the user with the given
-// ID, read from the store (one query) so that a policy change holds for the
-// next request; a deleted user has none.
+// ID (read through Users, or the store); a deleted user has none.
 func (p *Policies) UserPolicySet(ctx context.Context, userID string) (*policy.Set, error) {
-	u, err := p.Store.GetIAMUserByID(ctx, userID)
+	var u *store.IAMUser
+	var err error
+	if p.Users != nil {
+		u, err = p.Users.UserByID(ctx, userID)
+	} else {
+		u, err = p.Store.GetIAMUserByID(ctx, userID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &policy.Set{}, nil
 	} else if err != nil {

@@ -54,6 +54,12 @@ type Service struct {
 	Keys *keyring.Ring
 	IDs  arn.Generator
 	Now  func() time.Time
+	// CacheTTL is how long Lookup and UserByID trust what they read; zero
+	// means DefaultCacheTTL, negative no cache. Register Invalidate with
+	// the store's OnChange so that this process's writes hold at once.
+	CacheTTL time.Duration
+
+	cache cache
 }
 
 // UserARN returns arn:aws:iam::<account>:user<path><name>.

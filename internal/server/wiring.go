@@ -63,6 +63,9 @@ func (s *Server) wire() {
 		IDs: s.IDs, Now: cfg.Now, Instance: s.Instance,
 	}
 	s.Automation = &automation.Service{Store: s.Store, Keys: s.Keys, IDs: s.IDs, Now: cfg.Now}
+	// Keys and users are cached briefly; this replica's writes drop them at
+	// once, other replicas' within automation.DefaultCacheTTL.
+	s.Store.OnChange(s.Automation.Invalidate)
 	s.Auth = &awsauth.Authenticator{
 		Sessions: s.Issuer, Verifier: &sigv4.Verifier{Now: cfg.Now}, Events: s.Events,
 		Keys: &automation.KeySource{Service: s.Automation, Uses: &automation.Uses{}, Log: s.Log},
@@ -97,7 +100,7 @@ func (s *Server) wire() {
 	s.Authorizer = &authz.Authorizer{
 		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},
 		PermissionSets: s.Cache, Store: s.Store, Audit: s.Audit, Instance: s.Instance,
-		Users: &automation.Policies{Store: s.Store, Now: cfg.Now},
+		Users: &automation.Policies{Store: s.Store, Users: s.Automation, Now: cfg.Now},
 	}
 	s.IAM = &iamapi.Handler{
 		Auth: s.Auth, Authorizer: s.Authorizer, Store: s.Store, Audit: s.Audit, Automation: s.Automation,
