@@ -43,8 +43,9 @@ provider "aws" {
 }
 
 resource "aws_iam_user" "ci" {
-  name = "ci-deployer"
-  path = "/ci/"
+  name          = "ci-deployer"
+  path          = "/ci/"
+  force_destroy = true
   tags = {
     team = "platform"
   }

@@ -102,6 +102,7 @@ var operations = map[string]operation{
 	"ListSSHPublicKeys":              credentialList("ListSSHPublicKeys", "SSHPublicKeys"),
 	"ListSigningCertificates":        credentialList("ListSigningCertificates", "Certificates"),
 	"ListServiceSpecificCredentials": credentialList("ListServiceSpecificCredentials", "ServiceSpecificCredentials"),
+	"ListVirtualMFADevices":          (*Handler).listVirtualMFADevices,
 	"GetLoginProfile":                loginProfile("GetLoginProfile"),
 	"DeleteLoginProfile":             loginProfile("DeleteLoginProfile"),
 

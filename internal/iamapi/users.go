@@ -595,6 +595,18 @@ func credentialList(action, element string) operation {
 	}
 }
 
+// listVirtualMFADevices answers ListVirtualMFADevices for the caller's
+// account: Gatehouse keeps no IAM virtual MFA devices (people's
+// authenticators belong to the identity store), so the list is empty.
+// Terraform's aws_iam_user force_destroy reads it.
+func (h *Handler) listVirtualMFADevices(c *call) (any, error) {
+	c.params = map[string]string{"assignmentStatus": c.q.Get("AssignmentStatus")}
+	if err := h.authorize(c, "iam:ListVirtualMFADevices", "arn:aws:iam::"+c.account()+":mfa/"); err != nil {
+		return nil, err
+	}
+	return &credentialListResult{List: namedEmpty{XMLName: xml.Name{Local: "VirtualMFADevices"}}}, nil
+}
+
 // loginProfile answers GetLoginProfile and DeleteLoginProfile: automation
 // users never have a console password.
 func loginProfile(action string) operation {

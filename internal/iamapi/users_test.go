@@ -165,6 +165,9 @@ func TestUserLifecycle(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	if v, err := e.admin.ListVirtualMFADevices(ctx, &awsiam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAssigned}); err != nil || len(v.VirtualMFADevices) != 0 {
+		t.Errorf("ListVirtualMFADevices: %v %+v", err, v)
+	}
 	_, err = e.admin.DeleteLoginProfile(ctx, &awsiam.DeleteLoginProfileInput{UserName: aws.String("deployer")})
 	wantCode(t, err, "NoSuchEntity", http.StatusNotFound)
 
