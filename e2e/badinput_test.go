@@ -43,6 +43,14 @@ func TestBadInputNeverFailsTheServer(t *testing.T) {
 		{"iam: forged token", "POST", "/", "application/x-www-form-urlencoded", "Action=ListRoles&Version=2010-05-08", map[string]string{
 			"Authorization": "AWS4-HMAC-SHA256 Credential=ASIAAAAAAAAAAAAAAAAA/20261122/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + strings.Repeat("0", 64),
 			"X-Amz-Date":    "20261122T000000Z", "X-Amz-Security-Token": "forged.token"}, query},
+		{"sts: web identity, nothing", "POST", "/", "application/x-www-form-urlencoded", "Action=AssumeRoleWithWebIdentity&Version=2011-06-15", nil, query},
+		{"sts: web identity, garbage token", "POST", "/", "application/x-www-form-urlencoded",
+			"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fx&RoleSessionName=ab&WebIdentityToken=" + strings.Repeat("%ff.", 100), nil, query},
+		{"sts: web identity, huge token", "POST", "/", "application/x-www-form-urlencoded",
+			"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fx&RoleSessionName=ab&WebIdentityToken=" + strings.Repeat("a", 30000), nil, query},
+		{"iam: unknown long-lived key", "POST", "/", "application/x-www-form-urlencoded", "Action=CreateUser&Version=2010-05-08&UserName=x", map[string]string{
+			"Authorization": "AWS4-HMAC-SHA256 Credential=AKIAAAAAAAAAAAAAAAAA/20261122/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + strings.Repeat("0", 64),
+			"X-Amz-Date":    "20261122T000000Z"}, query},
 		{"authorize: nothing", "GET", "/authorize", "", "", nil, page},
 		{"authorize: unknown client", "GET", "/authorize?response_type=code&client_id=x&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Foauth%2Fcallback&code_challenge=a&code_challenge_method=S256&state=s", "", "", nil, page},
 		{"device page: bad code", "GET", "/device?user_code=%00%00", "", "", nil, page},

@@ -29,6 +29,7 @@ Commands:
   serve       run the server (gatehouse serve --demo for a demo world)
   migrate     create or upgrade the database, then exit
   aws-config  sign in and write your ~/.aws/config (run it where you use the AWS CLI)
+  automation  manage automation users, access keys and OIDC providers on the database
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -58,6 +59,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return migrate(ctx, args[1:], stdout, stderr, getenv)
 	case "aws-config":
 		return awsConfig(ctx, args[1:], stdout, stderr, getenv)
+	case "automation":
+		return automationCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)

@@ -233,14 +233,12 @@ func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action strin
 			return false, deniedError(c, action, resources)
 		}
 	}
-	if c.Role == nil {
-		// Automation users' policies are evaluated once they exist.
-		return false, deniedError(c, action, resources)
-	}
+	// A role session by its permission set, an automation user by its
+	// own policies.
 	reqCtx := policy.NewContext(20)
 	r, _ := ctx.Value(requestKey{}).(authz.Request)
-	authz.BuildContext(reqCtx, c.Role, s.Instance.Region, r)
-	if err := s.Authorizer.Authorize(ctx, c.Role, action, resources, reqCtx); err != nil {
+	authz.BuildCallerContext(reqCtx, c, s.Instance.Region, r)
+	if err := s.Authorizer.AuthorizeCaller(ctx, c, action, resources, reqCtx); err != nil {
 		return fault.KindOf(err) == fault.AccessDenied, err
 	}
 	return false, nil

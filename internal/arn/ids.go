@@ -103,3 +103,12 @@ func (g Generator) AccountID() string {
 	}
 	return s
 }
+
+// UserID returns a new IAM user unique ID: "AIDA" and 17 characters.
+func (g Generator) UserID() string { return "AIDA" + g.fromAlphabet(upperDigits, 17) }
+
+// AccessKeyID returns a new long-lived "AKIA" access key ID of 20
+// characters.
+func (g Generator) AccessKeyID() string {
+	return "AKIA" + g.fromAlphabet(base32Upper, 16)
+}

@@ -29,6 +29,9 @@ type Authorizer struct {
 	Audit *audit.Recorder
 	// Instance gives the home region that decides role paths.
 	Instance *store.Instance
+	// Users gives the policies of automation users (AuthorizeCaller); nil
+	// means automation users are allowed nothing.
+	Users UserPolicies
 }
 
 // Effective returns the effective policy of the session's permission set in
@@ -68,10 +71,19 @@ func (a *Authorizer) Authorize(ctx context.Context, s *session.Role, action stri
 	return a.deny(ctx, s, eff, req)
 }
 
-// deny builds the AccessDenied error for a denied request, naming the
-// first explicitly denied resource, or else the first implicitly denied
-// one, and audits it.
+// deny builds the AccessDenied error for a denied request and audits it.
 func (a *Authorizer) deny(ctx context.Context, s *session.Role, eff *Effective, req policy.Request) error {
+	e := &fault.Error{Kind: fault.AccessDenied, Message: denyMessage(&eff.Set, s.CallerARN(), req)}
+	if err := a.record(ctx, s, req.Action, e); err != nil {
+		return err
+	}
+	return e
+}
+
+// denyMessage is AWS's AccessDenied message for a request set denies,
+// naming the first explicitly denied resource, or else the first
+// implicitly denied one.
+func denyMessage(set *policy.Set, callerARN string, req policy.Request) string {
 	resources := req.Resources
 	if len(resources) == 0 {
 		resources = []string{"*"}
@@ -80,7 +92,7 @@ func (a *Authorizer) deny(ctx context.Context, s *session.Role, eff *Effective, 
 	one := req
 	for _, r := range resources {
 		one.Resources = []string{r}
-		switch eff.Set.Decide(&one) {
+		switch set.Decide(&one) {
 		case policy.ExplicitDeny:
 			resource, explicit = r, true
 		case policy.ImplicitDeny:
@@ -92,20 +104,16 @@ func (a *Authorizer) deny(ctx context.Context, s *session.Role, eff *Effective, 
 			break
 		}
 	}
-	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", s.CallerARN(), req.Action, resource)
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", callerARN, req.Action, resource)
 	if explicit {
 		one.Resources = []string{resource}
 		kind := policy.KindIdentity
-		if res := eff.Set.Evaluate(&one); len(res.Matched) > 0 {
+		if res := set.Evaluate(&one); len(res.Matched) > 0 {
 			kind = res.Matched[0].Kind
 		}
 		msg += " with an explicit deny in " + denyPlace(kind)
 	}
-	e := &fault.Error{Kind: fault.AccessDenied, Message: msg}
-	if err := a.record(ctx, s, req.Action, e); err != nil {
-		return err
-	}
-	return e
+	return msg
 }
 
 // denyPlace names the policy layer of an explicit deny as AWS's messages do.
@@ -162,7 +170,11 @@ func deniedCode(action string) string {
 func (a *Authorizer) record(ctx context.Context, s *session.Role, action string, e *fault.Error) error {
 	actor := audit.ActorFrom(ctx)
 	actor.Identity = Identity(s)
-	ctx = audit.WithActor(ctx, actor)
+	return a.recordAs(audit.WithActor(ctx, actor), action, e)
+}
+
+// recordAs audits a denied call as the identity of ctx's actor.
+func (a *Authorizer) recordAs(ctx context.Context, action string, e *fault.Error) error {
 	source, name := EventSource(action)
 	entry := audit.Entry{Source: source, Name: name, ErrorCode: deniedCode(action), ErrorMsg: e.Message}
 	err := a.Store.Update(ctx, func(tx store.Tx) error { return a.Audit.Record(ctx, tx, entry) })

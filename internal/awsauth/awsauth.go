@@ -185,7 +185,20 @@ func (a *Authenticator) authenticate(ctx context.Context, r *http.Request, body 
 		return c, sigv4.CredentialError(fmt.Errorf("request of %s dated %s, before its credentials were issued at %s: %w",
 			c.AccessKeyID, res.Time.Format(time.RFC3339), c.IssuedAt.Format(time.RFC3339), sigv4.ErrUnknownAccessKey))
 	}
+	if c.AutomationUserID != "" {
+		if u, ok := a.Keys.(KeyUseRecorder); ok {
+			u.RecordUse(ctx, c, signingName)
+		}
+	}
 	return c, nil
+}
+
+// KeyUseRecorder is implemented by a KeySource that records the last use
+// of its keys (GetAccessKeyLastUsed). RecordUse is called once a request
+// signed with the key has verified; it must be cheap (not a write per
+// request) and must not fail the request.
+type KeyUseRecorder interface {
+	RecordUse(ctx context.Context, c *Caller, signingName string)
 }
 
 // EventSource returns the CloudTrail event source of a SigV4 service name

@@ -146,6 +146,14 @@ func domainError(p Protocol, f *fault.Error) *Error {
 	case ProtocolJSON:
 		return &Error{Code: f.Kind.String(), Message: f.Message, Reason: f.Reason, ResourceType: f.ResourceType, ResourceID: f.ResourceID}
 	case ProtocolQuery, ProtocolIAM:
+		// AssumeRoleWithWebIdentity's modeled errors (botocore sts) travel
+		// as the Reason of the fault.
+		switch f.Reason {
+		case "InvalidIdentityToken", "ExpiredTokenException", "IDPCommunicationError":
+			return &Error{Code: f.Reason, Message: f.Message, Status: http.StatusBadRequest}
+		case "IDPRejectedClaim":
+			return &Error{Code: f.Reason, Message: f.Message, Status: http.StatusForbidden}
+		}
 		switch f.Kind {
 		case fault.AccessDenied:
 			return QueryAccessDenied(f.Message)
@@ -162,6 +170,11 @@ func domainError(p Protocol, f *fault.Error) *Error {
 		case fault.NotFound:
 			return &Error{Code: "NoSuchEntity", Message: f.Message, Status: http.StatusNotFound}
 		case fault.Conflict:
+			// IAM's DeleteConflict (a user that still has keys or
+			// policies) is a conflict whose Reason says so.
+			if f.Reason == "DeleteConflict" {
+				return &Error{Code: "DeleteConflict", Message: f.Message, Status: http.StatusConflict}
+			}
 			return &Error{Code: "EntityAlreadyExists", Message: f.Message, Status: http.StatusConflict}
 		case fault.QuotaExceeded:
 			return &Error{Code: "LimitExceeded", Message: f.Message, Status: http.StatusConflict}

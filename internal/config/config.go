@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -94,6 +95,11 @@ type Config struct {
 	// Now and Rand are the clock and randomness (tests pin them).
 	Now  func() time.Time `yaml:"-"`
 	Rand io.Reader        `yaml:"-"`
+	// WebIdentityClient fetches OpenID Connect issuers' discovery documents
+	// and key sets for AssumeRoleWithWebIdentity; nil means
+	// http.DefaultClient (tests pin one that trusts their in-process
+	// issuer). Requests are bounded to 10 s each.
+	WebIdentityClient *http.Client `yaml:"-"`
 }
 
 // DefaultAuditRetention is AuditRetention when nothing is set: 365 days.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
@@ -40,6 +41,9 @@ type Handler struct {
 	Store      store.Store
 	Audit      *audit.Recorder
 	Instance   *store.Instance
+	// Automation serves the IAM user, access key and OpenID Connect
+	// provider operations.
+	Automation *automation.Service
 	Now        func() time.Time
 	Log        *slog.Logger
 	// Secure reports whether the request reached Gatehouse over TLS,
@@ -51,6 +55,9 @@ type Handler struct {
 // call is one authenticated IAM request.
 type call struct {
 	ctx    context.Context
+	caller *awsauth.Caller
+	// sess is the caller's role session; nil for an automation user,
+	// who may call only userOps.
 	sess   *session.Role
 	q      *awsproto.QueryRequest
 	reqCtx *policy.Context
@@ -66,6 +73,43 @@ var operations = map[string]operation{
 	"SimulatePrincipalPolicy": (*Handler).simulatePrincipalPolicy,
 	"GetRole":                 (*Handler).getRole,
 	"ListRoles":               (*Handler).listRoles,
+
+	"CreateUser":               (*Handler).createUser,
+	"GetUser":                  (*Handler).getUser,
+	"ListUsers":                (*Handler).listUsers,
+	"DeleteUser":               (*Handler).deleteUser,
+	"TagUser":                  (*Handler).tagUser,
+	"UntagUser":                (*Handler).untagUser,
+	"ListUserTags":             (*Handler).listUserTags,
+	"AttachUserPolicy":         (*Handler).attachUserPolicy,
+	"DetachUserPolicy":         (*Handler).detachUserPolicy,
+	"ListAttachedUserPolicies": (*Handler).listAttachedUserPolicies,
+	"PutUserPolicy":            (*Handler).putUserPolicy,
+	"GetUserPolicy":            (*Handler).getUserPolicy,
+	"DeleteUserPolicy":         (*Handler).deleteUserPolicy,
+	"ListUserPolicies":         (*Handler).listUserPolicies,
+	"CreateAccessKey":          (*Handler).createAccessKey,
+	"ListAccessKeys":           (*Handler).listAccessKeys,
+	"UpdateAccessKey":          (*Handler).updateAccessKey,
+	"DeleteAccessKey":          (*Handler).deleteAccessKey,
+	"GetAccessKeyLastUsed":     (*Handler).getAccessKeyLastUsed,
+	// Credentials automation users never have: empty lists, or
+	// NoSuchEntity for the login profile, as IAM answers for a user
+	// without them (Terraform reads them, and deletes them with
+	// force_destroy).
+	"ListGroupsForUser":              credentialList("ListGroupsForUser", "Groups"),
+	"ListMFADevices":                 credentialList("ListMFADevices", "MFADevices"),
+	"ListSSHPublicKeys":              credentialList("ListSSHPublicKeys", "SSHPublicKeys"),
+	"ListSigningCertificates":        credentialList("ListSigningCertificates", "Certificates"),
+	"ListServiceSpecificCredentials": credentialList("ListServiceSpecificCredentials", "ServiceSpecificCredentials"),
+	"ListVirtualMFADevices":          (*Handler).listVirtualMFADevices,
+	"GetLoginProfile":                loginProfile("GetLoginProfile"),
+	"DeleteLoginProfile":             loginProfile("DeleteLoginProfile"),
+
+	"CreateOpenIDConnectProvider": (*Handler).createOpenIDConnectProvider,
+	"GetOpenIDConnectProvider":    (*Handler).getOpenIDConnectProvider,
+	"DeleteOpenIDConnectProvider": (*Handler).deleteOpenIDConnectProvider,
+	"ListOpenIDConnectProviders":  (*Handler).listOpenIDConnectProviders,
 }
 
 // ServeHTTP authenticates the request, runs its Action, audits it and
@@ -101,16 +145,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := caller.Role
-	if sess == nil {
+	if sess == nil && roleOnly(q.Action) {
+		// The simulator and role operations speak of role sessions.
 		h.finish(ctx, w, r, q.Action, nil, nil, awsproto.QueryAccessDenied("User: "+caller.ARN+" is not authorized to perform: iam:"+q.Action))
 		return
 	}
-	c := &call{ctx: ctx, sess: sess, q: q, reqCtx: policy.NewContext(20)}
+	c := &call{ctx: ctx, caller: caller, sess: sess, q: q, reqCtx: policy.NewContext(20)}
 	secure := r.TLS != nil
 	if h.Secure != nil {
 		secure = h.Secure(r)
 	}
-	authz.BuildContext(c.reqCtx, sess, h.Instance.Region, authz.Request{
+	authz.BuildCallerContext(c.reqCtx, caller, h.Instance.Region, authz.Request{
 		Time: h.Now(), Secure: secure, SourceIP: sourceIP(r, actor), UserAgent: r.UserAgent(), Region: caller.Region,
 	})
 	result, err := op(h, c)
@@ -128,7 +173,7 @@ func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, r *http.Req
 	fe, denied := errors.AsType[*fault.Error](err)
 	denied = denied && fe.Kind == fault.AccessDenied
 	if !denied && (e == nil || e.HTTPStatus() < 500) {
-		entry := audit.Entry{Source: audit.SourceIAM, Name: action, ReadOnly: true, Params: params}
+		entry := audit.Entry{Source: audit.SourceIAM, Name: action, ReadOnly: readOnly(action), Params: params}
 		if e != nil {
 			entry.ErrorCode, entry.ErrorMsg = e.Code, e.Message
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
@@ -105,6 +106,7 @@ func newEnv(t *testing.T) *env {
 			PermissionSets: cache, Store: w.Store, Audit: w.Audit, Instance: w.Instance,
 		},
 		Store: w.Store, Audit: w.Audit, Instance: w.Instance, Now: time.Now, Log: log,
+		Automation: &automation.Service{Store: w.Store, Keys: keys, IDs: w.IDs, Now: time.Now},
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -430,10 +432,10 @@ func TestSimulateErrors(t *testing.T) {
 		{
 			name: "unsupported action",
 			call: func() error {
-				_, err := e.admin.ListUsers(ctx, &awsiam.ListUsersInput{})
+				_, err := e.admin.ListGroups(ctx, &awsiam.ListGroupsInput{})
 				return err
 			},
-			code: "InvalidAction", status: 400, message: "ListUsers",
+			code: "InvalidAction", status: 400, message: "ListGroups",
 		},
 	}
 	for _, tt := range tests {

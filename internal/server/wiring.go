@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
@@ -36,6 +37,9 @@ type apis struct {
 	Authorizer *authz.Authorizer
 	// IAM serves the IAM API subset (policy simulator, roles).
 	IAM http.Handler
+	// Automation manages automation users, their access keys and OIDC
+	// providers.
+	Automation *automation.Service
 	// Admin serves the admin APIs (sso-admin, identitystore,
 	// organizations, cloudtrail); AdminAPIs are its handlers by
 	// X-Amz-Target prefix.
@@ -59,8 +63,16 @@ func (s *Server) wire() {
 		Keys: s.Keys, Cache: s.Cache, Store: s.Store, Audit: s.Audit, Events: s.Events,
 		IDs: s.IDs, Now: cfg.Now, Instance: s.Instance,
 	}
-	s.Auth = &awsauth.Authenticator{Sessions: s.Issuer, Verifier: &sigv4.Verifier{Now: cfg.Now}, Events: s.Events}
-	s.STS = &sts.Service{Auth: s.Auth, Log: s.Log}
+	s.Automation = &automation.Service{Store: s.Store, Keys: s.Keys, IDs: s.IDs, Now: cfg.Now}
+	// Keys and users are cached briefly; this replica's writes drop them at
+	// once, other replicas' within automation.DefaultCacheTTL.
+	s.Store.OnChange(s.Automation.Invalidate)
+	s.Auth = &awsauth.Authenticator{
+		Sessions: s.Issuer, Verifier: &sigv4.Verifier{Now: cfg.Now}, Events: s.Events,
+		Keys: &automation.KeySource{Service: s.Automation, Uses: &automation.Uses{}, Log: s.Log},
+	}
+	s.STS = &sts.Service{Auth: s.Auth, Issuer: s.Issuer, Log: s.Log,
+		WebIdentity: &automation.WebIdentity{Store: s.Store, Now: cfg.Now, Client: cfg.WebIdentityClient}}
 	s.OIDC = &oidc.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Cache: s.Cache, PortalSessionDuration: cfg.PortalSessionDuration,
@@ -89,9 +101,10 @@ func (s *Server) wire() {
 	s.Authorizer = &authz.Authorizer{
 		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},
 		PermissionSets: s.Cache, Store: s.Store, Audit: s.Audit, Instance: s.Instance,
+		Users: &automation.Policies{Store: s.Store, Users: s.Automation, Now: cfg.Now},
 	}
 	s.IAM = &iamapi.Handler{
-		Auth: s.Auth, Authorizer: s.Authorizer, Store: s.Store, Audit: s.Audit,
+		Auth: s.Auth, Authorizer: s.Authorizer, Store: s.Store, Audit: s.Audit, Automation: s.Automation,
 		Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 	}
 	s.Admin = &adminapi.Service{

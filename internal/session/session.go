@@ -41,10 +41,16 @@ type Role struct {
 	PermissionSetID string
 	RoleName        string // AWSReservedSSO_<PS>_<suffix>
 	RoleID          string // AROA…
-	MFA             bool
-	AuthTime        time.Time
-	IssuedAt        time.Time
-	Expiration      time.Time
+	// Provider is the ARN of the OpenID Connect provider whose
+	// web-identity token the credentials were issued for
+	// (AssumeRoleWithWebIdentity); empty for an Identity Center user's
+	// credentials. Such sessions have no UserID: UserName holds the role
+	// session name.
+	Provider   string
+	MFA        bool
+	AuthTime   time.Time
+	IssuedAt   time.Time
+	Expiration time.Time
 }
 
 // SessionName returns the role session name: the user name made to fit

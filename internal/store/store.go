@@ -258,6 +258,38 @@ type Tx interface {
 	UpdateMFADevice(ctx context.Context, d *MFADevice) error
 	DeleteMFADevice(ctx context.Context, userID, id string) error
 
+	// IAM users of automation access, in their account. GetIAMUser finds a
+	// user by name compared case-insensitively; ListIAMUsers orders an
+	// account's users by that lower-cased name, which Page.After holds.
+	// DeleteIAMUser deletes the user's access keys too.
+	CreateIAMUser(ctx context.Context, u *IAMUser) error
+	GetIAMUser(ctx context.Context, accountID, userName string) (*IAMUser, error)
+	GetIAMUserByID(ctx context.Context, id string) (*IAMUser, error)
+	UpdateIAMUser(ctx context.Context, u *IAMUser) error
+	DeleteIAMUser(ctx context.Context, id string) error
+	ListIAMUsers(ctx context.Context, accountID string, p Page) ([]IAMUser, error)
+
+	// Access keys of IAM users, listed by user ordered by CreatedAt then ID.
+	CreateAccessKey(ctx context.Context, k *AccessKey) error
+	GetAccessKey(ctx context.Context, id string) (*AccessKey, error)
+	// UpdateAccessKey stores k's Status and ExpiresAt.
+	UpdateAccessKey(ctx context.Context, k *AccessKey) error
+	DeleteAccessKey(ctx context.Context, id string) error
+	ListAccessKeys(ctx context.Context, userID string) ([]AccessKey, error)
+	// TouchAccessKey records a use of the key at usedAt, unless a use at
+	// or after usedAt is recorded already. It does not move ChangeSeq, and
+	// a missing key is not an error (it may just have been deleted).
+	TouchAccessKey(ctx context.Context, id string, usedAt time.Time, service, region string) error
+
+	// OpenID Connect providers, found by ARN, listed by account ordered by
+	// ARN. One provider per (account, URL): a second is ErrConflict.
+	CreateOIDCProvider(ctx context.Context, p *OIDCProvider) error
+	GetOIDCProvider(ctx context.Context, arn string) (*OIDCProvider, error)
+	// UpdateOIDCProvider stores p's ClientIDs, Thumbprints and Tags.
+	UpdateOIDCProvider(ctx context.Context, p *OIDCProvider) error
+	DeleteOIDCProvider(ctx context.Context, arn string) error
+	ListOIDCProviders(ctx context.Context, accountID string) ([]OIDCProvider, error)
+
 	// DeleteExpired removes codes, tokens, device authorizations, sessions,
 	// grants, rate counters, attempt counters, use markers and revocations
 	// that ended before now. It is idempotent and safe to run on every

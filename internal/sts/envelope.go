@@ -21,6 +21,10 @@ const MaxTokenLength = 1024
 
 const flagMFA = 1 << 0
 
+// flagWebIdentity marks a session of AssumeRoleWithWebIdentity; its
+// envelope ends with one more string, the provider ARN.
+const flagWebIdentity = 1 << 1
+
 var errMalformed = errors.New("malformed session envelope")
 
 // additionalData returns the AEAD additional data for accessKeyID.
@@ -44,6 +48,10 @@ func encodeEnvelope(s *Session, secret string) []byte {
 	if s.MFA {
 		flags |= flagMFA
 	}
+	if s.Provider != "" {
+		flags |= flagWebIdentity
+		n += binary.MaxVarintLen64 + len(s.Provider)
+	}
 	b = append(b, envelopeVersion, flags)
 	for _, t := range [...]time.Time{s.AuthTime, s.IssuedAt, s.Expiration} {
 		b = binary.AppendVarint(b, unixNanos(t))
@@ -51,6 +59,10 @@ func encodeEnvelope(s *Session, secret string) []byte {
 	for _, v := range strs {
 		b = binary.AppendUvarint(b, uint64(len(v)))
 		b = append(b, v...)
+	}
+	if s.Provider != "" {
+		b = binary.AppendUvarint(b, uint64(len(s.Provider)))
+		b = append(b, s.Provider...)
 	}
 	return b
 }
@@ -61,6 +73,7 @@ func decodeEnvelope(b []byte) (*Session, string, error) {
 		return nil, "", errMalformed
 	}
 	s := &Session{MFA: b[1]&flagMFA != 0}
+	web := b[1]&flagWebIdentity != 0
 	b = b[2:]
 	var times [3]time.Time
 	for i := range times {
@@ -78,8 +91,13 @@ func decodeEnvelope(b []byte) (*Session, string, error) {
 	rest := string(b)
 	off := 0
 	var secret string
-	for _, dst := range [...]*string{&s.AccessKeyID, &secret, &s.UserID, &s.UserName, &s.GrantID, &s.SessionID,
-		&s.AccountID, &s.PermissionSetID, &s.RoleName, &s.RoleID} {
+	all := [...]*string{&s.AccessKeyID, &secret, &s.UserID, &s.UserName, &s.GrantID, &s.SessionID,
+		&s.AccountID, &s.PermissionSetID, &s.RoleName, &s.RoleID, &s.Provider}
+	dsts := all[:len(all)-1]
+	if web {
+		dsts = all[:]
+	}
+	for _, dst := range dsts {
 		l, n := binary.Uvarint(b)
 		if n <= 0 || l > uint64(len(b)-n) {
 			return nil, "", errMalformed

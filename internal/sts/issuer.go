@@ -243,6 +243,12 @@ func (i *Issuer) Open(ctx context.Context, accessKeyID, sessionToken string) (*S
 	if !i.Now().Before(s.Expiration) {
 		return nil, "", fmt.Errorf("session token of %s expired at %s: %w", accessKeyID, s.Expiration.Format(time.RFC3339), sigv4.ErrExpiredToken)
 	}
+	if s.Provider != "" {
+		if err := i.openWebIdentity(ctx, s); err != nil {
+			return nil, "", err
+		}
+		return s, secret, nil
+	}
 	revoked, err := i.Cache.Revoked(ctx, s.UserID, s.GrantID, s.SessionID, s.RevocationRef())
 	if err != nil {
 		return nil, "", fmt.Errorf("check revocation of %s: %w", accessKeyID, err)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 )
@@ -24,7 +25,13 @@ const signingName = "sts"
 type Service struct {
 	// Auth authenticates requests (and audits refusals).
 	Auth *awsauth.Authenticator
-	Log  *slog.Logger
+	// Issuer mints the credentials of AssumeRoleWithWebIdentity and
+	// records its audit events.
+	Issuer *Issuer
+	// WebIdentity verifies web-identity tokens; nil refuses
+	// AssumeRoleWithWebIdentity.
+	WebIdentity *automation.WebIdentity
+	Log         *slog.Logger
 }
 
 // GetCallerIdentityResult is the result of GetCallerIdentity
@@ -42,6 +49,16 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, rerr := awsproto.ReadQueryBody(w, r, "STS", maxBody)
 	if rerr != nil {
 		s.writeError(w, r, rerr)
+		return
+	}
+	if awsauth.OperationOf(r, body) == "AssumeRoleWithWebIdentity" {
+		// Unsigned: the web-identity token is the credential.
+		q, err := awsproto.ParseQueryRequest(r, body)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.assumeRoleWithWebIdentity(w, r, q)
 		return
 	}
 	c, err := s.Auth.Authenticate(r.Context(), r, body, signingName)

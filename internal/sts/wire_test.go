@@ -42,12 +42,17 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		AccountID: "111122223333", PermissionSetID: "ps-0123456789abcdef", RoleName: "r", RoleID: "AROA", MFA: true,
 		AuthTime: time.Unix(1, 2).UTC(), IssuedAt: time.Unix(3, 4).UTC(), Expiration: time.Unix(5, 6).UTC(),
 	}
-	got, secret, err := sts.DecodeEnvelope(sts.EncodeEnvelope(s, "secret"))
-	if err != nil || secret != "secret" {
-		t.Fatalf("decode: %q, %v", secret, err)
-	}
-	if diff := cmp.Diff(s, got); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
+	web := *s
+	web.UserID, web.GrantID, web.SessionID, web.MFA = "", "", "", false
+	web.Provider = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+	for _, s := range []*sts.Session{s, &web} {
+		got, secret, err := sts.DecodeEnvelope(sts.EncodeEnvelope(s, "secret"))
+		if err != nil || secret != "secret" {
+			t.Fatalf("decode: %q, %v", secret, err)
+		}
+		if diff := cmp.Diff(s, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
 	}
 }
 

@@ -295,3 +295,53 @@ func (db *DB) ResetAttempts(ctx context.Context, key string) error {
 func (db *DB) PutUseMarker(ctx context.Context, key string, expiresAt time.Time) error {
 	return db.direct(ctx, func(c *conn) error { return c.PutUseMarker(ctx, key, expiresAt) })
 }
+
+// CreateIAMUser runs Tx.CreateIAMUser in its own transaction.
+func (db *DB) CreateIAMUser(ctx context.Context, u *store.IAMUser) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.CreateIAMUser(ctx, u) })
+}
+
+// UpdateIAMUser runs Tx.UpdateIAMUser in its own transaction.
+func (db *DB) UpdateIAMUser(ctx context.Context, u *store.IAMUser) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.UpdateIAMUser(ctx, u) })
+}
+
+// DeleteIAMUser runs Tx.DeleteIAMUser in its own transaction.
+func (db *DB) DeleteIAMUser(ctx context.Context, id string) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.DeleteIAMUser(ctx, id) })
+}
+
+// CreateAccessKey runs Tx.CreateAccessKey in its own transaction.
+func (db *DB) CreateAccessKey(ctx context.Context, k *store.AccessKey) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.CreateAccessKey(ctx, k) })
+}
+
+// UpdateAccessKey runs Tx.UpdateAccessKey in its own transaction.
+func (db *DB) UpdateAccessKey(ctx context.Context, k *store.AccessKey) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.UpdateAccessKey(ctx, k) })
+}
+
+// DeleteAccessKey runs Tx.DeleteAccessKey in its own transaction.
+func (db *DB) DeleteAccessKey(ctx context.Context, id string) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.DeleteAccessKey(ctx, id) })
+}
+
+// TouchAccessKey runs Tx.TouchAccessKey on the write pool.
+func (db *DB) TouchAccessKey(ctx context.Context, id string, usedAt time.Time, service, region string) error {
+	return db.direct(ctx, func(c *conn) error { return c.TouchAccessKey(ctx, id, usedAt, service, region) })
+}
+
+// CreateOIDCProvider runs Tx.CreateOIDCProvider in its own transaction.
+func (db *DB) CreateOIDCProvider(ctx context.Context, p *store.OIDCProvider) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.CreateOIDCProvider(ctx, p) })
+}
+
+// UpdateOIDCProvider runs Tx.UpdateOIDCProvider in its own transaction.
+func (db *DB) UpdateOIDCProvider(ctx context.Context, p *store.OIDCProvider) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.UpdateOIDCProvider(ctx, p) })
+}
+
+// DeleteOIDCProvider runs Tx.DeleteOIDCProvider in its own transaction.
+func (db *DB) DeleteOIDCProvider(ctx context.Context, arn string) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.DeleteOIDCProvider(ctx, arn) })
+}
