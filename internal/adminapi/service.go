@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
@@ -34,15 +35,25 @@ type Service struct {
 	Store     store.Store
 	Directory *directory.Service
 	Access    *access.Service
-	Instance  *store.Instance
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Cache serves the records read-only calls describe (permission sets)
+	// from memory. It drops them synchronously once a write of this
+	// replica commits (store.Store.OnChange), so a caller reads its own
+	// writes on the replica that made them; writes of other replicas are
+	// seen within the cache's refresh interval (under 1 s). Nil reads the
+	// store on every call.
+	Cache    *accesscache.Cache
+	Instance *store.Instance
+	Now      func() time.Time
+	Log      *slog.Logger
 	// Secure reports whether the request came over TLS
 	// (aws:SecureTransport); nil means r.TLS != nil.
 	Secure func(r *http.Request) bool
 	// DelegatedAdmin reports whether accountID is a registered
 	// delegated-admin account; nil means there are none.
 	DelegatedAdmin func(ctx context.Context, accountID string) (bool, error)
+
+	// skipAuthz leaves the policy decision out (benchmarks only).
+	skipAuthz bool
 }
 
 // api is one awsJson1_1 service of this package.
@@ -227,6 +238,9 @@ func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action strin
 		// Automation users' policies are evaluated once they exist.
 		return false, deniedError(c, action, resources)
 	}
+	if s.skipAuthz {
+		return false, nil
+	}
 	reqCtx := policy.NewContext(20)
 	r, _ := ctx.Value(requestKey{}).(authz.Request)
 	authz.BuildContext(reqCtx, c.Role, s.Instance.Region, r)
@@ -256,4 +270,18 @@ func serializationError(err error) *awsproto.Error {
 	e := awsproto.Serialization(msg)
 	e.Err = err
 	return e
+}
+
+// permissionSet returns the permission set with id for a read-only call,
+// from the access cache when there is one. A set the cache does not know
+// is looked up in the store, which answers with the not-found error of the
+// wire.
+func (s *Service) permissionSet(ctx context.Context, id string) (*store.PermissionSet, error) {
+	if s.Cache != nil {
+		ps, err := s.Cache.PermissionSet(ctx, id)
+		if fault.KindOf(err) != fault.NotFound {
+			return ps, err
+		}
+	}
+	return s.Access.GetPermissionSet(ctx, id)
 }
