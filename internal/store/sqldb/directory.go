@@ -118,6 +118,9 @@ func (c *conn) ListAccounts(ctx context.Context, p store.Page) ([]store.Account,
 	return as, nil
 }
 
+// userCols are the columns of a user. On SQLite the index users_list
+// (migration 0009) holds all of them in ID order for ListUsers; a column
+// added here belongs in that index too.
 const userCols = `id, user_name, display_name, name, emails, profile, disabled, password_hash, created_at, updated_at, created_by, updated_by`
 
 // userDoc is what the profile column holds: the user's remaining
@@ -298,9 +301,12 @@ func (c *conn) deleteUser(ctx context.Context, id string) error {
 	return c.change(ctx, `DELETE FROM users WHERE id = $1`, id)
 }
 
+// ListUsersQuery is ListUsers' query: the users after $1 by ID, at most $2.
+const ListUsersQuery = `SELECT ` + userCols + ` FROM users WHERE id > $1 ORDER BY id LIMIT $2`
+
 // ListUsers returns a page of users ordered by ID.
 func (c *conn) ListUsers(ctx context.Context, p store.Page) ([]store.User, error) {
-	us, err := list(ctx, c, scanUser, `SELECT `+userCols+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
+	us, err := list(ctx, c, scanUser, ListUsersQuery, p.After, limit(p))
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
