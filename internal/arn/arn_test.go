@@ -89,3 +89,39 @@ func TestSessionName(t *testing.T) {
 		}
 	}
 }
+
+// TestParseARNFastPathMatchesPattern: the hand-written checks of the aws
+// partition's instance and permission-set ARNs accept and return exactly
+// what the regular expressions do, for valid ARNs and every one-character
+// change, deletion and insertion of them.
+func TestParseARNFastPathMatchesPattern(t *testing.T) {
+	valid := []string{
+		"arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6",
+		"arn:aws:sso:::instance/ins-7223a1b2c3d4e5f6",
+		"arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0f1e2d3c4b5a6978",
+		"arn:aws:sso:::permissionSet/ins-a.b-c.d-e.f-g.h-/ps-a/b.c-d/e.f-g/h.",
+		"arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0f1e2d3c4b5a697/",
+	}
+	var inputs []string
+	for _, v := range valid {
+		inputs = append(inputs, v, v+"x", v[:len(v)-1])
+		for i := range len(v) {
+			inputs = append(inputs, v[:i]+v[i+1:])
+			for _, c := range "a/Z9-.:_ \n" {
+				inputs = append(inputs, v[:i]+string(c)+v[i+1:], v[:i]+string(c)+v[i:])
+			}
+		}
+	}
+	for _, in := range inputs {
+		m := psARNRe.FindStringSubmatch(in)
+		ins, ps, err := ParsePermissionSetARN(in)
+		if (m != nil) != (err == nil) || (m != nil && (ins != m[2] || ps != m[4])) {
+			t.Errorf("ParsePermissionSetARN(%q) = %q, %q, %v; pattern match %q", in, ins, ps, err, m)
+		}
+		m = instanceARNRe.FindStringSubmatch(in)
+		id, err := ParseInstanceARN(in)
+		if (m != nil) != (err == nil) || (m != nil && id != m[2]) {
+			t.Errorf("ParseInstanceARN(%q) = %q, %v; pattern match %q", in, id, err, m)
+		}
+	}
+}
