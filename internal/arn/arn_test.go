@@ -3,9 +3,11 @@ package arn
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestGeneratorFormats(t *testing.T) {
@@ -123,5 +125,27 @@ func TestParseARNFastPathMatchesPattern(t *testing.T) {
 		if (m != nil) != (err == nil) || (m != nil && id != m[2]) {
 			t.Errorf("ParseInstanceARN(%q) = %q, %v; pattern match %q", in, id, err, m)
 		}
+	}
+}
+
+// TestTimeUUID: event IDs are version 7 UUIDs that carry their
+// millisecond and sort by it (RFC 9562 §5.7).
+func TestTimeUUID(t *testing.T) {
+	g := Generator{Rand: rand.Reader}
+	at := time.Date(2026, 12, 1, 1, 2, 3, 456_000_000, time.UTC)
+	id := g.TimeUUID(at)
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(id) {
+		t.Fatalf("TimeUUID = %q, not a version 7 UUID", id)
+	}
+	if want := fmt.Sprintf("%012x", at.UnixMilli()); strings.ReplaceAll(id, "-", "")[:12] != want {
+		t.Fatalf("TimeUUID = %q, want it to start with the milliseconds %s", id, want)
+	}
+	prev := g.TimeUUID(at)
+	for i := 1; i < 100; i++ {
+		next := g.TimeUUID(at.Add(time.Duration(i) * time.Millisecond))
+		if next <= prev {
+			t.Fatalf("TimeUUID %q of a later millisecond sorts before %q", next, prev)
+		}
+		prev = next
 	}
 }
