@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -51,7 +52,29 @@ func (db *DB) groupUpdate(ctx context.Context, fn func(tx store.Tx) error) error
 	// the caller must not see a failure for a call that then commits. A
 	// call whose ctx has ended before its turn is not run.
 	<-p.done
+	if fp, ok := errors.AsType[*fnPanic](p.err); ok {
+		// fn panicked on the goroutine that ran the group: panic here,
+		// on the caller's, as without group commit.
+		panic(fp.value)
+	}
 	return p.err
+}
+
+// fnPanic carries a panic of an Update fn run for another goroutine.
+type fnPanic struct{ value any }
+
+func (p *fnPanic) Error() string { return fmt.Sprintf("update function panicked: %v", p.value) }
+
+// call runs fn, turning a panic into a *fnPanic error, so that one call's
+// panic neither kills the goroutine that runs the group nor leaves the other
+// callers waiting.
+func call(fn func(tx store.Tx) error, tx store.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &fnPanic{value: v}
+		}
+	}()
+	return fn(tx)
 }
 
 // lead runs the next group of queued calls. Calls that queued meanwhile are
@@ -85,7 +108,9 @@ func (db *DB) runGroup(batch []*pendingUpdate) {
 	}()
 	if len(batch) == 1 {
 		p := batch[0]
-		p.err = db.retry(p.ctx, func() error { return db.updateOnce(p.ctx, p.fn) })
+		p.err = db.retry(p.ctx, func() error {
+			return db.updateOnce(p.ctx, func(tx store.Tx) error { return call(p.fn, tx) })
+		})
 		return
 	}
 	// The group's transaction outlives any one caller's context.
@@ -128,7 +153,7 @@ func (db *DB) groupOnce(ctx context.Context, batch []*pendingUpdate) (err error)
 			return fmt.Errorf("savepoint: %w", err)
 		}
 		c.dirty = false
-		p.err = p.fn(c)
+		p.err = call(p.fn, c)
 		if p.err == nil && c.dirty {
 			// Each call moves the change counter, as its own
 			// transaction would.
