@@ -370,8 +370,12 @@ func (s *Service) isListUsers(ctx context.Context, _ *awsauth.Caller, in *ListUs
 	}
 	out := &ListUsersOutput{Users: make([]*User, 0, len(us)), NextToken: next}
 	for i := range us {
-		u, err := directory.WithExtensions(&us[i], in.Extensions)
-		if err != nil {
+		u := &us[i]
+		if len(in.Extensions) == 0 {
+			// us is this call's own: drop the extensions in place
+			// instead of copying each user.
+			u.Profile.Extensions = nil
+		} else if u, err = directory.WithExtensions(u, in.Extensions); err != nil {
 			return nil, err
 		}
 		out.Users = append(out.Users, s.userOut(u))

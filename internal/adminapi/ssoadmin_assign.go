@@ -537,7 +537,7 @@ func (s *Service) listAccountAssignments(ctx context.Context, _ *awsauth.Caller,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Access.GetPermissionSet(ctx, id); err != nil {
+	if _, err := s.permissionSet(ctx, id); err != nil {
 		return nil, err
 	}
 	if _, err := s.Access.GetAccount(ctx, *in.AccountId); err != nil {

@@ -358,7 +358,7 @@ func (s *Service) describePermissionSet(ctx context.Context, _ *awsauth.Caller, 
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.Access.GetPermissionSet(ctx, id)
+	ps, err := s.permissionSet(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -519,7 +519,7 @@ func (s *Service) listManagedPolicies(ctx context.Context, _ *awsauth.Caller, in
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.Access.GetPermissionSet(ctx, id)
+	ps, err := s.permissionSet(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -608,7 +608,7 @@ func (s *Service) listCustomerPolicies(ctx context.Context, _ *awsauth.Caller, i
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.Access.GetPermissionSet(ctx, id)
+	ps, err := s.permissionSet(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -651,7 +651,7 @@ func (s *Service) getInlinePolicy(ctx context.Context, _ *awsauth.Caller, in *Pe
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.Access.GetPermissionSet(ctx, id)
+	ps, err := s.permissionSet(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -714,7 +714,7 @@ func (s *Service) getBoundary(ctx context.Context, _ *awsauth.Caller, in *Permis
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.Access.GetPermissionSet(ctx, id)
+	ps, err := s.permissionSet(ctx, id)
 	if err != nil {
 		return nil, err
 	}

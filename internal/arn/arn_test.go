@@ -3,9 +3,11 @@ package arn
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestGeneratorFormats(t *testing.T) {
@@ -87,5 +89,63 @@ func TestSessionName(t *testing.T) {
 		if got := SessionName(in); got != want {
 			t.Errorf("SessionName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestParseARNFastPathMatchesPattern: the hand-written checks of the aws
+// partition's instance and permission-set ARNs accept and return exactly
+// what the regular expressions do, for valid ARNs and every one-character
+// change, deletion and insertion of them.
+func TestParseARNFastPathMatchesPattern(t *testing.T) {
+	valid := []string{
+		"arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6",
+		"arn:aws:sso:::instance/ins-7223a1b2c3d4e5f6",
+		"arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0f1e2d3c4b5a6978",
+		"arn:aws:sso:::permissionSet/ins-a.b-c.d-e.f-g.h-/ps-a/b.c-d/e.f-g/h.",
+		"arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0f1e2d3c4b5a697/",
+	}
+	var inputs []string
+	for _, v := range valid {
+		inputs = append(inputs, v, v+"x", v[:len(v)-1])
+		for i := range len(v) {
+			inputs = append(inputs, v[:i]+v[i+1:])
+			for _, c := range "a/Z9-.:_ \n" {
+				inputs = append(inputs, v[:i]+string(c)+v[i+1:], v[:i]+string(c)+v[i:])
+			}
+		}
+	}
+	for _, in := range inputs {
+		m := psARNRe.FindStringSubmatch(in)
+		ins, ps, err := ParsePermissionSetARN(in)
+		if (m != nil) != (err == nil) || (m != nil && (ins != m[2] || ps != m[4])) {
+			t.Errorf("ParsePermissionSetARN(%q) = %q, %q, %v; pattern match %q", in, ins, ps, err, m)
+		}
+		m = instanceARNRe.FindStringSubmatch(in)
+		id, err := ParseInstanceARN(in)
+		if (m != nil) != (err == nil) || (m != nil && id != m[2]) {
+			t.Errorf("ParseInstanceARN(%q) = %q, %v; pattern match %q", in, id, err, m)
+		}
+	}
+}
+
+// TestTimeUUID: event IDs are version 7 UUIDs that carry their
+// millisecond and sort by it (RFC 9562 §5.7).
+func TestTimeUUID(t *testing.T) {
+	g := Generator{Rand: rand.Reader}
+	at := time.Date(2026, 12, 1, 1, 2, 3, 456_000_000, time.UTC)
+	id := g.TimeUUID(at)
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(id) {
+		t.Fatalf("TimeUUID = %q, not a version 7 UUID", id)
+	}
+	if want := fmt.Sprintf("%012x", at.UnixMilli()); strings.ReplaceAll(id, "-", "")[:12] != want {
+		t.Fatalf("TimeUUID = %q, want it to start with the milliseconds %s", id, want)
+	}
+	prev := g.TimeUUID(at)
+	for i := 1; i < 100; i++ {
+		next := g.TimeUUID(at.Add(time.Duration(i) * time.Millisecond))
+		if next <= prev {
+			t.Fatalf("TimeUUID %q of a later millisecond sorts before %q", next, prev)
+		}
+		prev = next
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Generator makes random identifiers from its Rand source (crypto/rand in
@@ -55,6 +56,21 @@ func (g Generator) PermissionSetID() string { return "ps-" + g.hex(16) }
 func (g Generator) UUID() string {
 	b := g.bytes(16)
 	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// TimeUUID returns a new lower-case version 7 UUID (RFC 9562 §5.7) for
+// time t: 48 bits of Unix milliseconds, then random bits. IDs made later
+// sort after earlier ones.
+func (g Generator) TimeUUID(t time.Time) string {
+	b := g.bytes(16)
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]

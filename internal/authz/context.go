@@ -3,6 +3,7 @@ package authz
 import (
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
@@ -56,14 +57,36 @@ const (
 // isoTime formats t as the ISO-8601 UTC form condition keys carry.
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
+// clockKeys are the aws:CurrentTime and aws:EpochTime values of one second.
+type clockKeys struct {
+	sec          int64
+	iso, epochTS string
+}
+
+// lastClock holds the clock keys of the latest second formatted: every
+// request of that second shares them instead of formatting its own.
+var lastClock atomic.Pointer[clockKeys]
+
+// clockValues returns the aws:CurrentTime and aws:EpochTime values of t.
+func clockValues(t time.Time) (iso, epoch string) {
+	sec := t.Unix()
+	if k := lastClock.Load(); k != nil && k.sec == sec {
+		return k.iso, k.epochTS
+	}
+	k := &clockKeys{sec: sec, iso: isoTime(t), epochTS: strconv.FormatInt(sec, 10)}
+	lastClock.Store(k)
+	return k.iso, k.epochTS
+}
+
 // BuildContext resets dst and fills it with the condition keys of a request
 // that the role session s makes, for an instance whose home region is
 // homeRegion (it decides the role path in aws:PrincipalArn). Role sessions
 // never carry aws:username (spec/iam-policy.md §5).
 func BuildContext(dst *policy.Context, s *session.Role, homeRegion string, r Request) {
 	dst.Reset()
-	dst.Set(KeyCurrentTime, isoTime(r.Time))
-	dst.Set(KeyEpochTime, strconv.FormatInt(r.Time.Unix(), 10))
+	iso, epoch := clockValues(r.Time)
+	dst.Set(KeyCurrentTime, iso)
+	dst.Set(KeyEpochTime, epoch)
 	dst.Set(KeySecureTransport, strconv.FormatBool(r.Secure))
 	if r.SourceIP != "" {
 		dst.Set(KeySourceIP, r.SourceIP)

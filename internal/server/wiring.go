@@ -109,7 +109,7 @@ func (s *Server) wire() {
 	}
 	s.Admin = &adminapi.Service{
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
-		Directory: s.Directory, Access: s.Access, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+		Directory: s.Directory, Access: s.Access, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 		Organizations: &organizations.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Instance: s.Instance},
 	}
 	s.AdminAPIs = s.Admin.Handlers()

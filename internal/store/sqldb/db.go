@@ -31,6 +31,11 @@ type Dialect struct {
 	// MaxAttempts bounds how many times Update runs a transaction that keeps
 	// failing with retryable errors; 0 means 10.
 	MaxAttempts int
+	// GroupCommit runs the Update calls that arrive while a transaction is
+	// running together in the next one, each in a savepoint (a database
+	// with one writer, SQLite: concurrent writes queue anyway, and one
+	// commit per group instead of per call is what makes them cheap).
+	GroupCommit bool
 }
 
 // DB implements store.Store over a read pool and a write pool, which may be
@@ -49,6 +54,8 @@ type DB struct {
 	d                     *Dialect
 	// onChange holds the functions OnChange registered.
 	onChange atomic.Pointer[[]func()]
+	// group queues Update calls under Dialect.GroupCommit.
+	group groupCommit
 }
 
 var _ store.Store = (*DB)(nil)
@@ -132,8 +139,13 @@ const (
 // database reports a retryable error (from fn's statements or from the
 // commit) it rolls back and runs fn again, at most Dialect.MaxAttempts
 // times, sleeping a short jittered, growing backoff in between. The Tx must
-// not be used after fn returns.
+// not be used after fn returns. Under Dialect.GroupCommit concurrent calls
+// share transactions (see groupUpdate); fn sees the writes of the calls
+// before it in the group, as if they had committed just before.
 func (db *DB) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	if db.d.GroupCommit {
+		return db.groupUpdate(ctx, fn)
+	}
 	return db.retry(ctx, func() error { return db.updateOnce(ctx, fn) })
 }
 

@@ -94,6 +94,7 @@ func migrate(ctx context.Context, write *sql.DB, ms []sqldb.Migration) error {
 func Dialect() sqldb.Dialect {
 	return sqldb.Dialect{
 		Name:         "sqlite",
+		GroupCommit:  true,             // one writer: concurrent transactions share commits
 		Isolation:    sql.LevelDefault, // SQLite transactions are serializable.
 		IsUnique:     isUnique,
 		IsForeignKey: isForeignKey,

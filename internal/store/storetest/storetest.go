@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UpdateRollsBack", testUpdateRollsBack},
 		{"UpdateContinuesAfterSentinelError", testUpdateContinuesAfterSentinel},
 		{"UpdateConcurrentNoLostUpdates", testUpdateConcurrent},
+		{"UpdateConcurrentFailuresIsolated", testUpdateConcurrentFailuresIsolated},
 		{"ChangeSeqDirectoryWrites", testChangeSeqBumps},
 		{"ChangeSeqOtherWrites", testChangeSeqStill},
 		{"OnChange", testOnChange},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -402,5 +403,76 @@ func testOnChange(t *testing.T, s store.Store) {
 	}
 	if calls2.Load() != calls.Load() {
 		t.Fatalf("second OnChange function called %d times, first %d", calls2.Load(), calls.Load())
+	}
+}
+
+// testUpdateConcurrentFailuresIsolated runs many Updates at once (SQLite
+// groups them into shared transactions): every third fails after writing,
+// one has its context cancelled before it starts. Each call's outcome is
+// its own: the failed ones leave nothing, the others all commit, and the
+// change counter moves once per committed call.
+func testUpdateConcurrentFailuresIsolated(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	seq0, err := s.ChangeSeq(ctx)
+	must(t, err)
+	errRefused := errors.New("refused by fn")
+	const n = 30
+	errs := make([]error, n)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	var start, wg, calling sync.WaitGroup
+	start.Add(1)
+	calling.Add(n)
+	for i := range n {
+		wg.Go(func() {
+			start.Wait()
+			callCtx := ctx
+			if i == n-1 {
+				callCtx = cancelled
+			}
+			calling.Done()
+			errs[i] = s.Update(callCtx, func(tx store.Tx) error {
+				if err := tx.CreateAccount(callCtx, &store.Account{ID: fmt.Sprintf("9000000000%02d", i), Name: fmt.Sprintf("acct-%d", i), CreatedAt: t0}); err != nil {
+					return err
+				}
+				if i == 0 {
+					// Hold the first transaction until the other calls
+					// are on their way, so that a backend with one writer
+					// has them queued together.
+					calling.Wait()
+					time.Sleep(5 * time.Millisecond)
+				}
+				if i%3 == 0 {
+					return errRefused
+				}
+				return nil
+			})
+		})
+	}
+	start.Done()
+	wg.Wait()
+	committed := 0
+	for i, err := range errs {
+		_, gerr := s.GetAccount(ctx, fmt.Sprintf("9000000000%02d", i))
+		switch {
+		case i == n-1:
+			if err == nil || !errors.Is(gerr, store.ErrNotFound) {
+				t.Errorf("call %d with a cancelled context: error %v, account lookup %v; want an error and no account", i, err, gerr)
+			}
+		case i%3 == 0:
+			if !errors.Is(err, errRefused) || !errors.Is(gerr, store.ErrNotFound) {
+				t.Errorf("failing call %d: error %v, account lookup %v; want %v and no account", i, err, gerr, errRefused)
+			}
+		default:
+			if err != nil || gerr != nil {
+				t.Errorf("call %d: error %v, account lookup %v; want it committed", i, err, gerr)
+			}
+			committed++
+		}
+	}
+	seq1, err := s.ChangeSeq(ctx)
+	must(t, err)
+	if seq1 != seq0+int64(committed) {
+		t.Errorf("ChangeSeq moved %d -> %d after %d committed calls", seq0, seq1, committed)
 	}
 }
