@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
@@ -55,7 +56,12 @@ type api struct {
 	source      string // CloudTrail eventSource
 	// requestIDInErrors puts RequestId in error bodies (identitystore).
 	requestIDInErrors bool
-	ops               map[string]operation
+	// gateResource is the resource named when a caller outside the
+	// management and delegated-admin accounts is refused: one that does
+	// not depend on the request (identitystore authorizes every action on
+	// the one identity store ARN); "" means "*".
+	gateResource string
+	ops          map[string]operation
 }
 
 // Handlers returns the handler of each admin API by X-Amz-Target prefix.
@@ -63,7 +69,8 @@ func (s *Service) Handlers() map[string]http.Handler {
 	apis := []api{
 		{prefix: "SWBExternalService", signingName: "sso", source: audit.SourceSSO, ops: s.ssoAdminOps()},
 		{prefix: "AWSIdentityStore", signingName: "identitystore", source: audit.SourceIdentityStore,
-			requestIDInErrors: true, ops: s.identityStoreOps()},
+			requestIDInErrors: true, ops: s.identityStoreOps(),
+			gateResource: arn.IdentityStoreARN(s.Instance.ManagementAccountID, s.Instance.IdentityStoreID)},
 		{prefix: "AWSOrganizationsV20161128", signingName: "organizations", source: audit.SourceOrganizations,
 			ops: s.organizationsOps()},
 		{prefix: CloudTrailPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
@@ -160,7 +167,7 @@ func op[In, Out any](action string, readOnly bool,
 			if p, ok := any(in).(auditParams); ok {
 				params = p.AuditParams()
 			}
-			out, audited, err := run(ctx, s, c, action, body, in, resources, fn)
+			out, audited, err := run(ctx, s, a, c, action, body, in, resources, fn)
 			if !audited && (err != nil || readOnly) {
 				e := errorFor(err)
 				if e == nil || e.HTTPStatus() < 500 {
@@ -193,7 +200,7 @@ func op[In, Out any](action string, readOnly bool,
 
 // run is op's shared path up to the audit; audited says the outcome is
 // audited already (a denial by the authorizer).
-func run[In, Out any](ctx context.Context, s *Service, c *awsauth.Caller, action string, body []byte, in *In,
+func run[In, Out any](ctx context.Context, s *Service, a *api, c *awsauth.Caller, action string, body []byte, in *In,
 	resources func(ctx context.Context, c *awsauth.Caller, in *In) ([]string, error),
 	fn func(ctx context.Context, c *awsauth.Caller, in *In) (*Out, error)) (*Out, bool, error) {
 	if len(bytes.TrimSpace(body)) > 0 {
@@ -203,6 +210,13 @@ func run[In, Out any](ctx context.Context, s *Service, c *awsauth.Caller, action
 	}
 	if c == nil {
 		return nil, false, errors.New("admin API call without an authenticated caller")
+	}
+	// The account gate comes before any resource is resolved, so a caller
+	// outside the management and delegated-admin accounts learns nothing
+	// about which instance, permission set or account exists: every
+	// request of theirs gets the same AccessDeniedException.
+	if err := s.gate(ctx, c, action, a.gateResource); err != nil {
+		return nil, false, err
 	}
 	var res []string
 	if resources != nil {
@@ -218,21 +232,34 @@ func run[In, Out any](ctx context.Context, s *Service, c *awsauth.Caller, action
 	return out, false, err
 }
 
-// authorize admits callers of the management account (or a delegated-admin
-// account) whose policies allow action on every one of resources. A denial
-// by the policy engine is audited by the Authorizer (audited true).
-func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action string, resources []string) (audited bool, err error) {
-	if c.AccountID != s.Instance.ManagementAccountID {
-		ok := false
-		if s.DelegatedAdmin != nil {
-			if ok, err = s.DelegatedAdmin(ctx, c.AccountID); err != nil {
-				return false, fmt.Errorf("check delegated admin %s: %w", c.AccountID, err)
-			}
+// gate admits only callers of the management account or a delegated-admin
+// account; the others get AccessDeniedException on resource, the same for
+// every request of theirs ("" means "*": their request's resources are
+// never resolved).
+func (s *Service) gate(ctx context.Context, c *awsauth.Caller, action, resource string) error {
+	if c.AccountID == s.Instance.ManagementAccountID {
+		return nil
+	}
+	if s.DelegatedAdmin != nil {
+		ok, err := s.DelegatedAdmin(ctx, c.AccountID)
+		if err != nil {
+			return fmt.Errorf("check delegated admin %s: %w", c.AccountID, err)
 		}
-		if !ok {
-			return false, deniedError(c, action, resources)
+		if ok {
+			return nil
 		}
 	}
+	var res []string
+	if resource != "" {
+		res = []string{resource}
+	}
+	return deniedError(c, action, res)
+}
+
+// authorize admits callers (past gate) whose policies allow action on every
+// one of resources, the canonical ARNs the resource function built. A
+// denial by the policy engine is audited by the Authorizer (audited true).
+func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action string, resources []string) (audited bool, err error) {
 	// A role session by its permission set, an automation user by its
 	// own policies.
 	reqCtx := policy.NewContext(20)

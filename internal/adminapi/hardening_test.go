@@ -1,0 +1,207 @@
+package adminapi_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
+
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
+)
+
+// arnSpellings returns other spellings of the canonical ARN a: every other
+// partition the sso-admin model's pattern admits, upper-cased IDs, and
+// surrounding or trailing noise. None may name a resource a policy on a
+// does not cover.
+func arnSpellings(a string, ids ...string) []string {
+	rest := strings.TrimPrefix(a, "arn:aws:")
+	out := []string{}
+	for _, p := range []string{"aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "AWS", "aws-eusc"} {
+		out = append(out, "arn:"+p+":"+rest)
+	}
+	for _, id := range ids {
+		out = append(out, strings.Replace(a, id, strings.ToUpper(id), 1))
+	}
+	return append(out, a+" ", " "+a, a+"/", strings.Replace(a, "permissionSet/", "permissionset/", 1),
+		strings.Replace(a, ":sso:::", ":SSO:::", 1), strings.Replace(a, "arn:aws:sso:::", "arn:aws:sso::"+"111111111111:", 1))
+}
+
+// TestDenyHoldsForEveryARNSpelling: a Deny on the AdministratorAccess
+// permission set's ARN and on the instance ARN holds however the request
+// spells those ARNs — another partition, upper-cased IDs, spaces — each
+// call is denied or refused, never allowed, and nothing changes. The same
+// for an IAM role named in another case.
+func TestDenyHoldsForEveryARNSpelling(t *testing.T) {
+	f := newSSOFixture(t)
+	ctx := t.Context()
+	adminPS, err := f.srv.Access.GetPermissionSetByName(ctx, "AdministratorAccess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminARN := f.srv.Access.PermissionSetARN(adminPS.ID)
+	mgmt := f.srv.Instance.ManagementAccountID
+	roles, err := iamClient(f.srv, adminCreds(t, f.srv)).ListRoles(ctx, &iam.ListRolesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adminRole string
+	for _, r := range roles.Roles {
+		if strings.HasPrefix(aws.ToString(r.RoleName), "AWSReservedSSO_AdministratorAccess_") {
+			adminRole = aws.ToString(r.RoleName)
+		}
+	}
+	if adminRole == "" {
+		t.Fatalf("no AdministratorAccess role in management among %d", len(roles.Roles))
+	}
+
+	limited := f.createPS("Limited", "")
+	doc, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{
+		map[string]any{"Effect": "Allow", "Action": []string{"sso:*", "iam:GetRole", "iam:ListRoles", "iam:SimulatePrincipalPolicy"}, "Resource": "*"},
+		map[string]any{"Effect": "Deny", "Action": "sso:*", "Resource": adminARN},
+		map[string]any{"Effect": "Deny", "Action": []string{"sso:DescribeInstance", "sso:CreatePermissionSet", "sso:ListPermissionSets", "sso:TagResource", "sso:ListTagsForResource"},
+			"Resource": *f.ins},
+		map[string]any{"Effect": "Deny", "Action": []string{"iam:GetRole", "iam:SimulatePrincipalPolicy"}, "Resource": "arn:aws:iam::*:role/*AWSReservedSSO_AdministratorAccess_*"},
+	}})
+	if _, err := f.c.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{InstanceArn: f.ins, PermissionSetArn: limited, InlinePolicy: aws.String(string(doc))}); err != nil {
+		t.Fatal(err)
+	}
+	cr, err := f.c.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{InstanceArn: f.ins, PermissionSetArn: limited, TargetId: aws.String(mgmt),
+		TargetType: types.TargetTypeAwsAccount, PrincipalType: types.PrincipalTypeUser, PrincipalId: aws.String(f.userID("ed.developer"))})
+	if err != nil || f.creationStatus(cr.AccountAssignmentCreationStatus.RequestId).Status != types.StatusValuesSucceeded {
+		t.Fatalf("assign Limited: %v", err)
+	}
+	edCreds := roleCreds(t, f.srv, "ed.developer", "management", "Limited")
+	ed := ssoAdmin(f.srv, edCreds)
+	// The canonical ARNs are denied; the set's own ARN is allowed.
+	if _, err := ed.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: f.ins, PermissionSetArn: limited}); err != nil {
+		t.Fatalf("DescribePermissionSet of Limited: %v", err)
+	}
+
+	refused := map[string]bool{"AccessDeniedException": true, "ResourceNotFoundException": true, "ValidationException": true}
+	seq := f.seq()
+	psCalls := map[string]func(ps string) error{
+		"DescribePermissionSet": func(ps string) error {
+			_, err := ed.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: f.ins, PermissionSetArn: &ps})
+			return err
+		},
+		"PutInlinePolicyToPermissionSet": func(ps string) error {
+			_, err := ed.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{InstanceArn: f.ins, PermissionSetArn: &ps,
+				InlinePolicy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`)})
+			return err
+		},
+		"CreateAccountAssignment": func(ps string) error {
+			_, err := ed.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{InstanceArn: f.ins, PermissionSetArn: &ps, TargetId: aws.String(mgmt),
+				TargetType: types.TargetTypeAwsAccount, PrincipalType: types.PrincipalTypeUser, PrincipalId: aws.String(f.userID("ed.developer"))})
+			return err
+		},
+		"ProvisionPermissionSet": func(ps string) error {
+			_, err := ed.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{InstanceArn: f.ins, PermissionSetArn: &ps, TargetType: types.ProvisionTargetTypeAllProvisionedAccounts})
+			return err
+		},
+		"TagResource": func(ps string) error {
+			_, err := ed.TagResource(ctx, &ssoadmin.TagResourceInput{ResourceArn: &ps, Tags: []types.Tag{{Key: aws.String("pwned"), Value: aws.String("1")}}})
+			return err
+		},
+		"ListTagsForResource": func(ps string) error {
+			_, err := ed.ListTagsForResource(ctx, &ssoadmin.ListTagsForResourceInput{ResourceArn: &ps})
+			return err
+		},
+		"DeletePermissionSet": func(ps string) error {
+			_, err := ed.DeletePermissionSet(ctx, &ssoadmin.DeletePermissionSetInput{InstanceArn: f.ins, PermissionSetArn: &ps})
+			return err
+		},
+	}
+	_, psID, _ := arn.ParsePermissionSetARN(adminARN)
+	for name, call := range psCalls {
+		if err := call(adminARN); errCode(err) != "AccessDeniedException" {
+			t.Errorf("%s on the canonical ARN: %v, want AccessDeniedException", name, err)
+		}
+		for _, v := range arnSpellings(adminARN, psID, f.srv.Instance.InstanceID) {
+			if err := call(v); !refused[errCode(err)] {
+				t.Errorf("%s on %q: %v, want it refused", name, v, err)
+			}
+		}
+	}
+	insCalls := map[string]func(ins string) error{
+		"DescribeInstance": func(ins string) error {
+			_, err := ed.DescribeInstance(ctx, &ssoadmin.DescribeInstanceInput{InstanceArn: &ins})
+			return err
+		},
+		"CreatePermissionSet": func(ins string) error {
+			_, err := ed.CreatePermissionSet(ctx, &ssoadmin.CreatePermissionSetInput{InstanceArn: &ins, Name: aws.String("Sneaky")})
+			return err
+		},
+		"ListPermissionSets": func(ins string) error {
+			_, err := ed.ListPermissionSets(ctx, &ssoadmin.ListPermissionSetsInput{InstanceArn: &ins})
+			return err
+		},
+		"TagResource": func(ins string) error {
+			_, err := ed.TagResource(ctx, &ssoadmin.TagResourceInput{ResourceArn: &ins, Tags: []types.Tag{{Key: aws.String("pwned"), Value: aws.String("1")}}})
+			return err
+		},
+		"ListTagsForResource": func(ins string) error {
+			_, err := ed.ListTagsForResource(ctx, &ssoadmin.ListTagsForResourceInput{ResourceArn: &ins})
+			return err
+		},
+	}
+	for name, call := range insCalls {
+		if err := call(*f.ins); errCode(err) != "AccessDeniedException" {
+			t.Errorf("%s on the canonical instance ARN: %v, want AccessDeniedException", name, err)
+		}
+		for _, v := range arnSpellings(*f.ins, f.srv.Instance.InstanceID) {
+			if err := call(v); !refused[errCode(err)] {
+				t.Errorf("%s on %q: %v, want it refused", name, v, err)
+			}
+		}
+	}
+	if after := f.seq(); after != seq {
+		t.Errorf("refused calls moved the change counter from %d to %d", seq, after)
+	}
+
+	// IAM role names match case-insensitively: the Deny on the role's ARN
+	// holds for every spelling of its name.
+	edIAM := iamClient(f.srv, edCreds)
+	for _, name := range []string{adminRole, strings.ToLower(adminRole), strings.ToUpper(adminRole)} {
+		if _, err := edIAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name}); errCode(err) != "AccessDenied" {
+			t.Errorf("GetRole %s: %v, want AccessDenied", name, err)
+		}
+		for _, src := range []string{"arn:aws:iam::" + mgmt + ":role/" + name, arn.RoleARN(mgmt, f.srv.Instance.Region, name)} {
+			if _, err := edIAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: &src, ActionNames: []string{"s3:GetObject"}}); errCode(err) != "AccessDenied" {
+				t.Errorf("SimulatePrincipalPolicy %s: %v, want AccessDenied", src, err)
+			}
+		}
+	}
+}
+
+// TestMemberAccountLearnsNoInstanceARN: a session outside the management
+// account gets the same AccessDeniedException for the real instance ARN,
+// a foreign one and a malformed one — resources are resolved only after
+// the account gate.
+func TestMemberAccountLearnsNoInstanceARN(t *testing.T) {
+	f := newSSOFixture(t)
+	ctx := t.Context()
+	member := ssoAdmin(f.srv, roleCreds(t, f.srv, "alice@company.com", "dev", "AdministratorAccess"))
+	var msgs []string
+	for _, ins := range []string{*f.ins, "arn:aws:sso:::instance/ssoins-1111111111111111", "arn:aws-cn:sso:::instance/" + f.srv.Instance.InstanceID, "not-an-arn"} {
+		_, err := member.ListPermissionSets(ctx, &ssoadmin.ListPermissionSetsInput{InstanceArn: aws.String(ins)})
+		if errCode(err) != "AccessDeniedException" {
+			t.Errorf("ListPermissionSets on %s from a member account: %v, want AccessDeniedException", ins, err)
+			continue
+		}
+		msgs = append(msgs, apiError(err).ErrorMessage())
+		_, err = member.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: aws.String(ins),
+			PermissionSetArn: aws.String(strings.Replace(ins, "instance/", "permissionSet/", 1) + "/ps-0123456789abcdef")})
+		if errCode(err) != "AccessDeniedException" {
+			t.Errorf("DescribePermissionSet on %s from a member account: %v, want AccessDeniedException", ins, err)
+		}
+	}
+	for _, m := range msgs[1:] {
+		if m != msgs[0] {
+			t.Errorf("messages differ by instance ARN: %q vs %q", m, msgs[0])
+		}
+	}
+}
