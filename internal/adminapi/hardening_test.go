@@ -4,13 +4,21 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
+	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // arnSpellings returns other spellings of the canonical ARN a: every other
@@ -44,7 +52,7 @@ func TestDenyHoldsForEveryARNSpelling(t *testing.T) {
 	}
 	adminARN := f.srv.Access.PermissionSetARN(adminPS.ID)
 	mgmt := f.srv.Instance.ManagementAccountID
-	roles, err := iamClient(f.srv, adminCreds(t, f.srv)).ListRoles(ctx, &iam.ListRolesInput{})
+	roles, err := iamClient(f.srv, adminCreds(t, f.srv)).ListRoles(ctx, &awsiam.ListRolesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +174,11 @@ func TestDenyHoldsForEveryARNSpelling(t *testing.T) {
 	// holds for every spelling of its name.
 	edIAM := iamClient(f.srv, edCreds)
 	for _, name := range []string{adminRole, strings.ToLower(adminRole), strings.ToUpper(adminRole)} {
-		if _, err := edIAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name}); errCode(err) != "AccessDenied" {
+		if _, err := edIAM.GetRole(ctx, &awsiam.GetRoleInput{RoleName: &name}); errCode(err) != "AccessDenied" {
 			t.Errorf("GetRole %s: %v, want AccessDenied", name, err)
 		}
 		for _, src := range []string{"arn:aws:iam::" + mgmt + ":role/" + name, arn.RoleARN(mgmt, f.srv.Instance.Region, name)} {
-			if _, err := edIAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: &src, ActionNames: []string{"s3:GetObject"}}); errCode(err) != "AccessDenied" {
+			if _, err := edIAM.SimulatePrincipalPolicy(ctx, &awsiam.SimulatePrincipalPolicyInput{PolicySourceArn: &src, ActionNames: []string{"s3:GetObject"}}); errCode(err) != "AccessDenied" {
 				t.Errorf("SimulatePrincipalPolicy %s: %v, want AccessDenied", src, err)
 			}
 		}
@@ -203,5 +211,160 @@ func TestMemberAccountLearnsNoInstanceARN(t *testing.T) {
 		if m != msgs[0] {
 			t.Errorf("messages differ by instance ARN: %q vs %q", m, msgs[0])
 		}
+	}
+}
+
+// tokenAt is a token of is for sub issued at iat.
+func (is *oidcIssuer) tokenAt(t *testing.T, sub string, iat time.Time) string {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"iss": is.srv.URL, "sub": sub, "aud": "sts.amazonaws.com",
+		"iat": iat.Unix(), "exp": time.Now().Add(2 * time.Hour).Unix()})
+	sig, err := is.signer.Sign(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sig.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestWebIdentityRevocationSticks: web-identity credentials end for good
+// when their provider is deleted or their role unprovisioned — registering
+// the same issuer URL again, or provisioning the role again, does not bring
+// them back (new credentials work). A token issued in the future is
+// refused.
+func TestWebIdentityRevocationSticks(t *testing.T) {
+	is := newOIDCIssuer(t)
+	srv := servertest.New(t, func(c *config.Config) {
+		c.Demo, c.Region, c.WebIdentityClient = true, "us-east-1", is.srv.Client()
+	})
+	ctx := t.Context()
+	mgmt := srv.Instance.ManagementAccountID
+	admin := autoIAM(srv, adminCreds(t, srv))
+	ps, err := srv.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Deploy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assignment := access.AssignmentInput{AccountID: mgmt, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: mustUserID(t, srv, "ed.developer")}
+	if _, err := srv.Access.CreateAssignment(ctx, assignment); err != nil {
+		t.Fatal(err)
+	}
+	roleARN := func() string {
+		t.Helper()
+		r, err := srv.Store.GetProvisionedRole(ctx, mgmt, ps.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "arn:aws:iam::" + mgmt + ":role/" + r.RoleName
+	}
+	register := func() *string {
+		t.Helper()
+		p, err := admin.CreateOpenIDConnectProvider(ctx, &awsiam.CreateOpenIDConnectProviderInput{
+			Url: aws.String(is.srv.URL), ClientIDList: []string{"sts.amazonaws.com"},
+			Tags: []iamtypes.Tag{{Key: aws.String("gatehouse:role:Deploy"), Value: aws.String("repo:org/app:*")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.OpenIDConnectProviderArn
+	}
+	anon := autoSTS(srv, aws.AnonymousCredentials{})
+	assume := func() aws.Credentials {
+		t.Helper()
+		out, err := anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN()),
+			RoleSessionName: aws.String("run"), WebIdentityToken: aws.String(is.token(t, "repo:org/app:ref:refs/heads/main"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.Credentials{AccessKeyID: *out.Credentials.AccessKeyId, SecretAccessKey: *out.Credentials.SecretAccessKey, SessionToken: *out.Credentials.SessionToken}
+	}
+	works := func(c aws.Credentials) error {
+		_, err := autoSTS(srv, credentials(c)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	}
+
+	prov := register()
+	old := assume()
+	if err := works(old); err != nil {
+		t.Fatalf("fresh web-identity credentials: %v", err)
+	}
+	// Provider deleted and the same URL registered again.
+	if _, err := admin.DeleteOpenIDConnectProvider(ctx, &awsiam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: prov}); err != nil {
+		t.Fatal(err)
+	}
+	if err := works(old); err == nil || errorCode(t, err) != "InvalidClientTokenId" {
+		t.Errorf("credentials of a deleted provider: %v, want InvalidClientTokenId", err)
+	}
+	register()
+	if err := works(old); err == nil || errorCode(t, err) != "InvalidClientTokenId" {
+		t.Errorf("credentials of a deleted provider after registering it again: %v, want InvalidClientTokenId", err)
+	}
+	fresh := assume()
+	if err := works(fresh); err != nil {
+		t.Fatalf("credentials of the new registration: %v", err)
+	}
+	// Role unprovisioned (its only assignment deleted) and provisioned again.
+	if _, err := srv.Access.DeleteAssignment(ctx, assignment); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Access.CreateAssignment(ctx, assignment); err != nil {
+		t.Fatal(err)
+	}
+	if err := works(fresh); err == nil || errorCode(t, err) != "InvalidClientTokenId" {
+		t.Errorf("credentials of a role provisioned again: %v, want InvalidClientTokenId", err)
+	}
+	if err := works(assume()); err != nil {
+		t.Errorf("credentials of the role provisioned again: %v", err)
+	}
+
+	// iat in the future, beyond clock skew.
+	for _, iat := range []time.Time{time.Now().Add(time.Hour), time.Now().Add(24 * time.Hour)} {
+		_, err := anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN()),
+			RoleSessionName: aws.String("run"), WebIdentityToken: aws.String(is.tokenAt(t, "repo:org/app:x", iat))})
+		if err == nil || errorCode(t, err) != "InvalidIdentityToken" {
+			t.Errorf("token issued at %s: %v, want InvalidIdentityToken", iat, err)
+		}
+	}
+	if _, err := anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN()),
+		RoleSessionName: aws.String("run"), WebIdentityToken: aws.String(is.tokenAt(t, "repo:org/app:x", time.Now().Add(time.Minute)))}); err != nil {
+		t.Errorf("token issued a minute ahead (within skew): %v", err)
+	}
+}
+
+// TestClosedAccountEndsAccessKeys: closing an account refuses its
+// automation users' access keys at once, for STS and IAM alike.
+func TestClosedAccountEndsAccessKeys(t *testing.T) {
+	srv := demoServer(t)
+	ctx := t.Context()
+	dev := accountID(t, srv, "dev")
+	devAdmin := autoIAM(srv, roleCreds(t, srv, "alice@company.com", "dev", "AdministratorAccess"))
+	if _, err := devAdmin.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("ci")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := devAdmin.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: aws.String("ci"), PolicyName: aws.String("all"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := devAdmin.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("ci")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := aws.Credentials{AccessKeyID: *key.AccessKey.AccessKeyId, SecretAccessKey: *key.AccessKey.SecretAccessKey}
+	if _, err := autoIAM(srv, kc).CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("ci2")}); err != nil {
+		t.Fatalf("CreateUser with the key before closing: %v", err)
+	}
+	if _, err := orgs(srv, adminCreds(t, srv)).CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(dev)}); err != nil {
+		t.Fatal(err)
+	}
+	seq, _ := srv.Store.ChangeSeq(ctx)
+	if _, err := autoSTS(srv, credentials(kc)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil || errorCode(t, err) != "InvalidClientTokenId" {
+		t.Errorf("GetCallerIdentity with a key of a closed account: %v, want InvalidClientTokenId", err)
+	}
+	if _, err := autoIAM(srv, kc).CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("ci3")}); err == nil || errorCode(t, err) != "InvalidClientTokenId" {
+		t.Errorf("CreateUser with a key of a closed account: %v, want InvalidClientTokenId", err)
+	}
+	if after, _ := srv.Store.ChangeSeq(ctx); after != seq {
+		t.Errorf("refused calls moved the change counter from %d to %d", seq, after)
 	}
 }
