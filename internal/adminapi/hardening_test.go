@@ -368,3 +368,49 @@ func TestClosedAccountEndsAccessKeys(t *testing.T) {
 		t.Errorf("refused calls moved the change counter from %d to %d", seq, after)
 	}
 }
+
+// TestRequestedRegionIsNotTheCallers: the regional admin APIs refuse a
+// request signed for another region than the instance's, as AWS does; the
+// global ones (IAM, organizations) take us-east-1 as aws:RequestedRegion
+// whatever the client signed for, so a Deny on aws:RequestedRegion holds.
+func TestRequestedRegionIsNotTheCallers(t *testing.T) {
+	srv := demoServer(t)
+	ctx := t.Context()
+	ps, err := srv.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "NotInVirginia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+		{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}]}`
+	if err := srv.Access.PutInlinePolicy(ctx, ps.ID, doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: srv.Instance.ManagementAccountID,
+		PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: mustUserID(t, srv, "ed.developer")}); err != nil {
+		t.Fatal(err)
+	}
+	creds := roleCreds(t, srv, "ed.developer", "management", "NotInVirginia")
+	for _, region := range []string{"us-west-2", "mars-1", "us-east-1"} {
+		cfg := aws.Config{Region: region, Credentials: credentials(creds), RetryMaxAttempts: 1}
+		_, err := ssoadmin.NewFromConfig(cfg, func(o *ssoadmin.Options) { o.BaseEndpoint = aws.String(srv.URL) }).
+			ListInstances(ctx, &ssoadmin.ListInstancesInput{})
+		want := "InvalidSignatureException"
+		if region == srv.Instance.Region {
+			want = "AccessDeniedException"
+		}
+		if errCode(err) != want {
+			t.Errorf("sso-admin signed for %s: %v, want %s", region, err, want)
+		} else if want == "InvalidSignatureException" && apiError(err).ErrorMessage() != "Credential should be scoped to a valid region, not '"+region+"'." {
+			t.Errorf("sso-admin signed for %s: message %q", region, apiError(err).ErrorMessage())
+		}
+		_, err = awsiam.NewFromConfig(cfg, func(o *awsiam.Options) { o.BaseEndpoint = aws.String(srv.URL) }).ListUsers(ctx, &awsiam.ListUsersInput{})
+		if errCode(err) != "AccessDenied" {
+			t.Errorf("IAM signed for %s: %v, want AccessDenied (aws:RequestedRegion is us-east-1)", region, err)
+		}
+		_, err = organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.BaseEndpoint = aws.String(srv.URL) }).
+			DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+		if errCode(err) != "AccessDeniedException" {
+			t.Errorf("organizations signed for %s: %v, want AccessDeniedException (aws:RequestedRegion is us-east-1)", region, err)
+		}
+	}
+}

@@ -61,6 +61,11 @@ type api struct {
 	// not depend on the request (identitystore authorizes every action on
 	// the one identity store ARN); "" means "*".
 	gateResource string
+	// global marks a global service (organizations): as with IAM, AWS
+	// serves it from us-east-1 and that is its aws:RequestedRegion.
+	// Regional services (sso, identitystore, cloudtrail) answer only
+	// requests signed for the instance's home region.
+	global bool
 	ops          map[string]operation
 }
 
@@ -72,7 +77,7 @@ func (s *Service) Handlers() map[string]http.Handler {
 			requestIDInErrors: true, ops: s.identityStoreOps(),
 			gateResource: arn.IdentityStoreARN(s.Instance.ManagementAccountID, s.Instance.IdentityStoreID)},
 		{prefix: "AWSOrganizationsV20161128", signingName: "organizations", source: audit.SourceOrganizations,
-			ops: s.organizationsOps()},
+			ops: s.organizationsOps(), global: true},
 		{prefix: CloudTrailPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
 		{prefix: CloudTrailShortPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
 	}
@@ -82,6 +87,11 @@ func (s *Service) Handlers() map[string]http.Handler {
 	}
 	return m
 }
+
+// GlobalRegion is the region of AWS's global services (IAM, Organizations):
+// their single endpoint is in us-east-1, which is therefore their
+// aws:RequestedRegion and the awsRegion of their CloudTrail events.
+const GlobalRegion = "us-east-1"
 
 // CloudTrailPrefix is CloudTrail's X-Amz-Target prefix (botocore
 // cloudtrail/2013-11-01 metadata.targetPrefix).
@@ -102,9 +112,22 @@ func (s *Service) handler(a api) http.Handler {
 		TargetPrefix: a.prefix, Operations: ops, ErrorRequestID: a.requestIDInErrors, Logger: s.Log,
 		Authenticate: func(r *http.Request, _ string, body []byte) (context.Context, error) {
 			ctx := r.Context()
-			c, err := s.Auth.Authenticate(ctx, r, body, a.signingName)
+			// Clients pointed at a custom endpoint sign with their
+			// configured region (the botocore and SDK endpoint rules set no
+			// signing region for a custom endpoint), so a global service
+			// cannot insist on us-east-1 without refusing every client
+			// configured elsewhere: it accepts any scope and takes
+			// us-east-1 as the requested region, as AWS does.
+			region := s.Instance.Region
+			if a.global {
+				region = ""
+			}
+			c, err := s.Auth.AuthenticateIn(ctx, r, body, a.signingName, region)
 			if err != nil {
 				return nil, err
+			}
+			if a.global {
+				c.Region = GlobalRegion
 			}
 			actor := audit.ActorFrom(ctx)
 			actor.Identity = c.Identity()
