@@ -66,7 +66,7 @@ type api struct {
 	// Regional services (sso, identitystore, cloudtrail) answer only
 	// requests signed for the instance's home region.
 	global bool
-	ops          map[string]operation
+	ops    map[string]operation
 }
 
 // Handlers returns the handler of each admin API by X-Amz-Target prefix.
