@@ -2,6 +2,7 @@ package adminapi_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -412,5 +413,51 @@ func TestRequestedRegionIsNotTheCallers(t *testing.T) {
 		if errCode(err) != "AccessDeniedException" {
 			t.Errorf("organizations signed for %s: %v, want AccessDeniedException (aws:RequestedRegion is us-east-1)", region, err)
 		}
+	}
+}
+
+// TestUnknownOperationAudited: an authenticated call of an operation that
+// does not exist is answered UnknownOperationException and audited with
+// its caller; IAM events name the caller's account as recipient.
+func TestUnknownOperationAudited(t *testing.T) {
+	srv := demoServer(t)
+	admin := adminCreds(t, srv)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "SWBExternalService.Nope")
+	resp, err := signedDo(t, admin, req, "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-Errortype") != "UnknownOperationException" {
+		t.Errorf("unknown operation: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"))
+	}
+	events(t, srv, "Nope", "UnknownOperationException")
+
+	dev := accountID(t, srv, "dev")
+	if _, err := autoIAM(srv, roleCreds(t, srv, "alice@company.com", "dev", "AdministratorAccess")).
+		CreateUser(t.Context(), &awsiam.CreateUserInput{UserName: aws.String("ci")}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := srv.Store.ListEvents(t.Context(), store.EventFilter{Name: "CreateUser", Page: store.Page{Limit: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range evs {
+		var rec struct {
+			Source    string `json:"eventSource"`
+			Recipient string `json:"recipientAccountId"`
+		}
+		if json.Unmarshal(e.Record, &rec) == nil && rec.Source == "iam.amazonaws.com" {
+			found = true
+			if rec.Recipient != dev {
+				t.Errorf("IAM CreateUser in %s recorded with recipientAccountId %s", dev, rec.Recipient)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no iam.amazonaws.com CreateUser event among %d", len(evs))
 	}
 }

@@ -110,6 +110,16 @@ func (s *Service) handler(a api) http.Handler {
 	}
 	return &awsproto.JSONService{
 		TargetPrefix: a.prefix, Operations: ops, ErrorRequestID: a.requestIDInErrors, Logger: s.Log,
+		// An authenticated call of an operation that does not exist is
+		// audited too (a probe is worth seeing in the trail).
+		Unknown: func(ctx context.Context, name string, _ []byte) ([]byte, error) {
+			e := awsproto.UnknownOperation(a.prefix + "." + name)
+			entry := audit.Entry{Source: a.source, Name: name, ReadOnly: true, ErrorCode: e.Code, ErrorMsg: e.Message}
+			if err := s.Events.Record(ctx, entry); err != nil {
+				return nil, awsproto.Internal(err)
+			}
+			return nil, e
+		},
 		Authenticate: func(r *http.Request, _ string, body []byte) (context.Context, error) {
 			ctx := r.Context()
 			// Clients pointed at a custom endpoint sign with their

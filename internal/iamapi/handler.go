@@ -138,6 +138,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	caller.Region = globalRegion
 	actor := audit.ActorFrom(ctx)
 	actor.Identity = caller.Identity()
+	// IAM is per account: the caller's account receives the call.
+	actor.Account = caller.AccountID
 	if actor.Region == "" {
 		actor.Region = caller.Region
 	}
