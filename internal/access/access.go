@@ -255,13 +255,17 @@ func (s *Service) CreatePermissionSet(ctx context.Context, in PermissionSetInput
 func (s *Service) PermissionSetARN(id string) string { return arn.PermissionSetARN(s.InstanceID, id) }
 
 // ParsePermissionSetARN returns the ID of one of this instance's permission
-// sets named by ARN.
+// sets named by ARN. The ARN must be exactly the one this instance gives the
+// set (partition aws, this instance's ID): any other spelling — another
+// partition (arn:aws-cn:, arn:aws-us-gov:, …) or instance — names a
+// resource that does not exist here, so that policies are always evaluated
+// on the set's one canonical ARN.
 func (s *Service) ParsePermissionSetARN(psARN string) (string, error) {
 	ins, id, err := arn.ParsePermissionSetARN(psARN)
 	if err != nil {
 		return "", fault.Validationf("PermissionSetArn: %s", err)
 	}
-	if ins != s.InstanceID {
+	if ins != s.InstanceID || psARN != s.PermissionSetARN(id) {
 		return "", fault.NotFoundf(ResourcePermissionSet, psARN, "Could not find PermissionSet with PermissionSetArn %s", psARN)
 	}
 	return id, nil

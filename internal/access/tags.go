@@ -36,8 +36,10 @@ func (s *Service) resolveTaggable(resourceARN string) (taggable, error) {
 	if len(resourceARN) < 10 || len(resourceARN) > 2048 {
 		return taggable{}, fault.Validationf("ResourceArn must be 10 to 2048 characters")
 	}
+	// Only the canonical ARN (partition aws, this instance) names a
+	// resource here; another partition's spelling is not found.
 	if ins, err := arn.ParseInstanceARN(resourceARN); err == nil {
-		if ins != s.InstanceID {
+		if ins != s.InstanceID || resourceARN != arn.InstanceARN(ins) {
 			return taggable{}, fault.NotFoundf(ResourceInstance, resourceARN, "Could not find Instance with InstanceArn %s", resourceARN)
 		}
 		return taggable{arn: resourceARN}, nil
@@ -47,12 +49,23 @@ func (s *Service) resolveTaggable(resourceARN string) (taggable, error) {
 		if err != nil {
 			return taggable{}, err
 		}
-		return taggable{arn: resourceARN, psID: id}, nil
+		return taggable{arn: s.PermissionSetARN(id), psID: id}, nil
 	}
 	if applicationARNRe.MatchString(resourceARN) || issuerARNRe.MatchString(resourceARN) {
 		return taggable{}, fault.NotFoundf("RESOURCE", resourceARN, "Could not find resource %s", resourceARN)
 	}
 	return taggable{}, fault.Validationf("ResourceArn %q is not an instance, permission set, application or trusted token issuer ARN", resourceARN)
+}
+
+// TaggableARN checks the ResourceArn of a tag operation and returns the
+// canonical ARN of the instance or permission set it names, the resource
+// the operation is authorized on.
+func (s *Service) TaggableARN(resourceARN string) (string, error) {
+	r, err := s.resolveTaggable(resourceARN)
+	if err != nil {
+		return "", err
+	}
+	return r.arn, nil
 }
 
 // mergeTags sets tags on old, replacing the values of keys already there and

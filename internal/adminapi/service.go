@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
@@ -67,7 +68,17 @@ type api struct {
 	source      string // CloudTrail eventSource
 	// requestIDInErrors puts RequestId in error bodies (identitystore).
 	requestIDInErrors bool
-	ops               map[string]operation
+	// gateResource is the resource named when a caller outside the
+	// management and delegated-admin accounts is refused: one that does
+	// not depend on the request (identitystore authorizes every action on
+	// the one identity store ARN); "" means "*".
+	gateResource string
+	// global marks a global service (organizations): as with IAM, AWS
+	// serves it from us-east-1 and that is its aws:RequestedRegion.
+	// Regional services (sso, identitystore, cloudtrail) answer only
+	// requests signed for the instance's home region.
+	global bool
+	ops    map[string]operation
 }
 
 // Handlers returns the handler of each admin API by X-Amz-Target prefix.
@@ -75,9 +86,10 @@ func (s *Service) Handlers() map[string]http.Handler {
 	apis := []api{
 		{prefix: "SWBExternalService", signingName: "sso", source: audit.SourceSSO, ops: s.ssoAdminOps()},
 		{prefix: "AWSIdentityStore", signingName: "identitystore", source: audit.SourceIdentityStore,
-			requestIDInErrors: true, ops: s.identityStoreOps()},
+			requestIDInErrors: true, ops: s.identityStoreOps(),
+			gateResource: arn.IdentityStoreARN(s.Instance.ManagementAccountID, s.Instance.IdentityStoreID)},
 		{prefix: "AWSOrganizationsV20161128", signingName: "organizations", source: audit.SourceOrganizations,
-			ops: s.organizationsOps()},
+			ops: s.organizationsOps(), global: true},
 		{prefix: CloudTrailPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
 		{prefix: CloudTrailShortPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
 	}
@@ -87,6 +99,11 @@ func (s *Service) Handlers() map[string]http.Handler {
 	}
 	return m
 }
+
+// GlobalRegion is the region of AWS's global services (IAM, Organizations):
+// their single endpoint is in us-east-1, which is therefore their
+// aws:RequestedRegion and the awsRegion of their CloudTrail events.
+const GlobalRegion = "us-east-1"
 
 // CloudTrailPrefix is CloudTrail's X-Amz-Target prefix (botocore
 // cloudtrail/2013-11-01 metadata.targetPrefix).
@@ -105,11 +122,34 @@ func (s *Service) handler(a api) http.Handler {
 	}
 	return &awsproto.JSONService{
 		TargetPrefix: a.prefix, Operations: ops, ErrorRequestID: a.requestIDInErrors, Logger: s.Log,
+		// An authenticated call of an operation that does not exist is
+		// audited too (a probe is worth seeing in the trail).
+		Unknown: func(ctx context.Context, name string, _ []byte) ([]byte, error) {
+			e := awsproto.UnknownOperation(a.prefix + "." + name)
+			entry := audit.Entry{Source: a.source, Name: name, ReadOnly: true, ErrorCode: e.Code, ErrorMsg: e.Message}
+			if err := s.Events.Record(ctx, entry); err != nil {
+				return nil, awsproto.Internal(err)
+			}
+			return nil, e
+		},
 		Authenticate: func(r *http.Request, _ string, body []byte) (context.Context, error) {
 			ctx := r.Context()
-			c, err := s.Auth.Authenticate(ctx, r, body, a.signingName)
+			// Clients pointed at a custom endpoint sign with their
+			// configured region (the botocore and SDK endpoint rules set no
+			// signing region for a custom endpoint), so a global service
+			// cannot insist on us-east-1 without refusing every client
+			// configured elsewhere: it accepts any scope and takes
+			// us-east-1 as the requested region, as AWS does.
+			region := s.Instance.Region
+			if a.global {
+				region = ""
+			}
+			c, err := s.Auth.AuthenticateIn(ctx, r, body, a.signingName, region)
 			if err != nil {
 				return nil, err
+			}
+			if a.global {
+				c.Region = GlobalRegion
 			}
 			actor := audit.ActorFrom(ctx)
 			actor.Identity = c.Identity()
@@ -172,7 +212,7 @@ func op[In, Out any](action string, readOnly bool,
 			if p, ok := any(in).(auditParams); ok {
 				params = p.AuditParams()
 			}
-			out, audited, err := run(ctx, s, c, action, body, in, resources, fn)
+			out, audited, err := run(ctx, s, a, c, action, body, in, resources, fn)
 			if !audited && (err != nil || readOnly) {
 				e := errorFor(err)
 				if e == nil || e.HTTPStatus() < 500 {
@@ -205,7 +245,7 @@ func op[In, Out any](action string, readOnly bool,
 
 // run is op's shared path up to the audit; audited says the outcome is
 // audited already (a denial by the authorizer).
-func run[In, Out any](ctx context.Context, s *Service, c *awsauth.Caller, action string, body []byte, in *In,
+func run[In, Out any](ctx context.Context, s *Service, a *api, c *awsauth.Caller, action string, body []byte, in *In,
 	resources func(ctx context.Context, c *awsauth.Caller, in *In) ([]string, error),
 	fn func(ctx context.Context, c *awsauth.Caller, in *In) (*Out, error)) (*Out, bool, error) {
 	if len(bytes.TrimSpace(body)) > 0 {
@@ -215,6 +255,13 @@ func run[In, Out any](ctx context.Context, s *Service, c *awsauth.Caller, action
 	}
 	if c == nil {
 		return nil, false, errors.New("admin API call without an authenticated caller")
+	}
+	// The account gate comes before any resource is resolved, so a caller
+	// outside the management and delegated-admin accounts learns nothing
+	// about which instance, permission set or account exists: every
+	// request of theirs gets the same AccessDeniedException.
+	if err := s.gate(ctx, c, action, a.gateResource); err != nil {
+		return nil, false, err
 	}
 	var res []string
 	if resources != nil {
@@ -230,21 +277,34 @@ func run[In, Out any](ctx context.Context, s *Service, c *awsauth.Caller, action
 	return out, false, err
 }
 
-// authorize admits callers of the management account (or a delegated-admin
-// account) whose policies allow action on every one of resources. A denial
-// by the policy engine is audited by the Authorizer (audited true).
-func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action string, resources []string) (audited bool, err error) {
-	if c.AccountID != s.Instance.ManagementAccountID {
-		ok := false
-		if s.DelegatedAdmin != nil {
-			if ok, err = s.DelegatedAdmin(ctx, c.AccountID); err != nil {
-				return false, fmt.Errorf("check delegated admin %s: %w", c.AccountID, err)
-			}
+// gate admits only callers of the management account or a delegated-admin
+// account; the others get AccessDeniedException on resource, the same for
+// every request of theirs ("" means "*": their request's resources are
+// never resolved).
+func (s *Service) gate(ctx context.Context, c *awsauth.Caller, action, resource string) error {
+	if c.AccountID == s.Instance.ManagementAccountID {
+		return nil
+	}
+	if s.DelegatedAdmin != nil {
+		ok, err := s.DelegatedAdmin(ctx, c.AccountID)
+		if err != nil {
+			return fmt.Errorf("check delegated admin %s: %w", c.AccountID, err)
 		}
-		if !ok {
-			return false, deniedError(c, action, resources)
+		if ok {
+			return nil
 		}
 	}
+	var res []string
+	if resource != "" {
+		res = []string{resource}
+	}
+	return deniedError(c, action, res)
+}
+
+// authorize admits callers (past gate) whose policies allow action on every
+// one of resources, the canonical ARNs the resource function built. A
+// denial by the policy engine is audited by the Authorizer (audited true).
+func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action string, resources []string) (audited bool, err error) {
 	if s.skipAuthz {
 		return false, nil
 	}

@@ -81,7 +81,13 @@ func (s *Service) instanceResource(_ context.Context, _ *awsauth.Caller, in *Des
 	if _, err := arn.ParseInstanceARN(*in.InstanceArn); err != nil {
 		return nil, fault.Validationf("1 validation error detected: Value '%s' at 'instanceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}", *in.InstanceArn)
 	}
-	return []string{*in.InstanceArn}, nil
+	// Only the canonical ARN names the instance (another partition's
+	// spelling is not found): policies see that ARN, never the caller's.
+	canonical := arn.InstanceARN(s.Instance.InstanceID)
+	if *in.InstanceArn != canonical {
+		return nil, fault.NotFoundf("INSTANCE", *in.InstanceArn, "Instance %s does not exist.", *in.InstanceArn)
+	}
+	return []string{canonical}, nil
 }
 
 func (s *Service) describeInstance(_ context.Context, _ *awsauth.Caller, in *DescribeInstanceInput) (*DescribeInstanceOutput, error) {

@@ -2,7 +2,6 @@ package adminapi
 
 import (
 	"context"
-	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
@@ -375,7 +374,7 @@ func (s *Service) assignmentRes(in *AccountAssignmentInput) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []string{ins, *in.PermissionSetArn, arn.AccountResourceARN(a.AccountID)}, nil
+	return []string{ins, s.Access.PermissionSetARN(a.PermissionSetID), arn.AccountResourceARN(a.AccountID)}, nil
 }
 
 // CreateAccountAssignmentOutput is sso-admin's CreateAccountAssignmentResponse.
@@ -644,7 +643,7 @@ type ListTagsForResourceOutput struct {
 
 // ssoTagRes returns the resource function of a tag operation: the
 // resource, and the instance when the request names it (which must then
-// own the resource).
+// own the resource: only this instance's resources resolve).
 func ssoTagRes[In any, P interface {
 	*In
 	tagTarget() (*string, *string)
@@ -654,17 +653,24 @@ func ssoTagRes[In any, P interface {
 		if resArn == nil {
 			return nil, ssoMissing("resourceArn")
 		}
-		if insArn == nil {
-			return []string{*resArn}, nil
+		var res []string
+		if insArn != nil {
+			ins, err := s.ssoInstance(insArn)
+			if err != nil {
+				return nil, err
+			}
+			res = append(res, ins)
 		}
-		ins, err := s.ssoInstance(insArn)
+		// The canonical ARN of the instance or permission set, so that a
+		// policy on it matches whatever spelling the request used.
+		r, err := s.Access.TaggableARN(*resArn)
 		if err != nil {
 			return nil, err
 		}
-		if *resArn != ins && !strings.Contains(*resArn, "/"+s.Instance.InstanceID+"/") {
-			return nil, fault.Validationf("ResourceArn %s does not belong to InstanceArn %s", *resArn, ins)
+		if len(res) == 0 || r != res[0] {
+			res = append(res, r)
 		}
-		return []string{ins, *resArn}, nil
+		return res, nil
 	}
 }
 

@@ -94,8 +94,12 @@ var (
 	ssoPrincipalRe = regexp.MustCompile(`^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`)
 )
 
-// ssoInstance checks a required InstanceArn: a malformed one is a
-// ValidationException, another instance's a ResourceNotFoundException.
+// ssoInstance checks a required InstanceArn and returns the instance's
+// canonical ARN, the one policies are evaluated on: a malformed ARN is a
+// ValidationException; another instance's, or this instance's spelled for
+// another partition (arn:aws-cn:, arn:aws-us-gov:, … — the model's pattern
+// admits them, but this instance lives in partition aws), a
+// ResourceNotFoundException.
 func (s *Service) ssoInstance(v *string) (string, error) {
 	if v == nil {
 		return "", ssoMissing("instanceArn")
@@ -104,14 +108,16 @@ func (s *Service) ssoInstance(v *string) (string, error) {
 	if err != nil {
 		return "", ssoInvalid("instanceArn", *v, "Member must satisfy regular expression pattern: arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}")
 	}
-	if id != s.Instance.InstanceID {
+	canonical := arn.InstanceARN(s.Instance.InstanceID)
+	if id != s.Instance.InstanceID || *v != canonical {
 		return "", fault.NotFoundf(access.ResourceInstance, *v, "Could not find Instance with InstanceArn %s", *v)
 	}
-	return *v, nil
+	return canonical, nil
 }
 
 // ssoPermissionSet checks a required PermissionSetArn of the instance and
-// returns the permission set's ID.
+// returns the permission set's ID. Only the set's canonical ARN names it
+// (access.Service.ParsePermissionSetARN).
 func (s *Service) ssoPermissionSet(v *string) (string, error) {
 	if v == nil {
 		return "", ssoMissing("permissionSetArn")
@@ -250,7 +256,9 @@ func (r *PermissionSetRef) ref() *PermissionSetRef { return r }
 type ssoPSInput interface{ ref() *PermissionSetRef }
 
 // ssoPSRes returns the resource function of an operation on one permission
-// set: its instance and permission-set ARNs, both checked.
+// set: its instance and permission-set ARNs, both checked and canonical
+// (never the caller's spelling: a policy on the set's ARN must match
+// whatever partition the request wrote).
 func ssoPSRes[In any, P interface {
 	*In
 	ssoPSInput
@@ -261,10 +269,11 @@ func ssoPSRes[In any, P interface {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.ssoPermissionSet(r.PermissionSetArn); err != nil {
+		id, err := s.ssoPermissionSet(r.PermissionSetArn)
+		if err != nil {
 			return nil, err
 		}
-		return []string{ins, *r.PermissionSetArn}, nil
+		return []string{ins, s.Access.PermissionSetARN(id)}, nil
 	}
 }
 

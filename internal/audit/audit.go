@@ -34,6 +34,11 @@ type Actor struct {
 	UserAgent string
 	RequestID string
 	Region    string
+	// Account is the account that received the call (CloudTrail's
+	// recipientAccountId): the caller's own account for per-account
+	// services such as IAM; "" means the Recorder's (the management
+	// account, home of the Identity Center instance).
+	Account string
 }
 
 type actorKey struct{}
@@ -151,6 +156,9 @@ func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, erro
 	}
 	if ev.EventType == "" {
 		ev.EventType = "AwsApiCall"
+	}
+	if a.Account != "" {
+		ev.RecipientAccountID = a.Account
 	}
 	if ev.AWSRegion == "" {
 		ev.AWSRegion = r.Region

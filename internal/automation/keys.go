@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -171,7 +172,7 @@ func (p *KeyPrincipal) ARN() string { return UserARN(&p.User) }
 
 // Lookup is the key source of SigV4 authentication for long-lived keys: it
 // returns the principal and secret of the access key id. An unknown,
-// deleted, inactive or expired key wraps sigv4.ErrUnknownAccessKey (the
+// deleted, inactive or expired key, or one of a closed account, wraps sigv4.ErrUnknownAccessKey (the
 // awsauth.KeySource contract; IAM answers InvalidClientTokenId to each).
 // What it reads is cached for CacheTTL: a change written through this
 // process holds for the very next request (Invalidate), one written on
@@ -209,6 +210,15 @@ func (s *Service) lookup(ctx context.Context, id string) (*KeyPrincipal, string,
 		return nil, "", fmt.Errorf("user of access key %s: %w", id, sigv4.ErrUnknownAccessKey)
 	} else if err != nil {
 		return nil, "", fmt.Errorf("look up user of access key %s: %w", id, err)
+	}
+	// A key speaks only for an open account: closing the account (which
+	// suspends it) ends its keys at once. (Accounts are closed, never
+	// deleted.)
+	a, err := s.Store.GetAccount(ctx, k.AccountID)
+	if err == nil && organizations.Closed(a) {
+		return nil, "", fmt.Errorf("account %s of access key %s is closed: %w", k.AccountID, id, sigv4.ErrUnknownAccessKey)
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, "", fmt.Errorf("look up account of access key %s: %w", id, err)
 	}
 	secret, err := s.Keys.Open(keyring.PurposeSecrets, k.SealedSecret, []byte(keyAD+id))
 	if err != nil {

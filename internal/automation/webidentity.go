@@ -16,6 +16,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -125,6 +126,11 @@ func roleRef(roleARN string) (account, name string, ok bool) {
 	return account, name, name != ""
 }
 
+// MaxIssuedAtSkew is how far a web-identity token's iat may lie ahead of
+// this server's clock: the clock skew tolerated between the issuer and us
+// (5 minutes, as SigV4 tolerates for request times).
+const MaxIssuedAtSkew = 5 * time.Minute
+
 // Authorize verifies rawToken for assuming roleARN: the issuer (iss) must
 // be registered as a provider in the role's account, the signature must
 // verify with a key from the issuer's JWKS (found through its discovery
@@ -157,6 +163,12 @@ func (w *WebIdentity) Authorize(ctx context.Context, roleARN, rawToken string) (
 	if prov == nil {
 		return nil, tokenError(ReasonInvalidToken, "No OpenIDConnect provider found in your account for %s", iss)
 	}
+	// A closed account's roles are gone already; refuse before any work.
+	if a, err := w.Store.GetAccount(ctx, account); err == nil && organizations.Closed(a) {
+		return nil, tokenError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	p, err := w.provider(ctx, iss)
 	if err != nil {
 		return nil, tokenError(ReasonIDPComm, "Couldn't retrieve verification key from your identity provider: %v", err)
@@ -168,6 +180,11 @@ func (w *WebIdentity) Authorize(ctx context.Context, roleARN, rawToken string) (
 	}
 	if err != nil {
 		return nil, tokenError(ReasonInvalidToken, "The web identity token could not be verified.")
+	}
+	// go-oidc checks exp and nbf but not iat: a token claiming to be
+	// issued in the future (beyond clock skew) is refused, as STS does.
+	if !tok.IssuedAt.IsZero() && tok.IssuedAt.After(w.Now().Add(MaxIssuedAtSkew)) {
+		return nil, tokenError(ReasonInvalidToken, "The web identity token was issued in the future (iat %s).", tok.IssuedAt.UTC().Format(time.RFC3339))
 	}
 	aud := ""
 	for _, a := range tok.Audience {

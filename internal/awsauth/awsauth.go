@@ -127,7 +127,16 @@ type Authenticator struct {
 // the signing name's service; other errors are internal. If the refusal
 // cannot be recorded, the error says so.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte, signingName string) (*Caller, error) {
-	c, err := a.authenticate(ctx, r, body, signingName)
+	return a.AuthenticateIn(ctx, r, body, signingName, "")
+}
+
+// AuthenticateIn is Authenticate for a service that answers for one
+// region only: a request whose credential scope names another region is
+// refused as AWS refuses it (sigv4.RegionError), so that the region a
+// policy sees as aws:RequestedRegion is the one the service serves, not
+// the caller's choice. region "" accepts any.
+func (a *Authenticator) AuthenticateIn(ctx context.Context, r *http.Request, body []byte, signingName, region string) (*Caller, error) {
+	c, err := a.authenticate(ctx, r, body, signingName, region)
 	if err == nil {
 		return c, nil
 	}
@@ -156,7 +165,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 // authenticate is Authenticate without the audit; it also returns the
 // caller of credentials that opened when the signature then failed, for
 // the audit record.
-func (a *Authenticator) authenticate(ctx context.Context, r *http.Request, body []byte, signingName string) (*Caller, error) {
+func (a *Authenticator) authenticate(ctx context.Context, r *http.Request, body []byte, signingName, region string) (*Caller, error) {
 	var c *Caller
 	res, err := a.Verifier.Verify(ctx, r, body, signingName, func(ctx context.Context, accessKeyID, token string) (string, error) {
 		if strings.HasPrefix(accessKeyID, "AKIA") && token == "" {
@@ -175,6 +184,9 @@ func (a *Authenticator) authenticate(ctx context.Context, r *http.Request, body 
 	})
 	if err != nil {
 		return c, err
+	}
+	if region != "" && res.Region != region {
+		return c, sigv4.RegionError(res.Region)
 	}
 	c.Region = res.Region
 	// Credentials are valid from their issue on: a request dated earlier

@@ -224,7 +224,7 @@ func AuthError(p Protocol, e *sigv4.Error) *Error {
 		c = codes{"IncompleteSignatureException", "IncompleteSignature", http.StatusBadRequest}
 	case sigv4.KindExpiredToken:
 		c = codes{"ExpiredTokenException", "ExpiredToken", http.StatusForbidden}
-	case sigv4.KindSignatureMismatch, sigv4.KindSignatureExpired, sigv4.KindServiceMismatch:
+	case sigv4.KindSignatureMismatch, sigv4.KindSignatureExpired, sigv4.KindServiceMismatch, sigv4.KindRegionMismatch:
 		c = codes{"InvalidSignatureException", "SignatureDoesNotMatch", http.StatusForbidden}
 	default:
 		return internalError(p, e)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,12 @@ type JSONService struct {
 	// context (nil means r.Context()) is passed to the operation. Its error
 	// is mapped by ErrorFor.
 	Authenticate func(r *http.Request, operation string, body []byte) (context.Context, error)
+	// Unknown, if set, answers a target with this service's prefix that
+	// names no operation: it runs after Authenticate (so that only an
+	// authenticated caller reaches it, and it can audit the call) with the
+	// operation name, and should return UnknownOperation. Nil answers
+	// UnknownOperationException before authentication.
+	Unknown func(ctx context.Context, name string, body []byte) ([]byte, error)
 	// ErrorRequestID copies the request ID into error bodies as "RequestId",
 	// which identitystore models on every error.
 	ErrorRequestID bool
@@ -93,6 +100,11 @@ type JSONService struct {
 }
 
 var _ http.Handler = (*JSONService)(nil)
+
+// opNameRE is the form of an operation name worth authenticating and
+// auditing: a Smithy shape name of sane length. Other targets are answered
+// UnknownOperationException at once.
+var opNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,127}$`)
 
 // ServeHTTP implements http.Handler.
 func (s *JSONService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -109,8 +121,13 @@ func (s *JSONService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	name, op, ok := s.lookup(target)
 	if !ok {
-		s.writeError(w, r, "", UnknownOperation(target))
-		return
+		i := strings.LastIndexByte(target, '.')
+		if s.Unknown == nil || i < 0 || target[:i] != s.TargetPrefix || !opNameRE.MatchString(target[i+1:]) {
+			s.writeError(w, r, "", UnknownOperation(target))
+			return
+		}
+		name = target[i+1:]
+		op = func(ctx context.Context, body []byte) ([]byte, error) { return s.Unknown(ctx, name, body) }
 	}
 	ctx := r.Context()
 	if s.Authenticate != nil {

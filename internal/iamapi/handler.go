@@ -112,6 +112,9 @@ var operations = map[string]operation{
 	"ListOpenIDConnectProviders":  (*Handler).listOpenIDConnectProviders,
 }
 
+// globalRegion is IAM's region (its single endpoint is in us-east-1).
+const globalRegion = "us-east-1"
+
 // ServeHTTP authenticates the request, runs its Action, audits it and
 // writes the awsQuery response or error.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -128,8 +131,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, queryError(err))
 		return
 	}
+	// IAM is global: AWS serves it from us-east-1, which is its
+	// aws:RequestedRegion whatever region the client signed for (clients
+	// pointed at a custom endpoint sign with their configured region, so
+	// that scope is accepted rather than refused).
+	caller.Region = globalRegion
 	actor := audit.ActorFrom(ctx)
 	actor.Identity = caller.Identity()
+	// IAM is per account: the caller's account receives the call.
+	actor.Account = caller.AccountID
 	if actor.Region == "" {
 		actor.Region = caller.Region
 	}

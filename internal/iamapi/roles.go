@@ -143,14 +143,16 @@ func (h *Handler) getRole(c *call) (any, error) {
 		return nil, awsproto.QueryValidationError("1 validation error detected: Value at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64")
 	}
 	// IAM authorizes before it looks the role up, so an unknown name
-	// reveals nothing to a caller without iam:GetRole.
-	resource := arn.RoleARN(c.sess.AccountID, h.Instance.Region, in.RoleName)
+	// reveals nothing to a caller without iam:GetRole. Names match
+	// case-insensitively: a found role is authorized on its own ARN, never
+	// on the caller's spelling of it.
 	role, err := h.findRole(c, in.RoleName)
 	if err != nil {
 		return nil, err
 	}
-	if role == nil {
-		resource = "arn:aws:iam::" + c.sess.AccountID + ":role/" + in.RoleName
+	resource := "arn:aws:iam::" + c.sess.AccountID + ":role/" + in.RoleName
+	if role != nil {
+		resource = arn.RoleARN(c.sess.AccountID, h.Instance.Region, role.RoleName)
 	}
 	if err := h.Authorizer.Authorize(c.ctx, c.sess, "iam:GetRole", []string{resource}, c.reqCtx); err != nil {
 		return nil, err

@@ -268,12 +268,21 @@ func (h *Handler) simulatePrincipalPolicy(c *call) (any, error) {
 	if len(in.PolicySourceArn) < 20 || len(in.PolicySourceArn) > 2048 {
 		return nil, invalidInput(fmt.Sprintf("ARN %s is not valid.", in.PolicySourceArn))
 	}
-	if err := h.Authorizer.Authorize(c.ctx, c.sess, "iam:SimulatePrincipalPolicy", []string{in.PolicySourceArn}, c.reqCtx); err != nil {
+	// Role names match case-insensitively and the path may be left out, so
+	// the action is authorized on the role's canonical ARN when the source
+	// names one (a Deny on that ARN holds for every spelling of it), and on
+	// the ARN as written otherwise; the lookup's error comes after, as
+	// IAM authorizes before it reveals whether the role exists.
+	role, lookupErr := h.roleByARN(c, in.PolicySourceArn)
+	resource := in.PolicySourceArn
+	if lookupErr == nil {
+		resource = arn.RoleARN(role.AccountID, h.Instance.Region, role.RoleName)
+	}
+	if err := h.Authorizer.Authorize(c.ctx, c.sess, "iam:SimulatePrincipalPolicy", []string{resource}, c.reqCtx); err != nil {
 		return nil, err
 	}
-	role, err := h.roleByARN(c, in.PolicySourceArn)
-	if err != nil {
-		return nil, err
+	if lookupErr != nil {
+		return nil, lookupErr
 	}
 	ps, err := h.Store.GetPermissionSet(c.ctx, role.PermissionSetID)
 	if err != nil {

@@ -46,11 +46,16 @@ type Role struct {
 	// (AssumeRoleWithWebIdentity); empty for an Identity Center user's
 	// credentials. Such sessions have no UserID: UserName holds the role
 	// session name.
-	Provider   string
-	MFA        bool
-	AuthTime   time.Time
-	IssuedAt   time.Time
-	Expiration time.Time
+	Provider string
+	// ProviderCreatedAt is when that provider was registered: the
+	// credentials stand only while the very same registration does, so
+	// deleting the provider and registering the same URL again does not
+	// bring them back.
+	ProviderCreatedAt time.Time
+	MFA               bool
+	AuthTime          time.Time
+	IssuedAt          time.Time
+	Expiration        time.Time
 }
 
 // SessionName returns the role session name: the user name made to fit

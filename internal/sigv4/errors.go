@@ -29,6 +29,9 @@ const (
 	// KindServiceMismatch means the credential scope names a service other
 	// than the one the request was dispatched to.
 	KindServiceMismatch
+	// KindRegionMismatch means the credential scope names a region other
+	// than the one the service answers for.
+	KindRegionMismatch
 )
 
 // String returns a short lower-case name of k.
@@ -48,6 +51,8 @@ func (k Kind) String() string {
 		return "expired token"
 	case KindServiceMismatch:
 		return "service mismatch"
+	case KindRegionMismatch:
+		return "region mismatch"
 	}
 	return "unknown kind"
 }
@@ -96,3 +101,11 @@ const (
 )
 
 func newError(k Kind, msg string) *Error { return &Error{Kind: k, Message: msg} }
+
+// RegionError is the refusal of a request whose credential scope names
+// region where the service answers only for another: AWS's
+// "Credential should be scoped to a valid region, not '<region>'."
+// (InvalidSignatureException / SignatureDoesNotMatch).
+func RegionError(region string) *Error {
+	return newError(KindRegionMismatch, "Credential should be scoped to a valid region, not '"+region+"'.")
+}

@@ -25,6 +25,11 @@ const flagMFA = 1 << 0
 // envelope ends with one more string, the provider ARN.
 const flagWebIdentity = 1 << 1
 
+// flagProviderGeneration marks a web-identity envelope that ends with the
+// provider's registration time (Unix nanoseconds, signed varint) after the
+// provider ARN. Tokens sealed before it existed lack it.
+const flagProviderGeneration = 1 << 2
+
 var errMalformed = errors.New("malformed session envelope")
 
 // additionalData returns the AEAD additional data for accessKeyID.
@@ -51,6 +56,10 @@ func encodeEnvelope(s *Session, secret string) []byte {
 	if s.Provider != "" {
 		flags |= flagWebIdentity
 		n += binary.MaxVarintLen64 + len(s.Provider)
+		if !s.ProviderCreatedAt.IsZero() {
+			flags |= flagProviderGeneration
+			n += binary.MaxVarintLen64
+		}
 	}
 	b = append(b, envelopeVersion, flags)
 	for _, t := range [...]time.Time{s.AuthTime, s.IssuedAt, s.Expiration} {
@@ -63,6 +72,9 @@ func encodeEnvelope(s *Session, secret string) []byte {
 	if s.Provider != "" {
 		b = binary.AppendUvarint(b, uint64(len(s.Provider)))
 		b = append(b, s.Provider...)
+		if flags&flagProviderGeneration != 0 {
+			b = binary.AppendVarint(b, unixNanos(s.ProviderCreatedAt))
+		}
 	}
 	return b
 }
@@ -74,6 +86,7 @@ func decodeEnvelope(b []byte) (*Session, string, error) {
 	}
 	s := &Session{MFA: b[1]&flagMFA != 0}
 	web := b[1]&flagWebIdentity != 0
+	gen := web && b[1]&flagProviderGeneration != 0
 	b = b[2:]
 	var times [3]time.Time
 	for i := range times {
@@ -105,6 +118,14 @@ func decodeEnvelope(b []byte) (*Session, string, error) {
 		*dst = rest[off+n : off+n+int(l)]
 		b = b[n+int(l):]
 		off += n + int(l)
+	}
+	if gen {
+		v, n := binary.Varint(b)
+		if n <= 0 || v == 0 {
+			return nil, "", errMalformed
+		}
+		s.ProviderCreatedAt = time.Unix(0, v).UTC()
+		b = b[n:]
 	}
 	if len(b) != 0 {
 		return nil, "", errMalformed

@@ -263,5 +263,8 @@ func (i *Issuer) Open(ctx context.Context, accessKeyID, sessionToken string) (*S
 	if !ok {
 		return nil, "", fmt.Errorf("assignment behind %s removed: %w", accessKeyID, sigv4.ErrRevoked)
 	}
+	if err := i.openRole(ctx, s); err != nil {
+		return nil, "", err
+	}
 	return s, secret, nil
 }

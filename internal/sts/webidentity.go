@@ -74,7 +74,7 @@ func (i *Issuer) IssueWebIdentity(ctx context.Context, tok *automation.WebToken,
 	s := &Session{
 		AccessKeyID: i.IDs.TemporaryAccessKeyID(), UserName: sessionName,
 		AccountID: tok.Role.AccountID, PermissionSetID: tok.Role.PermissionSetID,
-		RoleName: tok.Role.RoleName, RoleID: tok.Role.RoleID, Provider: tok.Provider.ARN,
+		RoleName: tok.Role.RoleName, RoleID: tok.Role.RoleID, Provider: tok.Provider.ARN, ProviderCreatedAt: tok.Provider.CreatedAt,
 		AuthTime: now, IssuedAt: now, Expiration: now.Add(duration).Truncate(time.Second),
 	}
 	secret := i.IDs.SecretAccessKey()
@@ -86,17 +86,37 @@ func (i *Issuer) IssueWebIdentity(ctx context.Context, tok *automation.WebToken,
 }
 
 // openWebIdentity checks that the session of a web-identity token still
-// stands: its provider is registered and its role provisioned.
+// stands: the very provider registration it was issued through still
+// exists (a provider deleted and registered again under the same URL is a
+// new registration: its CreatedAt differs), the very role it was issued for
+// is still provisioned (a role unprovisioned and provisioned again gets a
+// new role ID), and the account is open.
 func (i *Issuer) openWebIdentity(ctx context.Context, s *Session) error {
-	if _, err := i.Store.GetOIDCProvider(ctx, s.Provider); errors.Is(err, store.ErrNotFound) {
+	p, err := i.Store.GetOIDCProvider(ctx, s.Provider)
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("provider of %s deleted: %w", s.AccessKeyID, sigv4.ErrRevoked)
 	} else if err != nil {
 		return fmt.Errorf("check provider of %s: %w", s.AccessKeyID, err)
 	}
-	if _, err := i.Cache.Role(ctx, s.AccountID, s.PermissionSetID); fault.KindOf(err) == fault.NotFound {
+	// Tokens sealed before the registration time was kept carry none: the
+	// registration must then predate their issue.
+	if gen := s.ProviderCreatedAt; (!gen.IsZero() && !p.CreatedAt.Equal(gen)) || (gen.IsZero() && p.CreatedAt.After(s.IssuedAt)) {
+		return fmt.Errorf("provider of %s registered again since: %w", s.AccessKeyID, sigv4.ErrRevoked)
+	}
+	return i.openRole(ctx, s)
+}
+
+// openRole checks that the role s was issued for is the one provisioned
+// now (same role ID) and that its account is open.
+func (i *Issuer) openRole(ctx context.Context, s *Session) error {
+	r, err := i.Cache.Role(ctx, s.AccountID, s.PermissionSetID)
+	if fault.KindOf(err) == fault.NotFound {
 		return fmt.Errorf("role of %s no longer provisioned: %w", s.AccessKeyID, sigv4.ErrRevoked)
 	} else if err != nil {
 		return fmt.Errorf("check role of %s: %w", s.AccessKeyID, err)
+	}
+	if s.RoleID != "" && r.RoleID != s.RoleID {
+		return fmt.Errorf("role of %s provisioned again since: %w", s.AccessKeyID, sigv4.ErrRevoked)
 	}
 	return nil
 }

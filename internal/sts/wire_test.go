@@ -45,7 +45,9 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	web := *s
 	web.UserID, web.GrantID, web.SessionID, web.MFA = "", "", "", false
 	web.Provider = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
-	for _, s := range []*sts.Session{s, &web} {
+	gen := web
+	gen.ProviderCreatedAt = time.Unix(1700000000, 123456789).UTC()
+	for _, s := range []*sts.Session{s, &web, &gen} {
 		got, secret, err := sts.DecodeEnvelope(sts.EncodeEnvelope(s, "secret"))
 		if err != nil || secret != "secret" {
 			t.Fatalf("decode: %q, %v", secret, err)

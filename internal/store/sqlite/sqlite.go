@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -31,11 +32,21 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the SQLite database at path and applies
-// any pending migrations. Several processes may open the same file at once.
+// Open opens (creating if needed, mode 0600) the SQLite database at path
+// and applies any pending migrations. Several processes may open the same file at once.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite: empty path")
+	}
+	// The database holds sealed secrets and the audit trail: create it
+	// readable by its owner only. SQLite gives the -wal and -shm files it
+	// creates next to it the database file's permissions.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
 	}
 	// SQLite reads the name as a file: URI, so escape what a URI would
 	// interpret.
