@@ -38,7 +38,7 @@ func TestPolicyLifecycle(t *testing.T) {
 	// Errors of CreatePolicy.
 	for _, tc := range []struct {
 		name, policyName, path, doc, code string
-		status                        int
+		status                            int
 	}{
 		{"duplicate name, other path and case", "deploy", "/", policyDoc("s3:GetObject"), "EntityAlreadyExists", http.StatusConflict},
 		{"malformed document", "Bad", "/", `{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}`, "MalformedPolicyDocument", http.StatusBadRequest},
