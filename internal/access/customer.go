@@ -38,7 +38,16 @@ func (s *Service) PutCustomerPolicy(ctx context.Context, accountID string, ref s
 			if old.Document == doc {
 				return nil
 			}
-			p.CreatedAt = old.CreatedAt
+			// The new document replaces the default version's, keeping the
+			// policy's ID, other versions and tags (IAM's own operations
+			// would add a version instead).
+			p = old
+			p.Document, p.UpdatedAt = doc, now
+			for i := range p.Versions {
+				if p.Versions[i].ID == p.DefaultVersion {
+					p.Versions[i].Document = doc
+				}
+			}
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}

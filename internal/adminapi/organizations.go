@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
@@ -23,7 +24,7 @@ import (
 // for AWS Organizations: account operations on the account ARN, the rest
 // on "*".
 func (s *Service) organizationsOps() map[string]operation {
-	return map[string]operation{
+	ops := map[string]operation{
 		"DescribeOrganization":        op("organizations:DescribeOrganization", true, nil, s.describeOrganization),
 		"ListAccounts":                op("organizations:ListAccounts", true, nil, s.listAccounts),
 		"DescribeAccount":             op("organizations:DescribeAccount", true, s.accountResource, s.describeAccount),
@@ -37,6 +38,8 @@ func (s *Service) organizationsOps() map[string]operation {
 		"UntagResource":               op("organizations:UntagResource", false, s.orgUntagTarget, s.untagOrgResource),
 		"ListTagsForResource":         op("organizations:ListTagsForResource", true, s.orgListTagsTarget, s.listOrgTags),
 	}
+	maps.Copy(ops, s.organizationsExtraOps())
+	return ops
 }
 
 // orgError maps a domain error onto the organizations model's exceptions:

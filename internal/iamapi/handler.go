@@ -110,6 +110,20 @@ var operations = map[string]operation{
 	"GetOpenIDConnectProvider":    (*Handler).getOpenIDConnectProvider,
 	"DeleteOpenIDConnectProvider": (*Handler).deleteOpenIDConnectProvider,
 	"ListOpenIDConnectProviders":  (*Handler).listOpenIDConnectProviders,
+
+	"CreatePolicy":            (*Handler).createPolicy,
+	"GetPolicy":               (*Handler).getPolicy,
+	"ListPolicies":            (*Handler).listPolicies,
+	"DeletePolicy":            (*Handler).deletePolicy,
+	"GetPolicyVersion":        (*Handler).getPolicyVersion,
+	"ListPolicyVersions":      (*Handler).listPolicyVersions,
+	"CreatePolicyVersion":     (*Handler).createPolicyVersion,
+	"DeletePolicyVersion":     (*Handler).deletePolicyVersion,
+	"SetDefaultPolicyVersion": (*Handler).setDefaultPolicyVersion,
+	"TagPolicy":               (*Handler).tagPolicy,
+	"UntagPolicy":             (*Handler).untagPolicy,
+	"ListPolicyTags":          (*Handler).listPolicyTags,
+	"ListEntitiesForPolicy":   (*Handler).listEntitiesForPolicy,
 }
 
 // globalRegion is IAM's region (its single endpoint is in us-east-1).

@@ -49,6 +49,9 @@ type env struct {
 	powerRole  *store.ProvisionedRole
 	adminRole  *store.ProvisionedRole
 	powerCreds *sts.Credentials
+	// issuer and alice issue credentials for other permission sets.
+	issuer *sts.Issuer
+	alice  sts.Principal
 }
 
 func newEnv(t *testing.T) *env {
@@ -120,6 +123,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.admin, e.power = e.client(adminCreds), e.client(e.powerCreds)
+	e.issuer, e.alice = issuer, p
 	return e
 }
 

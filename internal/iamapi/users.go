@@ -703,4 +703,6 @@ var writeOps = []string{"CreateUser", "DeleteUser", "TagUser", "UntagUser", "Att
 	"PutUserPolicy", "DeleteUserPolicy", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "DeleteLoginProfile",
 	"CreateOpenIDConnectProvider", "DeleteOpenIDConnectProvider"}
 
-func readOnly(action string) bool { return !slices.Contains(writeOps, action) }
+func readOnly(action string) bool {
+	return !slices.Contains(writeOps, action) && !slices.Contains(policyWriteOps, action)
+}

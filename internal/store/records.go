@@ -329,9 +329,31 @@ type CustomerPolicy struct {
 	AccountID string
 	Path      string
 	Name      string
+	// Document is the default version's document, the one evaluated.
 	Document  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// ID is the policy's unique ID, "ANPA" and 17 characters; empty for a
+	// policy stored before IAM managed it (package automation then derives
+	// a stable one).
+	ID          string
+	Description string
+	// DefaultVersion is the ID ("v1", "v2", …) of the version in force;
+	// empty with Versions for a policy stored before IAM managed it.
+	DefaultVersion string
+	// Versions are the stored versions, oldest first (at most five).
+	Versions []PolicyVersion
+	// NextVersion is the number the next version gets; numbers are never
+	// reused, as IAM never reuses them.
+	NextVersion int
+	Tags        []Tag
+}
+
+// PolicyVersion is one version of a customer-managed policy.
+type PolicyVersion struct {
+	ID        string    `json:"VersionId"`
+	Document  string    `json:"Document"`
+	CreatedAt time.Time `json:"CreateDate"`
 }
 
 // EventRecord is one stored audit event. Record is the CloudTrail-shaped JSON.

@@ -287,21 +287,40 @@ func (c *conn) ListOperations(ctx context.Context, f store.OperationFilter) ([]s
 	return ops, nil
 }
 
-const customerPolicyCols = `account_id, path, name, document, created_at, updated_at`
+const customerPolicyCols = `account_id, path, name, document, created_at, updated_at,
+	policy_id, description, default_version, versions, next_version, tags`
 
 func scanCustomerPolicy(r rowScanner) (*store.CustomerPolicy, error) {
 	var p store.CustomerPolicy
-	err := r.Scan(&p.AccountID, &p.Path, &p.Name, &p.Document, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
+	err := r.Scan(&p.AccountID, &p.Path, &p.Name, &p.Document, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt},
+		&p.ID, &p.Description, &p.DefaultVersion, jsonCol{&p.Versions}, &p.NextVersion, jsonCol{&p.Tags})
+	// Empty lists read as nil, as a record without them is written.
+	if len(p.Versions) == 0 {
+		p.Versions = nil
+	}
+	if len(p.Tags) == 0 {
+		p.Tags = nil
+	}
 	return &p, err
 }
 
 // PutCustomerPolicy stores p, replacing the policy with the same account,
 // path and name.
 func (c *conn) PutCustomerPolicy(ctx context.Context, p *store.CustomerPolicy) error {
-	_, err := c.exec(ctx, `INSERT INTO customer_policies (`+customerPolicyCols+`) VALUES ($1, $2, $3, $4, $5, $6)
+	versions, tags := p.Versions, p.Tags
+	if versions == nil {
+		versions = []store.PolicyVersion{}
+	}
+	if tags == nil {
+		tags = []store.Tag{}
+	}
+	_, err := c.exec(ctx, `INSERT INTO customer_policies (`+customerPolicyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (account_id, path, name) DO UPDATE SET document = excluded.document,
-			created_at = excluded.created_at, updated_at = excluded.updated_at`,
-		p.AccountID, p.Path, p.Name, p.Document, nanos(p.CreatedAt), nanos(p.UpdatedAt))
+			created_at = excluded.created_at, updated_at = excluded.updated_at, policy_id = excluded.policy_id,
+			description = excluded.description, default_version = excluded.default_version,
+			versions = excluded.versions, next_version = excluded.next_version, tags = excluded.tags`,
+		p.AccountID, p.Path, p.Name, p.Document, nanos(p.CreatedAt), nanos(p.UpdatedAt),
+		p.ID, p.Description, p.DefaultVersion, toJSON(versions), p.NextVersion, toJSON(tags))
 	if err != nil {
 		return fmt.Errorf("put customer policy %s%s in %q: %w", p.Path, p.Name, p.AccountID, err)
 	}

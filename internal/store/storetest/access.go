@@ -315,6 +315,30 @@ func testCustomerPolicies(t *testing.T, s store.Store) {
 	wantEqual(t, "policies of empty account", []store.CustomerPolicy{}, list)
 }
 
+// testCustomerPolicyVersions checks that a policy's ID, description,
+// versions, version counter and tags round-trip and are replaced whole.
+func testCustomerPolicyVersions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p := store.CustomerPolicy{AccountID: "111111111111", Path: "/ci/", Name: "Deploy", Document: `{"v":2}`,
+		CreatedAt: at(1), UpdatedAt: at(2), ID: "ANPAEXAMPLE0000000001", Description: "deploys",
+		DefaultVersion: "v2", NextVersion: 3,
+		Versions: []store.PolicyVersion{{ID: "v1", Document: `{"v":1}`, CreatedAt: at(1)}, {ID: "v2", Document: `{"v":2}`, CreatedAt: at(2)}},
+		Tags:     []store.Tag{{Key: "team", Value: "red"}}}
+	must(t, s.PutCustomerPolicy(ctx, &p))
+	got, err := s.GetCustomerPolicy(ctx, p.AccountID, p.Path, p.Name)
+	must(t, err)
+	wantEqual(t, "policy with versions", &p, got)
+
+	p.Versions = p.Versions[1:]
+	p.Tags = nil
+	p.Description = ""
+	p.NextVersion = 4
+	must(t, s.PutCustomerPolicy(ctx, &p))
+	list, err := s.ListCustomerPolicies(ctx, p.AccountID)
+	must(t, err)
+	wantEqual(t, "replaced policy with versions", []store.CustomerPolicy{p}, list)
+}
+
 func testEvents(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	es := []store.EventRecord{

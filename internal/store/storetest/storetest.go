@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProvisionedRoles", testProvisionedRoles},
 		{"Operations", testOperations},
 		{"CustomerPolicies", testCustomerPolicies},
+		{"CustomerPolicyVersions", testCustomerPolicyVersions},
 		{"Events", testEvents},
 		{"EventLookup", testEventLookup},
 		{"AppendEvents", testAppendEvents},

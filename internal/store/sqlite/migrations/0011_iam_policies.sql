@@ -1,0 +1,13 @@
+-- Customer-managed policies through the IAM API (store.CustomerPolicy):
+-- the policy's unique ID (ANPA…), description, tags and its versions. The
+-- document column stays the default version's document, the one
+-- permission sets and automation users evaluate. Rows written before this
+-- migration (world files) have no ID or versions yet; package automation
+-- gives them a stable ID and a version v1 holding their document.
+
+ALTER TABLE customer_policies ADD COLUMN policy_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE customer_policies ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE customer_policies ADD COLUMN default_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE customer_policies ADD COLUMN versions TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE customer_policies ADD COLUMN next_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customer_policies ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
