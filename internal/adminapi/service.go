@@ -212,17 +212,20 @@ func op[In, Out any](action string, readOnly bool,
 			if p, ok := any(in).(auditParams); ok {
 				params = p.AuditParams()
 			}
-			out, audited, err := run(ctx, s, a, c, action, body, in, resources, fn)
+			out, res, audited, err := run(ctx, s, a, c, action, body, in, resources, fn)
 			if !audited && (err != nil || readOnly) {
 				e := errorFor(err)
 				if e == nil || e.HTTPStatus() < 500 {
-					entry := audit.Entry{Source: a.source, Name: name, ReadOnly: readOnly, Params: params}
+					entry := audit.Entry{Source: a.source, Name: name, ReadOnly: readOnly}
+					if e == nil || e.Code != "SerializationException" || params != any(in) {
+						entry.Params = requestParameters(params)
+					}
 					if e != nil {
 						entry.ErrorCode, entry.ErrorMsg = e.Code, e.Message
-						if entry.Params == any(in) && e.Code == "SerializationException" {
-							entry.Params = nil
-						}
 					}
+					// What the call was authorized on; Build adds what
+					// its parameters name.
+					entry.Resources = audit.ResourcesOfARNs(res)
 					if aerr := s.Events.Record(ctx, entry); aerr != nil {
 						return nil, awsproto.Internal(aerr)
 					}
@@ -243,38 +246,39 @@ func op[In, Out any](action string, readOnly bool,
 	}}
 }
 
-// run is op's shared path up to the audit; audited says the outcome is
-// audited already (a denial by the authorizer).
+// run is op's shared path up to the audit; it returns the resources the
+// call was authorized on (for the audit event), and audited says the
+// outcome is audited already (a denial by the authorizer).
 func run[In, Out any](ctx context.Context, s *Service, a *api, c *awsauth.Caller, action string, body []byte, in *In,
 	resources func(ctx context.Context, c *awsauth.Caller, in *In) ([]string, error),
-	fn func(ctx context.Context, c *awsauth.Caller, in *In) (*Out, error)) (*Out, bool, error) {
+	fn func(ctx context.Context, c *awsauth.Caller, in *In) (*Out, error)) (*Out, []string, bool, error) {
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, in); err != nil {
-			return nil, false, serializationError(err)
+			return nil, nil, false, serializationError(err)
 		}
 	}
 	if c == nil {
-		return nil, false, errors.New("admin API call without an authenticated caller")
+		return nil, nil, false, errors.New("admin API call without an authenticated caller")
 	}
 	// The account gate comes before any resource is resolved, so a caller
 	// outside the management and delegated-admin accounts learns nothing
 	// about which instance, permission set or account exists: every
 	// request of theirs gets the same AccessDeniedException.
 	if err := s.gate(ctx, c, action, a.gateResource); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	var res []string
 	if resources != nil {
 		var err error
 		if res, err = resources(ctx, c, in); err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 	}
 	if audited, err := s.authorize(ctx, c, action, res); err != nil {
-		return nil, audited, err
+		return nil, res, audited, err
 	}
 	out, err := fn(ctx, c, in)
-	return out, false, err
+	return out, res, false, err
 }
 
 // gate admits only callers of the management account or a delegated-admin
@@ -359,4 +363,45 @@ func (s *Service) permissionSet(ctx context.Context, id string) (*store.Permissi
 		}
 	}
 	return s.Access.GetPermissionSet(ctx, id)
+}
+
+// requestParameters is what the audit event of a call records as its
+// requestParameters: the input (or its AuditParams) with every member name
+// in lowerCamelCase, as CloudTrail records the API's members
+// ("accountId" for AccountId), whether the call succeeded or failed.
+func requestParameters(params any) any {
+	if params == nil {
+		return nil
+	}
+	b, err := json.Marshal(params)
+	if err != nil {
+		return params // Build reports it
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return params
+	}
+	return lowerCamel(v)
+}
+
+// lowerCamel lowers the first letter of every object member name in v.
+func lowerCamel(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			if k != "" && k[0] >= 'A' && k[0] <= 'Z' {
+				k = string(k[0]+'a'-'A') + k[1:]
+			}
+			m[k] = lowerCamel(x)
+		}
+		return m
+	case []any:
+		for i := range v {
+			v[i] = lowerCamel(v[i])
+		}
+	}
+	return v
 }
