@@ -406,16 +406,18 @@ func TestIdentityStoreAccessDenied(t *testing.T) {
 	}
 	storeARN := arn.IdentityStoreARN(srv.Instance.ManagementAccountID, srv.Instance.IdentityStoreID)
 	before, _ := srv.Store.ChangeSeq(ctx)
-	for _, tc := range []struct{ name, account, role, resource string }{
-		{"PowerUserAccess on a member account", "dev", "PowerUserAccess", storeARN},
-		{"ReadOnlyAccess on the management account", "management", "ReadOnlyAccess", storeARN},
+	for _, tc := range []struct{ name, account, role, resource, why string }{
+		{"PowerUserAccess on a member account", "dev", "PowerUserAccess", storeARN,
+			" because only the management account and delegated administrators may call identitystore APIs"},
+		{"ReadOnlyAccess on the management account", "management", "ReadOnlyAccess", storeARN,
+			" because no identity-based policy allows the identitystore:CreateUser action"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := idStore(srv, roleCreds(t, srv, "ed.developer", tc.account, tc.role))
 			_, err := c.CreateUser(ctx, &identitystore.CreateUserInput{IdentityStoreId: sid, UserName: aws.String("mallory"),
 				DisplayName: aws.String("M"), Name: &types.Name{GivenName: aws.String("M"), FamilyName: aws.String("M")}})
 			ae := wantAPIError(t, "CreateUser", err, "AccessDeniedException")
-			if !strings.HasSuffix(ae.ErrorMessage(), " is not authorized to perform: identitystore:CreateUser on resource: "+tc.resource) ||
+			if !strings.Contains(ae.ErrorMessage(), " is not authorized to perform: identitystore:CreateUser on resource: "+tc.resource+tc.why) ||
 				!strings.HasPrefix(ae.ErrorMessage(), "User: arn:aws:sts::") {
 				t.Errorf("message = %q", ae.ErrorMessage())
 			}

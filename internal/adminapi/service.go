@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -329,14 +330,17 @@ func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action strin
 // otherwise. Nothing keeps a context once Authorize has returned.
 var requestContexts = sync.Pool{New: func() any { return policy.NewContext(20) }}
 
-// deniedError is AWS's AccessDeniedException for a caller that may not
-// call action at all (spec/aws-wire.md §2.8).
+// deniedError is AWS's AccessDeniedException for a caller of an account
+// that may not call the admin APIs at all, whatever its policies allow
+// (spec/aws-wire.md §2.8): the message says so, after AWS's usual prefix.
 func deniedError(c *awsauth.Caller, action string, resources []string) error {
 	resource := "*"
 	if len(resources) > 0 {
 		resource = resources[0]
 	}
-	return fault.Deniedf("User: %s is not authorized to perform: %s on resource: %s", c.ARN, action, resource)
+	svc, _, _ := strings.Cut(action, ":")
+	return fault.Deniedf("User: %s is not authorized to perform: %s on resource: %s because only the management account "+
+		"and delegated administrators may call %s APIs (account %s is neither)", c.ARN, action, resource, svc, c.AccountID)
 }
 
 // serializationError is the SerializationException of a body that is not
