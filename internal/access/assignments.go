@@ -161,8 +161,11 @@ func (s *Service) removeAssignment(ctx context.Context, tx store.Tx, a *store.As
 func openAccount(ctx context.Context, tx store.Tx, id string) error {
 	a, err := tx.GetAccount(ctx, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && a.State != "" && a.State != store.AccountActive:
+	case errors.Is(err, store.ErrNotFound):
 		return fault.NotFoundf(ResourceAccount, id, "Account %s is not part of this organization", id)
+	case err == nil && a.State != "" && a.State != store.AccountActive:
+		// list-accounts still shows it, so say what it is.
+		return fault.Validationf("Account %s is closed (%s): a closed account takes no account assignments or provisioning", id, a.State)
 	case err != nil:
 		return err
 	}

@@ -512,6 +512,12 @@ func TestIdentityStoreBadRequests(t *testing.T) {
 		{"not a unique attribute", "GetUserId", `{"IdentityStoreId":"` + sid + `","AlternateIdentifier":{"UniqueAttribute":{"AttributePath":"title","AttributeValue":"x"}}}`, "ValidationException", ""},
 		{"membership without member", "CreateGroupMembership", `{"IdentityStoreId":"` + sid + `","GroupId":"` + ed + `"}`, "ValidationException", ""},
 		{"101 group IDs", "IsMemberInGroups", `{"IdentityStoreId":"` + sid + `","MemberId":{"UserId":"` + ed + `"},"GroupIds":[` + strings.Repeat(`"`+ed+`",`, 100) + `"` + ed + `"]}`, "ValidationException", ""},
+		{"null address", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nulladdr","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"Addresses":[null]}`, "ValidationException", ""},
+		{"null email", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nullmail","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"Emails":[null]}`, "ValidationException", ""},
+		{"null phone number", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nullphone","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"PhoneNumbers":[null]}`, "ValidationException", ""},
+		{"null photo", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nullphoto","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"Photos":[null]}`, "ValidationException", ""},
+		{"null role", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nullrole","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"Roles":[null]}`, "ValidationException", ""},
+		{"null address by update", "UpdateUser", `{"IdentityStoreId":"` + sid + `","UserId":"` + ed + `","Operations":[{"AttributePath":"addresses","AttributeValue":[null]}]}`, "ValidationException", ""},
 		{"delete a missing group", "DeleteGroup", `{"IdentityStoreId":"` + sid + `","GroupId":"` + ed + `"}`, "ResourceNotFoundException", "GROUP"},
 	}
 	before, _ := srv.Store.ChangeSeq(t.Context())
