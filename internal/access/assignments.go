@@ -164,8 +164,10 @@ func openAccount(ctx context.Context, tx store.Tx, id string) error {
 	case errors.Is(err, store.ErrNotFound):
 		return fault.NotFoundf(ResourceAccount, id, "Account %s is not part of this organization", id)
 	case err == nil && a.State != "" && a.State != store.AccountActive:
-		// list-accounts still shows it, so say what it is.
-		return fault.Validationf("Account %s is closed (%s): a closed account takes no account assignments or provisioning", id, a.State)
+		// Still ResourceNotFoundException (the account is gone for
+		// Identity Center), but list-accounts still shows it, so say what
+		// it is.
+		return fault.NotFoundf(ResourceAccount, id, "Account %s is closed (%s): a closed account takes no account assignments or provisioning", id, a.State)
 	case err != nil:
 		return err
 	}

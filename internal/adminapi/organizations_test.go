@@ -275,8 +275,8 @@ func TestOrganizationsCloseAccount(t *testing.T) {
 	ps := f.createPS("ClosedProbe", "")
 	_, err = f.c.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{InstanceArn: f.ins, PermissionSetArn: ps,
 		PrincipalType: ssotypes.PrincipalTypeGroup, PrincipalId: aws.String(f.groupID("Developers")), TargetId: aws.String(dev), TargetType: ssotypes.TargetTypeAwsAccount})
-	if ve, ok := errors.AsType[*ssotypes.ValidationException](err); !ok || !strings.Contains(aws.ToString(ve.Message), "Account "+dev+" is closed (SUSPENDED)") {
-		t.Errorf("assignment to the closed account = %v, want ValidationException saying it is closed", err)
+	if nf, ok := errors.AsType[*ssotypes.ResourceNotFoundException](err); !ok || !strings.Contains(aws.ToString(nf.Message), "Account "+dev+" is closed (SUSPENDED)") {
+		t.Errorf("assignment to the closed account = %v, want ResourceNotFoundException saying it is closed", err)
 	}
 
 	_, err = c.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(dev)})
