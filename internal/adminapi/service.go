@@ -370,8 +370,8 @@ func (s *Service) permissionSet(ctx context.Context, id string) (*store.Permissi
 }
 
 // requestParameters is what the audit event of a call records as its
-// requestParameters: the input (or its AuditParams) with every member name
-// in lowerCamelCase, as CloudTrail records the API's members
+// requestParameters: the input (or its AuditParams) as JSON with every
+// member name in lowerCamelCase, as CloudTrail records the API's members
 // ("accountId" for AccountId), whether the call succeeded or failed.
 func requestParameters(params any) any {
 	if params == nil {
@@ -381,31 +381,43 @@ func requestParameters(params any) any {
 	if err != nil {
 		return params // Build reports it
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return params
-	}
-	return lowerCamel(v)
+	return json.RawMessage(lowerCamelKeys(b))
 }
 
-// lowerCamel lowers the first letter of every object member name in v.
-func lowerCamel(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			if k != "" && k[0] >= 'A' && k[0] <= 'Z' {
-				k = string(k[0]+'a'-'A') + k[1:]
+// lowerCamelKeys lowers, in place, the first letter of every object member
+// name of the JSON b (as json.Marshal writes it: no insignificant space).
+// It walks the bytes once, tracking whether each open container is an
+// object, so that string values are never touched.
+func lowerCamelKeys(b []byte) []byte {
+	var objects []bool // the open containers, true for an object
+	expectKey := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '{':
+			objects = append(objects, true)
+			expectKey = true
+		case '[':
+			objects = append(objects, false)
+			expectKey = false
+		case '}', ']':
+			objects = objects[:len(objects)-1]
+			expectKey = false
+		case ',':
+			expectKey = len(objects) > 0 && objects[len(objects)-1]
+		case ':':
+			expectKey = false
+		case '"':
+			if expectKey && i+1 < len(b) && b[i+1] >= 'A' && b[i+1] <= 'Z' {
+				b[i+1] += 'a' - 'A'
 			}
-			m[k] = lowerCamel(x)
-		}
-		return m
-	case []any:
-		for i := range v {
-			v[i] = lowerCamel(v[i])
+			// Skip the string, with its escapes.
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			expectKey = false
 		}
 	}
-	return v
+	return b
 }

@@ -87,57 +87,53 @@ func paramResources(source string, docs ...json.RawMessage) []store.EventResourc
 		if len(d) == 0 || d[0] != '{' {
 			continue
 		}
-		var m map[string]json.RawMessage
-		if json.Unmarshal(d, &m) != nil {
-			continue
-		}
-		str := func(k string) string {
-			var s string
-			if v, ok := m[k]; ok && json.Unmarshal(v, &s) == nil {
-				return s
-			}
-			return ""
-		}
+		// One decode into the members that name resources; a member of
+		// another type is left empty (Unmarshal goes on past it).
+		var m paramMembers
+		_ = json.Unmarshal(d, &m)
 		add := func(typ, name string) {
 			if name != "" {
 				out = addResource(out, store.EventResource{Type: typ, Name: name})
 			}
 		}
-		for _, k := range []string{"instanceArn", "permissionSetArn", "resourceArn", "policyArn", "openIDConnectProviderArn"} {
-			if r, ok := ResourceOfARN(str(k)); ok {
+		for _, a := range [...]string{m.InstanceArn, m.PermissionSetArn, m.ResourceArn, m.PolicyArn, m.OpenIDConnectProviderArn} {
+			if r, ok := ResourceOfARN(a); ok {
 				out = addResource(out, r)
 			}
 		}
-		if tt := str("targetType"); tt == "" || tt == "AWS_ACCOUNT" {
-			add(ResourceAccount, str("targetId"))
+		if m.TargetType == "" || m.TargetType == "AWS_ACCOUNT" {
+			add(ResourceAccount, m.TargetId)
 		}
-		add(ResourceAccount, str("accountId"))
-		switch str("principalType") {
+		add(ResourceAccount, m.AccountId)
+		switch m.PrincipalType {
 		case store.PrincipalUser:
-			add(ResourceUser, str("principalId"))
+			add(ResourceUser, m.PrincipalId)
 		case store.PrincipalGroup:
-			add(ResourceGroup, str("principalId"))
+			add(ResourceGroup, m.PrincipalId)
 		}
 		if source == SourceIAM {
-			add(ResourceIAMUser, str("userName"))
-			add(ResourceIAMAccessKey, str("accessKeyId"))
-			if v, ok := m["accessKey"]; ok { // CreateAccessKey's response
-				var k struct {
-					AccessKeyID string `json:"accessKeyId"`
-					UserName    string `json:"userName"`
-				}
-				if json.Unmarshal(v, &k) == nil {
-					add(ResourceIAMAccessKey, k.AccessKeyID)
-					add(ResourceIAMUser, k.UserName)
-				}
+			add(ResourceIAMUser, m.UserName)
+			add(ResourceIAMAccessKey, m.AccessKeyId)
+			if m.AccessKey != nil { // CreateAccessKey's response
+				add(ResourceIAMAccessKey, m.AccessKey.AccessKeyId)
+				add(ResourceIAMUser, m.AccessKey.UserName)
 			}
 			continue
 		}
-		add(ResourceUser, str("userId"))
-		add(ResourceGroup, str("groupId"))
-		add(ResourceGroupMembership, str("membershipId"))
+		add(ResourceUser, m.UserId)
+		add(ResourceGroup, m.GroupId)
+		add(ResourceGroupMembership, m.MembershipId)
 	}
 	return out
+}
+
+// paramMembers are the members of request parameters and response
+// elements that name resources.
+type paramMembers struct {
+	InstanceArn, PermissionSetArn, ResourceArn, PolicyArn, OpenIDConnectProviderArn string
+	TargetType, TargetId, AccountId, PrincipalType, PrincipalId                     string
+	UserName, AccessKeyId, UserId, GroupId, MembershipId                            string
+	AccessKey                                                                       *struct{ AccessKeyId, UserName string }
 }
 
 // addResource appends r to rs unless it is there already.
