@@ -171,7 +171,7 @@ func TestServeBannerPasswords(t *testing.T) {
 	args := []string{"--data", dir, "--listen", "127.0.0.1:0", "--seed", world}
 	banner, stop := startServe(t, args, env(nil))
 	stop()
-	if !strings.Contains(banner, "World loaded (2 changes: 1 new records, 1 password set).") {
+	if !strings.Contains(banner, "World loaded (2 changes: 1 new record, 1 password set).") {
 		t.Errorf("first start's banner does not count bob and his password:\n%s", banner)
 	}
 	if strings.Contains(banner, "without a password") || strings.Contains(banner, "Password of users") {
@@ -183,7 +183,7 @@ func TestServeBannerPasswords(t *testing.T) {
 `), 0o600)
 	banner, stop = startServe(t, args, env(nil))
 	stop()
-	if !strings.Contains(banner, "World loaded (2 changes: 1 new records, 1 password set). 1 user without a password got this one: ") {
+	if !strings.Contains(banner, "World loaded (2 changes: 1 new record, 1 password set). 1 user without a password got this one: ") {
 		t.Errorf("second start's banner does not name the one user who got the generated password:\n%s", banner)
 	}
 	banner, stop = startServe(t, args, env(nil))

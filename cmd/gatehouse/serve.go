@@ -90,7 +90,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  Management account: %s\n", in.ManagementAccountID)
 	if srv.Config.Demo || srv.Config.Seed != "" {
 		r := srv.Seeded
-		fmt.Fprintf(w, "\nWorld loaded (%d changes: %d new records, %s set).", r.Changes(), r.Created, plural(r.Passwords, "password"))
+		fmt.Fprintf(w, "\nWorld loaded (%s: %s, %s set).", plural(r.Changes(), "change"), plural(r.Created, "new record"), plural(r.Passwords, "password"))
 		// The password is shown only when someone got it at this start.
 		switch n := r.DefaultPasswords; {
 		case n == 0:
