@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,7 +18,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
-	"github.com/gatehouse-dev/gatehouse/internal/instance"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -25,13 +26,19 @@ import (
 // The automation command manages automation users, their policies and
 // access keys, and OpenID Connect providers, on the database directly (as
 // migrate does), so that an operator can bootstrap a pipeline before any
-// admin has signed in. It runs the same rules as the IAM API
+// admin has signed in. It works on the instance `gatehouse serve` created
+// and never creates one; on SQLite it needs the server stopped (the server
+// holds the data folder), and says to use the AWS CLI against the server
+// otherwise. It runs the same rules as the IAM API
 // (package automation) and records an audit event for each change, as
 // the local operator. Remotely, the stock AWS CLI does the same through
 // the IAM API (aws iam create-user, create-access-key, …): the binary
 // carries no SigV4 signer and no AWS SDK.
 
 const automationUsage = `Usage: gatehouse automation <verb> [flags]
+
+It works on the instance of an existing data folder or database (run
+gatehouse serve once first); on SQLite, with the server stopped.
 
 Verbs (each takes -account, default the management account, and the
 store flags -config, -data, -database-url, -master-key-file):
@@ -288,13 +295,34 @@ func openAutomation(ctx context.Context, cfg *config.Config) (*automation.Servic
 	if rnd == nil {
 		rnd = rand.Reader
 	}
+	// The command works on an existing instance only: bootstrapping one
+	// here would leave the operator with a second, empty Gatehouse that no
+	// server serves.
+	where := cfg.DataDir
+	if abs, err := filepath.Abs(where); err == nil {
+		where = abs
+	}
+	if cfg.DatabaseURL != "" {
+		where = "the database of -database-url"
+	} else if _, err := os.Stat(filepath.Join(cfg.DataDir, "gatehouse.db")); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, nil, noInstanceError(where)
+	}
 	st, err := server.OpenStore(ctx, cfg)
+	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {
+		return nil, nil, nil, nil, serverRunningError(inUse)
+	}
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("open store: %w", err)
 	}
 	fail := func(err error) (*automation.Service, *audit.Recorder, store.Store, *store.Instance, error) {
 		st.Close()
 		return nil, nil, nil, nil, err
+	}
+	in, err := st.GetInstance(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(noInstanceError(where))
+	} else if err != nil {
+		return fail(err)
 	}
 	master, err := keyring.LoadMasterKey(cfg.MasterKey, cfg.MasterKeyPath(), rnd)
 	if err != nil {
@@ -306,10 +334,25 @@ func openAutomation(ctx context.Context, cfg *config.Config) (*automation.Servic
 	}
 	ids := arn.Generator{Rand: rnd}
 	rec := &audit.Recorder{Now: now, NewID: ids.UUID, Region: cfg.Region}
-	in, _, err := instance.Bootstrap(ctx, st, instance.Options{Region: cfg.Region, StartURL: cfg.StartURL, IDs: ids, Now: now, Audit: rec})
-	if err != nil {
-		return fail(err)
-	}
 	rec.Account, rec.Region = in.ManagementAccountID, in.Region
 	return &automation.Service{Store: st, Keys: keys, IDs: ids, Now: now}, rec, st, in, nil
+}
+
+// noInstanceError is the error of the automation command on a data folder
+// or database no Gatehouse has run on.
+func noInstanceError(where string) error {
+	return fmt.Errorf("no Gatehouse instance in %s; run gatehouse serve first (or give the -data folder or -database-url the server uses)", where)
+}
+
+// serverRunningError is the error of the automation command on the data
+// folder of a running server (SQLite): the server holds the folder, and the
+// IAM API it serves does the same work.
+func serverRunningError(e *server.DataDirInUseError) error {
+	holder := "a running Gatehouse"
+	if e.PID > 0 {
+		holder = fmt.Sprintf("a running Gatehouse (process %d)", e.PID)
+	}
+	return fmt.Errorf("the data folder %s is in use by %s. While it runs, use the AWS CLI against that server instead "+
+		"(aws iam create-user --user-name NAME, aws iam create-access-key --user-name NAME, ... with --endpoint-url of the server "+
+		"and an admin profile; see docs/admin-guide.md), or stop the server and run this command again", e.Dir, holder)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,9 @@ func TestAutomationCommand(t *testing.T) {
 	ctx := t.Context()
 	data := t.TempDir()
 	keyFile := filepath.Join(t.TempDir(), "master.key")
+	// The instance is the one gatehouse serve created.
+	_, stop := startServe(t, []string{"--data", data, "--master-key-file", keyFile, "--listen", "127.0.0.1:0"}, env(nil))
+	stop()
 	gh := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
 		args = append(append([]string{"automation"}, args...), "-data", data, "-master-key-file", keyFile)
@@ -82,5 +86,33 @@ func TestAutomationCommand(t *testing.T) {
 		if _, err := gh(bad...); err == nil {
 			t.Errorf("gatehouse automation %v succeeded", bad)
 		}
+	}
+}
+
+// The automation command never creates an instance: on a folder no server
+// has run on it says to run gatehouse serve first, and on the folder of a
+// running server it says to use the AWS CLI against the server (or stop
+// it), creating nothing either way.
+func TestAutomationNeedsAnInstance(t *testing.T) {
+	ctx := t.Context()
+	gh := func(data string) error {
+		return run(ctx, []string{"automation", "create-user", "-user-name", "deployer", "-data", data}, io.Discard, io.Discard, env(nil))
+	}
+	empty := filepath.Join(t.TempDir(), "new")
+	err := gh(empty)
+	if err == nil || !strings.Contains(err.Error(), "no Gatehouse instance in "+empty+"; run gatehouse serve first") {
+		t.Errorf("automation on a new folder: %v", err)
+	}
+	if _, serr := os.Stat(empty); !os.IsNotExist(serr) {
+		t.Errorf("automation on a new folder created it (%v)", serr)
+	}
+
+	data := t.TempDir()
+	_, stop := startServe(t, []string{"--data", data, "--listen", "127.0.0.1:0"}, env(nil))
+	defer stop()
+	err = gh(data)
+	if err == nil || !strings.Contains(err.Error(), "is in use by a running Gatehouse") || !strings.Contains(err.Error(), "aws iam create-user") ||
+		!strings.Contains(err.Error(), "stop the server") || strings.Contains(err.Error(), "another --data folder") {
+		t.Errorf("automation on a running server's folder: %v", err)
 	}
 }

@@ -93,7 +93,7 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	mgmt := field(t, banner, `Management account: (\d{12})`)
 	for _, want := range []string{"Region:         eu-west-1", "[sso-session gatehouse]", "sso_start_url = " + startURL,
 		"sso_region = eu-west-1", "[services gatehouse]", "sso_oidc =\n      endpoint_url = " + portal,
-		"AWS_ENDPOINT_URL_SSO_OIDC=" + portal, "AWS_ENDPOINT_URL_STS=" + portal, "Users without a password got GATEHOUSE_DEMO_PASSWORD"} {
+		"AWS_ENDPOINT_URL_SSO_OIDC=" + portal, "AWS_ENDPOINT_URL_STS=" + portal, "2 users without a password got GATEHOUSE_DEMO_PASSWORD"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
@@ -127,7 +127,7 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if got := field(t, banner2, `Management account: (\d{12})`); got != mgmt {
 		t.Errorf("management account changed: %s -> %s", mgmt, got)
 	}
-	if got := field(t, banner2, `World loaded \((\d+) new records\)`); got != "0" {
+	if got := field(t, banner2, `World loaded \((\d+) changes: 0 new records, 0 passwords set\)`); got != "0" {
 		t.Errorf("second demo load created %s records, want 0", got)
 	}
 	key2, _ := os.ReadFile(filepath.Join(dir, "master.key"))
@@ -158,6 +158,39 @@ func storedKeyIDs(t *testing.T, dir string) string {
 		ids = append(ids, ks[0].ID)
 	}
 	return strings.Join(ids, ",")
+}
+
+// The banner shows the seed password only when a user got it at this
+// start, says how many did, and counts passwords set as changes.
+func TestServeBannerPasswords(t *testing.T) {
+	dir := t.TempDir()
+	world := filepath.Join(t.TempDir(), "world.yaml")
+	os.WriteFile(world, []byte(`users:
+  - {user_name: bob, given_name: Bob, family_name: B, display_name: Bob B, password: bob-password-123}
+`), 0o600)
+	args := []string{"--data", dir, "--listen", "127.0.0.1:0", "--seed", world}
+	banner, stop := startServe(t, args, env(nil))
+	stop()
+	if !strings.Contains(banner, "World loaded (2 changes: 1 new record, 1 password set).") {
+		t.Errorf("first start's banner does not count bob and his password:\n%s", banner)
+	}
+	if strings.Contains(banner, "without a password") || strings.Contains(banner, "Password of users") {
+		t.Errorf("banner shows a seed password no user got:\n%s", banner)
+	}
+	os.WriteFile(world, []byte(`users:
+  - {user_name: bob, given_name: Bob, family_name: B, display_name: Bob B, password: bob-password-123}
+  - {user_name: carol, given_name: Carol, family_name: C, display_name: Carol C}
+`), 0o600)
+	banner, stop = startServe(t, args, env(nil))
+	stop()
+	if !strings.Contains(banner, "World loaded (2 changes: 1 new record, 1 password set). 1 user without a password got this one: ") {
+		t.Errorf("second start's banner does not name the one user who got the generated password:\n%s", banner)
+	}
+	banner, stop = startServe(t, args, env(nil))
+	stop()
+	if !strings.Contains(banner, "World loaded (0 changes: 0 new records, 0 passwords set).\n") || strings.Contains(banner, "got this one") {
+		t.Errorf("restart's banner:\n%s", banner)
+	}
 }
 
 func TestServeRejectsBadSettings(t *testing.T) {

@@ -89,12 +89,17 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  Instance:       arn:aws:sso:::instance/%s   identity store %s\n", in.InstanceID, in.IdentityStoreID)
 	fmt.Fprintf(w, "  Management account: %s\n", in.ManagementAccountID)
 	if srv.Config.Demo || srv.Config.Seed != "" {
-		fmt.Fprintf(w, "\nWorld loaded (%d new records).", srv.Seeded.Created)
-		if srv.Generated {
-			fmt.Fprintf(w, " Password of users without one: %s\n", srv.SeedPassword)
+		r := srv.Seeded
+		fmt.Fprintf(w, "\nWorld loaded (%s: %s, %s set).", plural(r.Changes(), "change"), plural(r.Created, "new record"), plural(r.Passwords, "password"))
+		// The password is shown only when someone got it at this start.
+		switch n := r.DefaultPasswords; {
+		case n == 0:
+			fmt.Fprintln(w)
+		case srv.Generated:
+			fmt.Fprintf(w, " %s without a password got this one: %s\n", plural(n, "user"), srv.SeedPassword)
 			fmt.Fprintln(w, "(set GATEHOUSE_DEMO_PASSWORD to choose it)")
-		} else {
-			fmt.Fprintln(w, " Users without a password got GATEHOUSE_DEMO_PASSWORD.")
+		default:
+			fmt.Fprintf(w, " %s without a password got GATEHOUSE_DEMO_PASSWORD.\n", plural(n, "user"))
 		}
 	}
 	fmt.Fprintf(w, "\nAdd to ~/.aws/config (AWS CLI v2.13 or newer, boto3, the AWS SDKs),\nand put \"services = %s\" in each profile that uses it:\n\n", sess.Name)
@@ -105,6 +110,14 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "To approve the sign-in on another device (SSH, containers), add --no-browser on AWS CLI 2.9 to 2.21,\n"+
 		"or --use-device-code on AWS CLI 2.22 and newer (whose default is a browser sign-in on this machine).\n")
 	fmt.Fprintf(w, "AWS CLI older than 2.13 (e.g. Debian's 2.9): gatehouse aws-config --models ~/.aws/models --url %s\n\n", base)
+}
+
+// plural is "1 user" or "n users".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func indent(s string) string {

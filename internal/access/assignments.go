@@ -99,7 +99,7 @@ func (s *Service) CreateAssignment(ctx context.Context, in AssignmentInput) (*st
 			return err
 		}
 		return s.record(ctx, tx, "CreateAccountAssignment", s.assignmentParams(in),
-			map[string]string{"requestId": op.RequestID, "status": op.Status})
+			writeResponse(op))
 	})
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func (s *Service) DeleteAssignment(ctx context.Context, in AssignmentInput) (*st
 			return err
 		}
 		return s.record(ctx, tx, "DeleteAccountAssignment", s.assignmentParams(in),
-			map[string]string{"requestId": op.RequestID, "status": op.Status})
+			writeResponse(op))
 	})
 	if err != nil {
 		return nil, err
@@ -161,8 +161,13 @@ func (s *Service) removeAssignment(ctx context.Context, tx store.Tx, a *store.As
 func openAccount(ctx context.Context, tx store.Tx, id string) error {
 	a, err := tx.GetAccount(ctx, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && a.State != "" && a.State != store.AccountActive:
+	case errors.Is(err, store.ErrNotFound):
 		return fault.NotFoundf(ResourceAccount, id, "Account %s is not part of this organization", id)
+	case err == nil && a.State != "" && a.State != store.AccountActive:
+		// Still ResourceNotFoundException (the account is gone for
+		// Identity Center), but list-accounts still shows it, so say what
+		// it is.
+		return fault.NotFoundf(ResourceAccount, id, "Account %s is closed (%s): a closed account takes no account assignments or provisioning", id, a.State)
 	case err != nil:
 		return err
 	}
@@ -271,7 +276,7 @@ func (s *Service) Provision(ctx context.Context, psID, accountID string) (*store
 			return err
 		}
 		return s.record(ctx, tx, "ProvisionPermissionSet", s.psParams(psID, "targetId", accountID),
-			map[string]string{"requestId": op.RequestID, "status": op.Status})
+			writeResponse(op))
 	})
 	if err != nil {
 		return nil, err
@@ -453,4 +458,12 @@ func (s *Service) ListOperations(ctx context.Context, kind, status string, p sto
 		return nil, fault.Validationf("Filter.Status %q must be IN_PROGRESS, FAILED or SUCCEEDED", status)
 	}
 	return s.Store.ListOperations(ctx, store.OperationFilter{Kind: kind, Status: status, Page: p})
+}
+
+// writeResponse is the responseElements of the audit event of an
+// assignment or provisioning write: what the API answered, which is
+// IN_PROGRESS whatever the operation's final status (the Describe…Status
+// operations report that), as AWS's write operations answer.
+func writeResponse(op *store.Operation) map[string]string {
+	return map[string]string{"requestId": op.RequestID, "status": store.StatusInProgress}
 }

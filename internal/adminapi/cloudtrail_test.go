@@ -219,7 +219,7 @@ func TestCloudTrailAccessDenied(t *testing.T) {
 	for _, creds := range []aws.Credentials{reader, roleCreds(t, srv, "ed.developer", "dev", "PowerUserAccess")} {
 		_, err := trail(srv, creds).LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
 		ae := orgAPIError(t, err)
-		if ae.ErrorCode() != "AccessDeniedException" || !strings.HasSuffix(ae.ErrorMessage(), "is not authorized to perform: cloudtrail:LookupEvents on resource: *") {
+		if ae.ErrorCode() != "AccessDeniedException" || !strings.Contains(ae.ErrorMessage(), "is not authorized to perform: cloudtrail:LookupEvents on resource: * because ") {
 			t.Errorf("LookupEvents as %s = %s %q, want AccessDeniedException", creds.AccessKeyID, ae.ErrorCode(), ae.ErrorMessage())
 		}
 	}

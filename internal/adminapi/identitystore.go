@@ -159,25 +159,54 @@ func (s *Service) userOut(u *store.User) *User {
 
 // CreateUserInput is identitystore's CreateUserRequest.
 type CreateUserInput struct {
-	IdentityStoreId   *string                    `json:"IdentityStoreId"`
-	UserName          string                     `json:"UserName"`
-	Name              *store.UserName            `json:"Name"`
-	DisplayName       string                     `json:"DisplayName"`
-	NickName          string                     `json:"NickName"`
-	ProfileUrl        string                     `json:"ProfileUrl"`
-	Emails            []store.Email              `json:"Emails"`
-	Addresses         []store.Address            `json:"Addresses"`
-	PhoneNumbers      []store.PhoneNumber        `json:"PhoneNumbers"`
+	IdentityStoreId *string         `json:"IdentityStoreId"`
+	UserName        string          `json:"UserName"`
+	Name            *store.UserName `json:"Name"`
+	DisplayName     string          `json:"DisplayName"`
+	NickName        string          `json:"NickName"`
+	ProfileUrl      string          `json:"ProfileUrl"`
+	// The lists hold pointers so that a null member is told from an
+	// empty object and refused (the model's lists are not sparse).
+	Emails            []*store.Email             `json:"Emails"`
+	Addresses         []*store.Address           `json:"Addresses"`
+	PhoneNumbers      []*store.PhoneNumber       `json:"PhoneNumbers"`
 	UserType          string                     `json:"UserType"`
 	Title             string                     `json:"Title"`
 	PreferredLanguage string                     `json:"PreferredLanguage"`
 	Locale            string                     `json:"Locale"`
 	Timezone          string                     `json:"Timezone"`
-	Photos            []store.Photo              `json:"Photos"`
+	Photos            []*store.Photo             `json:"Photos"`
 	Website           string                     `json:"Website"`
 	Birthdate         string                     `json:"Birthdate"`
-	Roles             []store.Role               `json:"Roles"`
+	Roles             []*store.Role              `json:"Roles"`
 	Extensions        map[string]json.RawMessage `json:"Extensions"`
+}
+
+// nonNull returns the members of a request list, or the
+// ValidationException AWS gives a null member ("Member must not be null"):
+// the identitystore model's lists are not sparse.
+func nonNull[T any](member string, list []*T) ([]T, error) {
+	if list == nil {
+		return nil, nil
+	}
+	out := make([]T, len(list))
+	for i, p := range list {
+		if p == nil {
+			return nil, fault.Validationf("1 validation error detected: Value null at '%s.%d.member' failed to satisfy constraint: Member must not be null",
+				lowerFirst(member), i+1)
+		}
+		out[i] = *p
+	}
+	return out, nil
+}
+
+// lowerFirst lowers the first letter of an API member name, as AWS's
+// validation messages name members.
+func lowerFirst(s string) string {
+	if s != "" && s[0] >= 'A' && s[0] <= 'Z' {
+		return string(s[0]+'a'-'A') + s[1:]
+	}
+	return s
 }
 
 // AuditParams records the store and user name only: the other attributes
@@ -197,13 +226,29 @@ func (s *Service) isCreateUser(ctx context.Context, _ *awsauth.Caller, in *Creat
 		return nil, err
 	}
 	d := directory.CreateUserInput{
-		UserName: in.UserName, DisplayName: in.DisplayName, Emails: in.Emails,
+		UserName: in.UserName, DisplayName: in.DisplayName,
 		Profile: store.UserProfile{
-			NickName: in.NickName, ProfileURL: in.ProfileUrl, Addresses: in.Addresses, PhoneNumbers: in.PhoneNumbers,
+			NickName: in.NickName, ProfileURL: in.ProfileUrl,
 			UserType: in.UserType, Title: in.Title, PreferredLanguage: in.PreferredLanguage, Locale: in.Locale,
-			Timezone: in.Timezone, Website: in.Website, Birthdate: in.Birthdate, Photos: in.Photos, Roles: in.Roles,
+			Timezone: in.Timezone, Website: in.Website, Birthdate: in.Birthdate,
 			Extensions: in.Extensions,
 		},
+	}
+	var err error
+	if d.Emails, err = nonNull("Emails", in.Emails); err != nil {
+		return nil, err
+	}
+	if d.Profile.Addresses, err = nonNull("Addresses", in.Addresses); err != nil {
+		return nil, err
+	}
+	if d.Profile.PhoneNumbers, err = nonNull("PhoneNumbers", in.PhoneNumbers); err != nil {
+		return nil, err
+	}
+	if d.Profile.Photos, err = nonNull("Photos", in.Photos); err != nil {
+		return nil, err
+	}
+	if d.Profile.Roles, err = nonNull("Roles", in.Roles); err != nil {
+		return nil, err
 	}
 	if in.Name != nil {
 		d.Name = *in.Name

@@ -406,16 +406,18 @@ func TestIdentityStoreAccessDenied(t *testing.T) {
 	}
 	storeARN := arn.IdentityStoreARN(srv.Instance.ManagementAccountID, srv.Instance.IdentityStoreID)
 	before, _ := srv.Store.ChangeSeq(ctx)
-	for _, tc := range []struct{ name, account, role, resource string }{
-		{"PowerUserAccess on a member account", "dev", "PowerUserAccess", storeARN},
-		{"ReadOnlyAccess on the management account", "management", "ReadOnlyAccess", storeARN},
+	for _, tc := range []struct{ name, account, role, resource, why string }{
+		{"PowerUserAccess on a member account", "dev", "PowerUserAccess", storeARN,
+			" because only the management account and delegated administrators may call identitystore APIs"},
+		{"ReadOnlyAccess on the management account", "management", "ReadOnlyAccess", storeARN,
+			" because no identity-based policy allows the identitystore:CreateUser action"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := idStore(srv, roleCreds(t, srv, "ed.developer", tc.account, tc.role))
 			_, err := c.CreateUser(ctx, &identitystore.CreateUserInput{IdentityStoreId: sid, UserName: aws.String("mallory"),
 				DisplayName: aws.String("M"), Name: &types.Name{GivenName: aws.String("M"), FamilyName: aws.String("M")}})
 			ae := wantAPIError(t, "CreateUser", err, "AccessDeniedException")
-			if !strings.HasSuffix(ae.ErrorMessage(), " is not authorized to perform: identitystore:CreateUser on resource: "+tc.resource) ||
+			if !strings.Contains(ae.ErrorMessage(), " is not authorized to perform: identitystore:CreateUser on resource: "+tc.resource+tc.why) ||
 				!strings.HasPrefix(ae.ErrorMessage(), "User: arn:aws:sts::") {
 				t.Errorf("message = %q", ae.ErrorMessage())
 			}
@@ -510,6 +512,12 @@ func TestIdentityStoreBadRequests(t *testing.T) {
 		{"not a unique attribute", "GetUserId", `{"IdentityStoreId":"` + sid + `","AlternateIdentifier":{"UniqueAttribute":{"AttributePath":"title","AttributeValue":"x"}}}`, "ValidationException", ""},
 		{"membership without member", "CreateGroupMembership", `{"IdentityStoreId":"` + sid + `","GroupId":"` + ed + `"}`, "ValidationException", ""},
 		{"101 group IDs", "IsMemberInGroups", `{"IdentityStoreId":"` + sid + `","MemberId":{"UserId":"` + ed + `"},"GroupIds":[` + strings.Repeat(`"`+ed+`",`, 100) + `"` + ed + `"]}`, "ValidationException", ""},
+		{"null address", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nulladdr","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"Addresses":[null]}`, "ValidationException", ""},
+		{"null email", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nullmail","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"Emails":[null]}`, "ValidationException", ""},
+		{"null phone number", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nullphone","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"PhoneNumbers":[null]}`, "ValidationException", ""},
+		{"null photo", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nullphoto","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"Photos":[null]}`, "ValidationException", ""},
+		{"null role", "CreateUser", `{"IdentityStoreId":"` + sid + `","UserName":"nullrole","DisplayName":"x","Name":{"GivenName":"x","FamilyName":"x"},"Roles":[null]}`, "ValidationException", ""},
+		{"null address by update", "UpdateUser", `{"IdentityStoreId":"` + sid + `","UserId":"` + ed + `","Operations":[{"AttributePath":"addresses","AttributeValue":[null]}]}`, "ValidationException", ""},
 		{"delete a missing group", "DeleteGroup", `{"IdentityStoreId":"` + sid + `","GroupId":"` + ed + `"}`, "ResourceNotFoundException", "GROUP"},
 	}
 	before, _ := srv.Store.ChangeSeq(t.Context())

@@ -20,11 +20,14 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -264,6 +267,16 @@ func TestOrganizationsCloseAccount(t *testing.T) {
 	d, err := c.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(dev)})
 	if err != nil || d.Account.State != orgtypes.AccountStateSuspended || d.Account.Status != orgtypes.AccountStatusSuspended {
 		t.Errorf("closed account = %+v, %v", d, err)
+	}
+
+	// Assigning to it says why it is refused: list-accounts still shows
+	// it, so "not part of this organization" would mislead.
+	f := &ssoFixture{t: t, srv: srv, c: ssoAdmin(srv, adminCreds(t, srv)), ins: aws.String(arn.InstanceARN(srv.Instance.InstanceID))}
+	ps := f.createPS("ClosedProbe", "")
+	_, err = f.c.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{InstanceArn: f.ins, PermissionSetArn: ps,
+		PrincipalType: ssotypes.PrincipalTypeGroup, PrincipalId: aws.String(f.groupID("Developers")), TargetId: aws.String(dev), TargetType: ssotypes.TargetTypeAwsAccount})
+	if nf, ok := errors.AsType[*ssotypes.ResourceNotFoundException](err); !ok || !strings.Contains(aws.ToString(nf.Message), "Account "+dev+" is closed (SUSPENDED)") {
+		t.Errorf("assignment to the closed account = %v, want ResourceNotFoundException saying it is closed", err)
 	}
 
 	_, err = c.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(dev)})

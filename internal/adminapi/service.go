@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -212,17 +213,20 @@ func op[In, Out any](action string, readOnly bool,
 			if p, ok := any(in).(auditParams); ok {
 				params = p.AuditParams()
 			}
-			out, audited, err := run(ctx, s, a, c, action, body, in, resources, fn)
+			out, res, audited, err := run(ctx, s, a, c, action, body, in, resources, fn)
 			if !audited && (err != nil || readOnly) {
 				e := errorFor(err)
 				if e == nil || e.HTTPStatus() < 500 {
-					entry := audit.Entry{Source: a.source, Name: name, ReadOnly: readOnly, Params: params}
+					entry := audit.Entry{Source: a.source, Name: name, ReadOnly: readOnly}
+					if e == nil || e.Code != "SerializationException" || params != any(in) {
+						entry.Params = requestParameters(params)
+					}
 					if e != nil {
 						entry.ErrorCode, entry.ErrorMsg = e.Code, e.Message
-						if entry.Params == any(in) && e.Code == "SerializationException" {
-							entry.Params = nil
-						}
 					}
+					// What the call was authorized on; Build adds what
+					// its parameters name.
+					entry.Resources = audit.ResourcesOfARNs(res)
 					if aerr := s.Events.Record(ctx, entry); aerr != nil {
 						return nil, awsproto.Internal(aerr)
 					}
@@ -243,38 +247,39 @@ func op[In, Out any](action string, readOnly bool,
 	}}
 }
 
-// run is op's shared path up to the audit; audited says the outcome is
-// audited already (a denial by the authorizer).
+// run is op's shared path up to the audit; it returns the resources the
+// call was authorized on (for the audit event), and audited says the
+// outcome is audited already (a denial by the authorizer).
 func run[In, Out any](ctx context.Context, s *Service, a *api, c *awsauth.Caller, action string, body []byte, in *In,
 	resources func(ctx context.Context, c *awsauth.Caller, in *In) ([]string, error),
-	fn func(ctx context.Context, c *awsauth.Caller, in *In) (*Out, error)) (*Out, bool, error) {
+	fn func(ctx context.Context, c *awsauth.Caller, in *In) (*Out, error)) (*Out, []string, bool, error) {
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, in); err != nil {
-			return nil, false, serializationError(err)
+			return nil, nil, false, serializationError(err)
 		}
 	}
 	if c == nil {
-		return nil, false, errors.New("admin API call without an authenticated caller")
+		return nil, nil, false, errors.New("admin API call without an authenticated caller")
 	}
 	// The account gate comes before any resource is resolved, so a caller
 	// outside the management and delegated-admin accounts learns nothing
 	// about which instance, permission set or account exists: every
 	// request of theirs gets the same AccessDeniedException.
 	if err := s.gate(ctx, c, action, a.gateResource); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	var res []string
 	if resources != nil {
 		var err error
 		if res, err = resources(ctx, c, in); err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 	}
 	if audited, err := s.authorize(ctx, c, action, res); err != nil {
-		return nil, audited, err
+		return nil, res, audited, err
 	}
 	out, err := fn(ctx, c, in)
-	return out, false, err
+	return out, res, false, err
 }
 
 // gate admits only callers of the management account or a delegated-admin
@@ -325,14 +330,17 @@ func (s *Service) authorize(ctx context.Context, c *awsauth.Caller, action strin
 // otherwise. Nothing keeps a context once Authorize has returned.
 var requestContexts = sync.Pool{New: func() any { return policy.NewContext(20) }}
 
-// deniedError is AWS's AccessDeniedException for a caller that may not
-// call action at all (spec/aws-wire.md §2.8).
+// deniedError is AWS's AccessDeniedException for a caller of an account
+// that may not call the admin APIs at all, whatever its policies allow
+// (spec/aws-wire.md §2.8): the message says so, after AWS's usual prefix.
 func deniedError(c *awsauth.Caller, action string, resources []string) error {
 	resource := "*"
 	if len(resources) > 0 {
 		resource = resources[0]
 	}
-	return fault.Deniedf("User: %s is not authorized to perform: %s on resource: %s", c.ARN, action, resource)
+	svc, _, _ := strings.Cut(action, ":")
+	return fault.Deniedf("User: %s is not authorized to perform: %s on resource: %s because only the management account "+
+		"and delegated administrators may call %s APIs (account %s is neither)", c.ARN, action, resource, svc, c.AccountID)
 }
 
 // serializationError is the SerializationException of a body that is not
@@ -359,4 +367,57 @@ func (s *Service) permissionSet(ctx context.Context, id string) (*store.Permissi
 		}
 	}
 	return s.Access.GetPermissionSet(ctx, id)
+}
+
+// requestParameters is what the audit event of a call records as its
+// requestParameters: the input (or its AuditParams) as JSON with every
+// member name in lowerCamelCase, as CloudTrail records the API's members
+// ("accountId" for AccountId), whether the call succeeded or failed.
+func requestParameters(params any) any {
+	if params == nil {
+		return nil
+	}
+	b, err := json.Marshal(params)
+	if err != nil {
+		return params // Build reports it
+	}
+	return json.RawMessage(lowerCamelKeys(b))
+}
+
+// lowerCamelKeys lowers, in place, the first letter of every object member
+// name of the JSON b (as json.Marshal writes it: no insignificant space).
+// It walks the bytes once, tracking whether each open container is an
+// object, so that string values are never touched.
+func lowerCamelKeys(b []byte) []byte {
+	var objects []bool // the open containers, true for an object
+	expectKey := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '{':
+			objects = append(objects, true)
+			expectKey = true
+		case '[':
+			objects = append(objects, false)
+			expectKey = false
+		case '}', ']':
+			objects = objects[:len(objects)-1]
+			expectKey = false
+		case ',':
+			expectKey = len(objects) > 0 && objects[len(objects)-1]
+		case ':':
+			expectKey = false
+		case '"':
+			if expectKey && i+1 < len(b) && b[i+1] >= 'A' && b[i+1] <= 'Z' {
+				b[i+1] += 'a' - 'A'
+			}
+			// Skip the string, with its escapes.
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			expectKey = false
+		}
+	}
+	return b
 }

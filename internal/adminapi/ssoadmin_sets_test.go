@@ -656,7 +656,7 @@ func TestSSOAdminAccessDenied(t *testing.T) {
 			msg = ae.ErrorMessage()
 		}
 		if errCode(err) != "AccessDeniedException" || !strings.Contains(msg, ":assumed-role/AWSReservedSSO_SSOReader_") ||
-			!strings.HasSuffix(msg, " is not authorized to perform: "+tc.action+" on resource: "+tc.resource) {
+			!strings.HasSuffix(msg, " is not authorized to perform: "+tc.action+" on resource: "+tc.resource+" because no identity-based policy allows the "+tc.action+" action") {
 			t.Errorf("%s as SSOReader: %v", tc.action, err)
 		}
 	}

@@ -66,7 +66,7 @@ func TestAdminAPIAccessDenied(t *testing.T) {
 				t.Fatalf("ListInstances = %v, want AccessDeniedException", err)
 			}
 			want := "User: arn:aws:sts::" + accountID(t, srv, tc.account) + ":assumed-role/"
-			if !strings.HasPrefix(ae.ErrorMessage(), want) || !strings.HasSuffix(ae.ErrorMessage(), " is not authorized to perform: sso:ListInstances on resource: *") {
+			if !strings.HasPrefix(ae.ErrorMessage(), want) || !strings.Contains(ae.ErrorMessage(), " is not authorized to perform: sso:ListInstances on resource: * because only the management account and delegated administrators may call sso APIs") {
 				t.Errorf("message = %q", ae.ErrorMessage())
 			}
 		})

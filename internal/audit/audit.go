@@ -114,6 +114,8 @@ type Entry struct {
 	ErrorMsg  string
 	// Resources are what the call was about, as CloudTrail's LookupEvents
 	// lists them (and filters on with ResourceType and ResourceName).
+	// Build adds those the well-known members of Params and Response name
+	// (see paramResources), so callers list only what those do not say.
 	Resources []store.EventResource
 }
 
@@ -174,6 +176,10 @@ func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, erro
 	if err != nil {
 		return nil, fmt.Errorf("audit %s: %w", e.Name, err)
 	}
+	res := e.Resources
+	for _, r := range paramResources(e.Source, ev.RequestParameters, ev.ResponseElements) {
+		res = addResource(res, r)
+	}
 	principal := a.Identity.UserName
 	if principal == "" {
 		principal = a.Identity.ARN
@@ -184,7 +190,7 @@ func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, erro
 	return &store.EventRecord{
 		ID: ev.EventID, Time: ev.EventTime, Source: ev.EventSource, Name: ev.EventName,
 		Principal: principal, ErrorCode: ev.ErrorCode, ReadOnly: ev.ReadOnly,
-		AccessKeyID: a.Identity.AccessKeyID, Resources: e.Resources, Record: body,
+		AccessKeyID: a.Identity.AccessKeyID, Resources: res, Record: body,
 	}, nil
 }
 

@@ -82,7 +82,8 @@ func (a *Authorizer) deny(ctx context.Context, s *session.Role, eff *Effective, 
 
 // denyMessage is AWS's AccessDenied message for a request set denies,
 // naming the first explicitly denied resource, or else the first
-// implicitly denied one.
+// implicitly denied one, and why: the layer of the explicit deny, or the
+// layer that allows nothing.
 func denyMessage(set *policy.Set, callerARN string, req policy.Request) string {
 	resources := req.Resources
 	if len(resources) == 0 {
@@ -112,8 +113,26 @@ func denyMessage(set *policy.Set, callerARN string, req policy.Request) string {
 			kind = res.Matched[0].Kind
 		}
 		msg += " with an explicit deny in " + denyPlace(kind)
+	} else {
+		msg += " because no " + implicitPlace(set, one, resource) + " allows the " + req.Action + " action"
 	}
 	return msg
+}
+
+// implicitPlace names the policy layer that allows none of an implicitly
+// denied request, as AWS's messages do ("because no identity-based policy
+// allows the s3:GetObject action"; IAM User Guide, "Troubleshoot access
+// denied error messages"): the identity-based policies unless they allow
+// it, else the permissions boundary, else the session policy.
+func implicitPlace(set *policy.Set, one policy.Request, resource string) string {
+	one.Resources = []string{resource}
+	if (&policy.Set{Identity: set.Identity}).Decide(&one) != policy.Allow {
+		return "identity-based policy"
+	}
+	if len(set.Boundary) > 0 && (&policy.Set{Identity: set.Identity, Boundary: set.Boundary}).Decide(&one) != policy.Allow {
+		return "permissions boundary"
+	}
+	return "session policy"
 }
 
 // denyPlace names the policy layer of an explicit deny as AWS's messages do.

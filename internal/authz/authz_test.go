@@ -301,7 +301,7 @@ func TestAuthorizeMessages(t *testing.T) {
 	}{
 		{name: "admin allowed", ps: admin, action: "iam:SimulateCustomPolicy"},
 		{name: "power user iam implicit deny", ps: power, action: "iam:SimulateCustomPolicy",
-			want: "User: arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PowerUserAccess_0123456789abcdef/alice@example.test is not authorized to perform: iam:SimulateCustomPolicy on resource: *"},
+			want: "User: arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PowerUserAccess_0123456789abcdef/alice@example.test is not authorized to perform: iam:SimulateCustomPolicy on resource: * because no identity-based policy allows the iam:SimulateCustomPolicy action"},
 		{name: "power user may list roles", ps: power, action: "iam:ListRoles", resources: []string{"arn:aws:iam::111122223333:role/"}},
 		{name: "identity explicit deny", ps: mixed, action: "s3:DeleteBucket", resources: []string{"arn:aws:s3:::bucket"},
 			want: "User: arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Mixed_0123456789abcdef/alice@example.test is not authorized to perform: s3:DeleteBucket on resource: arn:aws:s3:::bucket with an explicit deny in an identity-based policy"},
@@ -310,7 +310,7 @@ func TestAuthorizeMessages(t *testing.T) {
 			want:      "User: arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Mixed_0123456789abcdef/alice@example.test is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::bucket/secret/k with an explicit deny in a permissions boundary"},
 		{name: "first implicitly denied resource", ps: mixed, action: "s3:PutObject",
 			resources: []string{"arn:aws:s3:::bucket/ok", "arn:aws:s3:::other/k", "arn:aws:s3:::third/k"},
-			want:      "User: arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Mixed_0123456789abcdef/alice@example.test is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::other/k"},
+			want:      "User: arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Mixed_0123456789abcdef/alice@example.test is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::other/k because no identity-based policy allows the s3:PutObject action"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

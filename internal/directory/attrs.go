@@ -268,8 +268,20 @@ func decodeList[T any](path string, v json.RawMessage, dst *[]T) error {
 			return fault.Validationf("AttributeValue for %s must be a list of objects", path)
 		}
 		list = []T{one}
-	} else if err := json.Unmarshal(v, &list); err != nil {
-		return fault.Validationf("AttributeValue for %s must be a list of objects", path)
+	} else {
+		var raw []json.RawMessage
+		if err := json.Unmarshal(v, &raw); err != nil {
+			return fault.Validationf("AttributeValue for %s must be a list of objects", path)
+		}
+		list = make([]T, len(raw))
+		for i, r := range raw {
+			if isNull(r) {
+				return fault.Validationf("AttributeValue for %s must not hold null (member %d)", path, i+1)
+			}
+			if err := json.Unmarshal(r, &list[i]); err != nil {
+				return fault.Validationf("AttributeValue for %s must be a list of objects", path)
+			}
+		}
 	}
 	*dst = list
 	return nil

@@ -171,7 +171,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sess := caller.Role
 	if sess == nil && roleOnly(q.Action) {
 		// The simulator and role operations speak of role sessions.
-		h.finish(ctx, w, r, q.Action, nil, nil, awsproto.QueryAccessDenied("User: "+caller.ARN+" is not authorized to perform: iam:"+q.Action))
+		h.finish(ctx, w, r, q.Action, nil, nil, awsproto.QueryAccessDenied(roleOnlyMessage(caller.ARN, caller.AccountID, q)))
 		return
 	}
 	c := &call{ctx: ctx, caller: caller, sess: sess, q: q, reqCtx: policy.NewContext(20)}

@@ -509,7 +509,8 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 	// PowerUserAccess may not simulate (no iam:Simulate*), exactly as on AWS.
 	_, err = e.power.SimulatePrincipalPolicy(t.Context(), &awsiam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(roleARN), ActionNames: []string{"s3:GetObject"}})
 	code, status, msg := apiError(t, err)
-	wantMsg := "User: arn:aws:sts::" + account + ":assumed-role/" + e.powerRole.RoleName + "/alice@example.test is not authorized to perform: iam:SimulatePrincipalPolicy on resource: " + roleARN
+	wantMsg := "User: arn:aws:sts::" + account + ":assumed-role/" + e.powerRole.RoleName + "/alice@example.test is not authorized to perform: iam:SimulatePrincipalPolicy on resource: " + roleARN +
+		" because no identity-based policy allows the iam:SimulatePrincipalPolicy action"
 	if code != "AccessDenied" || status != 403 || msg != wantMsg {
 		t.Errorf("power user: %s %d %q, want AccessDenied 403 %q", code, status, msg, wantMsg)
 	}
@@ -520,7 +521,7 @@ func TestPowerUserRefusedSimulateCustomPolicy(t *testing.T) {
 	before := e.w.Snap(t)
 	_, err := e.power.SimulateCustomPolicy(t.Context(), &awsiam.SimulateCustomPolicyInput{PolicyInputList: []string{s3Policy}, ActionNames: []string{"s3:GetObject"}})
 	code, status, msg := apiError(t, err)
-	want := "User: arn:aws:sts::" + account + ":assumed-role/" + e.powerRole.RoleName + "/alice@example.test is not authorized to perform: iam:SimulateCustomPolicy on resource: *"
+	want := "User: arn:aws:sts::" + account + ":assumed-role/" + e.powerRole.RoleName + "/alice@example.test is not authorized to perform: iam:SimulateCustomPolicy on resource: * because no identity-based policy allows the iam:SimulateCustomPolicy action"
 	if code != "AccessDenied" || status != 403 || msg != want {
 		t.Errorf("got %s %d %q\nwant AccessDenied 403 %q", code, status, msg, want)
 	}
@@ -603,7 +604,7 @@ func TestRoles(t *testing.T) {
 	}
 	_, err = e.power.GetRole(ctx, &awsiam.GetRoleInput{RoleName: aws.String(e.adminRole.RoleName)})
 	code, status, msg := apiError(t, err)
-	if code != "AccessDenied" || status != 403 || !strings.HasSuffix(msg, "is not authorized to perform: iam:GetRole on resource: "+want[0].Arn) {
+	if code != "AccessDenied" || status != 403 || !strings.HasSuffix(msg, "is not authorized to perform: iam:GetRole on resource: "+want[0].Arn+" because no identity-based policy allows the iam:GetRole action") {
 		t.Errorf("power user GetRole: %s %d %q", code, status, msg)
 	}
 }

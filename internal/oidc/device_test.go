@@ -216,6 +216,13 @@ func TestDeviceFlow(t *testing.T) {
 	if d := cmp.Diff(wantNames, names); d != "" {
 		t.Errorf("audit events (-want +got):\n%s", d)
 	}
+	// CloudTrail's Username of the sign-in's CreateToken is the user name,
+	// so LookupEvents with AttributeKey=Username finds it.
+	for _, ev := range e.events() {
+		if ev.Name == "CreateToken" && (ev.Principal != "alice" || !strings.Contains(string(ev.Record), `"userName":"alice"`)) {
+			t.Errorf("CreateToken event has principal %q: %s", ev.Principal, ev.Record)
+		}
+	}
 }
 
 func TestDeviceSlowDown(t *testing.T) {

@@ -583,8 +583,15 @@ func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *s
 		}
 		out.RefreshToken = Secret(rt)
 	}
+	// CloudTrail's Username of Identity Center sign-in events is the
+	// user name, so LookupEvents with AttributeKey=Username finds them.
 	a := audit.ActorFrom(ctx)
 	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: g.UserID, UserID: g.UserID}
+	if u, err := tx.GetUser(ctx, g.UserID); err == nil {
+		a.Identity.UserName = u.UserName
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	return out, s.Audit.Record(audit.WithActor(ctx, a), tx, audit.Entry{
 		Source: audit.SourceOIDC, Name: "CreateToken",
 		Params:   map[string]string{"clientId": cl.ID, "grantType": grantType},

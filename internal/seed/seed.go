@@ -113,7 +113,13 @@ type Loader struct {
 type Result struct {
 	Created   int
 	Passwords int // users whose password was set
+	// DefaultPasswords counts the users of Passwords that got the
+	// Loader's Password (they named none).
+	DefaultPasswords int
 }
+
+// Changes counts every change of the load: new records and passwords set.
+func (r Result) Changes() int { return r.Created + r.Passwords }
 
 // Load creates what w describes and is missing.
 func (l *Loader) Load(ctx context.Context, w *World) (Result, error) {
@@ -168,6 +174,9 @@ func (l *Loader) Load(ctx context.Context, w *World) (Result, error) {
 				return res, fmt.Errorf("user %s: %w", u.UserName, err)
 			}
 			res.Passwords++
+			if u.Password == "" {
+				res.DefaultPasswords++
+			}
 		}
 	}
 	groups := map[string]string{}

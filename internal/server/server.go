@@ -194,6 +194,7 @@ func (s *Server) loadWorlds(ctx context.Context) error {
 		res, err := l.Load(ctx, w)
 		s.Seeded.Created += res.Created
 		s.Seeded.Passwords += res.Passwords
+		s.Seeded.DefaultPasswords += res.DefaultPasswords
 		if err != nil {
 			return fmt.Errorf("load world: %w", err)
 		}
