@@ -1,7 +1,8 @@
 // Package organizations manages the accounts of a deployment the way AWS
 // Organizations does, for the subset Identity Center admins use
 // (DescribeOrganization, ListAccounts, DescribeAccount, CreateAccount and
-// its status, CloseAccount, ListRoots, ListParents, tags): one
+// its status, CloseAccount, ListRoots, ListParents, tags, Identity
+// Center's delegated administrator): one
 // organization with one root, every account a child of the root, the
 // management account the one that owns the instance.
 //
