@@ -50,6 +50,7 @@ type Source interface {
 	GetAccount(ctx context.Context, id string) (*store.Account, error)
 	GetProvisionedRole(ctx context.Context, accountID, permissionSetID string) (*store.ProvisionedRole, error)
 	ListRevocations(ctx context.Context, since time.Time) ([]store.Revocation, error)
+	ListDelegatedAdmins(ctx context.Context, f store.DelegatedAdminFilter) ([]store.DelegatedAdmin, error)
 }
 
 var _ Source = store.Store(nil)
@@ -101,7 +102,12 @@ type view struct {
 	accounts map[string]*store.Account
 	roles    map[roleKey]*store.ProvisionedRole
 	revs     map[revKey]time.Time // nil until loaded
+	// delegated holds the delegated administrator registrations; nil
+	// until loaded.
+	delegated map[delegatedKey]struct{}
 }
+
+type delegatedKey struct{ account, servicePrincipal string }
 
 func newView(seq int64) *view {
 	return &view{
@@ -429,4 +435,38 @@ func (c *Cache) Revoked(ctx context.Context, userID, grantID, sessionID string, 
 		}
 	}
 	return false, nil
+}
+
+// DelegatedAdmin reports whether the account is registered as a delegated
+// administrator of the service principal. The registrations (a handful:
+// Identity Center allows one) are loaded once per view, so the admin APIs'
+// account gate reads no database in steady state; a deregistration written
+// on this replica holds for the very next call (Invalidate), one written
+// elsewhere within RefreshInterval.
+func (c *Cache) DelegatedAdmin(ctx context.Context, accountID, servicePrincipal string) (bool, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return false, err
+	}
+	v.mu.RLock()
+	ds := v.delegated
+	v.mu.RUnlock()
+	if ds == nil {
+		list, err := c.Store.ListDelegatedAdmins(ctx, store.DelegatedAdminFilter{})
+		if err != nil {
+			return false, fmt.Errorf("list delegated admins: %w", err)
+		}
+		ds = make(map[delegatedKey]struct{}, len(list))
+		for _, d := range list {
+			ds[delegatedKey{d.AccountID, d.ServicePrincipal}] = struct{}{}
+		}
+		v.mu.Lock()
+		if v.delegated == nil {
+			v.delegated = ds
+		}
+		ds = v.delegated
+		v.mu.Unlock()
+	}
+	_, ok := ds[delegatedKey{accountID, servicePrincipal}]
+	return ok, nil
 }

@@ -24,8 +24,8 @@ import (
 // cache needs nothing more.
 type counting struct {
 	accesscache.Source
-	seq, users, assignments, memberships, sets, accounts, roles, revocations atomic.Int64
-	failSeq                                                                  atomic.Bool
+	seq, users, assignments, memberships, sets, accounts, roles, revocations, delegated atomic.Int64
+	failSeq                                                                             atomic.Bool
 }
 
 func (c *counting) ChangeSeq(ctx context.Context) (int64, error) {
@@ -71,10 +71,15 @@ func (c *counting) ListRevocations(ctx context.Context, since time.Time) ([]stor
 	return c.Source.ListRevocations(ctx, since)
 }
 
+func (c *counting) ListDelegatedAdmins(ctx context.Context, f store.DelegatedAdminFilter) ([]store.DelegatedAdmin, error) {
+	c.delegated.Add(1)
+	return c.Source.ListDelegatedAdmins(ctx, f)
+}
+
 // reads returns the number of record reads (everything but ChangeSeq).
 func (c *counting) reads() int64 {
 	return c.users.Load() + c.assignments.Load() + c.memberships.Load() + c.sets.Load() +
-		c.accounts.Load() + c.roles.Load() + c.revocations.Load()
+		c.accounts.Load() + c.roles.Load() + c.revocations.Load() + c.delegated.Load()
 }
 
 // clock is a settable test clock.
@@ -638,4 +643,49 @@ func TestEntitledSinceRemoval(t *testing.T) {
 	if !entitled(t0.Add(-time.Minute)) {
 		t.Error("credentials issued under the older direct assignment are refused while the group path also exists")
 	}
+}
+
+// TestDelegatedAdmin checks the delegated-administrator lookup of the admin
+// APIs' account gate: one read per view, deregistration on this handle
+// seen by the very next lookup, registration on another handle (another
+// replica) within 1 s.
+func TestDelegatedAdmin(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "d.db")
+	st := open(t, path)
+	other := open(t, path)
+	world(t, st)
+	src := &counting{Source: st}
+	c := accesscache.New(src, time.Now)
+	st.OnChange(c.Invalidate)
+	const sso = "sso.amazonaws.com"
+	is := func(acct, sp string) bool {
+		t.Helper()
+		ok, err := c.DelegatedAdmin(ctx, acct, sp)
+		must(t, err)
+		return ok
+	}
+	if is(account, sso) {
+		t.Fatal("delegated admin before any registration")
+	}
+	must(t, st.CreateDelegatedAdmin(ctx, &store.DelegatedAdmin{AccountID: account, ServicePrincipal: sso, EnabledAt: time.Now()}))
+	if !is(account, sso) {
+		t.Fatal("registration not seen by the next lookup")
+	}
+	if is(account, "guardduty.amazonaws.com") || is("999999999999", sso) {
+		t.Error("registration answers for another service or account")
+	}
+	before := src.delegated.Load()
+	for range 100 {
+		is(account, sso)
+	}
+	if n := src.delegated.Load() - before; n != 0 {
+		t.Errorf("steady state: %d registration reads for 100 lookups, want 0", n)
+	}
+	must(t, st.DeleteDelegatedAdmin(ctx, account, sso))
+	if is(account, sso) {
+		t.Error("deregistration not seen by the next lookup")
+	}
+	must(t, other.CreateDelegatedAdmin(ctx, &store.DelegatedAdmin{AccountID: account, ServicePrincipal: sso, EnabledAt: time.Now()}))
+	within(t, time.Second, "registration on another handle", func() bool { return is(account, sso) })
 }

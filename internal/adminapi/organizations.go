@@ -28,14 +28,14 @@ func (s *Service) organizationsOps() map[string]operation {
 		"DescribeOrganization":        op("organizations:DescribeOrganization", true, nil, s.describeOrganization),
 		"ListAccounts":                op("organizations:ListAccounts", true, nil, s.listAccounts),
 		"DescribeAccount":             op("organizations:DescribeAccount", true, s.accountResource, s.describeAccount),
-		"CreateAccount":               op("organizations:CreateAccount", false, nil, s.createAccount),
+		"CreateAccount":               op("organizations:CreateAccount", false, nil, mgmtOnly(s, "organizations:CreateAccount", s.createAccount)),
 		"DescribeCreateAccountStatus": op("organizations:DescribeCreateAccountStatus", true, nil, s.describeCreateAccountStatus),
 		"ListCreateAccountStatus":     op("organizations:ListCreateAccountStatus", true, nil, s.listCreateAccountStatus),
-		"CloseAccount":                op("organizations:CloseAccount", false, s.closeResource, s.closeAccount),
+		"CloseAccount":                op("organizations:CloseAccount", false, s.closeResource, mgmtOnly(s, "organizations:CloseAccount", s.closeAccount)),
 		"ListRoots":                   op("organizations:ListRoots", true, nil, s.listRoots),
 		"ListParents":                 op("organizations:ListParents", true, s.childResource, s.listParents),
-		"TagResource":                 op("organizations:TagResource", false, s.orgTagTarget, s.tagOrgResource),
-		"UntagResource":               op("organizations:UntagResource", false, s.orgUntagTarget, s.untagOrgResource),
+		"TagResource":                 op("organizations:TagResource", false, s.orgTagTarget, mgmtOnly(s, "organizations:TagResource", s.tagOrgResource)),
+		"UntagResource":               op("organizations:UntagResource", false, s.orgUntagTarget, mgmtOnly(s, "organizations:UntagResource", s.untagOrgResource)),
 		"ListTagsForResource":         op("organizations:ListTagsForResource", true, s.orgListTagsTarget, s.listOrgTags),
 	}
 	maps.Copy(ops, s.organizationsExtraOps())
@@ -73,9 +73,14 @@ func orgError(err error) error {
 			e.Code = "AccountNotFoundException"
 		}
 	case fault.Conflict, fault.QuotaExceeded:
-		if f.Reason == organizations.ReasonAlreadyClosed {
+		switch f.Reason {
+		case organizations.ReasonAlreadyClosed:
 			e.Code = "AccountAlreadyClosedException"
-		} else {
+		case organizations.ReasonAlreadyRegistered:
+			e.Code = "AccountAlreadyRegisteredException"
+		case organizations.ReasonNotRegistered:
+			e.Code = "AccountNotRegisteredException"
+		default:
 			e.Code, e.Reason = "ConstraintViolationException", f.Reason
 		}
 	case fault.AccessDenied:

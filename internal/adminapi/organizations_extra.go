@@ -15,8 +15,9 @@ import (
 // data source and common tooling read besides the core subset: a Gatehouse
 // organization has one root, every account directly under it, no
 // organizational units, no policy types enabled (so no policies), and no
-// trusted service access. Delegated administrators are the accounts the
-// server registers for Identity Center (sso.amazonaws.com).
+// trusted service access. Delegated administrators are the accounts
+// registered for Identity Center (sso.amazonaws.com) with
+// RegisterDelegatedAdministrator.
 
 // organizationsExtraOps returns the read-only organizations operations of
 // this file, authorized on "*" or on the root they name, as the service
@@ -28,6 +29,9 @@ func (s *Service) organizationsExtraOps() map[string]operation {
 		"ListOrganizationalUnitsForParent":    op("organizations:ListOrganizationalUnitsForParent", true, s.ouParent, s.listOUsForParent),
 		"ListPolicies":                        op("organizations:ListPolicies", true, nil, s.listOrgPolicies),
 		"ListDelegatedAdministrators":         op("organizations:ListDelegatedAdministrators", true, nil, s.listDelegatedAdmins),
+		"ListDelegatedServicesForAccount":     op("organizations:ListDelegatedServicesForAccount", true, s.delegatedServicesAccount, s.listDelegatedServices),
+		"RegisterDelegatedAdministrator":      op("organizations:RegisterDelegatedAdministrator", false, s.delegatedAdminAccount, mgmtOnly(s, "organizations:RegisterDelegatedAdministrator", s.registerDelegatedAdmin)),
+		"DeregisterDelegatedAdministrator":    op("organizations:DeregisterDelegatedAdministrator", false, s.delegatedAdminAccount, mgmtOnly(s, "organizations:DeregisterDelegatedAdministrator", s.deregisterDelegatedAdmin)),
 	}
 }
 
@@ -248,6 +252,9 @@ type DelegatedAdministrator struct {
 	Status          string             `json:"Status"`
 	JoinedMethod    string             `json:"JoinedMethod"`
 	JoinedTimestamp awsproto.Timestamp `json:"JoinedTimestamp,omitzero"`
+	// State is the account's lifecycle state (ACTIVE, SUSPENDED, CLOSED).
+	State                 string             `json:"State"`
+	DelegationEnabledDate awsproto.Timestamp `json:"DelegationEnabledDate,omitzero"`
 }
 
 // ListDelegatedAdministratorsOutput is organizations'
@@ -257,52 +264,120 @@ type ListDelegatedAdministratorsOutput struct {
 	NextToken               *string                  `json:"NextToken,omitempty"`
 }
 
-// ssoServicePrincipal is the service principal delegated administrators
-// of Identity Center are registered for.
-const ssoServicePrincipal = "sso.amazonaws.com"
-
 func (s *Service) listDelegatedAdmins(ctx context.Context, _ *awsauth.Caller, in *ListDelegatedAdministratorsInput) (*ListDelegatedAdministratorsOutput, error) {
-	if sp := in.ServicePrincipal; sp != nil && (*sp == "" || len(*sp) > 128) {
-		return nil, &awsproto.Error{Code: "InvalidInputException", Reason: organizations.ReasonInvalidPattern,
-			Message: "You specified an invalid value for ServicePrincipal."}
-	}
 	size, err := orgPageSize(in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
-	const query = "ListDelegatedAdministrators"
+	sp := orgDeref(in.ServicePrincipal)
+	query := "ListDelegatedAdministrators\x00" + sp
 	after, ok := pageAfter(query, in.NextToken)
 	if !ok {
 		return nil, invalidOrgToken()
 	}
+	if in.ServicePrincipal != nil && sp == "" {
+		return nil, &awsproto.Error{Code: "InvalidInputException", Reason: organizations.ReasonMinLength,
+			Message: "You provided a ServicePrincipal shorter than 1 character."}
+	}
+	ds, err := s.Organizations.ListDelegatedAdmins(ctx, sp, store.Page{After: after, Limit: size + 1})
+	if err != nil {
+		return nil, orgError(err)
+	}
 	out := &ListDelegatedAdministratorsOutput{DelegatedAdministrators: []DelegatedAdministrator{}}
-	if s.DelegatedAdmin == nil || (in.ServicePrincipal != nil && *in.ServicePrincipal != ssoServicePrincipal) {
-		return out, nil
+	if len(ds) > size {
+		ds = ds[:size]
+		out.NextToken = pageToken(query, ds[size-1].Account.ID)
 	}
-	for {
-		as, err := s.Organizations.ListAccounts(ctx, store.Page{After: after, Limit: 100})
-		if err != nil {
-			return nil, orgError(err)
-		}
-		for i := range as {
-			ok, err := s.DelegatedAdmin(ctx, as[i].ID)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
-			if len(out.DelegatedAdministrators) == size {
-				out.NextToken = pageToken(query, out.DelegatedAdministrators[size-1].Id)
-				return out, nil
-			}
-			a := s.orgAccount(&as[i])
-			out.DelegatedAdministrators = append(out.DelegatedAdministrators, DelegatedAdministrator{Id: a.Id, Arn: a.Arn,
-				Email: a.Email, Name: a.Name, Status: a.Status, JoinedMethod: a.JoinedMethod, JoinedTimestamp: a.JoinedTimestamp})
-		}
-		if len(as) < 100 {
-			return out, nil
-		}
-		after = as[len(as)-1].ID
+	for i := range ds {
+		a := s.orgAccount(&ds[i].Account)
+		out.DelegatedAdministrators = append(out.DelegatedAdministrators, DelegatedAdministrator{Id: a.Id, Arn: a.Arn,
+			Email: a.Email, Name: a.Name, Status: a.Status, State: a.State, JoinedMethod: a.JoinedMethod,
+			JoinedTimestamp: a.JoinedTimestamp, DelegationEnabledDate: awsproto.Timestamp{Time: ds[i].EnabledAt}})
 	}
+	return out, nil
+}
+
+// DelegatedAdministratorInput is organizations'
+// RegisterDelegatedAdministratorRequest and
+// DeregisterDelegatedAdministratorRequest.
+type DelegatedAdministratorInput struct {
+	AccountId        *string `json:"AccountId"`
+	ServicePrincipal *string `json:"ServicePrincipal"`
+}
+
+// delegatedAdminAccount checks the members of a (de)registration and
+// returns the account's ARN: the service authorization reference for AWS
+// Organizations authorizes RegisterDelegatedAdministrator and
+// DeregisterDelegatedAdministrator on the account resource.
+func (s *Service) delegatedAdminAccount(ctx context.Context, c *awsauth.Caller, in *DelegatedAdministratorInput) ([]string, error) {
+	if in.ServicePrincipal == nil {
+		return nil, orgRequired("ServicePrincipal")
+	}
+	return s.accountResource(ctx, c, &AccountIdInput{AccountId: in.AccountId})
+}
+
+// registerDelegatedAdmin answers RegisterDelegatedAdministrator; as the
+// model says, only the management account may call it (mgmtOnly).
+func (s *Service) registerDelegatedAdmin(ctx context.Context, _ *awsauth.Caller, in *DelegatedAdministratorInput) (*struct{}, error) {
+	return nil, orgError(s.Organizations.RegisterDelegatedAdmin(ctx, *in.AccountId, *in.ServicePrincipal))
+}
+
+// deregisterDelegatedAdmin answers DeregisterDelegatedAdministrator; the
+// account's sessions are refused from the next call on this replica.
+func (s *Service) deregisterDelegatedAdmin(ctx context.Context, _ *awsauth.Caller, in *DelegatedAdministratorInput) (*struct{}, error) {
+	return nil, orgError(s.Organizations.DeregisterDelegatedAdmin(ctx, *in.AccountId, *in.ServicePrincipal))
+}
+
+// ListDelegatedServicesForAccountInput is organizations'
+// ListDelegatedServicesForAccountRequest.
+type ListDelegatedServicesForAccountInput struct {
+	AccountId  *string `json:"AccountId"`
+	NextToken  *string `json:"NextToken"`
+	MaxResults *int32  `json:"MaxResults"`
+}
+
+// DelegatedService is the organizations DelegatedService shape.
+type DelegatedService struct {
+	ServicePrincipal      string             `json:"ServicePrincipal"`
+	DelegationEnabledDate awsproto.Timestamp `json:"DelegationEnabledDate,omitzero"`
+}
+
+// ListDelegatedServicesForAccountOutput is organizations'
+// ListDelegatedServicesForAccountResponse.
+type ListDelegatedServicesForAccountOutput struct {
+	DelegatedServices []DelegatedService `json:"DelegatedServices"`
+	NextToken         *string            `json:"NextToken,omitempty"`
+}
+
+func (s *Service) delegatedServicesAccount(ctx context.Context, c *awsauth.Caller, in *ListDelegatedServicesForAccountInput) ([]string, error) {
+	return s.accountResource(ctx, c, &AccountIdInput{AccountId: in.AccountId})
+}
+
+func (s *Service) listDelegatedServices(ctx context.Context, _ *awsauth.Caller, in *ListDelegatedServicesForAccountInput) (*ListDelegatedServicesForAccountOutput, error) {
+	size, err := orgPageSize(in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	query := "ListDelegatedServicesForAccount\x00" + *in.AccountId
+	after, ok := pageAfter(query, in.NextToken)
+	if !ok {
+		return nil, invalidOrgToken()
+	}
+	ds, err := s.Organizations.DelegatedServices(ctx, *in.AccountId)
+	if err != nil {
+		return nil, orgError(err)
+	}
+	out := &ListDelegatedServicesForAccountOutput{DelegatedServices: []DelegatedService{}}
+	for _, d := range ds {
+		if d.ServicePrincipal <= after {
+			continue
+		}
+		if len(out.DelegatedServices) == size {
+			out.NextToken = pageToken(query, out.DelegatedServices[size-1].ServicePrincipal)
+			break
+		}
+		out.DelegatedServices = append(out.DelegatedServices, DelegatedService{ServicePrincipal: d.ServicePrincipal,
+			DelegationEnabledDate: awsproto.Timestamp{Time: d.EnabledAt}})
+	}
+	return out, nil
 }

@@ -29,34 +29,34 @@ func (s *Service) ssoPermissionOps() map[string]operation {
 	return map[string]operation{
 		"CreatePermissionSet":   op("sso:CreatePermissionSet", false, ssoRes(s.createPermissionSetRes), s.createPermissionSet),
 		"DescribePermissionSet": op("sso:DescribePermissionSet", true, ssoRes(ssoPSRes[DescribePermissionSetInput](s)), s.describePermissionSet),
-		"UpdatePermissionSet":   op("sso:UpdatePermissionSet", false, ssoRes(ssoPSRes[UpdatePermissionSetInput](s)), s.updatePermissionSet),
-		"DeletePermissionSet":   op("sso:DeletePermissionSet", false, ssoRes(ssoPSRes[DeletePermissionSetInput](s)), s.deletePermissionSet),
+		"UpdatePermissionSet":   op("sso:UpdatePermissionSet", false, ssoRes(ssoPSRes[UpdatePermissionSetInput](s)), notDelegated(s, "sso:UpdatePermissionSet", mgmtSetOf[UpdatePermissionSetInput](s), s.updatePermissionSet)),
+		"DeletePermissionSet":   op("sso:DeletePermissionSet", false, ssoRes(ssoPSRes[DeletePermissionSetInput](s)), notDelegated(s, "sso:DeletePermissionSet", mgmtSetOf[DeletePermissionSetInput](s), s.deletePermissionSet)),
 		"ListPermissionSets":    op("sso:ListPermissionSets", true, ssoRes(s.listPermissionSetsRes), s.listPermissionSets),
 
-		"AttachManagedPolicyToPermissionSet":   op("sso:AttachManagedPolicyToPermissionSet", false, ssoRes(ssoPSRes[ManagedPolicyInput](s)), s.attachManagedPolicy),
-		"DetachManagedPolicyFromPermissionSet": op("sso:DetachManagedPolicyFromPermissionSet", false, ssoRes(ssoPSRes[ManagedPolicyInput](s)), s.detachManagedPolicy),
+		"AttachManagedPolicyToPermissionSet":   op("sso:AttachManagedPolicyToPermissionSet", false, ssoRes(ssoPSRes[ManagedPolicyInput](s)), notDelegated(s, "sso:AttachManagedPolicyToPermissionSet", mgmtSetOf[ManagedPolicyInput](s), s.attachManagedPolicy)),
+		"DetachManagedPolicyFromPermissionSet": op("sso:DetachManagedPolicyFromPermissionSet", false, ssoRes(ssoPSRes[ManagedPolicyInput](s)), notDelegated(s, "sso:DetachManagedPolicyFromPermissionSet", mgmtSetOf[ManagedPolicyInput](s), s.detachManagedPolicy)),
 		"ListManagedPoliciesInPermissionSet":   op("sso:ListManagedPoliciesInPermissionSet", true, ssoRes(ssoPSRes[ListManagedPoliciesInPermissionSetInput](s)), s.listManagedPolicies),
 
-		"AttachCustomerManagedPolicyReferenceToPermissionSet":   op("sso:AttachCustomerManagedPolicyReferenceToPermissionSet", false, ssoRes(ssoPSRes[CustomerPolicyInput](s)), s.attachCustomerPolicy),
-		"DetachCustomerManagedPolicyReferenceFromPermissionSet": op("sso:DetachCustomerManagedPolicyReferenceFromPermissionSet", false, ssoRes(ssoPSRes[CustomerPolicyInput](s)), s.detachCustomerPolicy),
+		"AttachCustomerManagedPolicyReferenceToPermissionSet":   op("sso:AttachCustomerManagedPolicyReferenceToPermissionSet", false, ssoRes(ssoPSRes[CustomerPolicyInput](s)), notDelegated(s, "sso:AttachCustomerManagedPolicyReferenceToPermissionSet", mgmtSetOf[CustomerPolicyInput](s), s.attachCustomerPolicy)),
+		"DetachCustomerManagedPolicyReferenceFromPermissionSet": op("sso:DetachCustomerManagedPolicyReferenceFromPermissionSet", false, ssoRes(ssoPSRes[CustomerPolicyInput](s)), notDelegated(s, "sso:DetachCustomerManagedPolicyReferenceFromPermissionSet", mgmtSetOf[CustomerPolicyInput](s), s.detachCustomerPolicy)),
 		"ListCustomerManagedPolicyReferencesInPermissionSet":    op("sso:ListCustomerManagedPolicyReferencesInPermissionSet", true, ssoRes(ssoPSRes[ListCustomerManagedPolicyReferencesInPermissionSetInput](s)), s.listCustomerPolicies),
 
-		"PutInlinePolicyToPermissionSet":      op("sso:PutInlinePolicyToPermissionSet", false, ssoRes(ssoPSRes[PutInlinePolicyToPermissionSetInput](s)), s.putInlinePolicy),
+		"PutInlinePolicyToPermissionSet":      op("sso:PutInlinePolicyToPermissionSet", false, ssoRes(ssoPSRes[PutInlinePolicyToPermissionSetInput](s)), notDelegated(s, "sso:PutInlinePolicyToPermissionSet", mgmtSetOf[PutInlinePolicyToPermissionSetInput](s), s.putInlinePolicy)),
 		"GetInlinePolicyForPermissionSet":     op("sso:GetInlinePolicyForPermissionSet", true, ssoRes(ssoPSRes[PermissionSetRef](s)), s.getInlinePolicy),
-		"DeleteInlinePolicyFromPermissionSet": op("sso:DeleteInlinePolicyFromPermissionSet", false, ssoRes(ssoPSRes[PermissionSetRef](s)), s.deleteInlinePolicy),
+		"DeleteInlinePolicyFromPermissionSet": op("sso:DeleteInlinePolicyFromPermissionSet", false, ssoRes(ssoPSRes[PermissionSetRef](s)), notDelegated(s, "sso:DeleteInlinePolicyFromPermissionSet", mgmtSetOf[PermissionSetRef](s), s.deleteInlinePolicy)),
 
-		"PutPermissionsBoundaryToPermissionSet":      op("sso:PutPermissionsBoundaryToPermissionSet", false, ssoRes(ssoPSRes[PutPermissionsBoundaryToPermissionSetInput](s)), s.putBoundary),
+		"PutPermissionsBoundaryToPermissionSet":      op("sso:PutPermissionsBoundaryToPermissionSet", false, ssoRes(ssoPSRes[PutPermissionsBoundaryToPermissionSetInput](s)), notDelegated(s, "sso:PutPermissionsBoundaryToPermissionSet", mgmtSetOf[PutPermissionsBoundaryToPermissionSetInput](s), s.putBoundary)),
 		"GetPermissionsBoundaryForPermissionSet":     op("sso:GetPermissionsBoundaryForPermissionSet", true, ssoRes(ssoPSRes[PermissionSetRef](s)), s.getBoundary),
-		"DeletePermissionsBoundaryFromPermissionSet": op("sso:DeletePermissionsBoundaryFromPermissionSet", false, ssoRes(ssoPSRes[PermissionSetRef](s)), s.deleteBoundary),
+		"DeletePermissionsBoundaryFromPermissionSet": op("sso:DeletePermissionsBoundaryFromPermissionSet", false, ssoRes(ssoPSRes[PermissionSetRef](s)), notDelegated(s, "sso:DeletePermissionsBoundaryFromPermissionSet", mgmtSetOf[PermissionSetRef](s), s.deleteBoundary)),
 
-		"ProvisionPermissionSet":                  op("sso:ProvisionPermissionSet", false, ssoRes(s.provisionRes), s.provisionPermissionSet),
+		"ProvisionPermissionSet":                  op("sso:ProvisionPermissionSet", false, ssoRes(s.provisionRes), notDelegated(s, "sso:ProvisionPermissionSet", s.mgmtProvision, s.provisionPermissionSet)),
 		"DescribePermissionSetProvisioningStatus": op("sso:DescribePermissionSetProvisioningStatus", true, ssoRes(ssoInstanceRes[DescribePermissionSetProvisioningStatusInput](s)), s.describeProvisioningStatus),
 		"ListPermissionSetProvisioningStatus":     op("sso:ListPermissionSetProvisioningStatus", true, ssoRes(ssoInstanceRes[ListOperationStatusInput](s)), s.listProvisioningStatus),
 		"ListPermissionSetsProvisionedToAccount":  op("sso:ListPermissionSetsProvisionedToAccount", true, ssoRes(s.provisionedToAccountRes), s.listPermissionSetsProvisionedToAccount),
 		"ListAccountsForProvisionedPermissionSet": op("sso:ListAccountsForProvisionedPermissionSet", true, ssoRes(ssoPSRes[ListAccountsForProvisionedPermissionSetInput](s)), s.listAccountsForProvisionedPermissionSet),
 
-		"CreateAccountAssignment":                 op("sso:CreateAccountAssignment", false, ssoRes(s.assignmentRes), s.createAccountAssignment),
-		"DeleteAccountAssignment":                 op("sso:DeleteAccountAssignment", false, ssoRes(s.assignmentRes), s.deleteAccountAssignment),
+		"CreateAccountAssignment":                 op("sso:CreateAccountAssignment", false, ssoRes(s.assignmentRes), notDelegated(s, "sso:CreateAccountAssignment", s.mgmtAssignment, s.createAccountAssignment)),
+		"DeleteAccountAssignment":                 op("sso:DeleteAccountAssignment", false, ssoRes(s.assignmentRes), notDelegated(s, "sso:DeleteAccountAssignment", s.mgmtAssignment, s.deleteAccountAssignment)),
 		"DescribeAccountAssignmentCreationStatus": op("sso:DescribeAccountAssignmentCreationStatus", true, ssoRes(ssoInstanceRes[DescribeAccountAssignmentCreationStatusInput](s)), s.describeAssignmentCreation),
 		"DescribeAccountAssignmentDeletionStatus": op("sso:DescribeAccountAssignmentDeletionStatus", true, ssoRes(ssoInstanceRes[DescribeAccountAssignmentDeletionStatusInput](s)), s.describeAssignmentDeletion),
 		"ListAccountAssignmentCreationStatus":     op("sso:ListAccountAssignmentCreationStatus", true, ssoRes(ssoInstanceRes[ListOperationStatusInput](s)), s.listAssignmentCreation),
@@ -64,8 +64,8 @@ func (s *Service) ssoPermissionOps() map[string]operation {
 		"ListAccountAssignments":                  op("sso:ListAccountAssignments", true, ssoRes(s.listAssignmentsRes), s.listAccountAssignments),
 		"ListAccountAssignmentsForPrincipal":      op("sso:ListAccountAssignmentsForPrincipal", true, ssoRes(s.assignmentsForPrincipalRes), s.listAccountAssignmentsForPrincipal),
 
-		"TagResource":         op("sso:TagResource", false, ssoRes(ssoTagRes[TagResourceInput](s)), s.tagResource),
-		"UntagResource":       op("sso:UntagResource", false, ssoRes(ssoTagRes[UntagResourceInput](s)), s.untagResource),
+		"TagResource":         op("sso:TagResource", false, ssoRes(ssoTagRes[TagResourceInput](s)), notDelegated(s, "sso:TagResource", mgmtTagged[TagResourceInput](s), s.tagResource)),
+		"UntagResource":       op("sso:UntagResource", false, ssoRes(ssoTagRes[UntagResourceInput](s)), notDelegated(s, "sso:UntagResource", mgmtTagged[UntagResourceInput](s), s.untagResource)),
 		"ListTagsForResource": op("sso:ListTagsForResource", true, ssoRes(ssoTagRes[ListTagsForResourceInput](s)), s.listTagsForResource),
 	}
 }

@@ -1,7 +1,8 @@
 // Package organizations manages the accounts of a deployment the way AWS
 // Organizations does, for the subset Identity Center admins use
 // (DescribeOrganization, ListAccounts, DescribeAccount, CreateAccount and
-// its status, CloseAccount, ListRoots, ListParents, tags): one
+// its status, CloseAccount, ListRoots, ListParents, tags, Identity
+// Center's delegated administrator): one
 // organization with one root, every account a child of the root, the
 // management account the one that owns the instance.
 //
@@ -574,4 +575,202 @@ func (s *Service) UntagResource(ctx context.Context, resourceID string, keys []s
 			Params:    map[string]any{"resourceId": resourceID, "tagKeys": keys},
 			Resources: []store.EventResource{{Type: resourceTypeAccount, Name: resourceID}}})
 	})
+}
+
+// SSOServicePrincipal is IAM Identity Center's service principal, the one
+// service a Gatehouse organization registers delegated administrators for.
+const SSOServicePrincipal = "sso.amazonaws.com"
+
+// MaxSSODelegatedAdmins is how many member accounts may be Identity
+// Center's delegated administrator at a time: one ("You can only have one
+// delegated administrator account registered at a time",
+// https://docs.aws.amazon.com/singlesignon/latest/userguide/delegated-admin-how-to-register.html).
+const MaxSSODelegatedAdmins = 1
+
+// Reasons of the delegated-administrator errors, as the organizations
+// model names them (ConstraintViolationException and
+// InvalidInputException reasons).
+const (
+	ReasonRegisterManagement    = "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR"
+	ReasonRegisterSuspended     = "CANNOT_REGISTER_SUSPENDED_ACCOUNT_AS_DELEGATED_ADMINISTRATOR"
+	ReasonDelegatedAdminExists  = "DELEGATED_ADMINISTRATOR_EXISTS_FOR_THIS_SERVICE"
+	ReasonUnrecognizedPrincipal = "UNRECOGNIZED_SERVICE_PRINCIPAL"
+	ReasonAlreadyRegistered     = "ACCOUNT_ALREADY_REGISTERED"
+	ReasonNotRegistered         = "ACCOUNT_NOT_REGISTERED"
+	resourceTypeDelegatedAdmin  = "AWS::Organizations::DelegatedAdministrator"
+	maxServicePrincipalLength   = 128
+)
+
+// servicePrincipalRe is the organizations model's ServicePrincipal
+// pattern.
+var servicePrincipalRe = regexp.MustCompile(`^[\w+=,.@-]*$`)
+
+// checkServicePrincipal validates a ServicePrincipal member; only
+// recognize also demands that it be Identity Center's, the one service
+// Gatehouse is.
+func checkServicePrincipal(sp string, recognize bool) error {
+	switch n := len(sp); {
+	case n == 0:
+		return invalid(ReasonMinLength, "You provided a ServicePrincipal shorter than 1 character.")
+	case n > maxServicePrincipalLength:
+		return invalid(ReasonMaxLength, "You provided a ServicePrincipal longer than %d characters.", maxServicePrincipalLength)
+	case !servicePrincipalRe.MatchString(sp):
+		return invalid(ReasonInvalidPattern, "You specified an invalid value for ServicePrincipal: %q.", sp)
+	case recognize && sp != SSOServicePrincipal:
+		return invalid(ReasonUnrecognizedPrincipal,
+			"You specified a service principal that isn't recognized: Gatehouse supports delegated administration for %s only.", SSOServicePrincipal)
+	}
+	return nil
+}
+
+// notRegistered is the model's AccountNotRegisteredException.
+func notRegistered() *fault.Error {
+	return constraint(ReasonNotRegistered, "The provided account is not a registered delegated administrator for this service.")
+}
+
+// RegisterDelegatedAdmin makes a member account the delegated
+// administrator of Identity Center: its sessions may then call the admin
+// APIs, authorized by their permission sets as management-account
+// sessions are, except that they cannot touch the management account's
+// access (see package adminapi). The management account, closed accounts
+// and a second account (Identity Center allows one) are refused.
+func (s *Service) RegisterDelegatedAdmin(ctx context.Context, accountID, servicePrincipal string) error {
+	if err := checkAccountID("AccountId", accountID); err != nil {
+		return err
+	}
+	if err := checkServicePrincipal(servicePrincipal, true); err != nil {
+		return err
+	}
+	if accountID == s.Instance.ManagementAccountID {
+		return constraint(ReasonRegisterManagement,
+			"You attempted to register the management account of the organization as a delegated administrator for an AWS service integrated with Organizations. You can designate only a member account as a delegated administrator.")
+	}
+	now := s.Now().UTC()
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		a, err := getAccount(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		if Closed(a) {
+			return constraint(ReasonRegisterSuspended, "You cannot register a suspended account as a delegated administrator.")
+		}
+		ds, err := tx.ListDelegatedAdmins(ctx, store.DelegatedAdminFilter{ServicePrincipal: servicePrincipal})
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if d.AccountID == accountID {
+				return constraint(ReasonAlreadyRegistered, "The provided account is already a delegated administrator for your organization.")
+			}
+		}
+		if len(ds) >= MaxSSODelegatedAdmins {
+			return constraint(ReasonDelegatedAdminExists,
+				"You attempted to register an AWS account as a delegated administrator for an AWS service that already has a delegated administrator. To complete this operation, you must first deregister any existing delegated administrators for this service.")
+		}
+		err = tx.CreateDelegatedAdmin(ctx, &store.DelegatedAdmin{AccountID: accountID, ServicePrincipal: servicePrincipal, EnabledAt: now})
+		if errors.Is(err, store.ErrConflict) {
+			return constraint(ReasonAlreadyRegistered, "The provided account is already a delegated administrator for your organization.")
+		} else if err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{Source: audit.SourceOrganizations, Name: "RegisterDelegatedAdministrator",
+			Params:    map[string]string{"accountId": accountID, "servicePrincipal": servicePrincipal},
+			Resources: []store.EventResource{{Type: resourceTypeAccount, Name: accountID}}})
+	})
+}
+
+// DeregisterDelegatedAdmin removes a delegated administrator. Its
+// sessions are refused from the next call on this replica (the change
+// counter moves, and the access cache drops what it knew), and within
+// the cache's refresh interval on the others.
+func (s *Service) DeregisterDelegatedAdmin(ctx context.Context, accountID, servicePrincipal string) error {
+	if err := checkAccountID("AccountId", accountID); err != nil {
+		return err
+	}
+	if err := checkServicePrincipal(servicePrincipal, false); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		if _, err := getAccount(ctx, tx, accountID); err != nil {
+			return err
+		}
+		err := tx.DeleteDelegatedAdmin(ctx, accountID, servicePrincipal)
+		if errors.Is(err, store.ErrNotFound) {
+			return notRegistered()
+		} else if err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{Source: audit.SourceOrganizations, Name: "DeregisterDelegatedAdministrator",
+			Params:    map[string]string{"accountId": accountID, "servicePrincipal": servicePrincipal},
+			Resources: []store.EventResource{{Type: resourceTypeAccount, Name: accountID}}})
+	})
+}
+
+// DelegatedAdmin is a delegated administrator account with the time it
+// was first registered for the services selected.
+type DelegatedAdmin struct {
+	Account store.Account
+	// EnabledAt is the earliest registration of the account among the
+	// services selected.
+	EnabledAt time.Time
+}
+
+// ListDelegatedAdmins returns a page of the delegated administrator
+// accounts, ordered by account ID: those registered for servicePrincipal,
+// or for any service when it is empty. Each account appears once.
+func (s *Service) ListDelegatedAdmins(ctx context.Context, servicePrincipal string, p store.Page) ([]DelegatedAdmin, error) {
+	if servicePrincipal != "" {
+		if err := checkServicePrincipal(servicePrincipal, false); err != nil {
+			return nil, err
+		}
+	}
+	// Delegated administrators are few (Identity Center allows one), so
+	// the page is read whole.
+	ds, err := s.Store.ListDelegatedAdmins(ctx, store.DelegatedAdminFilter{ServicePrincipal: servicePrincipal, Page: store.Page{After: p.After}})
+	if err != nil {
+		return nil, err
+	}
+	var out []DelegatedAdmin
+	for _, d := range ds {
+		if n := len(out); n > 0 && out[n-1].Account.ID == d.AccountID {
+			out[n-1].EnabledAt = minTime(out[n-1].EnabledAt, d.EnabledAt)
+			continue
+		}
+		if p.Limit > 0 && len(out) == p.Limit {
+			break
+		}
+		a, err := s.Store.GetAccount(ctx, d.AccountID)
+		if err != nil {
+			return nil, fmt.Errorf("delegated admin %s: %w", d.AccountID, err)
+		}
+		out = append(out, DelegatedAdmin{Account: *a, EnabledAt: d.EnabledAt})
+	}
+	return out, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// DelegatedServices returns the services an account is a delegated
+// administrator for, ordered by service principal. An account registered
+// for none is the model's AccountNotRegisteredException.
+func (s *Service) DelegatedServices(ctx context.Context, accountID string) ([]store.DelegatedAdmin, error) {
+	if err := checkAccountID("AccountId", accountID); err != nil {
+		return nil, err
+	}
+	if _, err := getAccount(ctx, s.Store, accountID); err != nil {
+		return nil, err
+	}
+	ds, err := s.Store.ListDelegatedAdmins(ctx, store.DelegatedAdminFilter{AccountID: accountID})
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, notRegistered()
+	}
+	return ds, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
@@ -111,6 +112,13 @@ func (s *Server) wire() {
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
 		Directory: s.Directory, Access: s.Access, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 		Organizations: &organizations.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Instance: s.Instance},
+		// Identity Center's delegated administrator, from the access
+		// cache: no database read per call in steady state, and a
+		// deregistration on this replica refuses the very next call
+		// (OnChange above), on others within the refresh interval.
+		DelegatedAdmin: func(ctx context.Context, accountID string) (bool, error) {
+			return s.Cache.DelegatedAdmin(ctx, accountID, organizations.SSOServicePrincipal)
+		},
 	}
 	s.AdminAPIs = s.Admin.Handlers()
 }

@@ -81,6 +81,28 @@ type CreateAccountStatusFilter struct {
 	Page   Page
 }
 
+// DelegatedAdmin is a member account registered as a delegated
+// administrator of an AWS service (Organizations
+// RegisterDelegatedAdministrator): for Identity Center,
+// sso.amazonaws.com, its sessions may call the admin APIs.
+type DelegatedAdmin struct {
+	AccountID        string
+	ServicePrincipal string
+	// EnabledAt is when the registration was made
+	// (DelegationEnabledDate).
+	EnabledAt time.Time
+}
+
+// DelegatedAdminFilter selects delegated administrators, ordered by
+// (AccountID, ServicePrincipal): those of AccountID and of
+// ServicePrincipal when they are set. Page.After compares account IDs
+// (rows of accounts after it), and Page.Limit counts rows.
+type DelegatedAdminFilter struct {
+	AccountID        string
+	ServicePrincipal string
+	Page             Page
+}
+
 // User is an identity-store user. Every attribute is stored as the admin
 // (or the identity source) set it, so that DescribeUser returns exactly the
 // attributes that were set and nothing more.

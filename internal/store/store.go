@@ -34,8 +34,9 @@ type Store interface {
 	// conflict, so fn must have no side effects outside tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// ChangeSeq returns the change counter: a number that grows whenever
-	// accounts, users, groups, memberships, permission sets, assignments,
-	// provisioned roles or revocations change, on any replica. Caches of
+	// accounts, delegated administrators, users, groups, memberships,
+	// permission sets, assignments, provisioned roles or revocations
+	// change, on any replica. Caches of
 	// those records compare it to decide whether to reload.
 	ChangeSeq(ctx context.Context) (int64, error)
 	// OnChange registers fn to be called after each write through this
@@ -79,6 +80,15 @@ type Tx interface {
 	PutCreateAccountStatus(ctx context.Context, s *CreateAccountStatus) error
 	GetCreateAccountStatus(ctx context.Context, id string) (*CreateAccountStatus, error)
 	ListCreateAccountStatuses(ctx context.Context, f CreateAccountStatusFilter) ([]CreateAccountStatus, error)
+
+	// Delegated administrators (Organizations), one per (account, service
+	// principal): a second registration is ErrConflict, deleting one that
+	// is not there ErrNotFound. Lists are ordered by (AccountID,
+	// ServicePrincipal). These writes move ChangeSeq: a registration
+	// decides who may call the admin APIs.
+	CreateDelegatedAdmin(ctx context.Context, d *DelegatedAdmin) error
+	DeleteDelegatedAdmin(ctx context.Context, accountID, servicePrincipal string) error
+	ListDelegatedAdmins(ctx context.Context, f DelegatedAdminFilter) ([]DelegatedAdmin, error)
 
 	// Users, ordered by ID. User names are unique compared
 	// case-insensitively; an external ID (Issuer, ID) belongs to at most one

@@ -167,6 +167,50 @@ func (c *conn) ListCreateAccountStatuses(ctx context.Context, f store.CreateAcco
 	return ss, nil
 }
 
+const delegatedAdminCols = `account_id, service_principal, enabled_at`
+
+func scanDelegatedAdmin(r rowScanner) (*store.DelegatedAdmin, error) {
+	var d store.DelegatedAdmin
+	err := r.Scan(&d.AccountID, &d.ServicePrincipal, timeCol{&d.EnabledAt})
+	return &d, err
+}
+
+// CreateDelegatedAdmin registers d; an existing registration of the same
+// account and service principal is ErrConflict.
+func (c *conn) CreateDelegatedAdmin(ctx context.Context, d *store.DelegatedAdmin) error {
+	err := c.insert(ctx, `INSERT INTO delegated_admins (`+delegatedAdminCols+`) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		d.AccountID, d.ServicePrincipal, nanos(d.EnabledAt))
+	if err != nil {
+		return fmt.Errorf("register delegated admin %s for %s: %w", d.AccountID, d.ServicePrincipal, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+// DeleteDelegatedAdmin removes a registration; a missing one is
+// ErrNotFound.
+func (c *conn) DeleteDelegatedAdmin(ctx context.Context, accountID, servicePrincipal string) error {
+	err := c.change(ctx, `DELETE FROM delegated_admins WHERE account_id = $1 AND service_principal = $2`, accountID, servicePrincipal)
+	if err != nil {
+		return fmt.Errorf("deregister delegated admin %s for %s: %w", accountID, servicePrincipal, err)
+	}
+	c.dirty = true
+	return nil
+}
+
+// ListDelegatedAdmins returns the registrations f selects, ordered by
+// account ID and service principal.
+func (c *conn) ListDelegatedAdmins(ctx context.Context, f store.DelegatedAdminFilter) ([]store.DelegatedAdmin, error) {
+	ds, err := list(ctx, c, scanDelegatedAdmin, `SELECT `+delegatedAdminCols+` FROM delegated_admins
+		WHERE account_id > $1 AND ($2 = '' OR account_id = $2) AND ($3 = '' OR service_principal = $3)
+		ORDER BY account_id, service_principal LIMIT $4`,
+		f.Page.After, f.AccountID, f.ServicePrincipal, limit(f.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list delegated admins: %w", err)
+	}
+	return ds, nil
+}
+
 // userCols are the columns of a user. On SQLite the index users_list
 // (migration 0009) holds all of them in ID order for ListUsers; a column
 // added here belongs in that index too.

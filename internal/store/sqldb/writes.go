@@ -23,6 +23,18 @@ func (db *DB) UpdateAccount(ctx context.Context, a *store.Account) error {
 	return db.Update(ctx, func(tx store.Tx) error { return tx.UpdateAccount(ctx, a) })
 }
 
+// CreateDelegatedAdmin runs Tx.CreateDelegatedAdmin in its own
+// transaction.
+func (db *DB) CreateDelegatedAdmin(ctx context.Context, d *store.DelegatedAdmin) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.CreateDelegatedAdmin(ctx, d) })
+}
+
+// DeleteDelegatedAdmin runs Tx.DeleteDelegatedAdmin in its own
+// transaction.
+func (db *DB) DeleteDelegatedAdmin(ctx context.Context, accountID, servicePrincipal string) error {
+	return db.Update(ctx, func(tx store.Tx) error { return tx.DeleteDelegatedAdmin(ctx, accountID, servicePrincipal) })
+}
+
 // CreateUser runs Tx.CreateUser in its own transaction.
 func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
 	return db.Update(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, u) })

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -483,4 +484,60 @@ func testDeleteGroupCascades(t *testing.T, s store.Store) {
 			t.Fatalf("member of deleted group: %v", err)
 		}
 	}
+}
+
+func testDelegatedAdmins(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	all, err := s.ListDelegatedAdmins(ctx, store.DelegatedAdminFilter{})
+	must(t, err)
+	wantEqual(t, "delegated admins of empty store", []store.DelegatedAdmin{}, all)
+
+	const sso, guard = "sso.amazonaws.com", "guardduty.amazonaws.com"
+	ds := []store.DelegatedAdmin{
+		{AccountID: "111111111111", ServicePrincipal: guard, EnabledAt: at(1)},
+		{AccountID: "111111111111", ServicePrincipal: sso, EnabledAt: at(2)},
+		{AccountID: "222222222222", ServicePrincipal: sso, EnabledAt: at(3)},
+		{AccountID: "333333333333", ServicePrincipal: guard, EnabledAt: at(4)},
+	}
+	for _, i := range []int{2, 0, 3} {
+		must(t, s.CreateDelegatedAdmin(ctx, &ds[i]))
+	}
+	must(t, s.Update(ctx, func(tx store.Tx) error { return tx.CreateDelegatedAdmin(ctx, &ds[1]) }))
+	dup := ds[1]
+	dup.EnabledAt = at(time.Hour)
+	wantErr(t, s.CreateDelegatedAdmin(ctx, &dup), store.ErrConflict)
+
+	for _, tc := range []struct {
+		name string
+		f    store.DelegatedAdminFilter
+		want []store.DelegatedAdmin
+	}{
+		{"all", store.DelegatedAdminFilter{}, ds},
+		{"by principal", store.DelegatedAdminFilter{ServicePrincipal: sso}, []store.DelegatedAdmin{ds[1], ds[2]}},
+		{"by account", store.DelegatedAdminFilter{AccountID: "111111111111"}, ds[:2]},
+		{"by both", store.DelegatedAdminFilter{AccountID: "333333333333", ServicePrincipal: guard}, ds[3:]},
+		{"none", store.DelegatedAdminFilter{AccountID: "333333333333", ServicePrincipal: sso}, []store.DelegatedAdmin{}},
+		{"first page", store.DelegatedAdminFilter{Page: store.Page{Limit: 3}}, ds[:3]},
+		{"after account", store.DelegatedAdminFilter{Page: store.Page{After: "111111111111", Limit: 1}}, ds[2:3]},
+		{"principal after", store.DelegatedAdminFilter{ServicePrincipal: guard, Page: store.Page{After: "111111111111"}}, ds[3:]},
+	} {
+		got, err := s.ListDelegatedAdmins(ctx, tc.f)
+		must(t, err)
+		wantEqual(t, tc.name, tc.want, got)
+	}
+
+	must(t, s.DeleteDelegatedAdmin(ctx, "111111111111", sso))
+	wantErr(t, s.DeleteDelegatedAdmin(ctx, "111111111111", sso), store.ErrNotFound)
+	wantErr(t, s.DeleteDelegatedAdmin(ctx, "444444444444", sso), store.ErrNotFound)
+	// A failed transaction leaves the registration in place.
+	errStop := errors.New("stop")
+	wantErr(t, s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.DeleteDelegatedAdmin(ctx, "222222222222", sso); err != nil {
+			return err
+		}
+		return errStop
+	}), errStop)
+	got, err := s.ListDelegatedAdmins(ctx, store.DelegatedAdminFilter{ServicePrincipal: sso})
+	must(t, err)
+	wantEqual(t, "sso admins after delete", ds[2:3], got)
 }

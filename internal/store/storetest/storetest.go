@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Keys", testKeys},
 		{"Accounts", testAccounts},
 		{"CreateAccountStatuses", testCreateAccountStatuses},
+		{"DelegatedAdmins", testDelegatedAdmins},
 		{"Users", testUsers},
 		{"UserNameCaseInsensitive", testUserNameCase},
 		{"UserLookups", testUserLookups},

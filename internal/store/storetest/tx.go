@@ -190,6 +190,10 @@ func directoryWrites(t *testing.T, sfx string) []seqStep {
 	r := store.ProvisionedRole{AccountID: acct, PermissionSetID: ps.ID, RoleName: "AWSReservedSSO_Admin_0123456789abcdef", CreatedAt: t0}
 	return []seqStep{
 		{"CreateAccount", func(tx store.Tx) error { return tx.CreateAccount(ctx, &store.Account{ID: acct, CreatedAt: t0}) }},
+		{"CreateDelegatedAdmin", func(tx store.Tx) error {
+			return tx.CreateDelegatedAdmin(ctx, &store.DelegatedAdmin{AccountID: acct, ServicePrincipal: "sso.amazonaws.com", EnabledAt: t0})
+		}},
+		{"DeleteDelegatedAdmin", func(tx store.Tx) error { return tx.DeleteDelegatedAdmin(ctx, acct, "sso.amazonaws.com") }},
 		{"UpdateAccount", func(tx store.Tx) error {
 			return tx.UpdateAccount(ctx, &store.Account{ID: acct, Name: "prod", CreatedAt: t0})
 		}},
