@@ -1,0 +1,292 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// terraformBin is Terraform 1.11; hashicorp/aws 5.100.0 sits in the
+// filesystem mirror terraformMirror, so init needs no network.
+const (
+	terraformBin    = "/usr/local/bin/terraform"
+	terraformMirror = "/opt/tf-plugins"
+)
+
+// terraform runs Terraform in one working folder with its own HOME, data
+// folder and CLI configuration (the provider from the filesystem mirror
+// only); anything that would leave for the Internet fails at once.
+type terraform struct {
+	t   *testing.T
+	dir string
+	env []string
+}
+
+func newTerraform(t *testing.T, creds roleCredentials) *terraform {
+	t.Helper()
+	if _, err := os.Stat(terraformBin); err != nil {
+		t.Skipf("Terraform (%s) is not installed: %v", terraformBin, err)
+	}
+	home := t.TempDir()
+	cliConfig := filepath.Join(home, "terraform.rc")
+	rc := "provider_installation {\n  filesystem_mirror {\n    path    = \"" + terraformMirror + "\"\n    include = [\"registry.terraform.io/hashicorp/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n"
+	if err := os.WriteFile(cliConfig, []byte(rc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"HOME=" + home,
+		"PATH=/usr/bin:/bin",
+		"LANG=C.UTF-8",
+		"TF_CLI_CONFIG_FILE=" + cliConfig,
+		"TF_DATA_DIR=" + filepath.Join(home, "tf-data"),
+		"TF_IN_AUTOMATION=1",
+		"TF_INPUT=0",
+		"CHECKPOINT_DISABLE=1",
+		"HTTPS_PROXY=http://127.0.0.1:9", // anything that escapes to real AWS fails at once
+		"HTTP_PROXY=http://127.0.0.1:9",
+		"NO_PROXY=127.0.0.1",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN=" + creds.SessionToken,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "no-aws-credentials"),
+	}
+	if lvl := os.Getenv("GATEHOUSE_TEST_TF_LOG"); lvl != "" {
+		env = append(env, "TF_LOG="+lvl, "TF_LOG_PATH="+filepath.Join(os.TempDir(), "gatehouse-terraform.log"))
+	}
+	return &terraform{t: t, dir: t.TempDir(), env: env}
+}
+
+// run runs terraform with args and returns its output and exit code.
+func (tf *terraform) run(args ...string) (string, int) {
+	tf.t.Helper()
+	ctx, cancel := context.WithTimeout(tf.t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, terraformBin, args...)
+	cmd.Env = tf.env
+	cmd.Dir = tf.dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if exit, ok := errors.AsType[*exec.ExitError](err); ok {
+		return out.String(), exit.ExitCode()
+	} else if err != nil {
+		tf.t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), 0
+}
+
+func (tf *terraform) mustRun(args ...string) string {
+	tf.t.Helper()
+	out, code := tf.run(args...)
+	if code != 0 {
+		tf.t.Fatalf("terraform %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+// TestTerraform applies, re-plans, changes and destroys the admin guide's
+// example configuration (examples/terraform) with Terraform 1.11 and the
+// stock hashicorp/aws 5.100.0 provider, signed as the demo admin, and checks
+// the server's state after each step: a plan right after an apply must show
+// no changes (`plan -detailed-exitcode` exits 0).
+func TestTerraform(t *testing.T) {
+	srv := demoServer(t)
+	ctx := t.Context()
+	tf := newTerraform(t, adminRoleCredentials(t, srv))
+	const dev = "111111111111"
+	// The customer-managed policy the permission set refers to, as a world
+	// file's customer_policies would create it.
+	if err := srv.Access.PutCustomerPolicy(ctx, dev, store.PolicyRef{Name: "deploy-boundary", Path: "/"},
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile(filepath.Join("..", "examples", "terraform", "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf.write("main.tf", string(example))
+	tf.write("terraform.tfvars", "gatehouse_url = \""+srv.URL+"\"\n")
+
+	tf.mustRun("init", "-no-color")
+	tf.mustRun("apply", "-auto-approve", "-no-color")
+	tf.wantNoChanges("after the first apply")
+
+	// The server holds what the configuration says.
+	outputs := tf.outputs()
+	admin, err := srv.Store.GetUserByName(ctx, "alice@company.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outputs["admin_user_id"] != admin.ID || outputs["instance_arn"] != arn.InstanceARN(srv.Instance.InstanceID) {
+		t.Errorf("outputs %v: want admin_user_id %s and the instance's ARN", outputs, admin.ID)
+	}
+	u, err := srv.Store.GetUserByName(ctx, "ed2.developer")
+	if err != nil {
+		t.Fatalf("ed2.developer after apply: %v", err)
+	}
+	if u.ID != outputs["ed2_user_id"] || u.DisplayName != "Ed Two" || u.Name.GivenName != "Ed" || u.Name.FamilyName != "Two" ||
+		len(u.Emails) != 1 || u.Emails[0] != (store.Email{Value: "ed2@example.com", Type: "work", Primary: true}) {
+		t.Errorf("ed2.developer = %+v", u)
+	}
+	g, err := srv.Store.GetGroupByName(ctx, "Platform")
+	if err != nil {
+		t.Fatalf("group Platform after apply: %v", err)
+	}
+	if g.ID != outputs["platform_group_id"] || g.Description != "Platform team" {
+		t.Errorf("group = %+v", g)
+	}
+	if _, err := srv.Store.FindMembership(ctx, g.ID, u.ID); err != nil {
+		t.Errorf("ed2.developer in Platform: %v", err)
+	}
+	ps, err := srv.Store.GetPermissionSetByName(ctx, "DeployTeam")
+	if err != nil {
+		t.Fatalf("permission set DeployTeam after apply: %v", err)
+	}
+	if arn.PermissionSetARN(srv.Instance.InstanceID, ps.ID) != outputs["permission_set_arn"] || ps.SessionDuration != 8*time.Hour ||
+		ps.Description != "Deploys to dev" || ps.RelayState != "https://console.aws.amazon.com/console/home" ||
+		!slices.Equal(ps.ManagedPolicies, []string{"arn:aws:iam::aws:policy/PowerUserAccess"}) ||
+		!slices.Equal(ps.CustomerPolicies, []store.PolicyRef{{Name: "deploy-boundary", Path: "/"}}) ||
+		!strings.Contains(ps.InlinePolicy, "DenyLeavingRegion") || !slices.Equal(ps.Tags, []store.Tag{{Key: "team", Value: "platform"}}) {
+		t.Errorf("DeployTeam = %+v", ps)
+	}
+	as, err := srv.Store.ListAssignments(ctx, store.AssignmentFilter{PermissionSetID: ps.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 1 || as[0].AccountID != dev || as[0].PrincipalType != store.PrincipalGroup || as[0].PrincipalID != g.ID {
+		t.Errorf("DeployTeam assignments = %+v, want Platform on %s", as, dev)
+	}
+	role, err := srv.Store.GetProvisionedRole(ctx, dev, ps.ID)
+	if err != nil {
+		t.Fatalf("DeployTeam role in %s: %v", dev, err)
+	}
+	if !strings.HasPrefix(role.RoleName, "AWSReservedSSO_DeployTeam_") || role.PermissionSetVersion != ps.Version {
+		t.Errorf("role %+v is not provisioned at the permission set's version %d", role, ps.Version)
+	}
+
+	// A change is applied in place and leaves, again, nothing to do.
+	tf.write("change_override.tf", `
+resource "aws_identitystore_user" "ed2" {
+  display_name = "Edward Two"
+  title        = "Engineer"
+}
+
+resource "aws_identitystore_group" "platform" {
+  description = "Platform engineering"
+}
+
+resource "aws_ssoadmin_permission_set" "deploy" {
+  description      = "Deploys to dev, eight hours at most"
+  session_duration = "PT4H"
+  tags = {
+    team = "platform"
+    cost = "42"
+  }
+}
+`)
+	out := tf.mustRun("apply", "-auto-approve", "-no-color")
+	if !strings.Contains(out, "0 added, 3 changed, 0 destroyed") {
+		t.Errorf("apply of the change:\n%s", out)
+	}
+	tf.wantNoChanges("after the change")
+	if u, err = srv.Store.GetUser(ctx, u.ID); err != nil || u.DisplayName != "Edward Two" || u.Profile.Title != "Engineer" || u.Name.GivenName != "Ed" {
+		t.Errorf("ed2.developer after the change = %+v, %v", u, err)
+	}
+	if g, err = srv.Store.GetGroup(ctx, g.ID); err != nil || g.Description != "Platform engineering" {
+		t.Errorf("Platform after the change = %+v, %v", g, err)
+	}
+	changed, err := srv.Store.GetPermissionSet(ctx, ps.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed.SessionDuration != 4*time.Hour || changed.Description != "Deploys to dev, eight hours at most" || len(changed.Tags) != 2 {
+		t.Errorf("DeployTeam after the change = %+v", changed)
+	}
+	if role, err := srv.Store.GetProvisionedRole(ctx, dev, ps.ID); err != nil || role.PermissionSetVersion != changed.Version {
+		t.Errorf("the role was not provisioned again after the change: %+v, %v (set at version %d)", role, err, changed.Version)
+	}
+
+	// Destroy removes everything it made and nothing else.
+	tf.mustRun("destroy", "-auto-approve", "-no-color")
+	if _, err := srv.Store.GetUserByName(ctx, "ed2.developer"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ed2.developer after destroy: %v", err)
+	}
+	if _, err := srv.Store.GetGroup(ctx, g.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Platform after destroy: %v", err)
+	}
+	if _, err := srv.Store.GetPermissionSet(ctx, ps.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeployTeam after destroy: %v", err)
+	}
+	if roles, err := srv.Store.ListProvisionedRoles(ctx, store.RoleFilter{PermissionSetID: ps.ID}); err != nil || len(roles) != 0 {
+		t.Errorf("DeployTeam roles after destroy: %+v, %v", roles, err)
+	}
+	if _, err := srv.Store.GetUser(ctx, admin.ID); err != nil {
+		t.Errorf("the data source's user after destroy: %v", err)
+	}
+	if _, err := srv.Store.GetCustomerPolicy(ctx, dev, "/", "deploy-boundary"); err != nil {
+		t.Errorf("the customer-managed policy after destroy: %v", err)
+	}
+}
+
+// write puts a file in the working folder.
+func (tf *terraform) write(name, text string) {
+	tf.t.Helper()
+	if err := os.WriteFile(filepath.Join(tf.dir, name), []byte(text), 0o644); err != nil {
+		tf.t.Fatal(err)
+	}
+}
+
+// wantNoChanges fails the test unless a plan shows no changes.
+func (tf *terraform) wantNoChanges(when string) {
+	tf.t.Helper()
+	if out, code := tf.run("plan", "-detailed-exitcode", "-no-color"); code != 0 {
+		tf.t.Fatalf("plan %s: exit %d, want 0 (no changes)\n%s", when, code, out)
+	}
+}
+
+// outputs returns the configuration's string outputs.
+func (tf *terraform) outputs() map[string]string {
+	tf.t.Helper()
+	var raw map[string]struct{ Value any }
+	if err := json.Unmarshal([]byte(tf.mustRun("output", "-json")), &raw); err != nil {
+		tf.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		s, _ := v.Value.(string)
+		out[k] = s
+	}
+	return out
+}
+
+// adminRoleCredentials issues the demo admin's AdministratorAccess
+// credentials in the management account, as GetRoleCredentials does after
+// a sign-in.
+func adminRoleCredentials(t *testing.T, srv *servertest.Server) roleCredentials {
+	t.Helper()
+	u, err := srv.Store.GetUserByName(t.Context(), "alice@company.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := session.Principal{UserID: u.ID, UserName: u.UserName, GrantID: "grant-terraform", SessionID: "session-terraform", AuthTime: time.Now().Add(-time.Minute)}
+	c, err := srv.Issuer.Issue(t.Context(), p, srv.Instance.ManagementAccountID, "AdministratorAccess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return roleCredentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
+}
