@@ -154,12 +154,16 @@ func TestAdminTutorialCLI(t *testing.T) {
 		clientconfig.Profile{Name: "deploy", AccountID: dev, RoleName: "DeployTeam", Region: in.Region}.Section(sess))
 	ed2.loginWith("deploy", "ed2.developer", ed2Password)
 	token := ed2.accessToken("gatehouse")
-	var accounts struct{ AccountList []struct{ AccountId, AccountName string } }
+	var accounts struct {
+		AccountList []struct{ AccountId, AccountName string }
+	}
 	ed2.runJSON(&accounts, "sso", "list-accounts", "--access-token", token, "--region", in.Region)
 	if len(accounts.AccountList) != 1 || accounts.AccountList[0].AccountId != dev || accounts.AccountList[0].AccountName != "dev" {
 		t.Fatalf("ed2.developer's list-accounts = %+v, want exactly dev", accounts)
 	}
-	var roles struct{ RoleList []struct{ RoleName, AccountId string } }
+	var roles struct {
+		RoleList []struct{ RoleName, AccountId string }
+	}
 	ed2.runJSON(&roles, "sso", "list-account-roles", "--account-id", dev, "--access-token", token, "--region", in.Region)
 	if len(roles.RoleList) != 1 || roles.RoleList[0].RoleName != "DeployTeam" {
 		t.Fatalf("ed2.developer's list-account-roles = %+v, want exactly DeployTeam", roles)
