@@ -290,3 +290,156 @@ func adminRoleCredentials(t *testing.T, srv *servertest.Server) roleCredentials 
 	}
 	return roleCredentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
 }
+
+// TestTerraformImportsTheWorld takes over what the demo world file made:
+// Terraform imports the users, group, membership, permission set, policy
+// attachment and account assignment, and a configuration that says what
+// the world file says plans no changes. Moving from a world file to
+// Terraform needs nothing recreated.
+func TestTerraformImportsTheWorld(t *testing.T) {
+	srv := demoServer(t)
+	ctx := t.Context()
+	tf := newTerraform(t, adminRoleCredentials(t, srv))
+	const dev = "111111111111"
+	sid := srv.Instance.IdentityStoreID
+	ins := arn.InstanceARN(srv.Instance.InstanceID)
+	ed, err := srv.Store.GetUserByName(ctx, "ed.developer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := srv.Store.GetGroupByName(ctx, "Developers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := srv.Store.FindMembership(ctx, g.ID, ed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := srv.Store.GetPermissionSetByName(ctx, "PowerUserAccess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	psARN := arn.PermissionSetARN(srv.Instance.InstanceID, ps.ID)
+	changes, err := srv.Store.ChangeSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tf.write("main.tf", `
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "5.100.0" }
+  }
+}
+
+variable "gatehouse_url" { type = string }
+
+provider "aws" {
+  region = "us-east-1"
+  endpoints {
+    identitystore = var.gatehouse_url
+    iam           = var.gatehouse_url
+    organizations = var.gatehouse_url
+    ssoadmin      = var.gatehouse_url
+    sts           = var.gatehouse_url
+  }
+  skip_metadata_api_check = true
+}
+
+data "aws_ssoadmin_instances" "this" {}
+
+locals {
+  instance_arn      = tolist(data.aws_ssoadmin_instances.this.arns)[0]
+  identity_store_id = tolist(data.aws_ssoadmin_instances.this.identity_store_ids)[0]
+}
+
+resource "aws_identitystore_user" "ed" {
+  identity_store_id = local.identity_store_id
+  user_name         = "ed.developer"
+  display_name      = "Ed Developer"
+  name {
+    given_name  = "Ed"
+    family_name = "Dev"
+  }
+  emails {
+    value   = "ed@example.com"
+    type    = "work"
+    primary = true
+  }
+}
+
+resource "aws_identitystore_group" "developers" {
+  identity_store_id = local.identity_store_id
+  display_name      = "Developers"
+  description       = "Development team with PowerUser access"
+}
+
+resource "aws_identitystore_group_membership" "ed_developers" {
+  identity_store_id = local.identity_store_id
+  group_id          = aws_identitystore_group.developers.group_id
+  member_id         = aws_identitystore_user.ed.user_id
+}
+
+resource "aws_ssoadmin_permission_set" "power_user" {
+  instance_arn     = local.instance_arn
+  name             = "PowerUserAccess"
+  description      = "Full access to AWS services except IAM and Organizations"
+  session_duration = "PT1H"
+}
+
+resource "aws_ssoadmin_managed_policy_attachment" "power_user" {
+  instance_arn       = local.instance_arn
+  permission_set_arn = aws_ssoadmin_permission_set.power_user.arn
+  managed_policy_arn = "arn:aws:iam::aws:policy/PowerUserAccess"
+}
+
+resource "aws_ssoadmin_account_assignment" "developers_dev" {
+  instance_arn       = local.instance_arn
+  permission_set_arn = aws_ssoadmin_permission_set.power_user.arn
+  principal_type     = "GROUP"
+  principal_id       = aws_identitystore_group.developers.group_id
+  target_type        = "AWS_ACCOUNT"
+  target_id          = "`+dev+`"
+}
+
+import {
+  to = aws_identitystore_user.ed
+  id = "`+sid+"/"+ed.ID+`"
+}
+
+import {
+  to = aws_identitystore_group.developers
+  id = "`+sid+"/"+g.ID+`"
+}
+
+import {
+  to = aws_identitystore_group_membership.ed_developers
+  id = "`+sid+"/"+m.ID+`"
+}
+
+import {
+  to = aws_ssoadmin_permission_set.power_user
+  id = "`+psARN+","+ins+`"
+}
+
+import {
+  to = aws_ssoadmin_managed_policy_attachment.power_user
+  id = "arn:aws:iam::aws:policy/PowerUserAccess,`+psARN+","+ins+`"
+}
+
+import {
+  to = aws_ssoadmin_account_assignment.developers_dev
+  id = "`+g.ID+",GROUP,"+dev+",AWS_ACCOUNT,"+psARN+","+ins+`"
+}
+`)
+	tf.write("terraform.tfvars", "gatehouse_url = \""+srv.URL+"\"\n")
+	tf.mustRun("init", "-no-color")
+	out := tf.mustRun("apply", "-auto-approve", "-no-color")
+	if !strings.Contains(out, "6 imported, 0 added, 0 changed, 0 destroyed") {
+		t.Fatalf("apply of the imports:\n%s", out)
+	}
+	tf.wantNoChanges("after the imports")
+	if after, err := srv.Store.ChangeSeq(ctx); err != nil || after != changes {
+		t.Errorf("the imports changed the store: change counter %d, then %d (%v)", changes, after, err)
+	}
+}

@@ -39,6 +39,15 @@ func TestDemoWorld(t *testing.T) {
 	if err != nil || ed.DisplayName != "Ed Developer" || ed.Name.GivenName != "Ed" || ed.Name.FamilyName != "Dev" || ed.Emails[0].Value != "ed@example.com" {
 		t.Fatalf("ed = %+v, %v", ed, err)
 	}
+	// The user holds exactly what the world file says, nothing invented: a
+	// Terraform configuration saying the same imports the user with a plan
+	// of no changes.
+	if want := (store.UserName{GivenName: "Ed", FamilyName: "Dev"}); ed.Name != want {
+		t.Errorf("ed's name = %+v, want %+v", ed.Name, want)
+	}
+	if len(ed.Emails) != 1 || ed.Emails[0] != (store.Email{Value: "ed@example.com", Type: "work", Primary: true}) {
+		t.Errorf("ed's emails = %+v, want the one primary work email", ed.Emails)
+	}
 	if _, err := w.Directory.Authenticate(ctx, "ed.developer", "demo-password-1"); err != nil {
 		t.Fatalf("ed cannot sign in: %v", err)
 	}
