@@ -13,22 +13,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// terraformBin is Terraform 1.11; hashicorp/aws 5.100.0 sits in the
-// filesystem mirror terraformMirror, so init needs no network.
-const (
-	terraformBin    = "/usr/local/bin/terraform"
-	terraformMirror = "/opt/tf-plugins"
-)
-
 // terraform runs Terraform in one working folder with its own HOME, data
-// folder and CLI configuration (the provider from the filesystem mirror
-// only); anything that would leave for the Internet fails at once.
+// folder and CLI configuration: hashicorp/aws comes from the filesystem
+// mirror only, so init needs no network, and anything that would leave for
+// the Internet fails at once.
 type terraform struct {
 	t   *testing.T
 	dir string
@@ -40,9 +38,12 @@ func newTerraform(t *testing.T, creds roleCredentials) *terraform {
 	if _, err := os.Stat(terraformBin); err != nil {
 		t.Skipf("Terraform (%s) is not installed: %v", terraformBin, err)
 	}
+	if _, err := os.Stat(tfMirror); err != nil {
+		t.Skipf("the hashicorp/aws provider mirror (%s) is not there: %v", tfMirror, err)
+	}
 	home := t.TempDir()
 	cliConfig := filepath.Join(home, "terraform.rc")
-	rc := "provider_installation {\n  filesystem_mirror {\n    path    = \"" + terraformMirror + "\"\n    include = [\"registry.terraform.io/hashicorp/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n"
+	rc := "provider_installation {\n  filesystem_mirror {\n    path    = \"" + tfMirror + "\"\n    include = [\"registry.terraform.io/hashicorp/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n"
 	if err := os.WriteFile(cliConfig, []byte(rc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +180,25 @@ func TestTerraform(t *testing.T) {
 		t.Errorf("role %+v is not provisioned at the permission set's version %d", role, ps.Version)
 	}
 
+	// The pipeline's automation user and its key, which works at once.
+	mgmt := srv.Instance.ManagementAccountID
+	ci, err := srv.Store.GetIAMUser(ctx, mgmt, "platform-ci")
+	if err != nil {
+		t.Fatalf("automation user platform-ci after apply: %v", err)
+	}
+	if ci.Path != "/ci/" || !slices.Equal(ci.ManagedPolicies, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}) {
+		t.Errorf("platform-ci = %+v", ci)
+	}
+	keys, err := srv.Store.ListAccessKeys(ctx, ci.ID)
+	if err != nil || len(keys) != 1 || keys[0].ID != outputs["ci_access_key_id"] || !strings.HasPrefix(keys[0].ID, "AKIA") {
+		t.Fatalf("platform-ci keys = %+v (%v), want the one in the output %q", keys, err, outputs["ci_access_key_id"])
+	}
+	key := credentials.NewStaticCredentialsProvider(outputs["ci_access_key_id"], outputs["ci_secret_access_key"], "")
+	who, err := stsClient(srv, key).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(who.Arn) != "arn:aws:iam::"+mgmt+":user/ci/platform-ci" {
+		t.Errorf("get-caller-identity with the new key: %v, %v", who, err)
+	}
+
 	// A change is applied in place and leaves, again, nothing to do.
 	tf.write("change_override.tf", `
 resource "aws_identitystore_user" "ed2" {
@@ -234,6 +254,12 @@ resource "aws_ssoadmin_permission_set" "deploy" {
 	}
 	if roles, err := srv.Store.ListProvisionedRoles(ctx, store.RoleFilter{PermissionSetID: ps.ID}); err != nil || len(roles) != 0 {
 		t.Errorf("DeployTeam roles after destroy: %+v, %v", roles, err)
+	}
+	if _, err := srv.Store.GetIAMUser(ctx, mgmt, "platform-ci"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("platform-ci after destroy: %v", err)
+	}
+	if _, err := stsClient(srv, key).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil || !strings.Contains(err.Error(), "InvalidClientTokenId") {
+		t.Errorf("the destroyed key: %v, want InvalidClientTokenId", err)
 	}
 	if _, err := srv.Store.GetUser(ctx, admin.ID); err != nil {
 		t.Errorf("the data source's user after destroy: %v", err)

@@ -168,6 +168,27 @@ resource "aws_ssoadmin_account_assignment" "platform_dev" {
   ]
 }
 
+# A pipeline's automation user in the management account (where the
+# provider's credentials are), with an AWS managed policy and a long-lived
+# access key. Terraform keeps the secret in its state: protect the state.
+resource "aws_iam_user" "ci" {
+  name = "platform-ci"
+  path = "/ci/"
+
+  tags = {
+    team = "platform"
+  }
+}
+
+resource "aws_iam_user_policy_attachment" "ci_read" {
+  user       = aws_iam_user.ci.name
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+
+resource "aws_iam_access_key" "ci" {
+  user = aws_iam_user.ci.name
+}
+
 output "instance_arn" {
   value = local.instance_arn
 }
@@ -186,4 +207,13 @@ output "platform_group_id" {
 
 output "permission_set_arn" {
   value = aws_ssoadmin_permission_set.deploy.arn
+}
+
+output "ci_access_key_id" {
+  value = aws_iam_access_key.ci.id
+}
+
+output "ci_secret_access_key" {
+  value     = aws_iam_access_key.ci.secret
+  sensitive = true
 }
