@@ -469,3 +469,19 @@ import {
 		t.Errorf("the imports changed the store: change counter %d, then %d (%v)", changes, after, err)
 	}
 }
+
+// TestAdminGuideShowsTheTerraformExample keeps the admin guide's complete
+// Terraform example the one TestTerraform applies.
+func TestAdminGuideShowsTheTerraformExample(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "examples", "terraform", "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide, err := os.ReadFile(filepath.Join("..", "docs", "admin-guide.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(guide), "```hcl\n"+string(example)+"```\n") {
+		t.Error("docs/admin-guide.md does not show examples/terraform/main.tf as it is")
+	}
+}
