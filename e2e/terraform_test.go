@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -34,6 +35,16 @@ type terraform struct {
 }
 
 func newTerraform(t *testing.T, creds roleCredentials) *terraform {
+	t.Helper()
+	tf := newTerraformEnv(t, []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN=" + creds.SessionToken, "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none")})
+	return tf
+}
+
+// newTerraformEnv is newTerraform with the AWS credentials (or profile) in
+// awsEnv.
+func newTerraformEnv(t *testing.T, awsEnv []string) *terraform {
 	t.Helper()
 	if _, err := os.Stat(terraformBin); err != nil {
 		t.Skipf("Terraform (%s) is not installed: %v", terraformBin, err)
@@ -60,12 +71,8 @@ func newTerraform(t *testing.T, creds roleCredentials) *terraform {
 		"HTTP_PROXY=http://127.0.0.1:9",
 		"NO_PROXY=127.0.0.1",
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
-		"AWS_SESSION_TOKEN=" + creds.SessionToken,
-		"AWS_CONFIG_FILE=" + filepath.Join(home, "no-aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "no-aws-credentials"),
 	}
+	env = append(env, awsEnv...)
 	if lvl := os.Getenv("GATEHOUSE_TEST_TF_LOG"); lvl != "" {
 		env = append(env, "TF_LOG="+lvl, "TF_LOG_PATH="+filepath.Join(os.TempDir(), "gatehouse-terraform.log"))
 	}
@@ -483,5 +490,57 @@ func TestAdminGuideShowsTheTerraformExample(t *testing.T) {
 	}
 	if !strings.Contains(string(guide), "```hcl\n"+string(example)+"```\n") {
 		t.Error("docs/admin-guide.md does not show examples/terraform/main.tf as it is")
+	}
+}
+
+// TestTerraformWithSSOProfile: the admin signs in with `aws sso login`
+// through the real device sign-in, and Terraform uses that profile (its
+// token cache and the [services] section that sends the portal calls to
+// Gatehouse), as the admin guide says.
+func TestTerraformWithSSOProfile(t *testing.T) {
+	srv := demoServer(t)
+	in := srv.Instance
+	c := newCLI(t, srv)
+	sess := clientconfig.Session{Name: "gatehouse", StartURL: in.StartURL, Region: in.Region, BaseURL: srv.URL}
+	c.appendConfig(sess.SessionSection() + "\n" + sess.ServicesSection() + "\n" +
+		clientconfig.Profile{Name: "mgmt", AccountID: in.ManagementAccountID, RoleName: "AdministratorAccess", Region: in.Region}.Section(sess))
+	c.login("mgmt", "alice@company.com")
+	tf := newTerraformEnv(t, []string{"AWS_PROFILE=mgmt", "AWS_CONFIG_FILE=" + filepath.Join(c.home, ".aws", "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(c.home, ".aws", "credentials"), "HOME=" + c.home})
+	tf.write("main.tf", `
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "5.100.0" }
+  }
+}
+
+variable "gatehouse_url" { type = string }
+
+provider "aws" {
+  endpoints {
+    identitystore = var.gatehouse_url
+    ssoadmin      = var.gatehouse_url
+    sts           = var.gatehouse_url
+  }
+  skip_metadata_api_check = true
+}
+
+data "aws_ssoadmin_instances" "this" {}
+data "aws_caller_identity" "me" {}
+
+output "identity_store_id" {
+  value = tolist(data.aws_ssoadmin_instances.this.identity_store_ids)[0]
+}
+
+output "caller" {
+  value = data.aws_caller_identity.me.arn
+}
+`)
+	tf.write("terraform.tfvars", "gatehouse_url = \""+srv.URL+"\"\n")
+	tf.mustRun("init", "-no-color")
+	tf.mustRun("apply", "-auto-approve", "-no-color")
+	out := tf.outputs()
+	if out["identity_store_id"] != in.IdentityStoreID || !strings.Contains(out["caller"], ":assumed-role/AWSReservedSSO_AdministratorAccess_") {
+		t.Fatalf("outputs with the SSO profile: %v", out)
 	}
 }
