@@ -544,3 +544,71 @@ output "caller" {
 		t.Fatalf("outputs with the SSO profile: %v", out)
 	}
 }
+
+// TestTerraformOrganizations: accounts the AWS way with Terraform — the
+// aws_organizations_organization data source lists the organization's
+// accounts, aws_organizations_account creates one (and plans no changes
+// after), and destroy closes it.
+func TestTerraformOrganizations(t *testing.T) {
+	srv := demoServer(t)
+	ctx := t.Context()
+	tf := newTerraform(t, adminRoleCredentials(t, srv))
+	tf.write("main.tf", `
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "5.100.0" }
+  }
+}
+
+variable "gatehouse_url" { type = string }
+
+provider "aws" {
+  region = "us-east-1"
+  endpoints {
+    iam           = var.gatehouse_url
+    organizations = var.gatehouse_url
+    sts           = var.gatehouse_url
+  }
+  skip_metadata_api_check = true
+}
+
+data "aws_organizations_organization" "this" {}
+
+resource "aws_organizations_account" "sandbox" {
+  name              = "sandbox"
+  email             = "sandbox@example.com"
+  close_on_deletion = true
+  tags = {
+    team = "platform"
+  }
+}
+
+output "dev" {
+  value = one([for a in data.aws_organizations_organization.this.accounts : a.id if a.name == "dev"])
+}
+
+output "management" {
+  value = data.aws_organizations_organization.this.master_account_id
+}
+
+output "sandbox" {
+  value = aws_organizations_account.sandbox.id
+}
+`)
+	tf.write("terraform.tfvars", "gatehouse_url = \""+srv.URL+"\"\n")
+	tf.mustRun("init", "-no-color")
+	tf.mustRun("apply", "-auto-approve", "-no-color")
+	tf.wantNoChanges("after the apply")
+	out := tf.outputs()
+	if out["dev"] != "111111111111" || out["management"] != srv.Instance.ManagementAccountID {
+		t.Errorf("outputs %v: want dev 111111111111 and management %s", out, srv.Instance.ManagementAccountID)
+	}
+	a, err := srv.Store.GetAccount(ctx, out["sandbox"])
+	if err != nil || a.Name != "sandbox" || a.Email != "sandbox@example.com" {
+		t.Fatalf("account %s after apply: %+v, %v", out["sandbox"], a, err)
+	}
+	tf.mustRun("destroy", "-auto-approve", "-no-color")
+	if a, err = srv.Store.GetAccount(ctx, a.ID); err != nil || a.ClosedAt.IsZero() {
+		t.Errorf("account %s after destroy: %+v, %v; want closed", out["sandbox"], a, err)
+	}
+}
