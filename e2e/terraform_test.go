@@ -328,7 +328,8 @@ func adminRoleCredentials(t *testing.T, srv *servertest.Server) roleCredentials 
 // Terraform imports the users, group, membership, permission set, policy
 // attachment and account assignment, and a configuration that says what
 // the world file says plans no changes. Moving from a world file to
-// Terraform needs nothing recreated.
+// Terraform needs nothing recreated. The identitystore and sso-admin data
+// sources read the same world.
 func TestTerraformImportsTheWorld(t *testing.T) {
 	srv := demoServer(t)
 	ctx := t.Context()
@@ -384,6 +385,43 @@ data "aws_ssoadmin_instances" "this" {}
 locals {
   instance_arn      = tolist(data.aws_ssoadmin_instances.this.arns)[0]
   identity_store_id = tolist(data.aws_ssoadmin_instances.this.identity_store_ids)[0]
+}
+
+data "aws_identitystore_group" "developers" {
+  identity_store_id = local.identity_store_id
+  alternate_identifier {
+    unique_attribute {
+      attribute_path  = "DisplayName"
+      attribute_value = "Developers"
+    }
+  }
+}
+
+data "aws_identitystore_groups" "all" {
+  identity_store_id = local.identity_store_id
+}
+
+data "aws_identitystore_users" "all" {
+  identity_store_id = local.identity_store_id
+}
+
+data "aws_ssoadmin_permission_set" "power_user" {
+  instance_arn = local.instance_arn
+  name         = "PowerUserAccess"
+}
+
+data "aws_ssoadmin_permission_sets" "all" {
+  instance_arn = local.instance_arn
+}
+
+output "reads" {
+  value = join(" ", [
+    data.aws_identitystore_group.developers.group_id,
+    length(data.aws_identitystore_groups.all.groups),
+    length(data.aws_identitystore_users.all.users),
+    data.aws_ssoadmin_permission_set.power_user.arn,
+    length(data.aws_ssoadmin_permission_sets.all.arns),
+  ])
 }
 
 resource "aws_identitystore_user" "ed" {
@@ -472,6 +510,11 @@ import {
 		t.Fatalf("apply of the imports:\n%s", out)
 	}
 	tf.wantNoChanges("after the imports")
+	// The data sources read the world: the group and the permission set by
+	// name, and every group (1), user (2) and permission set (4).
+	if got, want := tf.outputs()["reads"], g.ID+" 1 2 "+psARN+" 4"; got != want {
+		t.Errorf("data sources read %q, want %q", got, want)
+	}
 	if after, err := srv.Store.ChangeSeq(ctx); err != nil || after != changes {
 		t.Errorf("the imports changed the store: change counter %d, then %d (%v)", changes, after, err)
 	}
