@@ -82,10 +82,16 @@ func newTerraformEnv(t *testing.T, awsEnv []string) *terraform {
 // run runs terraform with args and returns its output and exit code.
 func (tf *terraform) run(args ...string) (string, int) {
 	tf.t.Helper()
+	return tf.runWith(nil, args...)
+}
+
+// runWith is run with more environment variables (later ones win).
+func (tf *terraform) runWith(env []string, args ...string) (string, int) {
+	tf.t.Helper()
 	ctx, cancel := context.WithTimeout(tf.t.Context(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, terraformBin, args...)
-	cmd.Env = tf.env
+	cmd.Env = append(slices.Clip(tf.env), env...)
 	cmd.Dir = tf.dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -204,6 +210,14 @@ func TestTerraform(t *testing.T) {
 	who, err := stsClient(srv, key).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(who.Arn) != "arn:aws:iam::"+mgmt+":user/ci/platform-ci" {
 		t.Errorf("get-caller-identity with the new key: %v, %v", who, err)
+	}
+
+	// The pipeline's key (ReadOnlyAccess) is enough to plan: every read
+	// Terraform makes is allowed, and the plan shows nothing to do.
+	if out, code := tf.runWith([]string{"AWS_ACCESS_KEY_ID=" + outputs["ci_access_key_id"],
+		"AWS_SECRET_ACCESS_KEY=" + outputs["ci_secret_access_key"], "AWS_SESSION_TOKEN="},
+		"plan", "-detailed-exitcode", "-no-color"); code != 0 {
+		t.Errorf("plan with the automation user's key: exit %d, want 0\n%s", code, out)
 	}
 
 	// A change is applied in place and leaves, again, nothing to do.
