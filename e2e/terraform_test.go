@@ -34,16 +34,20 @@ type terraform struct {
 	env []string
 }
 
+// newTerraform returns a Terraform signing with creds (and no AWS config
+// file). It skips the test, saying so, where Terraform or the provider
+// mirror is missing. GATEHOUSE_TEST_TF_LOG=DEBUG logs the provider's calls
+// to $TMPDIR/gatehouse-terraform.log.
 func newTerraform(t *testing.T, creds roleCredentials) *terraform {
 	t.Helper()
-	tf := newTerraformEnv(t, []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+	return newTerraformEnv(t, []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
 		"AWS_SESSION_TOKEN=" + creds.SessionToken, "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none")})
-	return tf
 }
 
 // newTerraformEnv is newTerraform with the AWS credentials (or profile) in
-// awsEnv.
+// awsEnv, which may also override the environment set here (a variable's
+// last value wins).
 func newTerraformEnv(t *testing.T, awsEnv []string) *terraform {
 	t.Helper()
 	if _, err := os.Stat(terraformBin); err != nil {
