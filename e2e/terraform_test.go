@@ -608,8 +608,8 @@ output "caller" {
 
 // TestTerraformOrganizations: accounts the AWS way with Terraform — the
 // aws_organizations_organization data source lists the organization's
-// accounts, aws_organizations_account creates one (and plans no changes
-// after), and destroy closes it.
+// accounts and Identity Center's trusted access, aws_organizations_account
+// creates one (and plans no changes after), and destroy closes it.
 func TestTerraformOrganizations(t *testing.T) {
 	srv := demoServer(t)
 	ctx := t.Context()
@@ -652,6 +652,10 @@ output "management" {
   value = data.aws_organizations_organization.this.master_account_id
 }
 
+output "service_access" {
+  value = join(",", data.aws_organizations_organization.this.aws_service_access_principals)
+}
+
 output "sandbox" {
   value = aws_organizations_account.sandbox.id
 }
@@ -661,8 +665,8 @@ output "sandbox" {
 	tf.mustRun("apply", "-auto-approve", "-no-color")
 	tf.wantNoChanges("after the apply")
 	out := tf.outputs()
-	if out["dev"] != "111111111111" || out["management"] != srv.Instance.ManagementAccountID {
-		t.Errorf("outputs %v: want dev 111111111111 and management %s", out, srv.Instance.ManagementAccountID)
+	if out["dev"] != "111111111111" || out["management"] != srv.Instance.ManagementAccountID || out["service_access"] != "sso.amazonaws.com" {
+		t.Errorf("outputs %v: want dev 111111111111, management %s, Identity Center's trusted access", out, srv.Instance.ManagementAccountID)
 	}
 	a, err := srv.Store.GetAccount(ctx, out["sandbox"])
 	if err != nil || a.Name != "sandbox" || a.Email != "sandbox@example.com" {

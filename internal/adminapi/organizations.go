@@ -37,9 +37,6 @@ func (s *Service) organizationsOps() map[string]operation {
 		"TagResource":                 op("organizations:TagResource", false, s.orgTagTarget, mgmtOnly(s, "organizations:TagResource", s.tagOrgResource)),
 		"UntagResource":               op("organizations:UntagResource", false, s.orgUntagTarget, mgmtOnly(s, "organizations:UntagResource", s.untagOrgResource)),
 		"ListTagsForResource":         op("organizations:ListTagsForResource", true, s.orgListTagsTarget, s.listOrgTags),
-
-		// Read by Terraform's aws_organizations_organization data source.
-		"ListAWSServiceAccessForOrganization": op("organizations:ListAWSServiceAccessForOrganization", true, nil, s.listAWSServiceAccess),
 	}
 	maps.Copy(ops, s.organizationsExtraOps())
 	return ops
@@ -459,45 +456,6 @@ func (s *Service) listRoots(_ context.Context, _ *awsauth.Caller, in *ListRootsI
 	}
 	r := s.Organizations.Root()
 	return &ListRootsOutput{Roots: []OrgRoot{{Id: r.ID, Arn: r.ARN, Name: r.Name, PolicyTypes: []OrgPolicyType{}}}}, nil
-}
-
-// ListAWSServiceAccessInput is organizations'
-// ListAWSServiceAccessForOrganizationRequest.
-type ListAWSServiceAccessInput struct {
-	NextToken  *string `json:"NextToken"`
-	MaxResults *int32  `json:"MaxResults"`
-}
-
-// EnabledServicePrincipal is the organizations EnabledServicePrincipal
-// shape.
-type EnabledServicePrincipal struct {
-	ServicePrincipal string             `json:"ServicePrincipal"`
-	DateEnabled      awsproto.Timestamp `json:"DateEnabled"`
-}
-
-// ListAWSServiceAccessOutput is organizations'
-// ListAWSServiceAccessForOrganizationResponse.
-type ListAWSServiceAccessOutput struct {
-	EnabledServicePrincipals []EnabledServicePrincipal `json:"EnabledServicePrincipals"`
-	NextToken                *string                   `json:"NextToken,omitempty"`
-}
-
-// listAWSServiceAccess answers ListAWSServiceAccessForOrganization, which
-// Terraform's aws_organizations_organization data source reads.
-func (s *Service) listAWSServiceAccess(_ context.Context, _ *awsauth.Caller, in *ListAWSServiceAccessInput) (*ListAWSServiceAccessOutput, error) {
-	if _, err := orgPageSize(in.MaxResults); err != nil {
-		return nil, err
-	}
-	if in.NextToken != nil {
-		// One service fits every page: no token is ever handed out.
-		return nil, invalidOrgToken()
-	}
-	out := &ListAWSServiceAccessOutput{EnabledServicePrincipals: []EnabledServicePrincipal{}}
-	for _, a := range s.Organizations.ServiceAccess() {
-		out.EnabledServicePrincipals = append(out.EnabledServicePrincipals,
-			EnabledServicePrincipal{ServicePrincipal: a.Principal, DateEnabled: awsproto.Timestamp{Time: a.Enabled}})
-	}
-	return out, nil
 }
 
 // ListParentsInput is organizations' ListParentsRequest.
