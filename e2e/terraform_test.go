@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
@@ -127,11 +128,14 @@ func TestTerraform(t *testing.T) {
 	ctx := t.Context()
 	tf := newTerraform(t, adminRoleCredentials(t, srv))
 	const dev = "111111111111"
-	// The customer-managed policy the permission set refers to, as a world
-	// file's customer_policies would create it.
-	if err := srv.Access.PutCustomerPolicy(ctx, dev, store.PolicyRef{Name: "deploy-boundary", Path: "/"},
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`); err != nil {
-		t.Fatal(err)
+	// The customer-managed policy the permission set refers to, created the
+	// IAM way in dev by the demo admin's AdministratorAccess there.
+	devAdmin := roleCredentialsIn(t, srv, "alice@company.com", dev, "AdministratorAccess")
+	devIAM := iam.NewFromConfig(aws.Config{Region: srv.Instance.Region, Credentials: credentials.NewStaticCredentialsProvider(
+		devAdmin.AccessKeyID, devAdmin.SecretAccessKey, devAdmin.SessionToken)}, func(o *iam.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	if _, err := devIAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("deploy-boundary"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}); err != nil {
+		t.Fatalf("iam create-policy deploy-boundary in dev: %v", err)
 	}
 	example, err := os.ReadFile(filepath.Join("..", "examples", "terraform", "main.tf"))
 	if err != nil {
@@ -330,14 +334,21 @@ func (tf *terraform) outputs() map[string]string {
 // a sign-in.
 func adminRoleCredentials(t *testing.T, srv *servertest.Server) roleCredentials {
 	t.Helper()
-	u, err := srv.Store.GetUserByName(t.Context(), "alice@company.com")
+	return roleCredentialsIn(t, srv, "alice@company.com", srv.Instance.ManagementAccountID, "AdministratorAccess")
+}
+
+// roleCredentialsIn issues user's credentials for the permission set role
+// in accountID, as GetRoleCredentials does after a sign-in.
+func roleCredentialsIn(t *testing.T, srv *servertest.Server, user, accountID, role string) roleCredentials {
+	t.Helper()
+	u, err := srv.Store.GetUserByName(t.Context(), user)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := session.Principal{UserID: u.ID, UserName: u.UserName, GrantID: "grant-terraform", SessionID: "session-terraform", AuthTime: time.Now().Add(-time.Minute)}
-	c, err := srv.Issuer.Issue(t.Context(), p, srv.Instance.ManagementAccountID, "AdministratorAccess")
+	c, err := srv.Issuer.Issue(t.Context(), p, accountID, role)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("issue %s in %s for %s: %v", role, accountID, user, err)
 	}
 	return roleCredentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
 }

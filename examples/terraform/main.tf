@@ -9,7 +9,8 @@
 #     terraform apply -var gatehouse_url=https://gatehouse.example.com
 #
 # The customer-managed policy "deploy-boundary" must exist in the target
-# account (a world file's customer_policies) before the assignment is made.
+# account before the assignment is made (`aws iam create-policy` signed into
+# that account, or a world file's customer_policies).
 
 terraform {
   required_version = ">= 1.5"
