@@ -156,6 +156,12 @@ func approveDeviceFor(t testing.TB, verifyURL, user, password, client string) {
 // code it prints as user.
 func (c *cli) login(profile, user string) {
 	c.t.Helper()
+	c.loginWith(profile, user, demoPassword)
+}
+
+// loginWith is login for a user whose password is password.
+func (c *cli) loginWith(profile, user, password string) {
+	c.t.Helper()
 	cmd := exec.Command(awsCLI, "sso", "login", "--profile", profile, "--no-browser")
 	cmd.Env = c.env
 	cmd.Dir = c.home
@@ -166,7 +172,7 @@ func (c *cli) login(profile, user string) {
 	if m == nil {
 		c.t.Fatalf("no verification URL in:\n%s", out)
 	}
-	approveDevice(c.t, m[1], user, demoPassword)
+	approveDevice(c.t, m[1], user, password)
 	term.Expect("Successfully logged into Start URL: "+c.srv.Instance.StartURL, 60*time.Second)
 	if err := term.Wait(30 * time.Second); err != nil {
 		c.t.Fatalf("aws sso login: %v\n%s", err, term.Output())

@@ -14,10 +14,10 @@ import (
 // The organizations operations that Terraform's aws_organizations_organization
 // data source and common tooling read besides the core subset: a Gatehouse
 // organization has one root, every account directly under it, no
-// organizational units, no policy types enabled (so no policies), and no
-// trusted service access. Delegated administrators are the accounts
-// registered for Identity Center (sso.amazonaws.com) with
-// RegisterDelegatedAdministrator.
+// organizational units, no policy types enabled (so no policies), and
+// trusted access for IAM Identity Center (sso.amazonaws.com) only.
+// Delegated administrators are the accounts registered for Identity Center
+// with RegisterDelegatedAdministrator.
 
 // organizationsExtraOps returns the read-only organizations operations of
 // this file, authorized on "*" or on the root they name, as the service
@@ -87,9 +87,15 @@ func (s *Service) listServiceAccess(_ context.Context, _ *awsauth.Caller, in *Li
 		return nil, err
 	}
 	if in.NextToken != nil {
+		// One service fits every page: no token is ever handed out.
 		return nil, invalidOrgToken()
 	}
-	return &ListAWSServiceAccessForOrganizationOutput{EnabledServicePrincipals: []EnabledServicePrincipal{}}, nil
+	out := &ListAWSServiceAccessForOrganizationOutput{EnabledServicePrincipals: []EnabledServicePrincipal{}}
+	for _, a := range s.Organizations.ServiceAccess() {
+		out.EnabledServicePrincipals = append(out.EnabledServicePrincipals,
+			EnabledServicePrincipal{ServicePrincipal: a.Principal, DateEnabled: awsproto.Timestamp{Time: a.Enabled}})
+	}
+	return out, nil
 }
 
 // ListChildrenInput is organizations' ListChildrenRequest.

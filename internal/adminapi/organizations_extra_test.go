@@ -63,7 +63,9 @@ func TestOrganizationsTooling(t *testing.T) {
 		t.Errorf("ListOrganizationalUnitsForParent = %+v, %v", units, err)
 	}
 	access, err := c.ListAWSServiceAccessForOrganization(ctx, &organizations.ListAWSServiceAccessForOrganizationInput{})
-	if err != nil || len(access.EnabledServicePrincipals) != 0 {
+	// Identity Center, which Gatehouse is, has trusted access, as on AWS
+	// once Identity Center is enabled in an organization.
+	if err != nil || len(access.EnabledServicePrincipals) != 1 || aws.ToString(access.EnabledServicePrincipals[0].ServicePrincipal) != "sso.amazonaws.com" {
 		t.Errorf("ListAWSServiceAccessForOrganization = %+v, %v", access, err)
 	}
 	pols, err := c.ListPolicies(ctx, &organizations.ListPoliciesInput{Filter: orgtypes.PolicyTypeServiceControlPolicy})

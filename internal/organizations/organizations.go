@@ -140,6 +140,21 @@ type Root struct {
 	Name string
 }
 
+// ServiceAccess is an AWS service with trusted access to the organization.
+type ServiceAccess struct {
+	Principal string // e.g. sso.amazonaws.com
+	Enabled   time.Time
+}
+
+// ServiceAccess returns the services with trusted access to the
+// organization: only IAM Identity Center (sso.amazonaws.com), which this
+// deployment is, since its instance was created. AWS enables it with the
+// instance
+// (https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-sso.html).
+func (s *Service) ServiceAccess() []ServiceAccess {
+	return []ServiceAccess{{Principal: "sso.amazonaws.com", Enabled: s.Instance.CreatedAt}}
+}
+
 // OrganizationID returns the organization's ID (o-...).
 func (s *Service) OrganizationID() string {
 	o, _ := ids(s.Instance.InstanceID)

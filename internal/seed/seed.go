@@ -152,7 +152,10 @@ func (l *Loader) Load(ctx context.Context, w *World) (Result, error) {
 		if fault.KindOf(err) == fault.NotFound {
 			in := directory.CreateUserInput{
 				UserName: u.UserName, DisplayName: u.DisplayName,
-				Name: store.UserName{GivenName: u.GivenName, FamilyName: u.FamilyName, Formatted: u.GivenName + " " + u.FamilyName},
+				// Only what the file names: DescribeUser must not show
+				// attributes nobody set (no Name.Formatted made up from
+				// the parts), or a Terraform import plans a change.
+				Name: store.UserName{GivenName: u.GivenName, FamilyName: u.FamilyName},
 			}
 			if u.Email != "" {
 				in.Emails = []store.Email{{Value: u.Email, Type: "work", Primary: true}}

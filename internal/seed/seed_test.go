@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/examples"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
@@ -38,6 +39,15 @@ func TestDemoWorld(t *testing.T) {
 	ed, err := w.Directory.GetUserByName(ctx, "ed.developer")
 	if err != nil || ed.DisplayName != "Ed Developer" || ed.Name.GivenName != "Ed" || ed.Name.FamilyName != "Dev" || ed.Emails[0].Value != "ed@example.com" {
 		t.Fatalf("ed = %+v, %v", ed, err)
+	}
+	// The user holds exactly what the world file says, nothing invented: a
+	// Terraform configuration saying the same imports the user with a plan
+	// of no changes.
+	if want := (store.UserName{GivenName: "Ed", FamilyName: "Dev"}); ed.Name != want {
+		t.Errorf("ed's name = %+v, want %+v", ed.Name, want)
+	}
+	if len(ed.Emails) != 1 || ed.Emails[0] != (store.Email{Value: "ed@example.com", Type: "work", Primary: true}) {
+		t.Errorf("ed's emails = %+v, want the one primary work email", ed.Emails)
 	}
 	if _, err := w.Directory.Authenticate(ctx, "ed.developer", "demo-password-1"); err != nil {
 		t.Fatalf("ed cannot sign in: %v", err)
@@ -204,5 +214,35 @@ func TestLoadSkipsClosedAccounts(t *testing.T) {
 	as, err := w.Store.ListAssignments(ctx, store.AssignmentFilter{AccountID: "111111111111"})
 	if err != nil || len(as) != 0 {
 		t.Errorf("assignments in the closed account = %v, %v", as, err)
+	}
+}
+
+// TestWorldFileGivesAPIUserAPassword: a user made through the identitystore
+// API has no password; listing them in a world file with one sets it at the
+// next load and changes nothing else about them (admin guide, "The new
+// user's password").
+func TestWorldFileGivesAPIUserAPassword(t *testing.T) {
+	w := domaintest.New(t)
+	ctx := t.Context()
+	u, err := w.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "ed2.developer", DisplayName: "Ed Two",
+		Name: store.UserName{GivenName: "Ed", FamilyName: "Two"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, err := seed.Parse([]byte("users:\n  - user_name: ed2.developer\n    password: ed2-first-password\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance}
+	res, err := l.Load(ctx, world)
+	if err != nil || res.Created != 0 || res.Passwords != 1 {
+		t.Fatalf("load = %+v, %v; want one password and nothing created", res, err)
+	}
+	if _, err := w.Directory.Authenticate(ctx, "ed2.developer", "ed2-first-password"); err != nil {
+		t.Fatalf("ed2.developer cannot sign in: %v", err)
+	}
+	after, err := w.Store.GetUser(ctx, u.ID)
+	if err != nil || after.DisplayName != "Ed Two" || after.Name != u.Name || len(after.Emails) != 0 {
+		t.Errorf("ed2.developer after the load = %+v, %v; want as created", after, err)
 	}
 }
