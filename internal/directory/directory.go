@@ -110,9 +110,17 @@ func principalOf(id audit.Identity) string {
 	return id.PrincipalID
 }
 
-// GetUser returns a user by ID.
+// GetUser returns a user by ID; a missing one is a fault.NotFound error.
 func (s *Service) GetUser(ctx context.Context, id string) (*store.User, error) {
-	u, err := s.Store.GetUser(ctx, id)
+	return userIn(ctx, s.Store, id)
+}
+
+// userIn reads a user by ID in tx (or the store), mapping a missing one to
+// the identitystore's ResourceNotFoundException.
+func userIn(ctx context.Context, tx interface {
+	GetUser(ctx context.Context, id string) (*store.User, error)
+}, id string) (*store.User, error) {
+	u, err := tx.GetUser(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fault.NotFoundf(ResourceUser, id, "User not found")
 	}
@@ -134,10 +142,8 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 		return err
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := tx.GetUser(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceUser, id, "User not found")
-		} else if err != nil {
+		u, err := userIn(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		for _, op := range ops {
@@ -177,10 +183,8 @@ func (s *Service) SetPassword(ctx context.Context, id, password string) error {
 		return err
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := tx.GetUser(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceUser, id, "User not found")
-		} else if err != nil {
+		u, err := userIn(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		u.PasswordHash = hash
@@ -223,10 +227,8 @@ func (s *Service) Authenticate(ctx context.Context, userName, password string) (
 // session, token and credential issued to the user at once (DESIGN §6).
 func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := tx.GetUser(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceUser, id, "User not found")
-		} else if err != nil {
+		u, err := userIn(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		if u.Disabled == disabled {
@@ -267,9 +269,7 @@ func (s *Service) revokeUser(ctx context.Context, tx store.Tx, userID string) er
 // and revokes everything issued to it.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.GetUser(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceUser, id, "User not found")
-		} else if err != nil {
+		if _, err := userIn(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {

@@ -405,10 +405,8 @@ func (s *Service) SetUserExternalIDs(ctx context.Context, id string, ids []store
 		return err
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := tx.GetUser(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceUser, id, "User not found")
-		} else if err != nil {
+		u, err := userIn(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		u.ExternalIDs = ids
