@@ -40,7 +40,9 @@ type Limits struct {
 	// carry the named user's valid known-device cookie run at once, apart
 	// from all others (default HashConcurrency / 2, at least 1), with a
 	// queue of twice that: a stranger's flood cannot starve the user's own
-	// browser.
+	// browser. One user holds at most one of its running and waiting places
+	// over all sources, so that a user's own flood cannot starve another
+	// user's browser.
 	DeviceHashConcurrency int
 	// DeviceLifetime is how long a known-device cookie is valid (default
 	// 90 days).

@@ -105,8 +105,10 @@ func (s *Service) init() {
 	s.once.Do(func() {
 		s.limits = s.Limits.withDefaults()
 		l := s.limits
-		s.gate = newGate(l.HashConcurrency, l.HashQueue, l.HashPerSource, l.HashWait)
-		s.deviceGate = newGate(l.DeviceHashConcurrency, 2*l.DeviceHashConcurrency, l.HashPerSource, l.HashWait)
+		s.gate = newGate(l.HashConcurrency, l.HashQueue, l.HashPerSource, 0, l.HashWait)
+		// One place per user at the known-device gate: a person signs in
+		// once at a time, and the cookie proves whose attempt it is.
+		s.deviceGate = newGate(l.DeviceHashConcurrency, 2*l.DeviceHashConcurrency, l.HashPerSource, 1, l.HashWait)
 	})
 }
 
@@ -141,11 +143,15 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 	if err != nil {
 		return nil, s.refused(ctx, a, known, "CredentialVerification", err)
 	}
-	g := s.gate
+	// The main gate is entered without a user: anyone can type a user
+	// name, so a cap per user there would let a stranger block the user.
+	// The known-device gate caps its places per user, whom the cookie
+	// proves.
+	g, gateUser := s.gate, ""
 	if dev != nil {
-		g = s.deviceGate
+		g, gateUser = s.deviceGate, known.ID
 	}
-	release, err := g.enter(ctx, source.Key(a.SourceIP))
+	release, err := g.enter(ctx, source.Key(a.SourceIP), gateUser)
 	if err != nil {
 		// Nothing was checked: the user's counters forget the attempt, the
 		// address's keeps it, so that a source refused as busy again and

@@ -577,3 +577,63 @@ func TestLargeFormsRefused(t *testing.T) {
 	}
 	want(t, b.post("/login", url.Values{"username": {user}, "password": {password}, "pad": {strings.Repeat("p", 6<<10)}}), http.StatusSeeOther)
 }
+
+// Hardening, second pass: a user who floods with their own correct
+// password and known-device cookie from three addresses holds at most one
+// place at the known-device gate, so another user's browser with its own
+// known-device cookie still signs in every time.
+func TestOwnPasswordFloodStarvesNoOtherDevice(t *testing.T) {
+	srv, _ := start(t, func(c *config.Config) { c.SignInConcurrency = 2 })
+	ed := newBrowser(t, srv, "192.0.2.70")
+	want(t, ed.signIn(user, password), http.StatusSeeOther)
+	dc := ed.cookie("gatehouse_device")
+	alice := newBrowser(t, srv, "192.0.2.71")
+	want(t, alice.signIn("alice@company.com", password), http.StatusSeeOther)
+	if dc == nil || alice.cookie("gatehouse_device") == nil {
+		t.Fatal("no known-device cookie after sign-in")
+	}
+	want(t, alice.post("/signout", nil), http.StatusSeeOther)
+
+	var stop atomic.Bool
+	var mu sync.Mutex
+	flood := map[int]int{}
+	var wg sync.WaitGroup
+	u, _ := url.Parse(srv.URL + "/login")
+	for i := range 30 {
+		wg.Go(func() {
+			b := newBrowser(t, srv, "203.0.113."+itoa(20+i%3))
+			for !stop.Load() {
+				b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "gatehouse_device", Value: dc.Value, Path: "/login"}})
+				a := b.signIn(user, password)
+				if a.Status == http.StatusSeeOther {
+					b.post("/signout", nil)
+				}
+				mu.Lock()
+				flood[a.Status]++
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond) // the flood is under way
+	var got []int
+	for range 8 {
+		got = append(got, alice.signIn("alice@company.com", password).Status)
+		alice.post("/signout", nil)
+	}
+	stop.Store(true)
+	wg.Wait()
+	for i, s := range got {
+		if s != http.StatusSeeOther {
+			t.Errorf("alice's sign-ins during the flood: %v; #%d failed (flood %v)", got, i, flood)
+			break
+		}
+	}
+	if flood[http.StatusSeeOther] == 0 {
+		t.Errorf("the flooding user never signed in: %v", flood)
+	}
+	for s := range flood {
+		if s != http.StatusSeeOther && s != http.StatusTooManyRequests && s != http.StatusServiceUnavailable {
+			t.Errorf("flood answered %d: %v", s, flood)
+		}
+	}
+}
