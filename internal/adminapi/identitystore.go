@@ -16,38 +16,102 @@ import (
 // identityStoreOps returns the identitystore operations (botocore
 // identitystore 2020-06-15, all 19) by name. Each is authorized as
 // identitystore:<Op> on the identity store's ARN
-// (arn:aws:identitystore::<management account>:identitystore/<d-id>, per
-// the Service Authorization Reference for AWS Identity Store).
+// (arn:aws:identitystore::<management account>:identitystore/<d-id>) and
+// on the ARNs of the users, groups and memberships the request names
+// (arn:aws:identitystore:::user/<UserId>, group/<GroupId>,
+// membership/<MembershipId>), as the Service Authorization Reference for
+// AWS Identity Store lists the required resource types of each action.
+// Create* actions name the store only (and CreateGroupMembership the group
+// and user it joins): the new resource has no ID yet. Get*Id and ListUsers,
+// ListGroups name the store only: what they would name is known only from
+// the lookup the authorization comes before.
 func (s *Service) identityStoreOps() map[string]operation {
 	return map[string]operation{
-		"CreateUser":                    op("identitystore:CreateUser", false, storeResource[CreateUserInput](s), s.isCreateUser),
-		"DescribeUser":                  op("identitystore:DescribeUser", true, storeResource[DescribeUserInput](s), s.isDescribeUser),
-		"UpdateUser":                    op("identitystore:UpdateUser", false, storeResource[UpdateUserInput](s), s.isUpdateUser),
-		"DeleteUser":                    op("identitystore:DeleteUser", false, storeResource[DeleteUserInput](s), s.isDeleteUser),
-		"ListUsers":                     op("identitystore:ListUsers", true, storeResource[ListUsersInput](s), s.isListUsers),
-		"GetUserId":                     op("identitystore:GetUserId", true, storeResource[GetUserIDInput](s), s.isGetUserID),
-		"CreateGroup":                   op("identitystore:CreateGroup", false, storeResource[CreateGroupInput](s), s.isCreateGroup),
-		"DescribeGroup":                 op("identitystore:DescribeGroup", true, storeResource[DescribeGroupInput](s), s.isDescribeGroup),
-		"UpdateGroup":                   op("identitystore:UpdateGroup", false, storeResource[UpdateGroupInput](s), s.isUpdateGroup),
-		"DeleteGroup":                   op("identitystore:DeleteGroup", false, storeResource[DeleteGroupInput](s), s.isDeleteGroup),
-		"ListGroups":                    op("identitystore:ListGroups", true, storeResource[ListGroupsInput](s), s.isListGroups),
-		"GetGroupId":                    op("identitystore:GetGroupId", true, storeResource[GetGroupIDInput](s), s.isGetGroupID),
-		"CreateGroupMembership":         op("identitystore:CreateGroupMembership", false, storeResource[CreateGroupMembershipInput](s), s.isCreateGroupMembership),
-		"DescribeGroupMembership":       op("identitystore:DescribeGroupMembership", true, storeResource[DescribeGroupMembershipInput](s), s.isDescribeGroupMembership),
-		"DeleteGroupMembership":         op("identitystore:DeleteGroupMembership", false, storeResource[DeleteGroupMembershipInput](s), s.isDeleteGroupMembership),
-		"GetGroupMembershipId":          op("identitystore:GetGroupMembershipId", true, storeResource[GetGroupMembershipIDInput](s), s.isGetGroupMembershipID),
-		"ListGroupMemberships":          op("identitystore:ListGroupMemberships", true, storeResource[ListGroupMembershipsInput](s), s.isListGroupMemberships),
-		"ListGroupMembershipsForMember": op("identitystore:ListGroupMembershipsForMember", true, storeResource[ListGroupMembershipsForMemberInput](s), s.isListGroupMembershipsForMember),
-		"IsMemberInGroups":              op("identitystore:IsMemberInGroups", true, storeResource[IsMemberInGroupsInput](s), s.isIsMemberInGroups),
+		"CreateUser": op("identitystore:CreateUser", false, idResources(s, func(*CreateUserInput) ids { return ids{} }), s.isCreateUser),
+		"DescribeUser": op("identitystore:DescribeUser", true,
+			idResources(s, func(in *DescribeUserInput) ids { return ids{users: []*string{in.UserId}} }), s.isDescribeUser),
+		"UpdateUser": op("identitystore:UpdateUser", false,
+			idResources(s, func(in *UpdateUserInput) ids { return ids{users: []*string{in.UserId}} }), s.isUpdateUser),
+		"DeleteUser": op("identitystore:DeleteUser", false,
+			idResources(s, func(in *DeleteUserInput) ids { return ids{users: []*string{in.UserId}} }), s.isDeleteUser),
+		"ListUsers":   op("identitystore:ListUsers", true, idResources(s, func(*ListUsersInput) ids { return ids{} }), s.isListUsers),
+		"GetUserId":   op("identitystore:GetUserId", true, idResources(s, func(*GetUserIDInput) ids { return ids{} }), s.isGetUserID),
+		"CreateGroup": op("identitystore:CreateGroup", false, idResources(s, func(*CreateGroupInput) ids { return ids{} }), s.isCreateGroup),
+		"DescribeGroup": op("identitystore:DescribeGroup", true,
+			idResources(s, func(in *DescribeGroupInput) ids { return ids{groups: []*string{in.GroupId}} }), s.isDescribeGroup),
+		"UpdateGroup": op("identitystore:UpdateGroup", false,
+			idResources(s, func(in *UpdateGroupInput) ids { return ids{groups: []*string{in.GroupId}} }), s.isUpdateGroup),
+		"DeleteGroup": op("identitystore:DeleteGroup", false,
+			idResources(s, func(in *DeleteGroupInput) ids { return ids{groups: []*string{in.GroupId}} }), s.isDeleteGroup),
+		"ListGroups": op("identitystore:ListGroups", true, idResources(s, func(*ListGroupsInput) ids { return ids{} }), s.isListGroups),
+		"GetGroupId": op("identitystore:GetGroupId", true, idResources(s, func(*GetGroupIDInput) ids { return ids{} }), s.isGetGroupID),
+		"CreateGroupMembership": op("identitystore:CreateGroupMembership", false,
+			idResources(s, func(in *CreateGroupMembershipInput) ids {
+				return ids{groups: []*string{in.GroupId}, users: []*string{in.MemberId.user()}}
+			}), s.isCreateGroupMembership),
+		"DescribeGroupMembership": op("identitystore:DescribeGroupMembership", true,
+			idResources(s, func(in *DescribeGroupMembershipInput) ids { return ids{memberships: []*string{in.MembershipId}} }),
+			s.isDescribeGroupMembership),
+		"DeleteGroupMembership": op("identitystore:DeleteGroupMembership", false,
+			idResources(s, func(in *DeleteGroupMembershipInput) ids { return ids{memberships: []*string{in.MembershipId}} }),
+			s.isDeleteGroupMembership),
+		"GetGroupMembershipId": op("identitystore:GetGroupMembershipId", true,
+			idResources(s, func(in *GetGroupMembershipIDInput) ids {
+				return ids{groups: []*string{in.GroupId}, users: []*string{in.MemberId.user()}}
+			}), s.isGetGroupMembershipID),
+		"ListGroupMemberships": op("identitystore:ListGroupMemberships", true,
+			idResources(s, func(in *ListGroupMembershipsInput) ids { return ids{groups: []*string{in.GroupId}} }),
+			s.isListGroupMemberships),
+		"ListGroupMembershipsForMember": op("identitystore:ListGroupMembershipsForMember", true,
+			idResources(s, func(in *ListGroupMembershipsForMemberInput) ids { return ids{users: []*string{in.MemberId.user()}} }),
+			s.isListGroupMembershipsForMember),
+		"IsMemberInGroups": op("identitystore:IsMemberInGroups", true,
+			idResources(s, func(in *IsMemberInGroupsInput) ids {
+				out := ids{users: []*string{in.MemberId.user()}}
+				// More than the model's 100 is refused by the operation.
+				if len(in.GroupIds) <= maxGroupIDs {
+					for i := range in.GroupIds {
+						out.groups = append(out.groups, &in.GroupIds[i])
+					}
+				}
+				return out
+			}), s.isIsMemberInGroups),
 	}
 }
 
-// storeResource authorizes every identitystore action on this deployment's
-// identity store ARN; the IdentityStoreId the request names is checked by
-// the operation (after authorization, as AWS does).
-func storeResource[In any](s *Service) func(context.Context, *awsauth.Caller, *In) ([]string, error) {
-	return func(context.Context, *awsauth.Caller, *In) ([]string, error) {
-		return []string{arn.IdentityStoreARN(s.Instance.ManagementAccountID, s.Instance.IdentityStoreID)}, nil
+// maxGroupIDs is the most GroupIds of IsMemberInGroups (the model's
+// GroupIds max 100).
+const maxGroupIDs = 100
+
+// ids are the user, group and membership IDs a request names, as sent.
+type ids struct{ users, groups, memberships []*string }
+
+// idResources authorizes an identitystore action on this deployment's
+// identity store ARN and the canonical ARN of each ID of the request that
+// ids returns. An ID is turned into an ARN only once it matches the
+// model's ResourceId pattern, and in lower case (the hex the server
+// generates IDs in; the pattern admits upper case too), so no request
+// string reaches a policy as it was sent and no spelling of an ID escapes
+// a statement naming it. An absent or malformed ID names no resource: the
+// operation refuses it with its ValidationException once authorized on the
+// rest (the IdentityStoreId too is checked by the operation, after
+// authorization, as AWS does).
+func idResources[In any](s *Service, of func(*In) ids) func(context.Context, *awsauth.Caller, *In) ([]string, error) {
+	return func(_ context.Context, _ *awsauth.Caller, in *In) ([]string, error) {
+		r := of(in)
+		out := make([]string, 1, 1+len(r.users)+len(r.groups)+len(r.memberships))
+		out[0] = arn.IdentityStoreARN(s.Instance.ManagementAccountID, s.Instance.IdentityStoreID)
+		add := func(list []*string, format func(string) string) {
+			for _, id := range list {
+				if id != nil && directory.CheckID("ID", *id) == nil {
+					out = append(out, format(strings.ToLower(*id)))
+				}
+			}
+		}
+		add(r.users, arn.IdentityStoreUserARN)
+		add(r.groups, arn.IdentityStoreGroupARN)
+		add(r.memberships, arn.IdentityStoreMembershipARN)
+		return out, nil
 	}
 }
 
@@ -91,6 +155,14 @@ func (s *Service) checkIDs(storeID *string, ids ...resourceID) error {
 // MemberID is identitystore's MemberId union: a user.
 type MemberID struct {
 	UserId *string `json:"UserId,omitempty"`
+}
+
+// user is the member's UserId as sent, nil if there is none.
+func (m *MemberID) user() *string {
+	if m == nil {
+		return nil
+	}
+	return m.UserId
 }
 
 func (m *MemberID) userID() (string, error) {

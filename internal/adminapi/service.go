@@ -71,8 +71,8 @@ type api struct {
 	requestIDInErrors bool
 	// gateResource is the resource named when a caller outside the
 	// management and delegated-admin accounts is refused: one that does
-	// not depend on the request (identitystore authorizes every action on
-	// the one identity store ARN); "" means "*".
+	// not depend on the request (identitystore names its identity store
+	// ARN, which every one of its actions is authorized on); "" means "*".
 	gateResource string
 	// global marks a global service (organizations): as with IAM, AWS
 	// serves it from us-east-1 and that is its aws:RequestedRegion.

@@ -152,3 +152,20 @@ func SessionName(userName string) string {
 	}
 	return s
 }
+
+// IdentityStoreUserARN is the IAM policy resource naming an identity-store
+// user (Service Authorization Reference for AWS Identity Store, resource
+// type User: arn:${Partition}:identitystore:::user/${UserId}).
+func IdentityStoreUserARN(userID string) string { return "arn:aws:identitystore:::user/" + userID }
+
+// IdentityStoreGroupARN is the IAM policy resource naming an
+// identity-store group (resource type Group:
+// arn:${Partition}:identitystore:::group/${GroupId}).
+func IdentityStoreGroupARN(groupID string) string { return "arn:aws:identitystore:::group/" + groupID }
+
+// IdentityStoreMembershipARN is the IAM policy resource naming a group
+// membership (resource type GroupMembership:
+// arn:${Partition}:identitystore:::membership/${MembershipId}).
+func IdentityStoreMembershipARN(membershipID string) string {
+	return "arn:aws:identitystore:::membership/" + membershipID
+}
