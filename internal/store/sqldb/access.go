@@ -377,7 +377,7 @@ func eventArgs(args []any, e *store.EventRecord) []any {
 func (c *conn) AppendEvent(ctx context.Context, e *store.EventRecord) error {
 	err := c.insert(ctx, eventInserts[1], eventArgs(nil, e)...)
 	if err == nil {
-		err = c.appendResources(ctx, e)
+		err = c.appendResources(ctx, []store.EventRecord{*e})
 	}
 	if err != nil {
 		return fmt.Errorf("append event %q: %w", e.ID, err)
@@ -385,16 +385,80 @@ func (c *conn) AppendEvent(ctx context.Context, e *store.EventRecord) error {
 	return nil
 }
 
-// appendResources stores the resources of e. A resource listed twice is
-// stored once.
-func (c *conn) appendResources(ctx context.Context, e *store.EventRecord) error {
-	for _, r := range e.Resources {
-		if _, err := c.exec(ctx, `INSERT INTO event_resources (event_id, resource_type, resource_name) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, e.ID, r.Type, r.Name); err != nil {
-			return fmt.Errorf("resource %s %q: %w", r.Type, r.Name, err)
+// appendResources stores the resources of es with multi-row INSERTs, like
+// AppendEvents stores the events: one statement per up to
+// maxResourceRows resources rather than one per resource, since the audit
+// recorder gives almost every event one or more. A resource listed twice
+// is stored once.
+func (c *conn) appendResources(ctx context.Context, es []store.EventRecord) error {
+	var args []any
+	rows := 0
+	flush := func() error {
+		for rows > 0 {
+			n := maxResourceRows
+			for n > rows {
+				n /= 2
+			}
+			if _, err := c.exec(ctx, resourceInserts[n], args[:resourceParams*n]...); err != nil {
+				return fmt.Errorf("%d event resources: %w", n, err)
+			}
+			args = append(args[:0], args[resourceParams*n:]...)
+			rows -= n
+		}
+		return nil
+	}
+	for i := range es {
+		for _, r := range es[i].Resources {
+			args = append(args, es[i].ID, r.Type, r.Name)
+			rows++
+			if rows == maxResourceRows {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	return nil
+	return flush()
+}
+
+// maxResourceRows bounds the rows of one event_resources INSERT: 128 rows
+// of resourceParams parameters, far below SQLite's 32766 and PostgreSQL's
+// 65535.
+const maxResourceRows = 128
+
+// resourceParams is the number of columns of an event_resources row.
+const resourceParams = 3
+
+// resourceInserts holds the INSERT statement of n event resources under
+// key n, for n a power of two up to maxResourceRows.
+var resourceInserts = multiRowInserts(`INSERT INTO event_resources (event_id, resource_type, resource_name) VALUES `,
+	resourceParams, maxResourceRows)
+
+// multiRowInserts returns prefix followed by n rows of params parameters
+// each and ON CONFLICT DO NOTHING, under key n, for n a power of two up
+// to max.
+func multiRowInserts(prefix string, params, max int) map[int]string {
+	m := map[int]string{}
+	for n := 1; n <= max; n *= 2 {
+		var b strings.Builder
+		b.WriteString(prefix)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			for j := range params {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "$%d", params*i+j+1)
+			}
+			b.WriteString(")")
+		}
+		b.WriteString(` ON CONFLICT DO NOTHING`)
+		m[n] = b.String()
+	}
+	return m
 }
 
 // resourcesArg stores an event's resources as JSON, none as NULL. The
@@ -423,29 +487,7 @@ const maxEventRows = 64
 
 // eventInserts holds the INSERT statement of n events under key n, for n a
 // power of two up to maxEventRows.
-var eventInserts = func() map[int]string {
-	m := map[int]string{}
-	for n := 1; n <= maxEventRows; n *= 2 {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO events (` + eventCols + `) VALUES `)
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for j := range eventParams {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "$%d", eventParams*i+j+1)
-			}
-			b.WriteString(")")
-		}
-		b.WriteString(` ON CONFLICT DO NOTHING`)
-		m[n] = b.String()
-	}
-	return m
-}()
+var eventInserts = multiRowInserts(`INSERT INTO events (`+eventCols+`) VALUES `, eventParams, maxEventRows)
 
 // AppendEvents stores es with multi-row INSERTs. Their sizes are powers of
 // two (a slice of 37 takes 32, 4 and 1 rows), so that a few prepared
@@ -471,10 +513,8 @@ func (c *conn) AppendEvents(ctx context.Context, es []store.EventRecord) error {
 		}
 		rest = rest[n:]
 	}
-	for i := range es {
-		if err := c.appendResources(ctx, &es[i]); err != nil {
-			return fmt.Errorf("append event %q: %w", es[i].ID, err)
-		}
+	if err := c.appendResources(ctx, es); err != nil {
+		return fmt.Errorf("append %d events from %q: %w", len(es), es[0].ID, err)
 	}
 	return nil
 }

@@ -437,6 +437,37 @@ func testEventLookup(t *testing.T, s store.Store) {
 	wantEqual(t, "resource type after reuse", es[2:], got)
 }
 
+// testEventResourcesMany appends more resources in one AppendEvents call
+// than one INSERT statement holds, one of them listed twice, and finds
+// every event by each of its resources.
+func testEventResourcesMany(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	shared := store.EventResource{Type: "AWS::SSO::Instance", Name: "arn:aws:sso:::instance/ssoins-1111111111111111"}
+	es := make([]store.EventRecord, 150)
+	for i := range es {
+		own := store.EventResource{Type: "AWS::SSO::PermissionSet", Name: fmt.Sprintf("arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-%016d", i)}
+		es[i] = store.EventRecord{ID: fmt.Sprintf("m-%03d", i), Time: at(1), Name: "DescribePermissionSet",
+			ReadOnly: true, Resources: []store.EventResource{shared, own}}
+	}
+	es[7].Resources = append(es[7].Resources, shared)
+	must(t, s.AppendEvents(ctx, es))
+	got, err := s.ListEvents(ctx, store.EventFilter{ResourceName: shared.Name})
+	must(t, err)
+	if len(got) != len(es) {
+		t.Fatalf("ListEvents by %s = %d events, want %d", shared.Name, len(got), len(es))
+	}
+	for _, i := range []int{0, 7, 63, 64, 127, 128, 149} {
+		got, err := s.ListEvents(ctx, store.EventFilter{ResourceName: es[i].Resources[1].Name})
+		must(t, err)
+		wantEqual(t, "lookup by the resource of "+es[i].ID, es[i:i+1], got)
+	}
+	got, err = s.ListEvents(ctx, store.EventFilter{ResourceType: "AWS::SSO::PermissionSet"})
+	must(t, err)
+	if len(got) != len(es) {
+		t.Errorf("ListEvents by resource type = %d events, want %d", len(got), len(es))
+	}
+}
+
 func testAppendEvents(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	must(t, s.AppendEvents(ctx, nil))

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CustomerPolicyVersions", testCustomerPolicyVersions},
 		{"Events", testEvents},
 		{"EventLookup", testEventLookup},
+		{"EventResourcesMany", testEventResourcesMany},
 		{"AppendEvents", testAppendEvents},
 		{"DeleteEventsBefore", testDeleteEventsBefore},
 		{"Clients", testClients},
