@@ -16,8 +16,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/policy/managed"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
-	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
 
 const acct = "111122223333"
@@ -94,8 +94,8 @@ func (f *fixture) putCustomerPolicy(t testing.TB, name, doc string) {
 	}
 }
 
-func session(ps *store.PermissionSet, mfa bool) *sts.Session {
-	return &sts.Session{
+func roleSession(ps *store.PermissionSet, mfa bool) *session.Role {
+	return &session.Role{
 		AccessKeyID: "ASIAEXAMPLEEXAMPLE00", UserID: "1234567890-4f6e0c2a", UserName: "alice@example.test",
 		AccountID: acct, PermissionSetID: ps.ID, RoleName: "AWSReservedSSO_" + ps.Name + "_0123456789abcdef",
 		RoleID: "AROAEXAMPLEROLEID1234", MFA: mfa,
@@ -134,25 +134,25 @@ func TestBuildContext(t *testing.T) {
 	req := authz.Request{Time: now, Secure: true, SourceIP: "192.0.2.10", UserAgent: "aws-cli/2.9.19", Region: "us-west-2"}
 	tests := []struct {
 		name string
-		sess *sts.Session
+		sess *session.Role
 		home string
 		req  authz.Request
 		want map[string][]string
 	}{
-		{name: "us-east-1 home region, MFA", sess: session(ps, true), home: "us-east-1", req: req, want: base},
-		{name: "other home region has a region path", sess: session(ps, true), home: "us-west-2", req: req, want: with(func(m map[string][]string) {
+		{name: "us-east-1 home region, MFA", sess: roleSession(ps, true), home: "us-east-1", req: req, want: base},
+		{name: "other home region has a region path", sess: roleSession(ps, true), home: "us-west-2", req: req, want: with(func(m map[string][]string) {
 			m["aws:principalarn"] = []string{"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_ReadOnly_0123456789abcdef"}
 		})},
-		{name: "no MFA: present false, no age", sess: session(ps, false), home: "us-east-1", req: req, want: with(func(m map[string][]string) {
+		{name: "no MFA: present false, no age", sess: roleSession(ps, false), home: "us-east-1", req: req, want: with(func(m map[string][]string) {
 			m["aws:multifactorauthpresent"] = []string{"false"}
 			delete(m, "aws:multifactorauthage")
 		})},
-		{name: "plain HTTP, no user agent", sess: session(ps, true), home: "us-east-1",
+		{name: "plain HTTP, no user agent", sess: roleSession(ps, true), home: "us-east-1",
 			req: authz.Request{Time: now, SourceIP: "192.0.2.10", Region: "us-west-2"}, want: with(func(m map[string][]string) {
 				m["aws:securetransport"] = []string{"false"}
 				delete(m, "aws:useragent")
 			})},
-		{name: "request tags and tag keys", sess: session(ps, true), home: "us-east-1",
+		{name: "request tags and tag keys", sess: roleSession(ps, true), home: "us-east-1",
 			req: authz.Request{Time: now, Secure: true, SourceIP: "192.0.2.10", UserAgent: "aws-cli/2.9.19", Region: "us-west-2",
 				Tags: []store.Tag{{Key: "env", Value: "prod"}, {Key: "Team", Value: "red"}}, TagKeys: []string{"env", "owner"}},
 			want: with(func(m map[string][]string) {
@@ -316,7 +316,7 @@ func TestAuthorizeMessages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := f.w.Snap(t)
 			c := policy.NewContext(16)
-			s := session(tt.ps, true)
+			s := roleSession(tt.ps, true)
 			authz.BuildContext(c, s, "us-east-1", authz.Request{Time: f.clock.Now(), Secure: true, SourceIP: "192.0.2.1", Region: "us-east-1"})
 			err := f.az.Authorize(t.Context(), s, tt.action, tt.resources, c)
 			after := f.w.Snap(t)

@@ -24,7 +24,7 @@ func BenchmarkAuthorize(b *testing.B) {
 			f := newFixture(b)
 			ps := f.permissionSet(b, bc.name, bc.managedARN)
 			f.az.PermissionSets = accesscache.New(f.w.Store, time.Now)
-			s := session(ps, true)
+			s := roleSession(ps, true)
 			c := policy.NewContext(16)
 			authz.BuildContext(c, s, "us-east-1", authz.Request{Time: f.clock.Now(), Secure: true, SourceIP: "192.0.2.1", UserAgent: "aws-cli/2.9.19", Region: "us-east-1"})
 			ctx := b.Context()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,7 +52,7 @@ type env struct {
 	powerCreds *sts.Credentials
 	// issuer and alice issue credentials for other permission sets.
 	issuer *sts.Issuer
-	alice  sts.Principal
+	alice  session.Principal
 }
 
 func newEnv(t *testing.T) *env {
@@ -114,7 +115,7 @@ func newEnv(t *testing.T) *env {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
-	p := sts.Principal{UserID: user.ID, UserName: user.UserName, GrantID: "grant-1", SessionID: "session-1", MFA: true, AuthTime: time.Now().Add(-time.Minute)}
+	p := session.Principal{UserID: user.ID, UserName: user.UserName, GrantID: "grant-1", SessionID: "session-1", MFA: true, AuthTime: time.Now().Add(-time.Minute)}
 	adminCreds, err := issuer.Issue(ctx, p, account, "AdministratorAccess")
 	if err != nil {
 		t.Fatal(err)

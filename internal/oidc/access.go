@@ -13,12 +13,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// Principal is who an access token speaks for.
-type Principal = session.Principal
-
 // tokenEntry is a verified access token in the cache.
 type tokenEntry struct {
-	p         Principal
+	p         session.Principal
 	expiresAt time.Time // the token's expiry (never after the grant's)
 	checkedAt time.Time // when the store last confirmed it
 }
@@ -99,7 +96,7 @@ func invalidToken(why string) error { return fmt.Errorf("%w: %s", ErrInvalidToke
 // deleted, portal session ended) give an error wrapping ErrInvalidToken.
 // In steady state it reads nothing from the database: the token is found
 // in the cache and revocation is answered by Cache.
-func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*Principal, error) {
+func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*session.Principal, error) {
 	if token == "" {
 		return nil, invalidToken("no token")
 	}
@@ -181,7 +178,7 @@ func (s *Service) verifyAccessToken(ctx context.Context, token string, now time.
 		exp = g.ExpiresAt
 	}
 	return &tokenEntry{
-		p: Principal{
+		p: session.Principal{
 			UserID: u.ID, UserName: u.UserName, GrantID: g.ID, SessionID: g.SessionID,
 			MFA: g.MFA, AuthTime: g.AuthTime, IssuedAt: g.CreatedAt,
 		},
@@ -219,7 +216,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if !g.RevokedAt.IsZero() {
 		return invalidToken("already revoked")
 	}
-	p := &Principal{UserID: g.UserID, GrantID: g.ID, SessionID: g.SessionID}
+	p := &session.Principal{UserID: g.UserID, GrantID: g.ID, SessionID: g.SessionID}
 	if u, err := s.Store.GetUser(ctx, g.UserID); err == nil {
 		p.UserName = u.UserName
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 )
 
 // The portal API (spec/aws-wire.md §4): restJson1, unsigned, authenticated
@@ -30,7 +31,7 @@ const unauthorizedMessage = "Session token not found or invalid"
 
 // apiHandler serves one portal API operation for an authenticated
 // principal; its error goes through apiErrorFor.
-type apiHandler func(w http.ResponseWriter, r *http.Request, p *oidc.Principal, token string) error
+type apiHandler func(w http.ResponseWriter, r *http.Request, p *session.Principal, token string) error
 
 // bearerToken returns the request's access token, or "".
 func bearerToken(r *http.Request) string {
@@ -153,7 +154,7 @@ type AccountInfo struct {
 	EmailAddress string `json:"emailAddress,omitempty"`
 }
 
-func (s *Service) listAccounts(w http.ResponseWriter, r *http.Request, p *oidc.Principal, _ string) error {
+func (s *Service) listAccounts(w http.ResponseWriter, r *http.Request, p *session.Principal, _ string) error {
 	query := "accounts:" + p.UserID
 	size, after, err := s.pageParams(r, query)
 	if err != nil {
@@ -193,7 +194,7 @@ type RoleInfo struct {
 	AccountID string `json:"accountId"`
 }
 
-func (s *Service) listAccountRoles(w http.ResponseWriter, r *http.Request, p *oidc.Principal, _ string) error {
+func (s *Service) listAccountRoles(w http.ResponseWriter, r *http.Request, p *session.Principal, _ string) error {
 	accountID := r.URL.Query().Get("account_id")
 	if accountID == "" {
 		return awsproto.PortalInvalidRequest("accountId is required")
@@ -257,7 +258,7 @@ type RoleCredentials struct {
 	Expiration      int64  `json:"expiration"`
 }
 
-func (s *Service) getRoleCredentials(w http.ResponseWriter, r *http.Request, p *oidc.Principal, _ string) error {
+func (s *Service) getRoleCredentials(w http.ResponseWriter, r *http.Request, p *session.Principal, _ string) error {
 	q := r.URL.Query()
 	roleName, accountID := q.Get("role_name"), q.Get("account_id")
 	if roleName == "" || accountID == "" {
@@ -292,7 +293,7 @@ func noAccessMessage(accountID, roleName string) string {
 		cut(roleName), cut(accountID))
 }
 
-func (s *Service) logout(w http.ResponseWriter, r *http.Request, _ *oidc.Principal, token string) error {
+func (s *Service) logout(w http.ResponseWriter, r *http.Request, _ *session.Principal, token string) error {
 	if err := s.OIDC.Logout(r.Context(), token); err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 )
 
 // envelopeVersion is the first byte of every sealed session token's
@@ -41,7 +43,7 @@ func additionalData(accessKeyID string) []byte {
 
 // encodeEnvelope lays out a session and its secret: version, flags, three
 // times as signed varints of Unix nanoseconds, then length-prefixed strings.
-func encodeEnvelope(s *Session, secret string) []byte {
+func encodeEnvelope(s *session.Role, secret string) []byte {
 	strs := [...]string{s.AccessKeyID, secret, s.UserID, s.UserName, s.GrantID, s.SessionID,
 		s.AccountID, s.PermissionSetID, s.RoleName, s.RoleID}
 	n := 2 + 3*binary.MaxVarintLen64
@@ -80,11 +82,11 @@ func encodeEnvelope(s *Session, secret string) []byte {
 }
 
 // decodeEnvelope reverses encodeEnvelope.
-func decodeEnvelope(b []byte) (*Session, string, error) {
+func decodeEnvelope(b []byte) (*session.Role, string, error) {
 	if len(b) < 2 || b[0] != envelopeVersion {
 		return nil, "", errMalformed
 	}
-	s := &Session{MFA: b[1]&flagMFA != 0}
+	s := &session.Role{MFA: b[1]&flagMFA != 0}
 	web := b[1]&flagWebIdentity != 0
 	gen := web && b[1]&flagProviderGeneration != 0
 	b = b[2:]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -51,7 +52,7 @@ type env struct {
 	url           string
 	issuerClock   *offsetClock
 	verifierClock *offsetClock
-	principal     sts.Principal
+	principal     session.Principal
 }
 
 func newEnv(t testing.TB) *env {
@@ -98,7 +99,7 @@ func newEnv(t testing.TB) *env {
 	srv := httptest.NewServer(e.svc)
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
-	e.principal = sts.Principal{UserID: e.user.ID, UserName: e.user.UserName, GrantID: "grant-1", SessionID: "session-1",
+	e.principal = session.Principal{UserID: e.user.ID, UserName: e.user.UserName, GrantID: "grant-1", SessionID: "session-1",
 		MFA: true, AuthTime: time.Now().Add(-time.Minute)}
 	return e
 }

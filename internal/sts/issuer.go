@@ -37,12 +37,6 @@ func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("access_key_id", c.AccessKeyID), slog.Time("expiration", c.Expiration))
 }
 
-// Principal is what the credentials speak for.
-type Principal = session.Principal
-
-// Session is what a verified session token says.
-type Session = session.Role
-
 // Issuer mints and verifies role credentials.
 type Issuer struct {
 	Keys  *keyring.Ring
@@ -83,7 +77,7 @@ func errNoAccess() error { return fault.Deniedf("No access") }
 // *fault.Error AccessDenied "No access". The credentials live for the
 // permission set's SessionDuration. Issue writes nothing but the audit event,
 // which records refusals too.
-func (i *Issuer) Issue(ctx context.Context, p Principal, accountID, roleName string) (*Credentials, error) {
+func (i *Issuer) Issue(ctx context.Context, p session.Principal, accountID, roleName string) (*Credentials, error) {
 	now := i.Now().UTC()
 	actor := audit.ActorFrom(ctx)
 	actor.Identity = audit.Identity{Type: "IdentityCenterUser", UserID: p.UserID, UserName: p.UserName}
@@ -124,7 +118,7 @@ func (i *Issuer) Issue(ctx context.Context, p Principal, accountID, roleName str
 
 // authorize checks that p may use roleName in accountID now and returns the
 // session the new credentials will carry, less nothing but the secret.
-func (i *Issuer) authorize(ctx context.Context, p Principal, accountID, roleName string, now time.Time) (*Session, error) {
+func (i *Issuer) authorize(ctx context.Context, p session.Principal, accountID, roleName string, now time.Time) (*session.Role, error) {
 	if p.UserID == "" {
 		return nil, errors.New("issue role credentials: principal has no user ID")
 	}
@@ -186,7 +180,7 @@ func (i *Issuer) authorize(ctx context.Context, p Principal, accountID, roleName
 	if life <= 0 {
 		life = access.DefaultSessionDuration
 	}
-	return &Session{
+	return &session.Role{
 		AccessKeyID: i.IDs.TemporaryAccessKeyID(),
 		UserID:      p.UserID, UserName: user.UserName, GrantID: p.GrantID, SessionID: p.SessionID,
 		AccountID: accountID, PermissionSetID: ps.ID, RoleName: role.RoleName, RoleID: role.RoleID,
@@ -199,7 +193,7 @@ func (i *Issuer) authorize(ctx context.Context, p Principal, accountID, roleName
 
 // seal makes the session token: the envelope sealed under the newest seal
 // key with the access key ID bound as additional data.
-func (i *Issuer) seal(s *Session, secret string) (string, error) {
+func (i *Issuer) seal(s *session.Role, secret string) (string, error) {
 	ad := additionalData(s.AccessKeyID)
 	token, err := i.Keys.Seal(keyring.PurposeSeal, encodeEnvelope(s, secret), ad)
 	if err != nil {
@@ -225,7 +219,7 @@ func (i *Issuer) seal(s *Session, secret string) (string, error) {
 // or sigv4.ErrRevoked (revoked or no longer entitled); other errors are
 // internal. It is the sigv4.SecretFunc of every SigV4 API and makes no
 // database query in steady state.
-func (i *Issuer) Open(ctx context.Context, accessKeyID, sessionToken string) (*Session, string, error) {
+func (i *Issuer) Open(ctx context.Context, accessKeyID, sessionToken string) (*session.Role, string, error) {
 	if sessionToken == "" {
 		return nil, "", fmt.Errorf("access key %s without session token: %w", accessKeyID, sigv4.ErrUnknownAccessKey)
 	}

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
@@ -66,40 +65,18 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sess := c.Role
-	if sess == nil {
-		// Long-lived access keys speak for automation users.
-		q, perr := awsproto.ParseQueryRequest(r, body)
-		if perr != nil {
-			s.writeError(w, r, perr)
-			return
-		}
-		if q.Action != "GetCallerIdentity" {
-			s.writeError(w, r, awsproto.QueryInvalidAction(q.Action, q.Version))
-			return
-		}
-		writeCallerIdentity(w, &GetCallerIdentityResult{Arn: c.ARN, UserID: c.PrincipalID, Account: c.AccountID})
-		return
-	}
 	q, err := awsproto.ParseQueryRequest(r, body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	switch q.Action {
-	case "GetCallerIdentity":
-		// Needs no permission and cannot be denied by policy (spec §5.1).
-		name := sess.SessionName()
-		writeCallerIdentity(w, &GetCallerIdentityResult{
-			Arn:    arn.AssumedRoleARN(sess.AccountID, sess.RoleName, name),
-			UserID: sess.RoleID + ":" + name, Account: sess.AccountID,
-		})
-	default:
-		err = awsproto.QueryInvalidAction(q.Action, q.Version)
+	if q.Action != "GetCallerIdentity" {
+		s.writeError(w, r, awsproto.QueryInvalidAction(q.Action, q.Version))
+		return
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-	}
+	// Needs no permission and cannot be denied by policy (spec §5.1). The
+	// caller already holds the assumed-role or user ARN and UserId.
+	writeCallerIdentity(w, &GetCallerIdentityResult{Arn: c.ARN, UserID: c.PrincipalID, Account: c.AccountID})
 }
 
 // writeCallerIdentity writes GetCallerIdentity's response. It produces

@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/sts"
@@ -101,7 +102,7 @@ func TestGetCallerIdentity(t *testing.T) {
 	if secret != c.SecretAccessKey {
 		t.Error("Open returned another secret")
 	}
-	wantS := sts.Session{
+	wantS := session.Role{
 		AccessKeyID: c.AccessKeyID, UserID: e.user.ID, UserName: "alice@example.test", GrantID: "grant-1", SessionID: "session-1",
 		AccountID: testAccount, PermissionSetID: e.ps.ID, RoleName: e.role.RoleName, RoleID: e.role.RoleID, MFA: true,
 		AuthTime: e.principal.AuthTime.UTC(), IssuedAt: s.IssuedAt, Expiration: c.Expiration,
@@ -408,15 +409,15 @@ func TestIssueRefused(t *testing.T) {
 	before := e.w.Snap(t)
 	tests := []struct {
 		name, account, role string
-		p                   sts.Principal
+		p                   session.Principal
 	}{
 		{"unassigned permission set", testAccount, "Admin", e.principal},
 		{"unknown permission set", testAccount, "Nope", e.principal},
 		{"permission set name in another case", testAccount, "readonly", e.principal},
 		{"account without assignment", other.ID, "ReadOnly", e.principal},
 		{"unknown account", "999999999999", "ReadOnly", e.principal},
-		{"disabled user", testAccount, "ReadOnly", sts.Principal{UserID: disabled.ID, UserName: "bob", AuthTime: time.Now().Add(-time.Hour)}},
-		{"unknown user", testAccount, "ReadOnly", sts.Principal{UserID: "0000000000-00000000-0000-4000-8000-000000000000", UserName: "ghost"}},
+		{"disabled user", testAccount, "ReadOnly", session.Principal{UserID: disabled.ID, UserName: "bob", AuthTime: time.Now().Add(-time.Hour)}},
+		{"unknown user", testAccount, "ReadOnly", session.Principal{UserID: "0000000000-00000000-0000-4000-8000-000000000000", UserName: "ghost"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -451,7 +452,7 @@ func TestLongUserName(t *testing.T) {
 		PrincipalType: store.PrincipalUser, PrincipalID: u.ID}); err != nil {
 		t.Fatal(err)
 	}
-	p := sts.Principal{UserID: u.ID, UserName: name, GrantID: strings.Repeat("g", 64), SessionID: strings.Repeat("s", 64), AuthTime: time.Now()}
+	p := session.Principal{UserID: u.ID, UserName: name, GrantID: strings.Repeat("g", 64), SessionID: strings.Repeat("s", 64), AuthTime: time.Now()}
 	var c *sts.Credentials
 	deadline := time.Now().Add(time.Second)
 	for c == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -59,7 +60,7 @@ type WireCredential struct {
 // IssueWebIdentity mints role credentials for a verified web-identity
 // token: the token's role, for duration (0 means one hour; at most the
 // permission set's session duration), named sessionName.
-func (i *Issuer) IssueWebIdentity(ctx context.Context, tok *automation.WebToken, sessionName string, duration time.Duration) (*Credentials, *Session, error) {
+func (i *Issuer) IssueWebIdentity(ctx context.Context, tok *automation.WebToken, sessionName string, duration time.Duration) (*Credentials, *session.Role, error) {
 	now := i.Now().UTC()
 	max := tok.PermissionSet.SessionDuration
 	if max <= 0 {
@@ -71,7 +72,7 @@ func (i *Issuer) IssueWebIdentity(ctx context.Context, tok *automation.WebToken,
 	if duration > max {
 		return nil, nil, fault.Validationf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	s := &Session{
+	s := &session.Role{
 		AccessKeyID: i.IDs.TemporaryAccessKeyID(), UserName: sessionName,
 		AccountID: tok.Role.AccountID, PermissionSetID: tok.Role.PermissionSetID,
 		RoleName: tok.Role.RoleName, RoleID: tok.Role.RoleID, Provider: tok.Provider.ARN, ProviderCreatedAt: tok.Provider.CreatedAt,
@@ -91,7 +92,7 @@ func (i *Issuer) IssueWebIdentity(ctx context.Context, tok *automation.WebToken,
 // new registration: its CreatedAt differs), the very role it was issued for
 // is still provisioned (a role unprovisioned and provisioned again gets a
 // new role ID), and the account is open.
-func (i *Issuer) openWebIdentity(ctx context.Context, s *Session) error {
+func (i *Issuer) openWebIdentity(ctx context.Context, s *session.Role) error {
 	p, err := i.Store.GetOIDCProvider(ctx, s.Provider)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("provider of %s deleted: %w", s.AccessKeyID, sigv4.ErrRevoked)
@@ -108,7 +109,7 @@ func (i *Issuer) openWebIdentity(ctx context.Context, s *Session) error {
 
 // openRole checks that the role s was issued for is the one provisioned
 // now (same role ID) and that its account is open.
-func (i *Issuer) openRole(ctx context.Context, s *Session) error {
+func (i *Issuer) openRole(ctx context.Context, s *session.Role) error {
 	r, err := i.Cache.Role(ctx, s.AccountID, s.PermissionSetID)
 	if fault.KindOf(err) == fault.NotFound {
 		return fmt.Errorf("role of %s no longer provisioned: %w", s.AccessKeyID, sigv4.ErrRevoked)

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
 
@@ -37,7 +38,7 @@ func TestCallerIdentityBytes(t *testing.T) {
 }
 
 func TestEnvelopeRoundTrip(t *testing.T) {
-	s := &sts.Session{
+	s := &session.Role{
 		AccessKeyID: "ASIAAAAAAAAAAAAAAAAA", UserID: "u", UserName: "ünï", GrantID: "g", SessionID: "s",
 		AccountID: "111122223333", PermissionSetID: "ps-0123456789abcdef", RoleName: "r", RoleID: "AROA", MFA: true,
 		AuthTime: time.Unix(1, 2).UTC(), IssuedAt: time.Unix(3, 4).UTC(), Expiration: time.Unix(5, 6).UTC(),
@@ -47,7 +48,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	web.Provider = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
 	gen := web
 	gen.ProviderCreatedAt = time.Unix(1700000000, 123456789).UTC()
-	for _, s := range []*sts.Session{s, &web, &gen} {
+	for _, s := range []*session.Role{s, &web, &gen} {
 		got, secret, err := sts.DecodeEnvelope(sts.EncodeEnvelope(s, "secret"))
 		if err != nil || secret != "secret" {
 			t.Fatalf("decode: %q, %v", secret, err)
@@ -61,7 +62,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 // FuzzDecodeEnvelope checks that no input panics the decoder and that what
 // it accepts encodes back to the same bytes.
 func FuzzDecodeEnvelope(f *testing.F) {
-	f.Add(sts.EncodeEnvelope(&sts.Session{AccessKeyID: "ASIA", UserName: "alice", IssuedAt: time.Unix(9, 0)}, "k"))
+	f.Add(sts.EncodeEnvelope(&session.Role{AccessKeyID: "ASIA", UserName: "alice", IssuedAt: time.Unix(9, 0)}, "k"))
 	f.Add([]byte{1, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, secret, err := sts.DecodeEnvelope(b)
