@@ -48,6 +48,14 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
 }
 
+// WithUser returns ctx whose audit actor is the Identity Center user
+// userID (named userName), from the same address and user agent.
+func WithUser(ctx context.Context, userID, userName string) context.Context {
+	a := ActorFrom(ctx)
+	a.Identity = Identity{Type: "IdentityCenterUser", PrincipalID: userID, UserID: userID, UserName: userName}
+	return WithActor(ctx, a)
+}
+
 // ActorFrom returns the actor of ctx; requests without one (bootstrap, the
 // demo loader, background work) act as the system.
 func ActorFrom(ctx context.Context) Actor {

@@ -266,9 +266,7 @@ type SignedIn struct {
 
 // actor returns ctx with the signed-in person as the audit identity.
 func (w SignedIn) actor(ctx context.Context) context.Context {
-	a := audit.ActorFrom(ctx)
-	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: w.UserID, UserID: w.UserID, UserName: w.UserName}
-	return audit.WithActor(ctx, a)
+	return audit.WithUser(ctx, w.UserID, w.UserName)
 }
 
 // ApproveDevice approves the pending device authorization with userCode

@@ -159,7 +159,5 @@ func sourceIP(r *http.Request) string {
 
 // withIdentity returns ctx whose audit actor is the given user.
 func withIdentity(ctx context.Context, userID, userName string) context.Context {
-	a := audit.ActorFrom(ctx)
-	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: userID, UserID: userID, UserName: userName}
-	return audit.WithActor(ctx, a)
+	return audit.WithUser(ctx, userID, userName)
 }

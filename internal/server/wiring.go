@@ -3,13 +3,12 @@ package server
 import (
 	"context"
 	"net/http"
-
-	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
@@ -79,15 +78,12 @@ func (s *Server) wire() {
 		Instance: s.Instance, BaseURL: base, Cache: s.Cache, PortalSessionDuration: cfg.PortalSessionDuration,
 		RefreshGrace: cfg.RefreshGrace,
 	}
-	limits := signin.DefaultLimits()
+	// Zero fields take their defaults (signin.DefaultLimits); the hash
+	// queue and gates are sized from HashConcurrency, 0 meaning the CPUs.
+	d := signin.DefaultLimits()
+	limits := signin.Limits{User: d.User, Device: d.Device, HashConcurrency: cfg.SignInConcurrency}
 	limits.User.Limit = cfg.SignInMaxFailures
 	limits.Device.Limit = cfg.SignInMaxFailures
-	if cfg.SignInConcurrency > 0 {
-		limits.HashConcurrency = cfg.SignInConcurrency
-		limits.HashQueue = 2 * cfg.SignInConcurrency
-		limits.HashPerSource = cfg.SignInConcurrency
-		limits.DeviceHashConcurrency = max(cfg.SignInConcurrency/2, 1)
-	}
 	s.SignIn = &signin.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory,
 		MFA: &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse"},

@@ -509,9 +509,7 @@ func principal(u *store.User) string {
 
 // withIdentity returns ctx whose audit actor is u.
 func withIdentity(ctx context.Context, u *store.User) context.Context {
-	a := audit.ActorFrom(ctx)
-	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: u.ID, UserID: u.ID, UserName: u.UserName}
-	return audit.WithActor(ctx, a)
+	return audit.WithUser(ctx, u.ID, u.UserName)
 }
 
 func truncate(s string, n int) string {
