@@ -453,13 +453,7 @@ func (s *Service) TagPolicy(ctx context.Context, accountID, policyARN string, ta
 		return err
 	}
 	_, err := s.changePolicy(ctx, accountID, policyARN, func(p *store.CustomerPolicy) error {
-		for _, t := range tags {
-			if i := slices.IndexFunc(p.Tags, func(o store.Tag) bool { return strings.EqualFold(o.Key, t.Key) }); i >= 0 {
-				p.Tags[i] = t
-			} else {
-				p.Tags = append(p.Tags, t)
-			}
-		}
+		p.Tags = setTags(p.Tags, tags)
 		if len(p.Tags) > MaxTagsPerUser {
 			return fault.Quotaf("Cannot exceed quota for TagsPerPolicy: %d", MaxTagsPerUser)
 		}
@@ -472,9 +466,7 @@ func (s *Service) TagPolicy(ctx context.Context, accountID, policyARN string, ta
 // ignored.
 func (s *Service) UntagPolicy(ctx context.Context, accountID, policyARN string, keys []string) error {
 	_, err := s.changePolicy(ctx, accountID, policyARN, func(p *store.CustomerPolicy) error {
-		p.Tags = slices.DeleteFunc(p.Tags, func(t store.Tag) bool {
-			return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, t.Key) })
-		})
+		p.Tags = untag(p.Tags, keys)
 		return nil
 	})
 	return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -89,7 +90,7 @@ func (p *Policies) Set(ctx context.Context, u *store.IAMUser) (*policy.Set, erro
 		}
 		docs[i], stamps[i] = cp, cp.UpdatedAt
 	}
-	if e != nil && e.version == u.Version && equalStamps(e.stamps, stamps) {
+	if e != nil && e.version == u.Version && slices.EqualFunc(e.stamps, stamps, time.Time.Equal) {
 		p.put(u.ID, &userSet{version: e.version, stamps: stamps, checkedAt: now, set: e.set})
 		return e.set, nil
 	}
@@ -128,16 +129,4 @@ func (p *Policies) put(id string, e *userSet) {
 		p.entries = map[string]*userSet{}
 	}
 	p.entries[id] = e
-}
-
-func equalStamps(a, b []time.Time) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !a[i].Equal(b[i]) {
-			return false
-		}
-	}
-	return true
 }

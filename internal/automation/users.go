@@ -261,14 +261,7 @@ func (s *Service) TagUser(ctx context.Context, accountID, name string, tags []st
 		return err
 	}
 	return s.change(ctx, accountID, name, func(u *store.IAMUser) (bool, error) {
-		for _, t := range tags {
-			i := slices.IndexFunc(u.Tags, func(o store.Tag) bool { return strings.EqualFold(o.Key, t.Key) })
-			if i >= 0 {
-				u.Tags[i] = t
-			} else {
-				u.Tags = append(u.Tags, t)
-			}
-		}
+		u.Tags = setTags(u.Tags, tags)
 		if len(u.Tags) > MaxTagsPerUser {
 			return false, fault.Quotaf("Cannot exceed quota for TagsPerUser: %d", MaxTagsPerUser)
 		}
@@ -279,10 +272,30 @@ func (s *Service) TagUser(ctx context.Context, accountID, name string, tags []st
 // UntagUser removes the tags with the given keys; absent keys are ignored.
 func (s *Service) UntagUser(ctx context.Context, accountID, name string, keys []string) error {
 	return s.change(ctx, accountID, name, func(u *store.IAMUser) (bool, error) {
-		u.Tags = slices.DeleteFunc(u.Tags, func(t store.Tag) bool {
-			return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, t.Key) })
-		})
+		u.Tags = untag(u.Tags, keys)
 		return false, nil
+	})
+}
+
+// setTags adds tags to old, replacing the tags whose keys are already there
+// (compared case-insensitively, as IAM does) and appending the others in
+// order.
+func setTags(old, tags []store.Tag) []store.Tag {
+	for _, t := range tags {
+		if i := slices.IndexFunc(old, func(o store.Tag) bool { return strings.EqualFold(o.Key, t.Key) }); i >= 0 {
+			old[i] = t
+		} else {
+			old = append(old, t)
+		}
+	}
+	return old
+}
+
+// untag removes from old the tags with the given keys (compared
+// case-insensitively).
+func untag(old []store.Tag, keys []string) []store.Tag {
+	return slices.DeleteFunc(old, func(t store.Tag) bool {
+		return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, t.Key) })
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
@@ -172,14 +171,11 @@ func (h *Handler) getRole(c *call) (any, error) {
 }
 
 func (h *Handler) listRoles(c *call) (any, error) {
-	in := ListRolesInput{PathPrefix: c.q.Get("PathPrefix"), Marker: c.q.Get("Marker"), MaxItems: defaultMaxItems}
-	if s := c.q.Get("MaxItems"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxMaxItems {
-			return nil, awsproto.QueryValidationError(fmt.Sprintf("1 validation error detected: Value '%s' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and %d", s, maxMaxItems))
-		}
-		in.MaxItems = n
+	n, err := maxItems(c)
+	if err != nil {
+		return nil, err
 	}
+	in := ListRolesInput{PathPrefix: c.q.Get("PathPrefix"), Marker: c.q.Get("Marker"), MaxItems: n}
 	c.params = in
 	if in.PathPrefix == "" {
 		in.PathPrefix = "/"

@@ -16,13 +16,8 @@ func (c *conn) RateCount(ctx context.Context, key string, window time.Duration, 
 	if window <= 0 {
 		return 0, fmt.Errorf("rate count %q: window %v is not positive", key, window)
 	}
-	n := now.UnixNano()
-	start := n - n%int64(window)
-	if n < 0 && n%int64(window) != 0 {
-		start -= int64(window)
-	}
 	var hits int64
-	err := c.queryRowContext(ctx, `SELECT hits FROM rate_counters WHERE rate_key = $1 AND window_start = $2`, key, start).Scan(&hits)
+	err := c.queryRowContext(ctx, `SELECT hits FROM rate_counters WHERE rate_key = $1 AND window_start = $2`, key, windowStart(now, window)).Scan(&hits)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

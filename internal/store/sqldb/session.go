@@ -102,11 +102,7 @@ func (c *conn) HitRate(ctx context.Context, key string, window time.Duration, no
 	if window <= 0 {
 		return 0, fmt.Errorf("hit rate %q: window %v is not positive", key, window)
 	}
-	n := now.UnixNano()
-	start := n - n%int64(window)
-	if n%int64(window) < 0 {
-		start -= int64(window)
-	}
+	start := windowStart(now, window)
 	var hits int64
 	err := c.queryRowContext(ctx, `INSERT INTO rate_counters (rate_key, window_start, window_end, hits) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (rate_key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
@@ -115,6 +111,17 @@ func (c *conn) HitRate(ctx context.Context, key string, window time.Duration, no
 		return 0, fmt.Errorf("hit rate %q: %w", key, c.mapErr(err))
 	}
 	return int(hits), nil
+}
+
+// windowStart is the start, in unix nanoseconds, of the fixed window of
+// length window (positive) that contains now.
+func windowStart(now time.Time, window time.Duration) int64 {
+	n := now.UnixNano()
+	start := n - n%int64(window)
+	if n%int64(window) < 0 {
+		start -= int64(window)
+	}
+	return start
 }
 
 // ResetRate forgets every window of key.
