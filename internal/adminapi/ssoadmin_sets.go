@@ -2,9 +2,6 @@ package adminapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
@@ -167,19 +164,11 @@ type ssoPage struct {
 // ssoDefaultPageSize is the page size when MaxResults is left out.
 const ssoDefaultPageSize = 100
 
-// ssoTokenBody is what a NextToken holds: the query's fingerprint and the
-// last key returned. Tokens are opaque to clients, not secret.
-type ssoTokenBody struct {
-	Q string `json:"q"`
-	A string `json:"a"`
-}
-
 // ssoPaging validates MaxResults and NextToken for the query named by op
 // and its filter values: a token from another query is refused, so a
 // client cannot page through one listing with another's position.
 func ssoPaging(maxResults *int32, nextToken *string, op string, filter ...string) (ssoPage, error) {
-	h := sha256.Sum256([]byte(op + "\x00" + strings.Join(filter, "\x00")))
-	p := ssoPage{query: base64.RawURLEncoding.EncodeToString(h[:9]), limit: ssoDefaultPageSize}
+	p := ssoPage{query: op + "\x00" + strings.Join(filter, "\x00"), limit: ssoDefaultPageSize}
 	if maxResults != nil {
 		if *maxResults < 1 || *maxResults > 100 {
 			return p, ssoInvalid("maxResults", fmt.Sprint(*maxResults), "Member must have value between 1 and 100")
@@ -189,21 +178,17 @@ func ssoPaging(maxResults *int32, nextToken *string, op string, filter ...string
 	if nextToken == nil {
 		return p, nil
 	}
-	t := *nextToken
-	var body ssoTokenBody
-	raw, err := base64.RawURLEncoding.DecodeString(t)
-	if len(t) > 2048 || !ssoTokenRe.MatchString(t) || err != nil || json.Unmarshal(raw, &body) != nil || body.Q != p.query || body.A == "" {
+	after, ok := pageAfter(p.query, nextToken)
+	if len(*nextToken) > 2048 || !ssoTokenRe.MatchString(*nextToken) || !ok {
 		return p, fault.Validationf("The NextToken is invalid or does not belong to this request.")
 	}
-	p.after = body.A
+	p.after = after
 	return p, nil
 }
 
 // token returns the NextToken that continues after key.
 func (p ssoPage) token(key string) *string {
-	b, _ := json.Marshal(ssoTokenBody{Q: p.query, A: key})
-	t := base64.RawURLEncoding.EncodeToString(b)
-	return &t
+	return pageToken(p.query, key)
 }
 
 // ssoPageOf cuts the page p selects out of items, which are sorted by key,
