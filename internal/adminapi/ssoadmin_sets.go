@@ -81,11 +81,6 @@ func ssoInvalid(member, value, constraint string) error {
 	return fault.Validationf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, member, constraint)
 }
 
-// ssoMissing is the ValidationException of a required member left out.
-func ssoMissing(member string) error {
-	return fault.Validationf("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
-}
-
 var (
 	ssoTokenRe     = regexp.MustCompile(`^[-a-zA-Z0-9+=/_]*$`)
 	ssoPrincipalRe = regexp.MustCompile(`^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`)
@@ -99,7 +94,7 @@ var (
 // ResourceNotFoundException.
 func (s *Service) ssoInstance(v *string) (string, error) {
 	if v == nil {
-		return "", ssoMissing("instanceArn")
+		return "", required("instanceArn")
 	}
 	id, err := arn.ParseInstanceARN(*v)
 	if err != nil {
@@ -117,7 +112,7 @@ func (s *Service) ssoInstance(v *string) (string, error) {
 // (access.Service.ParsePermissionSetARN).
 func (s *Service) ssoPermissionSet(v *string) (string, error) {
 	if v == nil {
-		return "", ssoMissing("permissionSetArn")
+		return "", required("permissionSetArn")
 	}
 	if _, _, err := arn.ParsePermissionSetARN(*v); err != nil {
 		return "", ssoInvalid("permissionSetArn", *v, "Member must satisfy regular expression pattern: arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::permissionSet/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}")
@@ -127,7 +122,7 @@ func (s *Service) ssoPermissionSet(v *string) (string, error) {
 
 func ssoAccount(member string, v *string) (string, error) {
 	if v == nil {
-		return "", ssoMissing(member)
+		return "", required(member)
 	}
 	if !arn.ValidAccountID(*v) {
 		return "", ssoInvalid(member, *v, `Member must satisfy regular expression pattern: \d{12}`)
@@ -137,13 +132,13 @@ func ssoAccount(member string, v *string) (string, error) {
 
 func ssoPrincipal(typ, id *string) (string, string, error) {
 	if typ == nil {
-		return "", "", ssoMissing("principalType")
+		return "", "", required("principalType")
 	}
 	if *typ != store.PrincipalUser && *typ != store.PrincipalGroup {
 		return "", "", ssoInvalid("principalType", *typ, "Member must satisfy enum value set: [USER, GROUP]")
 	}
 	if id == nil {
-		return "", "", ssoMissing("principalId")
+		return "", "", required("principalId")
 	}
 	if len(*id) > 47 || !ssoPrincipalRe.MatchString(*id) {
 		return "", "", ssoInvalid("principalId", *id, "Member must satisfy regular expression pattern: ^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$")
@@ -309,7 +304,7 @@ func (s *Service) createPermissionSetRes(in *CreatePermissionSetInput) ([]string
 		return nil, err
 	}
 	if in.Name == nil {
-		return nil, ssoMissing("name")
+		return nil, required("name")
 	}
 	return []string{ins}, nil
 }
@@ -450,7 +445,7 @@ func (s *Service) attachManagedPolicy(ctx context.Context, _ *awsauth.Caller, in
 		return nil, err
 	}
 	if in.ManagedPolicyArn == nil {
-		return nil, ssoMissing("managedPolicyArn")
+		return nil, required("managedPolicyArn")
 	}
 	return nil, s.Access.AttachManagedPolicy(ctx, id, *in.ManagedPolicyArn)
 }
@@ -461,7 +456,7 @@ func (s *Service) detachManagedPolicy(ctx context.Context, _ *awsauth.Caller, in
 		return nil, err
 	}
 	if in.ManagedPolicyArn == nil {
-		return nil, ssoMissing("managedPolicyArn")
+		return nil, required("managedPolicyArn")
 	}
 	return nil, s.Access.DetachManagedPolicy(ctx, id, *in.ManagedPolicyArn)
 }
@@ -536,10 +531,10 @@ type CustomerManagedPolicyReference struct {
 
 func (r *CustomerManagedPolicyReference) ref(member string) (store.PolicyRef, error) {
 	if r == nil {
-		return store.PolicyRef{}, ssoMissing(member)
+		return store.PolicyRef{}, required(member)
 	}
 	if r.Name == nil {
-		return store.PolicyRef{}, ssoMissing(member + ".name")
+		return store.PolicyRef{}, required(member + ".name")
 	}
 	ref := store.PolicyRef{Name: *r.Name}
 	if r.Path != nil {
@@ -629,7 +624,7 @@ func (s *Service) putInlinePolicy(ctx context.Context, _ *awsauth.Caller, in *Pu
 		return nil, err
 	}
 	if in.InlinePolicy == nil {
-		return nil, ssoMissing("inlinePolicy")
+		return nil, required("inlinePolicy")
 	}
 	return nil, s.Access.PutInlinePolicy(ctx, id, *in.InlinePolicy)
 }
@@ -681,7 +676,7 @@ func (s *Service) putBoundary(ctx context.Context, _ *awsauth.Caller, in *PutPer
 		return nil, err
 	}
 	if in.PermissionsBoundary == nil {
-		return nil, ssoMissing("permissionsBoundary")
+		return nil, required("permissionsBoundary")
 	}
 	var b store.Boundary
 	if in.PermissionsBoundary.ManagedPolicyArn != nil {
