@@ -115,8 +115,8 @@ func idResources[In any](s *Service, of func(*In) ids) func(context.Context, *aw
 	}
 }
 
-// required is identitystore's ValidationException for a missing member,
-// worded as AWS words it.
+// required is the ValidationException of a required member left out
+// (identitystore, sso-admin), worded as AWS words it.
 func required(member string) error {
 	return fault.Validationf("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
 }

@@ -2,9 +2,6 @@ package adminapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -106,33 +103,6 @@ func orgPageSize(max *int32) (int, error) {
 			Message: fmt.Sprintf("You provided a value for MaxResults (%d) above the maximum of 20.", *max)}
 	}
 	return int(*max), nil
-}
-
-// pageToken returns the opaque NextToken that resumes query after the
-// record keyed after. It carries a digest of the query, so that a token
-// replayed with other parameters is refused.
-func pageToken(query, after string) *string {
-	sum := sha256.Sum256([]byte(query))
-	t := base64.RawURLEncoding.EncodeToString([]byte(hex.EncodeToString(sum[:8]) + ":" + after))
-	return &t
-}
-
-// pageAfter returns the key a NextToken of query resumes after; ok is
-// false for a token that is not one of query's.
-func pageAfter(query string, token *string) (after string, ok bool) {
-	if token == nil {
-		return "", true
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*token)
-	if err != nil {
-		return "", false
-	}
-	sum := sha256.Sum256([]byte(query))
-	digest, after, found := strings.Cut(string(b), ":")
-	if !found || digest != hex.EncodeToString(sum[:8]) || after == "" {
-		return "", false
-	}
-	return after, true
 }
 
 func invalidOrgToken() error {

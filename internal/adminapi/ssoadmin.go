@@ -76,7 +76,7 @@ type DescribeInstanceOutput = InstanceMetadata
 // action is authorized on.
 func (s *Service) instanceResource(_ context.Context, _ *awsauth.Caller, in *DescribeInstanceInput) ([]string, error) {
 	if in.InstanceArn == nil {
-		return nil, fault.Validationf("1 validation error detected: Value null at 'instanceArn' failed to satisfy constraint: Member must not be null")
+		return nil, required("instanceArn")
 	}
 	if _, err := arn.ParseInstanceARN(*in.InstanceArn); err != nil {
 		return nil, fault.Validationf("1 validation error detected: Value '%s' at 'instanceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}", *in.InstanceArn)

@@ -59,7 +59,7 @@ func (s *Service) provisioningShape(op *store.Operation, status string) *Provisi
 // "" for every account.
 func provisionTarget(in *ProvisionPermissionSetInput) (string, error) {
 	if in.TargetType == nil {
-		return "", ssoMissing("targetType")
+		return "", required("targetType")
 	}
 	switch *in.TargetType {
 	case ssoTargetAccount:
@@ -121,7 +121,7 @@ func (in *DescribePermissionSetProvisioningStatusInput) instanceArn() *string { 
 // ssoRequestID checks a required request ID member.
 func ssoRequestID(member string, v *string) (string, error) {
 	if v == nil {
-		return "", ssoMissing(member)
+		return "", required(member)
 	}
 	if !arn.ValidRequestID(*v) {
 		return "", ssoInvalid(member, *v, "Member must satisfy regular expression pattern: \\b[0-9a-f]{8}\\b-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-\\b[0-9a-f]{12}\\b")
@@ -353,7 +353,7 @@ func (s *Service) assignment(in *AccountAssignmentInput) (access.AssignmentInput
 		return a, err
 	}
 	if in.TargetType == nil {
-		return a, ssoMissing("targetType")
+		return a, required("targetType")
 	}
 	if *in.TargetType != ssoTargetAccount {
 		return a, ssoInvalid("targetType", *in.TargetType, "Member must satisfy enum value set: [AWS_ACCOUNT]")
@@ -651,7 +651,7 @@ func ssoTagRes[In any, P interface {
 	return func(in *In) ([]string, error) {
 		insArn, resArn := P(in).tagTarget()
 		if resArn == nil {
-			return nil, ssoMissing("resourceArn")
+			return nil, required("resourceArn")
 		}
 		var res []string
 		if insArn != nil {
@@ -676,14 +676,14 @@ func ssoTagRes[In any, P interface {
 
 func (s *Service) tagResource(ctx context.Context, _ *awsauth.Caller, in *TagResourceInput) (*ssoEmpty, error) {
 	if in.Tags == nil {
-		return nil, ssoMissing("tags")
+		return nil, required("tags")
 	}
 	return nil, s.Access.TagResource(ctx, *in.ResourceArn, in.Tags)
 }
 
 func (s *Service) untagResource(ctx context.Context, _ *awsauth.Caller, in *UntagResourceInput) (*ssoEmpty, error) {
 	if in.TagKeys == nil {
-		return nil, ssoMissing("tagKeys")
+		return nil, required("tagKeys")
 	}
 	return nil, s.Access.UntagResource(ctx, *in.ResourceArn, in.TagKeys)
 }

@@ -2,9 +2,6 @@ package adminapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
@@ -84,11 +81,6 @@ func ssoInvalid(member, value, constraint string) error {
 	return fault.Validationf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, member, constraint)
 }
 
-// ssoMissing is the ValidationException of a required member left out.
-func ssoMissing(member string) error {
-	return fault.Validationf("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
-}
-
 var (
 	ssoTokenRe     = regexp.MustCompile(`^[-a-zA-Z0-9+=/_]*$`)
 	ssoPrincipalRe = regexp.MustCompile(`^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`)
@@ -102,7 +94,7 @@ var (
 // ResourceNotFoundException.
 func (s *Service) ssoInstance(v *string) (string, error) {
 	if v == nil {
-		return "", ssoMissing("instanceArn")
+		return "", required("instanceArn")
 	}
 	id, err := arn.ParseInstanceARN(*v)
 	if err != nil {
@@ -120,7 +112,7 @@ func (s *Service) ssoInstance(v *string) (string, error) {
 // (access.Service.ParsePermissionSetARN).
 func (s *Service) ssoPermissionSet(v *string) (string, error) {
 	if v == nil {
-		return "", ssoMissing("permissionSetArn")
+		return "", required("permissionSetArn")
 	}
 	if _, _, err := arn.ParsePermissionSetARN(*v); err != nil {
 		return "", ssoInvalid("permissionSetArn", *v, "Member must satisfy regular expression pattern: arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::permissionSet/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}")
@@ -130,7 +122,7 @@ func (s *Service) ssoPermissionSet(v *string) (string, error) {
 
 func ssoAccount(member string, v *string) (string, error) {
 	if v == nil {
-		return "", ssoMissing(member)
+		return "", required(member)
 	}
 	if !arn.ValidAccountID(*v) {
 		return "", ssoInvalid(member, *v, `Member must satisfy regular expression pattern: \d{12}`)
@@ -140,13 +132,13 @@ func ssoAccount(member string, v *string) (string, error) {
 
 func ssoPrincipal(typ, id *string) (string, string, error) {
 	if typ == nil {
-		return "", "", ssoMissing("principalType")
+		return "", "", required("principalType")
 	}
 	if *typ != store.PrincipalUser && *typ != store.PrincipalGroup {
 		return "", "", ssoInvalid("principalType", *typ, "Member must satisfy enum value set: [USER, GROUP]")
 	}
 	if id == nil {
-		return "", "", ssoMissing("principalId")
+		return "", "", required("principalId")
 	}
 	if len(*id) > 47 || !ssoPrincipalRe.MatchString(*id) {
 		return "", "", ssoInvalid("principalId", *id, "Member must satisfy regular expression pattern: ^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$")
@@ -167,19 +159,11 @@ type ssoPage struct {
 // ssoDefaultPageSize is the page size when MaxResults is left out.
 const ssoDefaultPageSize = 100
 
-// ssoTokenBody is what a NextToken holds: the query's fingerprint and the
-// last key returned. Tokens are opaque to clients, not secret.
-type ssoTokenBody struct {
-	Q string `json:"q"`
-	A string `json:"a"`
-}
-
 // ssoPaging validates MaxResults and NextToken for the query named by op
 // and its filter values: a token from another query is refused, so a
 // client cannot page through one listing with another's position.
 func ssoPaging(maxResults *int32, nextToken *string, op string, filter ...string) (ssoPage, error) {
-	h := sha256.Sum256([]byte(op + "\x00" + strings.Join(filter, "\x00")))
-	p := ssoPage{query: base64.RawURLEncoding.EncodeToString(h[:9]), limit: ssoDefaultPageSize}
+	p := ssoPage{query: op + "\x00" + strings.Join(filter, "\x00"), limit: ssoDefaultPageSize}
 	if maxResults != nil {
 		if *maxResults < 1 || *maxResults > 100 {
 			return p, ssoInvalid("maxResults", fmt.Sprint(*maxResults), "Member must have value between 1 and 100")
@@ -189,21 +173,17 @@ func ssoPaging(maxResults *int32, nextToken *string, op string, filter ...string
 	if nextToken == nil {
 		return p, nil
 	}
-	t := *nextToken
-	var body ssoTokenBody
-	raw, err := base64.RawURLEncoding.DecodeString(t)
-	if len(t) > 2048 || !ssoTokenRe.MatchString(t) || err != nil || json.Unmarshal(raw, &body) != nil || body.Q != p.query || body.A == "" {
+	after, ok := pageAfter(p.query, nextToken)
+	if len(*nextToken) > 2048 || !ssoTokenRe.MatchString(*nextToken) || !ok {
 		return p, fault.Validationf("The NextToken is invalid or does not belong to this request.")
 	}
-	p.after = body.A
+	p.after = after
 	return p, nil
 }
 
 // token returns the NextToken that continues after key.
 func (p ssoPage) token(key string) *string {
-	b, _ := json.Marshal(ssoTokenBody{Q: p.query, A: key})
-	t := base64.RawURLEncoding.EncodeToString(b)
-	return &t
+	return pageToken(p.query, key)
 }
 
 // ssoPageOf cuts the page p selects out of items, which are sorted by key,
@@ -324,7 +304,7 @@ func (s *Service) createPermissionSetRes(in *CreatePermissionSetInput) ([]string
 		return nil, err
 	}
 	if in.Name == nil {
-		return nil, ssoMissing("name")
+		return nil, required("name")
 	}
 	return []string{ins}, nil
 }
@@ -465,7 +445,7 @@ func (s *Service) attachManagedPolicy(ctx context.Context, _ *awsauth.Caller, in
 		return nil, err
 	}
 	if in.ManagedPolicyArn == nil {
-		return nil, ssoMissing("managedPolicyArn")
+		return nil, required("managedPolicyArn")
 	}
 	return nil, s.Access.AttachManagedPolicy(ctx, id, *in.ManagedPolicyArn)
 }
@@ -476,7 +456,7 @@ func (s *Service) detachManagedPolicy(ctx context.Context, _ *awsauth.Caller, in
 		return nil, err
 	}
 	if in.ManagedPolicyArn == nil {
-		return nil, ssoMissing("managedPolicyArn")
+		return nil, required("managedPolicyArn")
 	}
 	return nil, s.Access.DetachManagedPolicy(ctx, id, *in.ManagedPolicyArn)
 }
@@ -551,10 +531,10 @@ type CustomerManagedPolicyReference struct {
 
 func (r *CustomerManagedPolicyReference) ref(member string) (store.PolicyRef, error) {
 	if r == nil {
-		return store.PolicyRef{}, ssoMissing(member)
+		return store.PolicyRef{}, required(member)
 	}
 	if r.Name == nil {
-		return store.PolicyRef{}, ssoMissing(member + ".name")
+		return store.PolicyRef{}, required(member + ".name")
 	}
 	ref := store.PolicyRef{Name: *r.Name}
 	if r.Path != nil {
@@ -644,7 +624,7 @@ func (s *Service) putInlinePolicy(ctx context.Context, _ *awsauth.Caller, in *Pu
 		return nil, err
 	}
 	if in.InlinePolicy == nil {
-		return nil, ssoMissing("inlinePolicy")
+		return nil, required("inlinePolicy")
 	}
 	return nil, s.Access.PutInlinePolicy(ctx, id, *in.InlinePolicy)
 }
@@ -696,7 +676,7 @@ func (s *Service) putBoundary(ctx context.Context, _ *awsauth.Caller, in *PutPer
 		return nil, err
 	}
 	if in.PermissionsBoundary == nil {
-		return nil, ssoMissing("permissionsBoundary")
+		return nil, required("permissionsBoundary")
 	}
 	var b store.Boundary
 	if in.PermissionsBoundary.ManagedPolicyArn != nil {

@@ -167,10 +167,7 @@ func (s *JSONService) lookup(target string) (string, Operation, bool) {
 	if i < 0 || target[:i] != s.TargetPrefix {
 		return "", nil, false
 	}
-	prefix, name := target[:i], target[i+1:]
-	if prefix != s.TargetPrefix {
-		return "", nil, false
-	}
+	name := target[i+1:]
 	op, ok := s.Operations[name]
 	return name, op, ok && op != nil
 }
