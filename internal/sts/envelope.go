@@ -121,6 +121,10 @@ func decodeEnvelope(b []byte) (*session.Role, string, error) {
 		b = b[n+int(l):]
 		off += n + int(l)
 	}
+	if web && s.Provider == "" {
+		// The encoder marks web identity only when it names a provider.
+		return nil, "", errMalformed
+	}
 	if gen {
 		v, n := binary.Varint(b)
 		if n <= 0 || v == 0 {
