@@ -221,7 +221,9 @@ func serviceEndpoint(ctx context.Context, cfg aws.Config, sdkIDs ...string) stri
 // identityStoreID returns the identity store of the instance (sso-admin
 // ListInstances).
 func (c *adminClient) identityStoreID(ctx context.Context) (string, error) {
-	var out struct{ Instances []struct{ IdentityStoreId string } }
+	var out struct {
+		Instances []struct{ IdentityStoreId string }
+	}
 	if err := c.call(ctx, ssoAdminTarget, "sso", "ListInstances", struct{}{}, &out); err != nil {
 		return "", err
 	}
