@@ -2,7 +2,13 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -91,6 +98,12 @@ func deviceSignIn(t *testing.T, srv *servertest.Server, user, account, role stri
 // fails the test.
 func (s *signedIn) refusals(t *testing.T, srv *servertest.Server, account, role string) []string {
 	t.Helper()
+	return s.check(t, srv, account, role, true)
+}
+
+// check is refusals, leaving the refresh token out unless refresh is set.
+func (s *signedIn) check(t *testing.T, srv *servertest.Server, account, role string, refresh bool) []string {
+	t.Helper()
 	ctx := t.Context()
 	var out []string
 	s.browser.Get(srv.URL + "/start")
@@ -117,6 +130,9 @@ func (s *signedIn) refusals(t *testing.T, srv *servertest.Server, account, role 
 	case "":
 	default:
 		t.Fatalf("GetCallerIdentity: %v", err)
+	}
+	if !refresh {
+		return out
 	}
 	// The refresh comes last: a successful one replaces the tokens.
 	_, err = oidcClient(srv).CreateToken(ctx, &ssooidc.CreateTokenInput{
@@ -275,4 +291,88 @@ func TestUserActionsEndSessions(t *testing.T) {
 			tc.check(t)
 		})
 	}
+}
+
+// TestDisableUserOnOtherReplica disables a user on one replica of two that
+// share a PostgreSQL database: the other replica, where the user signed
+// in, refuses the portal cookie, the access token and the role
+// credentials within a second (its access cache's refresh), and the
+// refresh token once it does.
+func TestDisableUserOnOtherReplica(t *testing.T) {
+	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set: PostgreSQL server needed")
+	}
+	replicas := postgresReplicas(t, dsn, true, false)
+	a, b := replicas[0], replicas[1]
+	ed, err := a.Directory.GetUserByName(t.Context(), "ed.developer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := deviceSignIn(t, a, "ed.developer", devAccount, "PowerUserAccess")
+	if got := s.check(t, a, devAccount, "PowerUserAccess", false); len(got) != 0 {
+		t.Fatalf("before disabling, refused: %v", got)
+	}
+	if err := b.People.DisableUser(asAdmin(t, b), ed.ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	want := []string{"cookie", "access token", "role credentials"}
+	for {
+		got := s.check(t, a, devAccount, "PowerUserAccess", false)
+		if slices.Equal(got, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a second after DisableUser on the other replica, refused %v, want %v", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := s.refusals(t, a, devAccount, "PowerUserAccess"); !slices.Equal(got, everything) {
+		t.Fatalf("refused %v, want %v", got, everything)
+	}
+}
+
+// postgresReplicas starts one replica per entry of demo on a fresh schema
+// of the PostgreSQL database dsn, all with the same master key; demo
+// loads the demo world on that replica.
+func postgresReplicas(t *testing.T, dsn string, demo ...bool) []*servertest.Server {
+	t.Helper()
+	schemaBytes := make([]byte, 6)
+	rand.Read(schemaBytes)
+	schema := "e2e_" + hex.EncodeToString(schemaBytes)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", dsn)
+		if err == nil {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	key := make([]byte, 32)
+	rand.Read(key)
+	var out []*servertest.Server
+	for _, d := range demo {
+		out = append(out, servertest.New(t, func(c *config.Config) {
+			c.DatabaseURL = u.String()
+			c.MasterKey = base64.StdEncoding.EncodeToString(key)
+			c.Demo = d
+			c.Region = "us-east-1"
+		}))
+	}
+	return out
 }
