@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
@@ -224,11 +226,12 @@ func TestDisableUserEndsEverythingAtOnce(t *testing.T) {
 	}
 }
 
-// TestUserActionsEndSessions runs EndSessions, ResetPassword and ResetMFA
+// TestUserActionsEndSessions runs EndSessions, ResetMFA, ResetPassword and DeleteUser
 // on a real sign-in: each ends the cookie, tokens and role credentials at
 // once and is audited; EndSessions lets the user sign in again,
 // ResetPassword clears the password and asks for a reset link, ResetMFA
-// deletes every MFA device.
+// deletes every MFA device, DeleteUser removes the user and their direct
+// assignments.
 func TestUserActionsEndSessions(t *testing.T) {
 	srv := demoServer(t)
 	ctx := asAdmin(t, srv)
@@ -269,8 +272,21 @@ func TestUserActionsEndSessions(t *testing.T) {
 				t.Errorf("reset links sent for %v, want [%s]", resetFor, ed.ID)
 			}
 		}},
+		// Last: the user is gone afterwards.
+		{"DeleteUser", srv.People.DeleteUser, func(t *testing.T) {
+			if _, err := srv.Store.GetUser(ctx, ed.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("user after DeleteUser: %v", err)
+			}
+			as, err := srv.Store.ListAssignments(ctx, store.AssignmentFilter{PrincipalType: store.PrincipalUser, PrincipalID: ed.ID})
+			if err != nil || len(as) != 0 {
+				t.Errorf("direct assignments after DeleteUser: %v, %v", as, err)
+			}
+		}},
 	} {
 		t.Run(tc.event, func(t *testing.T) {
+			if err := srv.Directory.SetPassword(ctx, ed.ID, demoPassword); err != nil { // after ResetPassword
+				t.Fatal(err)
+			}
 			s := deviceSignIn(t, srv, "ed.developer", devAccount, "PowerUserAccess")
 			if tc.event == "ResetMFA" {
 				// Devices registered after the sign-in (one of each kind).
@@ -375,4 +391,47 @@ func postgresReplicas(t *testing.T, dsn string, demo ...bool) []*servertest.Serv
 		}))
 	}
 	return out
+}
+
+// TestUsersCommandWithSSOProfile is the admin's remote path end to end:
+// Debian's AWS CLI signs alice@company.com in with `aws sso login` on an
+// sso-session profile whose endpoints are in a [services] section, and the
+// built gatehouse binary, run as she runs it, disables and re-enables
+// ed.developer with that profile (the SDK's SSO credential provider
+// reading the CLI's token cache). While disabled, ed's sign-in is refused.
+func TestUsersCommandWithSSOProfile(t *testing.T) {
+	srv := demoServer(t)
+	in := srv.Instance
+	bin := buildGatehouse(t)
+	sess := clientconfig.Session{Name: "gatehouse", StartURL: in.StartURL, Region: in.Region, BaseURL: srv.URL}
+	admin := newCLI(t, srv)
+	admin.appendConfig(sess.SessionSection() + "\n" + sess.ServicesSection() + "\n" +
+		clientconfig.Profile{Name: "mgmt", AccountID: in.ManagementAccountID, RoleName: "AdministratorAccess", Region: in.Region}.Section(sess))
+	admin.login("mgmt", "alice@company.com")
+	ed, err := srv.Directory.GetUserByName(t.Context(), "ed.developer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), bin, append([]string{"users"}, args...)...)
+		cmd.Env, cmd.Dir = admin.env, admin.home
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gatehouse users %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	users("disable", "--profile", "mgmt", "--user-name", "ed.developer")
+	if u, _ := srv.Store.GetUser(t.Context(), ed.ID); !u.Disabled {
+		t.Fatal("gatehouse users disable did not disable the user")
+	}
+	if _, err := srv.Directory.Authenticate(t.Context(), "ed.developer", demoPassword); err == nil {
+		t.Fatal("a disabled user signed in")
+	}
+	if out := users("status", "--profile", "mgmt", "--user-name", "ed.developer"); !strings.Contains(out, "disabled") {
+		t.Fatalf("status of the disabled user:\n%s", out)
+	}
+	users("enable", "--profile", "mgmt", "--user-name", "ed.developer")
+	deviceSignIn(t, srv, "ed.developer", devAccount, "PowerUserAccess")
 }
