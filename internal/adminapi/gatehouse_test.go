@@ -205,7 +205,9 @@ func TestGatehouseAdminAPIAuthorization(t *testing.T) {
 	readOnly := roleCreds(t, srv, "ed.developer", "management", "ReadOnlyAccess")
 	keeper := roleCreds(t, srv, "ed.developer", "management", "CarolKeeper")
 	member := roleCreds(t, srv, "ed.developer", "dev", "PowerUserAccess")
-	user := func(u *store.User) map[string]string { return map[string]string{"IdentityStoreId": sid, "UserId": u.ID} }
+	user := func(u *store.User) map[string]string {
+		return map[string]string{"IdentityStoreId": sid, "UserId": u.ID}
+	}
 
 	for _, tc := range []struct {
 		name  string
