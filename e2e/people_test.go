@@ -435,3 +435,49 @@ func TestUsersCommandWithSSOProfile(t *testing.T) {
 	users("enable", "--profile", "mgmt", "--user-name", "ed.developer")
 	deviceSignIn(t, srv, "ed.developer", devAccount, "PowerUserAccess")
 }
+
+// TestDeviceCodeApprovedBeforeEndSessions: a device code approved before
+// the admin ends the user's sessions (or disables them) and redeemed after
+// gets no tokens, and an approval still in the browser is not honoured.
+func TestDeviceCodeApprovedBeforeEndSessions(t *testing.T) {
+	srv := demoServer(t)
+	ctx := asAdmin(t, srv)
+	ed, err := srv.Directory.GetUserByName(ctx, "ed.developer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := oidcClient(srv)
+	for _, tc := range []struct {
+		name string
+		act  func(ctx context.Context, userID string) error
+	}{
+		{"EndSessions", srv.People.EndSessions},
+		{"DisableUser", srv.People.DisableUser},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, err := oc.RegisterClient(ctx, &ssooidc.RegisterClientInput{
+				ClientName: aws.String("botocore-client-people"), ClientType: aws.String("public"), Scopes: []string{"sso:account:access"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dev, err := oc.StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{
+				ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, StartUrl: aws.String(srv.Instance.StartURL),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			approveDevice(t, aws.ToString(dev.VerificationUriComplete), "ed.developer", demoPassword)
+			if err := tc.act(ctx, ed.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = oc.CreateToken(ctx, &ssooidc.CreateTokenInput{
+				ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, DeviceCode: dev.DeviceCode,
+				GrantType: aws.String("urn:ietf:params:oauth:grant-type:device_code"),
+			})
+			if code := errorCode(err); code != "InvalidGrantException" {
+				t.Fatalf("redeeming a code approved before %s = %v, want InvalidGrantException", tc.name, err)
+			}
+		})
+	}
+}
