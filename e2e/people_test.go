@@ -297,6 +297,9 @@ func TestUserActionsEndSessions(t *testing.T) {
 					}
 				}
 			}
+			if st, err := srv.People.Describe(ctx, ed.ID); err != nil || st.ActiveSessions == 0 {
+				t.Fatalf("status after a sign-in: %+v, %v; want an active session", st, err)
+			}
 			if err := tc.act(ctx, ed.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -304,6 +307,11 @@ func TestUserActionsEndSessions(t *testing.T) {
 				t.Fatalf("right after %s, refused %v, want %v", tc.event, got, everything)
 			}
 			wantEvent(t, srv, tc.event, ed.ID)
+			if tc.event != "DeleteUser" {
+				if st, err := srv.People.Describe(ctx, ed.ID); err != nil || st.ActiveSessions != 0 {
+					t.Fatalf("status after %s: %+v, %v; want no active session", tc.event, st, err)
+				}
+			}
 			tc.check(t)
 		})
 	}
