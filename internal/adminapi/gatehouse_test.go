@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -195,6 +196,9 @@ func TestGatehouseAdminAPIAuthorization(t *testing.T) {
 		`"Resource":"` + arn.IdentityStoreARN(mgmt, sid) + `"}]}`
 	if err := srv.Access.PutInlinePolicy(ctx, ps.ID, doc); err != nil {
 		t.Fatalf("an inline policy naming gatehouse: actions refused: %v", err)
+	}
+	if err := policy.CheckCustomer([]byte(doc)); err != nil {
+		t.Fatalf("a customer-managed policy naming gatehouse: actions refused: %v", err)
 	}
 	for _, id := range []string{ro.ID, ps.ID} {
 		if _, err := srv.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: mgmt, PermissionSetID: id,
