@@ -127,7 +127,8 @@ func usersCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 	}
 	var out json.RawMessage
-	if err := c.call(ctx, gatehouseTarget, gatehouseSigning, action, map[string]string{"IdentityStoreId": storeID, "UserId": id}, &out); err != nil {
+	in := struct{ IdentityStoreId, UserId string }{storeID, id}
+	if err := c.call(ctx, gatehouseTarget, gatehouseSigning, action, in, &out); err != nil {
 		return err
 	}
 	who := id
@@ -235,12 +236,12 @@ func (c *adminClient) identityStoreID(ctx context.Context) (string, error) {
 
 // userID looks a user name up (identitystore GetUserId).
 func (c *adminClient) userID(ctx context.Context, storeID, userName string) (string, error) {
-	in := map[string]any{
-		"IdentityStoreId": storeID,
-		"AlternateIdentifier": map[string]any{
-			"UniqueAttribute": map[string]any{"AttributePath": "userName", "AttributeValue": userName},
-		},
-	}
+	type uniqueAttribute struct{ AttributePath, AttributeValue string }
+	type alternateIdentifier struct{ UniqueAttribute uniqueAttribute }
+	in := struct {
+		IdentityStoreId     string
+		AlternateIdentifier alternateIdentifier
+	}{storeID, alternateIdentifier{uniqueAttribute{"userName", userName}}}
 	var out struct{ UserId string }
 	if err := c.call(ctx, identityStoreTarget, "identitystore", "GetUserId", in, &out); err != nil {
 		return "", err

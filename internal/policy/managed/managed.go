@@ -155,21 +155,21 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 	return p, nil
 }
 
-// Extensions are the statements Gatehouse adds to AWS managed policies so
+// extensions are the statements Gatehouse adds to AWS managed policies so
 // that they cover the Gatehouse admin API ("gatehouse:" actions), which AWS's
 // documents cannot name: ReadOnlyAccess reads the user status there as it
 // reads identitystore's users (AdministratorAccess allows "*" already).
 // They are added when a policy is compiled for evaluation; Lookup returns
 // AWS's document as it is.
-var Extensions = map[string]json.RawMessage{
+var extensions = map[string]json.RawMessage{
 	"arn:aws:iam::aws:policy/ReadOnlyAccess": json.RawMessage(`{"Sid":"GatehouseReadOnly","Effect":"Allow",` +
 		`"Action":["gatehouse:Describe*","gatehouse:Get*","gatehouse:List*"],"Resource":"*"}`),
 }
 
-// withExtension returns doc with the Extensions statement of arn appended
+// withExtension returns doc with the extensions statement of arn appended
 // to its Statement list, or doc itself when arn has none.
 func withExtension(arn string, doc json.RawMessage) (json.RawMessage, error) {
-	ext, ok := Extensions[arn]
+	ext, ok := extensions[arn]
 	if !ok {
 		return doc, nil
 	}
