@@ -117,7 +117,13 @@ func approveDevice(t testing.TB, verifyURL, user, password string) {
 // client; the approval page must name it.
 func approveDeviceFor(t testing.TB, verifyURL, user, password, client string) {
 	t.Helper()
-	b := newBrowser(t)
+	approveDeviceIn(t, newBrowser(t), verifyURL, user, password, client)
+}
+
+// approveDeviceIn is approveDeviceFor in browser b, which keeps the portal
+// session cookie of the sign-in.
+func approveDeviceIn(t testing.TB, b *browser, verifyURL, user, password, client string) {
+	t.Helper()
 	b.Get(verifyURL)
 	for step := 0; step < 8; step++ {
 		if b.Status != 200 {

@@ -30,6 +30,8 @@ Commands:
   migrate     create or upgrade the database, then exit
   aws-config  sign in and write your ~/.aws/config (run it where you use the AWS CLI)
   automation  manage automation users, access keys and OIDC providers on the database
+  users       disable, enable, end sessions, reset password or MFA of a user, remotely
+              with your AWS profile (gatehouse users -h)
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -61,6 +63,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return awsConfig(ctx, args[1:], stdout, stderr, getenv)
 	case "automation":
 		return automationCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "users":
+		return usersCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)

@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
+	"github.com/gatehouse-dev/gatehouse/internal/people"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -39,6 +40,8 @@ type Service struct {
 	Store     store.Store
 	Directory *directory.Service
 	Access    *access.Service
+	// People runs the Gatehouse admin API's user lifecycle actions.
+	People *people.Service
 	// Organizations manages the accounts (organizations API).
 	Organizations *organizations.Service
 	// Cache serves the records read-only calls describe (permission sets)
@@ -93,6 +96,9 @@ func (s *Service) Handlers() map[string]http.Handler {
 			ops: s.organizationsOps(), global: true},
 		{prefix: CloudTrailPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
 		{prefix: CloudTrailShortPrefix, signingName: "cloudtrail", source: audit.SourceCloudTrail, ops: s.cloudTrailOps()},
+		{prefix: GatehousePrefix, signingName: GatehouseSigningName, source: audit.SourceGatehouse, requestIDInErrors: true,
+			ops:          s.gatehouseOps(),
+			gateResource: arn.IdentityStoreARN(s.Instance.ManagementAccountID, s.Instance.IdentityStoreID)},
 	}
 	m := make(map[string]http.Handler, len(apis))
 	for _, a := range apis {

@@ -97,6 +97,9 @@ const (
 	SourceIAM           = "iam.amazonaws.com"
 	SourceOrganizations = "organizations.amazonaws.com"
 	SourceCloudTrail    = "cloudtrail.amazonaws.com"
+	// SourceGatehouse is the Gatehouse admin API (user lifecycle calls
+	// AWS has no public API for): gatehouse:<Action> as an IAM action.
+	SourceGatehouse = "gatehouse.amazonaws.com"
 )
 
 // Recorder writes events. IDs and times come from its fields so tests can

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
+	"github.com/gatehouse-dev/gatehouse/internal/people"
 	"github.com/gatehouse-dev/gatehouse/internal/portal"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
@@ -45,6 +46,10 @@ type apis struct {
 	// X-Amz-Target prefix.
 	Admin     *adminapi.Service
 	AdminAPIs map[string]http.Handler
+	// People runs the user lifecycle (disable, enable, delete, end
+	// sessions, reset password or MFA) for the Gatehouse admin API and
+	// the console.
+	People *people.Service
 }
 
 // wire builds the API services on top of the domain services.
@@ -104,9 +109,13 @@ func (s *Server) wire() {
 		Auth: s.Auth, Authorizer: s.Authorizer, Store: s.Store, Audit: s.Audit, Automation: s.Automation,
 		Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 	}
+	s.People = &people.Service{
+		Store: s.Store, Audit: s.Audit, Access: s.Access, Now: cfg.Now, IdentityStoreID: s.Instance.IdentityStoreID,
+		RevocationTTL: access.RevocationLifetime(cfg.PortalSessionDuration),
+	}
 	s.Admin = &adminapi.Service{
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
-		Directory: s.Directory, Access: s.Access, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+		Directory: s.Directory, Access: s.Access, People: s.People, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 		Organizations: &organizations.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Instance: s.Instance},
 		// Identity Center's delegated administrator, from the access
 		// cache: no database read per call in steady state, and a

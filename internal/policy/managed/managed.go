@@ -135,7 +135,11 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 	if !ok {
 		return nil, fmt.Errorf("managed policy %q: %w", arn, ErrNotFound)
 	}
-	p, err := policy.ParseCompile(arn, m.Document)
+	doc, err := withExtension(arn, m.Document)
+	if err != nil {
+		return nil, fmt.Errorf("managed policy %q: %w", arn, err)
+	}
+	p, err = policy.ParseCompile(arn, doc)
 	if err != nil {
 		return nil, fmt.Errorf("compile managed policy %q: %w", arn, err)
 	}
@@ -149,4 +153,43 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 	}
 	c.compiled[arn] = p
 	return p, nil
+}
+
+// extensions are the statements Gatehouse adds to AWS managed policies so
+// that they cover the Gatehouse admin API ("gatehouse:" actions), which AWS's
+// documents cannot name: ReadOnlyAccess reads the user status there as it
+// reads identitystore's users (AdministratorAccess allows "*" already).
+// They are added when a policy is compiled for evaluation; Lookup returns
+// AWS's document as it is.
+var extensions = map[string]json.RawMessage{
+	"arn:aws:iam::aws:policy/ReadOnlyAccess": json.RawMessage(`{"Sid":"GatehouseReadOnly","Effect":"Allow",` +
+		`"Action":["gatehouse:Describe*","gatehouse:Get*","gatehouse:List*"],"Resource":"*"}`),
+}
+
+// withExtension returns doc with the extensions statement of arn appended
+// to its Statement list, or doc itself when arn has none.
+func withExtension(arn string, doc json.RawMessage) (json.RawMessage, error) {
+	ext, ok := extensions[arn]
+	if !ok {
+		return doc, nil
+	}
+	var d map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("decode document: %w", err)
+	}
+	var list []json.RawMessage
+	if st := bytes.TrimSpace(d["Statement"]); len(st) > 0 && st[0] == '{' {
+		list = []json.RawMessage{st}
+	} else if len(st) > 0 {
+		if err := json.Unmarshal(st, &list); err != nil {
+			return nil, fmt.Errorf("decode statements: %w", err)
+		}
+	}
+	list = append(list, ext)
+	b, err := json.Marshal(list)
+	if err != nil {
+		return nil, err
+	}
+	d["Statement"] = b
+	return json.Marshal(d)
 }

@@ -2,6 +2,7 @@ package managed_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -160,6 +161,13 @@ func TestRealDocuments(t *testing.T) {
 		{readOnly, "iam:CreateUser", policy.ImplicitDeny},
 		// The s3express statement needs s3express:SessionMode=ReadOnly.
 		{readOnly, "s3express:CreateSession", policy.ImplicitDeny},
+		// Gatehouse's addition to ReadOnlyAccess (see managed.go): the
+		// Gatehouse admin API's reads, none of its changes.
+		{readOnly, "gatehouse:DescribeUserStatus", policy.Allow},
+		{readOnly, "gatehouse:DisableUser", policy.ImplicitDeny},
+		{readOnly, "gatehouse:ResetMFA", policy.ImplicitDeny},
+		{viewOnly, "gatehouse:DescribeUserStatus", policy.ImplicitDeny},
+		{powerUser, "gatehouse:DisableUser", policy.Allow},
 		// ViewOnlyAccess: lists and describes, no data reads.
 		{viewOnly, "s3:ListAllMyBuckets", policy.Allow},
 		{viewOnly, "s3:ListBucket", policy.Allow},
@@ -221,5 +229,17 @@ func TestCacheConcurrent(t *testing.T) {
 		if got[i] != got[i%len(arns)] {
 			t.Errorf("goroutine %d got a different *Policy for %s", i, arns[i%len(arns)])
 		}
+	}
+}
+
+// TestExtensionsLeaveDocumentsAlone: Lookup returns AWS's ReadOnlyAccess as
+// published; only the compiled policy carries Gatehouse's statement.
+func TestExtensionsLeaveDocumentsAlone(t *testing.T) {
+	m, ok := managed.Lookup(readOnly)
+	if !ok {
+		t.Fatal("ReadOnlyAccess not embedded")
+	}
+	if strings.Contains(string(m.Document), "gatehouse:") {
+		t.Error("Lookup's ReadOnlyAccess document names gatehouse: actions")
 	}
 }

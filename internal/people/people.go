@@ -1,0 +1,292 @@
+// Package people is the user lifecycle an administrator drives: disable and
+// enable a user, delete one, end their sessions, reset their password or
+// their MFA devices. The Gatehouse admin API (internal/adminapi) and the
+// admin console call it; each action is one transaction that changes the
+// user, ends what must end and records the audit event, with the actor of
+// ctx (audit.WithActor, audit.WithUser) as the event's userIdentity.
+//
+// Ending a user's access is a store.RevokeUser revocation written in the
+// same transaction: every portal session, OIDC grant (access and refresh
+// tokens) and role credential issued to a sign-in at or before it is
+// refused. This replica's access cache drops its view when the write
+// commits (store.Store.OnChange), so the very next request here is refused;
+// other replicas see the revocation within the cache's refresh interval
+// (under 1 s). A disabled or deleted user is refused whatever the
+// revocations say, and a sign-in made after EnableUser starts after the
+// revocation, so it works again.
+package people
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// Service runs the user lifecycle actions. Set its fields before use; it is
+// safe for concurrent use.
+type Service struct {
+	Store store.Store
+	Audit *audit.Recorder
+	// Access removes a deleted user's direct assignments.
+	Access *access.Service
+	Now    func() time.Time
+	// IdentityStoreID is recorded in the audit events' parameters.
+	IdentityStoreID string
+	// RevocationTTL is how long a user's revocation is remembered: the
+	// longest anything issued before it can live,
+	// access.RevocationLifetime of the portal-session duration. Zero means
+	// access.RevocationLifetime(8 h).
+	RevocationTTL time.Duration
+	// SendPasswordReset sends the user a link to choose a new password
+	// after ResetPassword (the invitation service's); nil sends nothing.
+	// It runs after the reset has committed.
+	SendPasswordReset func(ctx context.Context, userID string) error
+}
+
+// DisableUser disables a user: their sign-ins are refused and every
+// session, token and credential issued to them ends. Disabling a disabled
+// user ends their sessions again and is not an error.
+func (s *Service) DisableUser(ctx context.Context, userID string) error {
+	return s.change(ctx, userID, "DisableUser", func(_ store.Tx, u *store.User) (bool, bool, error) {
+		changed := !u.Disabled
+		u.Disabled = true
+		return changed, true, nil
+	})
+}
+
+// EnableUser lets a disabled user sign in again. Nothing issued before it
+// comes back: the revocation written when they were disabled stays, and
+// only sign-ins made after it are accepted.
+func (s *Service) EnableUser(ctx context.Context, userID string) error {
+	return s.change(ctx, userID, "EnableUser", func(_ store.Tx, u *store.User) (bool, bool, error) {
+		changed := u.Disabled
+		u.Disabled = false
+		return changed, false, nil
+	})
+}
+
+// EndSessions ends every portal session, OIDC token and role credential
+// issued to the user so far; the user may sign in again.
+func (s *Service) EndSessions(ctx context.Context, userID string) error {
+	return s.change(ctx, userID, "EndSessions", func(store.Tx, *store.User) (bool, bool, error) {
+		return false, true, nil
+	})
+}
+
+// ResetPassword removes the user's password, ends their sessions and then
+// sends them a reset link (SendPasswordReset). Until they choose a new
+// password they cannot sign in with one. An error of SendPasswordReset is
+// returned after the reset has taken effect.
+func (s *Service) ResetPassword(ctx context.Context, userID string) error {
+	err := s.change(ctx, userID, "ResetPassword", func(_ store.Tx, u *store.User) (bool, bool, error) {
+		changed := u.PasswordHash != ""
+		u.PasswordHash = ""
+		return changed, true, nil
+	})
+	if err != nil || s.SendPasswordReset == nil {
+		return err
+	}
+	if err := s.SendPasswordReset(ctx, userID); err != nil {
+		return fmt.Errorf("password of %s reset, but the reset link was not sent: %w", userID, err)
+	}
+	return nil
+}
+
+// ResetMFA deletes every MFA device of the user and ends their sessions, so
+// that they register a new one at their next sign-in.
+func (s *Service) ResetMFA(ctx context.Context, userID string) error {
+	return s.change(ctx, userID, "ResetMFA", func(tx store.Tx, u *store.User) (bool, bool, error) {
+		ds, err := tx.ListMFADevices(ctx, u.ID)
+		if err != nil {
+			return false, false, fmt.Errorf("list MFA devices: %w", err)
+		}
+		for _, d := range ds {
+			if err := tx.DeleteMFADevice(ctx, u.ID, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return false, false, fmt.Errorf("delete MFA device %s: %w", d.ID, err)
+			}
+		}
+		return false, true, nil
+	})
+}
+
+// DeleteUser deletes the user with their group memberships, MFA devices and
+// direct assignments, and ends everything issued to them.
+func (s *Service) DeleteUser(ctx context.Context, userID string) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := getUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		now := s.Now().UTC()
+		if err := s.end(ctx, tx, u.ID, now); err != nil {
+			return err
+		}
+		if s.Access != nil {
+			if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, u.ID); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteUser(ctx, u.ID); err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		return s.record(ctx, tx, "DeleteUser", u.ID)
+	})
+}
+
+// change runs one action on the user in one transaction: edit changes u
+// and says whether the user record changed and whether everything issued
+// to the user ends; the event name is audited.
+func (s *Service) change(ctx context.Context, userID, event string, edit func(tx store.Tx, u *store.User) (changed, end bool, err error)) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := getUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		changed, end, err := edit(tx, u)
+		if err != nil {
+			return err
+		}
+		now := s.Now().UTC()
+		if changed {
+			u.UpdatedAt = now
+			u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return fmt.Errorf("update user: %w", err)
+			}
+		}
+		if end {
+			if err := s.end(ctx, tx, u.ID, now); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, event, u.ID)
+	})
+}
+
+// end ends everything issued to the user up to now: a user revocation
+// (which the access cache, sso-oidc and STS check on every use) and each
+// open portal session marked revoked, so that it is no longer counted as
+// active.
+func (s *Service) end(ctx context.Context, tx store.Tx, userID string, now time.Time) error {
+	r := &store.Revocation{Kind: store.RevokeUser, Subject: userID, At: now, ExpiresAt: now.Add(s.revocationTTL())}
+	if err := tx.PutRevocation(ctx, r); err != nil {
+		return fmt.Errorf("revoke user: %w", err)
+	}
+	sessions, err := tx.ListSessionsByUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("list portal sessions: %w", err)
+	}
+	for i := range sessions {
+		sess := &sessions[i]
+		if !sess.RevokedAt.IsZero() || !now.Before(sess.ExpiresAt) {
+			continue
+		}
+		sess.RevokedAt = now
+		if err := tx.UpdateSession(ctx, sess); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("end portal session: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) record(ctx context.Context, tx store.Tx, event, userID string) error {
+	return s.Audit.Record(ctx, tx, audit.Entry{
+		Source: audit.SourceGatehouse, Name: event,
+		Params: map[string]string{"identityStoreId": s.IdentityStoreID, "userId": userID},
+	})
+}
+
+// Status is what DescribeUserStatus reports about a user.
+type Status struct {
+	UserID   string
+	UserName string
+	Disabled bool
+	// HasPassword is false for a user who never set one or whose password
+	// was reset.
+	HasPassword bool
+	// MFADevices counts the user's registered MFA devices.
+	MFADevices int
+	// ActiveSessions counts the user's portal sessions that are neither
+	// expired, ended nor older than the user's latest revocation.
+	ActiveSessions int
+}
+
+// Describe returns the user's status.
+func (s *Service) Describe(ctx context.Context, userID string) (*Status, error) {
+	u, err := getUser(ctx, s.Store, userID)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.Store.ListMFADevices(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list MFA devices: %w", err)
+	}
+	sessions, err := s.Store.ListSessionsByUser(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list portal sessions: %w", err)
+	}
+	now := s.Now()
+	var revokedAt time.Time // the user's latest revocation
+	if len(sessions) > 0 {
+		rs, err := s.Store.ListRevocations(ctx, now.Add(-s.revocationTTL()))
+		if err != nil {
+			return nil, fmt.Errorf("list revocations: %w", err)
+		}
+		for _, r := range rs {
+			if r.Kind == store.RevokeUser && r.Subject == u.ID && r.At.After(revokedAt) {
+				revokedAt = r.At
+			}
+		}
+	}
+	st := &Status{UserID: u.ID, UserName: u.UserName, Disabled: u.Disabled, HasPassword: u.PasswordHash != "", MFADevices: len(ds)}
+	if u.Disabled {
+		return st, nil
+	}
+	for _, sess := range sessions {
+		if sess.RevokedAt.IsZero() && now.Before(sess.ExpiresAt) && sess.CreatedAt.After(revokedAt) {
+			st.ActiveSessions++
+		}
+	}
+	return st, nil
+}
+
+func (s *Service) revocationTTL() time.Duration {
+	if s.RevocationTTL > 0 {
+		return s.RevocationTTL
+	}
+	return access.RevocationLifetime(8 * time.Hour)
+}
+
+// getUser reads a user, mapping a missing one to identitystore's
+// ResourceNotFoundException.
+func getUser(ctx context.Context, tx interface {
+	GetUser(ctx context.Context, id string) (*store.User, error)
+}, id string) (*store.User, error) {
+	u, err := tx.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fault.NotFoundf(directory.ResourceUser, id, "User not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// principalOf is what a record's UpdatedBy says of the actor, as the
+// directory writes it.
+func principalOf(id audit.Identity) string {
+	if id.ARN != "" {
+		return id.ARN
+	}
+	if id.UserName != "" {
+		return id.UserName
+	}
+	return id.PrincipalID
+}
