@@ -108,8 +108,8 @@ func (s *Service) getAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 		return v
 	}
-	page := web.AdminAudit{AdminLayout: c.layout("Audit log", "audit"), User: clip("user"), Event: clip("event"), Start: clip("start"), End: clip("end")}
-	f := store.EventFilter{Principal: page.User, Name: page.Event, Newest: true, Page: store.Page{After: clip("after"), Limit: auditPage + 1}}
+	page := web.AdminAudit{AdminLayout: c.layout("Audit log", "audit"), Principal: clip("user"), Event: clip("event"), Start: clip("start"), End: clip("end")}
+	f := store.EventFilter{Principal: page.Principal, Name: page.Event, Newest: true, Page: store.Page{After: clip("after"), Limit: auditPage + 1}}
 	status := http.StatusOK
 	for _, t := range []struct {
 		raw string
@@ -137,7 +137,7 @@ func (s *Service) getAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 		if len(evs) > auditPage {
 			evs = evs[:auditPage]
 			next := url.Values{"after": {evs[len(evs)-1].ID}}
-			for k, v := range map[string]string{"user": page.User, "event": page.Event, "start": page.Start, "end": page.End} {
+			for k, v := range map[string]string{"user": page.Principal, "event": page.Event, "start": page.Start, "end": page.End} {
 				if v != "" {
 					next.Set(k, v)
 				}

@@ -211,7 +211,7 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 		return err
 	}
 	res := s.userRes(u.ID)
-	page := web.AdminUser{AdminLayout: c.layout(u.UserName, "users"), User: userRow(u), People: s.People != nil, Invitations: s.Invitations != nil,
+	page := web.AdminUser{AdminLayout: c.layout(u.UserName, "users"), Person: userRow(u), People: s.People != nil, Invitations: s.Invitations != nil,
 		Can: web.Can{
 			"edit": c.can("identitystore:UpdateUser", res...), "delete": c.can("identitystore:DeleteUser", res...),
 			"disable": c.can(ActionDisableUser, res...), "enable": c.can(ActionEnableUser, res...),
@@ -220,7 +220,7 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 		}}
 	page.Error = msg
 	if form != nil {
-		page.User.DisplayName, page.User.GivenName, page.User.FamilyName, page.User.Email = form.DisplayName, form.GivenName, form.FamilyName, form.Email
+		page.Person.DisplayName, page.Person.GivenName, page.Person.FamilyName, page.Person.Email = form.DisplayName, form.GivenName, form.FamilyName, form.Email
 	}
 	page.ReadOnly = !slices.Contains(mapValues(page.Can), true)
 	ms, err := s.Store.ListMembershipsByUser(ctx, u.ID, store.Page{Limit: 1000})

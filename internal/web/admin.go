@@ -77,7 +77,7 @@ type AdminNamed struct{ ID, Name, Extra string }
 // effective access ("who is authorized").
 type AdminUser struct {
 	AdminLayout
-	User   AdminUserRow
+	Person AdminUserRow
 	Groups []AdminNamed
 	Access []AdminAccountAccess
 	Can    Can
@@ -204,9 +204,9 @@ type AdminEvent struct {
 // AdminAudit is the audit viewer.
 type AdminAudit struct {
 	AdminLayout
-	// Filters as sent: user (principal), event name, start and end
-	// (YYYY-MM-DDTHH:MM, UTC).
-	User, Event, Start, End string
+	// Filters as sent: the acting user (principal), event name, start
+	// and end (YYYY-MM-DDTHH:MM, UTC).
+	Principal, Event, Start, End string
 	Events                  []AdminEvent
 	// Next is the query string of the next page; empty on the last.
 	Next string
