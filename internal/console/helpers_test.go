@@ -210,8 +210,12 @@ func (b *browser) follow(p *page) *page {
 // people is a People of the directory's own calls, for tests.
 type people struct{ d *directory.Service }
 
-func (p people) DisableUser(ctx context.Context, id string) error { return p.d.SetUserDisabled(ctx, id, true) }
-func (p people) EnableUser(ctx context.Context, id string) error  { return p.d.SetUserDisabled(ctx, id, false) }
+func (p people) DisableUser(ctx context.Context, id string) error {
+	return p.d.SetUserDisabled(ctx, id, true)
+}
+func (p people) EnableUser(ctx context.Context, id string) error {
+	return p.d.SetUserDisabled(ctx, id, false)
+}
 func (p people) DeleteUser(ctx context.Context, id string) error  { return p.d.DeleteUser(ctx, id) }
 func (p people) EndSessions(ctx context.Context, id string) error { return nil }
 func (p people) ResetPassword(ctx context.Context, id string) error {
@@ -220,3 +224,12 @@ func (p people) ResetPassword(ctx context.Context, id string) error {
 func (p people) ResetMFA(ctx context.Context, id string) error { return nil }
 
 var _ console.People = people{}
+
+// memSettings is a Settings held in memory.
+type memSettings struct{ v console.InstanceSettings }
+
+func (m *memSettings) Get(context.Context) (console.InstanceSettings, error) { return m.v, nil }
+func (m *memSettings) Put(_ context.Context, v console.InstanceSettings) error {
+	m.v = v
+	return nil
+}

@@ -207,7 +207,7 @@ type AdminAudit struct {
 	// Filters as sent: the acting user (principal), event name, start
 	// and end (YYYY-MM-DDTHH:MM, UTC).
 	Principal, Event, Start, End string
-	Events                  []AdminEvent
+	Events                       []AdminEvent
 	// Next is the query string of the next page; empty on the last.
 	Next string
 }
