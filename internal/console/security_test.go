@@ -121,6 +121,11 @@ func TestReadOnlyAdminCannotChange(t *testing.T) {
 	if after := snapshot(t, e); after != before {
 		t.Errorf("a read-only admin changed the store:\n%s\n%s", before, after)
 	}
+	// Each refusal is audited as the reader.
+	evs, err := e.srv.Store.ListEvents(t.Context(), store.EventFilter{Principal: "reader", Name: "CreateUser"})
+	if err != nil || len(evs) != 1 || evs[0].ErrorCode != "AccessDenied" {
+		t.Errorf("denied CreateUser events %+v, %v", evs, err)
+	}
 }
 
 // TestFullAdminReachesEveryForm checks the route table: every form an

@@ -34,6 +34,9 @@ import (
 type Service struct {
 	Store    store.Store
 	Instance *store.Instance
+	// Audit records refused changes (the domain services record the
+	// changes made); nil records none.
+	Audit *audit.Recorder
 	// SignedIn returns the person the request's portal session speaks
 	// for, or nil (portal.Service.SignedIn).
 	SignedIn func(r *http.Request) (*oidc.SignedIn, error)
@@ -389,12 +392,27 @@ func (c *caller) can(action string, resources ...string) bool {
 	return false
 }
 
-// must is can, refusing with the 403 page.
+// must is can, refusing with the 403 page. A refused change (a POST) is
+// audited as the console user, with AWS's AccessDenied error, as the admin
+// APIs audit a denied call.
 func (c *caller) must(action string, resources ...string) error {
-	if !c.can(action, resources...) {
-		return errDenied
+	if c.can(action, resources...) {
+		return nil
 	}
-	return nil
+	if c.r.Method == http.MethodPost && c.s.Audit != nil {
+		source, name := authz.EventSource(action)
+		resource := "*"
+		if len(resources) > 0 {
+			resource = resources[len(resources)-1]
+		}
+		entry := audit.Entry{Source: source, Name: name, ErrorCode: "AccessDenied",
+			ErrorMsg: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", c.who.UserName, action, resource)}
+		ctx := c.r.Context()
+		if err := c.s.Store.Update(ctx, func(tx store.Tx) error { return c.s.Audit.Record(ctx, tx, entry) }); err != nil {
+			return fmt.Errorf("record denied %s: %w", action, err)
+		}
+	}
+	return errDenied
 }
 
 // Canonical resource ARNs, as the admin APIs authorize them.

@@ -124,7 +124,7 @@ func (s *Server) wire() {
 	// and authorization. People, Invitations, Settings and Outbox are
 	// wired when their services exist (nil shows "not configured").
 	s.Console = &console.Service{
-		Store: s.Store, Instance: s.Instance, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
+		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 	}
 }
