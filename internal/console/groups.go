@@ -160,6 +160,9 @@ func (s *Service) postGroupDelete(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
+	if !confirmed(r) {
+		return s.groupPage(w, r, c, http.StatusBadRequest, userMessage(errUnconfirmed), "")
+	}
 	if err := s.Directory.DeleteGroup(r.Context(), g.ID); err != nil {
 		if msg := userMessage(err); msg != "" {
 			return s.groupPage(w, r, c, http.StatusBadRequest, msg, "")

@@ -39,7 +39,7 @@ func TestAdminCannotDisableThemselves(t *testing.T) {
 	b.signIn("admin")
 	admin := e.users["admin"].ID
 	for _, action := range []string{"disable", "delete"} {
-		p := b.post("/admin/users/"+admin+"/"+action, url.Values{})
+		p := b.post("/admin/users/"+admin+"/"+action, url.Values{"confirm": {"yes"}})
 		wantStatus(t, p, http.StatusBadRequest)
 		wantBody(t, p, "You cannot disable or delete yourself")
 	}
@@ -172,6 +172,8 @@ func TestBadInputNeverFails(t *testing.T) {
 		{"POST", "/admin/assignments/" + memberAccount, url.Values{"type": {"USER"}, "principals": {"dev"}}, 400, "at least one permission set"},
 		{"POST", "/admin/assignments/" + memberAccount + "/remove", url.Values{"type": {"USER"}, "principal": {"x"}, "set": {ps}}, 400, "Exception"},
 		{"POST", "/admin/groups/x/members", url.Values{"user": {"dev"}}, 404, "no such group"},
+		{"POST", "/admin/users/" + e.users["dev"].ID + "/delete", url.Values{}, 400, "Tick the box"},
+		{"POST", "/admin/permission-sets/" + ps + "/delete", url.Values{}, 400, "Tick the box"},
 		{"POST", "/admin/users", url.Values{"username": {strings.Repeat("x", 1<<20)}}, 413, "too large"},
 	}
 	for _, tc := range tests {

@@ -57,9 +57,9 @@ func formRoutes(t *testing.T, e *env) []formRoute {
 		{"/admin/assignments/" + memberAccount, url.Values{"type": {"USER"}, "principals": {"reader"}, "set": {e.sets["ReadOnlyAccess"].ID}}},
 		{"/admin/assignments/" + memberAccount + "/remove", url.Values{"type": {"USER"}, "principal": {dev}, "set": {ps}}},
 		{"/admin/groups/" + g.ID + "/members/" + m.ID + "/remove", url.Values{}},
-		{"/admin/permission-sets/" + ps + "/delete", url.Values{}},
-		{"/admin/groups/" + g.ID + "/delete", url.Values{}},
-		{"/admin/users/" + dev + "/delete", url.Values{}},
+		{"/admin/permission-sets/" + ps + "/delete", url.Values{"confirm": {"yes"}}},
+		{"/admin/groups/" + g.ID + "/delete", url.Values{"confirm": {"yes"}}},
+		{"/admin/users/" + dev + "/delete", url.Values{"confirm": {"yes"}}},
 	}
 }
 

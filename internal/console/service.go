@@ -322,6 +322,12 @@ func userMessage(err error) string {
 	return ""
 }
 
+// errUnconfirmed refuses a deletion sent without its confirmation box.
+var errUnconfirmed = fault.Validationf("Tick the box to confirm the deletion.")
+
+// confirmed reports whether a deletion form was sent with its box ticked.
+func confirmed(r *http.Request) bool { return r.PostFormValue("confirm") == "yes" }
+
 // caller is the signed-in person of a console request and the permission
 // sets they hold in the management account.
 type caller struct {

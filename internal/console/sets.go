@@ -42,7 +42,10 @@ func (s *Service) registerSets(get, post route) {
 	}))
 	post("/admin/permission-sets/{id}/inline", s.postInline)
 	post("/admin/permission-sets/{id}/provision", s.postProvision)
-	post("/admin/permission-sets/{id}/delete", s.setChange("sso:DeletePermissionSet", "set-deleted", func(ctx context.Context, ps *store.PermissionSet, _ *http.Request) error {
+	post("/admin/permission-sets/{id}/delete", s.setChange("sso:DeletePermissionSet", "set-deleted", func(ctx context.Context, ps *store.PermissionSet, r *http.Request) error {
+		if !confirmed(r) {
+			return errUnconfirmed
+		}
 		return s.Access.DeletePermissionSet(ctx, ps.ID)
 	}))
 }

@@ -365,6 +365,9 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 		if u.ID == c.who.UserID && (action == ActionDisableUser || action == "identitystore:DeleteUser") {
 			return s.userPage(w, r, c, http.StatusBadRequest, "ValidationException: You cannot disable or delete yourself; ask another administrator.", nil)
 		}
+		if action == "identitystore:DeleteUser" && !confirmed(r) {
+			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(errUnconfirmed), nil)
+		}
 		if err := fn(r.Context(), u.ID); err != nil {
 			if msg := userMessage(err); msg != "" {
 				return s.userPage(w, r, c, http.StatusBadRequest, msg, nil)
