@@ -140,8 +140,19 @@ func (s *Service) postGroup(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	desc := strings.TrimSpace(r.PostFormValue("description"))
-	err = s.Directory.UpdateGroup(r.Context(), g.ID, []directory.AttributeOp{{Path: "description", Value: jsonString(desc)}})
+	name, desc := strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("description"))
+	ops := []directory.AttributeOp{{Path: "description", Value: jsonString(desc)}}
+	if name == "" {
+		name = g.DisplayName
+	}
+	if name != g.DisplayName {
+		ops = append(ops, directory.AttributeOp{Path: "displayName", Value: jsonString(name)})
+	}
+	if desc == "" {
+		// identitystore refuses an empty description: clear it instead.
+		ops[0].Value = []byte("null")
+	}
+	err = s.Directory.UpdateGroup(r.Context(), g.ID, ops)
 	if err != nil {
 		if msg := userMessage(err); msg != "" {
 			return s.groupPage(w, r, c, http.StatusBadRequest, msg, "")

@@ -184,3 +184,32 @@ func TestBadInputNeverFails(t *testing.T) {
 		})
 	}
 }
+
+func TestEditGroupAndUser(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	g, err := e.srv.Directory.CreateGroup(ctx, "Ops", "Runs things")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.signIn("admin")
+	p := b.get("/admin/groups/" + g.ID)
+	p = b.follow(b.submit(p, "/admin/groups/"+g.ID, url.Values{"name": {"Operations"}, "description": {""}}))
+	wantBody(t, p, "Group saved.", "Operations")
+	if g, _ = e.srv.Directory.GetGroup(ctx, g.ID); g.DisplayName != "Operations" || g.Description != "" {
+		t.Fatalf("group %+v", g)
+	}
+	dev := e.users["dev"].ID
+	p = b.get("/admin/users/" + dev)
+	p = b.follow(b.submit(p, "/admin/users/"+dev, url.Values{"display": {"Dev Eloper"}, "given": {"Dev"}, "family": {"Eloper"}, "email": {"dev2@example.com"}}))
+	wantBody(t, p, "User saved.", `value="Dev Eloper"`)
+	u, _ := e.srv.Directory.GetUser(ctx, dev)
+	if u.DisplayName != "Dev Eloper" || u.Name.FamilyName != "Eloper" || len(u.Emails) != 1 || u.Emails[0].Value != "dev2@example.com" {
+		t.Fatalf("user %+v", u)
+	}
+	// A bad edit shows the form again with what was sent.
+	p = b.submit(p, "/admin/users/"+dev, url.Values{"display": {"X"}, "given": {""}, "family": {"Y"}, "email": {""}})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "Enter a first and a last name", `value="X"`)
+}

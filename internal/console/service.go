@@ -411,8 +411,12 @@ func (c *caller) must(action string, resources ...string) error {
 		if len(resources) > 0 {
 			resource = resources[len(resources)-1]
 		}
+		who := c.who.UserName
+		if len(c.roles) > 0 && c.roles[0].RoleName != "" {
+			who = c.roles[0].CallerARN()
+		}
 		entry := audit.Entry{Source: source, Name: name, ErrorCode: "AccessDenied",
-			ErrorMsg: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", c.who.UserName, action, resource)}
+			ErrorMsg: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, action, resource)}
 		ctx := c.r.Context()
 		if err := c.s.Store.Update(ctx, func(tx store.Tx) error { return c.s.Audit.Record(ctx, tx, entry) }); err != nil {
 			return fmt.Errorf("record denied %s: %w", action, err)
