@@ -1,6 +1,7 @@
 package console
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -142,7 +143,8 @@ func (s *Service) getAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 					next.Set(k, v)
 				}
 			}
-			page.Next = next.Encode()
+			// Only this path and encoded values: safe as a URL.
+			page.Next = template.URL("/admin/audit?" + next.Encode())
 		}
 		for _, e := range evs {
 			var res []string

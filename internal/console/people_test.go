@@ -2,8 +2,11 @@ package console_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,4 +215,31 @@ func TestEditGroupAndUser(t *testing.T) {
 	p = b.submit(p, "/admin/users/"+dev, url.Values{"display": {"X"}, "given": {""}, "family": {"Y"}, "email": {""}})
 	wantStatus(t, p, http.StatusBadRequest)
 	wantBody(t, p, "Enter a first and a last name", `value="X"`)
+}
+
+func TestAuditViewerPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	for i := range 60 {
+		if _, err := e.srv.Directory.CreateGroup(ctx, "g"+strconv.Itoa(i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.browser()
+	b.signIn("reader")
+	p := b.get("/admin/audit?event=CreateGroup")
+	wantStatus(t, p, http.StatusOK)
+	first := strings.Count(p.Body, "<td>CreateGroup</td>")
+	m := regexp.MustCompile(`href="/admin/audit\?([^"]*)"`).FindStringSubmatch(p.Body)
+	if first != 50 || m == nil {
+		t.Fatalf("first page: %d events, next link %v", first, m)
+	}
+	p = b.get("/admin/audit?" + html.UnescapeString(m[1]))
+	wantStatus(t, p, http.StatusOK)
+	if n := strings.Count(p.Body, "<td>CreateGroup</td>"); n != 10 || strings.Contains(p.Body, "Older events") {
+		t.Fatalf("second page: %d events\n%s", n, p.Body)
+	}
+	// A time range that holds nothing.
+	p = b.get("/admin/audit?event=CreateGroup&start=2001-01-01T00:00&end=2001-01-02T00:00")
+	wantBody(t, p, "No events match.")
 }

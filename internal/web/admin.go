@@ -208,8 +208,9 @@ type AdminAudit struct {
 	// and end (YYYY-MM-DDTHH:MM, UTC).
 	Principal, Event, Start, End string
 	Events                       []AdminEvent
-	// Next is the query string of the next page; empty on the last.
-	Next string
+	// Next is the link to the next (older) page, built by the console
+	// from url.Values; empty on the last page.
+	Next template.URL
 }
 
 // AdminMessage is one message of the outbox.

@@ -36,7 +36,7 @@ func TestAdminPagesRender(t *testing.T) {
 		AdminAssignments{AdminLayout: lay, Account: AdminAccountRow{ID: "1", Name: evil}, Sets: []AdminSetRow{{ID: "ps", Name: "N"}}, Can: all,
 			Assignments: []AdminAssignmentRow{{PrincipalType: "USER", PrincipalName: evil}, {PrincipalType: "GROUP", PrincipalName: evil}}},
 		AdminSettings{}, AdminSettings{AdminLayout: lay, Configured: true, MFAPolicy: "always", SessionHours: "8", Can: all},
-		AdminAudit{}, AdminAudit{AdminLayout: lay, Principal: evil, Events: []AdminEvent{{Name: "CreateUser", Principal: evil}}, Next: "after=x"},
+		AdminAudit{}, AdminAudit{AdminLayout: lay, Principal: evil, Events: []AdminEvent{{Name: "CreateUser", Principal: evil}}, Next: "/admin/audit?after=x&event=y"},
 		AdminOutbox{}, AdminOutbox{AdminLayout: lay, Configured: true, Messages: []AdminMessage{{To: evil, Subject: evil, Body: evil}}},
 		AdminError{}, AdminError{AdminLayout: lay, Heading: "H", Message: evil},
 	}
