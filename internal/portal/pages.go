@@ -158,6 +158,12 @@ func (s *Service) writePage(w http.ResponseWriter, r *http.Request, status int, 
 // localPaths are the pages a sign-in may return to.
 var localPaths = map[string]bool{"/start": true, "/device": true, "/authorize": true, "/mfa": true}
 
+// adminPath reports whether p is one of the admin console's pages
+// (/admin and below), which a sign-in may also return to.
+func adminPath(p string) bool {
+	return (p == "/admin" || strings.HasPrefix(p, "/admin/")) && !strings.Contains(p, "/.") && !strings.Contains(p, "//")
+}
+
 // safeNext returns raw if it is a local path to one of the portal's own
 // pages (with its query), and "" otherwise. It never returns anything a
 // browser could resolve to another origin: no scheme, no host, no "//" or
@@ -170,7 +176,7 @@ func safeNext(raw string) string {
 		return ""
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !localPaths[u.Path] {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !(localPaths[u.Path] || adminPath(u.Path)) {
 		return ""
 	}
 	if u.RawQuery == "" {

@@ -282,6 +282,9 @@ func TestOpenRedirectRefused(t *testing.T) {
 		{"other local page", "/login", "/start"},
 		{"allowed page", "/device?user_code=ABCD-EFGH", "/device?user_code=ABCD-EFGH"},
 		{"allowed authorize", "/authorize?client_id=x&state=y", "/authorize?client_id=x&state=y"},
+		{"admin console", "/admin/users?q=al", "/admin/users?q=al"},
+		{"admin dot segments", "/admin/../evil.example", "/start"},
+		{"admin prefix only", "/administrator", "/start"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
@@ -50,6 +51,8 @@ type apis struct {
 	// sessions, reset password or MFA) for the Gatehouse admin API and
 	// the console.
 	People *people.Service
+	// Console serves the admin console pages at /admin.
+	Console *console.Service
 }
 
 // wire builds the API services on top of the domain services.
@@ -126,6 +129,14 @@ func (s *Server) wire() {
 		},
 	}
 	s.AdminAPIs = s.Admin.Handlers()
+	// The console: the portal's session, the admin APIs' domain services
+	// and authorization. People, Invitations, Settings and Outbox are
+	// wired when their services exist (nil shows "not configured").
+	s.Console = &console.Service{
+		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
+		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+		People: s.People,
+	}
 }
 
 // secure reports whether a request reached Gatehouse over TLS, directly or

@@ -1,0 +1,245 @@
+package console_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/console"
+)
+
+// TestDisableInConsoleEndsPortalSession: a user the console disables is
+// signed out of the portal at once, and enabling lets them sign in again.
+func TestDisableInConsoleEndsPortalSession(t *testing.T) {
+	e := newEnv(t)
+	devB := e.browser()
+	devB.signIn("dev")
+	wantStatus(t, devB.get("/start"), http.StatusOK)
+
+	b := e.browser()
+	b.signIn("admin")
+	dev := e.users["dev"].ID
+	p := b.get("/admin/users/" + dev)
+	p = b.follow(b.submit(p, "/admin/users/"+dev+"/disable", nil))
+	wantBody(t, p, "User disabled", "Disabled", `action="/admin/users/`+dev+`/enable"`)
+	if p := devB.get("/start"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login") {
+		t.Fatalf("disabled user's session still works: %d %q", p.Status, p.Location())
+	}
+	p = b.follow(b.submit(p, "/admin/users/"+dev+"/enable", nil))
+	wantBody(t, p, "User enabled.")
+	e.browser().signIn("dev")
+}
+
+func TestAdminCannotDisableThemselves(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	admin := e.users["admin"].ID
+	for _, action := range []string{"disable", "delete"} {
+		p := b.post("/admin/users/"+admin+"/"+action, url.Values{"confirm": {"yes"}})
+		wantStatus(t, p, http.StatusBadRequest)
+		wantBody(t, p, "You cannot disable or delete yourself")
+	}
+	wantStatus(t, b.get("/admin/users"), http.StatusOK)
+}
+
+// recorder is a People and Invitations that records its calls.
+type recorder struct{ calls []string }
+
+func (r *recorder) add(name, id string) error                      { r.calls = append(r.calls, name+" "+id); return nil }
+func (r *recorder) DisableUser(_ context.Context, id string) error { return r.add("disable", id) }
+func (r *recorder) EnableUser(_ context.Context, id string) error  { return r.add("enable", id) }
+func (r *recorder) DeleteUser(_ context.Context, id string) error  { return r.add("delete", id) }
+func (r *recorder) EndSessions(_ context.Context, id string) error { return r.add("end-sessions", id) }
+func (r *recorder) ResetPassword(_ context.Context, id string) error {
+	return r.add("reset-password", id)
+}
+func (r *recorder) ResetMFA(_ context.Context, id string) error       { return r.add("reset-mfa", id) }
+func (r *recorder) SendInvitation(_ context.Context, id string) error { return r.add("invite", id) }
+func (r *recorder) SendPasswordReset(_ context.Context, id string) error {
+	return r.add("reset-link", id)
+}
+
+func TestPeopleActionsCallTheService(t *testing.T) {
+	e := newEnv(t)
+	rec := &recorder{}
+	e.srv.Console.People, e.srv.Console.Invitations = rec, rec
+	b := e.browser()
+	b.signIn("admin")
+	dev := e.users["dev"].ID
+	p := b.get("/admin/users/" + dev)
+	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa", "invite", "disable"} {
+		r := b.submit(p, "/admin/users/"+dev+"/"+action, nil)
+		wantStatus(t, r, http.StatusSeeOther)
+	}
+	// A new user is invited.
+	p = b.submit(b.get("/admin/users"), "/admin/users", url.Values{"username": {"fay"}, "email": {"fay@example.com"}, "given": {"F"}, "family": {"Y"}, "display": {"Fay"}})
+	wantBody(t, b.follow(p), "User created and invited by email.")
+	fay, err := e.srv.Store.GetUserByName(t.Context(), "fay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"end-sessions " + dev, "reset-password " + dev, "reset-mfa " + dev, "invite " + dev, "disable " + dev, "invite " + fay.ID}
+	if strings.Join(rec.calls, ";") != strings.Join(want, ";") {
+		t.Fatalf("calls %v, want %v", rec.calls, want)
+	}
+}
+
+func TestNotConfiguredFeatures(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	dev := e.users["dev"].ID
+	p := b.get("/admin/users/" + dev)
+	wantBody(t, p, "not configured on this server")
+	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa", "invite"} {
+		if f := forms(p); strings.Contains(strings.Join(f, " "), action) {
+			t.Errorf("button %s shown without the service", action)
+		}
+		p := b.post("/admin/users/"+dev+"/"+action, url.Values{})
+		wantStatus(t, p, http.StatusNotImplemented)
+		wantBody(t, p, "not configured")
+	}
+	wantBody(t, b.get("/admin/settings"), "settings are not configured")
+	wantStatus(t, b.post("/admin/settings", url.Values{"mfa": {"off"}, "hours": {"8"}}), http.StatusNotImplemented)
+	wantBody(t, b.get("/admin/outbox"), "outbox is not configured")
+}
+
+func TestSettingsAndOutbox(t *testing.T) {
+	e := newEnv(t)
+	set := &memSettings{v: console.InstanceSettings{MFAPolicy: console.MFAAlways, PortalSessionDuration: 8 * time.Hour}}
+	e.srv.Console.Settings = set
+	e.srv.Console.Outbox = console.OutboxFunc(func(_ context.Context, limit int) ([]console.Message, error) {
+		return []console.Message{{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), To: "fay@example.com", Subject: "Your invitation",
+			Body: "Open <https://gatehouse.example/activate?t=x>"}}, nil
+	})
+	b := e.browser()
+	b.signIn("admin")
+	p := b.get("/admin/settings")
+	wantBody(t, p, `value="always" checked`, `value="8"`)
+	bad := b.submit(p, "/admin/settings", url.Values{"mfa": {"sometimes"}, "hours": {"8"}})
+	wantStatus(t, bad, http.StatusBadRequest)
+	wantBody(t, bad, "Choose an MFA policy")
+	bad = b.submit(p, "/admin/settings", url.Values{"mfa": {"off"}, "hours": {"0"}})
+	wantStatus(t, bad, http.StatusBadRequest)
+	p = b.follow(b.submit(p, "/admin/settings", url.Values{"mfa": {"new-browser"}, "hours": {"12"}}))
+	wantBody(t, p, "Settings saved.", `value="new-browser" checked`)
+	if set.v.MFAPolicy != console.MFANewBrowser || set.v.PortalSessionDuration != 12*time.Hour {
+		t.Fatalf("settings %+v", set.v)
+	}
+	p = b.get("/admin/outbox")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "Your invitation", "fay@example.com", "&lt;https://gatehouse.example/activate?t=x&gt;")
+}
+
+// TestBadInputNeverFails: malformed IDs, values and forms get a page with
+// a clear message and a 4xx status, never a 500.
+func TestBadInputNeverFails(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	ps := e.sets["PowerUserAccess"].ID
+	tests := []struct {
+		method, path string
+		form         url.Values
+		status       int
+		want         string
+	}{
+		{"GET", "/admin/users/nope", nil, 404, "no such user"},
+		{"GET", "/admin/users/" + strings.Repeat("a", 5000), nil, 404, "no such user"},
+		{"GET", "/admin/groups/x", nil, 404, "no such group"},
+		{"GET", "/admin/permission-sets/ps-zz", nil, 404, "no such permission set"},
+		{"GET", "/admin/assignments/12", nil, 404, "no such account"},
+		{"GET", "/admin/assignments/999999999999", nil, 404, "no such account"},
+		{"GET", "/admin/elsewhere", nil, 404, "no such page"},
+		{"GET", "/admin/audit?start=yesterday", nil, 400, "From must be a date"},
+		{"GET", "/admin/audit?start=2026-02-01T00:00&end=2026-01-01T00:00", nil, 400, "InvalidTimeRangeException"},
+		{"POST", "/admin/users", url.Values{"username": {""}}, 400, "Enter a user name"},
+		{"POST", "/admin/users", url.Values{"username": {"x y\x00"}, "email": {"a@b.c"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "ValidationException"},
+		{"POST", "/admin/users", url.Values{"username": {"ok"}, "email": {"not-an-email"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "not a valid email"},
+		{"POST", "/admin/groups", url.Values{"name": {""}}, 400, "Enter a group name"},
+		{"POST", "/admin/permission-sets", url.Values{"name": {"bad name!"}, "hours": {"1"}}, 400, "ValidationException"},
+		{"POST", "/admin/permission-sets", url.Values{"name": {"Fine"}, "hours": {"13"}}, 400, "whole number of hours"},
+		{"POST", "/admin/permission-sets/" + ps + "/managed", url.Values{"arn": {"arn:aws:iam::aws:policy/NoSuchPolicy"}}, 400, "Exception"},
+		{"POST", "/admin/permission-sets/" + ps + "/inline", url.Values{"policy": {"{not json"}}, 400, "policy document is not valid"},
+		{"POST", "/admin/permission-sets/" + ps + "/provision", url.Values{"account": {"x"}}, 400, "12-digit"},
+		{"POST", "/admin/permission-sets/" + ps + "/customer", url.Values{"name": {""}}, 400, "Exception"},
+		{"POST", "/admin/assignments/" + memberAccount, url.Values{"type": {"USER"}, "principals": {"nobody"}, "set": {ps}}, 400, "no user named"},
+		{"POST", "/admin/assignments/" + memberAccount, url.Values{"type": {"ROBOT"}, "principals": {"dev"}, "set": {ps}}, 400, "users or groups"},
+		{"POST", "/admin/assignments/" + memberAccount, url.Values{"type": {"USER"}, "principals": {"dev"}}, 400, "at least one permission set"},
+		{"POST", "/admin/assignments/" + memberAccount + "/remove", url.Values{"type": {"USER"}, "principal": {"x"}, "set": {ps}}, 400, "Exception"},
+		{"POST", "/admin/groups/x/members", url.Values{"user": {"dev"}}, 404, "no such group"},
+		{"POST", "/admin/users/" + e.users["dev"].ID + "/delete", url.Values{}, 400, "Tick the box"},
+		{"POST", "/admin/permission-sets/" + ps + "/delete", url.Values{}, 400, "Tick the box"},
+		{"POST", "/admin/users", url.Values{"username": {strings.Repeat("x", 1<<20)}}, 413, "too large"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path[:min(len(tc.path), 60)], func(t *testing.T) {
+			p := b.do(tc.method, tc.path, tc.form)
+			wantStatus(t, p, tc.status)
+			wantBody(t, p, tc.want)
+		})
+	}
+}
+
+func TestEditGroupAndUser(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	g, err := e.srv.Directory.CreateGroup(ctx, "Ops", "Runs things")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.signIn("admin")
+	p := b.get("/admin/groups/" + g.ID)
+	p = b.follow(b.submit(p, "/admin/groups/"+g.ID, url.Values{"name": {"Operations"}, "description": {""}}))
+	wantBody(t, p, "Group saved.", "Operations")
+	if g, _ = e.srv.Directory.GetGroup(ctx, g.ID); g.DisplayName != "Operations" || g.Description != "" {
+		t.Fatalf("group %+v", g)
+	}
+	dev := e.users["dev"].ID
+	p = b.get("/admin/users/" + dev)
+	p = b.follow(b.submit(p, "/admin/users/"+dev, url.Values{"display": {"Dev Eloper"}, "given": {"Dev"}, "family": {"Eloper"}, "email": {"dev2@example.com"}}))
+	wantBody(t, p, "User saved.", `value="Dev Eloper"`)
+	u, _ := e.srv.Directory.GetUser(ctx, dev)
+	if u.DisplayName != "Dev Eloper" || u.Name.FamilyName != "Eloper" || len(u.Emails) != 1 || u.Emails[0].Value != "dev2@example.com" {
+		t.Fatalf("user %+v", u)
+	}
+	// A bad edit shows the form again with what was sent.
+	p = b.submit(p, "/admin/users/"+dev, url.Values{"display": {"X"}, "given": {""}, "family": {"Y"}, "email": {""}})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "Enter a first and a last name", `value="X"`)
+}
+
+func TestAuditViewerPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	for i := range 60 {
+		if _, err := e.srv.Directory.CreateGroup(ctx, "g"+strconv.Itoa(i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.browser()
+	b.signIn("reader")
+	p := b.get("/admin/audit?event=CreateGroup")
+	wantStatus(t, p, http.StatusOK)
+	first := strings.Count(p.Body, "<td>CreateGroup</td>")
+	m := regexp.MustCompile(`href="/admin/audit\?([^"]*)"`).FindStringSubmatch(p.Body)
+	if first != 50 || m == nil {
+		t.Fatalf("first page: %d events, next link %v", first, m)
+	}
+	p = b.get("/admin/audit?" + html.UnescapeString(m[1]))
+	wantStatus(t, p, http.StatusOK)
+	if n := strings.Count(p.Body, "<td>CreateGroup</td>"); n != 10 || strings.Contains(p.Body, "Older events") {
+		t.Fatalf("second page: %d events\n%s", n, p.Body)
+	}
+	// A time range that holds nothing.
+	p = b.get("/admin/audit?event=CreateGroup&start=2001-01-01T00:00&end=2001-01-02T00:00")
+	wantBody(t, p, "No events match.")
+}

@@ -1,0 +1,55 @@
+package web
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var valueRe = regexp.MustCompile(`value="[^"]*"`)
+
+// TestAdminPagesRender renders every admin page, empty and filled in, and
+// checks that a name chosen by someone else is escaped and shown visibly.
+func TestAdminPagesRender(t *testing.T) {
+	p, err := LoadAdmin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := AdminLayout{Title: "T", User: "admin", Section: "users", Notice: "Saved.", Error: "ValidationException: no", ReadOnly: true}
+	evil := "<script>x</script>\u202e"
+	row := AdminUserRow{ID: "u1", UserName: evil, DisplayName: "D", Email: "e@x"}
+	all := Can{"create": true, "edit": true, "delete": true, "disable": true, "enable": true, "endSessions": true, "resetPassword": true,
+		"resetMFA": true, "invite": true, "addMember": true, "removeMember": true, "update": true, "attachManaged": true, "detachManaged": true,
+		"attachCustomer": true, "detachCustomer": true, "putInline": true, "provision": true, "add": true, "remove": true}
+	pages := []AdminPage{
+		AdminUsers{}, AdminUsers{AdminLayout: lay, Users: []AdminUserRow{row}, Can: all, More: true, Invitations: true},
+		AdminUser{}, AdminUser{AdminLayout: lay, Person: row, Groups: []AdminNamed{{ID: "g", Name: evil}}, Can: all, People: true, Invitations: true,
+			Access: []AdminAccountAccess{{AccountID: "1", AccountName: evil, Roles: []AdminRole{{PermissionSetID: "ps", Name: "R", Via: "direct"}}}}},
+		AdminGroups{}, AdminGroups{AdminLayout: lay, Groups: []AdminNamed{{ID: "g", Name: evil}}, Can: all},
+		AdminGroup{}, AdminGroup{AdminLayout: lay, Group: AdminNamed{ID: "g", Name: evil}, Members: []AdminNamed{{ID: "m", Name: evil, Extra: "u"}}, Can: all},
+		AdminAccounts{}, AdminAccounts{AdminLayout: lay, Accounts: []AdminAccountRow{{ID: "1", Name: evil, Management: true}}, Assign: true},
+		AdminPermissionSets{}, AdminPermissionSets{AdminLayout: lay, Sets: []AdminSetRow{{ID: "ps", Name: "N"}}, Can: all},
+		AdminPermissionSet{}, AdminPermissionSet{AdminLayout: lay, Set: AdminSetRow{ID: "ps"}, Managed: []AdminManaged{{ARN: "a", Name: "n"}},
+			PolicyQuery: "q", Found: []AdminManaged{{ARN: "b", Name: "m"}}, Customer: []AdminNamed{{ID: "c", Name: "/c", Extra: "/"}},
+			Inline: "{}", InlineError: "bad", Provisioning: []AdminProvisioning{{AccountID: "1", AccountName: evil, Status: "Out of date", Outdated: true}}, Can: all},
+		AdminAssignments{}, AdminAssignments{AdminLayout: lay, Accounts: []AdminAccountRow{{ID: "1", Name: evil}}},
+		AdminAssignments{AdminLayout: lay, Account: AdminAccountRow{ID: "1", Name: evil}, Sets: []AdminSetRow{{ID: "ps", Name: "N"}}, Can: all,
+			Assignments: []AdminAssignmentRow{{PrincipalType: "USER", PrincipalName: evil}, {PrincipalType: "GROUP", PrincipalName: evil}}},
+		AdminSettings{}, AdminSettings{AdminLayout: lay, Configured: true, MFAPolicy: "always", SessionHours: "8", Can: all},
+		AdminAudit{}, AdminAudit{AdminLayout: lay, Principal: evil, Events: []AdminEvent{{Name: "CreateUser", Principal: evil}}, Next: "/admin/audit?after=x&event=y"},
+		AdminOutbox{}, AdminOutbox{AdminLayout: lay, Configured: true, Messages: []AdminMessage{{To: evil, Subject: evil, Body: evil}}},
+		AdminError{}, AdminError{AdminLayout: lay, Heading: "H", Message: evil},
+	}
+	for _, page := range pages {
+		var b strings.Builder
+		if err := p.Render(&b, page); err != nil {
+			t.Fatalf("%T: %v", page, err)
+		}
+		// Form fields hold values as they are, for editing; everything
+		// else shows them visibly.
+		shown := valueRe.ReplaceAllString(b.String(), "")
+		if strings.Contains(shown, "<script>") || strings.Contains(shown, "\u202e") && page.adminTemplate() != "outbox" {
+			t.Errorf("%T shows a name unescaped or with a hidden character:\n%s", page, b.String())
+		}
+	}
+}
