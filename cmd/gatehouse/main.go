@@ -30,6 +30,7 @@ Commands:
   migrate     create or upgrade the database, then exit
   aws-config  sign in and write your ~/.aws/config (run it where you use the AWS CLI)
   automation  manage automation users, access keys and OIDC providers on the database
+  apply       reconcile the database with a world file (-f world.yaml [--dry-run] [--prune])
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -61,6 +62,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return awsConfig(ctx, args[1:], stdout, stderr, getenv)
 	case "automation":
 		return automationCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "apply":
+		return applyCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
