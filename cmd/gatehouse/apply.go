@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/seed"
+	"github.com/gatehouse-dev/gatehouse/internal/server"
 )
 
 const applyUsage = `Usage: gatehouse apply -f world.yaml [--dry-run] [--prune] [store flags]
@@ -81,6 +82,14 @@ func applyCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	_, rec, st, in, err := openAutomation(ctx, &cfg)
+	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {
+		holder := "a running Gatehouse"
+		if inUse.PID > 0 {
+			holder = fmt.Sprintf("a running Gatehouse (process %d)", inUse.PID)
+		}
+		return fmt.Errorf("the data folder %s is in use by %s: stop it and run gatehouse apply again, "+
+			"or restart it with --seed %s (which applies the same plan, without --prune)", inUse.Dir, holder, file)
+	}
 	if err != nil {
 		return err
 	}

@@ -222,6 +222,26 @@ user alice "Alice A" "Alice" "A" [alice@example.com] password=true
 user bob "Bob B" "Bob" "B" [] password=true
 user carol "Carol C" "Carol" "C" [] password=true`)
 	wantText("after prune", must(worldV2, "--prune"), "No changes: the store matches "+world+".\n")
+
+	// Every change was recorded by the domain service that made it.
+	st, err := sqlite.Open(ctx, filepath.Join(data, "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"CreateUser", "UpdatePermissionSet", "DeleteGroupMembership", "DeleteAccountAssignment", "DeletePermissionSet"} {
+		evs, err := st.ListEvents(ctx, store.EventFilter{Name: name})
+		if err != nil || len(evs) == 0 {
+			t.Errorf("no %s audit event (%v)", name, err)
+		}
+	}
+	st.Close()
+
+	// A running server holds the data folder: apply is refused.
+	_, stop = startServe(t, []string{"--data", data, "--master-key-file", keyFile, "--listen", "127.0.0.1:0"}, env(nil))
+	defer stop()
+	if out, err := apply(worldV1); err == nil || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "--seed") || out != "" {
+		t.Errorf("apply beside a running server = %q, %v", out, err)
+	}
 }
 
 func TestApplyBadFile(t *testing.T) {

@@ -16,25 +16,29 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// What a world file declares, and so what a plan reconciles:
+// What a world file declares, and so what a plan reconciles. A field an
+// entry leaves out (empty) is left as it is in the store; a list an entry
+// gives (even an empty one) is made exactly the file's.
 //
-//   - accounts are created when missing (never renamed, never closed: use
-//     the organizations API for that);
+//   - accounts are created when missing (never renamed or closed: the
+//     organizations API does that);
 //   - customer policies are created, or their document replaced;
 //   - users are created, and their display name, given and family name and
 //     primary email set to the file's; a password is only set for a user
 //     that has none;
 //   - groups are created, their description set, and their members made
-//     exactly the file's list (a member missing from the list is removed:
-//     a declared group owns its membership);
+//     exactly the file's list: a member taken off the list is removed,
+//     with or without Prune (a declared group owns its membership);
 //   - permission sets are created, and their description, session
 //     duration, relay state, managed policies, customer-policy references
 //     and inline policy made the file's, then provisioned again where they
 //     are provisioned;
 //   - assignments are created when missing.
 //
-// With Prune, users, groups, permission sets and assignments the file no
-// longer has are deleted too (those the file still refers to are kept).
+// With Prune, the users, groups, permission sets and assignments the file
+// no longer has are deleted too; those the file still refers to (a
+// member of a declared group, the permission set or principal of an
+// assignment) are kept. Accounts and customer policies are never deleted.
 
 // Op is what a change does.
 type Op int
