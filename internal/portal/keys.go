@@ -31,8 +31,17 @@ func (s *Service) getCredentials(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if who == nil {
-		http.Redirect(w, r, loginURL("/start"), http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(r.URL.RequestURI()), http.StatusSeeOther)
 		return nil
+	}
+	// A link on another site must not mint credentials in the person's
+	// name (the session cookie is SameSite=Lax, so it rides along on a
+	// top-level navigation): only the portal's own links, a bookmark or a
+	// typed address may (Fetch Metadata, W3C "Fetch Metadata Request
+	// Headers" §2.1; browsers without it send nothing and pass).
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return &pageError{Status: http.StatusForbidden, Heading: "Open access keys from the portal",
+			Message: "For your safety, access keys are only shown to links from the portal itself. Go to the portal and pick “Access keys” next to the role."}
 	}
 	q := r.URL.Query()
 	accountID, roleName := q.Get("account_id"), q.Get("role_name")

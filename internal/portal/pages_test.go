@@ -56,11 +56,23 @@ func TestAccountSearch(t *testing.T) {
 func TestAccessKeysRefused(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	// Signed out: to the sign-in page, nothing issued.
-	if p := b.get("/start/credentials?account_id=" + prodAccount + "&role_name=Admin"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login") {
+	// Signed out: to the sign-in page, which comes back here, nothing issued.
+	keys := "/start/credentials?account_id=" + prodAccount + "&role_name=Admin"
+	if p := b.get(keys); p.Status != http.StatusSeeOther || p.Location() != "/login?next="+url.QueryEscape(keys) {
 		t.Fatalf("signed out: %d %s", p.Status, p.Location())
 	}
-	b.mustSignIn("alice", alicePassword)
+	p := b.get("/login?next=" + url.QueryEscape(keys))
+	p = b.submit(p, "/login", url.Values{"username": {"alice"}})
+	p = b.submit(p, "/login/password", url.Values{"password": {alicePassword}})
+	if p.Status != http.StatusSeeOther || p.Location() != keys {
+		t.Fatalf("sign-in does not come back to the access keys: %d %s", p.Status, p.Location())
+	}
+	// A link from another site mints nothing.
+	b.hdrs = http.Header{"Sec-Fetch-Site": {"cross-site"}}
+	if p := b.get(keys); p.Status != http.StatusForbidden || strings.Contains(p.Body, "AWS_ACCESS_KEY_ID") {
+		t.Errorf("cross-site link: %d\n%s", p.Status, p.Body)
+	}
+	b.hdrs = nil
 	for _, q := range []string{
 		"account_id=" + otherAccount + "&role_name=Admin", // bob's
 		"account_id=" + sandAccount + "&role_name=Admin",  // a role alice lacks there
@@ -73,7 +85,7 @@ func TestAccessKeysRefused(t *testing.T) {
 			t.Errorf("%s shows credentials", q)
 		}
 	}
-	p := b.get("/start/credentials")
+	p = b.get("/start/credentials")
 	wantStatus(t, p, http.StatusBadRequest)
 	// The refusals are audited as GetRoleCredentials.
 	evs, err := e.w.Store.ListEvents(t.Context(), store.EventFilter{Name: "GetRoleCredentials"})
