@@ -151,7 +151,11 @@ func Parse(data []byte) (*World, error) {
 	seen := map[string]int{}
 	unique := func(kind, key string, line int) {
 		if key == "" {
-			errs = append(errs, atLine(line, "%s without a name", kind))
+			field := "name"
+			if kind == "account" {
+				field = "id"
+			}
+			errs = append(errs, atLine(line, "%s without a %s", kind, field))
 			return
 		}
 		if first, ok := seen[kind+"\x00"+key]; ok {

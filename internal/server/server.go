@@ -48,7 +48,7 @@ type Server struct {
 	// none; Generated says it was made up at this start and must be shown.
 	SeedPassword string
 	Generated    bool
-	// Seeded counts what the demo or seed load created at this start.
+	// Seeded counts what the demo or seed load changed at this start.
 	Seeded seed.Result
 	apis
 
