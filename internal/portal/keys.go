@@ -117,11 +117,12 @@ func (s *Service) getSignedOut(w http.ResponseWriter, r *http.Request) error {
 var apiPrefixes = []string{"/assignment/", "/federation/", "/logout", "/token", "/client/", "/device_authorization", "/.well-known/", "/healthz", "/readyz"}
 
 // notFound is the mux's fallback (pattern "/", so the more specific
-// routes, including the AWS APIs at "POST /" and "GET /{$}", win). A
-// browser asking for an unknown page (GET or HEAD, accepting HTML, outside
-// the API paths) gets the styled not-found page; everything else gets the
-// plain 404 it got before the fallback existed.
-func (s *Service) notFound() http.Handler {
+// routes, including the AWS APIs at "POST /" and "GET /{$}", win). A path
+// some route serves with another method keeps the mux's own 405 with its
+// Allow header. A browser asking for an unknown page (GET or HEAD,
+// accepting HTML, outside the API paths) gets the styled not-found page;
+// everything else gets the plain 404 it got before the fallback existed.
+func (s *Service) notFound(mux *http.ServeMux) http.Handler {
 	page := s.page(func(w http.ResponseWriter, r *http.Request) error {
 		lay := web.Layout{Title: "Page not found"}
 		if who, _ := s.signedIn(r); who != nil {
@@ -131,12 +132,33 @@ func (s *Service) notFound() http.Handler {
 		return nil
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
 		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || !strings.Contains(r.Header.Get("Accept"), "text/html") || isAPIPath(r.URL.Path) {
 			http.NotFound(w, r)
 			return
 		}
 		page.ServeHTTP(w, r)
 	})
+}
+
+// allowedMethods returns the methods other routes of mux serve r's path
+// with, as the mux's 405 would list them; none for an unknown path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		if m == r.Method {
+			continue
+		}
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 func isAPIPath(p string) bool {

@@ -166,6 +166,13 @@ func TestNotFoundPage(t *testing.T) {
 	if resp, body = do("GET", "/no/such/page", "application/json", nil, ""); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "<html") {
 		t.Errorf("non-HTML unknown path: %d\n%s", resp.StatusCode, body)
 	}
+	// A page served with another method keeps the mux's 405.
+	if resp, _ = do("GET", "/signout", browserAccept, nil, ""); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+		t.Errorf("GET /signout: %d Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if resp, _ = do("DELETE", "/start", "", nil, ""); resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(resp.Header.Get("Allow"), "GET") {
+		t.Errorf("DELETE /start: %d Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
 	// The AWS APIs at / keep their errors.
 	resp, body = do("POST", "/", "", map[string]string{"X-Amz-Target": "NoSuchService.NoSuchOp", "Content-Type": "application/x-amz-json-1.1"}, "{}")
 	var awsErr struct {

@@ -93,7 +93,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("GET /start", s.getStart)
 	page("GET /start/credentials", s.getCredentials)
 	page("GET "+signedOutPath, s.getSignedOut)
-	mux.Handle("/", s.notFound())
+	mux.Handle("/", s.notFound(mux))
 	page("POST /signout", limitForm(maxPageForm, s.postSignOut))
 	page("GET /device", s.getDevice)
 	page("POST /device", limitForm(maxPageForm, s.postDevice))
