@@ -352,7 +352,19 @@ func serverRunningError(e *server.DataDirInUseError) error {
 	if e.PID > 0 {
 		holder = fmt.Sprintf("a running Gatehouse (process %d)", e.PID)
 	}
-	return fmt.Errorf("the data folder %s is in use by %s. While it runs, use the AWS CLI against that server instead "+
+	return &inUseError{DataDirInUseError: e, msg: fmt.Sprintf("the data folder %s is in use by %s. While it runs, use the AWS CLI against that server instead "+
 		"(aws iam create-user --user-name NAME, aws iam create-access-key --user-name NAME, ... with --endpoint-url of the server "+
-		"and an admin profile; see docs/admin-guide.md), or stop the server and run this command again", e.Dir, holder)
+		"and an admin profile; see docs/admin-guide.md), or stop the server and run this command again", e.Dir, holder)}
 }
+
+// inUseError is serverRunningError's error: its message for the
+// automation command, and the lock's error for other commands to word
+// their own.
+type inUseError struct {
+	*server.DataDirInUseError
+	msg string
+}
+
+func (e *inUseError) Error() string { return e.msg }
+
+func (e *inUseError) Unwrap() error { return e.DataDirInUseError }

@@ -32,6 +32,7 @@ Commands:
   automation  manage automation users, access keys and OIDC providers on the database
   users       disable, enable, end sessions, reset password or MFA of a user, remotely
               with your AWS profile (gatehouse users -h)
+  apply       reconcile the database with a world file (-f world.yaml [--dry-run] [--prune])
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -65,6 +66,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return automationCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "users":
 		return usersCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "apply":
+		return applyCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)

@@ -90,7 +90,16 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  Management account: %s\n", in.ManagementAccountID)
 	if srv.Config.Demo || srv.Config.Seed != "" {
 		r := srv.Seeded
-		fmt.Fprintf(w, "\nWorld loaded (%s: %s, %s set).", plural(r.Changes(), "change"), plural(r.Created, "new record"), plural(r.Passwords, "password"))
+		// Updates and removals (a changed session duration, a member
+		// taken out of a group) are named only when there are some.
+		var more string
+		if r.Updated > 0 {
+			more += plural(r.Updated, "update") + ", "
+		}
+		if r.Deleted > 0 {
+			more += plural(r.Deleted, "removal") + ", "
+		}
+		fmt.Fprintf(w, "\nWorld loaded (%s: %s, %s%s set).", plural(r.Changes(), "change"), plural(r.Created, "new record"), more, plural(r.Passwords, "password"))
 		// The password is shown only when someone got it at this start.
 		switch n := r.DefaultPasswords; {
 		case n == 0:

@@ -50,6 +50,17 @@ var (
 	ErrCodeUsed = errors.New("code already used")
 )
 
+// RateLimitedError is ErrRateLimited with the time until the limit's
+// window ends, when the next lookup is allowed.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string { return ErrRateLimited.Error() }
+
+// Unwrap makes errors.Is(err, ErrRateLimited) hold.
+func (e *RateLimitedError) Unwrap() error { return ErrRateLimited }
+
 // lookupWindow is the fixed window of the per-address lookup limit.
 const lookupWindow = 5 * time.Minute
 
@@ -208,7 +219,8 @@ func (s *Service) LookupUserCode(ctx context.Context, userCode, sourceIP, sessio
 				return fmt.Errorf("count user-code lookups: %w", err)
 			}
 			if n > lookupFailureLimit {
-				refused = &fault.Error{Kind: fault.QuotaExceeded, Message: "Too many attempts. Wait a few minutes and try again.", Err: ErrRateLimited}
+				wait := time.Duration(lookupWindow - time.Duration(now.UnixNano()%int64(lookupWindow)))
+				refused = &fault.Error{Kind: fault.QuotaExceeded, Message: "Too many attempts. Wait a few minutes and try again.", Err: &RateLimitedError{RetryAfter: wait}}
 				return nil
 			}
 		}

@@ -375,5 +375,9 @@ func TestDeviceCodeErrors(t *testing.T) {
 		last = b.get("/device?user_code=BCDF-GHJK")
 	}
 	wantStatus(t, last, http.StatusTooManyRequests)
-	wantBody(t, last, "Too many attempts, try again in a few minutes")
+	// The page names the wait, and Retry-After says it too.
+	wantBody(t, last, "Too many attempts, try again in ")
+	if strings.Contains(last.Body, "a few minutes") || !strings.Contains(last.Body, "minute") || last.Header.Get("Retry-After") == "" {
+		t.Errorf("throttled page does not state the wait (Retry-After %q):\n%s", last.Header.Get("Retry-After"), last.Body)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
@@ -63,7 +64,28 @@ func (s *Service) entitledAccounts(ctx context.Context, userID string) ([]accoun
 	return out, nil
 }
 
-// getStart is the portal home: the user's accounts and roles.
+// maxQuery bounds the account search, in characters.
+const maxQuery = 128
+
+// matchAccount reports whether the account search q (already trimmed)
+// finds a: q is a case-insensitive substring of its name, ID or email; an
+// empty q finds every account. The page's script filters as one types by
+// the same rule.
+func matchAccount(a *store.Account, q string) bool {
+	if q == "" {
+		return true
+	}
+	q = strings.ToLower(q)
+	for _, f := range []string{a.Name, a.ID, a.Email} {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// getStart is the portal home: the user's accounts and roles, narrowed by
+// the search ?q= when given.
 func (s *Service) getStart(w http.ResponseWriter, r *http.Request) error {
 	who, err := s.signedIn(r)
 	if err != nil {
@@ -85,7 +107,15 @@ func (s *Service) getStart(w http.ResponseWriter, r *http.Request) error {
 	if s.Instance != nil {
 		p.StartURL = s.Instance.StartURL
 	}
+	p.Query = strings.TrimSpace(r.URL.Query().Get("q"))
+	if len([]rune(p.Query)) > maxQuery {
+		p.Query = string([]rune(p.Query)[:maxQuery])
+	}
+	p.Total = len(accts)
 	for _, a := range accts {
+		if !matchAccount(a.Account, p.Query) {
+			continue
+		}
 		p.Accounts = append(p.Accounts, web.Account{ID: a.Account.ID, Name: a.Account.Name, Email: a.Account.Email, Roles: a.Roles})
 	}
 	s.writePage(w, r, http.StatusOK, p)

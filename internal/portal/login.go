@@ -125,8 +125,9 @@ func signInRefused(err error) error {
 		return signInPaused(te)
 	}
 	if be, ok := errors.AsType[*signin.BusyError](err); ok {
-		return &pageError{Status: http.StatusServiceUnavailable, Heading: "Gatehouse is busy, try again in a moment",
-			Message: "Many people are signing in right now. Wait a few seconds and send the form again.", Err: err, RetryAfter: be.RetryAfter}
+		wait := humanWait(max(be.RetryAfter, time.Second))
+		return &pageError{Status: http.StatusServiceUnavailable, Heading: "Gatehouse is busy, try again in " + wait,
+			Message: "Many people are signing in right now. Wait " + wait + " and send the form again.", Err: err, RetryAfter: be.RetryAfter}
 	}
 	return err
 }

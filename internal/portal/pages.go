@@ -41,9 +41,16 @@ func (e *pageError) Unwrap() error { return e.Err }
 
 // The error pages a person can meet.
 var (
-	errTooMany = func(cause error) *pageError {
-		return &pageError{Status: http.StatusTooManyRequests, Heading: "Too many attempts, try again in a few minutes",
-			Message: "For your security, sign-in and code entry are paused after several failed attempts.", Err: cause}
+	// errTooMany names the wait: wait is how long until the limit lifts
+	// (sent as Retry-After too); when the limit did not say, it is the
+	// longest window a page limit has (oidc's code lookups, 5 minutes).
+	errTooMany = func(cause error, wait time.Duration) *pageError {
+		if wait <= 0 {
+			wait = 5 * time.Minute
+		}
+		w := humanWait(wait)
+		return &pageError{Status: http.StatusTooManyRequests, Heading: "Too many attempts, try again in " + w,
+			Message: "For your security, sign-in and code entry are paused after several failed attempts. Try again in " + w + ".", Err: cause, RetryAfter: wait}
 	}
 	errExpired = func(cause error) *pageError {
 		return &pageError{Status: http.StatusGone, Heading: "This code has expired",
@@ -68,7 +75,11 @@ func (s *Service) pageErrorFor(r *http.Request, err error) *pageError {
 	}
 	switch {
 	case errors.Is(err, oidc.ErrRateLimited):
-		return errTooMany(err)
+		var wait time.Duration
+		if rl, ok := errors.AsType[*oidc.RateLimitedError](err); ok {
+			wait = rl.RetryAfter
+		}
+		return errTooMany(err, wait)
 	case errors.Is(err, oidc.ErrCodeExpired):
 		return errExpired(err)
 	case errors.Is(err, oidc.ErrCodeUsed):
@@ -89,7 +100,7 @@ func (s *Service) pageErrorFor(r *http.Request, err error) *pageError {
 		case fault.Conflict:
 			status = http.StatusConflict
 		case fault.QuotaExceeded:
-			return errTooMany(err)
+			return errTooMany(err, 0)
 		}
 		return &pageError{Status: status, Heading: "Your request could not be completed", Message: fe.Message, Err: err}
 	}
@@ -156,7 +167,7 @@ func (s *Service) writePage(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // localPaths are the pages a sign-in may return to.
-var localPaths = map[string]bool{"/start": true, "/device": true, "/authorize": true, "/mfa": true}
+var localPaths = map[string]bool{"/start": true, "/start/credentials": true, "/device": true, "/authorize": true, "/mfa": true}
 
 // adminPath reports whether p is one of the admin console's pages
 // (/admin and below), which a sign-in may also return to.

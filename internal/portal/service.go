@@ -59,8 +59,10 @@ type Service struct {
 // Register mounts the pages and the portal API on mux:
 //
 //	GET  /login, POST /login, POST /login/password, POST /login/mfa  sign-in steps
-//	GET  /start                        home: accounts and roles
-//	POST /signout                      end the portal session
+//	GET  /start                        home: accounts and roles (?q= searches)
+//	GET  /start/credentials            access keys of one role
+//	POST /signout, GET /login/signed-out   end the portal session
+//	/                                  styled not-found page for unknown pages
 //	GET  /device, POST /device         device-code verification and approval
 //	GET  /authorize, POST /authorize   PKCE authorization and consent
 //	GET  /mfa, POST /mfa               authenticator-app enrolment
@@ -89,6 +91,9 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("POST /login/password", limitForm(maxSignInForm, s.postPassword))
 	page("POST /login/mfa", limitForm(maxSignInForm, s.postMFA))
 	page("GET /start", s.getStart)
+	page("GET /start/credentials", s.getCredentials)
+	page("GET "+signedOutPath, s.getSignedOut)
+	mux.Handle("/", s.notFound(mux))
 	page("POST /signout", limitForm(maxPageForm, s.postSignOut))
 	page("GET /device", s.getDevice)
 	page("POST /device", limitForm(maxPageForm, s.postDevice))

@@ -143,6 +143,6 @@ func (s *Service) postSignOut(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("sign out: %w", err)
 		}
 	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, signedOutPath, http.StatusSeeOther)
 	return nil
 }

@@ -14,8 +14,6 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
-	"github.com/gatehouse-dev/gatehouse/internal/fault"
-	"github.com/gatehouse-dev/gatehouse/internal/instance"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -33,6 +31,8 @@ type World struct {
 
 // CustomerPolicy is a customer-managed policy entry.
 type CustomerPolicy struct {
+	// Line is the entry's line in the file (0 when not read from one).
+	Line     int    `yaml:"-"`
 	Account  string `yaml:"account"` // name or ID
 	Name     string `yaml:"name"`
 	Path     string `yaml:"path"` // default /
@@ -41,6 +41,8 @@ type CustomerPolicy struct {
 
 // Account is an account entry.
 type Account struct {
+	// Line is the entry's line in the file (0 when not read from one).
+	Line  int    `yaml:"-"`
 	ID    string `yaml:"id"`
 	Name  string `yaml:"name"`
 	Email string `yaml:"email"`
@@ -48,6 +50,8 @@ type Account struct {
 
 // User is a user entry.
 type User struct {
+	// Line is the entry's line in the file (0 when not read from one).
+	Line        int    `yaml:"-"`
 	UserName    string `yaml:"user_name"`
 	GivenName   string `yaml:"given_name"`
 	FamilyName  string `yaml:"family_name"`
@@ -58,6 +62,8 @@ type User struct {
 
 // Group is a group entry.
 type Group struct {
+	// Line is the entry's line in the file (0 when not read from one).
+	Line        int      `yaml:"-"`
 	Name        string   `yaml:"name"`
 	Description string   `yaml:"description"`
 	Members     []string `yaml:"members"`
@@ -65,6 +71,8 @@ type Group struct {
 
 // PermissionSet is a permission-set entry.
 type PermissionSet struct {
+	// Line is the entry's line in the file (0 when not read from one).
+	Line            int      `yaml:"-"`
 	Name            string   `yaml:"name"`
 	Description     string   `yaml:"description"`
 	SessionDuration string   `yaml:"session_duration"`
@@ -78,13 +86,18 @@ type PermissionSet struct {
 
 // Assignment is an assignment entry: exactly one of User and Group is set.
 type Assignment struct {
+	// Line is the entry's line in the file (0 when not read from one).
+	Line          int    `yaml:"-"`
 	Account       string `yaml:"account"`
 	PermissionSet string `yaml:"permission_set"`
 	User          string `yaml:"user"`
 	Group         string `yaml:"group"`
 }
 
-// Parse decodes a world file strictly: unknown fields are errors.
+// Parse decodes a world file strictly: unknown fields are errors. Each
+// entry learns its line, so that later errors can name it; every error
+// names the line (yaml's own as "yaml: line N: ...", the others as a
+// *LineError).
 func Parse(data []byte) (*World, error) {
 	var w World
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -92,10 +105,84 @@ func Parse(data []byte) (*World, error) {
 	if err := dec.Decode(&w); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("world file: %w", err)
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("world file: %w", err)
+	}
+	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+		m := doc.Content[0].Content
+		for i := 0; i+1 < len(m); i += 2 {
+			items := m[i+1].Content
+			line := func(j int) int {
+				if j < len(items) {
+					return items[j].Line
+				}
+				return 0
+			}
+			switch m[i].Value {
+			case "accounts":
+				for j := range w.Accounts {
+					w.Accounts[j].Line = line(j)
+				}
+			case "users":
+				for j := range w.Users {
+					w.Users[j].Line = line(j)
+				}
+			case "groups":
+				for j := range w.Groups {
+					w.Groups[j].Line = line(j)
+				}
+			case "permission_sets":
+				for j := range w.PermissionSets {
+					w.PermissionSets[j].Line = line(j)
+				}
+			case "customer_policies":
+				for j := range w.CustomerPolicies {
+					w.CustomerPolicies[j].Line = line(j)
+				}
+			case "assignments":
+				for j := range w.Assignments {
+					w.Assignments[j].Line = line(j)
+				}
+			}
+		}
+	}
+	var errs []error
+	seen := map[string]int{}
+	unique := func(kind, key string, line int) {
+		if key == "" {
+			field := "name"
+			if kind == "account" {
+				field = "id"
+			}
+			errs = append(errs, atLine(line, "%s without a %s", kind, field))
+			return
+		}
+		if first, ok := seen[kind+"\x00"+key]; ok {
+			errs = append(errs, atLine(line, "%s %q appears twice (first at line %d)", kind, key, first))
+			return
+		}
+		seen[kind+"\x00"+key] = line
+	}
+	for _, a := range w.Accounts {
+		unique("account", a.ID, a.Line)
+	}
+	for _, u := range w.Users {
+		unique("user", u.UserName, u.Line)
+	}
+	for _, g := range w.Groups {
+		unique("group", g.Name, g.Line)
+	}
+	for _, p := range w.PermissionSets {
+		unique("permission set", p.Name, p.Line)
+	}
 	for i, a := range w.Assignments {
 		if (a.User == "") == (a.Group == "") {
-			return nil, fmt.Errorf("world file: assignments[%d]: set exactly one of user and group", i)
+			errs = append(errs, atLine(a.Line, "assignments[%d]: set exactly one of user and group", i))
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("world file: %w", err)
 	}
 	return &w, nil
 }
@@ -109,168 +196,18 @@ type Loader struct {
 	Password string
 }
 
-// Result counts what a load created.
+// Result counts what a load changed.
 type Result struct {
-	Created   int
-	Passwords int // users whose password was set
+	Created, Updated, Deleted int
+	Passwords                 int // users whose password was set
 	// DefaultPasswords counts the users of Passwords that got the
 	// Loader's Password (they named none).
 	DefaultPasswords int
 }
 
-// Changes counts every change of the load: new records and passwords set.
-func (r Result) Changes() int { return r.Created + r.Passwords }
-
-// Load creates what w describes and is missing.
-func (l *Loader) Load(ctx context.Context, w *World) (Result, error) {
-	var res Result
-	accounts := map[string]string{instance.ManagementAccountName: l.Instance.ManagementAccountID}
-	for _, a := range w.Accounts {
-		if _, err := l.Access.GetAccount(ctx, a.ID); fault.KindOf(err) == fault.NotFound {
-			if _, err := l.Access.CreateAccount(ctx, a.ID, a.Name, a.Email); err != nil {
-				return res, fmt.Errorf("account %s: %w", a.Name, err)
-			}
-			res.Created++
-		} else if err != nil {
-			return res, fmt.Errorf("account %s: %w", a.Name, err)
-		}
-		accounts[a.Name] = a.ID
-		accounts[a.ID] = a.ID
-	}
-	for i, p := range w.CustomerPolicies {
-		acct, ok := accounts[p.Account]
-		if !ok {
-			acct = p.Account
-		}
-		if err := l.Access.PutCustomerPolicy(ctx, acct, store.PolicyRef{Name: p.Name, Path: p.Path}, p.Document); err != nil {
-			return res, fmt.Errorf("customer_policies[%d] %s: %w", i, p.Name, err)
-		}
-	}
-	users := map[string]string{}
-	for _, u := range w.Users {
-		got, err := l.Directory.GetUserByName(ctx, u.UserName)
-		if fault.KindOf(err) == fault.NotFound {
-			in := directory.CreateUserInput{
-				UserName: u.UserName, DisplayName: u.DisplayName,
-				// Only what the file names: DescribeUser must not show
-				// attributes nobody set (no Name.Formatted made up from
-				// the parts), or a Terraform import plans a change.
-				Name: store.UserName{GivenName: u.GivenName, FamilyName: u.FamilyName},
-			}
-			if u.Email != "" {
-				in.Emails = []store.Email{{Value: u.Email, Type: "work", Primary: true}}
-			}
-			if got, err = l.Directory.CreateUser(ctx, in); err != nil {
-				return res, fmt.Errorf("user %s: %w", u.UserName, err)
-			}
-			res.Created++
-		} else if err != nil {
-			return res, fmt.Errorf("user %s: %w", u.UserName, err)
-		}
-		users[u.UserName] = got.ID
-		pw := u.Password
-		if pw == "" {
-			pw = l.Password
-		}
-		if got.PasswordHash == "" && pw != "" {
-			if err := l.Directory.SetPassword(ctx, got.ID, pw); err != nil {
-				return res, fmt.Errorf("user %s: %w", u.UserName, err)
-			}
-			res.Passwords++
-			if u.Password == "" {
-				res.DefaultPasswords++
-			}
-		}
-	}
-	groups := map[string]string{}
-	for _, g := range w.Groups {
-		got, err := l.Directory.GetGroupByName(ctx, g.Name)
-		if fault.KindOf(err) == fault.NotFound {
-			if got, err = l.Directory.CreateGroup(ctx, g.Name, g.Description); err != nil {
-				return res, fmt.Errorf("group %s: %w", g.Name, err)
-			}
-			res.Created++
-		} else if err != nil {
-			return res, fmt.Errorf("group %s: %w", g.Name, err)
-		}
-		groups[g.Name] = got.ID
-		for _, m := range g.Members {
-			uid, err := l.userID(ctx, users, m)
-			if err != nil {
-				return res, fmt.Errorf("group %s: member %s: %w", g.Name, m, err)
-			}
-			if _, err := l.Directory.FindMembership(ctx, got.ID, uid); fault.KindOf(err) == fault.NotFound {
-				if _, err := l.Directory.AddMember(ctx, got.ID, uid); err != nil {
-					return res, fmt.Errorf("group %s: member %s: %w", g.Name, m, err)
-				}
-				res.Created++
-			} else if err != nil {
-				return res, fmt.Errorf("group %s: member %s: %w", g.Name, m, err)
-			}
-		}
-	}
-	sets := map[string]string{}
-	for _, p := range w.PermissionSets {
-		got, err := l.Access.GetPermissionSetByName(ctx, p.Name)
-		if fault.KindOf(err) == fault.NotFound {
-			got, err = l.Access.CreatePermissionSet(ctx, access.PermissionSetInput{
-				Name: p.Name, Description: p.Description, SessionDuration: p.SessionDuration, RelayState: p.RelayState,
-			})
-			if err != nil {
-				return res, fmt.Errorf("permission set %s: %w", p.Name, err)
-			}
-			res.Created++
-			for _, m := range p.ManagedPolicies {
-				if err := l.Access.AttachManagedPolicy(ctx, got.ID, m); err != nil {
-					return res, fmt.Errorf("permission set %s: %w", p.Name, err)
-				}
-			}
-			for _, ref := range p.CustomerPolicies {
-				if err := l.Access.AttachCustomerPolicy(ctx, got.ID, ref); err != nil {
-					return res, fmt.Errorf("permission set %s: %w", p.Name, err)
-				}
-			}
-			if p.InlinePolicy != "" {
-				if err := l.Access.PutInlinePolicy(ctx, got.ID, p.InlinePolicy); err != nil {
-					return res, fmt.Errorf("permission set %s: %w", p.Name, err)
-				}
-			}
-		} else if err != nil {
-			return res, fmt.Errorf("permission set %s: %w", p.Name, err)
-		}
-		sets[p.Name] = got.ID
-	}
-	for i, a := range w.Assignments {
-		in, err := l.assignment(ctx, accounts, users, groups, sets, a)
-		if err != nil {
-			return res, fmt.Errorf("assignments[%d]: %w", i, err)
-		}
-		existing, err := l.Access.ListAssignments(ctx, store.AssignmentFilter{
-			AccountID: in.AccountID, PermissionSetID: in.PermissionSetID, PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalID})
-		if err != nil {
-			return res, fmt.Errorf("assignments[%d]: %w", i, err)
-		}
-		if len(existing) > 0 {
-			continue
-		}
-		// An account closed through the organizations API stays closed:
-		// its assignments are not recreated.
-		if acct, err := l.Access.GetAccount(ctx, in.AccountID); err != nil {
-			return res, fmt.Errorf("assignments[%d]: %w", i, err)
-		} else if acct.State != "" && acct.State != store.AccountActive {
-			continue
-		}
-		op, err := l.Access.CreateAssignment(ctx, in)
-		if err != nil {
-			return res, fmt.Errorf("assignments[%d]: %w", i, err)
-		}
-		if op.Status != store.StatusSucceeded {
-			return res, fmt.Errorf("assignments[%d]: %s", i, op.FailureReason)
-		}
-		res.Created++
-	}
-	return res, nil
-}
+// Changes counts every change of the load: records created, updated and
+// deleted, and passwords set.
+func (r Result) Changes() int { return r.Created + r.Updated + r.Deleted + r.Passwords }
 
 func (l *Loader) userID(ctx context.Context, known map[string]string, name string) (string, error) {
 	if id, ok := known[name]; ok {

@@ -246,3 +246,70 @@ func TestWorldFileGivesAPIUserAPassword(t *testing.T) {
 		t.Errorf("ed2.developer after the load = %+v, %v; want as created", after, err)
 	}
 }
+
+// TestPrune: with Prune, the users, groups, permission sets and
+// assignments the file does not have are deleted, last to first; what the
+// file still refers to is kept, and without Prune nothing is deleted but
+// the members a declared group no longer lists.
+func TestPrune(t *testing.T) {
+	w := domaintest.New(t)
+	ctx := t.Context()
+	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance}
+	first, err := seed.Parse([]byte(`
+accounts: [{id: "111111111111", name: dev, email: dev@example.com}]
+users:
+  - {user_name: ann, display_name: Ann, given_name: Ann, family_name: A}
+  - {user_name: ben, display_name: Ben, given_name: Ben, family_name: B}
+  - {user_name: cy, display_name: Cy, given_name: Cy, family_name: C}
+groups: [{name: Ops, members: [ann, ben]}, {name: Old}]
+permission_sets: [{name: Keep}, {name: Drop}]
+assignments:
+  - {account: dev, permission_set: Keep, group: Ops}
+  - {account: dev, permission_set: Drop, user: cy}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Load(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	// ben is no longer declared but still a member of Ops; cy, Old and
+	// Drop are gone from the file; Keep is only referred to.
+	second, err := seed.Parse([]byte(`
+users: [{user_name: ann, display_name: Ann}]
+groups: [{name: Ops, members: [ann, ben]}]
+assignments:
+  - {account: "111111111111", permission_set: Keep, group: Ops}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := l.Plan(ctx, second, seed.Options{})
+	if err != nil || plan.String() != "" {
+		t.Errorf("plan without prune = %q, %v; want nothing", plan, err)
+	}
+	plan, err = l.Plan(ctx, second, seed.Options{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `- delete assignment user cy to Drop in dev
+- delete permission set Drop
+- delete group Old
+- delete user cy
+`
+	if got := plan.String(); got != want {
+		t.Errorf("prune plan:\n%s\nwant:\n%s", got, want)
+	}
+	res, err := l.Apply(ctx, plan)
+	if err != nil || res.Deleted != 4 {
+		t.Fatalf("apply = %+v, %v", res, err)
+	}
+	if again, err := l.Plan(ctx, second, seed.Options{Prune: true}); err != nil || again.String() != "" {
+		t.Errorf("plan after prune = %q, %v", again, err)
+	}
+	for _, name := range []string{"ann", "ben"} {
+		if _, err := w.Directory.GetUserByName(ctx, name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -48,7 +48,7 @@ type Server struct {
 	// none; Generated says it was made up at this start and must be shown.
 	SeedPassword string
 	Generated    bool
-	// Seeded counts what the demo or seed load created at this start.
+	// Seeded counts what the demo or seed load changed at this start.
 	Seeded seed.Result
 	apis
 
@@ -190,9 +190,21 @@ func (s *Server) loadWorlds(ctx context.Context) error {
 		s.Generated = true
 	}
 	l := &seed.Loader{Directory: s.Directory, Access: s.Access, Instance: s.Instance, Password: s.SeedPassword}
+	// The same reconciliation as `gatehouse apply` (without pruning): a
+	// changed session duration or a removed member is applied, and each
+	// change is logged.
 	for _, w := range worlds {
-		res, err := l.Load(ctx, w)
+		plan, err := l.Plan(ctx, w, seed.Options{})
+		if err != nil {
+			return fmt.Errorf("load world: %w", err)
+		}
+		for _, c := range plan.Changes {
+			s.Log.Info("world file change", "change", c.String())
+		}
+		res, err := l.Apply(ctx, plan)
 		s.Seeded.Created += res.Created
+		s.Seeded.Updated += res.Updated
+		s.Seeded.Deleted += res.Deleted
 		s.Seeded.Passwords += res.Passwords
 		s.Seeded.DefaultPasswords += res.DefaultPasswords
 		if err != nil {

@@ -94,6 +94,10 @@ type Home struct {
 	StartURL, PortalURL string
 	Accounts            []Account
 	HasAuthenticator    bool
+	// Query is the account search (?q=) the list is narrowed by; Total is
+	// the number of accounts before narrowing.
+	Query string
+	Total int
 }
 
 // MFAEnrol registers an authenticator app.

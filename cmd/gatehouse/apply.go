@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/seed"
+	"github.com/gatehouse-dev/gatehouse/internal/server"
+)
+
+const applyUsage = `Usage: gatehouse apply -f world.yaml [--dry-run] [--prune] [store flags]
+
+Reconciles the store with a world file (examples/demo-world.yaml documents
+the format) and prints the plan, one line per change:
+
+  + create user alice
+  ~ update permission set Dev: session_duration PT1H -> PT4H
+  - delete membership bob in Admins
+
+--dry-run prints the plan and changes nothing. --prune also deletes the
+users, groups, permission sets and assignments the file no longer has.
+Like gatehouse automation, it works on the data folder or database of an
+existing instance (-config, -data, -database-url, -master-key-file); on
+SQLite, with the server stopped. New users without a password in the file
+get GATEHOUSE_DEMO_PASSWORD when it is set, and no password otherwise.
+gatehouse serve --seed FILE applies the same plan, without --prune, at
+every start.
+
+`
+
+func applyCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), applyUsage)
+		fs.PrintDefaults()
+	}
+	var file string
+	var dryRun, prune bool
+	fs.StringVar(&file, "f", "", "world `file` to apply")
+	fs.BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
+	fs.BoolVar(&prune, "prune", false, "delete the users, groups, permission sets and assignments the file does not have")
+	var cfgArgs []string
+	for _, name := range []string{"config", "data", "database-url", "master-key-file"} {
+		fs.Func(name, "as for gatehouse serve", func(v string) error {
+			cfgArgs = append(cfgArgs, "-"+name, v)
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if file == "" {
+		fs.Usage()
+		return errors.New("apply needs -f FILE")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	world, err := seed.Parse(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	cfg, err := config.Load(cfgArgs, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	_, rec, st, in, err := openAutomation(ctx, &cfg)
+	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {
+		holder := "a running Gatehouse"
+		if inUse.PID > 0 {
+			holder = fmt.Sprintf("a running Gatehouse (process %d)", inUse.PID)
+		}
+		return fmt.Errorf("the data folder %s is in use by %s: stop it and run gatehouse apply again, "+
+			"or restart it with --seed %s (which applies the same plan, without --prune)", inUse.Dir, holder, file)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx = audit.WithActor(ctx, audit.Actor{Identity: audit.Identity{Type: "Root", PrincipalID: "gatehouse-cli", AccountID: in.ManagementAccountID},
+		SourceIP: "gatehouse.local", UserAgent: "gatehouse/" + version + " apply"})
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	ids := arn.Generator{Rand: cfg.Rand}
+	acc := &access.Service{Store: st, Audit: rec, IDs: ids, Now: cfg.Now, InstanceID: in.InstanceID}
+	dir := &directory.Service{
+		Store: st, Audit: rec, Access: acc, IDs: ids, Rand: cfg.Rand, Now: cfg.Now,
+		IdentityStoreID: in.IdentityStoreID, RevocationTTL: access.RevocationLifetime(cfg.PortalSessionDuration),
+	}
+	l := &seed.Loader{Directory: dir, Access: acc, Instance: in, Password: getenv("GATEHOUSE_DEMO_PASSWORD")}
+	plan, err := l.Plan(ctx, world, seed.Options{Prune: prune})
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	fmt.Fprint(stdout, plan)
+	n := len(plan.Changes)
+	switch {
+	case n == 0:
+		fmt.Fprintf(stdout, "No changes: the store matches %s.\n", file)
+		return nil
+	case dryRun:
+		fmt.Fprintf(stdout, "Dry run: %s planned, nothing changed.\n", plural(n, "change"))
+		return nil
+	}
+	res, err := l.Apply(ctx, plan)
+	if err != nil {
+		return fmt.Errorf("%s: %w (%s applied before it)", file, err, plural(res.Created+res.Updated+res.Deleted, "change"))
+	}
+	fmt.Fprintf(stdout, "Applied %s.\n", plural(n, "change"))
+	return nil
+}
