@@ -159,11 +159,15 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 // that they cover the Gatehouse admin API ("gatehouse:" actions), which AWS's
 // documents cannot name: ReadOnlyAccess reads the user status there as it
 // reads identitystore's users (AdministratorAccess allows "*" already).
+// The reads are named one by one, not as gatehouse:List* and the like, so
+// that a read of secrets (gatehouse:ListOutbox: the outgoing mail, with its
+// sign-in links) stays out of read-only access, as AWS's ReadOnlyAccess
+// leaves out secretsmanager:GetSecretValue.
 // They are added when a policy is compiled for evaluation; Lookup returns
 // AWS's document as it is.
 var extensions = map[string]json.RawMessage{
 	"arn:aws:iam::aws:policy/ReadOnlyAccess": json.RawMessage(`{"Sid":"GatehouseReadOnly","Effect":"Allow",` +
-		`"Action":["gatehouse:Describe*","gatehouse:Get*","gatehouse:List*"],"Resource":"*"}`),
+		`"Action":["gatehouse:DescribeUserStatus"],"Resource":"*"}`),
 }
 
 // withExtension returns doc with the extensions statement of arn appended

@@ -166,6 +166,7 @@ func TestRealDocuments(t *testing.T) {
 		{readOnly, "gatehouse:DescribeUserStatus", policy.Allow},
 		{readOnly, "gatehouse:DisableUser", policy.ImplicitDeny},
 		{readOnly, "gatehouse:ResetMFA", policy.ImplicitDeny},
+		{readOnly, "gatehouse:ListOutbox", policy.ImplicitDeny},
 		{viewOnly, "gatehouse:DescribeUserStatus", policy.ImplicitDeny},
 		{powerUser, "gatehouse:DisableUser", policy.Allow},
 		// ViewOnlyAccess: lists and describes, no data reads.
