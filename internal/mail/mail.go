@@ -187,4 +187,3 @@ func (m *Mailer) log() *slog.Logger {
 	}
 	return m.Log
 }
-
