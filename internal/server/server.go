@@ -51,6 +51,7 @@ type Server struct {
 	// Seeded counts what the demo or seed load created at this start.
 	Seeded seed.Result
 	apis
+	mailing
 
 	handler http.Handler
 	trusted []netip.Prefix
@@ -151,6 +152,9 @@ func (s *Server) init(ctx context.Context) error {
 		s.Events.Run(bg)
 	}()
 	s.trusted = trustedProxies(cfg.TrustedProxies)
+	if err := s.wireMail(); err != nil {
+		return err
+	}
 	s.wire()
 	s.handler = s.routes()
 	return nil

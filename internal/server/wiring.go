@@ -93,7 +93,7 @@ func (s *Server) wire() {
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Secure: strings.HasPrefix(base, "https://"),
 		Directory: s.Directory, OIDC: s.OIDC, Issuer: s.Issuer, Cache: s.Cache,
-		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn,
+		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn, Invites: s.Invites,
 	}
 	s.Authorizer = &authz.Authorizer{
 		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},
@@ -115,6 +115,7 @@ func (s *Server) wire() {
 		DelegatedAdmin: func(ctx context.Context, accountID string) (bool, error) {
 			return s.Cache.DelegatedAdmin(ctx, accountID, organizations.SSOServicePrincipal)
 		},
+		Invite: s.Invites.SendInvitation,
 	}
 	s.AdminAPIs = s.Admin.Handlers()
 }
