@@ -30,6 +30,7 @@ Commands:
   migrate     create or upgrade the database, then exit
   aws-config  sign in and write your ~/.aws/config (run it where you use the AWS CLI)
   automation  manage automation users, access keys and OIDC providers on the database
+  invite      create a user (--admin: an administrator) and send an invitation
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -61,6 +62,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return awsConfig(ctx, args[1:], stdout, stderr, getenv)
 	case "automation":
 		return automationCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "invite":
+		return inviteCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)

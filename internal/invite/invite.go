@@ -164,19 +164,26 @@ func (s *Service) InvitationLink(ctx context.Context, userID string) (string, er
 // single use, to their primary e-mail address; a user without one is a
 // validation error. Sending again invalidates the earlier link.
 func (s *Service) SendInvitation(ctx context.Context, userID string) error {
+	_, err := s.Invite(ctx, userID)
+	return err
+}
+
+// Invite is SendInvitation that also returns the link it sent (for
+// `gatehouse invite` to print).
+func (s *Service) Invite(ctx context.Context, userID string) (string, error) {
 	u, err := s.user(ctx, userID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	to := PrimaryEmail(u)
 	if to == "" {
-		return fault.Validationf("User %s has no e-mail address to send an invitation to", u.UserName)
+		return "", fault.Validationf("User %s has no e-mail address to send an invitation to", u.UserName)
 	}
 	link, err := s.InvitationLink(ctx, userID)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return s.Mail.Send(ctx, mail.Message{To: to, Subject: "You are invited to Gatehouse", Body: fmt.Sprintf(
+	return link, s.Mail.Send(ctx, mail.Message{To: to, Subject: "You are invited to Gatehouse", Body: fmt.Sprintf(
 		"Hello %s,\n\nAn account was created for you on Gatehouse, the AWS access portal at\n%s/start\n\n"+
 			"Your user name is: %s\n\nTo activate it, open this link and choose a password (the link works once,\nfor 7 days):\n\n%s\n\n"+
 			"If you did not expect this, ignore this message.\n", greeting(u), s.BaseURL, u.UserName, link)})
