@@ -49,8 +49,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	printBanner(stdout, srv)
-	printSetupLink(stdout, setup)
+	printBanner(stdout, srv, setup)
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -84,7 +83,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	return g.Wait()
 }
 
-func printBanner(w io.Writer, srv *server.Server) {
+func printBanner(w io.Writer, srv *server.Server, setup string) {
 	in := srv.Instance
 	base := srv.BaseURL()
 	sess := clientconfig.Session{Name: "gatehouse", StartURL: in.StartURL, Region: in.Region, BaseURL: base}
@@ -94,6 +93,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  Region:         %s\n", in.Region)
 	fmt.Fprintf(w, "  Instance:       arn:aws:sso:::instance/%s   identity store %s\n", in.InstanceID, in.IdentityStoreID)
 	fmt.Fprintf(w, "  Management account: %s\n", in.ManagementAccountID)
+	printSetupLink(w, setup)
 	if srv.Config.Demo || srv.Config.Seed != "" {
 		r := srv.Seeded
 		fmt.Fprintf(w, "\nWorld loaded (%s: %s, %s set).", plural(r.Changes(), "change"), plural(r.Created, "new record"), plural(r.Passwords, "password"))
@@ -137,9 +137,9 @@ func printSetupLink(w io.Writer, link string) {
 	if link == "" {
 		return
 	}
-	fmt.Fprintf(w, "No administrator yet. Create the first one with this one-time link (valid %s):\n\n    %s\n\n", plural(int(invite.SetupTTL/time.Hour), "hour"), link)
+	fmt.Fprintf(w, "\nNo administrator yet. Create the first one with this one-time link (valid %s):\n\n    %s\n\n", plural(int(invite.SetupTTL/time.Hour), "hour"), link)
 	fmt.Fprintf(w, "A new link is printed at each start until an administrator exists; on a headless host,\n"+
-		"gatehouse invite --user NAME --email ADDRESS --admin does the same from the shell.\n\n")
+		"gatehouse invite --user NAME --email ADDRESS --admin does the same from the shell.\n")
 }
 
 // plural is "1 user" or "n users".
