@@ -190,3 +190,19 @@ func startServeOut(t *testing.T, args []string, getenv func(string) string) (fun
 	stop := startServeTo(t, args, getenv, buf)
 	return buf.String, stop
 }
+
+// TestServeDemoPasswordOnlyWhenGiven: with --demo and a generated password,
+// the first start prints it (the demo users got it) and a restart, which
+// gives it to nobody, does not.
+func TestServeDemoPasswordOnlyWhenGiven(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"--data", dir, "--listen", "127.0.0.1:0", "--demo"}
+	banner, stop := startServe(t, args, env(nil))
+	stop()
+	pw := field(t, banner, `2 users without a password got this one: (\S+)`)
+	banner, stop = startServe(t, args, env(nil))
+	stop()
+	if strings.Contains(banner, "got this one") || strings.Contains(banner, pw) {
+		t.Fatalf("restart printed a password nobody got:\n%s", banner)
+	}
+}

@@ -84,6 +84,10 @@ type Service struct {
 	// per ForgotWindow; 0 means 3 per hour.
 	ForgotLimit  int
 	ForgotWindow time.Duration
+	// EndSessions ends every portal session, token and role credential of
+	// the user (people.Service.EndSessions); SetPassword calls it after a
+	// reset, so whoever held the old password is signed out. Nil skips it.
+	EndSessions func(ctx context.Context, userID string) error
 
 	pending sync.WaitGroup
 }
@@ -394,6 +398,11 @@ func (s *Service) SetPassword(ctx context.Context, kind, token, pw string) (*sto
 	})
 	if err != nil {
 		return nil, err
+	}
+	if kind == store.LinkReset && s.EndSessions != nil {
+		if err := s.EndSessions(ctx, u.ID); err != nil {
+			s.log().Error("sessions not ended after a password reset", "user_id", u.ID, "err", err)
+		}
 	}
 	s.notifyPasswordChanged(ctx, u)
 	return u, nil

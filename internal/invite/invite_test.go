@@ -1,6 +1,7 @@
 package invite_test
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"net/url"
@@ -303,5 +304,37 @@ func TestSetupFirstAdmin(t *testing.T) {
 	in.Token, in.UserName = tokenOf(t, link), "admin2"
 	if _, err := f.s.Setup(ctx, in); !errors.Is(err, invite.ErrAdminExists) {
 		t.Fatalf("setup with an admin present: %v", err)
+	}
+}
+
+// TestResetEndsSessions: a password set from a reset link ends the user's
+// sessions; one set from an invitation does not need to.
+func TestResetEndsSessions(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u := f.user(t, "dave", "dave@example.com")
+	var ended []string
+	f.s.EndSessions = func(_ context.Context, id string) error {
+		ended = append(ended, id)
+		return nil
+	}
+	if err := f.s.SendInvitation(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SetPassword(ctx, store.LinkInvite, tokenOf(t, f.smtp.Next(t).Body()), "first-long-pass"); err != nil {
+		t.Fatal(err)
+	}
+	f.smtp.Next(t) // password changed
+	if len(ended) != 0 {
+		t.Fatalf("activation ended sessions of %v", ended)
+	}
+	if err := f.s.SendPasswordReset(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SetPassword(ctx, store.LinkReset, tokenOf(t, f.smtp.Next(t).Body()), "second-long-pass"); err != nil {
+		t.Fatal(err)
+	}
+	if len(ended) != 1 || ended[0] != u.ID {
+		t.Fatalf("reset ended sessions of %v, want [%s]", ended, u.ID)
 	}
 }

@@ -129,3 +129,19 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestLinkPagesNotConfigured: without an invite service the pages say so,
+// never 500.
+func TestLinkPagesNotConfigured(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range []string{"/forgot", "/activate?token=x", "/reset?token=x", "/setup?token=x"} {
+		resp, body := getPage(t, e.url+p)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "not configured") {
+			t.Errorf("GET %s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+	resp, _ := postPage(t, e.url, "/forgot", e.url, url.Values{"who": {"x"}})
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /forgot: %d", resp.StatusCode)
+	}
+}

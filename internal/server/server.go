@@ -214,6 +214,9 @@ func (s *Server) BaseURL() string { return s.Config.BaseURL() }
 
 // Close stops the background writers and releases the store.
 func (s *Server) Close() error {
+	if s.Invites != nil {
+		s.Invites.Wait() // reset mails "forgot password" is still sending
+	}
 	if s.stop != nil {
 		s.stop()
 		<-s.stopped
