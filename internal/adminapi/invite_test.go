@@ -152,3 +152,24 @@ func TestCreateUserInvitationFailureDoesNotFail(t *testing.T) {
 		t.Fatalf("no failed SendInvitation event among %d", len(evs))
 	}
 }
+
+// TestCreateUserInvitationToOutbox: without an SMTP server the invitation
+// is kept in the outbox admins read, link included.
+func TestCreateUserInvitationToOutbox(t *testing.T) {
+	srv := demoServer(t)
+	c := idStore(srv, adminCreds(t, srv))
+	if _, err := c.CreateUser(t.Context(), &identitystore.CreateUserInput{
+		IdentityStoreId: aws.String(srv.Instance.IdentityStoreID), UserName: aws.String("outboxed"),
+		DisplayName: aws.String("Out Boxed"), Name: &types.Name{GivenName: aws.String("Out"), FamilyName: aws.String("Boxed")},
+		Emails: []types.Email{{Value: aws.String("outboxed@example.com"), Primary: true}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := srv.Outbox.List(t.Context(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].To != "outboxed@example.com" || ms[0].Subject != "You are invited to Gatehouse" || !activateRe.MatchString(ms[0].Body) {
+		t.Fatalf("outbox: %+v", ms)
+	}
+}
