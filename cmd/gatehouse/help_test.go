@@ -18,7 +18,7 @@ import (
 // TestHelpExitsZero asks every command for help: run returns nil, so the
 // process exits 0, and the flags are printed.
 func TestHelpExitsZero(t *testing.T) {
-	for _, cmd := range []string{"serve", "migrate", "aws-config", "apply", "version", "help", "users", "users disable", "users status"} {
+	for _, cmd := range []string{"serve", "migrate", "aws-config", "apply", "version", "help", "users", "users disable", "users status", "invite"} {
 		for _, flag := range []string{"-h", "--help", "-help"} {
 			t.Run(cmd+" "+flag, func(t *testing.T) {
 				var out, errOut bytes.Buffer
@@ -56,7 +56,7 @@ func TestBannerNamesCLIFlagPerVersion(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	var b bytes.Buffer
-	printBanner(&b, srv)
+	printBanner(&b, srv, "")
 	banner := b.String()
 	m := regexp.MustCompile(`(--[a-z-]+) on AWS CLI 2\.9 to 2\.21`).FindStringSubmatch(banner)
 	if m == nil || m[1] != "--no-browser" {

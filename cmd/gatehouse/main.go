@@ -33,6 +33,7 @@ Commands:
   users       disable, enable, end sessions, reset password or MFA of a user, remotely
               with your AWS profile (gatehouse users -h)
   apply       reconcile the database with a world file (-f world.yaml [--dry-run] [--prune])
+  invite      create a user (--admin: an administrator) and send an invitation
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -68,6 +69,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return usersCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "apply":
 		return applyCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "invite":
+		return inviteCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)

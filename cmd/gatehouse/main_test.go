@@ -41,8 +41,15 @@ func env(vars map[string]string) func(string) string {
 // the banner and a function that stops the server and waits for it.
 func startServe(t testing.TB, args []string, getenv func(string) string) (string, func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
+	stop := startServeTo(t, args, getenv, out)
+	return out.String(), stop
+}
+
+// startServeTo is startServe writing to out.
+func startServeTo(t testing.TB, args []string, getenv func(string) string, out *syncBuffer) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- run(ctx, append([]string{"serve"}, args...), out, io.Discard, getenv) }()
 	deadline := time.Now().Add(30 * time.Second)
@@ -59,7 +66,7 @@ func startServe(t testing.TB, args []string, getenv func(string) string) (string
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return out.String(), func() {
+	return func() {
 		cancel()
 		select {
 		case err := <-errc:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/invite"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 )
 
@@ -44,7 +45,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer srv.Close()
-	printBanner(stdout, srv)
+	setup, err := setupLink(ctx, srv)
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, srv, setup)
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -78,7 +83,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	return g.Wait()
 }
 
-func printBanner(w io.Writer, srv *server.Server) {
+func printBanner(w io.Writer, srv *server.Server, setup string) {
 	in := srv.Instance
 	base := srv.BaseURL()
 	sess := clientconfig.Session{Name: "gatehouse", StartURL: in.StartURL, Region: in.Region, BaseURL: base}
@@ -88,6 +93,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  Region:         %s\n", in.Region)
 	fmt.Fprintf(w, "  Instance:       arn:aws:sso:::instance/%s   identity store %s\n", in.InstanceID, in.IdentityStoreID)
 	fmt.Fprintf(w, "  Management account: %s\n", in.ManagementAccountID)
+	printSetupLink(w, setup)
 	if srv.Config.Demo || srv.Config.Seed != "" {
 		r := srv.Seeded
 		// Updates and removals (a changed session duration, a member
@@ -119,6 +125,30 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "To approve the sign-in on another device (SSH, containers), add --no-browser on AWS CLI 2.9 to 2.21,\n"+
 		"or --use-device-code on AWS CLI 2.22 and newer (whose default is a browser sign-in on this machine).\n")
 	fmt.Fprintf(w, "AWS CLI older than 2.13 (e.g. Debian's 2.9): gatehouse aws-config --models ~/.aws/models --url %s\n\n", base)
+}
+
+// setupLink returns a new one-time link that creates the first
+// administrator, or "" when the instance has one or runs the demo world
+// (whose admin signs in with the demo password).
+func setupLink(ctx context.Context, srv *server.Server) (string, error) {
+	if srv.Config.Demo {
+		return "", nil
+	}
+	admin, err := srv.Invites.HasAdmin(ctx)
+	if err != nil || admin {
+		return "", err
+	}
+	return srv.Invites.SetupLink(ctx)
+}
+
+// printSetupLink prints the first-admin setup link, if any.
+func printSetupLink(w io.Writer, link string) {
+	if link == "" {
+		return
+	}
+	fmt.Fprintf(w, "\nNo administrator yet. Create the first one with this one-time link (valid %s):\n\n    %s\n\n", plural(int(invite.SetupTTL/time.Hour), "hour"), link)
+	fmt.Fprintf(w, "A new link is printed at each start until an administrator exists; on a headless host,\n"+
+		"gatehouse invite --user NAME --email ADDRESS --admin does the same from the shell.\n")
 }
 
 // plural is "1 user" or "n users".

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
@@ -329,6 +330,7 @@ func (s *Service) isCreateUser(ctx context.Context, _ *awsauth.Caller, in *Creat
 	if err != nil {
 		return nil, err
 	}
+	s.sendInvitation(ctx, u.ID)
 	return &CreateUserOutput{IdentityStoreId: s.Instance.IdentityStoreID, UserId: u.ID}, nil
 }
 
@@ -965,4 +967,27 @@ func (s *Service) isIsMemberInGroups(ctx context.Context, _ *awsauth.Caller, in 
 		out.Results[i] = GroupMembershipExistenceResult{GroupId: in.GroupIds[i], MemberId: MemberID{UserId: &uid}, MembershipExists: ok}
 	}
 	return out, nil
+}
+
+// sendInvitation invites a user CreateUser just stored, when an invite
+// service is configured. A failure does not fail CreateUser: it is logged,
+// and recorded as a failed SendInvitation event for the admin to see.
+func (s *Service) sendInvitation(ctx context.Context, userID string) {
+	if s.Invite == nil {
+		return
+	}
+	err := s.Invite(ctx, userID)
+	if err == nil {
+		return
+	}
+	if s.Log != nil {
+		s.Log.Warn("invitation not sent", "request_id", audit.ActorFrom(ctx).RequestID, "user_id", userID, "err", err)
+	}
+	if s.Events != nil {
+		entry := audit.Entry{Source: audit.SourceSignIn, Name: "SendInvitation",
+			Params: map[string]string{"userId": userID}, ErrorCode: "InvitationNotSent", ErrorMsg: err.Error()}
+		if aerr := s.Events.Record(ctx, entry); aerr != nil && s.Log != nil {
+			s.Log.Error("audit of a failed invitation", "user_id", userID, "err", aerr)
+		}
+	}
 }

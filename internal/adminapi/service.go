@@ -60,6 +60,12 @@ type Service struct {
 	// DelegatedAdmin reports whether accountID is a registered
 	// delegated-admin account; nil means there are none.
 	DelegatedAdmin func(ctx context.Context, accountID string) (bool, error)
+	// Invite sends a new user an invitation to their primary e-mail
+	// address (invite.Service.SendInvitation); nil sends none. CreateUser
+	// calls it after the user is stored: a failure is logged and audited
+	// but does not fail CreateUser, since the user exists either way and
+	// the invitation can be sent again.
+	Invite func(ctx context.Context, userID string) error
 
 	// skipAuthz leaves the policy decision out (benchmarks only).
 	skipAuthz bool

@@ -6,6 +6,7 @@ package config
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gatehouse-dev/gatehouse/internal/mail"
 )
 
 // Config is the whole configuration of a Gatehouse server.
@@ -91,6 +94,21 @@ type Config struct {
 	// DemoPassword is the password of the demo users; empty means a
 	// generated one, printed at start.
 	DemoPassword string `yaml:"-"`
+	// SMTPURL is the SMTP server invitations, password-reset links and
+	// security notices are sent through: smtp://user:password@host:port
+	// (STARTTLS when the server offers it, default port 587) or smtps://
+	// (implicit TLS, default port 465). Empty means no server: messages go
+	// to the log and to the outbox administrators see. It holds a
+	// password, so it never shows in logs.
+	// Environment: GATEHOUSE_SMTP_URL.
+	SMTPURL mail.Secret `yaml:"smtp_url"`
+	// SMTPFrom is the sender address of that mail, e.g.
+	// "Gatehouse <gatehouse@example.com>"; required with SMTPURL.
+	// Environment: GATEHOUSE_SMTP_FROM.
+	SMTPFrom string `yaml:"smtp_from"`
+	// SMTPTLSConfig, when set, replaces the TLS settings of the SMTP client
+	// (tests trust their in-process server's certificate with it).
+	SMTPTLSConfig *tls.Config `yaml:"-"`
 
 	// Now and Rand are the clock and randomness (tests pin them).
 	Now  func() time.Time `yaml:"-"`
@@ -146,7 +164,7 @@ var envForFlag = map[string]string{
 	"portal-session-duration": "GATEHOUSE_PORTAL_SESSION_DURATION", "audit-retention": "GATEHOUSE_AUDIT_RETENTION",
 	"refresh-grace": "GATEHOUSE_REFRESH_GRACE", "trusted-proxies": "GATEHOUSE_TRUSTED_PROXIES",
 	"tls-cert": "GATEHOUSE_TLS_CERT", "tls-key": "GATEHOUSE_TLS_KEY", "master-key-file": "GATEHOUSE_MASTER_KEY_FILE",
-	"demo": "GATEHOUSE_DEMO",
+	"demo": "GATEHOUSE_DEMO", "smtp-url": "GATEHOUSE_SMTP_URL", "smtp-from": "GATEHOUSE_SMTP_FROM",
 }
 
 // commandHelp is the first lines of each command's help.
@@ -181,6 +199,7 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	var retention string
 	var grace string
 	var proxies string
+	var smtpURL string
 	fs.StringVar(&f.Listen, "listen", "", "`address` to listen on (default "+c.Listen+")")
 	fs.StringVar(&f.DataDir, "data", "", "`folder` for the SQLite database and key file (default "+c.DataDir+")")
 	fs.StringVar(&f.DatabaseURL, "database-url", "", "postgres:// `URL`; selects PostgreSQL instead of SQLite")
@@ -196,6 +215,8 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated proxy addresses or CIDRs")
 	fs.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate `file`")
 	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key `file`")
+	fs.StringVar(&smtpURL, "smtp-url", "", "SMTP server `URL` for invitations and notices: smtp://user:password@host:587 (STARTTLS when offered) or smtps://...:465 (implicit TLS); none: mail goes to the log and the admins' outbox")
+	fs.StringVar(&f.SMTPFrom, "smtp-from", "", "sender `address` of that mail, e.g. \"Gatehouse <gatehouse@example.com>\"")
 	fs.StringVar(&f.MasterKeyFile, "master-key-file", "", "`file` holding the master key, created on first start (default <data>/master.key)")
 	fs.VisitAll(func(f *flag.Flag) {
 		if env := envForFlag[f.Name]; env != "" {
@@ -240,6 +261,10 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	env("GATEHOUSE_MASTER_KEY", &c.MasterKey)
 	env("GATEHOUSE_MASTER_KEY_FILE", &c.MasterKeyFile)
 	env("GATEHOUSE_DEMO_PASSWORD", &c.DemoPassword)
+	env("GATEHOUSE_SMTP_FROM", &c.SMTPFrom)
+	if v := getenv("GATEHOUSE_SMTP_URL"); v != "" {
+		c.SMTPURL = mail.Secret(v)
+	}
 	if v := getenv("GATEHOUSE_DEMO"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -288,6 +313,10 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	set(f.TLSCert, &c.TLSCert)
 	set(f.TLSKey, &c.TLSKey)
 	set(f.MasterKeyFile, &c.MasterKeyFile)
+	set(f.SMTPFrom, &c.SMTPFrom)
+	if smtpURL != "" {
+		c.SMTPURL = mail.Secret(smtpURL)
+	}
 	if *demo {
 		c.Demo = true
 	}
@@ -383,6 +412,13 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls: set both tls-cert and tls-key, or neither"))
 	}
+	if c.SMTPURL != "" {
+		if _, err := c.SMTP(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.SMTPFrom != "" {
+		errs = append(errs, errors.New("smtp-from: set smtp-url too, or mail is not sent"))
+	}
 	if c.MasterKey != "" && c.MasterKeyFile != "" {
 		errs = append(errs, errors.New("master key: set GATEHOUSE_MASTER_KEY or master-key-file, not both"))
 	}
@@ -390,6 +426,20 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("master key: set GATEHOUSE_MASTER_KEY, master-key-file or a data folder"))
 	}
 	return errors.Join(errs...)
+}
+
+// SMTP returns the SMTP server mail is sent through, or nil when none is
+// configured.
+func (c *Config) SMTP() (*mail.SMTP, error) {
+	if c.SMTPURL == "" {
+		return nil, nil
+	}
+	s, err := mail.ParseURL(string(c.SMTPURL), c.SMTPFrom)
+	if err != nil {
+		return nil, err
+	}
+	s.TLSConfig = c.SMTPTLSConfig
+	return s, nil
 }
 
 // MasterKeyPath is the file the master key is read from (and created in)

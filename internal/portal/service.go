@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/invite"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
@@ -50,6 +51,9 @@ type Service struct {
 	// sessions; when nil, Register builds one with the default limits from
 	// the fields above.
 	SignIn *signin.Service
+	// Invites serves the activation, forgot-password, reset and setup
+	// pages; nil answers them "not available".
+	Invites *invite.Service
 
 	once  sync.Once
 	pages *web.Pages
@@ -66,6 +70,10 @@ type Service struct {
 //	GET  /device, POST /device         device-code verification and approval
 //	GET  /authorize, POST /authorize   PKCE authorization and consent
 //	GET  /mfa, POST /mfa               authenticator-app enrolment
+//	GET  /activate, POST /activate     set a first password from an invitation
+//	GET  /forgot, POST /forgot         ask for a password-reset link
+//	GET  /reset, POST /reset           set a new password from a reset link
+//	GET  /setup, POST /setup           create the first administrator
 //	GET  /static/                      assets
 //	GET  /assignment/accounts, GET /assignment/roles,
 //	GET  /federation/credentials, POST /logout   the portal API
@@ -101,6 +109,14 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("POST /authorize", limitForm(maxPageForm, s.postAuthorize))
 	page("GET /mfa", s.getMFA)
 	page("POST /mfa", limitForm(maxPageForm, s.postMFAEnrol))
+	page("GET /activate", s.getActivate)
+	page("POST /activate", limitForm(maxPageForm, s.postActivate))
+	page("GET /forgot", s.getForgot)
+	page("POST /forgot", limitForm(maxPageForm, s.postForgot))
+	page("GET /reset", s.getReset)
+	page("POST /reset", limitForm(maxPageForm, s.postReset))
+	page("GET /setup", s.getSetup)
+	page("POST /setup", limitForm(maxPageForm, s.postSetup))
 	mux.Handle("GET /static/", withPageHeaders(http.StripPrefix("/static/", web.Static()), false))
 
 	// The portal API authenticates with a bearer header, not a cookie, so

@@ -51,6 +51,7 @@ type Server struct {
 	// Seeded counts what the demo or seed load changed at this start.
 	Seeded seed.Result
 	apis
+	mailing
 
 	handler http.Handler
 	trusted []netip.Prefix
@@ -151,6 +152,9 @@ func (s *Server) init(ctx context.Context) error {
 		s.Events.Run(bg)
 	}()
 	s.trusted = trustedProxies(cfg.TrustedProxies)
+	if err := s.wireMail(); err != nil {
+		return err
+	}
 	s.wire()
 	s.handler = s.routes()
 	return nil
@@ -222,6 +226,9 @@ func (s *Server) BaseURL() string { return s.Config.BaseURL() }
 
 // Close stops the background writers and releases the store.
 func (s *Server) Close() error {
+	if s.Invites != nil {
+		s.Invites.Wait() // reset mails "forgot password" is still sending
+	}
 	if s.stop != nil {
 		s.stop()
 		<-s.stopped

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
+	"github.com/gatehouse-dev/gatehouse/internal/mail"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
@@ -101,7 +102,7 @@ func (s *Server) wire() {
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Secure: strings.HasPrefix(base, "https://"),
 		Directory: s.Directory, OIDC: s.OIDC, Issuer: s.Issuer, Cache: s.Cache,
-		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn,
+		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn, Invites: s.Invites,
 	}
 	s.Authorizer = &authz.Authorizer{
 		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},
@@ -127,6 +128,7 @@ func (s *Server) wire() {
 		DelegatedAdmin: func(ctx context.Context, accountID string) (bool, error) {
 			return s.Cache.DelegatedAdmin(ctx, accountID, organizations.SSOServicePrincipal)
 		},
+		Invite: s.Invites.SendInvitation,
 	}
 	s.AdminAPIs = s.Admin.Handlers()
 	// The console: the portal's session, the admin APIs' domain services
@@ -135,8 +137,25 @@ func (s *Server) wire() {
 	s.Console = &console.Service{
 		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
-		People: s.People,
+		People: s.People, Invitations: s.Invites, Outbox: consoleOutbox(s.Outbox),
 	}
+	s.People.SendPasswordReset = s.Invites.SendPasswordReset
+	s.Invites.EndSessions = s.People.EndSessions
+}
+
+// consoleOutbox shows the mail outbox in the console.
+func consoleOutbox(o *mail.Outbox) console.Outbox {
+	return console.OutboxFunc(func(ctx context.Context, limit int) ([]console.Message, error) {
+		ms, err := o.List(ctx, limit)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]console.Message, len(ms))
+		for i, m := range ms {
+			out[i] = console.Message{Time: m.CreatedAt, To: m.To, Subject: m.Subject, Body: m.Body}
+		}
+		return out, nil
+	})
 }
 
 // secure reports whether a request reached Gatehouse over TLS, directly or

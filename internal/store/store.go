@@ -300,9 +300,28 @@ type Tx interface {
 	DeleteOIDCProvider(ctx context.Context, arn string) error
 	ListOIDCProviders(ctx context.Context, accountID string) ([]OIDCProvider, error)
 
+	// Link tokens (invitations, password resets, first-admin setup), found
+	// by hash. PutLinkToken replaces any token of the same Kind and UserID,
+	// so a resent link invalidates the one sent before. TakeLinkToken
+	// deletes the token and returns it, expired or not (the caller decides
+	// what an expired one means); a token already taken, or never stored,
+	// is ErrNotFound, so of two concurrent takes only one succeeds.
+	// DeleteLinkTokens deletes every token of the user (the account was
+	// deleted or its password was just set).
+	PutLinkToken(ctx context.Context, t *LinkToken) error
+	GetLinkToken(ctx context.Context, hash string) (*LinkToken, error)
+	TakeLinkToken(ctx context.Context, hash string) (*LinkToken, error)
+	DeleteLinkTokens(ctx context.Context, userID string) error
+
+	// Outbox: e-mail kept for administrators. AppendOutbox stores m and
+	// then deletes all but the newest keep messages (keep <= 0 keeps all);
+	// ListOutbox returns the newest limit messages (0: all), newest first.
+	AppendOutbox(ctx context.Context, m *OutboxMessage, keep int) error
+	ListOutbox(ctx context.Context, limit int) ([]OutboxMessage, error)
+
 	// DeleteExpired removes codes, tokens, device authorizations, sessions,
-	// grants, rate counters, attempt counters, use markers and revocations
-	// that ended before now. It is idempotent and safe to run on every
+	// grants, rate counters, attempt counters, use markers, link tokens and
+	// revocations that ended before now. It is idempotent and safe to run on every
 	// replica.
 	DeleteExpired(ctx context.Context, now time.Time) error
 }

@@ -146,7 +146,7 @@ var pageNames = []string{"signin", "device", "device_confirm", "device_done", "c
 // Load parses the embedded templates, each page together with the layout.
 func Load() (*Pages, error) {
 	p := &Pages{byName: map[string]*template.Template{}}
-	for _, name := range pageNames {
+	for _, name := range append(pageNames, invitePages...) {
 		t, err := template.New(name).Funcs(template.FuncMap{"visible": Visible}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)

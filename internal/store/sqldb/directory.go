@@ -396,6 +396,9 @@ func (c *conn) deleteUser(ctx context.Context, id string) error {
 	if _, err := c.exec(ctx, `DELETE FROM mfa_devices WHERE user_id = $1`, id); err != nil {
 		return err
 	}
+	if _, err := c.exec(ctx, `DELETE FROM link_tokens WHERE user_id = $1`, id); err != nil {
+		return err
+	}
 	if _, err := c.exec(ctx, `DELETE FROM external_ids WHERE principal_type = $1 AND principal_id = $2`, store.PrincipalUser, id); err != nil {
 		return err
 	}

@@ -207,6 +207,7 @@ var sweeps = []sweep{
 	{"rate_counters", "rate_key, window_start", "window_end <= $1"},
 	{"attempt_counters", "counter_key", "expires_at <= $1"},
 	{"use_markers", "marker_key", "expires_at <= $1"},
+	{"link_tokens", "hash", "expires_at < $1"},
 	{"revocations", "kind, subject", "expires_at <> 0 AND expires_at < $1"},
 }
 

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/server"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// The invite command creates a user (with --admin, an administrator of
+// the management account) and sends them an invitation, on the database
+// directly as automation does: for automated setups and for a first admin
+// on a headless host. On SQLite the server must be stopped (it holds the
+// data folder); with PostgreSQL it may run. The invitation link is printed
+// too, since the operator may have no mail server yet.
+
+const inviteHelp = `Usage: gatehouse invite --user NAME --email ADDRESS [--admin] [flags]
+
+Creates the user (or, when one of that name exists, sends a new invitation)
+and mails them an activation link valid 7 days, through --smtp-url, or, with
+no SMTP server, keeps the message in the outbox. The link is printed either
+way. With --admin the user gets the AdministratorAccess permission set on the
+management account.
+
+On SQLite, run it with the server stopped; with PostgreSQL it may run.
+`
+
+func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), inviteHelp, "\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	var userName, email, given, family string
+	var admin bool
+	fs.StringVar(&userName, "user", "", "user `name` (required)")
+	fs.StringVar(&email, "email", "", "the user's e-mail `address` (required for a new user)")
+	fs.StringVar(&given, "given-name", "", "given `name` (default: the user name)")
+	fs.StringVar(&family, "family-name", "", "family `name` (default: the user name)")
+	fs.BoolVar(&admin, "admin", false, "give the user AdministratorAccess on the management account")
+	var cfgArgs []string
+	for _, name := range []string{"config", "data", "database-url", "master-key-file", "public-url", "listen", "smtp-url", "smtp-from"} {
+		fs.Func(name, "as for gatehouse serve", func(v string) error {
+			cfgArgs = append(cfgArgs, "-"+name, v)
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if userName == "" {
+		return errors.New("invite needs --user")
+	}
+	cfg, err := config.LoadCommand("invite", cfgArgs, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Demo, cfg.Seed = false, ""
+	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {
+		return fmt.Errorf("the data folder %s is in use by a running Gatehouse. While it runs, create the user with "+
+			"aws identitystore create-user (which mails the invitation) with an admin profile, or stop the server and run this command again", inUse.Dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ctx = audit.WithActor(ctx, audit.Actor{Identity: audit.Identity{Type: "Root", PrincipalID: "gatehouse-cli", AccountID: srv.Instance.ManagementAccountID},
+		SourceIP: "gatehouse.local", UserAgent: "gatehouse/" + version + " invite"})
+	u, err := srv.Store.GetUserByName(ctx, userName)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if email == "" {
+			return errors.New("invite needs --email for a new user")
+		}
+		if given == "" {
+			given = userName
+		}
+		if family == "" {
+			family = userName
+		}
+		u, err = srv.Directory.CreateUser(ctx, directory.CreateUserInput{
+			UserName: userName, DisplayName: strings.TrimSpace(given + " " + family),
+			Name:   store.UserName{GivenName: given, FamilyName: family},
+			Emails: []store.Email{{Value: email, Type: "work", Primary: true}},
+		})
+		if err != nil {
+			return fmt.Errorf("create user %s: %w", userName, err)
+		}
+		fmt.Fprintf(stdout, "Created user %s (%s).\n", u.UserName, u.ID)
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(stdout, "User %s exists (%s): sending a new invitation; the earlier link stops working.\n", u.UserName, u.ID)
+	}
+	if admin {
+		if err := srv.Invites.MakeAdmin(ctx, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s has AdministratorAccess on the management account %s.\n", u.UserName, srv.Instance.ManagementAccountID)
+	}
+	link, err := srv.Invites.Invite(ctx, u.ID)
+	if link == "" {
+		return fmt.Errorf("invite %s: %w", u.UserName, err)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stdout, "The invitation could not be mailed (%v); give the user this link yourself.\n", err)
+	case srv.Mail.Configured():
+		fmt.Fprintf(stdout, "Invitation mailed.\n")
+	default:
+		fmt.Fprintf(stdout, "No SMTP server configured (--smtp-url): the invitation is in the outbox; give the user this link.\n")
+	}
+	fmt.Fprintf(stdout, "\nActivation link (valid 7 days, works once):\n\n    %s\n\n", link)
+	return nil
+}

@@ -1,0 +1,478 @@
+// Package invite sends and honours Gatehouse's single-use links: the
+// invitation that lets a new user set a first password (valid 7 days),
+// the password-reset link (1 hour), and the first-admin setup link `serve`
+// prints on a fresh instance (1 hour). It also sends security notices
+// (password changed, MFA device added or removed).
+//
+// A link carries 32 random bytes; only their keyed hash is stored
+// (keyring.Ring.Hash, as for every bearer value), at most one per kind and
+// user, so sending a new link invalidates the one before. Using a link
+// deletes it in the transaction that sets the password, so a second use,
+// even a concurrent one, finds nothing.
+package invite
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/mail"
+	"github.com/gatehouse-dev/gatehouse/internal/password"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// How long each kind of link is valid.
+const (
+	InvitationTTL = 7 * 24 * time.Hour
+	ResetTTL      = time.Hour
+	SetupTTL      = time.Hour
+)
+
+// AdministratorAccess is the AWS-managed policy whose holders in the
+// management account count as administrators, and the name of the
+// permission set the first admin gets.
+const (
+	AdministratorAccess       = "AdministratorAccess"
+	AdministratorAccessPolicy = "arn:aws:iam::aws:policy/AdministratorAccess"
+)
+
+// Errors of links that cannot be used. Pages show each as its own page.
+var (
+	// ErrLinkInvalid: the link is unknown, was already used, or was
+	// replaced by a newer one.
+	ErrLinkInvalid = errors.New("link not valid")
+	// ErrLinkExpired: the link is older than its kind allows.
+	ErrLinkExpired = errors.New("link expired")
+	// ErrAdminExists: a setup link was opened on an instance that already
+	// has an administrator.
+	ErrAdminExists = errors.New("an administrator exists")
+)
+
+// Service sends and honours links. Set its fields before use; it is safe
+// for concurrent use.
+type Service struct {
+	Store     store.Store
+	Keys      *keyring.Ring
+	Audit     *audit.Recorder
+	Directory *directory.Service
+	Access    *access.Service
+	Mail      *mail.Mailer
+	Instance  *store.Instance
+	Now       func() time.Time
+	Rand      io.Reader
+	Log       *slog.Logger
+	// BaseURL is the public URL links point to, without a trailing slash.
+	BaseURL string
+	// MFARequired reports whether every sign-in needs a second factor
+	// (the instance's MFA policy), which lowers the minimum password
+	// length from 15 to 8 characters. Nil means required: the default of
+	// new instances.
+	MFARequired func(ctx context.Context) (bool, error)
+	// ForgotLimit is how many reset mails one address or user may ask for
+	// per ForgotWindow; 0 means 3 per hour.
+	ForgotLimit  int
+	ForgotWindow time.Duration
+	// EndSessions ends every portal session, token and role credential of
+	// the user (people.Service.EndSessions); SetPassword calls it after a
+	// reset, so whoever held the old password is signed out. Nil skips it.
+	EndSessions func(ctx context.Context, userID string) error
+
+	pending sync.WaitGroup
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// newToken returns a fresh link token and its keyed hash.
+func (s *Service) newToken() (token, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(s.Rand, b); err != nil {
+		return "", "", fmt.Errorf("link token: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, s.Keys.Hash(token), nil
+}
+
+// link stores a new token of kind for userID, valid for ttl, and returns
+// the URL of path carrying it.
+func (s *Service) link(ctx context.Context, kind, userID, path string, ttl time.Duration) (string, error) {
+	token, hash, err := s.newToken()
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	if err := s.Store.PutLinkToken(ctx, &store.LinkToken{Hash: hash, Kind: kind, UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl)}); err != nil {
+		return "", err
+	}
+	return s.BaseURL + path + "?" + url.Values{"token": {token}}.Encode(), nil
+}
+
+// PrimaryEmail is the user's primary e-mail address, the first one when
+// none is marked primary, or "".
+func PrimaryEmail(u *store.User) string {
+	for _, e := range u.Emails {
+		if e.Primary {
+			return e.Value
+		}
+	}
+	if len(u.Emails) > 0 {
+		return u.Emails[0].Value
+	}
+	return ""
+}
+
+func (s *Service) user(ctx context.Context, userID string) (*store.User, error) {
+	u, err := s.Store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fault.NotFoundf(directory.ResourceUser, userID, "User not found")
+	}
+	return u, err
+}
+
+// InvitationLink stores a new invitation for the user (replacing any
+// earlier one) and returns its URL without sending it.
+func (s *Service) InvitationLink(ctx context.Context, userID string) (string, error) {
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	link, err := s.link(ctx, store.LinkInvite, u.ID, "/activate", InvitationTTL)
+	if err != nil {
+		return "", err
+	}
+	if err := s.record(ctx, "SendInvitation", map[string]string{"userId": u.ID, "userName": u.UserName}); err != nil {
+		return "", err
+	}
+	return link, nil
+}
+
+// SendInvitation mails the user an activation link, valid 7 days and
+// single use, to their primary e-mail address; a user without one is a
+// validation error. Sending again invalidates the earlier link.
+func (s *Service) SendInvitation(ctx context.Context, userID string) error {
+	_, err := s.Invite(ctx, userID)
+	return err
+}
+
+// Invite is SendInvitation that also returns the link it sent (for
+// `gatehouse invite` to print).
+func (s *Service) Invite(ctx context.Context, userID string) (string, error) {
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	to := PrimaryEmail(u)
+	if to == "" {
+		return "", fault.Validationf("User %s has no e-mail address to send an invitation to", u.UserName)
+	}
+	link, err := s.InvitationLink(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return link, s.Mail.Send(ctx, mail.Message{To: to, Subject: "You are invited to Gatehouse", Body: fmt.Sprintf(
+		"Hello %s,\n\nAn account was created for you on Gatehouse, the AWS access portal at\n%s/start\n\n"+
+			"Your user name is: %s\n\nTo activate it, open this link and choose a password (the link works once,\nfor 7 days):\n\n%s\n\n"+
+			"If you did not expect this, ignore this message.\n", greeting(u), s.BaseURL, u.UserName, link)})
+}
+
+// SendPasswordReset mails the user a link to set a new password, valid 1
+// hour and single use. Sending again invalidates the earlier link.
+func (s *Service) SendPasswordReset(ctx context.Context, userID string) error {
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return err
+	}
+	to := PrimaryEmail(u)
+	if to == "" {
+		return fault.Validationf("User %s has no e-mail address to send a reset link to", u.UserName)
+	}
+	link, err := s.link(ctx, store.LinkReset, u.ID, "/reset", ResetTTL)
+	if err != nil {
+		return err
+	}
+	if err := s.record(ctx, "SendPasswordReset", map[string]string{"userId": u.ID, "userName": u.UserName}); err != nil {
+		return err
+	}
+	return s.Mail.Send(ctx, mail.Message{To: to, Subject: "Reset your Gatehouse password", Body: fmt.Sprintf(
+		"Hello %s,\n\nSomeone, probably you, asked to reset the password of the Gatehouse user %s.\n\n"+
+			"Open this link to choose a new password (it works once, for 1 hour):\n\n%s\n\n"+
+			"If you did not ask for this, ignore this message: your password stays as it is.\n", greeting(u), u.UserName, link)})
+}
+
+// Notify mails a security notice to the user's primary address. A user
+// without an address gets nothing, and that is not an error.
+func (s *Service) Notify(ctx context.Context, userID, subject, body string) error {
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return err
+	}
+	to := PrimaryEmail(u)
+	if to == "" {
+		return nil
+	}
+	return s.Mail.Send(ctx, mail.Message{To: to, Subject: subject, Body: fmt.Sprintf(
+		"Hello %s,\n\n%s\n\nIf this was not you, tell your administrator at once.\n\nGatehouse, %s/start\n", greeting(u), body, s.BaseURL)})
+}
+
+func greeting(u *store.User) string {
+	if u.Name.GivenName != "" {
+		return u.Name.GivenName
+	}
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.UserName
+}
+
+func (s *Service) record(ctx context.Context, name string, params any) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		return s.Audit.Record(ctx, tx, audit.Entry{Source: audit.SourceSignIn, Name: name, Params: params})
+	})
+}
+
+// Link is an open link: what a page shows before the person acts.
+type Link struct {
+	Kind string
+	// User is the user the link acts for; nil for a setup link.
+	User *store.User
+	// MinLength is the shortest password the user may choose.
+	MinLength int
+}
+
+// find returns the stored token of the link, checking kind and expiry.
+func (s *Service) find(ctx context.Context, kind, token string) (*store.LinkToken, error) {
+	if token == "" || len(token) > 128 {
+		return nil, ErrLinkInvalid
+	}
+	for _, h := range s.Keys.Hashes(token) {
+		t, err := s.Store.GetLinkToken(ctx, h)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if t.Kind != kind {
+			return nil, ErrLinkInvalid
+		}
+		if !s.now().Before(t.ExpiresAt) {
+			return nil, ErrLinkExpired
+		}
+		return t, nil
+	}
+	return nil, ErrLinkInvalid
+}
+
+// Open checks a link of kind without using it.
+func (s *Service) Open(ctx context.Context, kind, token string) (*Link, error) {
+	t, err := s.find(ctx, kind, token)
+	if err != nil {
+		return nil, err
+	}
+	l := &Link{Kind: kind}
+	if l.MinLength, err = s.minLength(ctx); err != nil {
+		return nil, err
+	}
+	if kind == store.LinkSetup {
+		admin, err := s.HasAdmin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if admin {
+			return nil, ErrAdminExists
+		}
+		return l, nil
+	}
+	if l.User, err = s.Store.GetUser(ctx, t.UserID); errors.Is(err, store.ErrNotFound) {
+		return nil, ErrLinkInvalid
+	} else if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (s *Service) mfaRequired(ctx context.Context) (bool, error) {
+	if s.MFARequired == nil {
+		return true, nil
+	}
+	return s.MFARequired(ctx)
+}
+
+func (s *Service) minLength(ctx context.Context) (int, error) {
+	req, err := s.mfaRequired(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if req {
+		return password.MinMultiFactor, nil
+	}
+	return password.MinSingleFactor, nil
+}
+
+// CheckPassword applies the password rule (package password) for a user
+// with the given name and address under the instance's MFA policy.
+func (s *Service) CheckPassword(ctx context.Context, userName, email, pw string) error {
+	req, err := s.mfaRequired(ctx)
+	if err != nil {
+		return err
+	}
+	return password.Check(password.Input{Password: pw, UserName: userName, Email: email, MFARequired: req})
+}
+
+// SetPassword uses an invitation or reset link of kind: it checks the
+// password against the rule, then in one transaction takes the link,
+// stores the password hash and records the event, so the link works once.
+// The user then gets a "password changed" notice.
+func (s *Service) SetPassword(ctx context.Context, kind, token, pw string) (*store.User, error) {
+	if kind != store.LinkInvite && kind != store.LinkReset {
+		return nil, ErrLinkInvalid
+	}
+	t, err := s.find(ctx, kind, token)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.Store.GetUser(ctx, t.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrLinkInvalid
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.CheckPassword(ctx, u.UserName, PrimaryEmail(u), pw); err != nil {
+		return nil, err
+	}
+	hash, err := directory.HashPassword(s.Rand, pw)
+	if err != nil {
+		return nil, err
+	}
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		taken, err := tx.TakeLinkToken(ctx, t.Hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrLinkInvalid
+		} else if err != nil {
+			return err
+		}
+		if taken.UserID != u.ID || taken.Kind != kind {
+			return ErrLinkInvalid
+		}
+		cur, err := tx.GetUser(ctx, u.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrLinkInvalid
+		} else if err != nil {
+			return err
+		}
+		cur.PasswordHash = hash
+		cur.UpdatedAt = s.now()
+		if err := tx.UpdateUser(ctx, cur); err != nil {
+			return err
+		}
+		// Any other link of the user (an invitation after a reset, or the
+		// reverse) would set the password again: it goes too.
+		if err := tx.DeleteLinkTokens(ctx, u.ID); err != nil {
+			return err
+		}
+		name := "ActivateUser"
+		if kind == store.LinkReset {
+			name = "ResetPassword"
+		}
+		actx := audit.WithUser(ctx, u.ID, u.UserName)
+		return s.Audit.Record(actx, tx, audit.Entry{Source: audit.SourceSignIn, Name: name,
+			Params: map[string]string{"userId": u.ID, "userName": u.UserName}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if kind == store.LinkReset && s.EndSessions != nil {
+		if err := s.EndSessions(ctx, u.ID); err != nil {
+			s.log().Error("sessions not ended after a password reset", "user_id", u.ID, "err", err)
+		}
+	}
+	s.notifyPasswordChanged(ctx, u)
+	return u, nil
+}
+
+// notifyPasswordChanged sends the notice; a failure is logged, not
+// returned: the password is set either way.
+func (s *Service) notifyPasswordChanged(ctx context.Context, u *store.User) {
+	if err := s.Notify(ctx, u.ID, "Your Gatehouse password was changed",
+		fmt.Sprintf("The password of your Gatehouse user %s was set at %s.", u.UserName, s.now().Format(time.RFC1123))); err != nil {
+		s.log().Warn("password-changed notice not sent", "user_id", u.ID, "err", err)
+	}
+}
+
+// Wait waits for the mail Forgot sends in the background.
+func (s *Service) Wait() { s.pending.Wait() }
+
+// Forgot handles a "forgot password" request for a user name or e-mail
+// address. It answers the same whatever the input, and sends the reset
+// link in the background, so neither the answer nor its timing tells
+// whether the user exists. Requests are counted per address or name, per
+// user and per source address; beyond ForgotLimit in ForgotWindow nothing
+// is sent.
+func (s *Service) Forgot(ctx context.Context, who, sourceIP string) error {
+	who = strings.TrimSpace(who)
+	if who == "" || len(who) > 256 {
+		return fault.Validationf("Enter your user name or e-mail address.")
+	}
+	limit, window := s.ForgotLimit, s.ForgotWindow
+	if limit <= 0 {
+		limit = 3
+	}
+	if window <= 0 {
+		window = time.Hour
+	}
+	now := s.now()
+	over := func(key string, n int) bool {
+		c, err := s.Store.HitRate(ctx, key, window, now)
+		if err != nil {
+			s.log().Warn("forgot-password rate count", "err", err)
+			return true
+		}
+		return c > n
+	}
+	if over("forgot:ip:"+sourceIP, 10*limit) || over("forgot:who:"+strings.ToLower(who), limit) {
+		return nil
+	}
+	var u *store.User
+	var err error
+	if strings.Contains(who, "@") {
+		u, err = s.Store.GetUserByEmail(ctx, who)
+		if errors.Is(err, store.ErrNotFound) {
+			u, err = s.Store.GetUserByName(ctx, who)
+		}
+	} else {
+		u, err = s.Store.GetUserByName(ctx, who)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if u.Disabled || PrimaryEmail(u) == "" || over("forgot:user:"+u.ID, limit) {
+		return nil
+	}
+	bg := context.WithoutCancel(ctx)
+	s.pending.Go(func() {
+		if err := s.SendPasswordReset(bg, u.ID); err != nil {
+			s.log().Warn("password reset not sent", "user_id", u.ID, "err", err)
+		}
+	})
+	return nil
+}
