@@ -27,7 +27,11 @@ func TestAdminBuildsAccess(t *testing.T) {
 	wantStatus(t, p, http.StatusSeeOther)
 	p = b.follow(p)
 	wantStatus(t, p, http.StatusOK)
-	wantBody(t, p, "User created.", "carol")
+	// The server has no SMTP: the invitation waits in the outbox.
+	wantBody(t, p, "User created and invited by email.", "carol")
+	if ms, err := e.srv.Outbox.List(ctx, 10); err != nil || len(ms) != 1 || ms[0].To != "carol@example.com" || !strings.Contains(ms[0].Body, "/activate?token=") {
+		t.Fatalf("outbox %+v, %v: want one invitation to carol", ms, err)
+	}
 	carol, err := e.srv.Store.GetUserByName(ctx, "carol")
 	if err != nil || carol.DisplayName != "Carol Jones" || len(carol.Emails) != 1 || carol.Emails[0].Value != "carol@example.com" {
 		t.Fatalf("stored user %+v, %v", carol, err)

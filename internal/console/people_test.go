@@ -95,7 +95,7 @@ func TestNotConfiguredFeatures(t *testing.T) {
 	e := newEnv(t)
 	// The server wires its people service; this test is about a console
 	// without one.
-	e.srv.Console.People, e.srv.Console.Invitations = nil, nil
+	e.srv.Console.People, e.srv.Console.Invitations, e.srv.Console.Outbox = nil, nil, nil
 	b := e.browser()
 	b.signIn("admin")
 	dev := e.users["dev"].ID

@@ -2,9 +2,11 @@ package portal_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -377,7 +379,17 @@ func TestDeviceCodeErrors(t *testing.T) {
 	wantStatus(t, last, http.StatusTooManyRequests)
 	// The page names the wait, and Retry-After says it too.
 	wantBody(t, last, "Too many attempts, try again in ")
-	if strings.Contains(last.Body, "a few minutes") || !strings.Contains(last.Body, "minute") || last.Header.Get("Retry-After") == "" {
-		t.Errorf("throttled page does not state the wait (Retry-After %q):\n%s", last.Header.Get("Retry-After"), last.Body)
+	// The wait is what is left of the limit's window: seconds or minutes,
+	// the same on the page as in Retry-After.
+	secs, err := strconv.Atoi(last.Header.Get("Retry-After"))
+	if err != nil || secs <= 0 {
+		t.Fatalf("Retry-After %q, want seconds", last.Header.Get("Retry-After"))
+	}
+	want := fmt.Sprintf("try again in %d seconds", secs)
+	if secs >= 60 {
+		want = fmt.Sprintf("try again in %d minute", (secs+59)/60)
+	}
+	if strings.Contains(last.Body, "a few minutes") || !strings.Contains(last.Body, want) {
+		t.Errorf("throttled page does not state the wait %q (Retry-After %d):\n%s", want, secs, last.Body)
 	}
 }
