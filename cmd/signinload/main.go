@@ -68,12 +68,14 @@ func run() error {
 	phase := flag.Duration("phase", 10*time.Second, "throughput: length of each measured window (at most 1m)")
 	signinWorkers := flag.Int("signin-workers", 0, "throughput: concurrent sign-ins (0: 3 × CPUs, the hash gate's running and waiting places)")
 	grcWorkers := flag.Int("grc-workers", 8, "throughput: concurrent GetRoleCredentials callers")
+	childProcs := flag.Int("child-gomaxprocs", 0, "throughput: GOMAXPROCS for the child (0: Go's default, the CPUs)")
+	grcRate := flag.Float64("grc-rate", 0, "throughput: GetRoleCredentials per second the callers offer together (0: as fast as answered)")
 	flag.Parse()
 	if *mode == "throughput" {
 		if *bin == "" {
 			return errors.New("-gatehouse is required")
 		}
-		return runThroughput(throughputConfig{bin: *bin, phase: *phase, signinWorkers: *signinWorkers, grcWorkers: *grcWorkers, concurrency: *concurrency})
+		return runThroughput(throughputConfig{bin: *bin, phase: *phase, signinWorkers: *signinWorkers, grcWorkers: *grcWorkers, grcRate: *grcRate, concurrency: *concurrency, childProcs: *childProcs})
 	} else if *mode != "memory" {
 		return errors.New("-mode must be memory or throughput")
 	}
@@ -100,7 +102,7 @@ func run() error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := execServe(ctx, *bin, addr, dir, *concurrency)
+	cmd := execServe(ctx, *bin, addr, dir, *concurrency, 0)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -218,13 +220,16 @@ func freeAddr() (string, error) {
 // execServe returns the command of a `gatehouse serve --demo` child on addr
 // with its data in dir, trusting X-Forwarded-For from 127.0.0.1, with the
 // demo password demoPassword and, when concurrency > 0, that many password
-// hashes at once.
-func execServe(ctx context.Context, bin, addr, dir string, concurrency int) *exec.Cmd {
+// hashes at once and, when procs > 0, GOMAXPROCS procs.
+func execServe(ctx context.Context, bin, addr, dir string, concurrency, procs int) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, bin, "serve", "-demo", "-listen", addr, "-data", dir, "-log-level", "warn",
 		"-trusted-proxies", "127.0.0.1", "-start-url", startURL)
 	cmd.Env = append(os.Environ(), "GATEHOUSE_DEMO_PASSWORD="+demoPassword)
 	if concurrency > 0 {
 		cmd.Env = append(cmd.Env, "GATEHOUSE_SIGNIN_CONCURRENCY="+strconv.Itoa(concurrency))
+	}
+	if procs > 0 {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(procs))
 	}
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	return cmd

@@ -31,7 +31,9 @@ type throughputConfig struct {
 	phase         time.Duration // each measured window
 	signinWorkers int           // concurrent sign-ins; 0: 3 × CPUs
 	grcWorkers    int           // concurrent GetRoleCredentials callers
+	grcRate       float64       // GetRoleCredentials offered per second over all callers; 0: as fast as they can
 	concurrency   int           // GATEHOUSE_SIGNIN_CONCURRENCY for the child; 0: its default
+	childProcs    int           // GOMAXPROCS for the child; 0: Go's default
 }
 
 // demoPassword is the child's demo password; demoUsers its demo users
@@ -58,8 +60,8 @@ func runThroughput(c throughputConfig) error {
 	if c.signinWorkers == 0 {
 		c.signinWorkers = 3 * max(runtime.NumCPU(), 2)
 	}
-	if c.signinWorkers < 1 || c.signinWorkers > 200 || c.grcWorkers < 1 || c.grcWorkers > 64 {
-		return errors.New("-signin-workers must be 1..200 and -grc-workers 1..64")
+	if c.signinWorkers < 1 || c.signinWorkers > 200 || c.grcWorkers < 1 || c.grcWorkers > 64 || c.grcRate < 0 || c.grcRate > 20000 {
+		return errors.New("-signin-workers must be 1..200, -grc-workers 1..64 and -grc-rate 0..20000")
 	}
 	fmt.Printf("CPUs %d, GOMAXPROCS %d, load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg())
 
@@ -71,7 +73,7 @@ func runThroughput(c throughputConfig) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := startChild(ctx, c.bin, c.concurrency)
+	srv, err := startChild(ctx, c.bin, c.concurrency, c.childProcs)
 	if err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func runThroughput(c throughputConfig) error {
 
 	// GetRoleCredentials alone.
 	grc := newCounter()
-	stopGRC := grcTraffic(srv.base, tr, token, c.grcWorkers, grc)
+	stopGRC := grcTraffic(srv.base, tr, token, c.grcWorkers, c.grcRate, grc)
 	time.Sleep(warmup)
 	wAlone := measure(srv.pid, c.phase, grc)
 	stopGRC()
@@ -99,7 +101,7 @@ func runThroughput(c throughputConfig) error {
 	time.Sleep(warmup)
 	wFlood := measure(srv.pid, c.phase, signins)
 	grc2 := newCounter()
-	stopGRC = grcTraffic(srv.base, tr, token, c.grcWorkers, grc2)
+	stopGRC = grcTraffic(srv.base, tr, token, c.grcWorkers, c.grcRate, grc2)
 	time.Sleep(warmup)
 	wBoth := measure(srv.pid, c.phase, signins, grc2)
 	stopGRC()
@@ -116,8 +118,12 @@ func runThroughput(c throughputConfig) error {
 	fmt.Printf("raw argon2id again after the flood: %.1f hashes/s\n", raw2)
 
 	raw := (raw1 + raw2) / 2
-	fmt.Printf("\nsign-in workers %d, GetRoleCredentials workers %d, windows of %s, child signin_concurrency %s\n",
-		c.signinWorkers, c.grcWorkers, c.phase, orDefault(c.concurrency))
+	offered := "as fast as answered"
+	if c.grcRate > 0 {
+		offered = fmt.Sprintf("%.0f/s offered", c.grcRate)
+	}
+	fmt.Printf("\nsign-in workers %d, GetRoleCredentials workers %d (%s), windows of %s, child signin_concurrency %s, GOMAXPROCS %s\n",
+		c.signinWorkers, c.grcWorkers, offered, c.phase, orDefault(c.concurrency), orDefault(c.childProcs))
 	fmt.Printf("GetRoleCredentials alone:        %8.1f /s   (child %.2f cores, this tool %.2f cores)\n", wAlone.rates[0], wAlone.childCores, wAlone.selfCores)
 	fmt.Printf("sign-ins alone:                  %8.1f /s   (child %.2f cores, this tool %.2f cores; busy 503 %d, other %d)\n",
 		wFlood.rates[0], wFlood.childCores, wFlood.selfCores, signins.busy.Load(), signins.other.Load())
@@ -176,7 +182,7 @@ type child struct {
 // SQLite in a temporary folder, trusting X-Forwarded-For from 127.0.0.1 so
 // that each load worker is its own source address, and waits until it is
 // ready.
-func startChild(ctx context.Context, bin string, concurrency int) (*child, error) {
+func startChild(ctx context.Context, bin string, concurrency, procs int) (*child, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -185,7 +191,7 @@ func startChild(ctx context.Context, bin string, concurrency int) (*child, error
 	if err != nil {
 		return nil, err
 	}
-	cmd := execServe(ctx, bin, addr, dir, concurrency)
+	cmd := execServe(ctx, bin, addr, dir, concurrency, procs)
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -333,7 +339,13 @@ func status(r *http.Response) string {
 // grcTraffic runs workers calling GetRoleCredentials (GET
 // /federation/credentials, as the AWS CLI and SDKs do) for the demo admin's
 // dev role, one request at a time each, until stopped.
-func grcTraffic(base string, tr *http.Transport, token string, workers int, cnt *counter) (stop func()) {
+//
+// With rate > 0 the callers together send rate requests per second, each
+// on its own schedule (a caller that falls behind sends at once until it
+// has caught up), so that the rate answered shows whether the server keeps
+// up with a fixed demand; with rate 0 each sends as fast as it is
+// answered, which measures what is left of the server's capacity.
+func grcTraffic(base string, tr *http.Transport, token string, workers int, rate float64, cnt *counter) (stop func()) {
 	var halt atomic.Bool
 	var wg sync.WaitGroup
 	client := &http.Client{Transport: tr}
@@ -341,7 +353,16 @@ func grcTraffic(base string, tr *http.Transport, token string, workers int, cnt 
 	deadline := time.Now().Add(5 * time.Minute)
 	for range workers {
 		wg.Go(func() {
+			var every time.Duration
+			if rate > 0 {
+				every = time.Duration(float64(workers) / rate * float64(time.Second))
+			}
+			next := time.Now()
 			for !halt.Load() && time.Now().Before(deadline) {
+				if every > 0 {
+					next = next.Add(every)
+					time.Sleep(time.Until(next))
+				}
 				req, _ := http.NewRequest("GET", u, nil)
 				req.Header.Set("x-amz-sso_bearer_token", token)
 				resp, err := client.Do(req)
