@@ -251,7 +251,7 @@ func (c *counter) failure() error {
 // window is one measured window: the rate of each counter and the CPU the
 // child and this process used, in cores.
 type window struct {
-	rates                []float64
+	rates                 []float64
 	childCores, selfCores float64
 }
 
