@@ -68,14 +68,15 @@ func run() error {
 	phase := flag.Duration("phase", 10*time.Second, "throughput: length of each measured window (at most 1m)")
 	signinWorkers := flag.Int("signin-workers", 0, "throughput: concurrent sign-ins (0: 3 × CPUs, the hash gate's running and waiting places)")
 	grcWorkers := flag.Int("grc-workers", 8, "throughput: concurrent GetRoleCredentials callers")
-	childProcs := flag.Int("child-gomaxprocs", 0, "throughput: GOMAXPROCS for the child (0: Go's default, the CPUs)")
+	rounds := flag.Int("rounds", 3, "throughput: raw argon2id / sign-in window pairs")
+	childProcs := flag.Int("child-gomaxprocs", 0, "throughput: GOMAXPROCS for the child (0: not set; serve then keeps one more than the hash gate)")
 	grcRate := flag.Float64("grc-rate", 0, "throughput: GetRoleCredentials per second the callers offer together (0: as fast as answered)")
 	flag.Parse()
 	if *mode == "throughput" {
 		if *bin == "" {
 			return errors.New("-gatehouse is required")
 		}
-		return runThroughput(throughputConfig{bin: *bin, phase: *phase, signinWorkers: *signinWorkers, grcWorkers: *grcWorkers, grcRate: *grcRate, concurrency: *concurrency, childProcs: *childProcs})
+		return runThroughput(throughputConfig{bin: *bin, phase: *phase, signinWorkers: *signinWorkers, grcWorkers: *grcWorkers, grcRate: *grcRate, concurrency: *concurrency, childProcs: *childProcs, rounds: *rounds})
 	} else if *mode != "memory" {
 		return errors.New("-mode must be memory or throughput")
 	}
