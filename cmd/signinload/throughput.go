@@ -92,9 +92,11 @@ func runThroughput(c throughputConfig) error {
 	// raw windows.
 	var rawSum, signSum float64
 	var ratios []float64
+	var rawCPU, signCPU time.Duration
+	var rawN, signN float64
 	signins := newCounter()
 	for r := range c.rounds {
-		raw, err := rawArgon2(c.phase)
+		raw, perHash, err := rawArgon2(c.phase)
 		if err != nil {
 			return err
 		}
@@ -105,8 +107,13 @@ func runThroughput(c throughputConfig) error {
 		rawSum += raw
 		signSum += w.rates[0]
 		ratios = append(ratios, w.rates[0]/raw)
-		fmt.Printf("round %d: raw argon2id %6.1f hashes/s (%d goroutines); sign-ins %6.1f /s (child %.2f cores, this tool %.2f); ratio %.2f\n",
-			r+1, raw, runtime.GOMAXPROCS(0), w.rates[0], w.childCores, w.selfCores, w.rates[0]/raw)
+		n := raw * c.phase.Seconds()
+		rawN += n
+		rawCPU += time.Duration(float64(perHash) * n)
+		signN += w.rates[0] * w.seconds
+		signCPU += time.Duration(w.childCores * w.seconds * float64(time.Second))
+		fmt.Printf("round %d: raw argon2id %6.1f hashes/s (%d goroutines, %.1f ms CPU each); sign-ins %6.1f /s (child %.2f cores, %.1f ms CPU each, this tool %.2f cores); ratio %.2f\n",
+			r+1, raw, runtime.GOMAXPROCS(0), ms(perHash), w.rates[0], w.childCores, ms(time.Duration(w.childCores*float64(time.Second)/w.rates[0])), w.selfCores, w.rates[0]/raw)
 	}
 	if err := signins.failure(); err != nil {
 		return err
@@ -139,9 +146,14 @@ func runThroughput(c throughputConfig) error {
 	slices.Sort(ratios)
 	fmt.Printf("sign-ins ÷ raw argon2id: %.2f over all rounds (%.1f ÷ %.1f), median round %.2f (target ≥ 0.90)\n",
 		signSum/rawSum, signSum/float64(c.rounds), rawSum/float64(c.rounds), ratios[len(ratios)/2])
+	perHash, perSignIn := rawCPU.Seconds()/rawN, signCPU.Seconds()/signN
+	fmt.Printf("CPU per raw hash %.1f ms, child CPU per sign-in %.1f ms: on an otherwise idle machine, where both get every core, the ratio would be about %.2f\n",
+		1000*perHash, 1000*perSignIn, perHash/perSignIn)
 	fmt.Printf("GetRoleCredentials kept during the flood: %.0f%% (target ≥ 80%%)\n", 100*wBoth.rates[1]/wAlone.rates[0])
 	return nil
 }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func orDefault(n int) string {
 	if n == 0 {
@@ -152,12 +164,14 @@ func orDefault(n int) string {
 
 // rawArgon2 verifies one demo password hash with directory.VerifyPassword
 // (the sign-in's own function, so the same argon2id parameters) in
-// GOMAXPROCS goroutines for d and returns the hashes per second.
-func rawArgon2(d time.Duration) (float64, error) {
+// GOMAXPROCS goroutines for d and returns the hashes per second and the CPU
+// time each hash took.
+func rawArgon2(d time.Duration) (rate float64, cpuPerHash time.Duration, err error) {
 	h, err := directory.HashPassword(rand.Reader, demoPassword)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	cpu0 := selfCPU()
 	var n atomic.Int64
 	var bad atomic.Bool
 	start := time.Now()
@@ -175,9 +189,9 @@ func rawArgon2(d time.Duration) (float64, error) {
 	}
 	wg.Wait()
 	if bad.Load() {
-		return 0, errors.New("VerifyPassword refused its own hash")
+		return 0, 0, errors.New("VerifyPassword refused its own hash")
 	}
-	return float64(n.Load()) / time.Since(start).Seconds(), nil
+	return float64(n.Load()) / time.Since(start).Seconds(), (selfCPU() - cpu0) / time.Duration(max(n.Load(), 1)), nil
 }
 
 // child is a running `gatehouse serve --demo`.
@@ -262,6 +276,7 @@ func (c *counter) failure() error {
 type window struct {
 	rates                 []float64
 	childCores, selfCores float64
+	seconds               float64 // its length
 }
 
 // measure counts each counter's successes over d.
@@ -273,7 +288,7 @@ func measure(pid int, d time.Duration, cs ...*counter) window {
 	c0, s0, t0 := childCPU(pid), selfCPU(), time.Now()
 	time.Sleep(d)
 	el := time.Since(t0).Seconds()
-	w := window{childCores: (childCPU(pid) - c0).Seconds() / el, selfCores: (selfCPU() - s0).Seconds() / el}
+	w := window{childCores: (childCPU(pid) - c0).Seconds() / el, selfCores: (selfCPU() - s0).Seconds() / el, seconds: el}
 	for i, c := range cs {
 		w.rates = append(w.rates, float64(c.ok.Load()-before[i])/el)
 	}
