@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,11 +77,20 @@ func Start(t testing.TB) *Browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.WindowSize(int(Desktop.Width), int(Desktop.Height)),
 	)
+	// chromedp's own messages go to the test's log, never after the test
+	// has ended (which would panic).
+	var ended atomic.Bool
+	logf := func(format string, args ...any) {
+		if !ended.Load() {
+			t.Logf("chromedp: "+format, args...)
+		}
+	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(logf), chromedp.WithErrorf(logf))
 	// Cleanups run after t.Context() is cancelled, which ends the browser;
 	// these wait until it has, before the profile folder is removed.
 	t.Cleanup(func() {
+		ended.Store(true)
 		cancelTab()
 		cancelAlloc()
 	})
