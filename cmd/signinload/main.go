@@ -15,6 +15,14 @@
 //	go run ./cmd/signinload -gatehouse /tmp/gatehouse -workers 400 -duration 20s
 //	go run ./cmd/signinload -gatehouse /tmp/gatehouse -workers 400 -duration 20s -user-agent-bytes 1048576 -body-bytes 1000000
 //
+// With -mode throughput it measures sign-in throughput instead (see
+// runThroughput): the raw argon2id rate of the server's own password check
+// on every core, then successful sign-ins per second through the real
+// /login flow of the child, and GetRoleCredentials per second alone and
+// during that sign-in flood:
+//
+//	go run ./cmd/signinload -gatehouse /tmp/gatehouse -mode throughput -phase 10s
+//
 // Load is bounded: at most 2,000 workers and 5 minutes, to 127.0.0.1 only.
 package main
 
@@ -56,7 +64,22 @@ func run() error {
 	concurrency := flag.Int("signin-concurrency", 0, "GATEHOUSE_SIGNIN_CONCURRENCY for the child (0: its default)")
 	uaBytes := flag.Int("user-agent-bytes", 0, "send a User-Agent header of this many bytes (at most 1 MiB)")
 	padBytes := flag.Int("body-bytes", 0, "add a form field of this many bytes to each sign-in body (at most 2 MiB)")
+	mode := flag.String("mode", "memory", "memory: RSS under a flood of wrong passwords; throughput: sign-ins/s against raw argon2id, GetRoleCredentials during the flood")
+	phase := flag.Duration("phase", 10*time.Second, "throughput: length of each measured window (at most 1m)")
+	signinWorkers := flag.Int("signin-workers", 0, "throughput: concurrent sign-ins (0: 3 × CPUs, the hash gate's running and waiting places)")
+	grcWorkers := flag.Int("grc-workers", 8, "throughput: concurrent GetRoleCredentials callers")
+	rounds := flag.Int("rounds", 3, "throughput: raw argon2id / sign-in window pairs")
+	childProcs := flag.Int("child-gomaxprocs", 0, "throughput: GOMAXPROCS for the child (0: not set; serve then keeps one more than the hash gate)")
+	grcRate := flag.Float64("grc-rate", 0, "throughput: GetRoleCredentials per second the callers offer together (0: as fast as answered)")
 	flag.Parse()
+	if *mode == "throughput" {
+		if *bin == "" {
+			return errors.New("-gatehouse is required")
+		}
+		return runThroughput(throughputConfig{bin: *bin, phase: *phase, signinWorkers: *signinWorkers, grcWorkers: *grcWorkers, grcRate: *grcRate, concurrency: *concurrency, childProcs: *childProcs, rounds: *rounds})
+	} else if *mode != "memory" {
+		return errors.New("-mode must be memory or throughput")
+	}
 	if *uaBytes < 0 || *uaBytes > 1<<20 || *padBytes < 0 || *padBytes > 2<<20 {
 		return errors.New("-user-agent-bytes must be 0..1 MiB and -body-bytes 0..2 MiB")
 	}
@@ -68,12 +91,10 @@ func run() error {
 	if *workers < 1 || *workers > 2000 || *duration <= 0 || *duration > 5*time.Minute {
 		return errors.New("-workers must be 1..2000 and -duration at most 5m")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	dir, err := os.MkdirTemp("", "signinload-")
 	if err != nil {
 		return err
@@ -82,13 +103,7 @@ func run() error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, *bin, "serve", "-demo", "-listen", addr, "-data", dir, "-log-level", "warn",
-		"-trusted-proxies", "127.0.0.1", "-start-url", startURL)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_DEMO_PASSWORD=demo-password-1")
-	if *concurrency > 0 {
-		cmd.Env = append(cmd.Env, "GATEHOUSE_SIGNIN_CONCURRENCY="+strconv.Itoa(*concurrency))
-	}
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd := execServe(ctx, *bin, addr, dir, *concurrency, 0)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -191,6 +206,34 @@ func run() error {
 		return errors.New("token traffic did not flow")
 	}
 	return nil
+}
+
+// freeAddr returns a free loopback address.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// execServe returns the command of a `gatehouse serve --demo` child on addr
+// with its data in dir, trusting X-Forwarded-For from 127.0.0.1, with the
+// demo password demoPassword and, when concurrency > 0, that many password
+// hashes at once and, when procs > 0, GOMAXPROCS procs.
+func execServe(ctx context.Context, bin, addr, dir string, concurrency, procs int) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, "serve", "-demo", "-listen", addr, "-data", dir, "-log-level", "warn",
+		"-trusted-proxies", "127.0.0.1", "-start-url", startURL)
+	cmd.Env = append(os.Environ(), "GATEHOUSE_DEMO_PASSWORD="+demoPassword)
+	if concurrency > 0 {
+		cmd.Env = append(cmd.Env, "GATEHOUSE_SIGNIN_CONCURRENCY="+strconv.Itoa(concurrency))
+	}
+	if procs > 0 {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(procs))
+	}
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	return cmd
 }
 
 // startURL is the child's start URL identifier, fixed so that the device
