@@ -182,7 +182,7 @@ func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, userName
 		}
 		return s.renderSignIn(w, r, http.StatusOK, web.SignIn{Step: web.StepMFA, UserName: res.User.UserName, State: state, Next: next})
 	}
-	if err := s.startSession(w, r, a, res.User, false, "", time.Time{}); err != nil {
+	if err := s.startSession(w, r, a, res.Verified, "", time.Time{}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, orStart(next), http.StatusSeeOther)
@@ -198,7 +198,7 @@ func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := s.attempt(r, st.UserName)
 	expires := time.Unix(st.Expires, 0)
-	u, err := s.SignIn.Code(r.Context(), a, st.UserID, r.PostFormValue("code"), sealed, expires)
+	v, err := s.SignIn.Code(r.Context(), a, st.UserID, r.PostFormValue("code"), sealed, expires)
 	switch {
 	case errors.Is(err, signin.ErrStateUsed):
 		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
@@ -210,7 +210,7 @@ func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return signInRefused(err)
 	}
-	if err := s.startSession(w, r, a, u, true, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
+	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
 		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
 	} else if err != nil {
 		return err

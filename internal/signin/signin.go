@@ -99,6 +99,31 @@ type PasswordResult struct {
 	// NeedsMFA says the user must pass the TOTP step before a session
 	// starts.
 	NeedsMFA bool
+	// Verified is the passed step, for Start when no other step follows.
+	Verified *Verified
+}
+
+// Verified is a sign-in whose steps passed, ready for Start.
+type Verified struct {
+	User *store.User
+	// MFA says a second factor was checked.
+	MFA bool
+	// marks are the user's counters' NotBefore as this sign-in's last
+	// reservation left them, by key: Start keeps a pause set after them
+	// (by other attempts of a burst), and forgets one this sign-in's own
+	// attempts set.
+	marks map[string]time.Time
+}
+
+// verified returns the Verified of u after reserving states in bs.
+func verified(u *store.User, withMFA bool, bs []bucket, states []store.Attempts) *Verified {
+	v := &Verified{User: u, MFA: withMFA, marks: map[string]time.Time{}}
+	for i, b := range bs {
+		if !b.refund {
+			v.marks[b.key] = states[i].NotBefore
+		}
+	}
+	return v
 }
 
 func (s *Service) init() {
@@ -172,11 +197,15 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	uctx := withIdentity(ctx, u)
-	// The password step passed: its attempt is uncounted, so that only
-	// failures (and the TOTP step's attempts) count until the session
-	// starts and resets the user's counters.
+	// The password step passed. Its attempt stays counted in the user's
+	// counters until the whole sign-in completes (Start resets them): a
+	// refund here would free a place mid-burst for another attempt to
+	// reserve, so that more than the limit could reach the hash, and a
+	// right password followed by a failed second step would forget the
+	// failures before it. Only the shared address counter, which Start
+	// does not reset, takes the success back.
 	err = s.Store.Update(uctx, func(tx store.Tx) error {
-		if err := s.refund(uctx, tx, bs, true); err != nil {
+		if err := s.refund(uctx, tx, bs); err != nil {
 			return err
 		}
 		return s.Audit.Record(uctx, tx, audit.Entry{
@@ -191,13 +220,13 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 	if err != nil {
 		return nil, err
 	}
-	return &PasswordResult{User: u, NeedsMFA: hasTOTP}, nil
+	return &PasswordResult{User: u, NeedsMFA: hasTOTP, Verified: verified(u, false, bs, states)}, nil
 }
 
 // Code checks the TOTP step of a sign-in whose password matched userID.
 // state is the sealed state the step came with: once spent (by a finished
 // sign-in or by failing past a limit) it is refused.
-func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state string, stateExpires time.Time) (*store.User, error) {
+func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state string, stateExpires time.Time) (*Verified, error) {
 	s.init()
 	used, err := s.Store.HasUseMarker(ctx, s.stateKey(state), s.now())
 	if err != nil {
@@ -231,10 +260,10 @@ func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state strin
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.Store.Update(ctx, func(tx store.Tx) error { return s.refund(ctx, tx, bs, false) }); err != nil {
+	if err := s.Store.Update(ctx, func(tx store.Tx) error { return s.refund(ctx, tx, bs) }); err != nil {
 		return nil, err
 	}
-	return u, nil
+	return verified(u, true, bs, states), nil
 }
 
 // spend marks state used and returns cause.
@@ -265,10 +294,13 @@ const sessionBytes = 20
 
 // Start starts a portal session for u after a successful sign-in: in one
 // transaction it creates the session, spends state (when the sign-in had a
-// TOTP step), forgets the user's failed attempts and records the sign-in.
+// TOTP step), forgets the user's counted attempts (the steps' own
+// included: they stay counted until here) unless a pause is in force, and
+// records the sign-in.
 // A state already spent is ErrStateUsed and starts nothing.
-func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA bool, state string, stateExpires time.Time) (*Session, error) {
+func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state string, stateExpires time.Time) (*Session, error) {
 	s.init()
+	u, withMFA := v.User, v.MFA
 	b := make([]byte, sessionBytes)
 	if _, err := io.ReadFull(s.Rand, b); err != nil {
 		return nil, fmt.Errorf("session value: %w", err)
@@ -307,7 +339,19 @@ func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA b
 		if err := tx.CreateSession(uctx, sess); err != nil {
 			return err
 		}
+		// The completed sign-in forgets the user's counted attempts, but
+		// not a pause that other attempts set after this sign-in's last
+		// reservation: the attempts of a parallel burst that it refuses
+		// would otherwise reach the hash at once, beyond the limit. That
+		// pause still ends at its time.
 		for _, k := range reset {
+			st, err := tx.GetAttempts(uctx, k, now)
+			if err != nil {
+				return err
+			}
+			if st.NotBefore.After(now) && st.NotBefore.After(v.marks[k]) {
+				continue
+			}
 			if err := tx.ResetAttempts(uctx, k); err != nil {
 				return err
 			}
@@ -418,12 +462,12 @@ func wait(st store.Attempts, rule store.AttemptRule, now time.Time) time.Duratio
 	return max(time.Duration(math.Ceil(d.Seconds()))*time.Second, time.Second)
 }
 
-// refund uncounts a successful attempt: from every counter when all, else
-// from the shared ones (the address's) that a session start does not
-// reset.
-func (s *Service) refund(ctx context.Context, tx store.Tx, bs []bucket, all bool) error {
+// refund uncounts a successful step from the shared counters (the
+// address's) that a session start does not reset; the user's counters
+// keep it until Start resets them.
+func (s *Service) refund(ctx context.Context, tx store.Tx, bs []bucket) error {
 	for _, b := range bs {
-		if all || b.refund {
+		if b.refund {
 			if err := tx.RefundAttempt(ctx, b.key); err != nil {
 				return err
 			}
