@@ -77,7 +77,7 @@ func (s *Service) getStart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	has, err := s.mfa.HasTOTP(r.Context(), who.UserID)
+	has, err := s.MFA.HasTOTP(r.Context(), who.UserID)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *Service) mfaPage(w http.ResponseWriter, r *http.Request, status int, us
 	if err != nil {
 		return err
 	}
-	e := s.mfa.Enrolment(userName, seed)
+	e := s.MFA.Enrolment(userName, seed)
 	s.writePage(w, r, status, web.MFAEnrol{
 		Layout: web.Layout{Title: "Authenticator app", User: userName},
 		// The URI is built by package mfa from base32 and escaped parts.
@@ -131,7 +131,7 @@ func (s *Service) getMFA(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, loginURL("/mfa"), http.StatusSeeOther)
 		return nil
 	}
-	has, err := s.mfa.HasTOTP(r.Context(), who.UserID)
+	has, err := s.MFA.HasTOTP(r.Context(), who.UserID)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Service) getMFA(w http.ResponseWriter, r *http.Request) error {
 		s.writePage(w, r, http.StatusOK, web.MFAEnrol{Layout: web.Layout{Title: "Authenticator app", User: who.UserName}, Enrolled: true})
 		return nil
 	}
-	e, err := s.mfa.NewEnrolment(who.UserName)
+	e, err := s.MFA.NewEnrolment(who.UserName)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Service) postMFAEnrol(w http.ResponseWriter, r *http.Request) error {
 	if s.now().Unix() >= pe.Expires {
 		return &pageError{Status: http.StatusGone, Heading: "This page has expired", Message: "Open the authenticator page again to get a new key."}
 	}
-	has, err := s.mfa.HasTOTP(r.Context(), who.UserID)
+	has, err := s.MFA.HasTOTP(r.Context(), who.UserID)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (s *Service) postMFAEnrol(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	ctx := withIdentity(r.Context(), who.UserID, who.UserName)
-	_, err = s.mfa.Confirm(ctx, who.UserID, "", pe.Seed, r.PostFormValue("code"))
+	_, err = s.MFA.Confirm(ctx, who.UserID, "", pe.Seed, r.PostFormValue("code"))
 	if errors.Is(err, mfa.ErrInvalidCode) {
 		return s.mfaPage(w, r, http.StatusBadRequest, who.UserName, who.SessionID, pe.Seed, "That code is not right. Check the app's clock and enter the code it shows now.")
 	} else if err != nil {

@@ -47,13 +47,14 @@ type Service struct {
 	// PortalSessionDuration is how long a sign-in lasts (default 8 h).
 	PortalSessionDuration time.Duration
 	// SignIn checks sign-in attempts under their limits and starts
-	// sessions; when nil, Register builds one with the default limits from
-	// the fields above.
+	// sessions; MFA enrols and checks authenticators. Both are required:
+	// the server's wiring builds them, shared with every other user of
+	// the sign-in rules.
 	SignIn *signin.Service
+	MFA    *mfa.Service
 
 	once  sync.Once
 	pages *web.Pages
-	mfa   *mfa.Service
 }
 
 // Register mounts the pages and the portal API on mux:
@@ -113,12 +114,8 @@ func (s *Service) init() {
 			panic(err) // the templates are embedded: a parse error is a programmer error
 		}
 		s.pages = p
-		s.mfa = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: s.Now, Rand: s.Rand, Issuer: "Gatehouse"}
-		if s.SignIn == nil {
-			s.SignIn = &signin.Service{
-				Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, MFA: s.mfa,
-				Now: s.Now, Rand: s.Rand, Log: s.Log, SessionDuration: s.sessionDuration(),
-			}
+		if s.SignIn == nil || s.MFA == nil {
+			panic("portal: SignIn and MFA are required") // wiring error
 		}
 	})
 }

@@ -31,8 +31,10 @@ type apis struct {
 	STS    *sts.Service
 	OIDC   *oidc.Service
 	Portal *portal.Service
-	// SignIn holds the sign-in rules the portal's pages call.
+	// SignIn holds the sign-in rules the portal's pages call; MFA the
+	// authenticators they check and enrol.
 	SignIn *signin.Service
+	MFA    *mfa.Service
 	// Authorizer decides admin API calls made with Gatehouse credentials.
 	Authorizer *authz.Authorizer
 	// IAM serves the IAM API subset (policy simulator, roles).
@@ -84,16 +86,16 @@ func (s *Server) wire() {
 	limits := signin.Limits{User: d.User, Device: d.Device, HashConcurrency: cfg.SignInConcurrency}
 	limits.User.Limit = cfg.SignInMaxFailures
 	limits.Device.Limit = cfg.SignInMaxFailures
+	s.MFA = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse"}
 	s.SignIn = &signin.Service{
-		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory,
-		MFA: &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse"},
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, MFA: s.MFA,
 		Now: cfg.Now, Rand: cfg.Rand, Log: s.Log, Limits: limits, SessionDuration: cfg.PortalSessionDuration,
 	}
 	s.Portal = &portal.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Secure: strings.HasPrefix(base, "https://"),
 		Directory: s.Directory, OIDC: s.OIDC, Issuer: s.Issuer, Cache: s.Cache,
-		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn,
+		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn, MFA: s.MFA,
 	}
 	s.Authorizer = &authz.Authorizer{
 		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},
