@@ -108,19 +108,18 @@ type Verified struct {
 	User *store.User
 	// MFA says a second factor was checked.
 	MFA bool
-	// marks are the user's counters' NotBefore as this sign-in's last
-	// reservation left them, by key: Start keeps a pause set after them
-	// (by other attempts of a burst), and forgets one this sign-in's own
-	// attempts set.
-	marks map[string]time.Time
+	// marks are the user's counters' counts right after this sign-in's
+	// last reservation, by key: Start forgets a counter only when no other
+	// attempt was counted since.
+	marks map[string]int
 }
 
 // verified returns the Verified of u after reserving states in bs.
 func verified(u *store.User, withMFA bool, bs []bucket, states []store.Attempts) *Verified {
-	v := &Verified{User: u, MFA: withMFA, marks: map[string]time.Time{}}
+	v := &Verified{User: u, MFA: withMFA, marks: map[string]int{}}
 	for i, b := range bs {
 		if !b.refund {
-			v.marks[b.key] = states[i].NotBefore
+			v.marks[b.key] = states[i].Count
 		}
 	}
 	return v
@@ -295,8 +294,8 @@ const sessionBytes = 20
 // Start starts a portal session for u after a successful sign-in: in one
 // transaction it creates the session, spends state (when the sign-in had a
 // TOTP step), forgets the user's counted attempts (the steps' own
-// included: they stay counted until here) unless a pause is in force, and
-// records the sign-in.
+// included: they stay counted until here) unless other attempts overlapped
+// it, and records the sign-in.
 // A state already spent is ErrStateUsed and starts nothing.
 func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state string, stateExpires time.Time) (*Session, error) {
 	s.init()
@@ -339,17 +338,18 @@ func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state strin
 		if err := tx.CreateSession(uctx, sess); err != nil {
 			return err
 		}
-		// The completed sign-in forgets the user's counted attempts, but
-		// not a pause that other attempts set after this sign-in's last
-		// reservation: the attempts of a parallel burst that it refuses
-		// would otherwise reach the hash at once, beyond the limit. That
-		// pause still ends at its time.
+		// The completed sign-in forgets the user's counted attempts, its
+		// own included, unless other attempts were counted after its last
+		// reservation: those overlap it (a parallel burst), and forgetting
+		// the count would let that many more reach the hash at once,
+		// beyond the limit. Their count then ends by its TTL, or at the
+		// next sign-in that nothing overlaps.
 		for _, k := range reset {
 			st, err := tx.GetAttempts(uctx, k, now)
 			if err != nil {
 				return err
 			}
-			if st.NotBefore.After(now) && st.NotBefore.After(v.marks[k]) {
+			if mark, ok := v.marks[k]; ok && st.Count > mark {
 				continue
 			}
 			if err := tx.ResetAttempts(uctx, k); err != nil {
