@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReserveAttemptConcurrent", testReserveAttemptConcurrent},
 		{"UseMarkers", testUseMarkers},
 		{"MFADevices", testMFADevices},
+		{"Settings", testSettings},
 		{"IAMUsers", testIAMUsers},
 		{"AccessKeys", testAccessKeys},
 		{"OIDCProviders", testOIDCProviders},
