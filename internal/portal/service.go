@@ -129,13 +129,6 @@ func (s *Service) log() *slog.Logger {
 	return s.Log
 }
 
-func (s *Service) sessionDuration() time.Duration {
-	if s.PortalSessionDuration > 0 {
-		return s.PortalSessionDuration
-	}
-	return 8 * time.Hour
-}
-
 func (s *Service) secure() bool {
 	return s.Secure || strings.HasPrefix(s.BaseURL, "https://")
 }

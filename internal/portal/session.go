@@ -94,7 +94,7 @@ func (s *Service) startSession(w http.ResponseWriter, r *http.Request, a signin.
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: sess.Value, Path: "/", MaxAge: int(s.sessionDuration().Seconds()),
+		Name: CookieName, Value: sess.Value, Path: "/", MaxAge: int(sess.Lifetime.Seconds()),
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
 	http.SetCookie(w, &http.Cookie{

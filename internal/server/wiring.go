@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/portal"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/sts"
@@ -35,6 +36,8 @@ type apis struct {
 	// authenticators they check and enrol.
 	SignIn *signin.Service
 	MFA    *mfa.Service
+	// Settings are the instance settings the console changes.
+	Settings *settings.Service
 	// Authorizer decides admin API calls made with Gatehouse credentials.
 	Authorizer *authz.Authorizer
 	// IAM serves the IAM API subset (policy simulator, roles).
@@ -86,10 +89,17 @@ func (s *Server) wire() {
 	limits := signin.Limits{User: d.User, Device: d.Device, HashConcurrency: cfg.SignInConcurrency}
 	limits.User.Limit = cfg.SignInMaxFailures
 	limits.Device.Limit = cfg.SignInMaxFailures
+	// The instance settings (MFA policy, portal session length) change at
+	// run time; the configured portal session duration is their ceiling,
+	// since revocations are kept as long as that lets a session live.
+	s.Settings = &settings.Service{Store: s.Store, Audit: s.Audit, Now: cfg.Now, MaxSession: cfg.PortalSessionDuration}
+	if cfg.Demo {
+		s.Settings.DefaultPolicy = settings.PolicyOff
+	}
 	s.MFA = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse"}
 	s.SignIn = &signin.Service{
-		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, MFA: s.MFA,
-		Now: cfg.Now, Rand: cfg.Rand, Log: s.Log, Limits: limits, SessionDuration: cfg.PortalSessionDuration,
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, MFA: s.MFA, Settings: s.Settings,
+		Now: cfg.Now, Rand: cfg.Rand, Log: s.Log, Limits: limits,
 	}
 	s.Portal = &portal.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,

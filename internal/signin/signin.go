@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/source"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -33,7 +34,11 @@ type Service struct {
 	Log       *slog.Logger
 	// Limits are the attempt limits; zero fields take DefaultLimits.
 	Limits Limits
-	// SessionDuration is how long a portal session lasts (default 8 h).
+	// Settings says the MFA policy and the portal session length; nil
+	// means PolicyOff with SessionDuration as the length.
+	Settings *settings.Service
+	// SessionDuration is how long a portal session lasts when Settings is
+	// nil (default 8 h).
 	SessionDuration time.Duration
 
 	once   sync.Once
@@ -284,6 +289,9 @@ type Session struct {
 	// keyed hash.
 	Value     string
 	ExpiresAt time.Time
+	// Lifetime is the session's length (the instance settings' portal
+	// session duration when it started).
+	Lifetime time.Duration
 	// Device is the known-device cookie's new value.
 	Device string
 }
@@ -305,10 +313,11 @@ func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state strin
 		return nil, fmt.Errorf("session value: %w", err)
 	}
 	value := base64.RawURLEncoding.EncodeToString(b)
-	dur := s.SessionDuration
-	if dur <= 0 {
-		dur = 8 * time.Hour
+	set, err := s.settings(ctx)
+	if err != nil {
+		return nil, err
 	}
+	dur := set.PortalSessionDuration
 	now := s.now()
 	sess := &store.Session{
 		IDHash: s.Keys.Hash(value), UserID: u.ID, MFA: withMFA, AuthTime: now,
@@ -369,7 +378,7 @@ func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state strin
 		return nil, fmt.Errorf("start portal session: %w", err)
 	}
 	s.log().Info("sign-in succeeded", "principal", u.UserName, "source_ip", a.SourceIP, "mfa", withMFA, "known_device", dev != nil)
-	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Device: devValue}, nil
+	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Lifetime: dur, Device: devValue}, nil
 }
 
 // quietLog logs a refusal that a flood repeats at most once a second,
@@ -561,4 +570,20 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// settings returns the settings in force.
+func (s *Service) settings(ctx context.Context) (settings.Settings, error) {
+	if s.Settings != nil {
+		v, err := s.Settings.Get(ctx)
+		if err != nil {
+			return settings.Settings{}, fmt.Errorf("get settings: %w", err)
+		}
+		return v, nil
+	}
+	d := s.SessionDuration
+	if d <= 0 {
+		d = settings.DefaultSessionDuration
+	}
+	return settings.Settings{MFAPolicy: settings.PolicyOff, PortalSessionDuration: d}, nil
 }
