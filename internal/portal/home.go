@@ -117,6 +117,8 @@ func (s *Service) mfaPage(w http.ResponseWriter, r *http.Request, status int, us
 		// The URI is built by package mfa from base32 and escaped parts.
 		URI:    template.URL(e.URI),
 		Secret: e.Secret, Enrolment: sealed, Error: msg,
+		// A data: URI made by package mfa from PNG bytes.
+		QR: template.URL(e.QR), Key: e.Key,
 	})
 	return nil
 }

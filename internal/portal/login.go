@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
 )
@@ -18,11 +20,13 @@ const stateLifetime = 10 * time.Minute
 
 // loginState is an in-progress sign-in, sealed into the next step's form.
 type loginState struct {
-	Step     string `json:"s"`           // web.StepPassword or web.StepMFA
+	Step     string `json:"s"`           // web.StepPassword, web.StepMFA or web.StepEnrol
 	UserName string `json:"n"`           // as typed
 	UserID   string `json:"u,omitempty"` // known once the password matched
 	Next     string `json:"x,omitempty"`
-	Expires  int64  `json:"e"` // unix seconds
+	// Seed is the new authenticator key of the StepEnrol step.
+	Seed    []byte `json:"k,omitempty"`
+	Expires int64  `json:"e"` // unix seconds
 }
 
 var loginStateAD = []byte("gatehouse/portal/login-state/v1")
@@ -171,9 +175,27 @@ func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, userName
 	a := s.attempt(r, userName)
 	res, err := s.SignIn.Password(r.Context(), a, password)
 	if errors.Is(err, signin.ErrBadCredentials) {
-		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, UserName: userName, Next: next, Error: "Incorrect user name or password."})
+		// The person stays on the password step, with the user name they
+		// typed (known or not: both look the same).
+		state, err := s.sealState(loginState{Step: web.StepPassword, UserName: userName, Next: next})
+		if err != nil {
+			return err
+		}
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepPassword, UserName: userName, State: state, Next: next, Error: "Incorrect user name or password."})
 	} else if err != nil {
 		return signInRefused(err)
+	}
+	if res.MustEnrol {
+		e, err := s.MFA.NewEnrolment(res.User.UserName)
+		if err != nil {
+			return err
+		}
+		st := loginState{Step: web.StepEnrol, UserName: userName, UserID: res.User.ID, Next: next, Seed: e.Seed}
+		state, err := s.sealState(st)
+		if err != nil {
+			return err
+		}
+		return s.enrolPage(w, r, http.StatusOK, res.User.UserName, state, e.Seed, "")
 	}
 	if res.NeedsMFA {
 		state, err := s.sealState(loginState{Step: web.StepMFA, UserName: userName, UserID: res.User.ID, Next: next})
@@ -207,6 +229,50 @@ func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, signin.ErrBadCode):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
 			Error: "That code is not right, or was already used. Wait for the next code and try again."})
+	case err != nil:
+		return signInRefused(err)
+	}
+	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
+	return nil
+}
+
+// enrolPage shows the registration of a first authenticator app during
+// sign-in.
+func (s *Service) enrolPage(w http.ResponseWriter, r *http.Request, status int, userName, state string, seed []byte, msg string) error {
+	e := s.MFA.Enrolment(userName, seed)
+	s.writePage(w, r, status, web.SignInEnrol{
+		Layout: web.Layout{Title: "Register an authenticator app"},
+		// Both built by package mfa: the otpauth:// URI from escaped parts,
+		// the QR code as a data: URI of PNG bytes.
+		TOTPKey:  web.TOTPKey{QR: template.URL(e.QR), URI: template.URL(e.URI), Key: e.Key},
+		UserName: userName, State: state, Error: msg,
+	})
+	return nil
+}
+
+// postEnrol checks the code of the authenticator registered at sign-in and
+// starts the session.
+func (s *Service) postEnrol(w http.ResponseWriter, r *http.Request) error {
+	sealed := r.PostFormValue("state")
+	st, err := s.openState(sealed, web.StepEnrol)
+	if err != nil || len(st.Seed) != mfa.SeedSize {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	}
+	a := s.attempt(r, st.UserName)
+	expires := time.Unix(st.Expires, 0)
+	v, err := s.SignIn.Enrol(r.Context(), a, st.UserID, st.Seed, r.PostFormValue("code"), sealed, expires)
+	switch {
+	case errors.Is(err, signin.ErrStateUsed), errors.Is(err, mfa.ErrHasDevice):
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	case errors.Is(err, signin.ErrBadCredentials):
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
+	case errors.Is(err, signin.ErrBadCode):
+		return s.enrolPage(w, r, http.StatusUnauthorized, st.UserName, sealed, st.Seed, "That code is not right. Check the app's clock and enter the code it shows now.")
 	case err != nil:
 		return signInRefused(err)
 	}

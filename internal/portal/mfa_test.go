@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +13,11 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/portal"
 )
 
-var secretRe = regexp.MustCompile(`<code class="secret">([A-Z2-7]+)</code>`)
+// secretRe finds the key, shown in blocks of 4 characters (issue 8).
+var secretRe = regexp.MustCompile(`<code class="secret"[^>]*>((?:[A-Z2-7]{4} )*[A-Z2-7]{1,4})</code>`)
+
+// keyOf returns the key secretRe matched, without its spaces.
+func keyOf(m []string) string { return strings.ReplaceAll(m[1], " ", "") }
 
 func TestTOTPEnrolAndSignIn(t *testing.T) {
 	e := newEnv(t)
@@ -27,7 +32,7 @@ func TestTOTPEnrolAndSignIn(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no key on the page:\n%s", p.Body)
 	}
-	seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
+	seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(keyOf(m))
 	if err != nil || len(seed) != 20 {
 		t.Fatalf("key %q: %v (%d bytes)", m[1], err, len(seed))
 	}
@@ -111,7 +116,7 @@ func TestMFAEnrolmentNeedsSignIn(t *testing.T) {
 	other := e.browser()
 	other.mustSignIn("bob", bobPassword)
 	m := secretRe.FindStringSubmatch(p.Body)
-	seed, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
+	seed, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(keyOf(m))
 	wantStatus(t, other.submit(p, "/mfa", url.Values{"code": {mfa.Code(seed, mfa.Step(time.Now()))}}), http.StatusBadRequest)
 }
 

@@ -121,7 +121,9 @@ func (s *Service) page(h pageHandler) http.Handler {
 // loopback redirect URIs of native clients (RFC 8252 §7.3): browsers apply
 // form-action to the redirects that follow a form submission, and the
 // consent form's answer is a 302 to http://127.0.0.1:<port>/oauth/callback.
-const contentSecurityPolicy = "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; " +
+// img-src adds data: for the QR code of a new authenticator key (a PNG
+// in a data: URI).
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; " +
 	"form-action 'self' http://127.0.0.1:* http://localhost:*"
 
 // withPageHeaders sets the headers every page and asset carries; noStore

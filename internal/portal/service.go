@@ -59,7 +59,8 @@ type Service struct {
 
 // Register mounts the pages and the portal API on mux:
 //
-//	GET  /login, POST /login, POST /login/password, POST /login/mfa  sign-in steps
+//	GET  /login, POST /login, POST /login/password, POST /login/mfa,
+//	POST /login/enrol                  sign-in steps
 //	GET  /start                        home: accounts and roles
 //	POST /signout                      end the portal session
 //	GET  /device, POST /device         device-code verification and approval
@@ -89,6 +90,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("POST /login", limitForm(maxSignInForm, s.postLogin))
 	page("POST /login/password", limitForm(maxSignInForm, s.postPassword))
 	page("POST /login/mfa", limitForm(maxSignInForm, s.postMFA))
+	page("POST /login/enrol", limitForm(maxSignInForm, s.postEnrol))
 	page("GET /start", s.getStart)
 	page("POST /signout", limitForm(maxPageForm, s.postSignOut))
 	page("GET /device", s.getDevice)

@@ -104,6 +104,9 @@ type PasswordResult struct {
 	// NeedsMFA says the user must pass the TOTP step before a session
 	// starts.
 	NeedsMFA bool
+	// MustEnrol says MFA is required and the user has no authenticator:
+	// they register one (Enrol) before a session starts.
+	MustEnrol bool
 	// Verified is the passed step, for Start when no other step follows.
 	Verified *Verified
 }
@@ -224,13 +227,57 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 	if err != nil {
 		return nil, err
 	}
-	return &PasswordResult{User: u, NeedsMFA: hasTOTP, Verified: verified(u, false, bs, states)}, nil
+	set, err := s.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &PasswordResult{User: u, Verified: verified(u, false, bs, states)}
+	switch required := mfaRequired(set.MFAPolicy, dev != nil); {
+	case hasTOTP && (required || set.MFAPolicy == settings.PolicyOff):
+		res.NeedsMFA = true
+	case required:
+		res.MustEnrol = true
+	}
+	return res, nil
+}
+
+// mfaRequired says whether policy requires a second factor of a sign-in
+// from a browser with (knownDevice) or without the user's valid
+// known-device cookie.
+func mfaRequired(policy string, knownDevice bool) bool {
+	switch policy {
+	case settings.PolicyOff:
+		return false
+	case settings.PolicyNewBrowser:
+		return !knownDevice
+	}
+	return true
 }
 
 // Code checks the TOTP step of a sign-in whose password matched userID.
 // state is the sealed state the step came with: once spent (by a finished
 // sign-in or by failing past a limit) it is refused.
 func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state string, stateExpires time.Time) (*Verified, error) {
+	return s.second(ctx, a, userID, state, stateExpires, func(u *store.User) error {
+		return s.MFA.Verify(ctx, u.ID, code)
+	})
+}
+
+// Enrol registers the user's first authenticator app at sign-in, when the
+// password step said MustEnrol: code must match seed (the key the page
+// showed). It counts under the limits like Code. A user who has an
+// authenticator by now is refused (mfa.ErrHasDevice): the password alone
+// may register only the first. The code used here cannot sign in again.
+func (s *Service) Enrol(ctx context.Context, a Attempt, userID string, seed []byte, code, state string, stateExpires time.Time) (*Verified, error) {
+	return s.second(ctx, a, userID, state, stateExpires, func(u *store.User) error {
+		_, err := s.MFA.ConfirmFirst(withIdentity(ctx, u), u.ID, "", seed, code)
+		return err
+	})
+}
+
+// second runs the second step of a sign-in whose password matched userID
+// under the limits: check returns mfa.ErrInvalidCode for a wrong code.
+func (s *Service) second(ctx context.Context, a Attempt, userID, state string, stateExpires time.Time, check func(u *store.User) error) (*Verified, error) {
 	s.init()
 	used, err := s.Store.HasUseMarker(ctx, s.stateKey(state), s.now())
 	if err != nil {
@@ -254,7 +301,7 @@ func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state strin
 		}
 		return nil, err
 	}
-	err = s.MFA.Verify(ctx, u.ID, code)
+	err = check(u)
 	if errors.Is(err, mfa.ErrInvalidCode) {
 		err := s.failed(ctx, a, u, "UserAuthentication", "InvalidMFACode", "Incorrect or reused authentication code", ErrBadCode, bs, states)
 		if _, ok := errors.AsType[*ThrottledError](err); ok {

@@ -104,6 +104,9 @@ type MFAEnrol struct {
 	// otherwise refuse the scheme).
 	URI    template.URL
 	Secret string
+	// QR and Key show the key as a QR code and in blocks (TOTPKey).
+	QR  template.URL
+	Key string
 	// Enrolment is the sealed seed being confirmed.
 	Enrolment string
 	Error     string
@@ -137,7 +140,8 @@ type Pages struct {
 	byName map[string]*template.Template
 }
 
-var pageNames = []string{"signin", "device", "device_confirm", "device_done", "consent", "home", "mfa", "error"}
+var pageNames = []string{"signin", "device", "device_confirm", "device_done", "consent", "home", "mfa", "error",
+	"signin_enrol"}
 
 // Load parses the embedded templates, each page together with the layout.
 func Load() (*Pages, error) {
