@@ -64,3 +64,43 @@ func TestEnrolmentQRAndGroupedKey(t *testing.T) {
 		t.Errorf("key %q is not in blocks of 4", e.Key)
 	}
 }
+
+// Issue 8: Remove deletes one device with a notice; ResetUser (contract 3,
+// for admins) deletes them all.
+func TestRemoveAndResetUser(t *testing.T) {
+	s, w, c := newService(t)
+	var notices []string
+	s.Notify = func(_ context.Context, _, subject, _ string) error { notices = append(notices, subject); return nil }
+	ctx := t.Context()
+	u, err := w.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "ann", DisplayName: "Ann", Name: store.UserName{GivenName: "Ann", FamilyName: "A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 2 {
+		seed := newSeed()
+		d, err := s.Confirm(ctx, u.ID, "", seed, mfa.Code(seed, mfa.Step(c.now())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	if err := s.Remove(ctx, u.ID, "no-such-device"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Remove(unknown) = %v, want ErrNotFound", err)
+	}
+	if err := s.Remove(ctx, u.ID, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := s.Devices(ctx, u.ID); len(ds) != 1 || ds[0].ID != ids[1] {
+		t.Errorf("after Remove: %+v", ds)
+	}
+	if err := s.ResetUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := s.HasTOTP(ctx, u.ID); has {
+		t.Error("a device survived ResetUser")
+	}
+	if len(notices) != 4 || notices[2] != "MFA device removed" || notices[3] != "MFA devices reset" {
+		t.Errorf("notices %q", notices)
+	}
+}

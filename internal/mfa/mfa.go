@@ -255,3 +255,79 @@ func (s *Service) Verify(ctx context.Context, userID, code string) error {
 	}
 	return nil
 }
+
+// Devices lists the user's MFA devices, oldest first as the store keeps
+// them.
+func (s *Service) Devices(ctx context.Context, userID string) ([]store.MFADevice, error) {
+	ds, err := s.Store.ListMFADevices(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list mfa devices of user %q: %w", userID, err)
+	}
+	return ds, nil
+}
+
+// Remove deletes one of the user's MFA devices, audited, and sends a
+// security notice. The caller checks that the person is freshly signed in
+// (signin.Service.Fresh). An unknown device is store.ErrNotFound.
+func (s *Service) Remove(ctx context.Context, userID, deviceID string) error {
+	var typ string
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		ds, err := tx.ListMFADevices(ctx, userID)
+		if err != nil {
+			return err
+		}
+		typ = ""
+		for _, d := range ds {
+			if d.ID == deviceID {
+				typ = d.Type
+			}
+		}
+		if typ == "" {
+			return store.ErrNotFound
+		}
+		if err := tx.DeleteMFADevice(ctx, userID, deviceID); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: audit.SourceSSO, Name: "DeleteMfaDeviceForUser",
+			Params: map[string]string{"userId": userID, "deviceId": deviceID, "deviceType": typ},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("remove mfa device %q of user %q: %w", deviceID, userID, err)
+	}
+	s.notify(ctx, userID, "MFA device removed", "An MFA device was removed from your Gatehouse sign-in. If this was not you, ask your administrator to reset your MFA devices and your password at once.")
+	return nil
+}
+
+// ResetUser deletes every MFA device of the user, audited, for an
+// administrator whose user lost their authenticator: at the next sign-in
+// the user registers a new one (when the MFA policy requires one). Ending
+// the user's sessions is the caller's (people.Service.ResetMFA).
+func (s *Service) ResetUser(ctx context.Context, userID string) error {
+	n := 0
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		ds, err := tx.ListMFADevices(ctx, userID)
+		if err != nil {
+			return err
+		}
+		n = len(ds)
+		for _, d := range ds {
+			if err := tx.DeleteMFADevice(ctx, userID, d.ID); err != nil {
+				return err
+			}
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: audit.SourceSSO, Name: "ResetMfaDevicesForUser",
+			Params:   map[string]string{"userId": userID},
+			Response: map[string]int{"devicesRemoved": n},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("reset mfa devices of user %q: %w", userID, err)
+	}
+	if n > 0 {
+		s.notify(ctx, userID, "MFA devices reset", "An administrator removed all MFA devices from your Gatehouse sign-in. You will register a new one at your next sign-in.")
+	}
+	return nil
+}

@@ -42,7 +42,11 @@ func TestTOTPEnrolAndSignIn(t *testing.T) {
 	p = b.submit(bad, "/mfa", url.Values{"code": {mfa.Code(seed, mfa.Step(time.Now()))}})
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "Your authenticator app is registered")
-	wantBody(t, b.get("/mfa"), "Your authenticator app is registered")
+	// Adding another needs a fresh sign-in with the registered app's code
+	// (issue 8): this session was signed in with the password alone.
+	if p := b.get("/mfa"); p.Status != http.StatusSeeOther || p.Location() != "/reauth?next=%2Fmfa" {
+		t.Errorf("/mfa with a device and no fresh code: %d %q, want a redirect to /reauth", p.Status, p.Location())
+	}
 	wantStatus(t, b.do("POST", "/signout", url.Values{}), http.StatusSeeOther)
 
 	// Sign-in now asks for a code after the password.

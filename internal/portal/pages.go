@@ -158,7 +158,7 @@ func (s *Service) writePage(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // localPaths are the pages a sign-in may return to.
-var localPaths = map[string]bool{"/start": true, "/device": true, "/authorize": true, "/mfa": true}
+var localPaths = map[string]bool{"/start": true, "/device": true, "/authorize": true, "/mfa": true, "/account": true}
 
 // safeNext returns raw if it is a local path to one of the portal's own
 // pages (with its query), and "" otherwise. It never returns anything a

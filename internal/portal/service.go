@@ -65,7 +65,10 @@ type Service struct {
 //	POST /signout                      end the portal session
 //	GET  /device, POST /device         device-code verification and approval
 //	GET  /authorize, POST /authorize   PKCE authorization and consent
-//	GET  /mfa, POST /mfa               authenticator-app enrolment
+//	GET  /mfa, POST /mfa               authenticator-app enrolment (fresh sign-in)
+//	GET  /account, POST /account/sessions/end, POST /account/devices/remove
+//	                                   my sessions and devices
+//	GET  /reauth, POST /reauth         fresh sign-in before an MFA change
 //	GET  /static/                      assets
 //	GET  /assignment/accounts, GET /assignment/roles,
 //	GET  /federation/credentials, POST /logout   the portal API
@@ -99,6 +102,11 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("POST /authorize", limitForm(maxPageForm, s.postAuthorize))
 	page("GET /mfa", s.getMFA)
 	page("POST /mfa", limitForm(maxPageForm, s.postMFAEnrol))
+	page("GET /account", s.getAccount)
+	page("POST /account/sessions/end", limitForm(maxPageForm, s.postEndSession))
+	page("POST /account/devices/remove", limitForm(maxPageForm, s.postRemoveDevice))
+	page("GET /reauth", s.getReauth)
+	page("POST /reauth", limitForm(maxSignInForm, s.postReauth))
 	mux.Handle("GET /static/", withPageHeaders(http.StripPrefix("/static/", web.Static()), false))
 
 	// The portal API authenticates with a bearer header, not a cookie, so

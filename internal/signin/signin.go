@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
@@ -279,9 +280,12 @@ func (s *Service) Enrol(ctx context.Context, a Attempt, userID string, seed []by
 // under the limits: check returns mfa.ErrInvalidCode for a wrong code.
 func (s *Service) second(ctx context.Context, a Attempt, userID, state string, stateExpires time.Time, check func(u *store.User) error) (*Verified, error) {
 	s.init()
-	used, err := s.Store.HasUseMarker(ctx, s.stateKey(state), s.now())
-	if err != nil {
-		return nil, err
+	used := false
+	if state != "" {
+		var err error
+		if used, err = s.Store.HasUseMarker(ctx, s.stateKey(state), s.now()); err != nil {
+			return nil, err
+		}
 	}
 	if used {
 		s.log().Info("sign-in refused: sign-in state replayed", "source_ip", a.SourceIP)
@@ -317,8 +321,11 @@ func (s *Service) second(ctx context.Context, a Attempt, userID, state string, s
 	return verified(u, true, bs, states), nil
 }
 
-// spend marks state used and returns cause.
+// spend marks state used (when not "") and returns cause.
 func (s *Service) spend(ctx context.Context, state string, expires time.Time, cause error) error {
+	if state == "" {
+		return cause
+	}
 	if err := s.Store.PutUseMarker(ctx, s.stateKey(state), expires); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
@@ -376,12 +383,6 @@ func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state strin
 	if err != nil {
 		return nil, fmt.Errorf("known-device token: %w", err)
 	}
-	var reset []string
-	for _, b := range append(s.buckets(a.UserName, a.SourceIP, nil), s.buckets(a.UserName, a.SourceIP, dev)...) {
-		if !b.refund {
-			reset = append(reset, b.key)
-		}
-	}
 	uctx := withIdentity(ctx, u)
 	err = s.Store.Update(uctx, func(tx store.Tx) error {
 		if state != "" {
@@ -394,23 +395,8 @@ func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state strin
 		if err := tx.CreateSession(uctx, sess); err != nil {
 			return err
 		}
-		// The completed sign-in forgets the user's counted attempts, its
-		// own included, unless other attempts were counted after its last
-		// reservation: those overlap it (a parallel burst), and forgetting
-		// the count would let that many more reach the hash at once,
-		// beyond the limit. Their count then ends by its TTL, or at the
-		// next sign-in that nothing overlaps.
-		for _, k := range reset {
-			st, err := tx.GetAttempts(uctx, k, now)
-			if err != nil {
-				return err
-			}
-			if mark, ok := v.marks[k]; ok && st.Count > mark {
-				continue
-			}
-			if err := tx.ResetAttempts(uctx, k); err != nil {
-				return err
-			}
+		if err := s.forget(uctx, tx, a, v, dev, now); err != nil {
+			return err
 		}
 		return s.Audit.Record(uctx, tx, audit.Entry{
 			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
@@ -633,4 +619,162 @@ func (s *Service) settings(ctx context.Context) (settings.Settings, error) {
 		d = settings.DefaultSessionDuration
 	}
 	return settings.Settings{MFAPolicy: settings.PolicyOff, PortalSessionDuration: d}, nil
+}
+
+// forget forgets, in tx, the user's counted attempts after the sign-in v
+// completed (from a browser with the known-device token dev, or nil), its
+// own included, unless other attempts were counted after its last
+// reservation: those overlap it (a parallel burst), and forgetting the
+// count would let that many more reach the hash at once, beyond the limit.
+// Their count then ends by its TTL, or at the next sign-in that nothing
+// overlaps.
+func (s *Service) forget(ctx context.Context, tx store.Tx, a Attempt, v *Verified, dev *device, now time.Time) error {
+	for _, b := range append(s.buckets(a.UserName, a.SourceIP, nil), s.buckets(a.UserName, a.SourceIP, dev)...) {
+		if b.refund {
+			continue
+		}
+		st, err := tx.GetAttempts(ctx, b.key, now)
+		if err != nil {
+			return err
+		}
+		if mark, ok := v.marks[b.key]; ok && st.Count > mark {
+			continue
+		}
+		if err := tx.ResetAttempts(ctx, b.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FreshAuth is how recently the person at a portal session must have given
+// their password (and their authenticator's code, when they have one) to
+// add or remove an MFA device: a stolen session cookie or a phished
+// password alone cannot enrol an attacker's authenticator.
+const FreshAuth = 5 * time.Minute
+
+// Fresh reports whether a session authenticated at authTime (with a
+// second factor: withMFA) is fresh enough to change the MFA devices of a
+// user who has hasDevice or not, with slack added to FreshAuth (the time a
+// form may take to fill in).
+func (s *Service) Fresh(authTime time.Time, withMFA, hasDevice bool, slack time.Duration) bool {
+	if authTime.IsZero() || s.now().Sub(authTime) > FreshAuth+slack {
+		return false
+	}
+	return withMFA || !hasDevice
+}
+
+// Reauthenticate checks, under the sign-in limits, the password of the
+// user signed in at the portal session sessionID, and the code of their
+// authenticator when they have one, then marks the session freshly
+// authenticated (AuthTime now; MFA when a code was checked). Errors are
+// those of Password and Code.
+func (s *Service) Reauthenticate(ctx context.Context, a Attempt, sessionID, userID, password, code string) error {
+	s.init()
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("get user: %w", err)
+	}
+	a.UserName = u.UserName
+	res, err := s.Password(ctx, a, password)
+	if err != nil {
+		return err
+	}
+	if res.User.ID != userID {
+		return ErrBadCredentials
+	}
+	v := res.Verified
+	hasTOTP, err := s.MFA.HasTOTP(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if hasTOTP {
+		if v, err = s.second(ctx, a, userID, "", time.Time{}, func(u *store.User) error {
+			return s.MFA.Verify(ctx, u.ID, code)
+		}); err != nil {
+			return err
+		}
+	}
+	now := s.now()
+	dev := s.openDevice(a.Device, u.ID)
+	uctx := withIdentity(ctx, u)
+	err = s.Store.Update(uctx, func(tx store.Tx) error {
+		sess, err := tx.GetSession(uctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != userID {
+			return ErrBadCredentials
+		}
+		sess.AuthTime = now
+		sess.MFA = sess.MFA || v.MFA
+		if err := tx.UpdateSession(uctx, sess); err != nil {
+			return err
+		}
+		if err := s.forget(uctx, tx, a, v, dev, now); err != nil {
+			return err
+		}
+		return s.Audit.Record(uctx, tx, audit.Entry{
+			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
+			Params:   map[string]any{"userName": u.UserName, "mfaAuthenticated": v.MFA, "reauthentication": true},
+			Response: map[string]string{"result": "Success"},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("reauthenticate: %w", err)
+	}
+	return nil
+}
+
+// Sessions lists the user's portal sessions that are still live at now
+// (neither ended nor expired).
+func (s *Service) Sessions(ctx context.Context, userID string) ([]store.Session, error) {
+	all, err := s.Store.ListSessionsByUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of user %q: %w", userID, err)
+	}
+	now := s.now()
+	var live []store.Session
+	for _, ss := range all {
+		if ss.RevokedAt.IsZero() && now.Before(ss.ExpiresAt) {
+			live = append(live, ss)
+		}
+	}
+	return live, nil
+}
+
+// EndSession ends the user's portal session sessionID (its ID hash) and
+// everything issued under it, in one transaction: the session is marked
+// ended and a session revocation stops the OIDC tokens of its approvals
+// and the role credentials issued with them (DESIGN §6). A session of
+// another user is store.ErrNotFound; one already ended is left as it is.
+func (s *Service) EndSession(ctx context.Context, userID, sessionID string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		sess, err := tx.GetSession(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != userID {
+			return store.ErrNotFound
+		}
+		if !sess.RevokedAt.IsZero() {
+			return nil
+		}
+		sess.RevokedAt = now
+		if err := tx.UpdateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.PutRevocation(ctx, &store.Revocation{
+			Kind: store.RevokeSession, Subject: sess.IDHash, At: now,
+			ExpiresAt: sess.ExpiresAt.Add(access.MaxSessionDuration),
+		}); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{Source: audit.SourceSignIn, Name: "Logout", Type: "AwsServiceEvent"})
+	})
+	if err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
 }

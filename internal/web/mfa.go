@@ -28,3 +28,44 @@ type SignInEnrol struct {
 }
 
 func (SignInEnrol) template() string { return "signin_enrol" }
+
+// Reauth asks a signed-in person for their password again (and their
+// authenticator's code when they have one) before a change to their MFA
+// devices.
+type Reauth struct {
+	Layout
+	// Next is the local page to return to.
+	Next      string
+	NeedsCode bool
+	Error     string
+}
+
+// AccountPage is the "my sessions and devices" page.
+type AccountPage struct {
+	Layout
+	Sessions []AccountSession
+	Devices  []AccountDevice
+	// CanAddTOTP says the user may register another authenticator app.
+	CanAddTOTP bool
+	Message    string
+}
+
+// AccountSession is one live portal session of the user.
+type AccountSession struct {
+	// ID names the session in the "end" form (its ID hash).
+	ID                  string
+	Created, Expires    string
+	SourceIP, UserAgent string
+	MFA                 bool
+	// Current is the session the page is shown in.
+	Current bool
+}
+
+// AccountDevice is one MFA device of the user.
+type AccountDevice struct {
+	ID, Type, Name    string
+	Created, LastUsed string
+}
+
+func (Reauth) template() string      { return "reauth" }
+func (AccountPage) template() string { return "account" }

@@ -141,7 +141,7 @@ type Pages struct {
 }
 
 var pageNames = []string{"signin", "device", "device_confirm", "device_done", "consent", "home", "mfa", "error",
-	"signin_enrol"}
+	"signin_enrol", "reauth", "account"}
 
 // Load parses the embedded templates, each page together with the layout.
 func Load() (*Pages, error) {
