@@ -36,6 +36,9 @@ type Service struct {
 	Rand  io.Reader
 	// Issuer names the service in authenticator apps ("Gatehouse").
 	Issuer string
+	// BaseURL is the public URL (no trailing slash): the WebAuthn origin,
+	// its host the RP ID.
+	BaseURL string
 	// Notify sends a user a security notice (a device added or removed);
 	// nil sends none. Its failure is logged, never returned: the change
 	// is made.
