@@ -334,3 +334,17 @@ func (s *Service) ResetUser(ctx context.Context, userID string) error {
 	}
 	return nil
 }
+
+// Kinds reports which kinds of device the user has: authenticator apps
+// (totp) and security keys or passkeys (key).
+func (s *Service) Kinds(ctx context.Context, userID string) (totp, key bool, err error) {
+	ds, err := s.Devices(ctx, userID)
+	if err != nil {
+		return false, false, err
+	}
+	for _, d := range ds {
+		totp = totp || d.Type == TypeTOTP
+		key = key || d.Type == TypeWebAuthn
+	}
+	return totp, key, nil
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"time"
 
@@ -56,11 +57,22 @@ func displayName(u *store.User) string {
 	return u.UserName
 }
 
+// ErrNoRelyingParty: WebAuthn is unavailable because the base URL's host
+// is not a domain (an IP address cannot be an RP ID, W3C WebAuthn §5.1.1
+// and the HTML "valid domain"); use a host name such as localhost.
+var ErrNoRelyingParty = errors.New("webauthn needs a base URL with a domain name")
+
+// WebAuthnAvailable reports whether the base URL allows WebAuthn.
+func (s *Service) WebAuthnAvailable() bool {
+	_, err := s.relyingParty()
+	return err == nil
+}
+
 // relyingParty returns the library configured for BaseURL.
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	u, err := url.Parse(s.BaseURL)
-	if err != nil || u.Hostname() == "" {
-		return nil, fmt.Errorf("webauthn: base URL %q has no host", s.BaseURL)
+	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
+		return nil, ErrNoRelyingParty
 	}
 	return webauthn.New(&webauthn.Config{
 		RPID: u.Hostname(), RPDisplayName: "Gatehouse", RPOrigins: []string{u.Scheme + "://" + u.Host},

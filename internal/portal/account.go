@@ -74,14 +74,17 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request, who *oidc.
 			SourceIP: x.SourceIP, UserAgent: x.UserAgent, MFA: x.MFA, Current: x.IDHash == who.SessionID,
 		})
 	}
-	totp := 0
+	totp, keys := 0, 0
 	for _, d := range ds {
 		if d.Type == mfa.TypeTOTP {
 			totp++
+		} else {
+			keys++
 		}
 		p.Devices = append(p.Devices, web.AccountDevice{ID: d.ID, Type: d.Type, Name: d.Name, Created: when(d.CreatedAt), LastUsed: when(d.LastUsedAt)})
 	}
 	p.CanAddTOTP = totp < mfa.MaxTOTPDevices
+	p.CanAddKey = keys < mfa.MaxWebAuthnDevices && s.MFA.WebAuthnAvailable()
 	s.writePage(w, r, http.StatusOK, p)
 	return nil
 }
@@ -161,11 +164,17 @@ func (s *Service) getReauth(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) reauthPage(w http.ResponseWriter, r *http.Request, status int, who *oidc.SignedIn, next, msg string) error {
-	has, err := s.MFA.HasTOTP(r.Context(), who.UserID)
+	hasTOTP, hasKey, err := s.MFA.Kinds(r.Context(), who.UserID)
 	if err != nil {
 		return err
 	}
-	s.writePage(w, r, status, web.Reauth{Layout: web.Layout{Title: "Confirm it is you", User: who.UserName}, Next: next, NeedsCode: has, Error: msg})
+	p := web.Reauth{Layout: web.Layout{Title: "Confirm it is you", User: who.UserName}, Next: next, NeedsCode: hasTOTP, Error: msg}
+	if hasKey {
+		if p.Key, err = s.keyCeremony(r, who.UserID); err != nil {
+			return err
+		}
+	}
+	s.writePage(w, r, status, p)
 	return nil
 }
 
@@ -182,7 +191,11 @@ func (s *Service) postReauth(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	a := s.attempt(r, who.UserName)
-	err = s.SignIn.Reauthenticate(r.Context(), a, who.SessionID, who.UserID, r.PostFormValue("password"), r.PostFormValue("code"))
+	f := signin.Factor{Code: r.PostFormValue("code")}
+	if ans := answerBytes(r); ans != nil {
+		f = signin.Factor{KeyState: r.PostFormValue("key_state"), KeyAnswer: ans}
+	}
+	err = s.SignIn.Reauthenticate(r.Context(), a, who.SessionID, who.UserID, r.PostFormValue("password"), f)
 	switch {
 	case errors.Is(err, signin.ErrBadCredentials):
 		return s.reauthPage(w, r, http.StatusUnauthorized, who, next, "Incorrect password.")
@@ -195,5 +208,72 @@ func (s *Service) postReauth(w http.ResponseWriter, r *http.Request) error {
 		next = "/account"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// getKeyEnrol starts registering a security key or passkey after a fresh
+// sign-in.
+func (s *Service) getKeyEnrol(w http.ResponseWriter, r *http.Request) error {
+	who, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	if who == nil {
+		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
+		return nil
+	}
+	if ok, err := s.fresh(r, who, 0); err != nil {
+		return err
+	} else if !ok {
+		http.Redirect(w, r, reauthURL("/account"), http.StatusSeeOther)
+		return nil
+	}
+	return s.keyEnrolPage(w, r, http.StatusOK, who, "")
+}
+
+func (s *Service) keyEnrolPage(w http.ResponseWriter, r *http.Request, status int, who *oidc.SignedIn, msg string) error {
+	c, err := s.MFA.BeginRegistration(r.Context(), who.UserID)
+	if errors.Is(err, mfa.ErrNoRelyingParty) {
+		return &pageError{Status: http.StatusNotImplemented, Heading: "Security keys are not available here",
+			Message: "Security keys and passkeys need Gatehouse to be reached by a host name (such as localhost), not an IP address. Ask your administrator."}
+	} else if err != nil {
+		return err
+	}
+	s.writePage(w, r, status, web.KeyEnrol{Layout: web.Layout{Title: "Security key or passkey", User: who.UserName},
+		Key: &web.KeyCeremony{Options: string(c.Options), State: c.State}, Error: msg})
+	return nil
+}
+
+// postKeyEnrol stores the new security key or passkey.
+func (s *Service) postKeyEnrol(w http.ResponseWriter, r *http.Request) error {
+	who, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	if who == nil {
+		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
+		return nil
+	}
+	if ok, err := s.fresh(r, who, stateLifetime); err != nil {
+		return err
+	} else if !ok {
+		http.Redirect(w, r, reauthURL("/account"), http.StatusSeeOther)
+		return nil
+	}
+	name := r.PostFormValue("name")
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	ctx := withIdentity(r.Context(), who.UserID, who.UserName)
+	_, err = s.MFA.FinishRegistration(ctx, who.UserID, web.Visible(name), r.PostFormValue("key_state"), answerBytes(r))
+	switch {
+	case errors.Is(err, mfa.ErrTooManyDevices):
+		return &pageError{Status: http.StatusConflict, Heading: "Too many security keys", Message: "Remove one of your security keys or passkeys first: you can have 6."}
+	case errors.Is(err, mfa.ErrWebAuthn):
+		return s.keyEnrolPage(w, r, http.StatusBadRequest, who, "The security key or passkey was not registered. Try again.")
+	case err != nil:
+		return err
+	}
+	s.writePage(w, r, http.StatusOK, web.KeyEnrol{Layout: web.Layout{Title: "Security key or passkey", User: who.UserName}, Done: true})
 	return nil
 }

@@ -58,6 +58,18 @@ var errStateInvalid = errors.New("sign-in state invalid or expired")
 
 func (s *Service) renderSignIn(w http.ResponseWriter, r *http.Request, status int, p web.SignIn) error {
 	p.Title = "Sign in"
+	if p.Step == web.StepUserName && p.Passkey == nil {
+		// Passwordless sign-in with a passkey, unless the policy is off.
+		ok, err := s.SignIn.PasskeysAllowed(r.Context())
+		if err != nil {
+			return err
+		}
+		if ok {
+			if p.Passkey, err = s.keyCeremony(r, ""); err != nil {
+				return err
+			}
+		}
+	}
 	s.writePage(w, r, status, p)
 	return nil
 }
@@ -202,7 +214,7 @@ func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, userName
 		if err != nil {
 			return err
 		}
-		return s.renderSignIn(w, r, http.StatusOK, web.SignIn{Step: web.StepMFA, UserName: res.User.UserName, State: state, Next: next})
+		return s.mfaStep(w, r, http.StatusOK, res.User.ID, web.SignIn{Step: web.StepMFA, UserName: res.User.UserName, State: state, Next: next})
 	}
 	if err := s.startSession(w, r, a, res.Verified, "", time.Time{}); err != nil {
 		return err
@@ -227,7 +239,7 @@ func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, signin.ErrBadCredentials):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
 	case errors.Is(err, signin.ErrBadCode):
-		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
+		return s.mfaStep(w, r, http.StatusUnauthorized, st.UserID, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
 			Error: "That code is not right, or was already used. Wait for the next code and try again."})
 	case err != nil:
 		return signInRefused(err)
@@ -282,5 +294,92 @@ func (s *Service) postEnrol(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
+	return nil
+}
+
+// keyCeremony starts a WebAuthn assertion for the page: for userID's keys,
+// or for any passkey when "". Nil when the user has no key.
+func (s *Service) keyCeremony(r *http.Request, userID string) (*web.KeyCeremony, error) {
+	c, err := s.MFA.BeginLogin(r.Context(), userID)
+	if errors.Is(err, mfa.ErrWebAuthn) || errors.Is(err, mfa.ErrNoRelyingParty) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &web.KeyCeremony{Options: string(c.Options), State: c.State}, nil
+}
+
+// mfaStep shows the second step, offering the user's security keys next
+// to the code field.
+func (s *Service) mfaStep(w http.ResponseWriter, r *http.Request, status int, userID string, p web.SignIn) error {
+	_, hasKey, err := s.MFA.Kinds(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	if hasKey {
+		if p.Key, err = s.keyCeremony(r, userID); err != nil {
+			return err
+		}
+	}
+	return s.renderSignIn(w, r, status, p)
+}
+
+// answerBytes bounds the browser's WebAuthn answer.
+func answerBytes(r *http.Request) []byte {
+	a := r.PostFormValue("answer")
+	if a == "" || len(a) > 16<<10 {
+		return nil
+	}
+	return []byte(a)
+}
+
+// postKey checks the second step with a security key or passkey.
+func (s *Service) postKey(w http.ResponseWriter, r *http.Request) error {
+	sealed := r.PostFormValue("state")
+	st, err := s.openState(sealed, web.StepMFA)
+	if err != nil {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	}
+	a := s.attempt(r, st.UserName)
+	expires := time.Unix(st.Expires, 0)
+	v, err := s.SignIn.Key(r.Context(), a, st.UserID, r.PostFormValue("key_state"), answerBytes(r), sealed, expires)
+	switch {
+	case errors.Is(err, signin.ErrStateUsed):
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	case errors.Is(err, signin.ErrBadCredentials):
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
+	case errors.Is(err, signin.ErrBadCode):
+		return s.mfaStep(w, r, http.StatusUnauthorized, st.UserID, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
+			Error: "The security key or passkey was not accepted. Try again, or enter a code."})
+	case err != nil:
+		return signInRefused(err)
+	}
+	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
+	return nil
+}
+
+// postPasskey signs in with a passkey alone.
+func (s *Service) postPasskey(w http.ResponseWriter, r *http.Request) error {
+	next := safeNext(r.PostFormValue("next"))
+	a := s.attempt(r, "")
+	v, err := s.SignIn.Passkey(r.Context(), a, r.PostFormValue("key_state"), answerBytes(r))
+	switch {
+	case errors.Is(err, signin.ErrPasskeyOff):
+		return s.renderSignIn(w, r, http.StatusForbidden, web.SignIn{Step: web.StepUserName, Next: next, Error: "Sign-in with a passkey is turned off. Enter your user name."})
+	case errors.Is(err, signin.ErrBadCode):
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Next: next, Error: "The passkey was not accepted. Try again, or enter your user name."})
+	case err != nil:
+		return signInRefused(err)
+	}
+	a.UserName = v.User.UserName
+	if err := s.startSession(w, r, a, v, "", time.Time{}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, orStart(next), http.StatusSeeOther)
 	return nil
 }

@@ -60,7 +60,8 @@ type Service struct {
 // Register mounts the pages and the portal API on mux:
 //
 //	GET  /login, POST /login, POST /login/password, POST /login/mfa,
-//	POST /login/enrol                  sign-in steps
+//	POST /login/enrol, POST /login/key, POST /login/passkey   sign-in steps
+//	GET  /mfa/key, POST /mfa/key       security key or passkey registration
 //	GET  /start                        home: accounts and roles
 //	POST /signout                      end the portal session
 //	GET  /device, POST /device         device-code verification and approval
@@ -94,6 +95,8 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("POST /login/password", limitForm(maxSignInForm, s.postPassword))
 	page("POST /login/mfa", limitForm(maxSignInForm, s.postMFA))
 	page("POST /login/enrol", limitForm(maxSignInForm, s.postEnrol))
+	page("POST /login/key", limitForm(maxKeyForm, s.postKey))
+	page("POST /login/passkey", limitForm(maxKeyForm, s.postPasskey))
 	page("GET /start", s.getStart)
 	page("POST /signout", limitForm(maxPageForm, s.postSignOut))
 	page("GET /device", s.getDevice)
@@ -105,8 +108,10 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("GET /account", s.getAccount)
 	page("POST /account/sessions/end", limitForm(maxPageForm, s.postEndSession))
 	page("POST /account/devices/remove", limitForm(maxPageForm, s.postRemoveDevice))
+	page("GET /mfa/key", s.getKeyEnrol)
+	page("POST /mfa/key", limitForm(maxPageForm, s.postKeyEnrol))
 	page("GET /reauth", s.getReauth)
-	page("POST /reauth", limitForm(maxSignInForm, s.postReauth))
+	page("POST /reauth", limitForm(maxKeyForm, s.postReauth))
 	mux.Handle("GET /static/", withPageHeaders(http.StripPrefix("/static/", web.Static()), false))
 
 	// The portal API authenticates with a bearer header, not a cookie, so

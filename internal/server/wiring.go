@@ -96,7 +96,8 @@ func (s *Server) wire() {
 	if cfg.Demo {
 		s.Settings.DefaultPolicy = settings.PolicyOff
 	}
-	s.MFA = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse"}
+	s.MFA = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse",
+		BaseURL: base, Log: s.Log}
 	s.SignIn = &signin.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, MFA: s.MFA, Settings: s.Settings,
 		Now: cfg.Now, Rand: cfg.Rand, Log: s.Log, Limits: limits,

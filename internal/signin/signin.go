@@ -224,7 +224,7 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 	if err != nil {
 		return nil, fmt.Errorf("record credential verification: %w", err)
 	}
-	hasTOTP, err := s.MFA.HasTOTP(ctx, u.ID)
+	hasTOTP, hasKey, err := s.MFA.Kinds(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 	}
 	res := &PasswordResult{User: u, Verified: verified(u, false, bs, states)}
 	switch required := mfaRequired(set.MFAPolicy, dev != nil); {
-	case hasTOTP && (required || set.MFAPolicy == settings.PolicyOff):
+	case (hasTOTP || hasKey) && (required || set.MFAPolicy == settings.PolicyOff):
 		res.NeedsMFA = true
 	case required:
 		res.MustEnrol = true
@@ -274,6 +274,61 @@ func (s *Service) Enrol(ctx context.Context, a Attempt, userID string, seed []by
 		_, err := s.MFA.ConfirmFirst(withIdentity(ctx, u), u.ID, "", seed, code)
 		return err
 	})
+}
+
+// Key checks the second step of a sign-in whose password matched userID
+// with a security key or passkey: answer is the browser's
+// PublicKeyCredential (JSON) for the ceremony sealed in keyState. It counts
+// under the limits like Code.
+func (s *Service) Key(ctx context.Context, a Attempt, userID, keyState string, answer []byte, state string, stateExpires time.Time) (*Verified, error) {
+	return s.second(ctx, a, userID, state, stateExpires, func(u *store.User) error {
+		return keyCheck(s.MFA.FinishLogin(ctx, u.ID, keyState, answer))
+	})
+}
+
+// keyCheck maps a refused WebAuthn ceremony to a wrong code, so that it
+// counts as a failed attempt.
+func keyCheck(_ *store.User, err error) error {
+	if errors.Is(err, mfa.ErrWebAuthn) {
+		return mfa.ErrInvalidCode
+	}
+	return err
+}
+
+// ErrPasskeyOff: the MFA policy is "off", where passkeys do not replace
+// the password.
+var ErrPasskeyOff = errors.New("passkey sign-in is off")
+
+// Passkey signs in without a user name or password with a passkey (a
+// discoverable credential that verified its user): answer is the
+// browser's PublicKeyCredential for the discoverable ceremony sealed in
+// keyState. Allowed unless the MFA policy is "off". Before the check only
+// the address's counter is known; a refused passkey counts there and is
+// audited as a failure.
+func (s *Service) Passkey(ctx context.Context, a Attempt, keyState string, answer []byte) (*Verified, error) {
+	s.init()
+	set, err := s.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if set.MFAPolicy == settings.PolicyOff {
+		return nil, ErrPasskeyOff
+	}
+	bs := s.buckets("", a.SourceIP, nil)[:1] // the address's
+	states, err := s.reserve(ctx, bs)
+	if err != nil {
+		return nil, s.refused(ctx, a, nil, "UserAuthentication", err)
+	}
+	u, err := s.MFA.FinishLogin(ctx, "", keyState, answer)
+	if errors.Is(err, mfa.ErrWebAuthn) {
+		return nil, s.failed(ctx, a, nil, "UserAuthentication", "InvalidPasskey", "Passkey not accepted", ErrBadCode, bs, states)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.Store.Update(ctx, func(tx store.Tx) error { return s.refund(ctx, tx, bs) }); err != nil {
+		return nil, err
+	}
+	return &Verified{User: u, MFA: true}, nil
 }
 
 // second runs the second step of a sign-in whose password matched userID
@@ -664,12 +719,21 @@ func (s *Service) Fresh(authTime time.Time, withMFA, hasDevice bool, slack time.
 	return withMFA || !hasDevice
 }
 
+// Factor is a second factor given at re-authentication: a TOTP code, or
+// a security key's answer (KeyAnswer, the PublicKeyCredential JSON) to
+// the ceremony sealed in KeyState.
+type Factor struct {
+	Code      string
+	KeyState  string
+	KeyAnswer []byte
+}
+
 // Reauthenticate checks, under the sign-in limits, the password of the
 // user signed in at the portal session sessionID, and the code of their
 // authenticator when they have one, then marks the session freshly
 // authenticated (AuthTime now; MFA when a code was checked). Errors are
 // those of Password and Code.
-func (s *Service) Reauthenticate(ctx context.Context, a Attempt, sessionID, userID, password, code string) error {
+func (s *Service) Reauthenticate(ctx context.Context, a Attempt, sessionID, userID, password string, f Factor) error {
 	s.init()
 	u, err := s.Store.GetUser(ctx, userID)
 	if err != nil {
@@ -684,13 +748,16 @@ func (s *Service) Reauthenticate(ctx context.Context, a Attempt, sessionID, user
 		return ErrBadCredentials
 	}
 	v := res.Verified
-	hasTOTP, err := s.MFA.HasTOTP(ctx, userID)
+	hasTOTP, hasKey, err := s.MFA.Kinds(ctx, userID)
 	if err != nil {
 		return err
 	}
-	if hasTOTP {
+	if hasTOTP || hasKey {
 		if v, err = s.second(ctx, a, userID, "", time.Time{}, func(u *store.User) error {
-			return s.MFA.Verify(ctx, u.ID, code)
+			if f.KeyAnswer != nil {
+				return keyCheck(s.MFA.FinishLogin(ctx, u.ID, f.KeyState, f.KeyAnswer))
+			}
+			return s.MFA.Verify(ctx, u.ID, f.Code)
 		}); err != nil {
 			return err
 		}
@@ -777,4 +844,11 @@ func (s *Service) EndSession(ctx context.Context, userID, sessionID string) erro
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
+}
+
+// PasskeysAllowed reports whether passkeys may replace the password: when
+// the MFA policy is not "off".
+func (s *Service) PasskeysAllowed(ctx context.Context) (bool, error) {
+	set, err := s.settings(ctx)
+	return err == nil && set.MFAPolicy != settings.PolicyOff, err
 }

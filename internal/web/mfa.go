@@ -37,7 +37,9 @@ type Reauth struct {
 	// Next is the local page to return to.
 	Next      string
 	NeedsCode bool
-	Error     string
+	// Key offers a security key instead of the code (nil: none).
+	Key   *KeyCeremony
+	Error string
 }
 
 // AccountPage is the "my sessions and devices" page.
@@ -45,9 +47,10 @@ type AccountPage struct {
 	Layout
 	Sessions []AccountSession
 	Devices  []AccountDevice
-	// CanAddTOTP says the user may register another authenticator app.
-	CanAddTOTP bool
-	Message    string
+	// CanAddTOTP and CanAddKey say the user may register another
+	// authenticator app or security key.
+	CanAddTOTP, CanAddKey bool
+	Message               string
 }
 
 // AccountSession is one live portal session of the user.
@@ -69,3 +72,20 @@ type AccountDevice struct {
 
 func (Reauth) template() string      { return "reauth" }
 func (AccountPage) template() string { return "account" }
+
+// KeyCeremony is a WebAuthn ceremony a page offers: Options (JSON) for the
+// browser, State (sealed) to post back with the answer.
+type KeyCeremony struct {
+	Options string
+	State   string
+}
+
+// KeyEnrol registers a security key or passkey.
+type KeyEnrol struct {
+	Layout
+	Key   *KeyCeremony
+	Done  bool
+	Error string
+}
+
+func (KeyEnrol) template() string { return "key_enrol" }
