@@ -93,9 +93,6 @@ func (s *Server) wire() {
 	// run time; the configured portal session duration is their ceiling,
 	// since revocations are kept as long as that lets a session live.
 	s.Settings = &settings.Service{Store: s.Store, Audit: s.Audit, Now: cfg.Now, MaxSession: cfg.PortalSessionDuration}
-	if cfg.Demo {
-		s.Settings.DefaultPolicy = settings.PolicyOff
-	}
 	s.MFA = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse",
 		BaseURL: base, Log: s.Log}
 	s.SignIn = &signin.Service{

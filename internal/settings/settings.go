@@ -61,10 +61,6 @@ type Service struct {
 	// MaxSession is the longest portal session allowed (the server's
 	// --portal-session-duration); 0 means DefaultSessionDuration.
 	MaxSession time.Duration
-	// DefaultPolicy is the MFA policy before an administrator chooses one;
-	// "" means PolicyAlways. The demo world uses PolicyOff, so that its
-	// users sign in with the printed password as the tutorials show.
-	DefaultPolicy string
 }
 
 func (s *Service) maxSession() time.Duration {
@@ -75,14 +71,40 @@ func (s *Service) maxSession() time.Duration {
 }
 
 // Defaults are the settings of an instance whose administrator changed
-// none: MFA always required (or DefaultPolicy), sessions of 8 hours (or
-// MaxSession when shorter).
+// none: MFA always required, sessions of 8 hours (or MaxSession when
+// shorter).
 func (s *Service) Defaults() Settings {
-	p := s.DefaultPolicy
-	if validPolicy(p) != nil {
-		p = PolicyAlways
+	return Settings{MFAPolicy: PolicyAlways, PortalSessionDuration: min(DefaultSessionDuration, s.maxSession())}
+}
+
+// Init stores the defaults with the MFA policy policy when no settings
+// are stored yet, and changes nothing otherwise: a world's starting point
+// (the demo world's users sign in with the printed password, as the
+// tutorials show, so it starts with PolicyOff). Every replica sees the
+// stored value.
+func (s *Service) Init(ctx context.Context, policy string) error {
+	if err := validPolicy(policy); err != nil {
+		return err
 	}
-	return Settings{MFAPolicy: p, PortalSessionDuration: min(DefaultSessionDuration, s.maxSession())}
+	v := s.Defaults()
+	v.MFAPolicy = policy
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.GetSettings(ctx); !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := tx.PutSettings(ctx, &store.Settings{MFAPolicy: v.MFAPolicy, PortalSessionDuration: v.PortalSessionDuration,
+			UpdatedAt: s.Now().UTC(), UpdatedBy: "gatehouse"}); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: audit.SourceSSO, Name: "UpdateInstanceSettings",
+			Params: map[string]any{"mfaPolicy": v.MFAPolicy, "portalSessionDurationSeconds": int64(v.PortalSessionDuration / time.Second)},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("initial settings: %w", err)
+	}
+	return nil
 }
 
 // Get returns the settings in force: the stored ones, or Defaults when

@@ -72,3 +72,25 @@ func TestPutRefusesBadValues(t *testing.T) {
 		}
 	}
 }
+
+// Init stores a starting point once and never overrides a stored choice.
+func TestInit(t *testing.T) {
+	w := domaintest.New(t)
+	s := &settings.Service{Store: w.Store, Audit: w.Audit, Now: time.Now}
+	ctx := t.Context()
+	if err := s.Init(ctx, settings.PolicyOff); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx); got.MFAPolicy != settings.PolicyOff {
+		t.Fatalf("after Init: %+v", got)
+	}
+	if err := s.Put(ctx, settings.Settings{MFAPolicy: settings.PolicyAlways, PortalSessionDuration: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Init(ctx, settings.PolicyOff); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx); got.MFAPolicy != settings.PolicyAlways {
+		t.Errorf("Init overrode a stored choice: %+v", got)
+	}
+}
