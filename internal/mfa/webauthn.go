@@ -196,6 +196,17 @@ func (s *Service) BeginRegistration(ctx context.Context, userID string) (*Ceremo
 // the credential, sealed, as a TypeWebAuthn device named name. A user
 // with MaxWebAuthnDevices already is ErrTooManyDevices.
 func (s *Service) FinishRegistration(ctx context.Context, userID, name, state string, answer []byte) (*store.MFADevice, error) {
+	return s.finishRegistration(ctx, userID, name, state, answer, false)
+}
+
+// FinishFirstRegistration is FinishRegistration for a user who must have
+// no device yet (registration at sign-in, which only the password
+// allowed): one found in the same transaction is ErrHasDevice.
+func (s *Service) FinishFirstRegistration(ctx context.Context, userID, name, state string, answer []byte) (*store.MFADevice, error) {
+	return s.finishRegistration(ctx, userID, name, state, answer, true)
+}
+
+func (s *Service) finishRegistration(ctx context.Context, userID, name, state string, answer []byte, first bool) (*store.MFADevice, error) {
 	rp, err := s.relyingParty()
 	if err != nil {
 		return nil, err
@@ -222,7 +233,7 @@ func (s *Service) FinishRegistration(ctx context.Context, userID, name, state st
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrWebAuthn, err)
 		}
-		if err := checkLimit(ctx, tx, userID, TypeWebAuthn, false); err != nil {
+		if err := checkLimit(ctx, tx, userID, TypeWebAuthn, first); err != nil {
 			return err
 		}
 		b, err := json.Marshal(c)
@@ -243,7 +254,7 @@ func (s *Service) FinishRegistration(ctx context.Context, userID, name, state st
 			Response: map[string]string{"deviceId": d.ID},
 		})
 	})
-	if errors.Is(err, ErrWebAuthn) || errors.Is(err, ErrTooManyDevices) {
+	if errors.Is(err, ErrWebAuthn) || errors.Is(err, ErrTooManyDevices) || errors.Is(err, ErrHasDevice) {
 		return nil, err
 	} else if err != nil {
 		return nil, fmt.Errorf("store webauthn device of user %q: %w", userID, err)

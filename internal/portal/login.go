@@ -207,7 +207,7 @@ func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, userName
 		if err != nil {
 			return err
 		}
-		return s.enrolPage(w, r, http.StatusOK, res.User.UserName, state, e.Seed, "")
+		return s.enrolPage(w, r, http.StatusOK, res.User.ID, res.User.UserName, state, e.Seed, "")
 	}
 	if res.NeedsMFA {
 		state, err := s.sealState(loginState{Step: web.StepMFA, UserName: userName, UserID: res.User.ID, Next: next})
@@ -255,20 +255,28 @@ func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 
 // enrolPage shows the registration of a first authenticator app during
 // sign-in.
-func (s *Service) enrolPage(w http.ResponseWriter, r *http.Request, status int, userName, state string, seed []byte, msg string) error {
+func (s *Service) enrolPage(w http.ResponseWriter, r *http.Request, status int, userID, userName, state string, seed []byte, msg string) error {
 	e := s.MFA.Enrolment(userName, seed)
-	s.writePage(w, r, status, web.SignInEnrol{
+	p := web.SignInEnrol{
 		Layout: web.Layout{Title: "Register an authenticator app"},
 		// Both built by package mfa: the otpauth:// URI from escaped parts,
 		// the QR code as a data: URI of PNG bytes.
 		TOTPKey:  web.TOTPKey{QR: template.URL(e.QR), URI: template.URL(e.URI), Key: e.Key},
 		UserName: userName, State: state, Error: msg,
-	})
+	}
+	if c, err := s.MFA.BeginRegistration(r.Context(), userID); err == nil {
+		p.SecurityKey = &web.KeyCeremony{Options: string(c.Options), State: c.State}
+	} else if !errors.Is(err, mfa.ErrNoRelyingParty) {
+		return err
+	}
+	s.writePage(w, r, status, p)
 	return nil
 }
 
-// postEnrol checks the code of the authenticator registered at sign-in and
-// starts the session.
+// postEnrol checks the code of the authenticator app registered at
+// sign-in (POST /login/enrol), or the answer of the security key or
+// passkey registered instead (POST /login/enrol/key), and starts the
+// session.
 func (s *Service) postEnrol(w http.ResponseWriter, r *http.Request) error {
 	sealed := r.PostFormValue("state")
 	st, err := s.openState(sealed, web.StepEnrol)
@@ -277,14 +285,21 @@ func (s *Service) postEnrol(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := s.attempt(r, st.UserName)
 	expires := time.Unix(st.Expires, 0)
-	v, err := s.SignIn.Enrol(r.Context(), a, st.UserID, st.Seed, r.PostFormValue("code"), sealed, expires)
+	var v *signin.Verified
+	msg := "That code is not right. Check the app's clock and enter the code it shows now."
+	if r.URL.Path == "/login/enrol/key" {
+		msg = "The security key or passkey was not registered. Try again, or use an authenticator app."
+		v, err = s.SignIn.EnrolKey(r.Context(), a, st.UserID, r.PostFormValue("key_state"), answerBytes(r), sealed, expires)
+	} else {
+		v, err = s.SignIn.Enrol(r.Context(), a, st.UserID, st.Seed, r.PostFormValue("code"), sealed, expires)
+	}
 	switch {
 	case errors.Is(err, signin.ErrStateUsed), errors.Is(err, mfa.ErrHasDevice):
 		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
 	case errors.Is(err, signin.ErrBadCredentials):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
 	case errors.Is(err, signin.ErrBadCode):
-		return s.enrolPage(w, r, http.StatusUnauthorized, st.UserName, sealed, st.Seed, "That code is not right. Check the app's clock and enter the code it shows now.")
+		return s.enrolPage(w, r, http.StatusUnauthorized, st.UserID, st.UserName, sealed, st.Seed, msg)
 	case err != nil:
 		return signInRefused(err)
 	}

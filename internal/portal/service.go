@@ -60,7 +60,8 @@ type Service struct {
 // Register mounts the pages and the portal API on mux:
 //
 //	GET  /login, POST /login, POST /login/password, POST /login/mfa,
-//	POST /login/enrol, POST /login/key, POST /login/passkey   sign-in steps
+//	POST /login/enrol, POST /login/enrol/key, POST /login/key,
+//	POST /login/passkey                sign-in steps
 //	GET  /mfa/key, POST /mfa/key       security key or passkey registration
 //	GET  /start                        home: accounts and roles
 //	POST /signout                      end the portal session
@@ -95,6 +96,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("POST /login/password", limitForm(maxSignInForm, s.postPassword))
 	page("POST /login/mfa", limitForm(maxSignInForm, s.postMFA))
 	page("POST /login/enrol", limitForm(maxSignInForm, s.postEnrol))
+	page("POST /login/enrol/key", limitForm(maxPageForm, s.postEnrol))
 	page("POST /login/key", limitForm(maxKeyForm, s.postKey))
 	page("POST /login/passkey", limitForm(maxKeyForm, s.postPasskey))
 	page("GET /start", s.getStart)

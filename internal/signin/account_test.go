@@ -45,6 +45,9 @@ func registerAtSignIn(t *testing.T, b *browser, c *clock) []byte {
 	a := b.signIn(user, password)
 	want(t, a, http.StatusOK, `action="/login/enrol"`)
 	m := keyRe.FindStringSubmatch(a.Body)
+	if m == nil {
+		t.Fatalf("no key:\n%s", a.Body)
+	}
 	seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(m[1], " ", ""))
 	if err != nil {
 		t.Fatal(err)

@@ -186,3 +186,39 @@ func TestPasskeyThroughHandlers(t *testing.T) {
 	}
 	want(t, newBrowser(t, srv, "192.0.2.83").post("/login/passkey", url.Values{"key_state": {st}, "answer": {"{}"}}), http.StatusForbidden)
 }
+
+// Issue 8: "register an authenticator at sign-in" also takes a security
+// key or passkey instead of an authenticator app.
+func TestRegisterKeyAtSignIn(t *testing.T) {
+	srv, _ := start(t, func(cfg *config.Config) {
+		_, port, _ := net.SplitHostPort(cfg.Listen)
+		cfg.PublicURL = "http://localhost:" + port
+	})
+	setPolicy(t, srv, settings.PolicyAlways)
+	u, err := srv.Store.GetUserByName(t.Context(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := newSoftKey(t, "localhost", srv.URL)
+	b := newBrowser(t, srv, "192.0.2.90")
+	p := b.signIn(user, password)
+	want(t, p, http.StatusOK, `action="/login/enrol"`)
+	opts, st := ceremonyOf(t, p, "/login/enrol/key")
+	bad := *k
+	bad.origin = "http://evil.example"
+	want(t, b.post("/login/enrol/key", url.Values{"state": {formState(t, p)}, "key_state": {st}, "answer": {string(bad.create(t, opts))}}), http.StatusUnauthorized, "was not registered")
+	if n := devices(t, srv); n != 0 {
+		t.Fatalf("a refused key was stored: %d devices", n)
+	}
+	p = b.signIn(user, password)
+	opts, st = ceremonyOf(t, p, "/login/enrol/key")
+	want(t, b.post("/login/enrol/key", url.Values{"state": {formState(t, p)}, "key_state": {st}, "answer": {string(k.create(t, opts))}}), http.StatusSeeOther)
+	if n := devices(t, srv); n != 1 {
+		t.Fatalf("%d devices, want 1", n)
+	}
+	// The passkey now signs in alone.
+	k.count = 1
+	nb := newBrowser(t, srv, "192.0.2.91")
+	opts, st = ceremonyOf(t, nb.get("/login"), "/login/passkey")
+	want(t, nb.post("/login/passkey", url.Values{"key_state": {st}, "answer": {string(k.get(t, opts, u.ID))}}), http.StatusSeeOther)
+}

@@ -276,6 +276,18 @@ func (s *Service) Enrol(ctx context.Context, a Attempt, userID string, seed []by
 	})
 }
 
+// EnrolKey is Enrol with a security key or passkey: answer is the
+// browser's answer to the registration ceremony sealed in keyState.
+func (s *Service) EnrolKey(ctx context.Context, a Attempt, userID, keyState string, answer []byte, state string, stateExpires time.Time) (*Verified, error) {
+	return s.second(ctx, a, userID, state, stateExpires, func(u *store.User) error {
+		_, err := s.MFA.FinishFirstRegistration(withIdentity(ctx, u), u.ID, "", keyState, answer)
+		if errors.Is(err, mfa.ErrWebAuthn) {
+			return mfa.ErrInvalidCode
+		}
+		return err
+	})
+}
+
 // Key checks the second step of a sign-in whose password matched userID
 // with a security key or passkey: answer is the browser's
 // PublicKeyCredential (JSON) for the ceremony sealed in keyState. It counts

@@ -25,6 +25,9 @@ type SignInEnrol struct {
 	// State is the sealed in-progress sign-in (with the new key).
 	State string
 	Error string
+	// SecurityKey offers a security key or passkey instead (nil: not
+	// available). (Key is the TOTP key.)
+	SecurityKey *KeyCeremony
 }
 
 func (SignInEnrol) template() string { return "signin_enrol" }
