@@ -59,6 +59,12 @@ func TestBadInputNeverFailsTheServer(t *testing.T) {
 		{"login: garbage state", "POST", "/login/password", "application/x-www-form-urlencoded", "state=%ff%fe&password=x", nil, page},
 		{"login: next is elsewhere", "GET", "/login?next=https%3A%2F%2Fevil.example%2F", "", "", nil, page},
 		{"mfa: signed out", "POST", "/mfa", "application/x-www-form-urlencoded", "code=123456", nil, page},
+		{"login enrol: garbage state", "POST", "/login/enrol", "application/x-www-form-urlencoded", "state=%ff%fe&code=1", nil, page},
+		{"login key: garbage", "POST", "/login/key", "application/x-www-form-urlencoded", "state=x&key_state=y&answer=%7B", nil, page},
+		{"login passkey: garbage", "POST", "/login/passkey", "application/x-www-form-urlencoded", "key_state=%ff&answer=%7B%7D", nil, page},
+		{"reauth: signed out", "POST", "/reauth", "application/x-www-form-urlencoded", "password=x", nil, page},
+		{"account: end session signed out", "POST", "/account/sessions/end", "application/x-www-form-urlencoded", "session=x", nil, page},
+		{"mfa key: signed out", "POST", "/mfa/key", "application/x-www-form-urlencoded", "answer=%7B%7D", nil, page},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -77,6 +77,7 @@ func newUser(t *testing.T, srv *servertest.Server, name string) *store.User {
 	t.Helper()
 	u, err := srv.Directory.CreateUser(t.Context(), directory.CreateUserInput{
 		UserName: name, DisplayName: name, Name: store.UserName{GivenName: name, FamilyName: "Test"},
+		Emails: []store.Email{{Value: name + "@example.com", Primary: true}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +168,23 @@ func TestGatehouseAdminAPI(t *testing.T) {
 	}
 	if u, _ := srv.Store.GetUser(ctx, carol.ID); u.Disabled {
 		t.Error("a refused call disabled the user")
+	}
+
+	// A user without an e-mail address could never get the reset link: the
+	// reset is refused and the password stays.
+	dave, err := srv.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "dave", DisplayName: "dave", Name: store.UserName{GivenName: "d", FamilyName: "d"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Directory.SetPassword(ctx, dave.ID, "a-long-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	r := callGatehouse(t, srv, admin, "ResetPassword", map[string]string{"IdentityStoreId": sid, "UserId": dave.ID})
+	if r.status != 400 || r.code != "ValidationException" || !strings.Contains(r.message, "no e-mail address") {
+		t.Fatalf("ResetPassword without an e-mail address = %d %q %q", r.status, r.code, r.message)
+	}
+	if u, _ := srv.Store.GetUser(ctx, dave.ID); u.PasswordHash == "" {
+		t.Error("a refused reset cleared the password")
 	}
 }
 

@@ -83,7 +83,7 @@ func TestCreateUserSendsInvitation(t *testing.T) {
 	tok := u.Query().Get("token")
 
 	// A blocklisted password is refused on the page, and the link stays.
-	resp, body := postForm(t, srv.URL, "/activate", url.Values{"token": {tok}, "password": {"qwerty123"}, "confirm": {"qwerty123"}})
+	resp, body := postForm(t, srv.URL, "/activate", url.Values{"token": {tok}, "password": {"qwerty123456789"}, "confirm": {"qwerty123456789"}})
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "too common") {
 		t.Fatalf("weak password: %d %s", resp.StatusCode, body)
 	}

@@ -3,6 +3,8 @@ package console
 import (
 	"context"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 )
 
 // People is the user lifecycle the console's people actions call (package
@@ -24,33 +26,13 @@ type Invitations interface {
 	SendPasswordReset(ctx context.Context, userID string) error
 }
 
-// InstanceSettings are the instance settings the console shows and edits.
-type InstanceSettings struct {
-	// MFAPolicy is "always", "new-browser" or "off".
-	MFAPolicy string
-	// PortalSessionDuration is how long a portal sign-in lasts.
-	PortalSessionDuration time.Duration
-}
-
-// Settings reads and changes the instance settings; Put validates and
-// audits. Package settings' *Service fits it through SettingsFuncs.
+// Settings reads and changes the instance settings (MFA policy, portal
+// session length); Put validates (ValidationException) and audits.
+// Package settings' *Service implements it.
 type Settings interface {
-	Get(ctx context.Context) (InstanceSettings, error)
-	Put(ctx context.Context, v InstanceSettings) error
+	Get(ctx context.Context) (settings.Settings, error)
+	Put(ctx context.Context, v settings.Settings) error
 }
-
-// SettingsFuncs adapts two functions to Settings, for a settings service
-// whose value type is its own.
-type SettingsFuncs struct {
-	GetFunc func(ctx context.Context) (InstanceSettings, error)
-	PutFunc func(ctx context.Context, v InstanceSettings) error
-}
-
-// Get calls GetFunc.
-func (f SettingsFuncs) Get(ctx context.Context) (InstanceSettings, error) { return f.GetFunc(ctx) }
-
-// Put calls PutFunc.
-func (f SettingsFuncs) Put(ctx context.Context, v InstanceSettings) error { return f.PutFunc(ctx, v) }
 
 // Message is one message of the outbox.
 type Message struct {
@@ -70,10 +52,3 @@ type OutboxFunc func(ctx context.Context, limit int) ([]Message, error)
 
 // List calls f.
 func (f OutboxFunc) List(ctx context.Context, limit int) ([]Message, error) { return f(ctx, limit) }
-
-// MFA policies (InstanceSettings.MFAPolicy).
-const (
-	MFAAlways     = "always"
-	MFANewBrowser = "new-browser"
-	MFAOff        = "off"
-)

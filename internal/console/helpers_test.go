@@ -10,11 +10,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -39,6 +41,11 @@ func newEnv(t *testing.T) *env {
 	srv := servertest.New(t, nil)
 	e := &env{t: t, srv: srv, users: map[string]*store.User{}, sets: map[string]*store.PermissionSet{}}
 	ctx := t.Context()
+	// These tests are about the console, not the second factor: sign-ins
+	// here take the password alone.
+	if err := srv.Settings.Put(ctx, settings.Settings{MFAPolicy: settings.PolicyOff, PortalSessionDuration: 8 * time.Hour}); err != nil {
+		t.Fatalf("MFA policy off: %v", err)
+	}
 	if _, err := srv.Access.CreateAccount(ctx, memberAccount, "Workloads", "workloads@example.com"); err != nil {
 		t.Fatalf("create account: %v", err)
 	}
@@ -226,10 +233,10 @@ func (p people) ResetMFA(ctx context.Context, id string) error { return nil }
 var _ console.People = people{}
 
 // memSettings is a Settings held in memory.
-type memSettings struct{ v console.InstanceSettings }
+type memSettings struct{ v settings.Settings }
 
-func (m *memSettings) Get(context.Context) (console.InstanceSettings, error) { return m.v, nil }
-func (m *memSettings) Put(_ context.Context, v console.InstanceSettings) error {
+func (m *memSettings) Get(context.Context) (settings.Settings, error) { return m.v, nil }
+func (m *memSettings) Put(_ context.Context, v settings.Settings) error {
 	m.v = v
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
 )
@@ -48,7 +49,7 @@ func (s *Service) getSettings(w http.ResponseWriter, r *http.Request, c *caller)
 	return s.settingsPage(w, r, c, http.StatusOK, "", nil)
 }
 
-func (s *Service) settingsPage(w http.ResponseWriter, r *http.Request, c *caller, status int, msg string, sent *InstanceSettings) error {
+func (s *Service) settingsPage(w http.ResponseWriter, r *http.Request, c *caller, status int, msg string, sent *settings.Settings) error {
 	if err := c.must("sso:DescribeInstance", s.instanceARN()); err != nil {
 		return err
 	}
@@ -76,12 +77,10 @@ func (s *Service) postSettings(w http.ResponseWriter, r *http.Request, c *caller
 	if s.Settings == nil {
 		return notConfigured("Instance settings")
 	}
-	v := InstanceSettings{MFAPolicy: r.PostFormValue("mfa")}
+	v := settings.Settings{MFAPolicy: r.PostFormValue("mfa")}
 	var err error
 	n, perr := strconv.Atoi(strings.TrimSpace(r.PostFormValue("hours")))
 	switch {
-	case v.MFAPolicy != MFAAlways && v.MFAPolicy != MFANewBrowser && v.MFAPolicy != MFAOff:
-		err = fault.Validationf("Choose an MFA policy: always, new-browser or off.")
 	case perr != nil || n < 1 || n > maxPortalHour:
 		err = fault.Validationf("Portal session length must be a whole number of hours from 1 to %d.", maxPortalHour)
 	default:

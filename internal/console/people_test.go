@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/console"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 )
 
 // TestDisableInConsoleEndsPortalSession: a user the console disables is
@@ -95,7 +96,7 @@ func TestNotConfiguredFeatures(t *testing.T) {
 	e := newEnv(t)
 	// The server wires its people service; this test is about a console
 	// without one.
-	e.srv.Console.People, e.srv.Console.Invitations, e.srv.Console.Outbox = nil, nil, nil
+	e.srv.Console.People, e.srv.Console.Invitations, e.srv.Console.Outbox, e.srv.Console.Settings = nil, nil, nil, nil
 	b := e.browser()
 	b.signIn("admin")
 	dev := e.users["dev"].ID
@@ -116,25 +117,30 @@ func TestNotConfiguredFeatures(t *testing.T) {
 
 func TestSettingsAndOutbox(t *testing.T) {
 	e := newEnv(t)
-	set := &memSettings{v: console.InstanceSettings{MFAPolicy: console.MFAAlways, PortalSessionDuration: 8 * time.Hour}}
-	e.srv.Console.Settings = set
+	ctx := t.Context()
 	e.srv.Console.Outbox = console.OutboxFunc(func(_ context.Context, limit int) ([]console.Message, error) {
 		return []console.Message{{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), To: "fay@example.com", Subject: "Your invitation",
 			Body: "Open <https://gatehouse.example/activate?t=x>"}}, nil
 	})
 	b := e.browser()
-	b.signIn("admin")
+	b.signIn("admin") // signed in before the policy changes: the session stands
+	if err := e.srv.Settings.Put(ctx, settings.Settings{MFAPolicy: settings.PolicyAlways, PortalSessionDuration: 8 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
 	p := b.get("/admin/settings")
 	wantBody(t, p, `value="always" checked`, `value="8"`)
 	bad := b.submit(p, "/admin/settings", url.Values{"mfa": {"sometimes"}, "hours": {"8"}})
 	wantStatus(t, bad, http.StatusBadRequest)
-	wantBody(t, bad, "Choose an MFA policy")
+	wantBody(t, bad, "MFA policy &#34;sometimes&#34; is not one of")
 	bad = b.submit(p, "/admin/settings", url.Values{"mfa": {"off"}, "hours": {"0"}})
 	wantStatus(t, bad, http.StatusBadRequest)
-	p = b.follow(b.submit(p, "/admin/settings", url.Values{"mfa": {"new-browser"}, "hours": {"12"}}))
+	// Longer than the server's --portal-session-duration (8 h here).
+	bad = b.submit(p, "/admin/settings", url.Values{"mfa": {"off"}, "hours": {"12"}})
+	wantStatus(t, bad, http.StatusBadRequest)
+	p = b.follow(b.submit(p, "/admin/settings", url.Values{"mfa": {"new-browser"}, "hours": {"4"}}))
 	wantBody(t, p, "Settings saved.", `value="new-browser" checked`)
-	if set.v.MFAPolicy != console.MFANewBrowser || set.v.PortalSessionDuration != 12*time.Hour {
-		t.Fatalf("settings %+v", set.v)
+	if v, err := e.srv.Settings.Get(ctx); err != nil || v.MFAPolicy != settings.PolicyNewBrowser || v.PortalSessionDuration != 4*time.Hour {
+		t.Fatalf("settings %+v, %v", v, err)
 	}
 	p = b.get("/admin/outbox")
 	wantStatus(t, p, http.StatusOK)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
@@ -13,8 +14,13 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// TypeTOTP is the store.MFADevice Type of a TOTP authenticator.
-const TypeTOTP = "TOTP"
+// Device types (store.MFADevice Type).
+const (
+	// TypeTOTP is a TOTP authenticator app.
+	TypeTOTP = "TOTP"
+	// TypeWebAuthn is a security key or passkey.
+	TypeWebAuthn = "WEBAUTHN"
+)
 
 // ErrInvalidCode is returned for a code that is wrong, outside the time
 // window, or already used.
@@ -30,6 +36,24 @@ type Service struct {
 	Rand  io.Reader
 	// Issuer names the service in authenticator apps ("Gatehouse").
 	Issuer string
+	// BaseURL is the public URL (no trailing slash): the WebAuthn origin,
+	// its host the RP ID.
+	BaseURL string
+	// Notify sends a user a security notice (a device added or removed);
+	// nil sends none. Its failure is logged, never returned: the change
+	// is made.
+	Notify func(ctx context.Context, userID, subject, body string) error
+	Log    *slog.Logger
+}
+
+// notify sends a security notice through Notify, when set.
+func (s *Service) notify(ctx context.Context, userID, subject, body string) {
+	if s.Notify == nil {
+		return
+	}
+	if err := s.Notify(context.WithoutCancel(ctx), userID, subject, body); err != nil && s.Log != nil {
+		s.Log.Warn("security notice not sent", "user_id", userID, "subject", subject, "err", err)
+	}
 }
 
 // Seed is a TOTP secret. Its LogValue and String never show it.
@@ -49,6 +73,10 @@ type Enrolment struct {
 	Secret string
 	// URI is the otpauth:// URI.
 	URI string
+	// QR is URI as a QR code (QRDataURI); "" when it could not be made.
+	QR string
+	// Key is Secret in blocks of 4 characters (GroupKey).
+	Key string
 }
 
 // NewEnrolment generates a fresh 20-byte seed for a user.
@@ -67,17 +95,75 @@ func (s *Service) Enrolment(userName string, seed []byte) *Enrolment {
 	if issuer == "" {
 		issuer = "Gatehouse"
 	}
-	return &Enrolment{Seed: Seed(seed), Secret: EncodeSeed(seed), URI: URI(issuer, userName, seed)}
+	e := &Enrolment{Seed: Seed(seed), Secret: EncodeSeed(seed), URI: URI(issuer, userName, seed)}
+	e.Key = GroupKey(e.Secret)
+	e.QR, _ = QRDataURI(e.URI) // only a URI too long for any QR code fails
+	return e
 }
 
 // sealAD binds a sealed seed to its user, so that a sealed value cannot be
 // moved to another user's device record.
 func sealAD(userID string) []byte { return []byte("gatehouse/totp-seed/v1:" + userID) }
 
+// Device limits per user, as AWS has them: up to 2 authenticator apps
+// and 6 FIDO devices (security keys and passkeys) (AWS docs, "MFA in IAM
+// Identity Center").
+const (
+	MaxTOTPDevices     = 2
+	MaxWebAuthnDevices = 6
+)
+
+// Errors of enrolment.
+var (
+	// ErrTooManyDevices: the user has the most devices of that type.
+	ErrTooManyDevices = errors.New("too many mfa devices of this type")
+	// ErrHasDevice: a first device was to be registered (at sign-in, with
+	// the password alone) but the user has one already.
+	ErrHasDevice = errors.New("user already has an mfa device")
+)
+
 // Confirm checks code against the enrolment's seed and, if it matches,
 // stores the authenticator (seed sealed) for the user, with the matched
-// step recorded so the same code cannot then sign in.
+// step recorded so the same code cannot then sign in. A user with
+// MaxTOTPDevices already is ErrTooManyDevices.
 func (s *Service) Confirm(ctx context.Context, userID, name string, seed []byte, code string) (*store.MFADevice, error) {
+	return s.confirm(ctx, userID, name, seed, code, false)
+}
+
+// ConfirmFirst is Confirm for a user who must have no device yet (the
+// registration at sign-in, which only the password allowed): one found in
+// the same transaction is ErrHasDevice.
+func (s *Service) ConfirmFirst(ctx context.Context, userID, name string, seed []byte, code string) (*store.MFADevice, error) {
+	return s.confirm(ctx, userID, name, seed, code, true)
+}
+
+// checkLimit refuses a new device of typ for the user in tx: any device
+// when first, else one beyond the type's limit.
+func checkLimit(ctx context.Context, tx store.Tx, userID, typ string, first bool) error {
+	ds, err := tx.ListMFADevices(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if first && len(ds) > 0 {
+		return ErrHasDevice
+	}
+	n := 0
+	for _, d := range ds {
+		if d.Type == typ {
+			n++
+		}
+	}
+	limit := MaxTOTPDevices
+	if typ == TypeWebAuthn {
+		limit = MaxWebAuthnDevices
+	}
+	if n >= limit {
+		return ErrTooManyDevices
+	}
+	return nil
+}
+
+func (s *Service) confirm(ctx context.Context, userID, name string, seed []byte, code string, first bool) (*store.MFADevice, error) {
 	now := s.Now().UTC()
 	step, ok := Match(seed, code, now, 0)
 	if !ok {
@@ -95,6 +181,9 @@ func (s *Service) Confirm(ctx context.Context, userID, name string, seed []byte,
 		Sealed: []byte(sealed), LastStep: step, CreatedAt: now, LastUsedAt: now,
 	}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		if err := checkLimit(ctx, tx, userID, TypeTOTP, first); err != nil {
+			return err
+		}
 		if err := tx.CreateMFADevice(ctx, d); err != nil {
 			return err
 		}
@@ -104,9 +193,12 @@ func (s *Service) Confirm(ctx context.Context, userID, name string, seed []byte,
 			Response: map[string]string{"deviceId": d.ID},
 		})
 	})
-	if err != nil {
+	if errors.Is(err, ErrTooManyDevices) || errors.Is(err, ErrHasDevice) {
+		return nil, err
+	} else if err != nil {
 		return nil, fmt.Errorf("store totp device of user %q: %w", userID, err)
 	}
+	s.notify(ctx, userID, "Authenticator app added", "An authenticator app was registered for your Gatehouse sign-in. If this was not you, ask your administrator to reset your MFA devices at once.")
 	return d, nil
 }
 
@@ -165,4 +257,94 @@ func (s *Service) Verify(ctx context.Context, userID, code string) error {
 		return ErrInvalidCode
 	}
 	return nil
+}
+
+// Devices lists the user's MFA devices, oldest first as the store keeps
+// them.
+func (s *Service) Devices(ctx context.Context, userID string) ([]store.MFADevice, error) {
+	ds, err := s.Store.ListMFADevices(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list mfa devices of user %q: %w", userID, err)
+	}
+	return ds, nil
+}
+
+// Remove deletes one of the user's MFA devices, audited, and sends a
+// security notice. The caller checks that the person is freshly signed in
+// (signin.Service.Fresh). An unknown device is store.ErrNotFound.
+func (s *Service) Remove(ctx context.Context, userID, deviceID string) error {
+	var typ string
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		ds, err := tx.ListMFADevices(ctx, userID)
+		if err != nil {
+			return err
+		}
+		typ = ""
+		for _, d := range ds {
+			if d.ID == deviceID {
+				typ = d.Type
+			}
+		}
+		if typ == "" {
+			return store.ErrNotFound
+		}
+		if err := tx.DeleteMFADevice(ctx, userID, deviceID); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: audit.SourceSSO, Name: "DeleteMfaDeviceForUser",
+			Params: map[string]string{"userId": userID, "deviceId": deviceID, "deviceType": typ},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("remove mfa device %q of user %q: %w", deviceID, userID, err)
+	}
+	s.notify(ctx, userID, "MFA device removed", "An MFA device was removed from your Gatehouse sign-in. If this was not you, ask your administrator to reset your MFA devices and your password at once.")
+	return nil
+}
+
+// ResetUser deletes every MFA device of the user, audited, for an
+// administrator whose user lost their authenticator: at the next sign-in
+// the user registers a new one (when the MFA policy requires one). Ending
+// the user's sessions is the caller's (people.Service.ResetMFA).
+func (s *Service) ResetUser(ctx context.Context, userID string) error {
+	n := 0
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		ds, err := tx.ListMFADevices(ctx, userID)
+		if err != nil {
+			return err
+		}
+		n = len(ds)
+		for _, d := range ds {
+			if err := tx.DeleteMFADevice(ctx, userID, d.ID); err != nil {
+				return err
+			}
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{
+			Source: audit.SourceSSO, Name: "ResetMfaDevicesForUser",
+			Params:   map[string]string{"userId": userID},
+			Response: map[string]int{"devicesRemoved": n},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("reset mfa devices of user %q: %w", userID, err)
+	}
+	if n > 0 {
+		s.notify(ctx, userID, "MFA devices reset", "An administrator removed all MFA devices from your Gatehouse sign-in. You will register a new one at your next sign-in.")
+	}
+	return nil
+}
+
+// Kinds reports which kinds of device the user has: authenticator apps
+// (totp) and security keys or passkeys (key).
+func (s *Service) Kinds(ctx context.Context, userID string) (totp, key bool, err error) {
+	ds, err := s.Devices(ctx, userID)
+	if err != nil {
+		return false, false, err
+	}
+	for _, d := range ds {
+		totp = totp || d.Type == TypeTOTP
+		key = key || d.Type == TypeWebAuthn
+	}
+	return totp, key, nil
 }

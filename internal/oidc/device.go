@@ -192,63 +192,89 @@ type DeviceRequest struct {
 }
 
 // LookupUserCode finds the device authorization a person typed the user
-// code of. Failed lookups are limited per source address and per portal
-// session (sessionID, the session's ID hash; "" when there is none): 10
-// per 5 minutes each, counted in the store so every replica shares them;
-// beyond that every lookup from the address or session fails with
-// ErrRateLimited until the window ends. A successful lookup neither counts
-// nor forgets earlier failures, so looking up one's own code between
-// guesses buys no more guesses. Errors are *fault.Error wrapping
-// ErrRateLimited, ErrUnknownUserCode or ErrCodeExpired.
+// code of, for the confirmation page. Failed lookups are limited per
+// source address and per portal session (sessionID, the session's ID hash;
+// "" when there is none): 10 per 5 minutes each, counted in the store so
+// every replica shares them; beyond that every lookup from the address or
+// session fails with ErrRateLimited until the window ends. A successful
+// lookup writes nothing: it neither counts nor forgets earlier failures,
+// so looking up one's own code between guesses buys no more guesses.
+// Errors are *fault.Error wrapping ErrRateLimited, ErrUnknownUserCode or
+// ErrCodeExpired.
 func (s *Service) LookupUserCode(ctx context.Context, userCode, sourceIP, sessionID string) (*DeviceRequest, error) {
 	now := s.now()
-	keys := []string{"oidc-user-code:addr:" + source.Key(sourceIP)}
-	if sessionID != "" {
-		keys = append(keys, "oidc-user-code:session:"+sessionID)
-	}
-	// Each lookup reserves a failure up front, in the same transaction as
-	// the lookup, so parallel guesses cannot outrun the count; a lookup
-	// that finds a live code rolls its reservation back (errFound).
 	var d *store.DeviceAuth
 	var refused error
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		d, refused = nil, nil
-		for _, key := range keys {
-			n, err := tx.HitRate(ctx, key, lookupWindow, now)
-			if err != nil {
-				return fmt.Errorf("count user-code lookups: %w", err)
-			}
-			if n > lookupFailureLimit {
-				wait := time.Duration(lookupWindow - time.Duration(now.UnixNano()%int64(lookupWindow)))
-				refused = &fault.Error{Kind: fault.QuotaExceeded, Message: "Too many attempts. Wait a few minutes and try again.", Err: &RateLimitedError{RetryAfter: wait}}
-				return nil
-			}
-		}
-		code := normalizeUserCode(userCode)
-		if code == "" {
-			refused = unknownUserCode()
-			return nil
-		}
-		got, err := tx.GetDeviceAuthByUserCode(ctx, code)
-		if errors.Is(err, store.ErrNotFound) {
-			refused = unknownUserCode()
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if !now.Before(got.ExpiresAt) {
-			refused = &fault.Error{Kind: fault.Validation, Message: "This code has expired. Start the sign-in again on your device.", Err: ErrCodeExpired}
-			return nil
-		}
-		d = got
-		return errFound
+		var err error
+		d, refused, err = s.findUserCode(ctx, tx, userCode, lookupKeys(sourceIP, sessionID), now)
+		return err
 	})
-	if err != nil && !errors.Is(err, errFound) {
+	if err != nil {
 		return nil, err
 	}
 	if refused != nil {
 		return nil, refused
 	}
+	return s.deviceRequest(ctx, d)
+}
+
+// lookupKeys are the rate-counter keys of user-code lookups from sourceIP
+// and in the portal session sessionID ("" for none of either).
+func lookupKeys(sourceIP, sessionID string) []string {
+	var keys []string
+	if sourceIP != "" {
+		keys = append(keys, "oidc-user-code:addr:"+source.Key(sourceIP))
+	}
+	if sessionID != "" {
+		keys = append(keys, "oidc-user-code:session:"+sessionID)
+	}
+	return keys
+}
+
+// findUserCode looks up the unexpired device authorization of userCode in
+// tx under the lookup limit: the counts are read first (a plain read), and
+// a failed lookup counts one hit on each key. Update's transactions are
+// serializable on both backends, so that parallel guesses cannot outrun
+// the count. A refusal comes back as refused, with the transaction left to
+// commit (the hit must stay counted).
+func (s *Service) findUserCode(ctx context.Context, tx store.Tx, userCode string, keys []string, now time.Time) (d *store.DeviceAuth, refused, err error) {
+	for _, key := range keys {
+		n, err := tx.RateCount(ctx, key, lookupWindow, now)
+		if err != nil {
+			return nil, nil, fmt.Errorf("count user-code lookups: %w", err)
+		}
+		if n >= lookupFailureLimit {
+			wait := lookupWindow - time.Duration(now.UnixNano()%int64(lookupWindow))
+			return nil, &fault.Error{Kind: fault.QuotaExceeded, Message: "Too many attempts. Wait a few minutes and try again.", Err: &RateLimitedError{RetryAfter: wait}}, nil
+		}
+	}
+	failed := func(refusal error) (*store.DeviceAuth, error, error) {
+		for _, key := range keys {
+			if _, err := tx.HitRate(ctx, key, lookupWindow, now); err != nil {
+				return nil, nil, fmt.Errorf("count user-code lookup: %w", err)
+			}
+		}
+		return nil, refusal, nil
+	}
+	code := normalizeUserCode(userCode)
+	if code == "" {
+		return failed(unknownUserCode())
+	}
+	got, err := tx.GetDeviceAuthByUserCode(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return failed(unknownUserCode())
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if !now.Before(got.ExpiresAt) {
+		return failed(&fault.Error{Kind: fault.Validation, Message: "This code has expired. Start the sign-in again on your device.", Err: ErrCodeExpired})
+	}
+	return got, nil, nil
+}
+
+// deviceRequest describes d as the pages show it.
+func (s *Service) deviceRequest(ctx context.Context, d *store.DeviceAuth) (*DeviceRequest, error) {
 	cl, err := s.client(ctx, d.ClientID)
 	if err != nil {
 		return nil, fmt.Errorf("client of device authorization: %w", err)
@@ -258,10 +284,6 @@ func (s *Service) LookupUserCode(ctx context.Context, userCode, sourceIP, sessio
 		ExpiresAt: d.ExpiresAt, Status: d.Status,
 	}, nil
 }
-
-// errFound rolls back the lookup transaction of a user code that was
-// found, taking back the failure it reserved.
-var errFound = errors.New("user code found")
 
 func unknownUserCode() error {
 	return &fault.Error{Kind: fault.NotFound, Message: "That code is not valid. Check it and try again.", Err: ErrUnknownUserCode}
@@ -282,62 +304,72 @@ func (w SignedIn) actor(ctx context.Context) context.Context {
 }
 
 // ApproveDevice approves the pending device authorization with userCode
-// for the signed-in person; the client's next poll gets tokens.
+// for the signed-in person; the client's next poll gets tokens. It is
+// DecideDevice without a source address.
 func (s *Service) ApproveDevice(ctx context.Context, userCode string, who SignedIn) error {
-	return s.decideDevice(ctx, userCode, who, store.DeviceApproved, "ApproveDeviceAuthorization")
+	_, err := s.DecideDevice(ctx, userCode, "", who, true)
+	return err
 }
 
 // DenyDevice denies the pending device authorization with userCode; the
 // client's next poll gets AccessDeniedException.
 func (s *Service) DenyDevice(ctx context.Context, userCode string, who SignedIn) error {
-	return s.decideDevice(ctx, userCode, who, store.DeviceDenied, "DenyDeviceAuthorization")
+	_, err := s.DecideDevice(ctx, userCode, "", who, false)
+	return err
 }
 
-func (s *Service) decideDevice(ctx context.Context, userCode string, who SignedIn, status, event string) error {
-	code := normalizeUserCode(userCode)
-	if code == "" {
-		return unknownUserCode()
+// DecideDevice approves (allow) or denies the device authorization with
+// userCode for the signed-in person, in one transaction: the lookup under
+// LookupUserCode's limit (a failure counted for sourceIP and the
+// session), the check that it is still pending, the decision and its
+// audit event. It returns the authorization as the result page shows it
+// (Status is the decision). Errors are *fault.Error wrapping
+// ErrRateLimited, ErrUnknownUserCode, ErrCodeExpired or ErrCodeUsed.
+func (s *Service) DecideDevice(ctx context.Context, userCode, sourceIP string, who SignedIn, allow bool) (*DeviceRequest, error) {
+	status, event := store.DeviceDenied, "DenyDeviceAuthorization"
+	if allow {
+		status, event = store.DeviceApproved, "ApproveDeviceAuthorization"
 	}
 	if who.UserID == "" || who.SessionID == "" {
-		return fmt.Errorf("%s: signed-in user and session are required", event)
+		return nil, fmt.Errorf("%s: signed-in user and session are required", event)
 	}
 	now := s.now()
 	if !who.SessionExpiresAt.IsZero() && !now.Before(who.SessionExpiresAt) {
-		return &fault.Error{Kind: fault.AccessDenied, Message: "Your session has ended. Sign in again."}
+		return nil, &fault.Error{Kind: fault.AccessDenied, Message: "Your session has ended. Sign in again."}
 	}
 	ctx = who.actor(ctx)
-	var clientID string
+	var d *store.DeviceAuth
+	var refused error
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		d, err := tx.GetDeviceAuthByUserCode(ctx, code)
-		if errors.Is(err, store.ErrNotFound) {
-			return unknownUserCode()
-		} else if err != nil {
+		var err error
+		d, refused, err = s.findUserCode(ctx, tx, userCode, lookupKeys(sourceIP, who.SessionID), now)
+		if err != nil || refused != nil {
 			return err
 		}
-		if !now.Before(d.ExpiresAt) {
-			return &fault.Error{Kind: fault.Validation, Message: "This code has expired. Start the sign-in again on your device.", Err: ErrCodeExpired}
-		}
 		if d.Status != store.DevicePending {
-			return &fault.Error{Kind: fault.Conflict, Message: "This code has already been used.", Err: ErrCodeUsed}
+			refused = &fault.Error{Kind: fault.Conflict, Message: "This code has already been used.", Err: ErrCodeUsed}
+			return nil
 		}
 		d.Status, d.UserID, d.SessionID = status, who.UserID, who.SessionID
 		if err := tx.UpdateDeviceAuth(ctx, d); err != nil {
 			return err
 		}
-		clientID = d.ClientID
 		return s.Audit.Record(ctx, tx, audit.Entry{
 			Source: audit.SourcePortal, Name: event,
-			Params: map[string]string{"userCode": formatUserCode(code), "clientId": d.ClientID},
+			Params: map[string]string{"userCode": formatUserCode(d.UserCode), "clientId": d.ClientID},
 		})
 	})
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if refused != nil {
+		return nil, refused
 	}
 	// The audit event, summarised for the operator's log.
 	msg := "device sign-in approved"
-	if status == store.DeviceDenied {
+	if !allow {
 		msg = "device sign-in denied"
 	}
-	s.logger().LogAttrs(ctx, slog.LevelInfo, msg, slog.String("principal", who.UserName), slog.String("client_id", clientID))
-	return nil
+	s.logger().LogAttrs(ctx, slog.LevelInfo, msg, slog.String("principal", who.UserName), slog.String("client_id", d.ClientID))
+	return s.deviceRequest(ctx, d)
 }

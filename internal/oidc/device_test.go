@@ -520,3 +520,37 @@ func TestLookupUserCodeLimitPerSession(t *testing.T) {
 		t.Errorf("parallel lookups: %d answered, %d limited; want 10 and 30", counts[oidc.ErrUnknownUserCode], counts[oidc.ErrRateLimited])
 	}
 }
+
+// TestDecideDeviceIsOneCall (issue 8): the approval page's lookup, pending
+// check and decision are one domain call that returns what the page
+// shows; its failed lookups count under the lookup limit.
+func TestDecideDeviceIsOneCall(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	c := e.deviceClient("sso:account:access")
+	uc := aws.ToString(e.start(c).UserCode)
+
+	guesser := e.who
+	guesser.SessionID = "session-guessing"
+	for i := range 10 {
+		_, err := e.svc.DecideDevice(ctx, "BBBB-BBBB", fmt.Sprintf("198.51.100.%d", i), guesser, true)
+		if !errors.Is(err, oidc.ErrUnknownUserCode) {
+			t.Fatalf("bad decision %d = %v, want ErrUnknownUserCode", i, err)
+		}
+	}
+	if _, err := e.svc.DecideDevice(ctx, uc, "198.51.100.99", guesser, true); !errors.Is(err, oidc.ErrRateLimited) {
+		t.Fatalf("11th decision of the session = %v, want ErrRateLimited", err)
+	}
+	req, err := e.svc.DecideDevice(ctx, strings.ToLower(uc), "198.51.100.99", e.who, true)
+	if err != nil {
+		t.Fatalf("DecideDevice: %v", err)
+	}
+	if req.UserCode != uc || req.ClientName != "botocore-client-corp" || req.Status != store.DeviceApproved {
+		t.Errorf("DecideDevice = %+v", req)
+	}
+	for _, allow := range []bool{true, false} {
+		if _, err := e.svc.DecideDevice(ctx, uc, "198.51.100.99", e.who, allow); !errors.Is(err, oidc.ErrCodeUsed) {
+			t.Errorf("second decision (allow=%v) = %v, want ErrCodeUsed", allow, err)
+		}
+	}
+}

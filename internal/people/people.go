@@ -86,6 +86,12 @@ func (s *Service) EndSessions(ctx context.Context, userID string) error {
 // returned after the reset has taken effect.
 func (s *Service) ResetPassword(ctx context.Context, userID string) error {
 	err := s.change(ctx, userID, "ResetPassword", func(_ store.Tx, u *store.User) (bool, bool, error) {
+		// The link goes to the user's e-mail address: without one the
+		// reset would lock the user out with no way back in, so it is
+		// refused before anything changes.
+		if s.SendPasswordReset != nil && len(u.Emails) == 0 {
+			return false, false, fault.Validationf("User %s has no e-mail address to send a reset link to; add one first", u.UserName)
+		}
 		changed := u.PasswordHash != ""
 		u.PasswordHash = ""
 		return changed, true, nil

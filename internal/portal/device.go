@@ -96,19 +96,9 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) error {
 	if action != "allow" && action != "deny" {
 		return &pageError{Status: http.StatusBadRequest, Heading: "Choose Allow or Deny", Message: "Go back and choose whether to allow the sign-in."}
 	}
-	ctx := withIdentity(r.Context(), who.UserID, who.UserName)
-	req, err := s.OIDC.LookupUserCode(ctx, userCode, sourceIP(r), who.SessionID)
-	if err != nil {
-		return err
-	}
-	if err := deviceDecidable(req, s.now()); err != nil {
-		return err
-	}
-	if action == "allow" {
-		err = s.OIDC.ApproveDevice(ctx, userCode, *who)
-	} else {
-		err = s.OIDC.DenyDevice(ctx, userCode, *who)
-	}
+	// One domain call: the lookup under its limit, the pending check and
+	// the decision, in one transaction.
+	req, err := s.OIDC.DecideDevice(r.Context(), userCode, sourceIP(r), *who, action == "allow")
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,9 @@ import (
 const (
 	maxSignInForm = 8 << 10  // bytes, POST /login, /login/password, /login/mfa
 	maxPageForm   = 64 << 10 // bytes, the other page forms
+	// maxKeyForm bounds the sign-in forms that carry a WebAuthn answer
+	// (an assertion of about 1 KiB in base64url) and two sealed states.
+	maxKeyForm = 16 << 10 // bytes, POST /login/key, /login/passkey, /reauth
 )
 
 // limitForm parses the request's form with its body bounded by n bytes

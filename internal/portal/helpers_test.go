@@ -30,8 +30,10 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/portal"
+	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
@@ -103,6 +105,11 @@ func newEnv(t *testing.T) *env {
 		Store: w.Store, Keys: keys, Audit: w.Audit, IDs: w.IDs, Now: time.Now, Rand: rand.Reader, Log: log,
 		Instance: w.Instance, BaseURL: base, Directory: w.Directory, OIDC: o, Issuer: iss, Cache: cache,
 		PortalSessionDuration: 8 * time.Hour,
+	}
+	p.MFA = &mfa.Service{Store: w.Store, Keys: keys, Audit: w.Audit, IDs: w.IDs, Now: time.Now, Rand: rand.Reader, Issuer: "Gatehouse", BaseURL: base}
+	p.SignIn = &signin.Service{
+		Store: w.Store, Keys: keys, Audit: w.Audit, Directory: w.Directory, MFA: p.MFA,
+		Now: time.Now, Rand: rand.Reader, Log: log, SessionDuration: p.PortalSessionDuration,
 	}
 	mux := http.NewServeMux()
 	o.Register(mux)

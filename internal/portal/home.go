@@ -99,7 +99,7 @@ func (s *Service) getStart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	has, err := s.mfa.HasTOTP(r.Context(), who.UserID)
+	has, err := s.MFA.HasTOTP(r.Context(), who.UserID)
 	if err != nil {
 		return err
 	}
@@ -141,12 +141,14 @@ func (s *Service) mfaPage(w http.ResponseWriter, r *http.Request, status int, us
 	if err != nil {
 		return err
 	}
-	e := s.mfa.Enrolment(userName, seed)
+	e := s.MFA.Enrolment(userName, seed)
 	s.writePage(w, r, status, web.MFAEnrol{
 		Layout: web.Layout{Title: "Authenticator app", User: userName},
 		// The URI is built by package mfa from base32 and escaped parts.
 		URI:    template.URL(e.URI),
 		Secret: e.Secret, Enrolment: sealed, Error: msg,
+		// A data: URI made by package mfa from PNG bytes.
+		QR: template.URL(e.QR), Key: e.Key,
 	})
 	return nil
 }
@@ -161,15 +163,21 @@ func (s *Service) getMFA(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, loginURL("/mfa"), http.StatusSeeOther)
 		return nil
 	}
-	has, err := s.mfa.HasTOTP(r.Context(), who.UserID)
-	if err != nil {
+	// Adding a device needs a fresh sign-in: the password, and a code of
+	// the device the user has, within signin.FreshAuth.
+	if ok, err := s.fresh(r, who, 0); err != nil {
 		return err
-	}
-	if has {
-		s.writePage(w, r, http.StatusOK, web.MFAEnrol{Layout: web.Layout{Title: "Authenticator app", User: who.UserName}, Enrolled: true})
+	} else if !ok {
+		http.Redirect(w, r, reauthURL("/mfa"), http.StatusSeeOther)
 		return nil
 	}
-	e, err := s.mfa.NewEnrolment(who.UserName)
+	if full, err := s.totpFull(r, who.UserID); err != nil || full {
+		if err == nil {
+			s.writePage(w, r, http.StatusOK, web.MFAEnrol{Layout: web.Layout{Title: "Authenticator app", User: who.UserName}, Enrolled: true})
+		}
+		return err
+	}
+	e, err := s.MFA.NewEnrolment(who.UserName)
 	if err != nil {
 		return err
 	}
@@ -197,16 +205,20 @@ func (s *Service) postMFAEnrol(w http.ResponseWriter, r *http.Request) error {
 	if s.now().Unix() >= pe.Expires {
 		return &pageError{Status: http.StatusGone, Heading: "This page has expired", Message: "Open the authenticator page again to get a new key."}
 	}
-	has, err := s.mfa.HasTOTP(r.Context(), who.UserID)
-	if err != nil {
+	// The page may take a while to fill in: the sign-in must have been
+	// fresh when it was shown (its lifetime later at most).
+	if ok, err := s.fresh(r, who, stateLifetime); err != nil {
 		return err
-	}
-	if has {
-		s.writePage(w, r, http.StatusOK, web.MFAEnrol{Layout: web.Layout{Title: "Authenticator app", User: who.UserName}, Enrolled: true})
+	} else if !ok {
+		http.Redirect(w, r, reauthURL("/mfa"), http.StatusSeeOther)
 		return nil
 	}
 	ctx := withIdentity(r.Context(), who.UserID, who.UserName)
-	_, err = s.mfa.Confirm(ctx, who.UserID, "", pe.Seed, r.PostFormValue("code"))
+	_, err = s.MFA.Confirm(ctx, who.UserID, "", pe.Seed, r.PostFormValue("code"))
+	if errors.Is(err, mfa.ErrTooManyDevices) {
+		s.writePage(w, r, http.StatusOK, web.MFAEnrol{Layout: web.Layout{Title: "Authenticator app", User: who.UserName}, Enrolled: true})
+		return nil
+	}
 	if errors.Is(err, mfa.ErrInvalidCode) {
 		return s.mfaPage(w, r, http.StatusBadRequest, who.UserName, who.SessionID, pe.Seed, "That code is not right. Check the app's clock and enter the code it shows now.")
 	} else if err != nil {
@@ -214,4 +226,20 @@ func (s *Service) postMFAEnrol(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writePage(w, r, http.StatusOK, web.MFAEnrol{Layout: web.Layout{Title: "Authenticator app", User: who.UserName}, Enrolled: true})
 	return nil
+}
+
+// totpFull reports whether the user has the most authenticator apps
+// allowed.
+func (s *Service) totpFull(r *http.Request, userID string) (bool, error) {
+	ds, err := s.MFA.Devices(r.Context(), userID)
+	if err != nil {
+		return false, err
+	}
+	n := 0
+	for _, d := range ds {
+		if d.Type == mfa.TypeTOTP {
+			n++
+		}
+	}
+	return n >= mfa.MaxTOTPDevices, nil
 }

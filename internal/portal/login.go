@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
 )
@@ -18,11 +20,13 @@ const stateLifetime = 10 * time.Minute
 
 // loginState is an in-progress sign-in, sealed into the next step's form.
 type loginState struct {
-	Step     string `json:"s"`           // web.StepPassword or web.StepMFA
+	Step     string `json:"s"`           // web.StepPassword, web.StepMFA or web.StepEnrol
 	UserName string `json:"n"`           // as typed
 	UserID   string `json:"u,omitempty"` // known once the password matched
 	Next     string `json:"x,omitempty"`
-	Expires  int64  `json:"e"` // unix seconds
+	// Seed is the new authenticator key of the StepEnrol step.
+	Seed    []byte `json:"k,omitempty"`
+	Expires int64  `json:"e"` // unix seconds
 }
 
 var loginStateAD = []byte("gatehouse/portal/login-state/v1")
@@ -54,6 +58,18 @@ var errStateInvalid = errors.New("sign-in state invalid or expired")
 
 func (s *Service) renderSignIn(w http.ResponseWriter, r *http.Request, status int, p web.SignIn) error {
 	p.Title = "Sign in"
+	if p.Step == web.StepUserName && p.Passkey == nil {
+		// Passwordless sign-in with a passkey, unless the policy is off.
+		ok, err := s.SignIn.PasskeysAllowed(r.Context())
+		if err != nil {
+			return err
+		}
+		if ok {
+			if p.Passkey, err = s.keyCeremony(r, ""); err != nil {
+				return err
+			}
+		}
+	}
 	s.writePage(w, r, status, p)
 	return nil
 }
@@ -172,18 +188,36 @@ func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, userName
 	a := s.attempt(r, userName)
 	res, err := s.SignIn.Password(r.Context(), a, password)
 	if errors.Is(err, signin.ErrBadCredentials) {
-		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, UserName: userName, Next: next, Error: "Incorrect user name or password."})
+		// The person stays on the password step, with the user name they
+		// typed (known or not: both look the same).
+		state, err := s.sealState(loginState{Step: web.StepPassword, UserName: userName, Next: next})
+		if err != nil {
+			return err
+		}
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepPassword, UserName: userName, State: state, Next: next, Error: "Incorrect user name or password."})
 	} else if err != nil {
 		return signInRefused(err)
+	}
+	if res.MustEnrol {
+		e, err := s.MFA.NewEnrolment(res.User.UserName)
+		if err != nil {
+			return err
+		}
+		st := loginState{Step: web.StepEnrol, UserName: userName, UserID: res.User.ID, Next: next, Seed: e.Seed}
+		state, err := s.sealState(st)
+		if err != nil {
+			return err
+		}
+		return s.enrolPage(w, r, http.StatusOK, res.User.ID, res.User.UserName, state, e.Seed, "")
 	}
 	if res.NeedsMFA {
 		state, err := s.sealState(loginState{Step: web.StepMFA, UserName: userName, UserID: res.User.ID, Next: next})
 		if err != nil {
 			return err
 		}
-		return s.renderSignIn(w, r, http.StatusOK, web.SignIn{Step: web.StepMFA, UserName: res.User.UserName, State: state, Next: next})
+		return s.mfaStep(w, r, http.StatusOK, res.User.ID, web.SignIn{Step: web.StepMFA, UserName: res.User.UserName, State: state, Next: next})
 	}
-	if err := s.startSession(w, r, a, res.User, false, "", time.Time{}); err != nil {
+	if err := s.startSession(w, r, a, res.Verified, "", time.Time{}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, orStart(next), http.StatusSeeOther)
@@ -199,23 +233,169 @@ func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := s.attempt(r, st.UserName)
 	expires := time.Unix(st.Expires, 0)
-	u, err := s.SignIn.Code(r.Context(), a, st.UserID, r.PostFormValue("code"), sealed, expires)
+	v, err := s.SignIn.Code(r.Context(), a, st.UserID, r.PostFormValue("code"), sealed, expires)
 	switch {
 	case errors.Is(err, signin.ErrStateUsed):
 		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
 	case errors.Is(err, signin.ErrBadCredentials):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
 	case errors.Is(err, signin.ErrBadCode):
-		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
+		return s.mfaStep(w, r, http.StatusUnauthorized, st.UserID, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
 			Error: "That code is not right, or was already used. Wait for the next code and try again."})
 	case err != nil:
 		return signInRefused(err)
 	}
-	if err := s.startSession(w, r, a, u, true, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
+	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
 		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
 	} else if err != nil {
 		return err
 	}
 	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
+	return nil
+}
+
+// enrolPage shows the registration of a first authenticator app during
+// sign-in.
+func (s *Service) enrolPage(w http.ResponseWriter, r *http.Request, status int, userID, userName, state string, seed []byte, msg string) error {
+	e := s.MFA.Enrolment(userName, seed)
+	p := web.SignInEnrol{
+		Layout: web.Layout{Title: "Register an authenticator app"},
+		// Both built by package mfa: the otpauth:// URI from escaped parts,
+		// the QR code as a data: URI of PNG bytes.
+		TOTPKey:  web.TOTPKey{QR: template.URL(e.QR), URI: template.URL(e.URI), Key: e.Key},
+		UserName: userName, State: state, Error: msg,
+	}
+	if c, err := s.MFA.BeginRegistration(r.Context(), userID); err == nil {
+		p.SecurityKey = &web.KeyCeremony{Options: string(c.Options), State: c.State}
+	} else if !errors.Is(err, mfa.ErrNoRelyingParty) {
+		return err
+	}
+	s.writePage(w, r, status, p)
+	return nil
+}
+
+// postEnrol checks the code of the authenticator app registered at
+// sign-in (POST /login/enrol), or the answer of the security key or
+// passkey registered instead (POST /login/enrol/key), and starts the
+// session.
+func (s *Service) postEnrol(w http.ResponseWriter, r *http.Request) error {
+	sealed := r.PostFormValue("state")
+	st, err := s.openState(sealed, web.StepEnrol)
+	if err != nil || len(st.Seed) != mfa.SeedSize {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	}
+	a := s.attempt(r, st.UserName)
+	expires := time.Unix(st.Expires, 0)
+	var v *signin.Verified
+	msg := "That code is not right. Check the app's clock and enter the code it shows now."
+	if r.URL.Path == "/login/enrol/key" {
+		msg = "The security key or passkey was not registered. Try again, or use an authenticator app."
+		v, err = s.SignIn.EnrolKey(r.Context(), a, st.UserID, r.PostFormValue("key_state"), answerBytes(r), sealed, expires)
+	} else {
+		v, err = s.SignIn.Enrol(r.Context(), a, st.UserID, st.Seed, r.PostFormValue("code"), sealed, expires)
+	}
+	switch {
+	case errors.Is(err, signin.ErrStateUsed), errors.Is(err, mfa.ErrHasDevice):
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	case errors.Is(err, signin.ErrBadCredentials):
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
+	case errors.Is(err, signin.ErrBadCode):
+		return s.enrolPage(w, r, http.StatusUnauthorized, st.UserID, st.UserName, sealed, st.Seed, msg)
+	case err != nil:
+		return signInRefused(err)
+	}
+	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
+	return nil
+}
+
+// keyCeremony starts a WebAuthn assertion for the page: for userID's keys,
+// or for any passkey when "". Nil when the user has no key.
+func (s *Service) keyCeremony(r *http.Request, userID string) (*web.KeyCeremony, error) {
+	c, err := s.MFA.BeginLogin(r.Context(), userID)
+	if errors.Is(err, mfa.ErrWebAuthn) || errors.Is(err, mfa.ErrNoRelyingParty) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &web.KeyCeremony{Options: string(c.Options), State: c.State}, nil
+}
+
+// mfaStep shows the second step, offering the user's security keys next
+// to the code field.
+func (s *Service) mfaStep(w http.ResponseWriter, r *http.Request, status int, userID string, p web.SignIn) error {
+	_, hasKey, err := s.MFA.Kinds(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	if hasKey {
+		if p.Key, err = s.keyCeremony(r, userID); err != nil {
+			return err
+		}
+	}
+	return s.renderSignIn(w, r, status, p)
+}
+
+// answerBytes bounds the browser's WebAuthn answer.
+func answerBytes(r *http.Request) []byte {
+	a := r.PostFormValue("answer")
+	if a == "" || len(a) > 16<<10 {
+		return nil
+	}
+	return []byte(a)
+}
+
+// postKey checks the second step with a security key or passkey.
+func (s *Service) postKey(w http.ResponseWriter, r *http.Request) error {
+	sealed := r.PostFormValue("state")
+	st, err := s.openState(sealed, web.StepMFA)
+	if err != nil {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	}
+	a := s.attempt(r, st.UserName)
+	expires := time.Unix(st.Expires, 0)
+	v, err := s.SignIn.Key(r.Context(), a, st.UserID, r.PostFormValue("key_state"), answerBytes(r), sealed, expires)
+	switch {
+	case errors.Is(err, signin.ErrStateUsed):
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	case errors.Is(err, signin.ErrBadCredentials):
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
+	case errors.Is(err, signin.ErrBadCode):
+		return s.mfaStep(w, r, http.StatusUnauthorized, st.UserID, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
+			Error: "The security key or passkey was not accepted. Try again, or enter a code."})
+	case err != nil:
+		return signInRefused(err)
+	}
+	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
+		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
+	return nil
+}
+
+// postPasskey signs in with a passkey alone.
+func (s *Service) postPasskey(w http.ResponseWriter, r *http.Request) error {
+	next := safeNext(r.PostFormValue("next"))
+	a := s.attempt(r, "")
+	v, err := s.SignIn.Passkey(r.Context(), a, r.PostFormValue("key_state"), answerBytes(r))
+	switch {
+	case errors.Is(err, signin.ErrPasskeyOff):
+		return s.renderSignIn(w, r, http.StatusForbidden, web.SignIn{Step: web.StepUserName, Next: next, Error: "Sign-in with a passkey is turned off. Enter your user name."})
+	case errors.Is(err, signin.ErrBadCode):
+		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Next: next, Error: "The passkey was not accepted. Try again, or enter your user name."})
+	case err != nil:
+		return signInRefused(err)
+	}
+	a.UserName = v.User.UserName
+	if err := s.startSession(w, r, a, v, "", time.Time{}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, orStart(next), http.StatusSeeOther)
 	return nil
 }

@@ -132,7 +132,9 @@ func (s *Service) page(h pageHandler) http.Handler {
 // loopback redirect URIs of native clients (RFC 8252 §7.3): browsers apply
 // form-action to the redirects that follow a form submission, and the
 // consent form's answer is a 302 to http://127.0.0.1:<port>/oauth/callback.
-const contentSecurityPolicy = "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; " +
+// img-src adds data: for the QR code of a new authenticator key (a PNG
+// in a data: URI).
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; " +
 	"form-action 'self' http://127.0.0.1:* http://localhost:*"
 
 // withPageHeaders sets the headers every page and asset carries; noStore
@@ -167,7 +169,7 @@ func (s *Service) writePage(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // localPaths are the pages a sign-in may return to.
-var localPaths = map[string]bool{"/start": true, "/start/credentials": true, "/device": true, "/authorize": true, "/mfa": true}
+var localPaths = map[string]bool{"/start": true, "/start/credentials": true, "/device": true, "/authorize": true, "/mfa": true, "/account": true}
 
 // adminPath reports whether p is one of the admin console's pages
 // (/admin and below), which a sign-in may also return to.

@@ -48,28 +48,35 @@ type Service struct {
 	// PortalSessionDuration is how long a sign-in lasts (default 8 h).
 	PortalSessionDuration time.Duration
 	// SignIn checks sign-in attempts under their limits and starts
-	// sessions; when nil, Register builds one with the default limits from
-	// the fields above.
+	// sessions; MFA enrols and checks authenticators. Both are required:
+	// the server's wiring builds them, shared with every other user of
+	// the sign-in rules.
 	SignIn *signin.Service
+	MFA    *mfa.Service
 	// Invites serves the activation, forgot-password, reset and setup
 	// pages; nil answers them "not available".
 	Invites *invite.Service
 
 	once  sync.Once
 	pages *web.Pages
-	mfa   *mfa.Service
 }
 
 // Register mounts the pages and the portal API on mux:
 //
-//	GET  /login, POST /login, POST /login/password, POST /login/mfa  sign-in steps
+//	GET  /login, POST /login, POST /login/password, POST /login/mfa,
+//	POST /login/enrol, POST /login/enrol/key, POST /login/key,
+//	POST /login/passkey                sign-in steps
+//	GET  /mfa/key, POST /mfa/key       security key or passkey registration
 //	GET  /start                        home: accounts and roles (?q= searches)
 //	GET  /start/credentials            access keys of one role
 //	POST /signout, GET /login/signed-out   end the portal session
 //	/                                  styled not-found page for unknown pages
 //	GET  /device, POST /device         device-code verification and approval
 //	GET  /authorize, POST /authorize   PKCE authorization and consent
-//	GET  /mfa, POST /mfa               authenticator-app enrolment
+//	GET  /mfa, POST /mfa               authenticator-app enrolment (fresh sign-in)
+//	GET  /account, POST /account/sessions/end, POST /account/devices/remove
+//	                                   my sessions and devices
+//	GET  /reauth, POST /reauth         fresh sign-in before an MFA change
 //	GET  /activate, POST /activate     set a first password from an invitation
 //	GET  /forgot, POST /forgot         ask for a password-reset link
 //	GET  /reset, POST /reset           set a new password from a reset link
@@ -98,6 +105,10 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("POST /login", limitForm(maxSignInForm, s.postLogin))
 	page("POST /login/password", limitForm(maxSignInForm, s.postPassword))
 	page("POST /login/mfa", limitForm(maxSignInForm, s.postMFA))
+	page("POST /login/enrol", limitForm(maxSignInForm, s.postEnrol))
+	page("POST /login/enrol/key", limitForm(maxPageForm, s.postEnrol))
+	page("POST /login/key", limitForm(maxKeyForm, s.postKey))
+	page("POST /login/passkey", limitForm(maxKeyForm, s.postPasskey))
 	page("GET /start", s.getStart)
 	page("GET /start/credentials", s.getCredentials)
 	page("GET "+signedOutPath, s.getSignedOut)
@@ -117,6 +128,13 @@ func (s *Service) Register(mux *http.ServeMux) {
 	page("POST /reset", limitForm(maxPageForm, s.postReset))
 	page("GET /setup", s.getSetup)
 	page("POST /setup", limitForm(maxPageForm, s.postSetup))
+	page("GET /account", s.getAccount)
+	page("POST /account/sessions/end", limitForm(maxPageForm, s.postEndSession))
+	page("POST /account/devices/remove", limitForm(maxPageForm, s.postRemoveDevice))
+	page("GET /mfa/key", s.getKeyEnrol)
+	page("POST /mfa/key", limitForm(maxPageForm, s.postKeyEnrol))
+	page("GET /reauth", s.getReauth)
+	page("POST /reauth", limitForm(maxKeyForm, s.postReauth))
 	mux.Handle("GET /static/", withPageHeaders(http.StripPrefix("/static/", web.Static()), false))
 
 	// The portal API authenticates with a bearer header, not a cookie, so
@@ -134,12 +152,8 @@ func (s *Service) init() {
 			panic(err) // the templates are embedded: a parse error is a programmer error
 		}
 		s.pages = p
-		s.mfa = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: s.Now, Rand: s.Rand, Issuer: "Gatehouse"}
-		if s.SignIn == nil {
-			s.SignIn = &signin.Service{
-				Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, MFA: s.mfa,
-				Now: s.Now, Rand: s.Rand, Log: s.Log, SessionDuration: s.sessionDuration(),
-			}
+		if s.SignIn == nil || s.MFA == nil {
+			panic("portal: SignIn and MFA are required") // wiring error
 		}
 	})
 }
@@ -151,13 +165,6 @@ func (s *Service) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return s.Log
-}
-
-func (s *Service) sessionDuration() time.Duration {
-	if s.PortalSessionDuration > 0 {
-		return s.PortalSessionDuration
-	}
-	return 8 * time.Hour
 }
 
 func (s *Service) secure() bool {

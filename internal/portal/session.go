@@ -88,13 +88,13 @@ func (s *Service) user(ctx context.Context, id string) (*store.User, error) {
 // startSession starts a portal session for u through signin (which
 // records it and forgets the user's failed attempts) and sets the session
 // cookie and the known-device cookie, which only the sign-in pages see.
-func (s *Service) startSession(w http.ResponseWriter, r *http.Request, a signin.Attempt, u *store.User, withMFA bool, state string, stateExpires time.Time) error {
-	sess, err := s.SignIn.Start(r.Context(), a, u, withMFA, state, stateExpires)
+func (s *Service) startSession(w http.ResponseWriter, r *http.Request, a signin.Attempt, v *signin.Verified, state string, stateExpires time.Time) error {
+	sess, err := s.SignIn.Start(r.Context(), a, v, state, stateExpires)
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: sess.Value, Path: "/", MaxAge: int(s.sessionDuration().Seconds()),
+		Name: CookieName, Value: sess.Value, Path: "/", MaxAge: int(sess.Lifetime.Seconds()),
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
 	http.SetCookie(w, &http.Cookie{

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,14 +113,18 @@ func TestSignInFailure(t *testing.T) {
 			b := e.browser()
 			p := b.signIn(tc.user, tc.password)
 			wantStatus(t, p, http.StatusUnauthorized)
-			wantBody(t, p, "Incorrect user name or password.")
+			// Issue 8: the person stays on the password step, the user
+			// name kept.
+			wantBody(t, p, "Incorrect user name or password.", `action="/login/password"`, "<strong>"+tc.user+"</strong>", `autocomplete="current-password"`)
 			if p.Header.Get("Set-Cookie") != "" {
 				t.Error("a failed sign-in set a cookie")
 			}
 			if p := b.get("/start"); p.Status != http.StatusSeeOther {
 				t.Errorf("/start after failed sign-in: %d", p.Status)
 			}
-			pages = append(pages, strings.ReplaceAll(p.Body, tc.user, "USER"))
+			// The sealed state is random; all else must be the same.
+			body := regexp.MustCompile(`name="state" value="[^"]*"`).ReplaceAllString(p.Body, `name="state" value="STATE"`)
+			pages = append(pages, strings.ReplaceAll(body, tc.user, "USER"))
 		})
 	}
 	if len(pages) == 3 && pages[0] != pages[1] {

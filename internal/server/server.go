@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/instance"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/seed"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/postgres"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
@@ -156,6 +157,12 @@ func (s *Server) init(ctx context.Context) error {
 		return err
 	}
 	s.wire()
+	if cfg.Demo {
+		// The demo world's users sign in with the printed password.
+		if err := s.Settings.Init(ctx, settings.PolicyOff); err != nil {
+			return err
+		}
+	}
 	s.handler = s.routes()
 	return nil
 }

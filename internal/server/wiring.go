@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
 	"github.com/gatehouse-dev/gatehouse/internal/portal"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 	"github.com/gatehouse-dev/gatehouse/internal/sts"
@@ -34,8 +35,12 @@ type apis struct {
 	STS    *sts.Service
 	OIDC   *oidc.Service
 	Portal *portal.Service
-	// SignIn holds the sign-in rules the portal's pages call.
+	// SignIn holds the sign-in rules the portal's pages call; MFA the
+	// authenticators they check and enrol.
 	SignIn *signin.Service
+	MFA    *mfa.Service
+	// Settings are the instance settings the console changes.
+	Settings *settings.Service
 	// Authorizer decides admin API calls made with Gatehouse credentials.
 	Authorizer *authz.Authorizer
 	// IAM serves the IAM API subset (policy simulator, roles).
@@ -93,16 +98,21 @@ func (s *Server) wire() {
 	limits := signin.Limits{User: d.User, Device: d.Device, HashConcurrency: cfg.SignInConcurrency}
 	limits.User.Limit = cfg.SignInMaxFailures
 	limits.Device.Limit = cfg.SignInMaxFailures
+	// The instance settings (MFA policy, portal session length) change at
+	// run time; the configured portal session duration is their ceiling,
+	// since revocations are kept as long as that lets a session live.
+	s.Settings = &settings.Service{Store: s.Store, Audit: s.Audit, Now: cfg.Now, MaxSession: cfg.PortalSessionDuration}
+	s.MFA = &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse",
+		BaseURL: base, Log: s.Log}
 	s.SignIn = &signin.Service{
-		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory,
-		MFA: &mfa.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Issuer: "Gatehouse"},
-		Now: cfg.Now, Rand: cfg.Rand, Log: s.Log, Limits: limits, SessionDuration: cfg.PortalSessionDuration,
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, MFA: s.MFA, Settings: s.Settings,
+		Now: cfg.Now, Rand: cfg.Rand, Log: s.Log, Limits: limits,
 	}
 	s.Portal = &portal.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Secure: strings.HasPrefix(base, "https://"),
 		Directory: s.Directory, OIDC: s.OIDC, Issuer: s.Issuer, Cache: s.Cache,
-		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn, Invites: s.Invites,
+		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn, MFA: s.MFA, Invites: s.Invites,
 	}
 	s.Authorizer = &authz.Authorizer{
 		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},
@@ -137,10 +147,17 @@ func (s *Server) wire() {
 	s.Console = &console.Service{
 		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
-		People: s.People, Invitations: s.Invites, Outbox: consoleOutbox(s.Outbox),
+		People: s.People, Invitations: s.Invites, Outbox: consoleOutbox(s.Outbox), Settings: s.Settings,
 	}
 	s.People.SendPasswordReset = s.Invites.SendPasswordReset
 	s.Invites.EndSessions = s.People.EndSessions
+	s.MFA.Notify = s.Invites.Notify
+	// Passwords may be 8 characters when every sign-in asks for a second
+	// factor, 15 otherwise (NIST SP 800-63B-4 §3.1.1.2).
+	s.Invites.MFARequired = func(ctx context.Context) (bool, error) {
+		v, err := s.Settings.Get(ctx)
+		return v.MFAPolicy == settings.PolicyAlways, err
+	}
 }
 
 // consoleOutbox shows the mail outbox in the console.

@@ -12,10 +12,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/source"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -33,7 +35,11 @@ type Service struct {
 	Log       *slog.Logger
 	// Limits are the attempt limits; zero fields take DefaultLimits.
 	Limits Limits
-	// SessionDuration is how long a portal session lasts (default 8 h).
+	// Settings says the MFA policy and the portal session length; nil
+	// means PolicyOff with SessionDuration as the length.
+	Settings *settings.Service
+	// SessionDuration is how long a portal session lasts when Settings is
+	// nil (default 8 h).
 	SessionDuration time.Duration
 
 	once   sync.Once
@@ -99,6 +105,33 @@ type PasswordResult struct {
 	// NeedsMFA says the user must pass the TOTP step before a session
 	// starts.
 	NeedsMFA bool
+	// MustEnrol says MFA is required and the user has no authenticator:
+	// they register one (Enrol) before a session starts.
+	MustEnrol bool
+	// Verified is the passed step, for Start when no other step follows.
+	Verified *Verified
+}
+
+// Verified is a sign-in whose steps passed, ready for Start.
+type Verified struct {
+	User *store.User
+	// MFA says a second factor was checked.
+	MFA bool
+	// marks are the user's counters' counts right after this sign-in's
+	// last reservation, by key: Start forgets a counter only when no other
+	// attempt was counted since.
+	marks map[string]int
+}
+
+// verified returns the Verified of u after reserving states in bs.
+func verified(u *store.User, withMFA bool, bs []bucket, states []store.Attempts) *Verified {
+	v := &Verified{User: u, MFA: withMFA, marks: map[string]int{}}
+	for i, b := range bs {
+		if !b.refund {
+			v.marks[b.key] = states[i].Count
+		}
+	}
+	return v
 }
 
 func (s *Service) init() {
@@ -172,11 +205,15 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	uctx := withIdentity(ctx, u)
-	// The password step passed: its attempt is uncounted, so that only
-	// failures (and the TOTP step's attempts) count until the session
-	// starts and resets the user's counters.
+	// The password step passed. Its attempt stays counted in the user's
+	// counters until the whole sign-in completes (Start resets them): a
+	// refund here would free a place mid-burst for another attempt to
+	// reserve, so that more than the limit could reach the hash, and a
+	// right password followed by a failed second step would forget the
+	// failures before it. Only the shared address counter, which Start
+	// does not reset, takes the success back.
 	err = s.Store.Update(uctx, func(tx store.Tx) error {
-		if err := s.refund(uctx, tx, bs, true); err != nil {
+		if err := s.refund(uctx, tx, bs); err != nil {
 			return err
 		}
 		return s.Audit.Record(uctx, tx, audit.Entry{
@@ -187,21 +224,135 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 	if err != nil {
 		return nil, fmt.Errorf("record credential verification: %w", err)
 	}
-	hasTOTP, err := s.MFA.HasTOTP(ctx, u.ID)
+	hasTOTP, hasKey, err := s.MFA.Kinds(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &PasswordResult{User: u, NeedsMFA: hasTOTP}, nil
+	set, err := s.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &PasswordResult{User: u, Verified: verified(u, false, bs, states)}
+	switch required := mfaRequired(set.MFAPolicy, dev != nil); {
+	case (hasTOTP || hasKey) && (required || set.MFAPolicy == settings.PolicyOff):
+		res.NeedsMFA = true
+	case required:
+		res.MustEnrol = true
+	}
+	return res, nil
+}
+
+// mfaRequired says whether policy requires a second factor of a sign-in
+// from a browser with (knownDevice) or without the user's valid
+// known-device cookie.
+func mfaRequired(policy string, knownDevice bool) bool {
+	switch policy {
+	case settings.PolicyOff:
+		return false
+	case settings.PolicyNewBrowser:
+		return !knownDevice
+	}
+	return true
 }
 
 // Code checks the TOTP step of a sign-in whose password matched userID.
 // state is the sealed state the step came with: once spent (by a finished
 // sign-in or by failing past a limit) it is refused.
-func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state string, stateExpires time.Time) (*store.User, error) {
+func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state string, stateExpires time.Time) (*Verified, error) {
+	return s.second(ctx, a, userID, state, stateExpires, func(u *store.User) error {
+		return s.MFA.Verify(ctx, u.ID, code)
+	})
+}
+
+// Enrol registers the user's first authenticator app at sign-in, when the
+// password step said MustEnrol: code must match seed (the key the page
+// showed). It counts under the limits like Code. A user who has an
+// authenticator by now is refused (mfa.ErrHasDevice): the password alone
+// may register only the first. The code used here cannot sign in again.
+func (s *Service) Enrol(ctx context.Context, a Attempt, userID string, seed []byte, code, state string, stateExpires time.Time) (*Verified, error) {
+	return s.second(ctx, a, userID, state, stateExpires, func(u *store.User) error {
+		_, err := s.MFA.ConfirmFirst(withIdentity(ctx, u), u.ID, "", seed, code)
+		return err
+	})
+}
+
+// EnrolKey is Enrol with a security key or passkey: answer is the
+// browser's answer to the registration ceremony sealed in keyState.
+func (s *Service) EnrolKey(ctx context.Context, a Attempt, userID, keyState string, answer []byte, state string, stateExpires time.Time) (*Verified, error) {
+	return s.second(ctx, a, userID, state, stateExpires, func(u *store.User) error {
+		_, err := s.MFA.FinishFirstRegistration(withIdentity(ctx, u), u.ID, "", keyState, answer)
+		if errors.Is(err, mfa.ErrWebAuthn) {
+			return mfa.ErrInvalidCode
+		}
+		return err
+	})
+}
+
+// Key checks the second step of a sign-in whose password matched userID
+// with a security key or passkey: answer is the browser's
+// PublicKeyCredential (JSON) for the ceremony sealed in keyState. It counts
+// under the limits like Code.
+func (s *Service) Key(ctx context.Context, a Attempt, userID, keyState string, answer []byte, state string, stateExpires time.Time) (*Verified, error) {
+	return s.second(ctx, a, userID, state, stateExpires, func(u *store.User) error {
+		return keyCheck(s.MFA.FinishLogin(ctx, u.ID, keyState, answer))
+	})
+}
+
+// keyCheck maps a refused WebAuthn ceremony to a wrong code, so that it
+// counts as a failed attempt.
+func keyCheck(_ *store.User, err error) error {
+	if errors.Is(err, mfa.ErrWebAuthn) {
+		return mfa.ErrInvalidCode
+	}
+	return err
+}
+
+// ErrPasskeyOff: the MFA policy is "off", where passkeys do not replace
+// the password.
+var ErrPasskeyOff = errors.New("passkey sign-in is off")
+
+// Passkey signs in without a user name or password with a passkey (a
+// discoverable credential that verified its user): answer is the
+// browser's PublicKeyCredential for the discoverable ceremony sealed in
+// keyState. Allowed unless the MFA policy is "off". Before the check only
+// the address's counter is known; a refused passkey counts there and is
+// audited as a failure.
+func (s *Service) Passkey(ctx context.Context, a Attempt, keyState string, answer []byte) (*Verified, error) {
 	s.init()
-	used, err := s.Store.HasUseMarker(ctx, s.stateKey(state), s.now())
+	set, err := s.settings(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if set.MFAPolicy == settings.PolicyOff {
+		return nil, ErrPasskeyOff
+	}
+	bs := s.buckets("", a.SourceIP, nil)[:1] // the address's
+	states, err := s.reserve(ctx, bs)
+	if err != nil {
+		return nil, s.refused(ctx, a, nil, "UserAuthentication", err)
+	}
+	u, err := s.MFA.FinishLogin(ctx, "", keyState, answer)
+	if errors.Is(err, mfa.ErrWebAuthn) {
+		return nil, s.failed(ctx, a, nil, "UserAuthentication", "InvalidPasskey", "Passkey not accepted", ErrBadCode, bs, states)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.Store.Update(ctx, func(tx store.Tx) error { return s.refund(ctx, tx, bs) }); err != nil {
+		return nil, err
+	}
+	return &Verified{User: u, MFA: true}, nil
+}
+
+// second runs the second step of a sign-in whose password matched userID
+// under the limits: check returns mfa.ErrInvalidCode for a wrong code.
+func (s *Service) second(ctx context.Context, a Attempt, userID, state string, stateExpires time.Time, check func(u *store.User) error) (*Verified, error) {
+	s.init()
+	used := false
+	if state != "" {
+		var err error
+		if used, err = s.Store.HasUseMarker(ctx, s.stateKey(state), s.now()); err != nil {
+			return nil, err
+		}
 	}
 	if used {
 		s.log().Info("sign-in refused: sign-in state replayed", "source_ip", a.SourceIP)
@@ -221,7 +372,7 @@ func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state strin
 		}
 		return nil, err
 	}
-	err = s.MFA.Verify(ctx, u.ID, code)
+	err = check(u)
 	if errors.Is(err, mfa.ErrInvalidCode) {
 		err := s.failed(ctx, a, u, "UserAuthentication", "InvalidMFACode", "Incorrect or reused authentication code", ErrBadCode, bs, states)
 		if _, ok := errors.AsType[*ThrottledError](err); ok {
@@ -231,14 +382,17 @@ func (s *Service) Code(ctx context.Context, a Attempt, userID, code, state strin
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.Store.Update(ctx, func(tx store.Tx) error { return s.refund(ctx, tx, bs, false) }); err != nil {
+	if err := s.Store.Update(ctx, func(tx store.Tx) error { return s.refund(ctx, tx, bs) }); err != nil {
 		return nil, err
 	}
-	return u, nil
+	return verified(u, true, bs, states), nil
 }
 
-// spend marks state used and returns cause.
+// spend marks state used (when not "") and returns cause.
 func (s *Service) spend(ctx context.Context, state string, expires time.Time, cause error) error {
+	if state == "" {
+		return cause
+	}
 	if err := s.Store.PutUseMarker(ctx, s.stateKey(state), expires); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
@@ -256,6 +410,9 @@ type Session struct {
 	// keyed hash.
 	Value     string
 	ExpiresAt time.Time
+	// Lifetime is the session's length (the instance settings' portal
+	// session duration when it started).
+	Lifetime time.Duration
 	// Device is the known-device cookie's new value.
 	Device string
 }
@@ -265,19 +422,23 @@ const sessionBytes = 20
 
 // Start starts a portal session for u after a successful sign-in: in one
 // transaction it creates the session, spends state (when the sign-in had a
-// TOTP step), forgets the user's failed attempts and records the sign-in.
+// TOTP step), forgets the user's counted attempts (the steps' own
+// included: they stay counted until here) unless other attempts overlapped
+// it, and records the sign-in.
 // A state already spent is ErrStateUsed and starts nothing.
-func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA bool, state string, stateExpires time.Time) (*Session, error) {
+func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state string, stateExpires time.Time) (*Session, error) {
 	s.init()
+	u, withMFA := v.User, v.MFA
 	b := make([]byte, sessionBytes)
 	if _, err := io.ReadFull(s.Rand, b); err != nil {
 		return nil, fmt.Errorf("session value: %w", err)
 	}
 	value := base64.RawURLEncoding.EncodeToString(b)
-	dur := s.SessionDuration
-	if dur <= 0 {
-		dur = 8 * time.Hour
+	set, err := s.settings(ctx)
+	if err != nil {
+		return nil, err
 	}
+	dur := set.PortalSessionDuration
 	now := s.now()
 	sess := &store.Session{
 		IDHash: s.Keys.Hash(value), UserID: u.ID, MFA: withMFA, AuthTime: now,
@@ -288,12 +449,6 @@ func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA b
 	devValue, err := s.newDevice(u.ID, dev)
 	if err != nil {
 		return nil, fmt.Errorf("known-device token: %w", err)
-	}
-	var reset []string
-	for _, b := range append(s.buckets(a.UserName, a.SourceIP, nil), s.buckets(a.UserName, a.SourceIP, dev)...) {
-		if !b.refund {
-			reset = append(reset, b.key)
-		}
 	}
 	uctx := withIdentity(ctx, u)
 	err = s.Store.Update(uctx, func(tx store.Tx) error {
@@ -307,10 +462,8 @@ func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA b
 		if err := tx.CreateSession(uctx, sess); err != nil {
 			return err
 		}
-		for _, k := range reset {
-			if err := tx.ResetAttempts(uctx, k); err != nil {
-				return err
-			}
+		if err := s.forget(uctx, tx, a, v, dev, now); err != nil {
+			return err
 		}
 		return s.Audit.Record(uctx, tx, audit.Entry{
 			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
@@ -325,7 +478,7 @@ func (s *Service) Start(ctx context.Context, a Attempt, u *store.User, withMFA b
 		return nil, fmt.Errorf("start portal session: %w", err)
 	}
 	s.log().Info("sign-in succeeded", "principal", u.UserName, "source_ip", a.SourceIP, "mfa", withMFA, "known_device", dev != nil)
-	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Device: devValue}, nil
+	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Lifetime: dur, Device: devValue}, nil
 }
 
 // quietLog logs a refusal that a flood repeats at most once a second,
@@ -418,12 +571,12 @@ func wait(st store.Attempts, rule store.AttemptRule, now time.Time) time.Duratio
 	return max(time.Duration(math.Ceil(d.Seconds()))*time.Second, time.Second)
 }
 
-// refund uncounts a successful attempt: from every counter when all, else
-// from the shared ones (the address's) that a session start does not
-// reset.
-func (s *Service) refund(ctx context.Context, tx store.Tx, bs []bucket, all bool) error {
+// refund uncounts a successful step from the shared counters (the
+// address's) that a session start does not reset; the user's counters
+// keep it until Start resets them.
+func (s *Service) refund(ctx context.Context, tx store.Tx, bs []bucket) error {
 	for _, b := range bs {
-		if all || b.refund {
+		if b.refund {
 			if err := tx.RefundAttempt(ctx, b.key); err != nil {
 				return err
 			}
@@ -517,4 +670,197 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// settings returns the settings in force.
+func (s *Service) settings(ctx context.Context) (settings.Settings, error) {
+	if s.Settings != nil {
+		v, err := s.Settings.Get(ctx)
+		if err != nil {
+			return settings.Settings{}, fmt.Errorf("get settings: %w", err)
+		}
+		return v, nil
+	}
+	d := s.SessionDuration
+	if d <= 0 {
+		d = settings.DefaultSessionDuration
+	}
+	return settings.Settings{MFAPolicy: settings.PolicyOff, PortalSessionDuration: d}, nil
+}
+
+// forget forgets, in tx, the user's counted attempts after the sign-in v
+// completed (from a browser with the known-device token dev, or nil), its
+// own included, unless other attempts were counted after its last
+// reservation: those overlap it (a parallel burst), and forgetting the
+// count would let that many more reach the hash at once, beyond the limit.
+// Their count then ends by its TTL, or at the next sign-in that nothing
+// overlaps.
+func (s *Service) forget(ctx context.Context, tx store.Tx, a Attempt, v *Verified, dev *device, now time.Time) error {
+	for _, b := range append(s.buckets(a.UserName, a.SourceIP, nil), s.buckets(a.UserName, a.SourceIP, dev)...) {
+		if b.refund {
+			continue
+		}
+		st, err := tx.GetAttempts(ctx, b.key, now)
+		if err != nil {
+			return err
+		}
+		if mark, ok := v.marks[b.key]; ok && st.Count > mark {
+			continue
+		}
+		if err := tx.ResetAttempts(ctx, b.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FreshAuth is how recently the person at a portal session must have given
+// their password (and their authenticator's code, when they have one) to
+// add or remove an MFA device: a stolen session cookie or a phished
+// password alone cannot enrol an attacker's authenticator.
+const FreshAuth = 5 * time.Minute
+
+// Fresh reports whether a session authenticated at authTime (with a
+// second factor: withMFA) is fresh enough to change the MFA devices of a
+// user who has hasDevice or not, with slack added to FreshAuth (the time a
+// form may take to fill in).
+func (s *Service) Fresh(authTime time.Time, withMFA, hasDevice bool, slack time.Duration) bool {
+	if authTime.IsZero() || s.now().Sub(authTime) > FreshAuth+slack {
+		return false
+	}
+	return withMFA || !hasDevice
+}
+
+// Factor is a second factor given at re-authentication: a TOTP code, or
+// a security key's answer (KeyAnswer, the PublicKeyCredential JSON) to
+// the ceremony sealed in KeyState.
+type Factor struct {
+	Code      string
+	KeyState  string
+	KeyAnswer []byte
+}
+
+// Reauthenticate checks, under the sign-in limits, the password of the
+// user signed in at the portal session sessionID, and the code of their
+// authenticator when they have one, then marks the session freshly
+// authenticated (AuthTime now; MFA when a code was checked). Errors are
+// those of Password and Code.
+func (s *Service) Reauthenticate(ctx context.Context, a Attempt, sessionID, userID, password string, f Factor) error {
+	s.init()
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("get user: %w", err)
+	}
+	a.UserName = u.UserName
+	res, err := s.Password(ctx, a, password)
+	if err != nil {
+		return err
+	}
+	if res.User.ID != userID {
+		return ErrBadCredentials
+	}
+	v := res.Verified
+	hasTOTP, hasKey, err := s.MFA.Kinds(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if hasTOTP || hasKey {
+		if v, err = s.second(ctx, a, userID, "", time.Time{}, func(u *store.User) error {
+			if f.KeyAnswer != nil {
+				return keyCheck(s.MFA.FinishLogin(ctx, u.ID, f.KeyState, f.KeyAnswer))
+			}
+			return s.MFA.Verify(ctx, u.ID, f.Code)
+		}); err != nil {
+			return err
+		}
+	}
+	now := s.now()
+	dev := s.openDevice(a.Device, u.ID)
+	uctx := withIdentity(ctx, u)
+	err = s.Store.Update(uctx, func(tx store.Tx) error {
+		sess, err := tx.GetSession(uctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != userID {
+			return ErrBadCredentials
+		}
+		sess.AuthTime = now
+		sess.MFA = sess.MFA || v.MFA
+		if err := tx.UpdateSession(uctx, sess); err != nil {
+			return err
+		}
+		if err := s.forget(uctx, tx, a, v, dev, now); err != nil {
+			return err
+		}
+		return s.Audit.Record(uctx, tx, audit.Entry{
+			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
+			Params:   map[string]any{"userName": u.UserName, "mfaAuthenticated": v.MFA, "reauthentication": true},
+			Response: map[string]string{"result": "Success"},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("reauthenticate: %w", err)
+	}
+	return nil
+}
+
+// Sessions lists the user's portal sessions that are still live at now
+// (neither ended nor expired).
+func (s *Service) Sessions(ctx context.Context, userID string) ([]store.Session, error) {
+	all, err := s.Store.ListSessionsByUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of user %q: %w", userID, err)
+	}
+	now := s.now()
+	var live []store.Session
+	for _, ss := range all {
+		if ss.RevokedAt.IsZero() && now.Before(ss.ExpiresAt) {
+			live = append(live, ss)
+		}
+	}
+	return live, nil
+}
+
+// EndSession ends the user's portal session sessionID (its ID hash) and
+// everything issued under it, in one transaction: the session is marked
+// ended and a session revocation stops the OIDC tokens of its approvals
+// and the role credentials issued with them (DESIGN §6). A session of
+// another user is store.ErrNotFound; one already ended is left as it is.
+func (s *Service) EndSession(ctx context.Context, userID, sessionID string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		sess, err := tx.GetSession(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != userID {
+			return store.ErrNotFound
+		}
+		if !sess.RevokedAt.IsZero() {
+			return nil
+		}
+		sess.RevokedAt = now
+		if err := tx.UpdateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.PutRevocation(ctx, &store.Revocation{
+			Kind: store.RevokeSession, Subject: sess.IDHash, At: now,
+			ExpiresAt: sess.ExpiresAt.Add(access.MaxSessionDuration),
+		}); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{Source: audit.SourceSignIn, Name: "Logout", Type: "AwsServiceEvent"})
+	})
+	if err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// PasskeysAllowed reports whether passkeys may replace the password: when
+// the MFA policy is not "off".
+func (s *Service) PasskeysAllowed(ctx context.Context) (bool, error) {
+	set, err := s.settings(ctx)
+	return err == nil && set.MFAPolicy != settings.PolicyOff, err
 }

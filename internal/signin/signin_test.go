@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -635,5 +636,32 @@ func TestOwnPasswordFloodStarvesNoOtherDevice(t *testing.T) {
 		if s != http.StatusSeeOther && s != http.StatusTooManyRequests && s != http.StatusServiceUnavailable {
 			t.Errorf("flood answered %d: %v", s, flood)
 		}
+	}
+}
+
+// Issue 8: a new portal session lasts as long as the instance settings
+// say, and the cookie says the same.
+func TestSessionLengthFromSettings(t *testing.T) {
+	srv, _ := start(t, nil)
+	ctx := t.Context()
+	if err := srv.Settings.Put(ctx, settings.Settings{MFAPolicy: settings.PolicyOff, PortalSessionDuration: 90 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, srv, "192.0.2.30")
+	a := b.signIn(user, password)
+	want(t, a, http.StatusSeeOther)
+	u, err := srv.Store.GetUserByName(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := srv.Store.ListSessionsByUser(ctx, u.ID)
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("sessions %+v, %v", ss, err)
+	}
+	if got := ss[0].ExpiresAt.Sub(ss[0].CreatedAt); got != 90*time.Minute {
+		t.Errorf("session lasts %v, want 1h30m", got)
+	}
+	if !strings.Contains(strings.Join(a.Header.Values("Set-Cookie"), "\n"), "Max-Age=5400") {
+		t.Errorf("cookies %q, want Max-Age=5400", a.Header.Values("Set-Cookie"))
 	}
 }

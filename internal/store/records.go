@@ -571,3 +571,15 @@ type Attempts struct {
 	// ExpiresAt is when the counter will be forgotten.
 	ExpiresAt time.Time
 }
+
+// Settings are the instance settings an administrator changes at run time
+// (internal/settings validates them and says what each value means).
+type Settings struct {
+	// MFAPolicy is "always", "new-browser" or "off".
+	MFAPolicy string
+	// PortalSessionDuration is how long a new portal session lasts.
+	PortalSessionDuration time.Duration
+	UpdatedAt             time.Time
+	// UpdatedBy names who stored them (the audit actor's user name).
+	UpdatedBy string
+}

@@ -66,6 +66,11 @@ type Tx interface {
 	GetInstance(ctx context.Context) (*Instance, error)
 	CreateInstance(ctx context.Context, in *Instance) error
 
+	// Instance settings (one record). GetSettings is ErrNotFound until
+	// PutSettings first stores them; PutSettings replaces them.
+	GetSettings(ctx context.Context) (*Settings, error)
+	PutSettings(ctx context.Context, s *Settings) error
+
 	// Keys (sealed key material; see Key).
 	PutKey(ctx context.Context, k *Key) error
 	ListKeys(ctx context.Context, purpose string) ([]Key, error)

@@ -47,6 +47,9 @@ type SignIn struct {
 	// Next is the local path to return to after signing in.
 	Next  string
 	Error string
+	// Key is the security-key ceremony of the StepMFA step, Passkey the
+	// passwordless one of the StepUserName step (nil when not offered).
+	Key, Passkey *KeyCeremony
 }
 
 // DeviceCode asks for the user code of a device authorization.
@@ -108,6 +111,9 @@ type MFAEnrol struct {
 	// otherwise refuse the scheme).
 	URI    template.URL
 	Secret string
+	// QR and Key show the key as a QR code and in blocks (TOTPKey).
+	QR  template.URL
+	Key string
 	// Enrolment is the sealed seed being confirmed.
 	Enrolment string
 	Error     string
@@ -141,7 +147,8 @@ type Pages struct {
 	byName map[string]*template.Template
 }
 
-var pageNames = []string{"signin", "device", "device_confirm", "device_done", "consent", "home", "mfa", "error"}
+var pageNames = []string{"signin", "device", "device_confirm", "device_done", "consent", "home", "mfa", "error",
+	"signin_enrol", "reauth", "account", "key_enrol"}
 
 // Load parses the embedded templates, each page together with the layout.
 func Load() (*Pages, error) {

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LinkTokenTakeConcurrent", testLinkTokenTakeConcurrent},
 		{"Outbox", testOutbox},
 		{"MFADevices", testMFADevices},
+		{"Settings", testSettings},
 		{"IAMUsers", testIAMUsers},
 		{"AccessKeys", testAccessKeys},
 		{"OIDCProviders", testOIDCProviders},
