@@ -138,7 +138,7 @@ func TestPeopleJourney(t *testing.T) {
 	adminB.Fill("display", "Bo Builder")
 	adminB.Click(`form[action="/admin/users"][method=post] button[type=submit]`)
 	adminB.WaitText("User created and invited by email.")
-	userPage := adminB.URL()
+	userPage := base + adminB.Path()
 	status(`State:\s+enabled`, `Password set:\s+false`, `MFA devices:\s+0`)
 
 	// The admin got a security notice for the authenticator; the user,
@@ -195,9 +195,30 @@ func TestPeopleJourney(t *testing.T) {
 	}
 	wantCaller(t, id, srv.mgmt, setName, userName)
 
-	// 4. The admin disables the user in the console.
+	// 4. The admin disables the user in the console. Before, the CLI's
+	// token lists the assigned role and the role credentials work.
 	creds := cachedRoleCredentials(t, userCLI)
 	token := cachedAccessToken(t, userCLI)
+	listRoles := []string{"sso", "list-account-roles", "--access-token", token, "--account-id", srv.mgmt, "--region", srv.region, "--output", "json"}
+	if out, err := userCLI.run(nil, listRoles...); err != nil || !strings.Contains(out, `"roleName": "`+setName+`"`) {
+		t.Fatalf("list-account-roles before the disable: %v\n%s", err, out)
+	}
+	staticEnv := []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN=" + creds.SessionToken, "AWS_DEFAULT_REGION=" + srv.region}
+	if id, out, err := userCLI.callerIdentity(staticEnv); err != nil {
+		t.Fatalf("role credentials before the disable: %v\n%s", err, out)
+	} else {
+		wantCaller(t, id, srv.mgmt, setName, userName)
+	}
+	refused := func(when string) {
+		t.Helper()
+		if out, err := userCLI.run(nil, listRoles...); err == nil || !strings.Contains(out, "UnauthorizedException") {
+			t.Fatalf("%s, the user's CLI token: %v\n%s", when, err, out)
+		}
+		if _, out, err := userCLI.callerIdentity(staticEnv); err == nil || !strings.Contains(out, "InvalidClientTokenId") {
+			t.Fatalf("%s, role credentials issued before the disable: %v\n%s", when, err, out)
+		}
+	}
 	adminB.Navigate(userPage)
 	adminB.Click(`form[action$="/disable"] button[type=submit]`)
 	adminB.WaitText("User disabled")
@@ -207,13 +228,17 @@ func TestPeopleJourney(t *testing.T) {
 	if p := userB.Path(); p != "/login" {
 		t.Fatalf("the disabled user's cookie still opens %s:\n%s", p, userB.Text())
 	}
+	refused("after the disable")
 	if out, err := userCLI.run(nil, "sso", "list-accounts", "--access-token", token, "--region", srv.region); err == nil {
 		t.Fatalf("the disabled user's token still lists accounts:\n%s", out)
 	}
-	staticEnv := []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
-		"AWS_SESSION_TOKEN=" + creds.SessionToken, "AWS_DEFAULT_REGION=" + srv.region}
-	if _, out, err := userCLI.callerIdentity(staticEnv); err == nil || !strings.Contains(out, "InvalidClientTokenId") {
-		t.Fatalf("role credentials issued before the disable: %v\n%s", err, out)
+	// The console's audit viewer has the disable.
+	// The console's audit viewer has the disable: by the admin, on the
+	// user's ID (the last part of the user's console page).
+	adminB.Navigate(base + "/admin/audit?event=DisableUser")
+	userID := userPage[strings.LastIndex(userPage, "/")+1:]
+	if !regexp.MustCompile(`DisableUser\s+` + adminName + `\s+\S+\s+` + regexp.QuoteMeta(userID)).MatchString(adminB.Text()) {
+		t.Fatalf("the audit log lacks the disable of %s by %s:\n%s", userID, adminName, adminB.Text())
 	}
 	// Nor can the user sign in again.
 	userB.Fill("username", userName)
@@ -231,6 +256,9 @@ func TestPeopleJourney(t *testing.T) {
 		t.Fatalf("gatehouse users enable: %v\n%s", err, out)
 	}
 	status(`State:\s+enabled`, `MFA devices:\s+1`)
+	// Enabling lets the person sign in again; it revives nothing issued
+	// before the disable.
+	refused("after the enable")
 	userB.Navigate(base + "/start")
 	signInWithCode(t, userB, userName, userPW, userTOTP)
 	if p := userB.Path(); p != "/start" {
