@@ -28,18 +28,27 @@ const demoPassword = "demo-password-1"
 // that send sso-oidc, sso, sts and iam to the test server.
 type cli struct {
 	t    testing.TB
-	srv  *servertest.Server
+	srv  *servertest.Server // nil for a server run as its own process
 	home string
 	env  []string
 }
 
 func newCLI(t testing.TB, srv *servertest.Server) *cli {
 	t.Helper()
+	c := newCLIAt(t, srv.URL)
+	c.srv = srv
+	return c
+}
+
+// newCLIAt is newCLI for the server at baseURL (a `gatehouse serve`
+// process).
+func newCLIAt(t testing.TB, baseURL string) *cli {
+	t.Helper()
 	if _, err := os.Stat(awsCLI); err != nil {
 		t.Skipf("Debian's awscli package (%s) is not installed: %v", awsCLI, err)
 	}
 	home := t.TempDir()
-	files, err := clientconfig.RuleSets(srv.URL)
+	files, err := clientconfig.RuleSets(baseURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +70,7 @@ func newCLI(t testing.TB, srv *servertest.Server) *cli {
 		"AWS_EC2_METADATA_DISABLED=true",
 		"TERM=xterm",
 	}
-	return &cli{t: t, srv: srv, home: home, env: env}
+	return &cli{t: t, home: home, env: env}
 }
 
 // run runs the CLI with args and returns its combined output and error.

@@ -164,10 +164,15 @@ func (b *Browser) Navigate(url string) {
 	b.do("navigate to "+url, chromedp.Navigate(url))
 }
 
-// Fill types value into the empty or emptied field with the given id.
+// Fill types value into the empty or emptied field (input or textarea)
+// with the given id. The field is emptied through its value property,
+// because chromedp.Clear fails on a <textarea> with no text inside.
 func (b *Browser) Fill(id, value string) {
 	b.t.Helper()
-	b.do("fill #"+id, chromedp.Clear(chromedp.ID(id)), chromedp.SendKeys(chromedp.ID(id), value))
+	js, _ := json.Marshal(id)
+	b.do("fill #"+id, chromedp.WaitReady(chromedp.ID(id)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById(`+string(js)+`).value = ""`),
+		chromedp.SendKeys(chromedp.ID(id), value))
 }
 
 // Click presses the first visible element matching the CSS selector with

@@ -24,11 +24,12 @@ func site(t *testing.T) string {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><meta name="viewport" content="width=device-width"><title>form</title>
-<form method="post"><label for="name">Name</label><input id="name" name="name" value="prefilled"><button type="submit">Send</button></form>
+<form method="post"><label for="name">Name</label><input id="name" name="name" value="prefilled">
+<label for="note">Note</label><textarea id="note" name="note"></textarea><button type="submit">Send</button></form>
 <div style="height:2000px"></div><p>bottom</p>`)
 	})
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `<!doctype html><title>sent</title><p>hello %s</p>`, r.FormValue("name"))
+		fmt.Fprintf(w, `<!doctype html><title>sent</title><p>hello %s%s</p>`, r.FormValue("name"), r.FormValue("note"))
 	})
 	// WebAuthn needs a secure context: localhost is one.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -50,6 +51,20 @@ func TestFillClickText(t *testing.T) {
 	b.Fill("name", "Ada")
 	b.Click(`button[type=submit]`)
 	if got := b.Text(); got != "hello Ada" {
+		t.Errorf("after submit: %q at %s", got, b.URL())
+	}
+}
+
+// TestFillEmptyTextarea: an empty <textarea> (no text node inside) fills
+// like an input.
+func TestFillEmptyTextarea(t *testing.T) {
+	b := browsertest.Start(t)
+	u := site(t)
+	b.Navigate(u + "/")
+	b.Fill("name", "Ada")
+	b.Fill("note", ", a note")
+	b.Click(`button[type=submit]`)
+	if got := b.Text(); got != "hello Ada, a note" {
 		t.Errorf("after submit: %q at %s", got, b.URL())
 	}
 }
