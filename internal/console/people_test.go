@@ -103,7 +103,7 @@ func TestNotConfiguredFeatures(t *testing.T) {
 	dev := e.users["dev"].ID
 	p := b.get("/admin/users/" + dev)
 	wantBody(t, p, "not configured on this server")
-	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa", "invite"} {
+	for _, action := range []string{"disable", "enable", "end-sessions", "reset-password", "reset-mfa", "invite"} {
 		if f := forms(p); strings.Contains(strings.Join(f, " "), action) {
 			t.Errorf("button %s shown without the service", action)
 		}
