@@ -75,8 +75,8 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*store.Us
 		ExternalIDs: in.ExternalIDs,
 		CreatedAt:   now,
 		UpdatedAt:   now,
-		CreatedBy:   principalOf(actor),
-		UpdatedBy:   principalOf(actor),
+		CreatedBy:   PrincipalOf(actor),
+		UpdatedBy:   PrincipalOf(actor),
 	}
 	if err := validateUser(u); err != nil {
 		return nil, err
@@ -100,7 +100,9 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*store.Us
 	return u, nil
 }
 
-func principalOf(id audit.Identity) string {
+// PrincipalOf is what a record's CreatedBy and UpdatedBy say of the actor
+// id: its ARN, else its user name, else its principal ID.
+func PrincipalOf(id audit.Identity) string {
 	if id.ARN != "" {
 		return id.ARN
 	}
@@ -155,7 +157,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 			return err
 		}
 		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return userConflict(u)
@@ -236,7 +238,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 		}
 		u.Disabled = disabled
 		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}

@@ -156,7 +156,7 @@ func (s *Service) change(ctx context.Context, userID, event string, edit func(tx
 		now := s.Now().UTC()
 		if changed {
 			u.UpdatedAt = now
-			u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+			u.UpdatedBy = directory.PrincipalOf(audit.ActorFrom(ctx).Identity)
 			if err := tx.UpdateUser(ctx, u); err != nil {
 				return fmt.Errorf("update user: %w", err)
 			}
@@ -277,16 +277,4 @@ func getUser(ctx context.Context, tx interface {
 		return nil, fmt.Errorf("get user %s: %w", id, err)
 	}
 	return u, nil
-}
-
-// principalOf is what a record's UpdatedBy says of the actor, as the
-// directory writes it.
-func principalOf(id audit.Identity) string {
-	if id.ARN != "" {
-		return id.ARN
-	}
-	if id.UserName != "" {
-		return id.UserName
-	}
-	return id.PrincipalID
 }
