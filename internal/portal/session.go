@@ -15,6 +15,19 @@ import (
 // CookieName is the portal session cookie.
 const CookieName = "gatehouse_session"
 
+// signedInOrLogin returns the person signedIn finds; when there is none it
+// redirects the browser to sign in and come back to next (loginURL) and
+// returns nil, nil. A nil person with a nil error means the response is
+// written.
+func (s *Service) signedInOrLogin(w http.ResponseWriter, r *http.Request, next string) (*oidc.SignedIn, error) {
+	who, err := s.signedIn(r)
+	if err != nil || who != nil {
+		return who, err
+	}
+	http.Redirect(w, r, loginURL(next), http.StatusSeeOther)
+	return nil, nil
+}
+
 // signedIn returns the person the request's session cookie speaks for, or
 // nil when there is none or it is unknown, expired or revoked, or its user
 // is disabled or gone: all of those are simply "signed out".
