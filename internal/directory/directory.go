@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/password"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -175,12 +176,16 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 	})
 }
 
-// SetPassword sets a user's password (at least 8 characters).
-func (s *Service) SetPassword(ctx context.Context, id, password string) error {
-	if n := utf8.RuneCountInString(password); n < 8 || n > 256 {
-		return fault.Validationf("Password must be 8 to 256 characters")
+// SetPassword sets a user's password, checking only its length:
+// password.MinMultiFactor to password.Max characters (8 to 256). The
+// pages people choose a password on apply the whole rule first
+// (password.Check); SetPassword is also how `gatehouse apply` sets the
+// passwords an administrator's world file gives.
+func (s *Service) SetPassword(ctx context.Context, id, pw string) error {
+	if n := utf8.RuneCountInString(pw); n < password.MinMultiFactor || n > password.Max {
+		return fault.Validationf("Password must be %d to %d characters", password.MinMultiFactor, password.Max)
 	}
-	hash, err := HashPassword(s.Rand, password)
+	hash, err := HashPassword(s.Rand, pw)
 	if err != nil {
 		return err
 	}
