@@ -52,13 +52,7 @@ func applyCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&file, "f", "", "world `file` to apply")
 	fs.BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
 	fs.BoolVar(&prune, "prune", false, "delete the users, groups, permission sets and assignments the file does not have")
-	var cfgArgs []string
-	for _, name := range []string{"config", "data", "database-url", "master-key-file"} {
-		fs.Func(name, "as for gatehouse serve", func(v string) error {
-			cfgArgs = append(cfgArgs, "-"+name, v)
-			return nil
-		})
-	}
+	cfgArgs := serveFlags(fs, "config", "data", "database-url", "master-key-file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,7 +71,7 @@ func applyCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	cfg, err := config.Load(cfgArgs, getenv, stderr)
+	cfg, err := config.Load(*cfgArgs, getenv, stderr)
 	if err != nil {
 		return err
 	}

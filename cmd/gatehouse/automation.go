@@ -106,20 +106,14 @@ func automationCmd(ctx context.Context, args []string, stdout, stderr io.Writer,
 	fs.StringVar(&role, "role", "", "permission set `name` whose provisioned role the issuer's tokens may assume")
 	fs.StringVar(&subjects, "subjects", "", "space-separated glob `patterns` of allowed token subjects")
 	fs.StringVar(&providerARN, "arn", "", "OpenID Connect provider `ARN`")
-	var cfgArgs []string
-	for _, name := range []string{"config", "data", "database-url", "master-key-file"} {
-		fs.Func(name, "as for gatehouse serve", func(v string) error {
-			cfgArgs = append(cfgArgs, "-"+name, v)
-			return nil
-		})
-	}
+	cfgArgs := serveFlags(fs, "config", "data", "database-url", "master-key-file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	cfg, err := config.Load(cfgArgs, getenv, stderr)
+	cfg, err := config.Load(*cfgArgs, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -368,3 +362,17 @@ type inUseError struct {
 func (e *inUseError) Error() string { return e.msg }
 
 func (e *inUseError) Unwrap() error { return e.DataDirInUseError }
+
+// serveFlags defines on fs the named flags of `gatehouse serve` (config,
+// data, database-url, ...) and returns the arguments given for them, in
+// order, as `-name value` pairs for config.Load.
+func serveFlags(fs *flag.FlagSet, names ...string) *[]string {
+	var args []string
+	for _, name := range names {
+		fs.Func(name, "as for gatehouse serve", func(v string) error {
+			args = append(args, "-"+name, v)
+			return nil
+		})
+	}
+	return &args
+}

@@ -47,13 +47,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fs.StringVar(&given, "given-name", "", "given `name` (default: the user name)")
 	fs.StringVar(&family, "family-name", "", "family `name` (default: the user name)")
 	fs.BoolVar(&admin, "admin", false, "give the user AdministratorAccess on the management account")
-	var cfgArgs []string
-	for _, name := range []string{"config", "data", "database-url", "master-key-file", "public-url", "listen", "smtp-url", "smtp-from"} {
-		fs.Func(name, "as for gatehouse serve", func(v string) error {
-			cfgArgs = append(cfgArgs, "-"+name, v)
-			return nil
-		})
-	}
+	cfgArgs := serveFlags(fs, "config", "data", "database-url", "master-key-file", "public-url", "listen", "smtp-url", "smtp-from")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,7 +57,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if userName == "" {
 		return errors.New("invite needs --user")
 	}
-	cfg, err := config.LoadCommand("invite", cfgArgs, getenv, stderr)
+	cfg, err := config.LoadCommand("invite", *cfgArgs, getenv, stderr)
 	if err != nil {
 		return err
 	}

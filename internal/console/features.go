@@ -2,9 +2,9 @@ package console
 
 import (
 	"context"
-	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/settings"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // People is the user lifecycle the console's people actions call (package
@@ -34,21 +34,17 @@ type Settings interface {
 	Put(ctx context.Context, v settings.Settings) error
 }
 
-// Message is one message of the outbox.
-type Message struct {
-	Time          time.Time
-	To            string
-	Subject, Body string
-}
-
 // Outbox lists the newest messages Gatehouse would have emailed (when no
-// SMTP server is configured), at most limit of them, newest first.
+// SMTP server is configured), at most limit of them, newest first (package
+// mail's *Outbox implements it).
 type Outbox interface {
-	List(ctx context.Context, limit int) ([]Message, error)
+	List(ctx context.Context, limit int) ([]store.OutboxMessage, error)
 }
 
 // OutboxFunc adapts a function to Outbox.
-type OutboxFunc func(ctx context.Context, limit int) ([]Message, error)
+type OutboxFunc func(ctx context.Context, limit int) ([]store.OutboxMessage, error)
 
 // List calls f.
-func (f OutboxFunc) List(ctx context.Context, limit int) ([]Message, error) { return f(ctx, limit) }
+func (f OutboxFunc) List(ctx context.Context, limit int) ([]store.OutboxMessage, error) {
+	return f(ctx, limit)
+}

@@ -171,7 +171,7 @@ func (s *Service) getOutbox(w http.ResponseWriter, r *http.Request, c *caller) e
 			return err
 		}
 		for _, m := range ms {
-			page.Messages = append(page.Messages, web.AdminMessage{Time: m.Time.UTC().Format("2006-01-02 15:04:05 UTC"), To: m.To, Subject: m.Subject, Body: m.Body})
+			page.Messages = append(page.Messages, web.AdminMessage{Time: m.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), To: m.To, Subject: m.Subject, Body: m.Body})
 		}
 	}
 	s.write(w, r, http.StatusOK, page)

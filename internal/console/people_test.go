@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/settings"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // TestDisableInConsoleEndsPortalSession: a user the console disables is
@@ -102,7 +103,7 @@ func TestNotConfiguredFeatures(t *testing.T) {
 	dev := e.users["dev"].ID
 	p := b.get("/admin/users/" + dev)
 	wantBody(t, p, "not configured on this server")
-	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa", "invite"} {
+	for _, action := range []string{"disable", "enable", "end-sessions", "reset-password", "reset-mfa", "invite"} {
 		if f := forms(p); strings.Contains(strings.Join(f, " "), action) {
 			t.Errorf("button %s shown without the service", action)
 		}
@@ -118,8 +119,8 @@ func TestNotConfiguredFeatures(t *testing.T) {
 func TestSettingsAndOutbox(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	e.srv.Console.Outbox = console.OutboxFunc(func(_ context.Context, limit int) ([]console.Message, error) {
-		return []console.Message{{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), To: "fay@example.com", Subject: "Your invitation",
+	e.srv.Console.Outbox = console.OutboxFunc(func(_ context.Context, limit int) ([]store.OutboxMessage, error) {
+		return []store.OutboxMessage{{CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), To: "fay@example.com", Subject: "Your invitation",
 			Body: "Open <https://gatehouse.example/activate?t=x>"}}, nil
 	})
 	b := e.browser()

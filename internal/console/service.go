@@ -141,8 +141,6 @@ func (s *Service) init() {
 	})
 }
 
-func (s *Service) now() time.Time { return s.Now().UTC() }
-
 func (s *Service) log() *slog.Logger {
 	if s.Log == nil {
 		return slog.New(slog.DiscardHandler)

@@ -27,24 +27,9 @@ func (s *Service) registerUsers(get, post route) {
 	post("/admin/users", s.postUsers)
 	get("/admin/users/{id}", s.getUser)
 	post("/admin/users/{id}", s.postUser)
-	post("/admin/users/{id}/disable", s.userAction(ActionDisableUser, "user-disabled", func(ctx context.Context, id string) error {
-		if s.People != nil {
-			return s.People.DisableUser(ctx, id)
-		}
-		return s.Directory.SetUserDisabled(ctx, id, true)
-	}))
-	post("/admin/users/{id}/enable", s.userAction(ActionEnableUser, "user-enabled", func(ctx context.Context, id string) error {
-		if s.People != nil {
-			return s.People.EnableUser(ctx, id)
-		}
-		return s.Directory.SetUserDisabled(ctx, id, false)
-	}))
-	post("/admin/users/{id}/delete", s.userAction("identitystore:DeleteUser", "user-deleted", func(ctx context.Context, id string) error {
-		if s.People != nil {
-			return s.People.DeleteUser(ctx, id)
-		}
-		return s.Directory.DeleteUser(ctx, id)
-	}))
+	post("/admin/users/{id}/disable", s.userAction(ActionDisableUser, "user-disabled", s.people(func(p People) func(context.Context, string) error { return p.DisableUser })))
+	post("/admin/users/{id}/enable", s.userAction(ActionEnableUser, "user-enabled", s.people(func(p People) func(context.Context, string) error { return p.EnableUser })))
+	post("/admin/users/{id}/delete", s.userAction("identitystore:DeleteUser", "user-deleted", s.people(func(p People) func(context.Context, string) error { return p.DeleteUser })))
 	post("/admin/users/{id}/end-sessions", s.userAction(ActionEndSessions, "sessions-ended", s.people(func(p People) func(context.Context, string) error { return p.EndSessions })))
 	post("/admin/users/{id}/reset-password", s.userAction(ActionResetPassword, "password-reset", s.people(func(p People) func(context.Context, string) error { return p.ResetPassword })))
 	post("/admin/users/{id}/reset-mfa", s.userAction(ActionResetMFA, "mfa-reset", s.people(func(p People) func(context.Context, string) error { return p.ResetMFA })))

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/password"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -75,8 +76,8 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*store.Us
 		ExternalIDs: in.ExternalIDs,
 		CreatedAt:   now,
 		UpdatedAt:   now,
-		CreatedBy:   principalOf(actor),
-		UpdatedBy:   principalOf(actor),
+		CreatedBy:   PrincipalOf(actor),
+		UpdatedBy:   PrincipalOf(actor),
 	}
 	if err := validateUser(u); err != nil {
 		return nil, err
@@ -100,7 +101,9 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*store.Us
 	return u, nil
 }
 
-func principalOf(id audit.Identity) string {
+// PrincipalOf is what a record's CreatedBy and UpdatedBy say of the actor
+// id: its ARN, else its user name, else its principal ID.
+func PrincipalOf(id audit.Identity) string {
 	if id.ARN != "" {
 		return id.ARN
 	}
@@ -155,7 +158,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 			return err
 		}
 		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return userConflict(u)
@@ -173,12 +176,16 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 	})
 }
 
-// SetPassword sets a user's password (at least 8 characters).
-func (s *Service) SetPassword(ctx context.Context, id, password string) error {
-	if n := utf8.RuneCountInString(password); n < 8 || n > 256 {
-		return fault.Validationf("Password must be 8 to 256 characters")
+// SetPassword sets a user's password, checking only its length:
+// password.MinMultiFactor to password.Max characters (8 to 256). The
+// pages people choose a password on apply the whole rule first
+// (password.Check); SetPassword is also how `gatehouse apply` sets the
+// passwords an administrator's world file gives.
+func (s *Service) SetPassword(ctx context.Context, id, pw string) error {
+	if n := utf8.RuneCountInString(pw); n < password.MinMultiFactor || n > password.Max {
+		return fault.Validationf("Password must be %d to %d characters", password.MinMultiFactor, password.Max)
 	}
-	hash, err := HashPassword(s.Rand, password)
+	hash, err := HashPassword(s.Rand, pw)
 	if err != nil {
 		return err
 	}
@@ -236,7 +243,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 		}
 		u.Disabled = disabled
 		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}

@@ -33,7 +33,7 @@ func validateGroup(g *store.Group) error {
 // case-insensitively.
 func (s *Service) CreateGroup(ctx context.Context, displayName, description string) (*store.Group, error) {
 	now := s.Now().UTC()
-	by := principalOf(audit.ActorFrom(ctx).Identity)
+	by := PrincipalOf(audit.ActorFrom(ctx).Identity)
 	g := &store.Group{
 		ID: s.IDs.PrincipalID(s.IdentityStoreID), DisplayName: displayName, Description: description,
 		CreatedAt: now, UpdatedAt: now, CreatedBy: by, UpdatedBy: by,
@@ -109,7 +109,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, ops []AttributeOp)
 			return err
 		}
 		g.UpdatedAt = s.Now().UTC()
-		g.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+		g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateGroup(ctx, g); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
@@ -157,7 +157,7 @@ func (s *Service) ListGroups(ctx context.Context, p store.Page) ([]store.Group, 
 func (s *Service) AddMember(ctx context.Context, groupID, userID string) (*store.Membership, error) {
 	m := &store.Membership{
 		ID: s.IDs.PrincipalID(s.IdentityStoreID), GroupID: groupID, UserID: userID,
-		CreatedAt: s.Now().UTC(), CreatedBy: principalOf(audit.ActorFrom(ctx).Identity),
+		CreatedAt: s.Now().UTC(), CreatedBy: PrincipalOf(audit.ActorFrom(ctx).Identity),
 	}
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetGroup(ctx, groupID); errors.Is(err, store.ErrNotFound) {

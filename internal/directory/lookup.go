@@ -411,7 +411,7 @@ func (s *Service) SetUserExternalIDs(ctx context.Context, id string, ids []store
 		}
 		u.ExternalIDs = ids
 		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return userConflict(u)
@@ -442,7 +442,7 @@ func (s *Service) SetGroupExternalIDs(ctx context.Context, id string, ids []stor
 		}
 		g.ExternalIDs = ids
 		g.UpdatedAt = s.Now().UTC()
-		g.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+		g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateGroup(ctx, g); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)

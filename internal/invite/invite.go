@@ -125,20 +125,6 @@ func (s *Service) link(ctx context.Context, kind, userID, path string, ttl time.
 	return s.BaseURL + path + "?" + url.Values{"token": {token}}.Encode(), nil
 }
 
-// PrimaryEmail is the user's primary e-mail address, the first one when
-// none is marked primary, or "".
-func PrimaryEmail(u *store.User) string {
-	for _, e := range u.Emails {
-		if e.Primary {
-			return e.Value
-		}
-	}
-	if len(u.Emails) > 0 {
-		return u.Emails[0].Value
-	}
-	return ""
-}
-
 func (s *Service) user(ctx context.Context, userID string) (*store.User, error) {
 	u, err := s.Store.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -179,7 +165,7 @@ func (s *Service) Invite(ctx context.Context, userID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	to := PrimaryEmail(u)
+	to := store.PrimaryEmail(u.Emails)
 	if to == "" {
 		return "", fault.Validationf("User %s has no e-mail address to send an invitation to", u.UserName)
 	}
@@ -200,7 +186,7 @@ func (s *Service) SendPasswordReset(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	to := PrimaryEmail(u)
+	to := store.PrimaryEmail(u.Emails)
 	if to == "" {
 		return fault.Validationf("User %s has no e-mail address to send a reset link to", u.UserName)
 	}
@@ -224,7 +210,7 @@ func (s *Service) Notify(ctx context.Context, userID, subject, body string) erro
 	if err != nil {
 		return err
 	}
-	to := PrimaryEmail(u)
+	to := store.PrimaryEmail(u.Emails)
 	if to == "" {
 		return nil
 	}
@@ -355,7 +341,7 @@ func (s *Service) SetPassword(ctx context.Context, kind, token, pw string) (*sto
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.CheckPassword(ctx, u.UserName, PrimaryEmail(u), pw); err != nil {
+	if err := s.CheckPassword(ctx, u.UserName, store.PrimaryEmail(u.Emails), pw); err != nil {
 		return nil, err
 	}
 	hash, err := directory.HashPassword(s.Rand, pw)
@@ -465,7 +451,7 @@ func (s *Service) Forgot(ctx context.Context, who, sourceIP string) error {
 	} else if err != nil {
 		return err
 	}
-	if u.Disabled || PrimaryEmail(u) == "" || over("forgot:user:"+u.ID, limit) {
+	if u.Disabled || store.PrimaryEmail(u.Emails) == "" || over("forgot:user:"+u.ID, limit) {
 		return nil
 	}
 	bg := context.WithoutCancel(ctx)

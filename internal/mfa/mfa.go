@@ -303,22 +303,35 @@ func (s *Service) Remove(ctx context.Context, userID, deviceID string) error {
 	return nil
 }
 
-// ResetUser deletes every MFA device of the user, audited, for an
-// administrator whose user lost their authenticator: at the next sign-in
-// the user registers a new one (when the MFA policy requires one). Ending
-// the user's sessions is the caller's (people.Service.ResetMFA).
+// DeleteDevices deletes every MFA device (authenticator apps, security
+// keys, passkeys) of the user in tx and returns how many there were. A
+// device deleted meanwhile (store.ErrNotFound) counts as deleted. It
+// neither audits nor notifies: its callers do (ResetUser,
+// people.Service.ResetMFA).
+func DeleteDevices(ctx context.Context, tx store.Tx, userID string) (int, error) {
+	ds, err := tx.ListMFADevices(ctx, userID)
+	if err != nil {
+		return 0, fmt.Errorf("list MFA devices: %w", err)
+	}
+	for _, d := range ds {
+		if err := tx.DeleteMFADevice(ctx, userID, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return 0, fmt.Errorf("delete MFA device %s: %w", d.ID, err)
+		}
+	}
+	return len(ds), nil
+}
+
+// ResetUser deletes every MFA device of the user (DeleteDevices), audited
+// as ResetMfaDevicesForUser, and sends the user a notice when there were
+// any: at the next sign-in the user registers a new one (when the MFA
+// policy requires one). It does not end the user's sessions; the
+// administrator's action that does is people.Service.ResetMFA.
 func (s *Service) ResetUser(ctx context.Context, userID string) error {
 	n := 0
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		ds, err := tx.ListMFADevices(ctx, userID)
-		if err != nil {
+		var err error
+		if n, err = DeleteDevices(ctx, tx, userID); err != nil {
 			return err
-		}
-		n = len(ds)
-		for _, d := range ds {
-			if err := tx.DeleteMFADevice(ctx, userID, d.ID); err != nil {
-				return err
-			}
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{
 			Source: audit.SourceSSO, Name: "ResetMfaDevicesForUser",

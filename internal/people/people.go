@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -105,20 +106,13 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) error {
 	return nil
 }
 
-// ResetMFA deletes every MFA device of the user and ends their sessions, so
-// that they register a new one at their next sign-in.
+// ResetMFA deletes every MFA device of the user (mfa.DeleteDevices) and
+// ends their sessions, so that they register a new one at their next
+// sign-in. It is audited as ResetMFA; it sends the user no notice.
 func (s *Service) ResetMFA(ctx context.Context, userID string) error {
 	return s.change(ctx, userID, "ResetMFA", func(tx store.Tx, u *store.User) (bool, bool, error) {
-		ds, err := tx.ListMFADevices(ctx, u.ID)
-		if err != nil {
-			return false, false, fmt.Errorf("list MFA devices: %w", err)
-		}
-		for _, d := range ds {
-			if err := tx.DeleteMFADevice(ctx, u.ID, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return false, false, fmt.Errorf("delete MFA device %s: %w", d.ID, err)
-			}
-		}
-		return false, true, nil
+		_, err := mfa.DeleteDevices(ctx, tx, u.ID)
+		return false, true, err
 	})
 }
 
@@ -162,7 +156,7 @@ func (s *Service) change(ctx context.Context, userID, event string, edit func(tx
 		now := s.Now().UTC()
 		if changed {
 			u.UpdatedAt = now
-			u.UpdatedBy = principalOf(audit.ActorFrom(ctx).Identity)
+			u.UpdatedBy = directory.PrincipalOf(audit.ActorFrom(ctx).Identity)
 			if err := tx.UpdateUser(ctx, u); err != nil {
 				return fmt.Errorf("update user: %w", err)
 			}
@@ -283,16 +277,4 @@ func getUser(ctx context.Context, tx interface {
 		return nil, fmt.Errorf("get user %s: %w", id, err)
 	}
 	return u, nil
-}
-
-// principalOf is what a record's UpdatedBy says of the actor, as the
-// directory writes it.
-func principalOf(id audit.Identity) string {
-	if id.ARN != "" {
-		return id.ARN
-	}
-	if id.UserName != "" {
-		return id.UserName
-	}
-	return id.PrincipalID
 }

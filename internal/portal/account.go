@@ -41,13 +41,9 @@ func when(t time.Time) string {
 
 // getAccount lists the signed-in person's live sessions and MFA devices.
 func (s *Service) getAccount(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, "/account")
 	if who == nil {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	return s.accountPage(w, r, who, r.URL.Query().Get("done"))
 }
@@ -92,13 +88,9 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request, who *oidc.
 // postEndSession ends one of the person's sessions; ending the current one
 // signs this browser out.
 func (s *Service) postEndSession(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, "/account")
 	if who == nil {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	id := r.PostFormValue("session")
 	if id == "" || len(id) > 128 {
@@ -122,13 +114,9 @@ func (s *Service) postEndSession(w http.ResponseWriter, r *http.Request) error {
 // postRemoveDevice removes one of the person's MFA devices after a fresh
 // sign-in.
 func (s *Service) postRemoveDevice(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, "/account")
 	if who == nil {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	ok, err := s.fresh(r, who, 0)
 	if err != nil {
@@ -151,14 +139,10 @@ func (s *Service) postRemoveDevice(w http.ResponseWriter, r *http.Request) error
 // getReauth asks for the password again (and a code when the person has
 // an authenticator app).
 func (s *Service) getReauth(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
 	next := safeNext(r.URL.Query().Get("next"))
+	who, err := s.signedInOrLogin(w, r, next)
 	if who == nil {
-		http.Redirect(w, r, loginURL(next), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	return s.reauthPage(w, r, http.StatusOK, who, next, "")
 }
@@ -181,14 +165,10 @@ func (s *Service) reauthPage(w http.ResponseWriter, r *http.Request, status int,
 // postReauth checks the password (and code) under the sign-in limits and
 // marks the session freshly authenticated.
 func (s *Service) postReauth(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
 	next := safeNext(r.PostFormValue("next"))
+	who, err := s.signedInOrLogin(w, r, next)
 	if who == nil {
-		http.Redirect(w, r, loginURL(next), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	a := s.attempt(r, who.UserName)
 	f := signin.Factor{Code: r.PostFormValue("code")}
@@ -214,13 +194,9 @@ func (s *Service) postReauth(w http.ResponseWriter, r *http.Request) error {
 // getKeyEnrol starts registering a security key or passkey after a fresh
 // sign-in.
 func (s *Service) getKeyEnrol(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, "/account")
 	if who == nil {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	if ok, err := s.fresh(r, who, 0); err != nil {
 		return err
@@ -246,13 +222,9 @@ func (s *Service) keyEnrolPage(w http.ResponseWriter, r *http.Request, status in
 
 // postKeyEnrol stores the new security key or passkey.
 func (s *Service) postKeyEnrol(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, "/account")
 	if who == nil {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	if ok, err := s.fresh(r, who, stateLifetime); err != nil {
 		return err

@@ -37,13 +37,9 @@ func (s *Service) getAuthorize(w http.ResponseWriter, r *http.Request) error {
 		// Unknown client or untrusted redirect URI: never redirect.
 		return errInvalidLink(err)
 	}
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, "/authorize?"+q.Encode())
 	if who == nil {
-		http.Redirect(w, r, loginURL("/authorize?"+q.Encode()), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	b, err := json.Marshal(consentRequest{Query: q.Encode(), Session: who.SessionID, Expires: s.now().Add(stateLifetime).Unix()})
 	if err != nil {

@@ -37,13 +37,9 @@ func cleanUserCode(raw string) string {
 // getDevice shows the code form, or the confirmation for ?user_code=.
 func (s *Service) getDevice(w http.ResponseWriter, r *http.Request) error {
 	userCode := cleanUserCode(r.URL.Query().Get("user_code"))
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, deviceNext(userCode))
 	if who == nil {
-		http.Redirect(w, r, loginURL(deviceNext(userCode)), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	lay := web.Layout{Title: "Authorize a device", User: who.UserName}
 	if userCode == "" {
@@ -81,13 +77,9 @@ func deviceDecidable(req *oidc.DeviceRequest, now time.Time) error {
 // person.
 func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) error {
 	userCode := cleanUserCode(r.PostFormValue("user_code"))
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, deviceNext(userCode))
 	if who == nil {
-		http.Redirect(w, r, loginURL(deviceNext(userCode)), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	if userCode == "" {
 		return errInvalidLink(nil)

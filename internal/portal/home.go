@@ -155,13 +155,9 @@ func (s *Service) mfaPage(w http.ResponseWriter, r *http.Request, status int, us
 
 // getMFA starts registering an authenticator app.
 func (s *Service) getMFA(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, "/mfa")
 	if who == nil {
-		http.Redirect(w, r, loginURL("/mfa"), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	// Adding a device needs a fresh sign-in: the password, and a code of
 	// the device the user has, within signin.FreshAuth.
@@ -186,13 +182,9 @@ func (s *Service) getMFA(w http.ResponseWriter, r *http.Request) error {
 
 // postMFAEnrol confirms a new authenticator with its first code.
 func (s *Service) postMFAEnrol(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, "/mfa")
 	if who == nil {
-		http.Redirect(w, r, loginURL("/mfa"), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	b, err := s.Keys.Open(keyring.PurposeSecrets, r.PostFormValue("enrolment"), enrolmentAD)
 	if err != nil {

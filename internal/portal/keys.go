@@ -26,13 +26,9 @@ const ssoSessionName = "gatehouse"
 // them, and shows them in each form people paste. A role the person does
 // not have is the same 403 page whether the account or role exists or not.
 func (s *Service) getCredentials(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	who, err := s.signedInOrLogin(w, r, r.URL.RequestURI())
 	if who == nil {
-		http.Redirect(w, r, loginURL(r.URL.RequestURI()), http.StatusSeeOther)
-		return nil
+		return err
 	}
 	// A link on another site must not mint credentials in the person's
 	// name (the session cookie is SameSite=Lax, so it rides along on a

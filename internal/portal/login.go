@@ -119,7 +119,7 @@ func (s *Service) postLogin(w http.ResponseWriter, r *http.Request) error {
 func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.openState(r.PostFormValue("state"), web.StepPassword)
 	if err != nil {
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+		return s.startAgain(w, r)
 	}
 	return s.checkPassword(w, r, st.UserName, r.PostFormValue("password"), st.Next)
 }
@@ -224,19 +224,38 @@ func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, userName
 	return nil
 }
 
+// startAgain sends the person back to the first step of signing in: their
+// sign-in state is expired, spent or unreadable.
+func (s *Service) startAgain(w http.ResponseWriter, r *http.Request) error {
+	return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+}
+
+// finishSignIn starts the session of a verified later step, spending its
+// sealed state (valid until expires), and goes on to next; a state spent
+// already sends the person back to the start.
+func (s *Service) finishSignIn(w http.ResponseWriter, r *http.Request, a signin.Attempt, v *signin.Verified, sealed string, expires time.Time, next string) error {
+	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
+		return s.startAgain(w, r)
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, orStart(next), http.StatusSeeOther)
+	return nil
+}
+
 // postMFA checks the TOTP step.
 func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 	sealed := r.PostFormValue("state")
 	st, err := s.openState(sealed, web.StepMFA)
 	if err != nil {
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+		return s.startAgain(w, r)
 	}
 	a := s.attempt(r, st.UserName)
 	expires := time.Unix(st.Expires, 0)
 	v, err := s.SignIn.Code(r.Context(), a, st.UserID, r.PostFormValue("code"), sealed, expires)
 	switch {
 	case errors.Is(err, signin.ErrStateUsed):
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+		return s.startAgain(w, r)
 	case errors.Is(err, signin.ErrBadCredentials):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
 	case errors.Is(err, signin.ErrBadCode):
@@ -245,13 +264,7 @@ func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return signInRefused(err)
 	}
-	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
-	} else if err != nil {
-		return err
-	}
-	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
-	return nil
+	return s.finishSignIn(w, r, a, v, sealed, expires, st.Next)
 }
 
 // enrolPage shows the registration of a first authenticator app during
@@ -282,7 +295,7 @@ func (s *Service) postEnrol(w http.ResponseWriter, r *http.Request) error {
 	sealed := r.PostFormValue("state")
 	st, err := s.openState(sealed, web.StepEnrol)
 	if err != nil || len(st.Seed) != mfa.SeedSize {
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+		return s.startAgain(w, r)
 	}
 	a := s.attempt(r, st.UserName)
 	expires := time.Unix(st.Expires, 0)
@@ -296,7 +309,7 @@ func (s *Service) postEnrol(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch {
 	case errors.Is(err, signin.ErrStateUsed), errors.Is(err, mfa.ErrHasDevice):
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+		return s.startAgain(w, r)
 	case errors.Is(err, signin.ErrBadCredentials):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
 	case errors.Is(err, signin.ErrBadCode):
@@ -304,13 +317,7 @@ func (s *Service) postEnrol(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return signInRefused(err)
 	}
-	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
-	} else if err != nil {
-		return err
-	}
-	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
-	return nil
+	return s.finishSignIn(w, r, a, v, sealed, expires, st.Next)
 }
 
 // keyCeremony starts a WebAuthn assertion for the page: for userID's keys,
@@ -354,14 +361,14 @@ func (s *Service) postKey(w http.ResponseWriter, r *http.Request) error {
 	sealed := r.PostFormValue("state")
 	st, err := s.openState(sealed, web.StepMFA)
 	if err != nil {
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+		return s.startAgain(w, r)
 	}
 	a := s.attempt(r, st.UserName)
 	expires := time.Unix(st.Expires, 0)
 	v, err := s.SignIn.Key(r.Context(), a, st.UserID, r.PostFormValue("key_state"), answerBytes(r), sealed, expires)
 	switch {
 	case errors.Is(err, signin.ErrStateUsed):
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
+		return s.startAgain(w, r)
 	case errors.Is(err, signin.ErrBadCredentials):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
 	case errors.Is(err, signin.ErrBadCode):
@@ -370,13 +377,7 @@ func (s *Service) postKey(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return signInRefused(err)
 	}
-	if err := s.startSession(w, r, a, v, sealed, expires); errors.Is(err, signin.ErrStateUsed) {
-		return s.renderSignIn(w, r, http.StatusBadRequest, web.SignIn{Step: web.StepUserName, Error: "Your sign-in took too long or could not be continued. Start again."})
-	} else if err != nil {
-		return err
-	}
-	http.Redirect(w, r, orStart(st.Next), http.StatusSeeOther)
-	return nil
+	return s.finishSignIn(w, r, a, v, sealed, expires, st.Next)
 }
 
 // postPasskey signs in with a passkey alone.

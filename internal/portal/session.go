@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -16,6 +14,19 @@ import (
 
 // CookieName is the portal session cookie.
 const CookieName = "gatehouse_session"
+
+// signedInOrLogin returns the person signedIn finds; when there is none it
+// redirects the browser to sign in and come back to next (loginURL) and
+// returns nil, nil. A nil person with a nil error means the response is
+// written.
+func (s *Service) signedInOrLogin(w http.ResponseWriter, r *http.Request, next string) (*oidc.SignedIn, error) {
+	who, err := s.signedIn(r)
+	if err != nil || who != nil {
+		return who, err
+	}
+	http.Redirect(w, r, loginURL(next), http.StatusSeeOther)
+	return nil, nil
+}
 
 // signedIn returns the person the request's session cookie speaks for, or
 // nil when there is none or it is unknown, expired or revoked, or its user
@@ -109,10 +120,10 @@ func (s *Service) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
 }
 
-// postSignOut ends the portal session and everything issued under it: the
-// session is marked revoked and a session revocation makes the OIDC tokens
-// of device and PKCE approvals it made, and the role credentials issued
-// with them, stop working (DESIGN §6).
+// postSignOut ends the portal session and everything issued under it
+// (signin.Service.EndSession): the session is marked revoked and a session
+// revocation makes the OIDC tokens of device and PKCE approvals it made,
+// and the role credentials issued with them, stop working.
 func (s *Service) postSignOut(w http.ResponseWriter, r *http.Request) error {
 	who, err := s.signedIn(r)
 	if err != nil {
@@ -121,25 +132,7 @@ func (s *Service) postSignOut(w http.ResponseWriter, r *http.Request) error {
 	s.clearCookie(w)
 	if who != nil {
 		ctx := withIdentity(r.Context(), who.UserID, who.UserName)
-		now := s.now()
-		err := s.Store.Update(ctx, func(tx store.Tx) error {
-			sess, err := tx.GetSession(ctx, who.SessionID)
-			if err != nil {
-				return err
-			}
-			sess.RevokedAt = now
-			if err := tx.UpdateSession(ctx, sess); err != nil {
-				return err
-			}
-			if err := tx.PutRevocation(ctx, &store.Revocation{
-				Kind: store.RevokeSession, Subject: sess.IDHash, At: now,
-				ExpiresAt: sess.ExpiresAt.Add(access.MaxSessionDuration),
-			}); err != nil {
-				return err
-			}
-			return s.Audit.Record(ctx, tx, audit.Entry{Source: audit.SourceSignIn, Name: "Logout", Type: "AwsServiceEvent"})
-		})
-		if err != nil {
+		if err := s.SignIn.EndSession(ctx, who.UserID, who.SessionID); err != nil {
 			return fmt.Errorf("sign out: %w", err)
 		}
 	}

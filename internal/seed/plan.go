@@ -354,18 +354,6 @@ func (p *planner) planCustomerPolicies(ctx context.Context, w *World) error {
 	return nil
 }
 
-func primaryEmail(u *store.User) string {
-	for _, e := range u.Emails {
-		if e.Primary {
-			return e.Value
-		}
-	}
-	if len(u.Emails) > 0 {
-		return u.Emails[0].Value
-	}
-	return ""
-}
-
 func jsonValue(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
@@ -417,7 +405,7 @@ func (p *planner) planUsers(ctx context.Context, w *World) error {
 		if u.FamilyName != "" && diff(&details, "family_name", got.Name.FamilyName, u.FamilyName) {
 			ops = append(ops, directory.AttributeOp{Path: "name.familyName", Value: jsonValue(u.FamilyName)})
 		}
-		if u.Email != "" && diff(&details, "email", primaryEmail(got), u.Email) {
+		if u.Email != "" && diff(&details, "email", store.PrimaryEmail(got.Emails), u.Email) {
 			ops = append(ops, directory.AttributeOp{Path: "emails", Value: jsonValue([]store.Email{{Value: u.Email, Type: "work", Primary: true}})})
 		}
 		setPassword := got.PasswordHash == "" && pw != ""

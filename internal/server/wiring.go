@@ -14,7 +14,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
-	"github.com/gatehouse-dev/gatehouse/internal/mail"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
@@ -147,7 +146,7 @@ func (s *Server) wire() {
 	s.Console = &console.Service{
 		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
-		People: s.People, Invitations: s.Invites, Outbox: consoleOutbox(s.Outbox), Settings: s.Settings,
+		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings,
 	}
 	s.People.SendPasswordReset = s.Invites.SendPasswordReset
 	s.Invites.EndSessions = s.People.EndSessions
@@ -158,21 +157,6 @@ func (s *Server) wire() {
 		v, err := s.Settings.Get(ctx)
 		return v.MFAPolicy == settings.PolicyAlways, err
 	}
-}
-
-// consoleOutbox shows the mail outbox in the console.
-func consoleOutbox(o *mail.Outbox) console.Outbox {
-	return console.OutboxFunc(func(ctx context.Context, limit int) ([]console.Message, error) {
-		ms, err := o.List(ctx, limit)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]console.Message, len(ms))
-		for i, m := range ms {
-			out[i] = console.Message{Time: m.CreatedAt, To: m.To, Subject: m.Subject, Body: m.Body}
-		}
-		return out, nil
-	})
 }
 
 // secure reports whether a request reached Gatehouse over TLS, directly or

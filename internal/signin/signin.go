@@ -825,7 +825,7 @@ func (s *Service) Sessions(ctx context.Context, userID string) ([]store.Session,
 // EndSession ends the user's portal session sessionID (its ID hash) and
 // everything issued under it, in one transaction: the session is marked
 // ended and a session revocation stops the OIDC tokens of its approvals
-// and the role credentials issued with them (DESIGN §6). A session of
+// and the role credentials issued with them. A session of
 // another user is store.ErrNotFound; one already ended is left as it is.
 func (s *Service) EndSession(ctx context.Context, userID, sessionID string) error {
 	now := s.now()

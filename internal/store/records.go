@@ -143,6 +143,20 @@ type Email struct {
 	Primary bool   `json:"Primary,omitempty"`
 }
 
+// PrimaryEmail is the address of emails marked primary (the first such),
+// the first address when none is, or "" when there are none.
+func PrimaryEmail(emails []Email) string {
+	for _, e := range emails {
+		if e.Primary {
+			return e.Value
+		}
+	}
+	if len(emails) > 0 {
+		return emails[0].Value
+	}
+	return ""
+}
+
 // UserProfile holds a user's identity-store attributes beyond the name and
 // e-mail addresses, named as the identitystore API names them
 // (botocore identitystore/2020-06-15 shape User). Empty fields are unset.

@@ -81,8 +81,9 @@ type AdminUser struct {
 	Groups []AdminNamed
 	Access []AdminAccountAccess
 	Can    Can
-	// People says the people actions (reset password, reset MFA, end
-	// sessions) are configured; Invitations likewise for invitations.
+	// People says the people actions (disable, enable, delete, reset
+	// password, reset MFA, end sessions) are configured; Invitations
+	// likewise for invitations.
 	People      bool
 	Invitations bool
 }

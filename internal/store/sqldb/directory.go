@@ -237,15 +237,7 @@ func profileArg(u *store.User) any {
 // emailKey is the users.email_key of u: its primary e-mail address (the
 // first when none is marked primary), lower-cased.
 func emailKey(emails []store.Email) string {
-	for _, e := range emails {
-		if e.Primary {
-			return nameKey(e.Value)
-		}
-	}
-	if len(emails) > 0 {
-		return nameKey(emails[0].Value)
-	}
-	return ""
+	return nameKey(store.PrimaryEmail(emails))
 }
 
 func scanUser(r rowScanner) (*store.User, error) {
