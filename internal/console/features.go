@@ -32,6 +32,10 @@ type Invitations interface {
 type Settings interface {
 	Get(ctx context.Context) (settings.Settings, error)
 	Put(ctx context.Context, v settings.Settings) error
+	// LongestSession is the ceiling of the portal session length (the
+	// server's --portal-session-duration); the floor is
+	// settings.MinSessionDuration.
+	LongestSession() time.Duration
 }
 
 // Message is one message of the outbox.
