@@ -118,6 +118,11 @@ func TestForgotAndReset(t *testing.T) {
 		!strings.Contains(body, "Your password is set. Sign in.") || !strings.Contains(body, `name="next" value="/start"`) {
 		t.Fatalf("after the reset: %d %s", resp.StatusCode, body)
 	}
+	// The flag carries no address: a foreign next is still dropped.
+	if resp, body := getPage(t, base+"/login?next=https%3A%2F%2Fevil.example%2F&set=1"); resp.StatusCode != http.StatusOK ||
+		strings.Contains(body, "evil.example") || !strings.Contains(body, `name="next" value=""`) {
+		t.Fatalf("set=1 with a foreign next: %d %s", resp.StatusCode, body)
+	}
 	if _, err := srv.Directory.Authenticate(t.Context(), "alice@company.com", "pasture violin 3"); err != nil {
 		t.Fatalf("new password: %v", err)
 	}
