@@ -174,7 +174,7 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		for _, h := range headers {
 			fmt.Fprintln(stdout, add[h])
 		}
-		fmt.Fprintf(stdout, "[default]\nservices = %s\n", o.session)
+		fmt.Fprint(stdout, sess.DefaultSection())
 		return nil
 	}
 	text, previous := clientconfig.SetDefaultServices(clientconfig.Merge(string(old), headers, add), o.session)

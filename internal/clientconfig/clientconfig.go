@@ -57,6 +57,14 @@ func (s Session) ServicesSection() string {
 	return b.String()
 }
 
+// DefaultSection returns the [default] section that names the session's
+// [services] section. AWS CLI 2.13 and newer read the default profile's
+// endpoints for `aws sso login --sso-session` and `aws sso logout` without
+// --profile; without it they send the token to AWS's own portal.
+func (s Session) DefaultSection() string {
+	return "[default]\nservices = " + s.Name + "\n"
+}
+
 // EnvVars returns the AWS_ENDPOINT_URL_* assignments, one per line.
 func (s Session) EnvVars() string {
 	var b strings.Builder
@@ -347,7 +355,7 @@ func SetDefaultServices(existing, name string) (text, previous string) {
 	}
 	line := "services = " + name + "\n"
 	if at < 0 {
-		return appendSection(existing, "[default]\nservices = "+name), ""
+		return appendSection(existing, strings.TrimSuffix(Session{Name: name}.DefaultSection(), "\n")), ""
 	}
 	var body strings.Builder
 	lines := strings.SplitAfter(secs[at].body, "\n")

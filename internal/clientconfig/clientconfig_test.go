@@ -248,3 +248,16 @@ func TestAdminServiceEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultSection: the [default] lines shown elsewhere (the portal's
+// access-keys page, aws-config --print) are the ones SetDefaultServices
+// writes into a file without [default].
+func TestDefaultSection(t *testing.T) {
+	sess := Session{Name: "gatehouse"}
+	if got, _ := SetDefaultServices("", sess.Name); got != sess.DefaultSection() {
+		t.Fatalf("SetDefaultServices wrote %q, DefaultSection is %q", got, sess.DefaultSection())
+	}
+	if want := "[default]\nservices = gatehouse\n"; sess.DefaultSection() != want {
+		t.Fatalf("DefaultSection = %q, want %q", sess.DefaultSection(), want)
+	}
+}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -32,6 +33,10 @@ type Invitations interface {
 type Settings interface {
 	Get(ctx context.Context) (settings.Settings, error)
 	Put(ctx context.Context, v settings.Settings) error
+	// LongestSession is the ceiling of the portal session length (the
+	// server's --portal-session-duration); the floor is
+	// settings.MinSessionDuration.
+	LongestSession() time.Duration
 }
 
 // Outbox lists the newest messages Gatehouse would have emailed (when no

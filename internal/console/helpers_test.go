@@ -205,6 +205,15 @@ func wantBody(t *testing.T, p *page, subs ...string) {
 	}
 }
 
+func wantNoBody(t *testing.T, p *page, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if strings.Contains(p.Body, s) {
+			t.Fatalf("page has %q:\n%s", s, p.Body)
+		}
+	}
+}
+
 // follow requests a redirect's target.
 func (b *browser) follow(p *page) *page {
 	b.t.Helper()
@@ -236,6 +245,7 @@ var _ console.People = people{}
 type memSettings struct{ v settings.Settings }
 
 func (m *memSettings) Get(context.Context) (settings.Settings, error) { return m.v, nil }
+func (m *memSettings) LongestSession() time.Duration                  { return settings.DefaultSessionDuration }
 func (m *memSettings) Put(_ context.Context, v settings.Settings) error {
 	m.v = v
 	return nil

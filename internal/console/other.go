@@ -16,11 +16,11 @@ import (
 
 // Bounds of the audit viewer and the outbox.
 const (
-	auditPage     = 50
-	outboxShown   = 100
-	maxFilter     = 2000 // characters, CloudTrail's LookupAttributeValue bound
-	formTime      = "2006-01-02T15:04"
-	maxPortalHour = 168 // hours, the longest portal session the form offers
+	auditPage   = 50
+	outboxShown = 100
+	maxFilter   = 2000 // characters, CloudTrail's LookupAttributeValue bound
+	formTime    = "2006-01-02T15:04"
+	sessionStep = 15 * time.Minute // the settings form's step
 )
 
 func (s *Service) registerOther(get, post route) {
@@ -64,7 +64,12 @@ func (s *Service) settingsPage(w http.ResponseWriter, r *http.Request, c *caller
 		if sent != nil {
 			v = *sent
 		}
-		page.MFAPolicy, page.SessionHours = v.MFAPolicy, strconv.Itoa(int(v.PortalSessionDuration/time.Hour))
+		d := v.PortalSessionDuration
+		page.MFAPolicy, page.SessionHours = v.MFAPolicy, strconv.Itoa(int(d/time.Hour))
+		page.SessionMinutes = int(d % time.Hour / time.Minute)
+		page.SessionLength = web.FormatDuration(d)
+		page.Longest = web.FormatDuration(s.Settings.LongestSession())
+		page.LongestHours = int(s.Settings.LongestSession() / time.Hour)
 	}
 	s.write(w, r, status, page)
 	return nil
@@ -79,12 +84,12 @@ func (s *Service) postSettings(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	v := settings.Settings{MFAPolicy: r.PostFormValue("mfa")}
 	var err error
-	n, perr := strconv.Atoi(strings.TrimSpace(r.PostFormValue("hours")))
-	switch {
-	case perr != nil || n < 1 || n > maxPortalHour:
-		err = fault.Validationf("Portal session length must be a whole number of hours from 1 to %d.", maxPortalHour)
-	default:
-		v.PortalSessionDuration = time.Duration(n) * time.Hour
+	if d, ok := sessionLength(r.PostFormValue("hours"), r.PostFormValue("minutes")); !ok ||
+		d < settings.MinSessionDuration || d > s.Settings.LongestSession() {
+		err = fault.Validationf("Portal session length must be from 15 minutes to %s (the server's --portal-session-duration), in steps of 15 minutes.",
+			web.FormatDuration(s.Settings.LongestSession()))
+	} else {
+		v.PortalSessionDuration = d
 		err = s.Settings.Put(r.Context(), v)
 	}
 	if err != nil {
@@ -94,6 +99,25 @@ func (s *Service) postSettings(w http.ResponseWriter, r *http.Request, c *caller
 		return err
 	}
 	return done(w, r, "/admin/settings", "settings-saved")
+}
+
+// sessionLength reads the settings form's hours (a whole number, blank
+// for 0) and minutes (0, 15, 30 or 45, blank for 0); ok is false when
+// either is not.
+func sessionLength(hours, minutes string) (d time.Duration, ok bool) {
+	read := func(v string) (int, bool) {
+		if v = strings.TrimSpace(v); v == "" {
+			return 0, true
+		}
+		n, err := strconv.Atoi(v)
+		return n, err == nil && n >= 0 && n <= 100000
+	}
+	h, okH := read(hours)
+	m, okM := read(minutes)
+	if !okH || !okM || m >= 60 || time.Duration(m)*time.Minute%sessionStep != 0 {
+		return 0, false
+	}
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, true
 }
 
 func (s *Service) getAudit(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -121,13 +145,13 @@ func (s *Service) getAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 		v, err := time.Parse(formTime, t.raw)
 		if err != nil {
-			page.Error, status = "ValidationException: "+t.nm+" must be a date and time like 2026-01-31T13:45 (UTC).", http.StatusBadRequest
+			page.Error, status = t.nm+" must be a date and time like 2026-01-31T13:45 (UTC).", http.StatusBadRequest
 			continue
 		}
 		*t.dst = v.UTC()
 	}
 	if !f.Start.IsZero() && !f.End.IsZero() && f.End.Before(f.Start) {
-		page.Error, status = "InvalidTimeRangeException: Start time must not be after the end time.", http.StatusBadRequest
+		page.Error, status = "Start time must not be after the end time.", http.StatusBadRequest
 	}
 	if page.Error == "" {
 		evs, err := s.Store.ListEvents(r.Context(), f)

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +60,10 @@ type Service struct {
 	Invitations Invitations
 	Settings    Settings
 	Outbox      Outbox
+	// Mail tells whether mail leaves the server (package mail's *Mailer);
+	// nil or not configured, the console says invitations and reset
+	// links are in the outbox.
+	Mail MailStatus
 
 	once  sync.Once
 	pages *web.AdminPages
@@ -295,10 +301,15 @@ func done(w http.ResponseWriter, r *http.Request, path, notice string) error {
 // notices are the sentences of the done codes.
 var notices = map[string]string{
 	"user-created": "User created.", "user-invited": "User created and invited by email.", "user-updated": "User saved.",
-	"user-disabled": "User disabled: their sessions, tokens and credentials no longer work.", "user-enabled": "User enabled.",
+	"user-invited-outbox": "User created; the invitation is in the outbox (no SMTP server is configured).",
+	"user-disabled":       "User disabled: their sessions, tokens and credentials no longer work.", "user-enabled": "User enabled.",
+	"user-already-disabled": "The user was already disabled.", "user-already-enabled": "The user was already enabled.",
 	"user-deleted": "User deleted.", "sessions-ended": "The user's sessions were ended.",
-	"password-reset": "The password was cleared and a reset link sent.", "mfa-reset": "The user's MFA devices were removed.",
-	"invitation-sent": "Invitation sent.", "group-created": "Group created.", "group-updated": "Group saved.",
+	"password-reset":        "The password was cleared and a reset link e-mailed.",
+	"password-reset-outbox": "The password was cleared; the reset link is in the outbox (no SMTP server is configured).",
+	"mfa-reset":             "The user's MFA devices were removed.",
+	"invitation-sent":       "Invitation e-mailed.", "invitation-sent-outbox": "The invitation is in the outbox (no SMTP server is configured).",
+	"group-created": "Group created.", "group-updated": "Group saved.",
 	"group-deleted": "Group deleted.", "member-added": "Member added.", "member-removed": "Member removed.",
 	"set-created": "Permission set created.", "set-updated": "Permission set saved.", "set-deleted": "Permission set deleted.",
 	"policy-attached": "Policy attached.", "policy-detached": "Policy detached.", "inline-saved": "Inline policy saved.",
@@ -313,15 +324,48 @@ func (c *caller) layout(title, section string) web.AdminLayout {
 
 // userMessage is the message shown for a refused change, or "" when err
 // is not one a form can show (then it is returned as is).
+// The message is the error's own, without the API's error name; the
+// directory's uniqueness conflicts are said for people.
 func userMessage(err error) string {
 	if fe, ok := errors.AsType[*fault.Error](err); ok && fe.Kind != fault.Internal && fe.Kind != fault.AccessDenied {
-		return fe.Kind.String() + ": " + fe.Message
+		if m := duplicateRe.FindStringSubmatch(fe.Message); m != nil {
+			name, uerr := strconv.Unquote(m[2])
+			if uerr == nil {
+				return fmt.Sprintf("A %s named %s already exists.", map[string]string{"UserName": "user", "GroupDisplayName": "group"}[m[1]], name)
+			}
+		}
+		return fe.Message
 	}
 	return ""
 }
 
+// duplicateRe matches the directory's uniqueness conflicts
+// (`Duplicate UserName "x" or ExternalId`).
+var duplicateRe = regexp.MustCompile(`^Duplicate (UserName|GroupDisplayName) ("(?:[^"\\]|\\.)*")`)
+
+// MailStatus tells whether mail leaves the server.
+type MailStatus interface {
+	// Configured reports whether an SMTP server is set.
+	Configured() bool
+}
+
+// mailNotice is notice, or its "-outbox" form when no SMTP server is
+// configured and the message it names went to the outbox.
+func (s *Service) mailNotice(notice string) string {
+	if s.Mail == nil || !s.Mail.Configured() {
+		return notice + "-outbox"
+	}
+	return notice
+}
+
 // errUnconfirmed refuses a deletion sent without its confirmation box.
 var errUnconfirmed = fault.Validationf("Tick the box to confirm the deletion.")
+
+// Refusals of resets sent without their confirmation box.
+var (
+	errResetPasswordUnconfirmed = fault.Validationf("Tick the box to confirm the password reset.")
+	errResetMFAUnconfirmed      = fault.Validationf("Tick the box to confirm the MFA reset.")
+)
 
 // confirmed reports whether a deletion form was sent with its box ticked.
 func confirmed(r *http.Request) bool { return r.PostFormValue("confirm") == "yes" }

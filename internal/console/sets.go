@@ -355,7 +355,7 @@ func (s *Service) postProvision(w http.ResponseWriter, r *http.Request, c *calle
 	acct := strings.TrimSpace(r.PostFormValue("account"))
 	if !arn.ValidAccountID(acct) {
 		return &pageError{Status: http.StatusBadRequest, Heading: "Your request could not be completed",
-			Message: fmt.Sprintf("ValidationException: TargetId %q must be a 12-digit account ID", acct)}
+			Message: fmt.Sprintf("TargetId %q must be a 12-digit account ID", acct)}
 	}
 	if err := c.must("sso:ProvisionPermissionSet", append(s.setRes(id), arn.AccountResourceARN(acct))...); err != nil {
 		return err

@@ -175,7 +175,7 @@ func (s *Service) postUsers(w http.ResponseWriter, r *http.Request, c *caller) e
 		if err := s.Invitations.SendInvitation(r.Context(), u.ID); err != nil {
 			s.log().Error("send invitation", "user_id", u.ID, "err", err)
 		} else {
-			notice = "user-invited"
+			notice = s.mailNotice("user-invited")
 		}
 	}
 	return done(w, r, "/admin/users/"+u.ID, notice)
@@ -203,7 +203,7 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 			"endSessions": c.can(ActionEndSessions, res...), "resetPassword": c.can(ActionResetPassword, res...),
 			"resetMFA": c.can(ActionResetMFA, res...), "invite": c.can(ActionSendInvitation, res...),
 		}}
-	page.Error = msg
+	page.Error, page.Self = msg, u.ID == c.who.UserID
 	if form != nil {
 		page.Person.DisplayName, page.Person.GivenName, page.Person.FamilyName, page.Person.Email = form.DisplayName, form.GivenName, form.FamilyName, form.Email
 	}
@@ -343,15 +343,23 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 		if err := c.must(action, s.userRes(id)...); err != nil {
 			return err
 		}
+		if s.People == nil && action != ActionSendInvitation {
+			return notConfigured("People actions")
+		}
 		u, err := s.user(r.Context(), id)
 		if err != nil {
 			return err
 		}
 		if u.ID == c.who.UserID && (action == ActionDisableUser || action == "identitystore:DeleteUser") {
-			return s.userPage(w, r, c, http.StatusBadRequest, "ValidationException: You cannot disable or delete yourself; ask another administrator.", nil)
+			return s.userPage(w, r, c, http.StatusBadRequest, "You cannot disable or delete yourself; ask another administrator.", nil)
 		}
-		if action == "identitystore:DeleteUser" && !confirmed(r) {
-			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(errUnconfirmed), nil)
+		if unconfirmed := map[string]error{"identitystore:DeleteUser": errUnconfirmed, ActionResetPassword: errResetPasswordUnconfirmed,
+			ActionResetMFA: errResetMFAUnconfirmed}[action]; unconfirmed != nil && !confirmed(r) {
+			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(unconfirmed), nil)
+		}
+		// Nothing to change: say so rather than report a change.
+		if (action == ActionEnableUser && !u.Disabled) || (action == ActionDisableUser && u.Disabled) {
+			return done(w, r, "/admin/users/"+u.ID, map[bool]string{true: "user-already-disabled", false: "user-already-enabled"}[u.Disabled])
 		}
 		if err := fn(r.Context(), u.ID); err != nil {
 			if msg := userMessage(err); msg != "" {
@@ -359,8 +367,11 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 			}
 			return err
 		}
-		if notice == "user-deleted" {
+		switch notice {
+		case "user-deleted":
 			return done(w, r, "/admin/users", notice)
+		case "password-reset", "invitation-sent":
+			return done(w, r, "/admin/users/"+u.ID, s.mailNotice(notice))
 		}
 		return done(w, r, "/admin/users/"+u.ID, notice)
 	}

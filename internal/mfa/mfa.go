@@ -40,6 +40,8 @@ type Service struct {
 	// its host the RP ID.
 	BaseURL string
 	// Notify sends a user a security notice (a device added or removed);
+	// body is the notice's own paragraph: Notify adds the greeting and the
+	// "If this was not you" line (invite.Service.Notify);
 	// nil sends none. Its failure is logged, never returned: the change
 	// is made.
 	Notify func(ctx context.Context, userID, subject, body string) error
@@ -198,7 +200,7 @@ func (s *Service) confirm(ctx context.Context, userID, name string, seed []byte,
 	} else if err != nil {
 		return nil, fmt.Errorf("store totp device of user %q: %w", userID, err)
 	}
-	s.notify(ctx, userID, "Authenticator app added", "An authenticator app was registered for your Gatehouse sign-in. If this was not you, ask your administrator to reset your MFA devices at once.")
+	s.notify(ctx, userID, "Authenticator app added", "An authenticator app was registered for your Gatehouse sign-in; your administrator can remove it by resetting your MFA devices.")
 	return d, nil
 }
 
@@ -299,7 +301,7 @@ func (s *Service) Remove(ctx context.Context, userID, deviceID string) error {
 	if err != nil {
 		return fmt.Errorf("remove mfa device %q of user %q: %w", deviceID, userID, err)
 	}
-	s.notify(ctx, userID, "MFA device removed", "An MFA device was removed from your Gatehouse sign-in. If this was not you, ask your administrator to reset your MFA devices and your password at once.")
+	s.notify(ctx, userID, "MFA device removed", "An MFA device was removed from your Gatehouse sign-in. Whoever removed it knew your password: your administrator can reset it and your MFA devices.")
 	return nil
 }
 

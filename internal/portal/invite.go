@@ -109,7 +109,7 @@ func (s *Service) setPassword(w http.ResponseWriter, r *http.Request, kind, acti
 		}
 		return linkError(err)
 	}
-	http.Redirect(w, r, loginURL("/start"), http.StatusSeeOther)
+	http.Redirect(w, r, passwordSetURL, http.StatusSeeOther)
 	return nil
 }
 
@@ -179,6 +179,6 @@ func (s *Service) postSetup(w http.ResponseWriter, r *http.Request) error {
 		}
 		return linkError(err)
 	}
-	http.Redirect(w, r, loginURL("/start"), http.StatusSeeOther)
+	http.Redirect(w, r, passwordSetURL, http.StatusSeeOther)
 	return nil
 }

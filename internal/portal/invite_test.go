@@ -110,8 +110,18 @@ func TestForgotAndReset(t *testing.T) {
 		}
 	}
 	resp, body = postPage(t, base, "/reset", base, url.Values{"token": {tok}, "password": {"pasture violin 3"}, "confirm": {"pasture violin 3"}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Fstart" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Fstart&set=1" {
 		t.Fatalf("reset: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	// The sign-in page it lands on says the password is set.
+	if resp, body := getPage(t, base+resp.Header.Get("Location")); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(body, "Your password is set. Sign in.") || !strings.Contains(body, `name="next" value="/start"`) {
+		t.Fatalf("after the reset: %d %s", resp.StatusCode, body)
+	}
+	// The flag carries no address: a foreign next is still dropped.
+	if resp, body := getPage(t, base+"/login?next=https%3A%2F%2Fevil.example%2F&set=1"); resp.StatusCode != http.StatusOK ||
+		strings.Contains(body, "evil.example") || !strings.Contains(body, `name="next" value=""`) {
+		t.Fatalf("set=1 with a foreign next: %d %s", resp.StatusCode, body)
 	}
 	if _, err := srv.Directory.Authenticate(t.Context(), "alice@company.com", "pasture violin 3"); err != nil {
 		t.Fatalf("new password: %v", err)

@@ -78,7 +78,7 @@ func (s *Service) getCredentials(w http.ResponseWriter, r *http.Request) error {
 		sess.StartURL, sess.Region = s.Instance.StartURL, s.Instance.Region
 	}
 	prof := clientconfig.Profiles([]clientconfig.Role{{AccountID: accountID, AccountName: acct.Name, RoleName: roleName}}, sess.Region, nil)[0]
-	page.Config = prof.Section(sess) + "\n" + sess.SessionSection() + "\n" + sess.ServicesSection()
+	page.Config = prof.Section(sess) + "\n" + sess.SessionSection() + "\n" + sess.ServicesSection() + "\n" + sess.DefaultSection()
 	for line := range strings.Lines(sess.EnvVars()) {
 		page.Endpoints += "export " + line
 	}

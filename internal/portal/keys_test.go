@@ -82,6 +82,10 @@ func TestAccessKeysPageCredentialsWork(t *testing.T) {
 		"sso_session = gatehouse\nsso_account_id = 111111111111\nsso_role_name = PowerUserAccess\nregion = " + srv.Instance.Region,
 		"[sso-session gatehouse]\nsso_start_url = " + srv.Instance.StartURL,
 		"sts =\n  endpoint_url = " + srv.URL,
+		// AWS CLI 2.13+ reads the default profile's endpoints for the
+		// page's `aws sso login --sso-session gatehouse`.
+		"[default]\nservices = gatehouse\n",
+		"aws sso login --sso-session gatehouse",
 		"export AWS_ENDPOINT_URL_STS=" + srv.URL,
 	} {
 		if !strings.Contains(body, want) {

@@ -86,7 +86,11 @@ func (s *Service) getLogin(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, orStart(next), http.StatusSeeOther)
 		return nil
 	}
-	return s.renderSignIn(w, r, http.StatusOK, web.SignIn{Step: web.StepUserName, Next: next})
+	page := web.SignIn{Step: web.StepUserName, Next: next}
+	if r.URL.Query().Get("set") == "1" {
+		page.Notice = "Your password is set. Sign in."
+	}
+	return s.renderSignIn(w, r, http.StatusOK, page)
 }
 
 func orStart(next string) string {

@@ -199,6 +199,12 @@ func safeNext(raw string) string {
 }
 
 // loginURL returns the sign-in page that comes back to next.
+// passwordSetURL is where setting a password (an invitation, a reset
+// link, the first administrator's setup) lands: the sign-in page saying
+// the password is set, then /start. The flag carries no address, so it
+// cannot redirect anywhere else.
+const passwordSetURL = "/login?next=%2Fstart&set=1"
+
 func loginURL(next string) string {
 	if next = safeNext(next); next == "" {
 		return "/login"

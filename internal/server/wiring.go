@@ -146,7 +146,7 @@ func (s *Server) wire() {
 	s.Console = &console.Service{
 		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
-		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings,
+		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings, Mail: s.Mail,
 	}
 	s.People.SendPasswordReset = s.Invites.SendPasswordReset
 	s.Invites.EndSessions = s.People.EndSessions

@@ -70,6 +70,10 @@ func (s *Service) maxSession() time.Duration {
 	return DefaultSessionDuration
 }
 
+// LongestSession is the longest portal session an administrator may set:
+// MaxSession, or DefaultSessionDuration when that is 0.
+func (s *Service) LongestSession() time.Duration { return s.maxSession() }
+
 // Defaults are the settings of an instance whose administrator changed
 // none: MFA always required, sessions of 8 hours (or MaxSession when
 // shorter).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -86,6 +87,9 @@ type AdminUser struct {
 	// likewise for invitations.
 	People      bool
 	Invitations bool
+	// Self says the page is the signed-in administrator's own: no disable
+	// or delete buttons (the console refuses both).
+	Self bool
 }
 
 // AdminGroups is the groups list and create form.
@@ -191,9 +195,31 @@ type AdminSettings struct {
 	AdminLayout
 	Configured bool
 	MFAPolicy  string
-	// SessionHours is the portal session length in hours.
-	SessionHours string
+	// SessionHours and SessionMinutes are the portal session length's
+	// whole hours and the minutes past them (0, 15, 30 or 45).
+	SessionHours   string
+	SessionMinutes int
+	// SessionLength is the portal session length as text ("8 h").
+	SessionLength string
+	// Longest is the server's ceiling (--portal-session-duration) as text,
+	// LongestHours its whole hours.
+	Longest      string
+	LongestHours int
 	Can          Can
+}
+
+// FormatDuration writes d for people: "8 h", "90 min", "1 h 30 min",
+// "15 min".
+func FormatDuration(d time.Duration) string {
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return strconv.Itoa(m) + " min"
+	case m == 0:
+		return strconv.Itoa(h) + " h"
+	default:
+		return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+	}
 }
 
 // AdminEvent is one audit event.
@@ -262,7 +288,7 @@ type AdminPages struct {
 // with the console layout.
 func LoadAdmin() (*AdminPages, error) {
 	p := &AdminPages{byName: map[string]*template.Template{}}
-	funcs := template.FuncMap{"visible": Visible, "nav": adminNav}
+	funcs := template.FuncMap{"visible": Visible, "nav": adminNav, "minuteSteps": func() []int { return []int{0, 15, 30, 45} }}
 	for _, name := range adminPageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(adminFS, "templates/admin/layout.html", "templates/admin/"+name+".html")
 		if err != nil {

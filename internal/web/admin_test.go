@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var valueRe = regexp.MustCompile(`value="[^"]*"`)
@@ -50,6 +51,26 @@ func TestAdminPagesRender(t *testing.T) {
 		shown := valueRe.ReplaceAllString(b.String(), "")
 		if strings.Contains(shown, "<script>") || strings.Contains(shown, "\u202e") && page.adminTemplate() != "outbox" {
 			t.Errorf("%T shows a name unescaped or with a hidden character:\n%s", page, b.String())
+		}
+	}
+}
+
+// TestAdminUnits: durations carry their unit.
+func TestAdminUnits(t *testing.T) {
+	p, err := LoadAdmin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := p.Render(&b, AdminPermissionSets{Sets: []AdminSetRow{{ID: "ps", Name: "N", SessionDuration: "1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "<td>1 h</td>") {
+		t.Errorf("permission-set list lacks the session's unit:\n%s", b.String())
+	}
+	for d, want := range map[time.Duration]string{15 * time.Minute: "15 min", time.Hour: "1 h", 90 * time.Minute: "1 h 30 min", 8 * time.Hour: "8 h"} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%s) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package web
 
-import "html/template"
+import (
+	"html/template"
+	"strings"
+)
 
 // StepEnrol is the sign-in step that registers a first authenticator app
 // when MFA is required and the user has none.
@@ -66,6 +69,19 @@ type AccountSession struct {
 	// Current is the session the page is shown in.
 	Current bool
 }
+
+// Kind names the device's type for people: "authenticator app" (TOTP)
+// or "security key or passkey".
+func (d AccountDevice) Kind() string {
+	if d.Type == "TOTP" {
+		return "authenticator app"
+	}
+	return "security key or passkey"
+}
+
+// ShowKind says the page should add Kind after the name: not when the
+// name already says it (the default name "Authenticator app").
+func (d AccountDevice) ShowKind() bool { return !strings.EqualFold(d.Name, d.Kind()) }
 
 // AccountDevice is one MFA device of the user.
 type AccountDevice struct {

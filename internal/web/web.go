@@ -47,6 +47,9 @@ type SignIn struct {
 	// Next is the local path to return to after signing in.
 	Next  string
 	Error string
+	// Notice is a confirmation shown above the form ("Your password is
+	// set. Sign in.").
+	Notice string
 	// Key is the security-key ceremony of the StepMFA step, Passkey the
 	// passwordless one of the StepUserName step (nil when not offered).
 	Key, Passkey *KeyCeremony

@@ -64,6 +64,60 @@ func TestRenderEveryPage(t *testing.T) {
 	}
 }
 
+// TestTrialWordings: what a new user's trial found odd on the portal's
+// pages reads right.
+func TestTrialWordings(t *testing.T) {
+	p, err := web.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := web.Layout{Title: "T", User: "alice"}
+	prod := web.Account{ID: "111122223333", Name: "Prod", Roles: []string{"Admin"}}
+	tests := []struct {
+		name      string
+		page      web.Page
+		want, not []string
+	}{
+		// "Forgot your password?" on the first step too.
+		{"signin first step", web.SignIn{Layout: lay, Step: web.StepUserName}, []string{`href="/forgot"`}, nil},
+		{"signin after a new password", web.SignIn{Layout: lay, Step: web.StepUserName, Notice: "Your password is set. Sign in."},
+			[]string{`<p class="notice" role="status">Your password is set. Sign in.</p>`}, nil},
+		// Every account matches: no "1 of 1", no "Show all".
+		{"search all match", web.Home{Layout: lay, Query: "pro", Total: 1, Accounts: []web.Account{prod}},
+			[]string{">1 account</p>"}, []string{"1 of 1", "Show all"}},
+		// No match: one "Show all accounts" link.
+		{"search no match", web.Home{Layout: lay, Query: "zzz", Total: 2},
+			[]string{"No account matches “zzz”.", "Show all accounts"}, []string{"0 of 2"}},
+		// The default name says the kind already.
+		{"account devices", web.AccountPage{Layout: lay, Devices: []web.AccountDevice{{ID: "a", Type: "TOTP", Name: "Authenticator app"},
+			{ID: "b", Type: "TOTP", Name: "Phone"}, {ID: "c", Type: "WEBAUTHN", Name: "YubiKey"}}},
+			[]string{"<strong>Authenticator app</strong></p>", "<strong>Phone</strong> · authenticator app", "<strong>YubiKey</strong> · security key or passkey"},
+			[]string{"Authenticator app</strong> · authenticator app"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := p.Render(&b, tc.page); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("page lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(out, w) {
+					t.Errorf("page has %q:\n%s", w, out)
+				}
+			}
+			if n := strings.Count(out, "Show all"); n > 1 {
+				t.Errorf("%d Show all links", n)
+			}
+		})
+	}
+}
+
 // TestClientNameNeutralised is issue 9 item 6: a client name with bidi
 // overrides or control characters shows them as U+FFFD on every page that
 // names the client, so it cannot disguise itself.

@@ -19,8 +19,8 @@
         if (hit) { shown++; }
       });
       if (count) {
-        count.textContent = q === "" ? items.length + (items.length === 1 ? " account" : " accounts")
-          : shown + " of " + items.length + " accounts match";
+        count.textContent = q === "" || shown === items.length ? items.length + (items.length === 1 ? " account" : " accounts")
+          : shown === 0 ? "No account matches" : shown + " of " + items.length + " accounts match";
       }
     });
   }
