@@ -219,13 +219,13 @@ func (s *Service) getKeyEnrol(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if who == nil {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
+		http.Redirect(w, r, loginURL("/mfa/key"), http.StatusSeeOther)
 		return nil
 	}
 	if ok, err := s.fresh(r, who, 0); err != nil {
 		return err
 	} else if !ok {
-		http.Redirect(w, r, reauthURL("/account"), http.StatusSeeOther)
+		http.Redirect(w, r, reauthURL("/mfa/key"), http.StatusSeeOther)
 		return nil
 	}
 	return s.keyEnrolPage(w, r, http.StatusOK, who, "")
@@ -251,13 +251,13 @@ func (s *Service) postKeyEnrol(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if who == nil {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
+		http.Redirect(w, r, loginURL("/mfa/key"), http.StatusSeeOther)
 		return nil
 	}
 	if ok, err := s.fresh(r, who, stateLifetime); err != nil {
 		return err
 	} else if !ok {
-		http.Redirect(w, r, reauthURL("/account"), http.StatusSeeOther)
+		http.Redirect(w, r, reauthURL("/mfa/key"), http.StatusSeeOther)
 		return nil
 	}
 	name := r.PostFormValue("name")
