@@ -194,11 +194,25 @@ func (b *Browser) WaitVisible(selector string) {
 	b.do("wait for "+selector, chromedp.WaitVisible(chromedp.CSS(selector)))
 }
 
-// WaitText waits until the page's text contains s.
+// WaitText waits until the page's text contains s, across the page
+// loads a script's form submission starts.
 func (b *Browser) WaitText(s string) {
 	b.t.Helper()
 	js, _ := json.Marshal(s)
-	run(b, "wait for text "+s, chromedp.Poll[bool](`document.body && document.body.innerText.includes(`+string(js)+`)`))
+	expr := `!!(document.body && document.body.innerText.includes(` + string(js) + `))`
+	ctx, cancel := context.WithTimeout(b.ctx, StepTimeout)
+	defer cancel()
+	for {
+		// A page replaced while it is read is read again.
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			b.t.Fatalf("wait for text %q: %v\nat %s:\n%s", s, ctx.Err(), b.safeEval(`location.href`), b.safeEval(`document.body ? document.body.innerText : ""`))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // SetViewport resizes the tab to v.
