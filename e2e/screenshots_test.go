@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"image/png"
@@ -10,8 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/browsertest"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
+	"github.com/gatehouse-dev/gatehouse/internal/settings"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 )
 
@@ -23,17 +28,25 @@ type shot struct {
 	steps func(s *shooter)
 }
 
-// shots are the main pages, in the order a person meets them. Adding a page
-// is one line.
+// shots are the main pages, in the order a person meets them (each
+// viewport's run signs in once). Adding a page is one line.
 var shots = []shot{
 	{"signin", "/login", nil},
 	{"signin-password", "/login", func(s *shooter) { s.b.Fill("username", shotUser); s.b.Click(`button[type=submit]`) }},
-	{"portal-home", "/start", (*shooter).signIn},
-	{"mfa-enrol", "/mfa", (*shooter).signIn},
-	{"device-approval", "", func(s *shooter) { s.signIn(); s.b.Navigate(s.deviceURL()) }},
+	// The MFA policy asks a user without an authenticator to register one
+	// at sign-in: the QR code and the key in groups.
+	{"mfa-enrol", "/start", (*shooter).password},
+	{"portal-home", "", (*shooter).signIn},
+	{"access-keys", "", func(s *shooter) { s.b.Click(`a.keys`) }},
+	{"account", "/account", nil},
+	{"device-approval", "", func(s *shooter) { s.b.Navigate(s.deviceURL()) }},
+	{"admin-users", "/admin/users", nil},
+	{"admin-user", "", func(s *shooter) { s.b.Navigate(s.base + "/admin/users/" + s.userID(shotUser)) }},
+	{"permission-set", "", func(s *shooter) { s.b.Navigate(s.base + "/admin/permission-sets/" + s.setID("PowerUserAccess")) }},
 }
 
-// shotUser is the demo user in the pictures: the one with most accounts.
+// shotUser is the demo user in the pictures: the one with most accounts,
+// and an administrator.
 const shotUser = "alice@company.com"
 
 // TestScreenshots takes the documentation's screenshots of the main pages
@@ -53,11 +66,12 @@ func TestScreenshots(t *testing.T) {
 	}
 	for _, v := range []browsertest.Viewport{browsertest.Desktop, browsertest.Phone} {
 		t.Run(v.Name, func(t *testing.T) {
-			s := &shooter{t: t, srv: demoServer(t), b: browsertest.Start(t)}
+			srv := screenshotServer(t)
+			s := &shooter{t: t, srv: srv, base: srv.HTTP.URL, b: browsertest.Start(t)}
 			s.b.SetViewport(v)
 			for _, sh := range shots {
 				if sh.path != "" {
-					s.b.Navigate(s.srv.URL + sh.path)
+					s.b.Navigate(s.base + sh.path)
 				}
 				if sh.steps != nil {
 					sh.steps(s)
@@ -70,16 +84,45 @@ func TestScreenshots(t *testing.T) {
 	}
 }
 
+// screenshotPublicURL is the public URL the pictures show: the default
+// listener's, by host name, rather than the test's random port.
+const screenshotPublicURL = "http://localhost:7080"
+
+// screenshotServer is the demo world with the MFA policy a fresh instance
+// has ("always"), whose pages name screenshotPublicURL; the browser
+// reaches it at its listener (srv.HTTP.URL).
+func screenshotServer(t *testing.T) *servertest.Server {
+	t.Helper()
+	srv := servertest.New(t, func(c *config.Config) {
+		c.Demo = true
+		c.Region = "us-east-1"
+		c.PublicURL = screenshotPublicURL
+	})
+	set, err := srv.Settings.Get(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.MFAPolicy = settings.PolicyAlways
+	if err := srv.Settings.Put(t.Context(), set); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 // shooter is what a shot's steps drive.
 type shooter struct {
 	t   *testing.T
 	srv *servertest.Server
-	b   *browsertest.Browser
+	// base is where the browser reaches the server.
+	base string
+	b    *browsertest.Browser
+	// seed is shotUser's authenticator app key, once registered.
+	seed []byte
 }
 
-// signIn signs shotUser in with the demo password when the portal asks for
-// it, and returns to the page that was asked for.
-func (s *shooter) signIn() {
+// password gives shotUser's name and the demo password when the portal
+// asks for them, and stays on the page that follows.
+func (s *shooter) password() {
 	s.t.Helper()
 	if !strings.HasSuffix(s.b.Path(), "/login") {
 		return
@@ -88,9 +131,49 @@ func (s *shooter) signIn() {
 	s.b.Click(`button[type=submit]`)
 	s.b.Fill("password", "demo-password-1")
 	s.b.Click(`button[type=submit]`)
+	if strings.HasSuffix(s.b.Path(), "/login") && !strings.Contains(s.b.Text(), "authenticator") {
+		s.t.Fatalf("sign-in failed: %s", s.b.Text())
+	}
+}
+
+// signIn finishes signing shotUser in: the password when asked, then the
+// authenticator app, registered from the page's key the first time.
+func (s *shooter) signIn() {
+	s.t.Helper()
+	s.password()
+	if s.seed == nil && s.b.Eval(`!!document.querySelector("code.secret")`) == "true" {
+		key := strings.ReplaceAll(s.b.Eval(`document.querySelector("code.secret").textContent`), " ", "")
+		seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key)
+		if err != nil {
+			s.t.Fatalf("key %q: %v", key, err)
+		}
+		s.seed = seed
+		s.b.Fill("code", mfa.Code(seed, mfa.Step(time.Now())))
+		s.b.Click(`button[type=submit]`)
+	}
 	if strings.HasSuffix(s.b.Path(), "/login") {
 		s.t.Fatalf("sign-in failed: %s", s.b.Text())
 	}
+}
+
+// userID is the ID of the user named name.
+func (s *shooter) userID(name string) string {
+	s.t.Helper()
+	u, err := s.srv.Store.GetUserByName(s.t.Context(), name)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return u.ID
+}
+
+// setID is the ID of the permission set named name.
+func (s *shooter) setID(name string) string {
+	s.t.Helper()
+	ps, err := s.srv.Store.GetPermissionSetByName(s.t.Context(), name)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return ps.ID
 }
 
 // deviceURL starts a device authorization as `aws sso login` does and
@@ -102,16 +185,16 @@ func (s *shooter) deviceURL() string {
 		"clientId": fmt.Sprint(reg["clientId"]), "clientSecret": fmt.Sprint(reg["clientSecret"]), "startUrl": s.srv.Instance.StartURL,
 	})
 	u, _ := dev["verificationUriComplete"].(string)
-	if u == "" {
+	if !strings.HasPrefix(u, screenshotPublicURL+"/") {
 		s.t.Fatalf("device authorization: %v", dev)
 	}
-	return u
+	return s.base + strings.TrimPrefix(u, screenshotPublicURL)
 }
 
 func (s *shooter) postJSON(path string, body any) map[string]any {
 	s.t.Helper()
 	b, _ := json.Marshal(body)
-	resp, err := http.Post(s.srv.URL+path, "application/json", bytes.NewReader(b))
+	resp, err := http.Post(s.base+path, "application/json", bytes.NewReader(b))
 	if err != nil {
 		s.t.Fatal(err)
 	}
