@@ -76,6 +76,7 @@ func TestScreenshots(t *testing.T) {
 				if sh.steps != nil {
 					sh.steps(s)
 				}
+				checkAccessible(t, s.b, sh.name)
 				path := filepath.Join(dir, sh.name+"-"+v.Name+".png")
 				s.b.Screenshot(path)
 				checkPNG(t, path, v)
@@ -221,5 +222,49 @@ func checkPNG(t *testing.T, path string, v browsertest.Viewport) {
 	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	if want := int(float64(v.Width) * v.Scale); w != want || h < int(float64(v.Height)*v.Scale) {
 		t.Errorf("%s is %d × %d, want %d wide and at least the viewport high", path, w, h, want)
+	}
+}
+
+// a11yScript lists what a page lacks for people using assistive
+// technology or low vision: form fields without a label (a <label for>,
+// a wrapping label, aria-label or aria-labelledby), buttons and links
+// without a name, and visible text whose contrast with its background is
+// under 4.5:1 (WCAG 2.2 §1.4.3, with the relative luminance of §1.4.3's
+// definition).
+const a11yScript = `(() => {
+  const out = [];
+  const shown = e => !e.closest("[hidden]") && e.getClientRects().length > 0;
+  for (const e of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    if (!shown(e)) continue;
+    if (!(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+      out.push("field without a label: " + e.outerHTML.slice(0, 120));
+  }
+  for (const e of document.querySelectorAll("button, a[href]")) {
+    if (!shown(e)) continue;
+    if (!(e.textContent.trim() || e.getAttribute("aria-label")))
+      out.push("button or link without a name: " + e.outerHTML.slice(0, 120));
+  }
+  const rgb = s => { const m = s.match(/rgba?\(([^)]+)\)/); if (!m) return null; const p = m[1].split(",").map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const bg = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c && c.a === 1) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const e = n.parentElement;
+    if (!n.textContent.trim() || !e || !shown(e) || seen.has(e)) continue;
+    seen.add(e);
+    const st = getComputedStyle(e), fg = rgb(st.color), b = bg(e);
+    if (!fg || e.closest("[placeholder]")) continue;
+    const l1 = lum(fg), l2 = lum(b), ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    if (ratio < 4.5) out.push("contrast " + ratio.toFixed(2) + ":1 for " + JSON.stringify(n.textContent.trim().slice(0, 40)) + " (" + st.color + " on rgb(" + [b.r, b.g, b.b] + "))");
+  }
+  return out.join("\n");
+})()`
+
+// checkAccessible fails t with what the page in b lacks by a11yScript.
+func checkAccessible(t *testing.T, b *browsertest.Browser, page string) {
+	t.Helper()
+	if got := b.Eval(a11yScript); got != "" {
+		t.Errorf("%s is not accessible:\n%s", page, got)
 	}
 }
