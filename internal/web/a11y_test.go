@@ -91,6 +91,8 @@ func TestErrorsNameTheirField(t *testing.T) {
 		{"signin enrol", web.SignInEnrol{Layout: lay, Error: "That code is not right."}, "code"},
 		{"reauth", web.Reauth{Layout: lay, Error: "Incorrect password."}, "password"},
 		{"mfa", web.MFAEnrol{Layout: lay, Error: "That code is not right."}, "code"},
+		{"key", web.KeyEnrol{Layout: lay, Key: &web.KeyCeremony{Options: "{}", State: "s"}, Error: "The security key or passkey was not registered."}, "name"},
+		{"key without error", web.KeyEnrol{Layout: lay, Key: &web.KeyCeremony{Options: "{}", State: "s"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
@@ -98,6 +100,12 @@ func TestErrorsNameTheirField(t *testing.T) {
 				t.Fatal(err)
 			}
 			body := b.String()
+			if tc.field == "" {
+				if strings.Contains(body, "aria-invalid") {
+					t.Errorf("a page without an error marks a field invalid:\n%s", body)
+				}
+				return
+			}
 			if !strings.Contains(body, `id="form-error" role="alert"`) {
 				t.Errorf("no role=alert error with id form-error:\n%s", body)
 			}
