@@ -176,3 +176,42 @@ func TestPasskeyInChromium(t *testing.T) {
 		t.Errorf("authenticator's counter %v after two sign-ins", got)
 	}
 }
+
+// TestKeyboardOrder: with the keyboard alone, a person starts in the first
+// field of each sign-in step and reaches its buttons in reading order; in
+// the console the first stop skips the navigation.
+func TestKeyboardOrder(t *testing.T) {
+	srv, _ := passkeyServer(t)
+	b := browsertest.Start(t)
+	want := func(step string, got, want []string) {
+		t.Helper()
+		if strings.Join(got, " → ") != strings.Join(want, " → ") {
+			t.Errorf("%s: focus order\n%s\nwant\n%s", step, strings.Join(got, " → "), strings.Join(want, " → "))
+		}
+	}
+	b.Navigate(srv.URL + "/login")
+	b.WaitVisible(`form[action="/login/passkey"] button`)
+	want("user name step", []string{b.Focused(), b.Tab(), b.Tab()}, []string{"input#username", `button "Next"`, `button "Sign in with a passkey"`})
+	b.Fill("username", shotUser)
+	b.Click(`form[action="/login"] button[type=submit]`)
+	want("password step", []string{b.Focused(), b.Tab(), b.Tab()}, []string{"input#password", `button "Sign in"`, `a "Forgot your password?"`})
+	// A wrong password: the focus is back in the field, which names the
+	// error the page announces.
+	b.Fill("password", "not-the-password-1")
+	b.Click(`form[action="/login/password"] button[type=submit]`)
+	want("wrong password", []string{b.Focused(), b.Eval(`document.activeElement.getAttribute("aria-describedby")`), b.Eval(`document.getElementById("form-error").getAttribute("role")`)},
+		[]string{"input#password", "form-error", "alert"})
+	b.Fill("password", "demo-password-1")
+	b.Click(`form[action="/login/password"] button[type=submit]`)
+	b.WaitText("Register an authenticator app")
+	want("registration at sign-in", []string{b.Focused(), b.Tab()}, []string{"input#code", `button "Register and sign in"`})
+	seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(b.Eval(`document.querySelector("code.secret").textContent`), " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Fill("code", mfa.Code(seed, mfa.Step(time.Now())))
+	b.Click(`form[action="/login/enrol"] button[type=submit]`)
+	b.WaitText("Signed in as")
+	b.Navigate(srv.URL + "/admin/users")
+	want("console", []string{b.Tab()}, []string{`a "Skip to content"`})
+}

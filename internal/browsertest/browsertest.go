@@ -188,6 +188,29 @@ func (b *Browser) ClickNoWait(selector string) {
 	b.do("click "+selector, chromedp.Click(chromedp.CSS(selector)))
 }
 
+// Tab presses the Tab key, moving the focus to the next element a
+// keyboard reaches, and returns that element as Focused does.
+func (b *Browser) Tab() string {
+	b.t.Helper()
+	b.do("press Tab", chromedp.KeyEvent("\t"))
+	return b.Focused()
+}
+
+// Focused describes the element that has the focus: its tag, then its id,
+// or its visible text for a button or link; "body" when none has it. A
+// page's autofocus is applied at a rendering step after its load, so
+// Focused waits up to a second for one.
+func (b *Browser) Focused() string {
+	b.t.Helper()
+	const expr = `(() => { const e = document.activeElement; if (!e || e === document.body) return "body";
+  const t = e.tagName.toLowerCase(); return e.id ? t + "#" + e.id : t + " " + JSON.stringify(e.textContent.trim()); })()`
+	for end := time.Now().Add(time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if got := b.Eval(expr); got != "body" || time.Now().After(end) {
+			return got
+		}
+	}
+}
+
 // WaitVisible waits until an element matching the CSS selector is visible.
 func (b *Browser) WaitVisible(selector string) {
 	b.t.Helper()
