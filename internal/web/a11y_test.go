@@ -116,3 +116,31 @@ func TestErrorsNameTheirField(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountButtonsNameTheirRow: on "my sessions and devices", each
+// session's and device's button says which one it ends or removes (the
+// visible word first, WCAG 2.2 §2.5.3), so a list of buttons read out is
+// not "Remove, Remove".
+func TestAccountButtonsNameTheirRow(t *testing.T) {
+	p, err := web.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := p.Render(&b, web.AccountPage{Layout: web.Layout{Title: "T", User: "alice"},
+		Sessions: []web.AccountSession{{ID: "a", Created: "2026-12-01 09:00 UTC", Current: true}, {ID: "b", Created: "2026-11-30 08:00 UTC"}},
+		Devices:  []web.AccountDevice{{ID: "d1", Type: "TOTP", Name: "Phone"}, {ID: "d2", Type: "WEBAUTHN", Name: "YubiKey"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`aria-label="Sign out here (this browser)"`,
+		`aria-label="End session signed in 2026-11-30 08:00 UTC"`,
+		`aria-label="Remove Phone"`,
+		`aria-label="Remove YubiKey"`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %s in\n%s", want, b.String())
+		}
+	}
+}
