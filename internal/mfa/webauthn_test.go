@@ -121,7 +121,7 @@ func (k *softKey) get(t *testing.T, opts []byte, userHandle string) []byte {
 // user name.
 func TestWebAuthnCeremonies(t *testing.T) {
 	s, w, c := newService(t)
-	c.t = time.Now() // the library dates ceremonies by the wall clock
+	c.t = time.Now()
 	s.BaseURL = "https://gatehouse.example:8443"
 	ctx := t.Context()
 	u, err := w.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "ann", DisplayName: "Ann", Name: store.UserName{GivenName: "Ann", FamilyName: "A"}})
