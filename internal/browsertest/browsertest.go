@@ -193,17 +193,54 @@ func (b *Browser) ClickNoWait(selector string) {
 	b.do("click "+selector, chromedp.Click(chromedp.CSS(selector)))
 }
 
+// Tab presses the Tab key, moving the focus to the next element a
+// keyboard reaches, and returns that element as Focused does.
+func (b *Browser) Tab() string {
+	b.t.Helper()
+	b.do("press Tab", chromedp.KeyEvent("\t"))
+	return b.Focused()
+}
+
+// Focused describes the element that has the focus: its tag, then its id,
+// or its visible text for a button or link; "body" when none has it. A
+// page's autofocus is applied at a rendering step after its load, so
+// Focused waits up to a second for one.
+func (b *Browser) Focused() string {
+	b.t.Helper()
+	const expr = `(() => { const e = document.activeElement; if (!e || e === document.body) return "body";
+  const t = e.tagName.toLowerCase(); return e.id ? t + "#" + e.id : t + " " + JSON.stringify(e.textContent.trim()); })()`
+	for end := time.Now().Add(time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if got := b.Eval(expr); got != "body" || time.Now().After(end) {
+			return got
+		}
+	}
+}
+
 // WaitVisible waits until an element matching the CSS selector is visible.
 func (b *Browser) WaitVisible(selector string) {
 	b.t.Helper()
 	b.do("wait for "+selector, chromedp.WaitVisible(chromedp.CSS(selector)))
 }
 
-// WaitText waits until the page's text contains s.
+// WaitText waits until the page's text contains s, across the page
+// loads a script's form submission starts.
 func (b *Browser) WaitText(s string) {
 	b.t.Helper()
 	js, _ := json.Marshal(s)
-	run(b, "wait for text "+s, chromedp.Poll[bool](`document.body && document.body.innerText.includes(`+string(js)+`)`))
+	expr := `!!(document.body && document.body.innerText.includes(` + string(js) + `))`
+	ctx, cancel := context.WithTimeout(b.ctx, StepTimeout)
+	defer cancel()
+	for {
+		// A page replaced while it is read is read again.
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			b.t.Fatalf("wait for text %q: %v\nat %s:\n%s", s, ctx.Err(), b.safeEval(`location.href`), b.safeEval(`document.body ? document.body.innerText : ""`))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // SetViewport resizes the tab to v.

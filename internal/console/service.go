@@ -224,7 +224,7 @@ func (s *Service) serve(h handler) http.Handler {
 			s.fail(w, r, c, err)
 			return
 		}
-		if len(c.sets) == 0 {
+		if !c.mayUse() {
 			s.fail(w, r, c, &pageError{Status: http.StatusForbidden, Heading: "The admin console is for administrators",
 				Message: "You have no permission set in the management account, so you cannot use the admin console. Your AWS accounts are in the portal."})
 			return
@@ -234,6 +234,25 @@ func (s *Service) serve(h handler) http.Handler {
 		}
 	}))
 }
+
+// MayUse reports whether the console lets the person signed in with the
+// request's portal session in (what each page then allows is decided
+// per action): the portal shows its link to /admin by it.
+func (s *Service) MayUse(r *http.Request) (bool, error) {
+	who, err := s.SignedIn(r)
+	if err != nil || who == nil {
+		return false, err
+	}
+	c := &caller{s: s, who: who, r: r}
+	if err := c.load(r.Context()); err != nil {
+		return false, err
+	}
+	return c.mayUse(), nil
+}
+
+// mayUse is the console's gate: a permission set in the management
+// account.
+func (c *caller) mayUse() bool { return len(c.sets) > 0 }
 
 // form parses a POST's form with a bounded body before h runs.
 func (s *Service) form(h handler) handler {

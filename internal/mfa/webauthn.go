@@ -76,9 +76,11 @@ func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	}
 	return webauthn.New(&webauthn.Config{
 		RPID: u.Hostname(), RPDisplayName: "Gatehouse", RPOrigins: []string{u.Scheme + "://" + u.Host},
+		// The library would date and check the lifetime on the wall
+		// clock; ceremony and openCeremony do it on s.Now instead.
 		Timeouts: webauthn.TimeoutsConfig{
-			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: ceremonyLifetime, TimeoutUVD: ceremonyLifetime},
-			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: ceremonyLifetime, TimeoutUVD: ceremonyLifetime},
+			Login:        webauthn.TimeoutConfig{Timeout: ceremonyLifetime, TimeoutUVD: ceremonyLifetime},
+			Registration: webauthn.TimeoutConfig{Timeout: ceremonyLifetime, TimeoutUVD: ceremonyLifetime},
 		},
 	})
 }
@@ -141,6 +143,7 @@ func (s *Service) openCeremony(ctx context.Context, sealed string) (*webauthn.Se
 	} else if err != nil {
 		return nil, err
 	}
+	sd.Expires = time.Time{} // checked here, on s.Now: the library would check it again on the wall clock
 	return &sd, nil
 }
 
@@ -152,7 +155,10 @@ type Ceremony struct {
 	State   string
 }
 
+// ceremony seals sd, expiring ceremonyLifetime from now on the service's
+// clock, with the browser's options.
 func (s *Service) ceremony(opts any, sd *webauthn.SessionData) (*Ceremony, error) {
+	sd.Expires = s.Now().Add(ceremonyLifetime)
 	b, err := json.Marshal(opts)
 	if err != nil {
 		return nil, err

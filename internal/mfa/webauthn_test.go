@@ -17,7 +17,7 @@ import (
 // user name.
 func TestWebAuthnCeremonies(t *testing.T) {
 	s, w, c := newService(t)
-	c.t = time.Now() // the library dates ceremonies by the wall clock
+	c.t = time.Now()
 	s.BaseURL = "https://gatehouse.example:8443"
 	ctx := t.Context()
 	u, err := w.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "ann", DisplayName: "Ann", Name: store.UserName{GivenName: "Ann", FamilyName: "A"}})
@@ -80,5 +80,41 @@ func TestWebAuthnCeremonies(t *testing.T) {
 	lg, _ = s.BeginLogin(ctx, u.ID)
 	if _, err := s.FinishLogin(ctx, u.ID, lg.State, k.Get(t, lg.Options, u.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
 		t.Errorf("counter not grown = %v, want ErrWebAuthn", err)
+	}
+}
+
+// TestWebAuthnCeremonyOnServiceClock: a ceremony's lifetime is counted on
+// the service's clock (the configuration's), not the wall clock, so a
+// server whose clock is ahead or behind still completes one, and an
+// answer after the lifetime on that clock is refused.
+func TestWebAuthnCeremonyOnServiceClock(t *testing.T) {
+	for _, skew := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
+		t.Run(skew.String(), func(t *testing.T) {
+			s, w, c := newService(t)
+			c.t = time.Now().Add(skew)
+			s.BaseURL = "https://gatehouse.example"
+			ctx := t.Context()
+			u, err := w.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "ann", DisplayName: "Ann", Name: store.UserName{GivenName: "Ann", FamilyName: "A"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := mfatest.NewSoftKey(t, "gatehouse.example", "https://gatehouse.example")
+			reg, err := s.BeginRegistration(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.FinishRegistration(ctx, u.ID, "Key", reg.State, k.Create(t, reg.Options)); err != nil {
+				t.Fatalf("FinishRegistration with the service clock %v off the wall clock: %v", skew, err)
+			}
+			k.Count = 1
+			lg, err := s.BeginLogin(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.t = c.t.Add(5*time.Minute + time.Second)
+			if _, err := s.FinishLogin(ctx, u.ID, lg.State, k.Get(t, lg.Options, u.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+				t.Errorf("FinishLogin after the ceremony's lifetime on the service clock = %v, want ErrWebAuthn", err)
+			}
+		})
 	}
 }

@@ -194,14 +194,14 @@ func (s *Service) postReauth(w http.ResponseWriter, r *http.Request) error {
 // getKeyEnrol starts registering a security key or passkey after a fresh
 // sign-in.
 func (s *Service) getKeyEnrol(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedInOrLogin(w, r, "/account")
+	who, err := s.signedInOrLogin(w, r, "/mfa/key")
 	if who == nil {
 		return err
 	}
 	if ok, err := s.fresh(r, who, 0); err != nil {
 		return err
 	} else if !ok {
-		http.Redirect(w, r, reauthURL("/account"), http.StatusSeeOther)
+		http.Redirect(w, r, reauthURL("/mfa/key"), http.StatusSeeOther)
 		return nil
 	}
 	return s.keyEnrolPage(w, r, http.StatusOK, who, "")
@@ -222,14 +222,14 @@ func (s *Service) keyEnrolPage(w http.ResponseWriter, r *http.Request, status in
 
 // postKeyEnrol stores the new security key or passkey.
 func (s *Service) postKeyEnrol(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedInOrLogin(w, r, "/account")
+	who, err := s.signedInOrLogin(w, r, "/mfa/key")
 	if who == nil {
 		return err
 	}
 	if ok, err := s.fresh(r, who, stateLifetime); err != nil {
 		return err
 	} else if !ok {
-		http.Redirect(w, r, reauthURL("/account"), http.StatusSeeOther)
+		http.Redirect(w, r, reauthURL("/mfa/key"), http.StatusSeeOther)
 		return nil
 	}
 	name := r.PostFormValue("name")

@@ -107,6 +107,11 @@ func (s *Service) getStart(w http.ResponseWriter, r *http.Request) error {
 	if s.Instance != nil {
 		p.StartURL = s.Instance.StartURL
 	}
+	if s.MayUseConsole != nil {
+		if p.Console, err = s.MayUseConsole(r); err != nil {
+			return err
+		}
+	}
 	p.Query = strings.TrimSpace(r.URL.Query().Get("q"))
 	if len([]rune(p.Query)) > maxQuery {
 		p.Query = string([]rune(p.Query)[:maxQuery])

@@ -47,6 +47,14 @@ func TestTOTPEnrolAndSignIn(t *testing.T) {
 	if p := b.get("/mfa"); p.Status != http.StatusSeeOther || p.Location() != "/reauth?next=%2Fmfa" {
 		t.Errorf("/mfa with a device and no fresh code: %d %q, want a redirect to /reauth", p.Status, p.Location())
 	}
+	// So does a security key, and the fresh sign-in returns to its page.
+	if p := b.get("/mfa/key"); p.Status != http.StatusSeeOther || p.Location() != "/reauth?next=%2Fmfa%2Fkey" {
+		t.Errorf("/mfa/key with a device and no fresh code: %d %q, want a redirect to /reauth returning to /mfa/key", p.Status, p.Location())
+	}
+	if p := b.do("POST", "/mfa/key", url.Values{"name": {"Key"}}); p.Status != http.StatusSeeOther || p.Location() != "/reauth?next=%2Fmfa%2Fkey" {
+		t.Errorf("POST /mfa/key with no fresh code: %d %q, want a redirect to /reauth returning to /mfa/key", p.Status, p.Location())
+	}
+	wantBody(t, b.get("/reauth?next=%2Fmfa%2Fkey"), `name="next" value="/mfa/key"`)
 	wantStatus(t, b.do("POST", "/signout", url.Values{}), http.StatusSeeOther)
 
 	// Sign-in now asks for a code after the password.

@@ -169,7 +169,7 @@ func (s *Service) writePage(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // localPaths are the pages a sign-in may return to.
-var localPaths = map[string]bool{"/start": true, "/start/credentials": true, "/device": true, "/authorize": true, "/mfa": true, "/account": true}
+var localPaths = map[string]bool{"/start": true, "/start/credentials": true, "/device": true, "/authorize": true, "/mfa": true, "/mfa/key": true, "/account": true}
 
 // adminPath reports whether p is one of the admin console's pages
 // (/admin and below), which a sign-in may also return to.

@@ -56,6 +56,10 @@ type Service struct {
 	// Invites serves the activation, forgot-password, reset and setup
 	// pages; nil answers them "not available".
 	Invites *invite.Service
+	// MayUseConsole reports whether the admin console lets the request's
+	// signed-in person in (console.Service.MayUse), for the home page's
+	// link to it; nil shows no link.
+	MayUseConsole func(r *http.Request) (bool, error)
 
 	once  sync.Once
 	pages *web.Pages

@@ -148,6 +148,7 @@ func (s *Server) wire() {
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings, Mail: s.Mail,
 	}
+	s.Portal.MayUseConsole = s.Console.MayUse
 	s.People.SendPasswordReset = s.Invites.SendPasswordReset
 	s.Invites.EndSessions = s.People.EndSessions
 	s.MFA.Notify = s.Invites.Notify

@@ -104,6 +104,8 @@ type Home struct {
 	// the number of accounts before narrowing.
 	Query string
 	Total int
+	// Console links to the admin console, for people it lets in.
+	Console bool
 }
 
 // MFAEnrol registers an authenticator app.
