@@ -1,0 +1,154 @@
+package portal_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// portalPostRoutes is every browser form of the portal (Service.Register),
+// each with a body it could be sent with. The portal API's POST /logout
+// is not here: it is authenticated by a bearer header, not a cookie.
+var portalPostRoutes = []struct {
+	path string
+	form url.Values
+}{
+	{"/login", url.Values{"username": {"alice@company.com"}, "password": {"demo-password-1"}}},
+	{"/login/password", url.Values{"state": {"x"}, "password": {"demo-password-1"}}},
+	{"/login/mfa", url.Values{"state": {"x"}, "code": {"123456"}}},
+	{"/login/enrol", url.Values{"state": {"x"}, "code": {"123456"}}},
+	{"/login/enrol/key", url.Values{"state": {"x"}}},
+	{"/login/key", url.Values{"state": {"x"}}},
+	{"/login/passkey", url.Values{"key_state": {"x"}}},
+	{"/signout", url.Values{}},
+	{"/device", url.Values{"user_code": {"ABCD-EFGH"}, "action": {"approve"}}},
+	{"/authorize", url.Values{"action": {"allow"}}},
+	{"/mfa", url.Values{"code": {"123456"}}},
+	{"/activate", url.Values{"token": {"x"}, "password": {"pasture violin 3x"}, "confirm": {"pasture violin 3x"}}},
+	{"/forgot", url.Values{"who": {"alice@company.com"}}},
+	{"/reset", url.Values{"token": {"x"}, "password": {"pasture violin 3x"}, "confirm": {"pasture violin 3x"}}},
+	{"/setup", url.Values{"token": {"x"}, "username": {"eve"}, "email": {"eve@example.com"}, "password": {"pasture violin 3x"}, "confirm": {"pasture violin 3x"}}},
+	{"/account/sessions/end", url.Values{"session": {"all"}}},
+	{"/account/devices/remove", url.Values{"device": {"x"}}},
+	{"/mfa/key", url.Values{"key_state": {"x"}}},
+	{"/reauth", url.Values{"password": {"demo-password-1"}}},
+}
+
+// portalPages is every page a browser GETs, new and old.
+var portalPages = []string{
+	"/login", "/start", "/start/credentials", "/login/signed-out", "/device", "/authorize", "/mfa", "/account",
+	"/reauth", "/mfa/key", "/activate?token=x", "/forgot", "/reset?token=x", "/setup?token=x", "/no-such-page",
+}
+
+// signedInClient signs alice in on srv and returns her browser.
+func signedInClient(t *testing.T, srv *servertest.Server) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(srv.URL+"/login", url.Values{"username": {"alice@company.com"}, "password": {"demo-password-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	return c
+}
+
+func send(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestEveryPortalFormRefusesCrossOrigin posts every portal form from
+// another site, with alice's session cookie: each is refused with the
+// "another site" page before its handler runs, and nothing changes (her
+// session lives, no mail is queued, no user is created).
+func TestEveryPortalFormRefusesCrossOrigin(t *testing.T) {
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true })
+	c := signedInClient(t, srv)
+	ctx := t.Context()
+	users := func() int {
+		us, err := srv.Store.ListUsers(ctx, store.Page{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(us)
+	}
+	outbox := func() int {
+		ms, err := srv.Store.ListOutbox(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ms)
+	}
+	nUsers, nMail := users(), outbox()
+	for _, h := range []http.Header{
+		{"Sec-Fetch-Site": {"cross-site"}},
+		{"Origin": {"https://evil.example"}},
+		{"Sec-Fetch-Site": {"same-site"}, "Origin": {"https://sub.evil.example"}},
+	} {
+		for _, r := range portalPostRoutes {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+r.path, strings.NewReader(r.form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range h {
+				req.Header[k] = v
+			}
+			resp, body := send(t, c, req)
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "This request came from another site") {
+				t.Errorf("%v POST %s: %d, want 403 \"came from another site\"\n%.300s", h, r.path, resp.StatusCode, body)
+			}
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("%v POST %s: refusal without frame-ancestors: %q", h, r.path, csp)
+			}
+		}
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/start", nil)
+	if resp, _ := send(t, c, req); resp.StatusCode != http.StatusOK {
+		t.Errorf("alice's session after the cross-origin forms: /start %d", resp.StatusCode)
+	}
+	if users() != nUsers || outbox() != nMail {
+		t.Errorf("cross-origin forms changed the store: users %d→%d, outbox %d→%d", nUsers, users(), nMail, outbox())
+	}
+}
+
+// TestEveryPortalPageRefusesFraming fetches every portal page, signed in
+// and not: each forbids framing twice (CSP frame-ancestors 'none' and
+// X-Frame-Options DENY) and its CSP allows no inline script or style.
+func TestEveryPortalPageRefusesFraming(t *testing.T) {
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true })
+	for name, c := range map[string]*http.Client{"signed in": signedInClient(t, srv), "signed out": {
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}} {
+		for _, p := range portalPages {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+p, nil)
+			req.Header.Set("Accept", "text/html")
+			resp, _ := send(t, c, req)
+			// 501: security keys need a host-name public URL (this one is
+			// 127.0.0.1), which the page says.
+			if resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented {
+				t.Errorf("%s GET %s: %d", name, p, resp.StatusCode)
+			}
+			csp := resp.Header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Frame-Options") != "DENY" {
+				t.Errorf("%s GET %s (%d): CSP %q, X-Frame-Options %q", name, p, resp.StatusCode, csp, resp.Header.Get("X-Frame-Options"))
+			}
+			if strings.Contains(csp, "unsafe-") || !strings.Contains(csp, "default-src 'self'") {
+				t.Errorf("%s GET %s: CSP %q allows inline or foreign content", name, p, csp)
+			}
+		}
+	}
+}
