@@ -1,10 +1,15 @@
 package portal_test
 
 import (
+	"fmt"
+	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,6 +154,52 @@ func TestEveryPortalPageRefusesFraming(t *testing.T) {
 			if strings.Contains(csp, "unsafe-") || !strings.Contains(csp, "default-src 'self'") {
 				t.Errorf("%s GET %s: CSP %q allows inline or foreign content", name, p, csp)
 			}
+		}
+	}
+}
+
+// TestUnknownUserLooksLikeWrongPassword signs in on the whole server as an
+// unknown user and as a known one with a wrong password, both in one post
+// and in two steps: status, headers and body (modulo the typed name and
+// the sealed state) are the same.
+func TestUnknownUserLooksLikeWrongPassword(t *testing.T) {
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true })
+	state := regexp.MustCompile(`name="state" value="[^"]*"`)
+	answer := func(user string, twoSteps bool) string {
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		form := url.Values{"username": {user}, "password": {"not-the-password-1"}}
+		path := "/login"
+		if twoSteps {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/login", strings.NewReader(url.Values{"username": {user}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			_, body := send(t, c, req)
+			m := regexp.MustCompile(`name="state" value="([^"]*)"`).FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("no password step for %q: %s", user, body)
+			}
+			form, path = url.Values{"state": {html.UnescapeString(m[1])}, "password": {"not-the-password-1"}}, "/login/password"
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, body := send(t, c, req)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d\n", resp.StatusCode)
+		for _, k := range slices.Sorted(maps.Keys(resp.Header)) {
+			if k == "Date" || k == "X-Amzn-Requestid" || k == "Content-Length" {
+				continue
+			}
+			fmt.Fprintf(&b, "%s: %v\n", k, resp.Header[k])
+		}
+		b.WriteString(strings.ReplaceAll(state.ReplaceAllString(body, "STATE"), user, "USER"))
+		return b.String()
+	}
+	for _, twoSteps := range []bool{false, true} {
+		known, unknown := answer("alice@company.com", twoSteps), answer("mallory@company.com", twoSteps)
+		if !strings.HasPrefix(known, "401\n") {
+			t.Errorf("wrong password: %.200s", known)
+		}
+		if known != unknown {
+			t.Errorf("two steps %v: wrong password and unknown user differ:\n%s\n---\n%s", twoSteps, known, unknown)
 		}
 	}
 }
