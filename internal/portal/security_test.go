@@ -10,10 +10,13 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -200,6 +203,100 @@ func TestUnknownUserLooksLikeWrongPassword(t *testing.T) {
 		}
 		if known != unknown {
 			t.Errorf("two steps %v: wrong password and unknown user differ:\n%s\n---\n%s", twoSteps, known, unknown)
+		}
+	}
+}
+
+// TestLinkRaces posts the same single-use link from eight browsers at
+// once, over real connections: for the first-admin setup link and for an
+// activation link, exactly one post wins and the others are told the link
+// is not valid (never a 500); exactly one administrator is created, and
+// the password set is the winner's.
+func TestLinkRaces(t *testing.T) {
+	srv := servertest.New(t, nil)
+	ctx := t.Context()
+	race := func(path string, form func(i int) url.Values) (winner int) {
+		t.Helper()
+		const n = 8
+		start := make(chan struct{})
+		statuses := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				c := &http.Client{Transport: &http.Transport{}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+path, strings.NewReader(form(i).Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				<-start
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				statuses[i] = resp.StatusCode
+			})
+		}
+		close(start)
+		wg.Wait()
+		winner = -1
+		for i, s := range statuses {
+			switch s {
+			case http.StatusSeeOther:
+				if winner >= 0 {
+					t.Errorf("%s: posts %d and %d both won: %v", path, winner, i, statuses)
+				}
+				winner = i
+			case http.StatusNotFound:
+			default:
+				t.Errorf("%s: post %d answered %d: %v", path, i, s, statuses)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("%s: no post won: %v", path, statuses)
+		}
+		return winner
+	}
+	pw := func(i int) string { return "pasture violin lamp " + strconv.Itoa(i) }
+
+	link, err := srv.Invites.SetupLink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := must(url.Parse(link)).Query().Get("token")
+	w := race("/setup", func(i int) url.Values {
+		return url.Values{"token": {tok}, "username": {"admin" + strconv.Itoa(i)}, "email": {"admin@example.com"},
+			"password": {pw(i)}, "confirm": {pw(i)}}
+	})
+	us, err := srv.Store.ListUsers(ctx, store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(us) != 1 || us[0].UserName != "admin"+strconv.Itoa(w) {
+		var names []string
+		for _, u := range us {
+			names = append(names, u.UserName)
+		}
+		t.Fatalf("users after the setup race: %v, want admin%d alone", names, w)
+	}
+
+	ann, err := srv.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "ann", DisplayName: "Ann",
+		Name: store.UserName{GivenName: "Ann", FamilyName: "A"}, Emails: []store.Email{{Value: "ann@example.com", Primary: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err = srv.Invites.Invite(ctx, ann.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok = must(url.Parse(link)).Query().Get("token")
+	w = race("/activate", func(i int) url.Values {
+		return url.Values{"token": {tok}, "password": {pw(i)}, "confirm": {pw(i)}}
+	})
+	for i := range 8 {
+		_, err := srv.Directory.Authenticate(ctx, "ann", pw(i))
+		if (err == nil) != (i == w) {
+			t.Errorf("password of post %d (winner %d) signs in: %v", i, w, err)
 		}
 	}
 }
