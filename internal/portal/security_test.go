@@ -300,3 +300,69 @@ func TestLinkRaces(t *testing.T) {
 		}
 	}
 }
+
+// TestBlocklistedPasswordsRefusedOnEveryPath sends breached passwords, the
+// user name and the e-mail address to every page that sets a password
+// (first-admin setup, activation, reset) on a fresh instance (MFA always
+// required, so the floor is 8): each is refused with the reason, the link
+// is not spent, and a good password then works.
+func TestBlocklistedPasswordsRefusedOnEveryPath(t *testing.T) {
+	srv := servertest.New(t, nil)
+	ctx := t.Context()
+	bad := []struct{ pw, want string }{
+		{"password", "too common"},
+		{"password1234567", "too common"},
+		{"Qwerty123!", "too common"},
+		{"iloveyou", "too common"},
+	}
+	post := func(path string, form url.Values) (int, string) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, body := send(t, &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, req)
+		return resp.StatusCode, body
+	}
+	try := func(path string, form func(pw string) url.Values, extra ...struct{ pw, want string }) {
+		t.Helper()
+		for _, tc := range append(bad, extra...) {
+			status, body := post(path, form(tc.pw))
+			if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+				t.Errorf("%s with %q: %d, want 400 saying %q\n%.300s", path, tc.pw, status, tc.want, body)
+			}
+		}
+		if status, body := post(path, form("pasture violin lamp")); status != http.StatusSeeOther {
+			t.Errorf("%s with a good password after the refusals: %d\n%.300s", path, status, body)
+		}
+	}
+	tokenOf := func(link string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return must(url.Parse(link)).Query().Get("token")
+	}
+
+	tok := tokenOf(srv.Invites.SetupLink(ctx))
+	try("/setup", func(pw string) url.Values {
+		return url.Values{"token": {tok}, "username": {"root.admin"}, "email": {"boss@example.com"}, "password": {pw}, "confirm": {pw}}
+	}, struct{ pw, want string }{"root.admin", "user name"}, struct{ pw, want string }{"boss@example.com", "e-mail"})
+
+	ann, err := srv.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "ann.smith", DisplayName: "Ann",
+		Name: store.UserName{GivenName: "Ann", FamilyName: "Smith"}, Emails: []store.Email{{Value: "ann@example.com", Primary: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok = tokenOf(srv.Invites.Invite(ctx, ann.ID))
+	form := func(pw string) url.Values { return url.Values{"token": {tok}, "password": {pw}, "confirm": {pw}} }
+	nameAndMail := []struct{ pw, want string }{{"ann.smith", "user name"}, {"Ann.Smith2024", "user name"}, {"ann@example.com", "e-mail"}}
+	try("/activate", form, nameAndMail...)
+
+	if err := srv.Invites.SendPasswordReset(ctx, ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := srv.Store.ListOutbox(ctx, 1)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("outbox %v, %v", ms, err)
+	}
+	tok = tokenOf(regexp.MustCompile(`http://\S+/reset\?token=[A-Za-z0-9_-]+`).FindString(ms[0].Body), nil)
+	try("/reset", form, nameAndMail...)
+}
