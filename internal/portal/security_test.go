@@ -14,9 +14,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -365,4 +367,79 @@ func TestBlocklistedPasswordsRefusedOnEveryPath(t *testing.T) {
 	}
 	tok = tokenOf(regexp.MustCompile(`http://\S+/reset\?token=[A-Za-z0-9_-]+`).FindString(ms[0].Body), nil)
 	try("/reset", form, nameAndMail...)
+}
+
+// TestTOTPReplayRefused: three browsers (under the sign-in limit) that passed alice's password step
+// send the same authenticator code at once over real connections; exactly
+// one is signed in, and the code then fails a fresh sign-in (reauth) too.
+func TestTOTPReplayRefused(t *testing.T) {
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true })
+	ctx := t.Context()
+	alice, err := srv.Store.GetUserByName(ctx, "alice@company.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := srv.MFA.NewEnrolment(alice.UserName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := srv.MFA.Confirm(ctx, alice.ID, "phone", e.Seed, mfa.Code(e.Seed, mfa.Step(now)-1)); err != nil {
+		t.Fatal(err)
+	}
+	code := mfa.Code(e.Seed, mfa.Step(now))
+	stateRE := regexp.MustCompile(`name="state" value="([^"]*)"`)
+	const n = 3
+	clients, states := make([]*http.Client, n), make([]string, n)
+	for i := range n {
+		jar, _ := cookiejar.New(nil)
+		clients[i] = &http.Client{Jar: jar, Transport: &http.Transport{}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/login", strings.NewReader(url.Values{"username": {alice.UserName}, "password": {"demo-password-1"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, body := send(t, clients[i], req)
+		m := stateRE.FindStringSubmatch(body)
+		if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, `action="/login/mfa"`) {
+			t.Fatalf("password step %d: %d\n%.300s", i, resp.StatusCode, body)
+		}
+		states[i] = html.UnescapeString(m[1])
+	}
+	start := make(chan struct{})
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/login/mfa", strings.NewReader(url.Values{"state": {states[i]}, "code": {code}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			<-start
+			resp, err := clients[i].Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := -1
+	for i, s := range statuses {
+		switch {
+		case s == http.StatusSeeOther && won < 0:
+			won = i
+		case s == http.StatusUnauthorized:
+		default:
+			t.Errorf("code %d: %d (statuses %v), want one 303 and 401s", i, s, statuses)
+		}
+	}
+	if won < 0 {
+		t.Fatalf("no browser signed in: %v", statuses)
+	}
+	// The winner confirms it is her with the same code: refused.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/reauth", strings.NewReader(url.Values{"password": {"demo-password-1"}, "code": {code}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, body := send(t, clients[won], req); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "already used") {
+		t.Errorf("reauth with the used code: %d\n%.300s", resp.StatusCode, body)
+	}
 }
