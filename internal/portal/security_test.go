@@ -443,3 +443,20 @@ func TestTOTPReplayRefused(t *testing.T) {
 		t.Errorf("reauth with the used code: %d\n%.300s", resp.StatusCode, body)
 	}
 }
+
+// TestKeyPagesWithoutRelyingParty: a server reached by an IP address has
+// no WebAuthn relying party. A freshly signed-in person who posts the
+// security-key form anyway (an old page, a script) gets the page saying
+// keys are not available here, never a 500.
+func TestKeyPagesWithoutRelyingParty(t *testing.T) {
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true })
+	c := signedInClient(t, srv)
+	for _, form := range []url.Values{{}, {"key_state": {"x"}, "answer": {"{}"}, "name": {"k"}}} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/mfa/key", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, body := send(t, c, req)
+		if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(body, "Security keys are not available here") {
+			t.Errorf("POST /mfa/key %v: %d\n%.300s", form, resp.StatusCode, body)
+		}
+	}
+}
