@@ -177,9 +177,12 @@ func TestFramingRefused(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn("admin")
-	for _, path := range []string{"/admin/users", "/admin/nope", "/admin/permission-sets"} {
+	for _, path := range []string{"/admin/users", "/admin/nope", "/admin/permission-sets", "/admin/users/" + e.users["dev"].ID,
+		"/admin/groups", "/admin/accounts", "/admin/permission-sets/" + e.sets["PowerUserAccess"].ID, "/admin/assignments",
+		"/admin/assignments/" + memberAccount, "/admin/settings", "/admin/audit", "/admin/outbox"} {
 		p := b.get(path)
-		if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") ||
+			strings.Contains(csp, "unsafe-") || !strings.Contains(csp, "default-src 'none'") {
 			t.Errorf("%s: CSP %q", path, csp)
 		}
 		if p.Header.Get("X-Frame-Options") != "DENY" || p.Header.Get("Cache-Control") != "no-store" {
