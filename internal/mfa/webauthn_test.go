@@ -186,3 +186,66 @@ func TestWebAuthnCeremonies(t *testing.T) {
 		t.Errorf("counter not grown = %v, want ErrWebAuthn", err)
 	}
 }
+
+// A key proves only the user it was registered to, and only for this
+// relying party: bob's key answering a discoverable ceremony in ann's
+// name, or ann's second-factor ceremony, is refused; so is ann's own key
+// signing for another RP ID (a look-alike domain relaying the challenge
+// with its own rpIdHash) from the right origin.
+func TestWebAuthnOtherUserOrRelyingParty(t *testing.T) {
+	s, w, c := newService(t)
+	c.t = time.Now()
+	s.BaseURL = "https://gatehouse.example:8443"
+	ctx := t.Context()
+	newUser := func(name string) (*store.User, *softKey) {
+		u, err := w.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: name, DisplayName: name, Name: store.UserName{GivenName: name, FamilyName: "A"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := newSoftKey(t, "gatehouse.example", "https://gatehouse.example:8443")
+		reg, err := s.BeginRegistration(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FinishRegistration(ctx, u.ID, "key", reg.State, k.create(t, reg.Options)); err != nil {
+			t.Fatalf("FinishRegistration: %v", err)
+		}
+		return u, k
+	}
+	ann, annKey := newUser("ann")
+	_, bobKey := newUser("bob")
+
+	bobKey.count = 1
+	lg, err := s.BeginLogin(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.FinishLogin(ctx, "", lg.State, bobKey.get(t, lg.Options, ann.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+		t.Errorf("bob's passkey with ann's user handle = %v, %v; want ErrWebAuthn", got, err)
+	}
+	bobKey.count = 2
+	lg, err = s.BeginLogin(ctx, ann.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.FinishLogin(ctx, ann.ID, lg.State, bobKey.get(t, lg.Options, ann.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+		t.Errorf("bob's key as ann's second factor = %v, %v; want ErrWebAuthn", got, err)
+	}
+	other := *annKey
+	other.rpID, other.count = "gatehouse.example.evil", 3
+	for _, id := range []string{ann.ID, ""} {
+		lg, err = s.BeginLogin(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.FinishLogin(ctx, id, lg.State, other.get(t, lg.Options, ann.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+			t.Errorf("ann's key for another RP ID (user %q) = %v, %v; want ErrWebAuthn", id, got, err)
+		}
+	}
+	// Her own key, for this RP, still works.
+	annKey.count = 4
+	lg, _ = s.BeginLogin(ctx, "")
+	if got, err := s.FinishLogin(ctx, "", lg.State, annKey.get(t, lg.Options, ann.ID)); err != nil || got.ID != ann.ID {
+		t.Errorf("ann's passkey = %v, %v", got, err)
+	}
+}
