@@ -227,3 +227,27 @@ func TestNonAdminRefused(t *testing.T) {
 	wantStatus(t, p, http.StatusForbidden)
 	wantBody(t, p, "You do not have permission")
 }
+
+// TestDisabledAdminLosesConsole: an administrator's console session ends
+// the moment another disables them: pages and forms send them to sign in,
+// and they cannot sign in again.
+func TestDisabledAdminLosesConsole(t *testing.T) {
+	e := newEnv(t)
+	rb := e.browser()
+	rb.signIn("reader")
+	wantStatus(t, rb.get("/admin/users"), http.StatusOK)
+	b := e.browser()
+	b.signIn("admin")
+	reader := e.users["reader"].ID
+	wantStatus(t, b.post("/admin/users/"+reader+"/disable", url.Values{}), http.StatusSeeOther)
+	for _, p := range []*page{rb.get("/admin/users"), rb.get("/admin/audit"), rb.post("/admin/groups", url.Values{"name": {"X"}})} {
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login") {
+			t.Errorf("disabled admin's console: %d %q", p.Status, p.Location())
+		}
+	}
+	again := e.browser()
+	p := again.submit(again.get("/login"), "/login", url.Values{"username": {"reader"}})
+	if p = again.submit(p, "/login/password", url.Values{"password": {password}}); p.Status != http.StatusUnauthorized {
+		t.Errorf("disabled admin signs in again: %d", p.Status)
+	}
+}
