@@ -28,6 +28,9 @@ type softKey struct {
 	rpID   string
 	origin string
 	count  uint32
+	// noUV leaves out the user-verified flag (a key touched, no PIN or
+	// biometric).
+	noUV bool
 }
 
 var b64 = base64.RawURLEncoding
@@ -97,7 +100,11 @@ func (k *softKey) create(t *testing.T, opts []byte) []byte {
 // get answers navigator.credentials.get for userHandle.
 func (k *softKey) get(t *testing.T, opts []byte, userHandle string) []byte {
 	t.Helper()
-	ad := k.authData(0x05, nil) // UP | UV
+	flags := byte(0x05) // UP | UV
+	if k.noUV {
+		flags = 0x01
+	}
+	ad := k.authData(flags, nil)
 	cd := k.clientData("webauthn.get", challenge(t, opts))
 	h := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte{}, ad...), h[:]...))
@@ -242,8 +249,17 @@ func TestWebAuthnOtherUserOrRelyingParty(t *testing.T) {
 			t.Errorf("ann's key for another RP ID (user %q) = %v, %v; want ErrWebAuthn", id, got, err)
 		}
 	}
+	// A passkey sign-in replaces the password and the second factor: the
+	// key must have verified its user (PIN, biometric), not only been
+	// touched.
+	touched := *annKey
+	touched.noUV, touched.count = true, 4
+	lg, _ = s.BeginLogin(ctx, "")
+	if got, err := s.FinishLogin(ctx, "", lg.State, touched.get(t, lg.Options, ann.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+		t.Errorf("passkey without user verification = %v, %v; want ErrWebAuthn", got, err)
+	}
 	// Her own key, for this RP, still works.
-	annKey.count = 4
+	annKey.count = 5
 	lg, _ = s.BeginLogin(ctx, "")
 	if got, err := s.FinishLogin(ctx, "", lg.State, annKey.get(t, lg.Options, ann.ID)); err != nil || got.ID != ann.ID {
 		t.Errorf("ann's passkey = %v, %v", got, err)
