@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -249,5 +251,53 @@ func TestDisabledAdminLosesConsole(t *testing.T) {
 	p := again.submit(again.get("/login"), "/login", url.Values{"username": {"reader"}})
 	if p = again.submit(p, "/login/password", url.Values{"password": {password}}); p.Status != http.StatusUnauthorized {
 		t.Errorf("disabled admin signs in again: %d", p.Status)
+	}
+}
+
+// TestAdminCannotResetOwnMFA: an administrator's console session (a
+// cookie left on a shared computer, say) cannot reset its own user's MFA:
+// that would skip the fresh sign-in that removing a device on /account
+// needs, and let the password alone register a new authenticator at the
+// next sign-in. Another administrator's reset still works.
+func TestAdminCannotResetOwnMFA(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	b := e.browser()
+	b.signIn("admin")
+	admin := e.users["admin"].ID
+	enr, err := e.srv.MFA.NewEnrolment("admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.MFA.Confirm(ctx, admin, "phone", enr.Seed, mfa.Code(enr.Seed, mfa.Step(time.Now()))); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		ds, err := e.srv.MFA.Devices(ctx, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ds)
+	}
+	p := b.post("/admin/users/"+admin+"/reset-mfa", url.Values{})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "You cannot reset your own MFA")
+	if n := count(); n != 1 {
+		t.Fatalf("own MFA reset from the console: %d devices", n)
+	}
+	if f := strings.Join(forms(b.get("/admin/users/"+admin)), " "); strings.Contains(f, "reset-mfa") {
+		t.Errorf("own user page offers reset-mfa: %s", f)
+	}
+	// A second administrator may.
+	ps := e.sets["AdministratorAccess"].ID
+	if _, err := e.srv.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: e.srv.Instance.ManagementAccountID, PermissionSetID: ps,
+		PrincipalType: store.PrincipalUser, PrincipalID: e.users["reader"].ID}); err != nil {
+		t.Fatal(err)
+	}
+	other := e.browser()
+	other.signIn("reader")
+	wantStatus(t, other.post("/admin/users/"+admin+"/reset-mfa", url.Values{}), http.StatusSeeOther)
+	if n := count(); n != 0 {
+		t.Errorf("reset by another administrator: %d devices", n)
 	}
 }
