@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
 )
 
@@ -27,9 +28,17 @@ const GatehouseSigningName = "gatehouse"
 func (s *Service) gatehouseOps() map[string]operation {
 	user := idResources(s, func(in *UserActionInput) ids { return ids{users: []*string{in.UserId}} })
 	act := func(name string, fn func(*people.Service, context.Context, string) error) operation {
-		return op("gatehouse:"+name, false, user, func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*struct{}, error) {
+		return op("gatehouse:"+name, false, user, func(ctx context.Context, caller *awsauth.Caller, in *UserActionInput) (*struct{}, error) {
 			if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
 				return nil, err
+			}
+			// Credentials of a role session (from a portal session,
+			// perhaps a stolen one) resetting their own user's MFA would
+			// skip the fresh sign-in that removing a device on /account
+			// needs, and let the password alone register a new
+			// authenticator at the next sign-in.
+			if name == "ResetMFA" && caller != nil && caller.AutomationUserID == "" && caller.UserID == *in.UserId {
+				return nil, fault.Validationf("You cannot reset your own MFA; remove a device on My sessions and devices (/account), or ask another administrator.")
 			}
 			if s.People == nil {
 				return nil, errors.New("gatehouse admin API: no people service")

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -241,6 +242,9 @@ func TestGatehouseAdminAPIAuthorization(t *testing.T) {
 		{"read-only reads", readOnly, "DescribeUserStatus", carol, ""},
 		{"read-only disables", readOnly, "DisableUser", carol, "because no identity-based policy allows the gatehouse:DisableUser action"},
 		{"read-only resets MFA", readOnly, "ResetMFA", carol, "because no identity-based policy allows the gatehouse:ResetMFA action"},
+		{"read-only enables", readOnly, "EnableUser", carol, "because no identity-based policy allows the gatehouse:EnableUser action"},
+		{"read-only ends sessions", readOnly, "EndSessions", carol, "because no identity-based policy allows the gatehouse:EndSessions action"},
+		{"read-only resets the password", readOnly, "ResetPassword", carol, "because no identity-based policy allows the gatehouse:ResetPassword action"},
 		{"member account", member, "DescribeUserStatus", carol, "because only the management account and delegated administrators may call gatehouse APIs"},
 		{"keeper disables another", keeper, "DisableUser", dave, "because no identity-based policy allows the gatehouse:DisableUser action"},
 		{"keeper enables", keeper, "EnableUser", carol, "because no identity-based policy allows the gatehouse:EnableUser action"},
@@ -278,5 +282,35 @@ func TestGatehouseAdminAPIAuthorization(t *testing.T) {
 	}
 	if denied != 2 {
 		t.Errorf("%d denied DisableUser calls audited, want 2", denied)
+	}
+}
+
+// TestGatehouseResetOwnMFARefused: role credentials of a user (derived
+// from a portal session, perhaps a stolen one) cannot reset that user's
+// own MFA, which would skip the fresh sign-in that removing a device on
+// /account needs; resetting another user's MFA still works.
+func TestGatehouseResetOwnMFARefused(t *testing.T) {
+	srv := demoServer(t)
+	ctx := t.Context()
+	admin := adminCreds(t, srv)
+	sid := srv.Instance.IdentityStoreID
+	aliceID := mustUserID(t, srv, "alice@company.com")
+	enr, err := srv.MFA.NewEnrolment("alice@company.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.MFA.Confirm(ctx, aliceID, "phone", enr.Seed, mfa.Code(enr.Seed, mfa.Step(time.Now()))); err != nil {
+		t.Fatal(err)
+	}
+	r := callGatehouse(t, srv, admin, "ResetMFA", map[string]string{"IdentityStoreId": sid, "UserId": aliceID})
+	if r.status != 400 || r.code != "ValidationException" || !strings.Contains(r.message, "your own MFA") {
+		t.Fatalf("ResetMFA of oneself = %d %q %q, want 400 ValidationException", r.status, r.code, r.message)
+	}
+	if ds, _ := srv.MFA.Devices(ctx, aliceID); len(ds) != 1 {
+		t.Fatalf("own MFA reset through the API: %d devices", len(ds))
+	}
+	carol := newUser(t, srv, "carol")
+	if r := callGatehouse(t, srv, admin, "ResetMFA", map[string]string{"IdentityStoreId": sid, "UserId": carol.ID}); r.status != 200 {
+		t.Fatalf("ResetMFA of another user = %d %q %q", r.status, r.code, r.message)
 	}
 }

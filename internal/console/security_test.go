@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -177,9 +179,12 @@ func TestFramingRefused(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn("admin")
-	for _, path := range []string{"/admin/users", "/admin/nope", "/admin/permission-sets"} {
+	for _, path := range []string{"/admin/users", "/admin/nope", "/admin/permission-sets", "/admin/users/" + e.users["dev"].ID,
+		"/admin/groups", "/admin/accounts", "/admin/permission-sets/" + e.sets["PowerUserAccess"].ID, "/admin/assignments",
+		"/admin/assignments/" + memberAccount, "/admin/settings", "/admin/audit", "/admin/outbox"} {
 		p := b.get(path)
-		if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") ||
+			strings.Contains(csp, "unsafe-") || !strings.Contains(csp, "default-src 'none'") {
 			t.Errorf("%s: CSP %q", path, csp)
 		}
 		if p.Header.Get("X-Frame-Options") != "DENY" || p.Header.Get("Cache-Control") != "no-store" {
@@ -223,4 +228,76 @@ func TestNonAdminRefused(t *testing.T) {
 	p = b.get("/admin/users")
 	wantStatus(t, p, http.StatusForbidden)
 	wantBody(t, p, "You do not have permission")
+}
+
+// TestDisabledAdminLosesConsole: an administrator's console session ends
+// the moment another disables them: pages and forms send them to sign in,
+// and they cannot sign in again.
+func TestDisabledAdminLosesConsole(t *testing.T) {
+	e := newEnv(t)
+	rb := e.browser()
+	rb.signIn("reader")
+	wantStatus(t, rb.get("/admin/users"), http.StatusOK)
+	b := e.browser()
+	b.signIn("admin")
+	reader := e.users["reader"].ID
+	wantStatus(t, b.post("/admin/users/"+reader+"/disable", url.Values{}), http.StatusSeeOther)
+	for _, p := range []*page{rb.get("/admin/users"), rb.get("/admin/audit"), rb.post("/admin/groups", url.Values{"name": {"X"}})} {
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login") {
+			t.Errorf("disabled admin's console: %d %q", p.Status, p.Location())
+		}
+	}
+	again := e.browser()
+	p := again.submit(again.get("/login"), "/login", url.Values{"username": {"reader"}})
+	if p = again.submit(p, "/login/password", url.Values{"password": {password}}); p.Status != http.StatusUnauthorized {
+		t.Errorf("disabled admin signs in again: %d", p.Status)
+	}
+}
+
+// TestAdminCannotResetOwnMFA: an administrator's console session (a
+// cookie left on a shared computer, say) cannot reset its own user's MFA:
+// that would skip the fresh sign-in that removing a device on /account
+// needs, and let the password alone register a new authenticator at the
+// next sign-in. Another administrator's reset still works.
+func TestAdminCannotResetOwnMFA(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	b := e.browser()
+	b.signIn("admin")
+	admin := e.users["admin"].ID
+	enr, err := e.srv.MFA.NewEnrolment("admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.MFA.Confirm(ctx, admin, "phone", enr.Seed, mfa.Code(enr.Seed, mfa.Step(time.Now()))); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		ds, err := e.srv.MFA.Devices(ctx, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ds)
+	}
+	p := b.post("/admin/users/"+admin+"/reset-mfa", url.Values{})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "You cannot reset your own MFA")
+	if n := count(); n != 1 {
+		t.Fatalf("own MFA reset from the console: %d devices", n)
+	}
+	if f := strings.Join(forms(b.get("/admin/users/"+admin)), " "); strings.Contains(f, "reset-mfa") {
+		t.Errorf("own user page offers reset-mfa: %s", f)
+	}
+	// A second administrator may.
+	ps := e.sets["AdministratorAccess"].ID
+	if _, err := e.srv.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: e.srv.Instance.ManagementAccountID, PermissionSetID: ps,
+		PrincipalType: store.PrincipalUser, PrincipalID: e.users["reader"].ID}); err != nil {
+		t.Fatal(err)
+	}
+	other := e.browser()
+	other.signIn("reader")
+	wantStatus(t, other.post("/admin/users/"+admin+"/reset-mfa", url.Values{"confirm": {"yes"}}), http.StatusSeeOther)
+	if n := count(); n != 0 {
+		t.Errorf("reset by another administrator: %d devices", n)
+	}
 }

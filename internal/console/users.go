@@ -201,7 +201,8 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 			"edit": c.can("identitystore:UpdateUser", res...), "delete": c.can("identitystore:DeleteUser", res...),
 			"disable": c.can(ActionDisableUser, res...), "enable": c.can(ActionEnableUser, res...),
 			"endSessions": c.can(ActionEndSessions, res...), "resetPassword": c.can(ActionResetPassword, res...),
-			"resetMFA": c.can(ActionResetMFA, res...), "invite": c.can(ActionSendInvitation, res...),
+			// One's own MFA is changed on /account, after a fresh sign-in.
+			"resetMFA": c.can(ActionResetMFA, res...) && u.ID != c.who.UserID, "invite": c.can(ActionSendInvitation, res...),
 		}}
 	page.Error, page.Self = msg, u.ID == c.who.UserID
 	if form != nil {
@@ -352,6 +353,14 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 		}
 		if u.ID == c.who.UserID && (action == ActionDisableUser || action == "identitystore:DeleteUser") {
 			return s.userPage(w, r, c, http.StatusBadRequest, "You cannot disable or delete yourself; ask another administrator.", nil)
+		}
+		// Resetting one's own MFA here would skip the fresh sign-in that
+		// removing a device on /account needs: a console session alone (a
+		// cookie left behind) could then let the password alone register
+		// a new authenticator at the next sign-in.
+		if u.ID == c.who.UserID && action == ActionResetMFA {
+			return s.userPage(w, r, c, http.StatusBadRequest, "You cannot reset your own MFA here. "+
+				"Remove a device on My sessions and devices (/account), which asks you to confirm it is you, or ask another administrator.", nil)
 		}
 		if unconfirmed := map[string]error{"identitystore:DeleteUser": errUnconfirmed, ActionResetPassword: errResetPasswordUnconfirmed,
 			ActionResetMFA: errResetMFAUnconfirmed}[action]; unconfirmed != nil && !confirmed(r) {

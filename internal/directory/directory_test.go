@@ -3,6 +3,7 @@ package directory_test
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -200,5 +201,62 @@ func TestGroupsAndMemberships(t *testing.T) {
 	}
 	if err := w.Directory.DeleteUser(ctx, u.ID); fault.KindOf(err) != fault.NotFound {
 		t.Fatalf("second delete = %v, want NotFound", err)
+	}
+}
+
+// TestEveryFailedSignInCostsOneHash: an unknown user, a wrong password, a
+// user without a password and a disabled user each cost exactly one
+// argon2id hash with the parameters of a stored password, so the time of
+// the answer does not say which it was.
+func TestEveryFailedSignInCostsOneHash(t *testing.T) {
+	w := domaintest.New(t)
+	ctx := t.Context()
+	u, err := w.Directory.CreateUser(ctx, input("ed.developer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Directory.CreateUser(ctx, input("no.password")); err != nil {
+		t.Fatal(err)
+	}
+	off, err := w.Directory.CreateUser(ctx, input("gone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{u.ID, off.ID} {
+		if err := w.Directory.SetPassword(ctx, id, "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Directory.SetUserDisabled(ctx, off.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, user, password string }{
+		{"unknown user", "nobody", "correct horse battery"},
+		{"wrong password", "ed.developer", "wrong horse battery"},
+		{"no password", "no.password", "correct horse battery"},
+		{"no password, empty", "no.password", ""},
+		{"disabled", "gone", "correct horse battery"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := directory.HashRuns()
+			if _, err := w.Directory.Authenticate(ctx, tc.user, tc.password); !errors.Is(err, directory.ErrBadCredentials) {
+				t.Fatalf("Authenticate = %v, want ErrBadCredentials", err)
+			}
+			if n := directory.HashRuns() - before; n != 1 {
+				t.Errorf("%d hashes, want 1", n)
+			}
+		})
+	}
+	// The dummy hash has the parameters, salt and key sizes of a real one.
+	stored, _ := w.Store.GetUser(ctx, u.ID)
+	shape := func(h string) string {
+		p := strings.Split(h, "$")
+		if len(p) != 6 {
+			return h
+		}
+		return strings.Join(p[:4], "$") + "$" + strconv.Itoa(len(p[4])) + "$" + strconv.Itoa(len(p[5]))
+	}
+	if got, want := shape(directory.DummyHash), shape(stored.PasswordHash); got != want {
+		t.Errorf("dummy hash %s, stored hashes %s", got, want)
 	}
 }

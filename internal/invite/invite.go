@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/mail"
 	"github.com/gatehouse-dev/gatehouse/internal/password"
+	"github.com/gatehouse-dev/gatehouse/internal/source"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -433,7 +434,9 @@ func (s *Service) Forgot(ctx context.Context, who, sourceIP string) error {
 		}
 		return c > n
 	}
-	if over("forgot:ip:"+sourceIP, 10*limit) || over("forgot:who:"+strings.ToLower(who), limit) {
+	// The address is counted as the sign-in limits count it: an IPv6
+	// address by its /64, which one host may rotate through.
+	if over("forgot:ip:"+source.Key(sourceIP), 10*limit) || over("forgot:who:"+strings.ToLower(who), limit) {
 		return nil
 	}
 	var u *store.User

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -336,5 +337,37 @@ func TestResetEndsSessions(t *testing.T) {
 	}
 	if len(ended) != 1 || ended[0] != u.ID {
 		t.Fatalf("reset ended sessions of %v, want [%s]", ended, u.ID)
+	}
+}
+
+// TestForgotIsNoMailBomb: "forgot password" cannot flood anyone's mailbox.
+// One user gets at most the per-user limit whatever spelling names them
+// (user name, e-mail address, case) and from however many addresses; and
+// one IPv6 host, which holds a whole /64, cannot rotate addresses within
+// it to escape the per-address limit across many users.
+func TestForgotIsNoMailBomb(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.s.ForgotLimit = 1 // per user 1, per address 10, per hour
+	f.user(t, "carol", "carol@example.com")
+	for i, who := range []string{"carol", "carol@example.com", "CAROL", "Carol@Example.com", " carol "} {
+		if err := f.s.Forgot(ctx, who, "192.0.2."+strconv.Itoa(i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.s.Wait()
+	if n := len(f.smtp.Messages()); n != 1 {
+		t.Fatalf("%d mails to carol, want 1 (the per-user limit)", n)
+	}
+	for i := range 11 {
+		name := "user" + strconv.Itoa(i)
+		f.user(t, name, name+"@example.com")
+		if err := f.s.Forgot(ctx, name, "2001:db8:1:2::"+strconv.FormatInt(int64(i+1), 16)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.s.Wait()
+	if n := len(f.smtp.Messages()) - 1; n != 10 {
+		t.Fatalf("%d mails from one IPv6 /64, want 10 (the per-address limit)", n)
 	}
 }

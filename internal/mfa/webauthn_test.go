@@ -118,3 +118,75 @@ func TestWebAuthnCeremonyOnServiceClock(t *testing.T) {
 		})
 	}
 }
+
+// A key proves only the user it was registered to, and only for this
+// relying party: bob's key answering a discoverable ceremony in ann's
+// name, or ann's second-factor ceremony, is refused; so is ann's own key
+// signing for another RP ID (a look-alike domain relaying the challenge
+// with its own rpIdHash) from the right origin.
+func TestWebAuthnOtherUserOrRelyingParty(t *testing.T) {
+	s, w, c := newService(t)
+	c.t = time.Now()
+	s.BaseURL = "https://gatehouse.example:8443"
+	ctx := t.Context()
+	newUser := func(name string) (*store.User, *mfatest.SoftKey) {
+		u, err := w.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: name, DisplayName: name, Name: store.UserName{GivenName: name, FamilyName: "A"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := mfatest.NewSoftKey(t, "gatehouse.example", "https://gatehouse.example:8443")
+		reg, err := s.BeginRegistration(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FinishRegistration(ctx, u.ID, "key", reg.State, k.Create(t, reg.Options)); err != nil {
+			t.Fatalf("FinishRegistration: %v", err)
+		}
+		return u, k
+	}
+	ann, annKey := newUser("ann")
+	_, bobKey := newUser("bob")
+
+	bobKey.Count = 1
+	lg, err := s.BeginLogin(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.FinishLogin(ctx, "", lg.State, bobKey.Get(t, lg.Options, ann.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+		t.Errorf("bob's passkey with ann's user handle = %v, %v; want ErrWebAuthn", got, err)
+	}
+	bobKey.Count = 2
+	lg, err = s.BeginLogin(ctx, ann.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.FinishLogin(ctx, ann.ID, lg.State, bobKey.Get(t, lg.Options, ann.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+		t.Errorf("bob's key as ann's second factor = %v, %v; want ErrWebAuthn", got, err)
+	}
+	other := *annKey
+	other.RPID, other.Count = "gatehouse.example.evil", 3
+	for _, id := range []string{ann.ID, ""} {
+		lg, err = s.BeginLogin(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.FinishLogin(ctx, id, lg.State, other.Get(t, lg.Options, ann.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+			t.Errorf("ann's key for another RP ID (user %q) = %v, %v; want ErrWebAuthn", id, got, err)
+		}
+	}
+	// A passkey sign-in replaces the password and the second factor: the
+	// key must have verified its user (PIN, biometric), not only been
+	// touched.
+	touched := *annKey
+	touched.NoUV, touched.Count = true, 4
+	lg, _ = s.BeginLogin(ctx, "")
+	if got, err := s.FinishLogin(ctx, "", lg.State, touched.Get(t, lg.Options, ann.ID)); !errors.Is(err, mfa.ErrWebAuthn) {
+		t.Errorf("passkey without user verification = %v, %v; want ErrWebAuthn", got, err)
+	}
+	// Her own key, for this RP, still works.
+	annKey.Count = 5
+	lg, _ = s.BeginLogin(ctx, "")
+	if got, err := s.FinishLogin(ctx, "", lg.State, annKey.Get(t, lg.Options, ann.ID)); err != nil || got.ID != ann.ID {
+		t.Errorf("ann's passkey = %v, %v", got, err)
+	}
+}

@@ -191,6 +191,11 @@ func (s *Service) postReauth(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// errNoKeys is the page of a security-key form on a server without a
+// WebAuthn relying party (reached by an IP address).
+var errNoKeys = &pageError{Status: http.StatusNotImplemented, Heading: "Security keys are not available here",
+	Message: "Security keys and passkeys need Gatehouse to be reached by a host name (such as localhost), not an IP address. Ask your administrator."}
+
 // getKeyEnrol starts registering a security key or passkey after a fresh
 // sign-in.
 func (s *Service) getKeyEnrol(w http.ResponseWriter, r *http.Request) error {
@@ -210,8 +215,7 @@ func (s *Service) getKeyEnrol(w http.ResponseWriter, r *http.Request) error {
 func (s *Service) keyEnrolPage(w http.ResponseWriter, r *http.Request, status int, who *oidc.SignedIn, msg string) error {
 	c, err := s.MFA.BeginRegistration(r.Context(), who.UserID)
 	if errors.Is(err, mfa.ErrNoRelyingParty) {
-		return &pageError{Status: http.StatusNotImplemented, Heading: "Security keys are not available here",
-			Message: "Security keys and passkeys need Gatehouse to be reached by a host name (such as localhost), not an IP address. Ask your administrator."}
+		return errNoKeys
 	} else if err != nil {
 		return err
 	}
@@ -239,6 +243,8 @@ func (s *Service) postKeyEnrol(w http.ResponseWriter, r *http.Request) error {
 	ctx := withIdentity(r.Context(), who.UserID, who.UserName)
 	_, err = s.MFA.FinishRegistration(ctx, who.UserID, web.Visible(name), r.PostFormValue("key_state"), answerBytes(r))
 	switch {
+	case errors.Is(err, mfa.ErrNoRelyingParty):
+		return errNoKeys
 	case errors.Is(err, mfa.ErrTooManyDevices):
 		return &pageError{Status: http.StatusConflict, Heading: "Too many security keys", Message: "Remove one of your security keys or passkeys first: you can have 6."}
 	case errors.Is(err, mfa.ErrWebAuthn):

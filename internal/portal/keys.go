@@ -34,8 +34,10 @@ func (s *Service) getCredentials(w http.ResponseWriter, r *http.Request) error {
 	// name (the session cookie is SameSite=Lax, so it rides along on a
 	// top-level navigation): only the portal's own links, a bookmark or a
 	// typed address may (Fetch Metadata, W3C "Fetch Metadata Request
-	// Headers" §2.1; browsers without it send nothing and pass).
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	// Headers" §2.1; browsers without it send nothing and pass). A
+	// "same-site" request comes from another host of the registrable
+	// domain (a sibling subdomain), which is another origin too.
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
 		return &pageError{Status: http.StatusForbidden, Heading: "Open access keys from the portal",
 			Message: "For your safety, access keys are only shown to links from the portal itself. Go to the portal and pick “Access keys” next to the role."}
 	}

@@ -185,11 +185,16 @@ func safeNext(raw string) string {
 	if raw == "" || len(raw) > 4096 || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") {
 		return ""
 	}
-	if strings.ContainsAny(raw, "\\") || strings.ContainsFunc(raw, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	bad := func(s string) bool {
+		return strings.ContainsAny(s, "\\") || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	}
+	if bad(raw) {
 		return ""
 	}
+	// The path is returned decoded: what it decodes to ("%09", "%5C")
+	// must pass the same test.
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !(localPaths[u.Path] || adminPath(u.Path)) {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || bad(u.Path) || !(localPaths[u.Path] || adminPath(u.Path)) {
 		return ""
 	}
 	if u.RawQuery == "" {

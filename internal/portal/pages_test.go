@@ -67,10 +67,14 @@ func TestAccessKeysRefused(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Location() != keys {
 		t.Fatalf("sign-in does not come back to the access keys: %d %s", p.Status, p.Location())
 	}
-	// A link from another site mints nothing.
-	b.hdrs = http.Header{"Sec-Fetch-Site": {"cross-site"}}
-	if p := b.get(keys); p.Status != http.StatusForbidden || strings.Contains(p.Body, "AWS_ACCESS_KEY_ID") {
-		t.Errorf("cross-site link: %d\n%s", p.Status, p.Body)
+	// A link from another site, or from another host of the same site
+	// (a sibling subdomain anyone in the organisation may run), mints
+	// nothing.
+	for _, site := range []string{"cross-site", "same-site"} {
+		b.hdrs = http.Header{"Sec-Fetch-Site": {site}}
+		if p := b.get(keys); p.Status != http.StatusForbidden || strings.Contains(p.Body, "AWS_ACCESS_KEY_ID") {
+			t.Errorf("%s link: %d\n%s", site, p.Status, p.Body)
+		}
 	}
 	b.hdrs = nil
 	for _, q := range []string{

@@ -290,6 +290,9 @@ func TestOpenRedirectRefused(t *testing.T) {
 		{"admin console", "/admin/users?q=al", "/admin/users?q=al"},
 		{"admin dot segments", "/admin/../evil.example", "/start"},
 		{"admin prefix only", "/administrator", "/start"},
+		{"encoded tab", "/admin/%09/evil.example", "/start"},
+		{"encoded line break", "/admin/%0d%0aSet-Cookie:%20x=y", "/start"},
+		{"encoded backslash", "/admin/%5C%5Cevil.example", "/start"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,6 +28,9 @@ type SoftKey struct {
 	Origin string
 	// Count is the signature counter the next answer carries.
 	Count uint32
+	// NoUV leaves the user-verified flag out of Get's answers (a key
+	// touched, no PIN or biometric).
+	NoUV bool
 }
 
 var b64 = base64.RawURLEncoding
@@ -102,7 +105,11 @@ func (k *SoftKey) Create(t testing.TB, opts []byte) []byte {
 // credential of userHandle (the user ID): the PublicKeyCredential as JSON.
 func (k *SoftKey) Get(t testing.TB, opts []byte, userHandle string) []byte {
 	t.Helper()
-	ad := k.authData(0x05, nil) // UP | UV
+	flags := byte(0x05) // UP | UV
+	if k.NoUV {
+		flags = 0x01 // UP
+	}
+	ad := k.authData(flags, nil)
 	cd := k.clientData("webauthn.get", Challenge(t, opts))
 	h := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte{}, ad...), h[:]...))
