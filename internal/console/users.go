@@ -362,9 +362,8 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 		if err != nil {
 			return err
 		}
-		if u.ID == c.who.UserID && (action == ActionDisableUser || action == "identitystore:DeleteUser") {
-			return s.userPage(w, r, c, http.StatusBadRequest, "ValidationException: You cannot disable or delete yourself; ask another administrator.", nil)
-		}
+		// Acting on yourself (disable, delete, reset password or MFA)
+		// is refused by the people service, the one place of that rule.
 		if action == "identitystore:DeleteUser" && !confirmed(r) {
 			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(errUnconfirmed), nil)
 		}

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
@@ -48,12 +49,32 @@ type Service struct {
 	// after ResetPassword (the invitation service's); nil sends nothing.
 	// It runs after the reset has committed.
 	SendPasswordReset func(ctx context.Context, userID string) error
+	// Notify sends the user a security notice (the invitation service's
+	// Notify, as the MFA service uses); ResetMFA sends one after it has
+	// committed. Nil sends nothing.
+	Notify func(ctx context.Context, userID, subject, body string) error
+	// Log records notices that could not be sent; nil discards.
+	Log *slog.Logger
+}
+
+// notSelf refuses an action an administrator may not take on themselves
+// (the actor of ctx): disabling or deleting themselves, or resetting their
+// own password or MFA, would lock them (and possibly the instance) out.
+// The console and the Gatehouse admin API both rely on it.
+func notSelf(ctx context.Context, userID, what string) error {
+	if id := audit.ActorFrom(ctx).Identity.UserID; id != "" && id == userID {
+		return fault.Validationf("You cannot %s yourself; ask another administrator.", what)
+	}
+	return nil
 }
 
 // DisableUser disables a user: their sign-ins are refused and every
 // session, token and credential issued to them ends. Disabling a disabled
 // user ends their sessions again and is not an error.
 func (s *Service) DisableUser(ctx context.Context, userID string) error {
+	if err := notSelf(ctx, userID, "disable"); err != nil {
+		return err
+	}
 	return s.change(ctx, userID, "DisableUser", func(_ store.Tx, u *store.User) (bool, bool, error) {
 		changed := !u.Disabled
 		u.Disabled = true
@@ -85,6 +106,9 @@ func (s *Service) EndSessions(ctx context.Context, userID string) error {
 // password they cannot sign in with one. An error of SendPasswordReset is
 // returned after the reset has taken effect.
 func (s *Service) ResetPassword(ctx context.Context, userID string) error {
+	if err := notSelf(ctx, userID, "reset the password of"); err != nil {
+		return err
+	}
 	err := s.change(ctx, userID, "ResetPassword", func(_ store.Tx, u *store.User) (bool, bool, error) {
 		// The link goes to the user's e-mail address: without one the
 		// reset would lock the user out with no way back in, so it is
@@ -106,9 +130,13 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) error {
 }
 
 // ResetMFA deletes every MFA device of the user and ends their sessions, so
-// that they register a new one at their next sign-in.
+// that they register a new one at their next sign-in; the user then gets a
+// security notice (Notify) that their devices were removed.
 func (s *Service) ResetMFA(ctx context.Context, userID string) error {
-	return s.change(ctx, userID, "ResetMFA", func(tx store.Tx, u *store.User) (bool, bool, error) {
+	if err := notSelf(ctx, userID, "reset the MFA devices of"); err != nil {
+		return err
+	}
+	err := s.change(ctx, userID, "ResetMFA", func(tx store.Tx, u *store.User) (bool, bool, error) {
 		ds, err := tx.ListMFADevices(ctx, u.ID)
 		if err != nil {
 			return false, false, fmt.Errorf("list MFA devices: %w", err)
@@ -120,11 +148,22 @@ func (s *Service) ResetMFA(ctx context.Context, userID string) error {
 		}
 		return false, true, nil
 	})
+	if err != nil || s.Notify == nil {
+		return err
+	}
+	if err := s.Notify(context.WithoutCancel(ctx), userID, "MFA devices reset",
+		"An administrator removed all MFA devices from your Gatehouse sign-in. You will register a new one at your next sign-in."); err != nil && s.Log != nil {
+		s.Log.Warn("MFA-removed notice not sent", "user_id", userID, "err", err)
+	}
+	return nil
 }
 
 // DeleteUser deletes the user with their group memberships, MFA devices and
 // direct assignments, and ends everything issued to them.
 func (s *Service) DeleteUser(ctx context.Context, userID string) error {
+	if err := notSelf(ctx, userID, "delete"); err != nil {
+		return err
+	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
 		u, err := getUser(ctx, tx, userID)
 		if err != nil {
