@@ -38,11 +38,23 @@ func (s *Service) gatehouseOps() map[string]operation {
 		})
 	}
 	return map[string]operation{
-		"DisableUser":   act("DisableUser", (*people.Service).DisableUser),
-		"EnableUser":    act("EnableUser", (*people.Service).EnableUser),
-		"EndSessions":   act("EndSessions", (*people.Service).EndSessions),
-		"ResetPassword": act("ResetPassword", (*people.Service).ResetPassword),
-		"ResetMFA":      act("ResetMFA", (*people.Service).ResetMFA),
+		"DisableUser": act("DisableUser", (*people.Service).DisableUser),
+		"EnableUser":  act("EnableUser", (*people.Service).EnableUser),
+		"EndSessions": act("EndSessions", (*people.Service).EndSessions),
+		"ResetPassword": op("gatehouse:ResetPassword", false, user, func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*ResetPasswordOutput, error) {
+			if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
+				return nil, err
+			}
+			if s.People == nil {
+				return nil, errors.New("gatehouse admin API: no people service")
+			}
+			to, err := s.People.ResetPasswordSentTo(ctx, *in.UserId)
+			if err != nil {
+				return nil, err
+			}
+			return &ResetPasswordOutput{LinkSentTo: to}, nil
+		}),
+		"ResetMFA": act("ResetMFA", (*people.Service).ResetMFA),
 		"DescribeUserStatus": op("gatehouse:DescribeUserStatus", true, user,
 			func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*DescribeUserStatusOutput, error) {
 				if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
@@ -69,6 +81,13 @@ func (s *Service) gatehouseOps() map[string]operation {
 type UserActionInput struct {
 	IdentityStoreId *string `json:"IdentityStoreId"`
 	UserId          *string `json:"UserId"`
+}
+
+// ResetPasswordOutput is what ResetPassword answers.
+type ResetPasswordOutput struct {
+	// LinkSentTo says where the reset link went: the user's e-mail
+	// address, or the outbox when no SMTP server is configured.
+	LinkSentTo string `json:",omitempty"`
 }
 
 // DescribeUserStatusOutput is what DescribeUserStatus answers.

@@ -46,9 +46,10 @@ type Service struct {
 	// access.RevocationLifetime(8 h).
 	RevocationTTL time.Duration
 	// SendPasswordReset sends the user a link to choose a new password
-	// after ResetPassword (the invitation service's); nil sends nothing.
+	// after ResetPassword (the invitation service's SendAdminReset) and
+	// says where it went (an address, or the outbox); nil sends nothing.
 	// It runs after the reset has committed.
-	SendPasswordReset func(ctx context.Context, userID string) error
+	SendPasswordReset func(ctx context.Context, userID string) (sentTo string, err error)
 	// Notify sends the user a security notice (the invitation service's
 	// Notify, as the MFA service uses); ResetMFA sends one after it has
 	// committed. Nil sends nothing.
@@ -106,8 +107,16 @@ func (s *Service) EndSessions(ctx context.Context, userID string) error {
 // password they cannot sign in with one. An error of SendPasswordReset is
 // returned after the reset has taken effect.
 func (s *Service) ResetPassword(ctx context.Context, userID string) error {
+	_, err := s.ResetPasswordSentTo(ctx, userID)
+	return err
+}
+
+// ResetPasswordSentTo is ResetPassword that also says where the reset link
+// went: the user's e-mail address, or the outbox when no SMTP server is
+// configured ("" when SendPasswordReset is nil).
+func (s *Service) ResetPasswordSentTo(ctx context.Context, userID string) (string, error) {
 	if err := notSelf(ctx, userID, "reset the password of"); err != nil {
-		return err
+		return "", err
 	}
 	err := s.change(ctx, userID, "ResetPassword", func(_ store.Tx, u *store.User) (bool, bool, error) {
 		// The link goes to the user's e-mail address: without one the
@@ -121,12 +130,13 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) error {
 		return changed, true, nil
 	})
 	if err != nil || s.SendPasswordReset == nil {
-		return err
+		return "", err
 	}
-	if err := s.SendPasswordReset(ctx, userID); err != nil {
-		return fmt.Errorf("password of %s reset, but the reset link was not sent: %w", userID, err)
+	to, err := s.SendPasswordReset(ctx, userID)
+	if err != nil {
+		return "", fmt.Errorf("password of %s reset, but the reset link was not sent: %w", userID, err)
 	}
-	return nil
+	return to, nil
 }
 
 // ResetMFA deletes every MFA device of the user and ends their sessions, so

@@ -114,7 +114,7 @@ func TestDisableRevokesAndAudits(t *testing.T) {
 func TestResetPasswordSendFails(t *testing.T) {
 	srv, _ := server(t)
 	ed := userID(t, srv, "ed.developer")
-	srv.People.SendPasswordReset = func(context.Context, string) error { return errors.New("smtp down") }
+	srv.People.SendPasswordReset = func(context.Context, string) (string, error) { return "", errors.New("smtp down") }
 	err := srv.People.ResetPassword(t.Context(), ed)
 	if err == nil || !strings.Contains(err.Error(), "password of "+ed+" reset, but the reset link was not sent: smtp down") {
 		t.Fatalf("ResetPassword = %v", err)

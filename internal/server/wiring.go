@@ -149,7 +149,7 @@ func (s *Server) wire() {
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 		People: s.People, Invitations: s.Invites, Outbox: consoleOutbox(s.Outbox), Settings: s.Settings,
 	}
-	s.People.SendPasswordReset = s.Invites.SendPasswordReset
+	s.People.SendPasswordReset = s.Invites.SendAdminReset
 	s.Invites.EndSessions = s.People.EndSessions
 	s.MFA.Notify = s.Invites.Notify
 	s.People.Notify = s.Invites.Notify
