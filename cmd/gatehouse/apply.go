@@ -45,7 +45,7 @@ func applyCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), applyUsage)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	var file string
 	var dryRun, prune bool
