@@ -240,9 +240,9 @@ func TestUserActionsEndSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	var resetFor []string
-	srv.People.SendPasswordReset = func(_ context.Context, userID string) error {
+	srv.People.SendPasswordReset = func(_ context.Context, userID string) (string, error) {
 		resetFor = append(resetFor, userID)
-		return nil
+		return "", nil
 	}
 	for _, tc := range []struct {
 		event string

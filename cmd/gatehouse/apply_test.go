@@ -301,3 +301,47 @@ func TestServeSeedAppliesChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyPruneKeepsAnAdmin: apply --prune that would delete every
+// enabled administrator is refused without --force (a dry run warns), and
+// apply names the users it created without a password.
+func TestApplyPruneKeepsAnAdmin(t *testing.T) {
+	ctx := t.Context()
+	data := t.TempDir()
+	out, stop := startServeOut(t, []string{"--data", data, "--listen", "127.0.0.1:0"}, env(nil))
+	mgmt := field(t, out(), `Management account: (\d{12})`)
+	stop()
+	world := filepath.Join(t.TempDir(), "world.yaml")
+	apply := func(content string, flags ...string) (string, error) {
+		t.Helper()
+		if err := os.WriteFile(world, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		err := run(ctx, append([]string{"apply", "-f", world, "-data", data}, flags...), &out, &out, env(nil))
+		return out.String(), err
+	}
+	withAdmin := "users:\n  - {user_name: root, given_name: Root, family_name: Admin, display_name: Root, email: root@example.com, password: quartz-window-88}\n" +
+		"  - {user_name: newbie, given_name: New, family_name: Bie, display_name: Newbie, email: newbie@example.com}\n" +
+		"permission_sets:\n  - {name: AdministratorAccess, managed_policies: [arn:aws:iam::aws:policy/AdministratorAccess]}\n" +
+		"assignments:\n  - {account: '" + mgmt + "', permission_set: AdministratorAccess, user: root}\n"
+	got, err := apply(withAdmin)
+	if err != nil || !strings.Contains(got, "1 new user without a password cannot sign in yet (newbie); invite them:\n    gatehouse invite --user newbie\n") {
+		t.Fatalf("apply: %v\n%s", err, got)
+	}
+	without := "users:\n  - {user_name: newbie, given_name: New, family_name: Bie, display_name: Newbie, email: newbie@example.com}\n"
+	got, err = apply(without, "--prune", "--dry-run")
+	if err != nil || !strings.Contains(got, "Warning: this plan deletes every enabled administrator") {
+		t.Fatalf("dry run: %v\n%s", err, got)
+	}
+	before := snapshot(t, data)
+	if got, err := apply(without, "--prune"); err == nil || !strings.Contains(err.Error(), "deletes every enabled administrator") || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("prune of every admin: %v\n%s", err, got)
+	}
+	if after := snapshot(t, data); after != before {
+		t.Errorf("a refused prune changed the store")
+	}
+	if got, err := apply(without, "--prune", "--force"); err != nil || !strings.Contains(got, "Applied") {
+		t.Fatalf("prune --force: %v\n%s", err, got)
+	}
+}

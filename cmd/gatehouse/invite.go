@@ -38,7 +38,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), inviteHelp, "\nFlags:\n")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	var userName, email, given, family string
 	var admin bool
@@ -62,6 +62,26 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	cfg.Demo, cfg.Seed = false, ""
+	publicURLFrom := "--public-url"
+	if cfg.DatabaseURL == "" {
+		// Run in the wrong folder, invite would create a new instance
+		// nobody serves: it works only on the server's database.
+		if ok, err := server.HasDatabase(cfg.DataDir); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("the data folder %s holds no Gatehouse database (%s): pass the server's data folder with --data "+
+				"(as the server's banner prints it); to start a new instance there, run gatehouse serve or gatehouse migrate on it first", absPath(cfg.DataDir), server.DatabaseFileName)
+		}
+		if cfg.PublicURL == "" {
+			if cfg.PublicURL, err = server.ReadPublicURL(cfg.DataDir); err != nil {
+				return err
+			}
+			publicURLFrom = "the server's last start"
+		}
+	}
+	if cfg.PublicURL == "" {
+		publicURLFrom = "the default; pass the server's --public-url"
+	}
 	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {
 		return fmt.Errorf("the data folder %s is in use by a running Gatehouse. While it runs, create the user with "+
@@ -71,6 +91,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	defer srv.Close()
+	fmt.Fprintf(stdout, "Links use the public URL %s (from %s).\n", srv.BaseURL(), publicURLFrom)
 	ctx = audit.WithActor(ctx, audit.Actor{Identity: audit.Identity{Type: "Root", PrincipalID: "gatehouse-cli", AccountID: srv.Instance.ManagementAccountID},
 		SourceIP: "gatehouse.local", UserAgent: "gatehouse/" + version + " invite"})
 	u, err := srv.Store.GetUserByName(ctx, userName)
@@ -79,6 +100,13 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if email == "" {
 			return errors.New("invite needs --email for a new user")
 		}
+		// identitystore wants a given and a family name; without them
+		// both are the user name, and the display name is the user name
+		// alone (not "ops ops").
+		display := strings.TrimSpace(given + " " + family)
+		if given == "" || family == "" {
+			display = userName
+		}
 		if given == "" {
 			given = userName
 		}
@@ -86,7 +114,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			family = userName
 		}
 		u, err = srv.Directory.CreateUser(ctx, directory.CreateUserInput{
-			UserName: userName, DisplayName: strings.TrimSpace(given + " " + family),
+			UserName: userName, DisplayName: display,
 			Name:   store.UserName{GivenName: given, FamilyName: family},
 			Emails: []store.Email{{Value: email, Type: "work", Primary: true}},
 		})
@@ -96,14 +124,34 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stdout, "Created user %s (%s).\n", u.UserName, u.ID)
 	case err != nil:
 		return err
+	case u.Disabled:
+		return fmt.Errorf("user %s (%s) is disabled, so an invitation could never sign in: enable the user with "+
+			"gatehouse users enable --user-name %s (as another administrator, or from the admin console), or invite another administrator",
+			u.UserName, u.ID, u.UserName)
+	case u.PasswordHash != "" && !admin:
+		return fmt.Errorf("user %s (%s) is already active (has a password): send a password reset instead "+
+			"(gatehouse users reset-password --user-name %s)", u.UserName, u.ID, u.UserName)
 	default:
-		fmt.Fprintf(stdout, "User %s exists (%s): sending a new invitation; the earlier link stops working.\n", u.UserName, u.ID)
+		again, err := srv.Invites.Invited(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if again {
+			fmt.Fprintf(stdout, "User %s exists (%s): sending a new invitation; the earlier link stops working.\n", u.UserName, u.ID)
+		} else if u.PasswordHash == "" {
+			fmt.Fprintf(stdout, "User %s exists (%s) and has no password yet: sending an invitation.\n", u.UserName, u.ID)
+		}
 	}
 	if admin {
 		if err := srv.Invites.MakeAdmin(ctx, u.ID); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s has AdministratorAccess on the management account %s.\n", u.UserName, srv.Instance.ManagementAccountID)
+	}
+	if u.PasswordHash != "" {
+		fmt.Fprintf(stdout, "%s is already active (has a password): no invitation sent; to give them a new password, "+
+			"use gatehouse users reset-password --user-name %s.\n", u.UserName, u.UserName)
+		return nil
 	}
 	link, err := srv.Invites.Invite(ctx, u.ID)
 	if link == "" {

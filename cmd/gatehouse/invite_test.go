@@ -2,15 +2,23 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/mail/mailtest"
+	"github.com/gatehouse-dev/gatehouse/internal/server"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 var setupLinkRe = regexp.MustCompile(`http://127\.0\.0\.1:\d+/setup\?token=[A-Za-z0-9_-]+`)
@@ -134,6 +142,10 @@ func TestInviteCommand(t *testing.T) {
 	smtp := mailtest.Start(t, mailtest.Options{})
 	getenv := env(map[string]string{"GATEHOUSE_SMTP_URL": smtp.URL(), "GATEHOUSE_SMTP_FROM": "gatehouse@example.com"})
 	var stdout, stderr bytes.Buffer
+	// invite works on an existing database only: migrate creates one.
+	if err := run(t.Context(), []string{"migrate", "--data", dir}, io.Discard, &stderr, getenv); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, stderr.String())
+	}
 	err := run(t.Context(), []string{"invite", "--data", dir, "--public-url", "http://127.0.0.1:1", "--user", "ops", "--email", "ops@example.com", "--admin"}, &stdout, &stderr, getenv)
 	if err != nil {
 		t.Fatalf("invite: %v\n%s", err, stderr.String())
@@ -152,12 +164,12 @@ func TestInviteCommand(t *testing.T) {
 		t.Fatalf("printed link differs from the mailed one: %q\n%s", mailed, stdout.String())
 	}
 
-	// The server: no setup link (ops is an admin), and the link works once.
+	// The server: a setup link while ops has no password (an admin who
+	// cannot sign in does not count), and the link works once.
 	out, stop := startServeOut(t, []string{"--data", dir, "--listen", "127.0.0.1:0"}, env(nil))
-	defer stop()
 	base := field(t, out(), `Access portal:\s+(http://127\.0\.0\.1:\d+)/start`)
-	if strings.Contains(out(), "/setup?token=") {
-		t.Errorf("setup link printed although ops is an admin")
+	if !strings.Contains(out(), "/setup?token=") {
+		t.Errorf("no setup link although the only admin has no password yet:\n%s", out())
 	}
 	tok := must(url.Parse("http://x" + mailed)).Query().Get("token")
 	form := url.Values{"token": {tok}, "password": {"copper ladder 19"}, "confirm": {"copper ladder 19"}}
@@ -166,6 +178,13 @@ func TestInviteCommand(t *testing.T) {
 	}
 	if r, body := post(t, base+"/activate", form); r.StatusCode != http.StatusNotFound {
 		t.Fatalf("second activation: %d %s", r.StatusCode, body)
+	}
+	stop()
+	// Once ops has activated, a restart prints no setup link.
+	out, stop = startServeOut(t, []string{"--data", dir, "--listen", "127.0.0.1:0"}, env(nil))
+	defer stop()
+	if strings.Contains(out(), "/setup?token=") {
+		t.Errorf("setup link printed although ops is an admin")
 	}
 
 	// While the server holds the folder, invite is refused.
@@ -204,5 +223,124 @@ func TestServeDemoPasswordOnlyWhenGiven(t *testing.T) {
 	stop()
 	if strings.Contains(banner, "got this one") || strings.Contains(banner, pw) {
 		t.Fatalf("restart printed a password nobody got:\n%s", banner)
+	}
+}
+
+// TestInviteUsesTheServersFolderAndURL: the banner's invite hint names the
+// server's --data and --public-url; invite on a folder without a database
+// is refused (no new instance appears); without --public-url, invite's
+// links use the public URL the server ran with, and it says so.
+func TestInviteUsesTheServersFolderAndURL(t *testing.T) {
+	dir := t.TempDir()
+	public := "http://gatehouse.example:8443"
+	out, stop := startServeOut(t, []string{"--data", dir, "--listen", "127.0.0.1:0", "--public-url", public}, env(nil))
+	waitSetupLinkOf(t, out, public)
+	stop()
+	hint := "gatehouse invite --data " + dir + " --public-url " + public + " --user NAME --email ADDRESS --admin"
+	if !strings.Contains(out(), hint) {
+		t.Errorf("banner lacks %q:\n%s", hint, out())
+	}
+
+	empty := filepath.Join(t.TempDir(), "elsewhere")
+	err := run(t.Context(), []string{"invite", "--data", empty, "--user", "ops", "--email", "ops@example.com", "--admin"}, io.Discard, io.Discard, env(nil))
+	if err == nil || !strings.Contains(err.Error(), empty) || !strings.Contains(err.Error(), "--data") || !strings.Contains(err.Error(), "no Gatehouse database") {
+		t.Fatalf("invite on a folder without a database: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "gatehouse.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("invite created a database in %s: %v", empty, err)
+	}
+
+	var stdout bytes.Buffer
+	if err := run(t.Context(), []string{"invite", "--data", dir, "--user", "ops", "--email", "ops@example.com", "--admin"}, &stdout, io.Discard, env(nil)); err != nil {
+		t.Fatalf("invite: %v\n%s", err, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), public+"/activate?token=") || !strings.Contains(stdout.String(), "public URL "+public) {
+		t.Fatalf("invite without --public-url does not use the server's %s:\n%s", public, stdout.String())
+	}
+}
+
+// waitSetupLinkOf waits for serve to print a setup link on base.
+func waitSetupLinkOf(t *testing.T, out func() string, base string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(out(), base+"/setup?token=") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no setup link on %s printed:\n%s", base, out())
+}
+
+// TestInviteExistingUsers: invite refuses a disabled user (naming gatehouse
+// users enable) and an active one; a user who never had a link is not
+// told an earlier one stops working; without names the display name is
+// the user name, not "ops ops".
+func TestInviteExistingUsers(t *testing.T) {
+	dir := t.TempDir()
+	ctx := t.Context()
+	if err := run(ctx, []string{"migrate", "--data", dir}, io.Discard, io.Discard, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	invite := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, append([]string{"invite", "--data", dir}, args...), &out, io.Discard, env(nil))
+		return out.String(), err
+	}
+	if out, err := invite("--user", "ops", "--email", "ops@example.com", "--admin"); err != nil {
+		t.Fatalf("invite ops: %v\n%s", err, out)
+	}
+	// The database directly, as a server would change it.
+	withServer := func(fn func(srv *server.Server)) {
+		t.Helper()
+		cfg, err := config.LoadCommand("invite", []string{"-data", dir}, env(nil), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		fn(srv)
+	}
+	withServer(func(srv *server.Server) {
+		u, err := srv.Store.GetUserByName(ctx, "ops")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.DisplayName != "ops" {
+			t.Errorf("display name %q, want ops", u.DisplayName)
+		}
+		if _, err := srv.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "bob", DisplayName: "Bob Builder",
+			Name: store.UserName{GivenName: "Bob", FamilyName: "Builder"}, Emails: []store.Email{{Value: "bob@example.com", Primary: true}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.People.DisableUser(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	out, err := invite("--user", "bob")
+	if err != nil || strings.Contains(out, "earlier link") || !strings.Contains(out, "/activate?token=") {
+		t.Fatalf("invite of a user who never had a link: %v\n%s", err, out)
+	}
+	if out, err := invite("--user", "bob"); err != nil || !strings.Contains(out, "the earlier link stops working") {
+		t.Fatalf("second invite of bob: %v\n%s", err, out)
+	}
+	out, err = invite("--user", "ops", "--admin")
+	if err == nil || !strings.Contains(err.Error(), "disabled") || !strings.Contains(err.Error(), "gatehouse users enable") || strings.Contains(out, "/activate?token=") {
+		t.Fatalf("invite of a disabled user: %v\n%s", err, out)
+	}
+}
+
+// TestInviteHelpFlags: invite -h writes its flags with two dashes, as its
+// usage line does.
+func TestInviteHelpFlags(t *testing.T) {
+	var errOut bytes.Buffer
+	if err := run(t.Context(), []string{"invite", "-h"}, io.Discard, &errOut, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if h := errOut.String(); !strings.Contains(h, "\n  --admin") || strings.Contains(h, "\n  -admin") {
+		t.Errorf("invite -h:\n%s", h)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -46,6 +47,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer srv.Close()
+	if cfg.DatabaseURL == "" {
+		if err := server.WritePublicURL(cfg.DataDir, srv.BaseURL()); err != nil {
+			return err
+		}
+	}
 	setup, err := setupLink(ctx, srv)
 	if err != nil {
 		return err
@@ -94,7 +100,7 @@ func printBanner(w io.Writer, srv *server.Server, setup string) {
 	fmt.Fprintf(w, "  Region:         %s\n", in.Region)
 	fmt.Fprintf(w, "  Instance:       arn:aws:sso:::instance/%s   identity store %s\n", in.InstanceID, in.IdentityStoreID)
 	fmt.Fprintf(w, "  Management account: %s\n", in.ManagementAccountID)
-	printSetupLink(w, setup)
+	printSetupLink(w, setup, inviteHint(srv))
 	if srv.Config.Demo || srv.Config.Seed != "" {
 		r := srv.Seeded
 		// Updates and removals (a changed session duration, a member
@@ -142,14 +148,50 @@ func setupLink(ctx context.Context, srv *server.Server) (string, error) {
 	return srv.Invites.SetupLink(ctx)
 }
 
-// printSetupLink prints the first-admin setup link, if any.
-func printSetupLink(w io.Writer, link string) {
+// printSetupLink prints the first-admin setup link, if any, and the
+// invite command that does the same from the shell.
+func printSetupLink(w io.Writer, link, hint string) {
 	if link == "" {
 		return
 	}
 	fmt.Fprintf(w, "\nNo administrator yet. Create the first one with this one-time link (valid %s):\n\n    %s\n\n", plural(int(invite.SetupTTL/time.Hour), "hour"), link)
-	fmt.Fprintf(w, "A new link is printed at each start until an administrator exists; on a headless host,\n"+
-		"gatehouse invite --user NAME --email ADDRESS --admin does the same from the shell.\n")
+	fmt.Fprintf(w, "A new link is printed at each start until an administrator who can sign in exists. On a headless\n"+
+		"host, stop the server and run this to do the same from the shell:\n\n    %s\n\n", hint)
+}
+
+// inviteHint is the gatehouse invite command for this server: its data
+// folder (or database) and public URL, so that the command finds this
+// instance and its links work.
+func inviteHint(srv *server.Server) string {
+	cfg := &srv.Config
+	var b strings.Builder
+	b.WriteString("gatehouse invite")
+	if cfg.DatabaseURL != "" {
+		b.WriteString(` --database-url "$GATEHOUSE_DATABASE_URL"`)
+	} else {
+		fmt.Fprintf(&b, " --data %s", shellQuote(absPath(cfg.DataDir)))
+	}
+	if cfg.MasterKeyFile != "" {
+		fmt.Fprintf(&b, " --master-key-file %s", shellQuote(absPath(cfg.MasterKeyFile)))
+	}
+	fmt.Fprintf(&b, " --public-url %s --user NAME --email ADDRESS --admin", shellQuote(srv.BaseURL()))
+	return b.String()
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// path and URL characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:@+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // plural is "1 user" or "n users".

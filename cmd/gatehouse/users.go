@@ -157,6 +157,12 @@ func usersCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		"reset-password": "password reset for", "reset-mfa": "MFA reset for",
 	}[verb]
 	fmt.Fprintf(stdout, "%s %s\n", strings.ToUpper(done[:1])+done[1:], who)
+	if verb == "reset-password" {
+		var r struct{ LinkSentTo string }
+		if json.Unmarshal(out, &r) == nil && r.LinkSentTo != "" {
+			fmt.Fprintf(stdout, "The reset link (valid 1 hour) went to %s.\n", r.LinkSentTo)
+		}
+	}
 	return nil
 }
 

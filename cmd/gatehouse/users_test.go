@@ -113,6 +113,18 @@ func TestUsersCommand(t *testing.T) {
 		t.Fatalf("users enable: exit %d, disabled %t\n%s%s", code, disabled(), out, errOut)
 	}
 
+	// An administrator cannot disable themselves (the people service's
+	// rule): exit 1 with the ValidationException, and alice stays enabled.
+	out, errOut, code = gatehouse("disable", "--profile", "admin", "--user-name", "alice@company.com")
+	if u, _ := srv.Store.GetUser(ctx, alice.ID); code != 1 || !strings.Contains(errOut, "ValidationException: You cannot disable yourself") || u.Disabled {
+		t.Fatalf("users disable of oneself: exit %d\n%s%s", code, out, errOut)
+	}
+	// A reset says where the link went: the outbox, with no SMTP server.
+	out, errOut, code = gatehouse("reset-password", "--profile", "admin", "--user-name", "ed.developer")
+	if code != 0 || !strings.Contains(out, "The reset link (valid 1 hour) went to the outbox (no SMTP server configured") {
+		t.Fatalf("users reset-password: exit %d\n%s%s", code, out, errOut)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		want string

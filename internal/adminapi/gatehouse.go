@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
-	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
 )
 
@@ -32,14 +31,7 @@ func (s *Service) gatehouseOps() map[string]operation {
 			if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
 				return nil, err
 			}
-			// Credentials of a role session (from a portal session,
-			// perhaps a stolen one) resetting their own user's MFA would
-			// skip the fresh sign-in that removing a device on /account
-			// needs, and let the password alone register a new
-			// authenticator at the next sign-in.
-			if name == "ResetMFA" && caller != nil && caller.AutomationUserID == "" && caller.UserID == *in.UserId {
-				return nil, fault.Validationf("You cannot reset your own MFA; remove a device on My sessions and devices (/account), or ask another administrator.")
-			}
+			// Acting on oneself is refused by the people service.
 			if s.People == nil {
 				return nil, errors.New("gatehouse admin API: no people service")
 			}
@@ -47,11 +39,23 @@ func (s *Service) gatehouseOps() map[string]operation {
 		})
 	}
 	return map[string]operation{
-		"DisableUser":   act("DisableUser", (*people.Service).DisableUser),
-		"EnableUser":    act("EnableUser", (*people.Service).EnableUser),
-		"EndSessions":   act("EndSessions", (*people.Service).EndSessions),
-		"ResetPassword": act("ResetPassword", (*people.Service).ResetPassword),
-		"ResetMFA":      act("ResetMFA", (*people.Service).ResetMFA),
+		"DisableUser": act("DisableUser", (*people.Service).DisableUser),
+		"EnableUser":  act("EnableUser", (*people.Service).EnableUser),
+		"EndSessions": act("EndSessions", (*people.Service).EndSessions),
+		"ResetPassword": op("gatehouse:ResetPassword", false, user, func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*ResetPasswordOutput, error) {
+			if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
+				return nil, err
+			}
+			if s.People == nil {
+				return nil, errors.New("gatehouse admin API: no people service")
+			}
+			to, err := s.People.ResetPasswordSentTo(ctx, *in.UserId)
+			if err != nil {
+				return nil, err
+			}
+			return &ResetPasswordOutput{LinkSentTo: to}, nil
+		}),
+		"ResetMFA": act("ResetMFA", (*people.Service).ResetMFA),
 		"DescribeUserStatus": op("gatehouse:DescribeUserStatus", true, user,
 			func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*DescribeUserStatusOutput, error) {
 				if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
@@ -78,6 +82,13 @@ func (s *Service) gatehouseOps() map[string]operation {
 type UserActionInput struct {
 	IdentityStoreId *string `json:"IdentityStoreId"`
 	UserId          *string `json:"UserId"`
+}
+
+// ResetPasswordOutput is what ResetPassword answers.
+type ResetPasswordOutput struct {
+	// LinkSentTo says where the reset link went: the user's e-mail
+	// address, or the outbox when no SMTP server is configured.
+	LinkSentTo string `json:",omitempty"`
 }
 
 // DescribeUserStatusOutput is what DescribeUserStatus answers.

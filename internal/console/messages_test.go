@@ -129,7 +129,7 @@ func TestErrorsForPeople(t *testing.T) {
 	wantNoBody(t, p, "Exception")
 	admin := e.users["admin"].ID
 	p = b.post("/admin/users/"+admin+"/disable", url.Values{})
-	wantBody(t, p, "You cannot disable or delete yourself")
+	wantBody(t, p, "You cannot disable yourself")
 	wantNoBody(t, p, "ValidationException")
 	p = b.get("/admin/audit?start=yesterday")
 	wantStatus(t, p, http.StatusBadRequest)

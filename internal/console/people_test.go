@@ -43,10 +43,14 @@ func TestAdminCannotDisableThemselves(t *testing.T) {
 	b := e.browser()
 	b.signIn("admin")
 	admin := e.users["admin"].ID
-	for _, action := range []string{"disable", "delete"} {
+	// The people service refuses these; the console shows its message.
+	for action, want := range map[string]string{
+		"disable": "You cannot disable yourself", "delete": "You cannot delete yourself",
+		"reset-password": "You cannot reset the password of yourself", "reset-mfa": "You cannot reset your own MFA",
+	} {
 		p := b.post("/admin/users/"+admin+"/"+action, url.Values{"confirm": {"yes"}})
 		wantStatus(t, p, http.StatusBadRequest)
-		wantBody(t, p, "You cannot disable or delete yourself")
+		wantBody(t, p, want)
 	}
 	wantStatus(t, b.get("/admin/users"), http.StatusOK)
 }
@@ -75,6 +79,8 @@ func TestPeopleActionsCallTheService(t *testing.T) {
 	b := e.browser()
 	b.signIn("admin")
 	dev := e.users["dev"].ID
+	// dev has no password yet, so the page offers an invitation.
+	clearPassword(t, e, dev)
 	p := b.get("/admin/users/" + dev)
 	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa", "invite", "disable"} {
 		r := b.submit(p, "/admin/users/"+dev+"/"+action, url.Values{"confirm": {"yes"}})
@@ -270,4 +276,40 @@ func TestAuditViewerPages(t *testing.T) {
 	// A time range that holds nothing.
 	p = b.get("/admin/audit?event=CreateGroup&start=2001-01-01T00:00&end=2001-01-02T00:00")
 	wantBody(t, p, "No events match.")
+}
+
+func clearPassword(t *testing.T, e *env, id string) {
+	t.Helper()
+	ctx := t.Context()
+	u, err := e.srv.Store.GetUser(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.PasswordHash = ""
+	if err := e.srv.Store.Update(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, u) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInvitationOnlyBeforeActivation: an active user's page offers a
+// password reset, not an invitation, and an invitation posted anyway is
+// refused with the invitation service's message; a user without a
+// password is offered one.
+func TestInvitationOnlyBeforeActivation(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	dev := e.users["dev"].ID
+	p := b.get("/admin/users/" + dev)
+	f := strings.Join(forms(p), " ")
+	if strings.Contains(f, "/invite") || !strings.Contains(f, "/reset-password") {
+		t.Errorf("active user's page: forms %s", f)
+	}
+	r := b.post("/admin/users/"+dev+"/invite", url.Values{})
+	wantStatus(t, r, http.StatusBadRequest)
+	wantBody(t, r, "already active; send a password reset instead")
+	clearPassword(t, e, dev)
+	if f := strings.Join(forms(b.get("/admin/users/"+dev)), " "); !strings.Contains(f, "/invite") {
+		t.Errorf("page of a user without a password offers no invitation: forms %s", f)
+	}
 }

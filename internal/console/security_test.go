@@ -279,7 +279,7 @@ func TestAdminCannotResetOwnMFA(t *testing.T) {
 		}
 		return len(ds)
 	}
-	p := b.post("/admin/users/"+admin+"/reset-mfa", url.Values{})
+	p := b.post("/admin/users/"+admin+"/reset-mfa", url.Values{"confirm": {"yes"}})
 	wantStatus(t, p, http.StatusBadRequest)
 	wantBody(t, p, "You cannot reset your own MFA")
 	if n := count(); n != 1 {

@@ -351,17 +351,8 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 		if err != nil {
 			return err
 		}
-		if u.ID == c.who.UserID && (action == ActionDisableUser || action == "identitystore:DeleteUser") {
-			return s.userPage(w, r, c, http.StatusBadRequest, "You cannot disable or delete yourself; ask another administrator.", nil)
-		}
-		// Resetting one's own MFA here would skip the fresh sign-in that
-		// removing a device on /account needs: a console session alone (a
-		// cookie left behind) could then let the password alone register
-		// a new authenticator at the next sign-in.
-		if u.ID == c.who.UserID && action == ActionResetMFA {
-			return s.userPage(w, r, c, http.StatusBadRequest, "You cannot reset your own MFA here. "+
-				"Remove a device on My sessions and devices (/account), which asks you to confirm it is you, or ask another administrator.", nil)
-		}
+		// Acting on yourself (disable, delete, reset password or MFA) is
+		// refused by the people service, the one place of that rule.
 		if unconfirmed := map[string]error{"identitystore:DeleteUser": errUnconfirmed, ActionResetPassword: errResetPasswordUnconfirmed,
 			ActionResetMFA: errResetMFAUnconfirmed}[action]; unconfirmed != nil && !confirmed(r) {
 			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(unconfirmed), nil)

@@ -275,6 +275,11 @@ func (s *Service) revokeUser(ctx context.Context, tx store.Tx, userID string) er
 // DeleteUser deletes a user, its memberships and its direct assignments,
 // and revokes everything issued to it.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	// Deleting yourself would lock you out, and possibly the instance
+	// with you: refused, as the people service refuses it.
+	if me := audit.ActorFrom(ctx).Identity.UserID; me != "" && me == id {
+		return fault.Validationf("You cannot delete yourself; ask another administrator.")
+	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
 		if _, err := userIn(ctx, tx, id); err != nil {
 			return err

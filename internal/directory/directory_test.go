@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
@@ -258,5 +259,23 @@ func TestEveryFailedSignInCostsOneHash(t *testing.T) {
 	}
 	if got, want := shape(directory.DummyHash), shape(stored.PasswordHash); got != want {
 		t.Errorf("dummy hash %s, stored hashes %s", got, want)
+	}
+}
+
+// TestCannotDeleteYourself: identitystore's DeleteUser refuses the actor's
+// own user (as the people service does), so an administrator cannot lock
+// themselves out through the API either.
+func TestCannotDeleteYourself(t *testing.T) {
+	w := domaintest.New(t)
+	u, err := w.Directory.CreateUser(t.Context(), input("ed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := audit.WithUser(t.Context(), u.ID, u.UserName)
+	if err := w.Directory.DeleteUser(ctx, u.ID); fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "You cannot delete yourself") {
+		t.Fatalf("DeleteUser(yourself) = %v", err)
+	}
+	if _, err := w.Store.GetUser(ctx, u.ID); err != nil {
+		t.Fatalf("user gone: %v", err)
 	}
 }

@@ -59,6 +59,9 @@ var (
 	// ErrAdminExists: a setup link was opened on an instance that already
 	// has an administrator.
 	ErrAdminExists = errors.New("an administrator exists")
+	// ErrUserDisabled: the link's user is disabled; a password set now
+	// could never sign in, so none is set until they are enabled.
+	ErrUserDisabled = errors.New("user disabled")
 )
 
 // Service sends and honours links. Set its fields before use; it is safe
@@ -134,11 +137,39 @@ func (s *Service) user(ctx context.Context, userID string) (*store.User, error) 
 	return u, err
 }
 
+// invitable refuses an invitation the user cannot use: a disabled user
+// could set a password but never sign in with it, and a user who has a
+// password would get a 7-day link that replaces it (a reset link, valid
+// 1 hour, is the way to give them a new one).
+func invitable(u *store.User) error {
+	if u.Disabled {
+		return fault.Validationf("User %s is disabled: enable the user first (gatehouse users enable, or Enable in the admin console), or invite another administrator.", u.UserName)
+	}
+	if u.PasswordHash != "" {
+		return fault.Validationf("User %s is already active; send a password reset instead.", u.UserName)
+	}
+	return nil
+}
+
+// Invited reports whether the user was sent an invitation before (a
+// SendInvitation event names them), so that a new one replaces a link.
+func (s *Service) Invited(ctx context.Context, userID string) (bool, error) {
+	evs, err := s.Store.ListEvents(ctx, store.EventFilter{Name: "SendInvitation", Source: audit.SourceSignIn, ResourceName: userID, Page: store.Page{Limit: 1}})
+	if err != nil {
+		return false, err
+	}
+	return len(evs) > 0, nil
+}
+
 // InvitationLink stores a new invitation for the user (replacing any
-// earlier one) and returns its URL without sending it.
+// earlier one) and returns its URL without sending it. A disabled user
+// or one who has a password gets none (a validation error).
 func (s *Service) InvitationLink(ctx context.Context, userID string) (string, error) {
 	u, err := s.user(ctx, userID)
 	if err != nil {
+		return "", err
+	}
+	if err := invitable(u); err != nil {
 		return "", err
 	}
 	link, err := s.link(ctx, store.LinkInvite, u.ID, "/activate", InvitationTTL)
@@ -153,7 +184,8 @@ func (s *Service) InvitationLink(ctx context.Context, userID string) (string, er
 
 // SendInvitation mails the user an activation link, valid 7 days and
 // single use, to their primary e-mail address; a user without one is a
-// validation error. Sending again invalidates the earlier link.
+// validation error, as is a disabled user or one who already has a
+// password. Sending again invalidates the earlier link.
 func (s *Service) SendInvitation(ctx context.Context, userID string) error {
 	_, err := s.Invite(ctx, userID)
 	return err
@@ -166,42 +198,82 @@ func (s *Service) Invite(ctx context.Context, userID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := invitable(u); err != nil {
+		return "", err
+	}
 	to := store.PrimaryEmail(u.Emails)
 	if to == "" {
 		return "", fault.Validationf("User %s has no e-mail address to send an invitation to", u.UserName)
+	}
+	again, err := s.Invited(ctx, u.ID)
+	if err != nil {
+		return "", err
 	}
 	link, err := s.InvitationLink(ctx, userID)
 	if err != nil {
 		return "", err
 	}
+	intro := "An account was created for you on Gatehouse, the AWS access portal at"
+	if again {
+		intro = "Here is a new link to activate your account on Gatehouse (any earlier one no\nlonger works), the AWS access portal at"
+	}
 	return link, s.Mail.Send(ctx, mail.Message{To: to, Subject: "You are invited to Gatehouse", Body: fmt.Sprintf(
-		"Hello %s,\n\nAn account was created for you on Gatehouse, the AWS access portal at\n%s/start\n\n"+
+		"Hello %s,\n\n%s\n%s/start\n\n"+
 			"Your user name is: %s\n\nTo activate it, open this link and choose a password (the link works once,\nfor 7 days):\n\n%s\n\n"+
-			"If you did not expect this, ignore this message.\n", greeting(u), s.BaseURL, u.UserName, link)})
+			"If you did not expect this, ignore this message.\n", greeting(u), intro, s.BaseURL, u.UserName, link)})
 }
 
 // SendPasswordReset mails the user a link to set a new password, valid 1
-// hour and single use. Sending again invalidates the earlier link.
+// hour and single use, for a user who asked for it (Forgot). Sending again
+// invalidates the earlier link.
 func (s *Service) SendPasswordReset(ctx context.Context, userID string) error {
+	_, err := s.sendReset(ctx, userID, false)
+	return err
+}
+
+// SendAdminReset mails the link after an administrator reset the user's
+// password (people.Service.ResetPassword), worded as such, and returns
+// where it went: the e-mail address, or the outbox when no SMTP server is
+// configured.
+func (s *Service) SendAdminReset(ctx context.Context, userID string) (string, error) {
+	return s.sendReset(ctx, userID, true)
+}
+
+// Delivery says where a message to address goes: the address, or the
+// outbox when no SMTP server is configured.
+func (s *Service) Delivery(address string) string {
+	if s.Mail != nil && s.Mail.Configured() {
+		return address
+	}
+	return "the outbox (no SMTP server configured; " + address + " gets nothing)"
+}
+
+func (s *Service) sendReset(ctx context.Context, userID string, byAdmin bool) (string, error) {
 	u, err := s.user(ctx, userID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	to := store.PrimaryEmail(u.Emails)
 	if to == "" {
-		return fault.Validationf("User %s has no e-mail address to send a reset link to", u.UserName)
+		return "", fault.Validationf("User %s has no e-mail address to send a reset link to", u.UserName)
 	}
 	link, err := s.link(ctx, store.LinkReset, u.ID, "/reset", ResetTTL)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := s.record(ctx, "SendPasswordReset", map[string]string{"userId": u.ID, "userName": u.UserName}); err != nil {
-		return err
+		return "", err
 	}
-	return s.Mail.Send(ctx, mail.Message{To: to, Subject: "Reset your Gatehouse password", Body: fmt.Sprintf(
-		"Hello %s,\n\nSomeone, probably you, asked to reset the password of the Gatehouse user %s.\n\n"+
-			"Open this link to choose a new password (it works once, for 1 hour):\n\n%s\n\n"+
-			"If you did not ask for this, ignore this message: your password stays as it is.\n", greeting(u), u.UserName, link)})
+	body := fmt.Sprintf("Hello %s,\n\nSomeone, probably you, asked to reset the password of the Gatehouse user %s.\n\n"+
+		"Open this link to choose a new password (it works once, for 1 hour):\n\n%s\n\n"+
+		"If you did not ask for this, ignore this message: your password stays as it is.\n", greeting(u), u.UserName, link)
+	subject := "Reset your Gatehouse password"
+	if byAdmin {
+		subject = "Your Gatehouse password was reset"
+		body = fmt.Sprintf("Hello %s,\n\nAn administrator reset your password for the Gatehouse user %s: the old one\nno longer works. Set a new one with this link (it works once, for 1 hour):\n\n%s\n\n"+
+			"If the link has expired, ask your administrator for a new one, or use\n\"Forgot your password?\" on the sign-in page at %s/start.\n", greeting(u), u.UserName, link, s.BaseURL)
+	}
+	return s.Delivery(to), s.Mail.Send(ctx, mail.Message{To: to, Subject: subject, Body: body})
 }
 
 // Notify mails a security notice to the user's primary address. A user
@@ -293,6 +365,9 @@ func (s *Service) Open(ctx context.Context, kind, token string) (*Link, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if l.User.Disabled {
+		return nil, ErrUserDisabled
+	}
 	return l, nil
 }
 
@@ -314,14 +389,16 @@ func (s *Service) minLength(ctx context.Context) (int, error) {
 	return password.MinSingleFactor, nil
 }
 
-// CheckPassword applies the password rule (package password) for a user
-// with the given name and address under the instance's MFA policy.
-func (s *Service) CheckPassword(ctx context.Context, userName, email, pw string) error {
+// CheckPassword applies the password rule (package password) for the
+// user (their user name, e-mail address and names) under the instance's
+// MFA policy.
+func (s *Service) CheckPassword(ctx context.Context, u *store.User, pw string) error {
 	req, err := s.mfaRequired(ctx)
 	if err != nil {
 		return err
 	}
-	return password.Check(password.Input{Password: pw, UserName: userName, Email: email, MFARequired: req})
+	return password.Check(password.Input{Password: pw, UserName: u.UserName, Email: store.PrimaryEmail(u.Emails),
+		Names: []string{u.Name.GivenName, u.Name.FamilyName, u.Name.MiddleName, u.DisplayName}, MFARequired: req})
 }
 
 // SetPassword uses an invitation or reset link of kind: it checks the
@@ -342,7 +419,10 @@ func (s *Service) SetPassword(ctx context.Context, kind, token, pw string) (*sto
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.CheckPassword(ctx, u.UserName, store.PrimaryEmail(u.Emails), pw); err != nil {
+	if u.Disabled {
+		return nil, ErrUserDisabled
+	}
+	if err := s.CheckPassword(ctx, u, pw); err != nil {
 		return nil, err
 	}
 	hash, err := directory.HashPassword(s.Rand, pw)
@@ -364,6 +444,9 @@ func (s *Service) SetPassword(ctx context.Context, kind, token, pw string) (*sto
 			return ErrLinkInvalid
 		} else if err != nil {
 			return err
+		}
+		if cur.Disabled {
+			return ErrUserDisabled
 		}
 		cur.PasswordHash = hash
 		cur.UpdatedAt = s.now()

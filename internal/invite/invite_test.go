@@ -371,3 +371,129 @@ func TestForgotIsNoMailBomb(t *testing.T) {
 		t.Fatalf("%d mails from one IPv6 /64, want 10 (the per-address limit)", n)
 	}
 }
+
+// TestHasAdminCountsOnlyUsableAdmins: an administrator counts only when
+// they can sign in: enabled and with a password. A disabled or
+// password-less admin leaves the instance without one, so serve prints a
+// setup link again.
+func TestHasAdminCountsOnlyUsableAdmins(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u := f.user(t, "root.admin", "root@example.com")
+	if err := f.s.MakeAdmin(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.s.HasAdmin(ctx); err != nil || ok {
+		t.Fatalf("HasAdmin with an admin without a password = %v, %v", ok, err)
+	}
+	if err := f.w.Directory.SetPassword(ctx, u.ID, "granite meadow 9"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.s.HasAdmin(ctx); err != nil || !ok {
+		t.Fatalf("HasAdmin with an enabled admin = %v, %v", ok, err)
+	}
+	cur, _ := f.w.Store.GetUser(ctx, u.ID)
+	cur.Disabled = true
+	if err := f.w.Store.Update(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, cur) }); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.s.HasAdmin(ctx); err != nil || ok {
+		t.Fatalf("HasAdmin with only a disabled admin = %v, %v", ok, err)
+	}
+}
+
+// TestDisabledUserLinks: a disabled user gets no invitation, and a link
+// sent before they were disabled opens no page and sets no password.
+func TestDisabledUserLinks(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u := f.user(t, "jane", "jane@example.com")
+	link, err := f.s.InvitationLink(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tokenOf(t, link)
+	cur, _ := f.w.Store.GetUser(ctx, u.ID)
+	cur.Disabled = true
+	if err := f.w.Store.Update(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, cur) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SendInvitation(ctx, u.ID); fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "disabled") {
+		t.Fatalf("SendInvitation to a disabled user = %v", err)
+	}
+	if _, err := f.s.Open(ctx, store.LinkInvite, tok); !errors.Is(err, invite.ErrUserDisabled) {
+		t.Fatalf("Open for a disabled user = %v", err)
+	}
+	if _, err := f.s.SetPassword(ctx, store.LinkInvite, tok, "orbit-lantern-42"); !errors.Is(err, invite.ErrUserDisabled) {
+		t.Fatalf("SetPassword for a disabled user = %v", err)
+	}
+}
+
+// TestInvitationForActiveUser: a user who has a password gets no
+// invitation (its link could replace the password for 7 days); the admin
+// sends a password reset instead. A re-invitation of a user without one
+// says it is a new link, not that an account was created.
+func TestInvitationForActiveUser(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u := f.user(t, "jane", "jane@example.com")
+	if err := f.s.SendInvitation(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.smtp.Next(t); !strings.Contains(m.Body(), "An account was created for you") {
+		t.Fatalf("first invitation: %q", m.Body())
+	}
+	if err := f.s.SendInvitation(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.smtp.Next(t); !strings.Contains(m.Body(), "Here is a new link") || strings.Contains(m.Body(), "An account was created") {
+		t.Fatalf("second invitation: %q", m.Body())
+	}
+	if err := f.w.Directory.SetPassword(ctx, u.ID, "granite meadow 9"); err != nil {
+		t.Fatal(err)
+	}
+	err := f.s.SendInvitation(ctx, u.ID)
+	if fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "already active; send a password reset instead") {
+		t.Fatalf("SendInvitation to an active user = %v", err)
+	}
+}
+
+// TestAdminResetMail: the reset an administrator triggers says so, unlike
+// the self-service one.
+func TestAdminResetMail(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u := f.user(t, "jane", "jane@example.com")
+	if _, err := f.s.SendAdminReset(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	m := f.smtp.Next(t)
+	if b := m.Body(); !strings.Contains(b, "An administrator reset your password") || strings.Contains(b, "probably you") || strings.Contains(b, "stays as it is") {
+		t.Fatalf("admin reset mail: %q", b)
+	}
+	if err := f.s.SendPasswordReset(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if b := f.smtp.Next(t).Body(); !strings.Contains(b, "probably you") {
+		t.Fatalf("self-service reset mail: %q", b)
+	}
+}
+
+// TestPasswordNotBuiltOnName: activation refuses a password built on the
+// user's given or family name.
+func TestPasswordNotBuiltOnName(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u, err := f.w.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "jane.doe", DisplayName: "Jane Doe",
+		Name: store.UserName{GivenName: "Jane", FamilyName: "Doe"}, Emails: []store.Email{{Value: "jd@example.com", Primary: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := f.s.InvitationLink(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SetPassword(ctx, store.LinkInvite, tokenOf(t, link), "Doe2026!!"); fault.KindOf(err) != fault.Validation {
+		t.Fatalf("Doe2026!! for Jane Doe = %v", err)
+	}
+}

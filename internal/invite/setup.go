@@ -14,9 +14,11 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// HasAdmin reports whether the instance has an administrator: a user who
-// holds, directly or through a group with members, a permission set with
-// the AWS-managed AdministratorAccess policy in the management account.
+// HasAdmin reports whether the instance has an administrator who can sign
+// in: an enabled user with a password who holds, directly or through a
+// group, a permission set with the AWS-managed AdministratorAccess policy
+// in the management account. A disabled or password-less administrator
+// does not count, so a locked-out instance gets a setup link again.
 func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
 	as, err := s.Store.ListAssignments(ctx, store.AssignmentFilter{AccountID: s.Instance.ManagementAccountID})
 	if err != nil {
@@ -39,17 +41,40 @@ func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
 			continue
 		}
 		if a.PrincipalType == store.PrincipalUser {
-			return true, nil
+			if ok, err := s.usable(ctx, a.PrincipalID); ok || err != nil {
+				return ok, err
+			}
+			continue
 		}
-		ms, err := s.Store.ListMembershipsByGroup(ctx, a.PrincipalID, store.Page{Limit: 1})
-		if err != nil {
-			return false, err
-		}
-		if len(ms) > 0 {
-			return true, nil
+		for page := (store.Page{Limit: 100}); ; {
+			ms, err := s.Store.ListMembershipsByGroup(ctx, a.PrincipalID, page)
+			if err != nil {
+				return false, err
+			}
+			for _, m := range ms {
+				if ok, err := s.usable(ctx, m.UserID); ok || err != nil {
+					return ok, err
+				}
+			}
+			if len(ms) < page.Limit {
+				break
+			}
+			page.After = ms[len(ms)-1].ID
 		}
 	}
 	return false, nil
+}
+
+// usable reports whether the user can sign in: they exist, are enabled
+// and have a password.
+func (s *Service) usable(ctx context.Context, userID string) (bool, error) {
+	u, err := s.Store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return !u.Disabled && u.PasswordHash != "", nil
 }
 
 // SetupLink stores a new first-admin setup link (valid 1 hour, single use;
@@ -106,7 +131,9 @@ func (s *Service) Setup(ctx context.Context, in SetupInput) (*store.User, error)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	if err := s.CheckPassword(ctx, in.UserName, in.Email, in.Password); err != nil {
+	if err := s.CheckPassword(ctx, &store.User{UserName: in.UserName, DisplayName: strings.TrimSpace(in.GivenName + " " + in.FamilyName),
+		Name:   store.UserName{GivenName: in.GivenName, FamilyName: in.FamilyName},
+		Emails: []store.Email{{Value: in.Email, Primary: true}}}, in.Password); err != nil {
 		return nil, err
 	}
 	if _, err := s.Store.TakeLinkToken(ctx, t.Hash); errors.Is(err, store.ErrNotFound) {

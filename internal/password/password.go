@@ -5,8 +5,8 @@
 // allow 256), every printable character and space allowed, no composition
 // rules, and a check against a blocklist of common, expected or
 // compromised values: a shipped list of breached passwords, repetitive or
-// sequential strings, the service's name, and the user's own name and
-// e-mail address.
+// sequential strings, the service's name, and the user's user name,
+// e-mail address and given, family and display names.
 //
 // Activation, password reset, first-admin setup and any admin path that
 // sets a password call Check; nothing else decides what a good password
@@ -59,6 +59,10 @@ type Input struct {
 	// around either is refused.
 	UserName string
 	Email    string
+	// Names are the user's given, family and display names; a password
+	// built on any part of three or more letters of them (Doe2026!!,
+	// JaneDoe!, Jane2026! for Jane Doe) is refused.
+	Names []string
 	// MFARequired says every sign-in of the user needs a second factor, so
 	// the shorter minimum applies.
 	MFARequired bool
@@ -106,7 +110,40 @@ func Check(in Input) error {
 			return fault.Validationf("The password cannot be your e-mail address or be built around it.")
 		}
 	}
+	for _, part := range nameParts(in.Names) {
+		if builtAround(lower, part) || builtOnName(lower, part) {
+			return fault.Validationf("The password cannot be built around your name. Choose another one.")
+		}
+	}
 	return nil
+}
+
+// nameParts splits names into their lower-cased words of three or more
+// letters (Jane, Doe, but not Li or the "O" of O'Neil).
+func nameParts(names []string) []string {
+	var parts []string
+	for _, n := range names {
+		for _, w := range strings.FieldsFunc(strings.ToLower(n), func(r rune) bool { return !unicode.IsLetter(r) }) {
+			if utf8.RuneCountInString(w) >= 3 {
+				parts = append(parts, w)
+			}
+		}
+	}
+	return parts
+}
+
+// builtOnName reports whether pw is the name part with little else:
+// taking out every occurrence of it leaves, once trailing digits and
+// symbols go too, fewer than four letters (Doe2026!!, Jane2026!, and
+// JaneDoe! for the part Jane, which leaves "doe").
+func builtOnName(pw, part string) bool {
+	if !strings.Contains(pw, part) {
+		return false
+	}
+	rest := strings.ReplaceAll(pw, part, "")
+	rest = strings.TrimRightFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) })
+	rest = strings.TrimLeftFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) })
+	return utf8.RuneCountInString(rest) < 4
 }
 
 // Blocklisted reports whether the lower-cased password is on the shipped

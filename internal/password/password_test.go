@@ -40,6 +40,11 @@ func TestCheck(t *testing.T) {
 		{"user name exactly", Input{Password: "bartholomew", UserName: "Bartholomew", MFARequired: true}, "user name"},
 		{"user name inside a long passphrase is fine", Input{Password: "jane walks eleven dogs at dawn", UserName: "jane"}, ""},
 		{"email", Input{Password: "jane.doe@example.com", Email: "Jane.Doe@example.com", MFARequired: true}, "e-mail"},
+		{"family name with digits", Input{Password: "Doe2026!!", Names: []string{"Jane", "Doe", "Jane Doe"}, MFARequired: true}, "your name"},
+		{"given and family name", Input{Password: "JaneDoe!", Names: []string{"Jane", "Doe", "Jane Doe"}, MFARequired: true}, "your name"},
+		{"given name with digits", Input{Password: "Jane2026!", Names: []string{"Jane", "Doe", "Jane Doe"}, MFARequired: true}, "your name"},
+		{"name in a long passphrase is fine", Input{Password: "jane walks eleven dogs at dawn", Names: []string{"Jane", "Doe"}}, ""},
+		{"short name parts are not checked", Input{Password: "Li#river-stone", Names: []string{"Li", "Wu"}, MFARequired: true}, ""},
 		{"email local part", Input{Password: "jane.doe#2026", Email: "jane.doe@example.com", MFARequired: true}, "e-mail"},
 	}
 	for _, tc := range tests {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
@@ -46,15 +47,36 @@ type Service struct {
 	// access.RevocationLifetime(8 h).
 	RevocationTTL time.Duration
 	// SendPasswordReset sends the user a link to choose a new password
-	// after ResetPassword (the invitation service's); nil sends nothing.
+	// after ResetPassword (the invitation service's SendAdminReset) and
+	// says where it went (an address, or the outbox); nil sends nothing.
 	// It runs after the reset has committed.
-	SendPasswordReset func(ctx context.Context, userID string) error
+	SendPasswordReset func(ctx context.Context, userID string) (sentTo string, err error)
+	// Notify sends the user a security notice (the invitation service's
+	// Notify, as the MFA service uses); ResetMFA sends one after it has
+	// committed. Nil sends nothing.
+	Notify func(ctx context.Context, userID, subject, body string) error
+	// Log records notices that could not be sent; nil discards.
+	Log *slog.Logger
+}
+
+// notSelf refuses an action an administrator may not take on themselves
+// (the actor of ctx): disabling or deleting themselves, or resetting their
+// own password or MFA, would lock them (and possibly the instance) out.
+// The console and the Gatehouse admin API both rely on it.
+func notSelf(ctx context.Context, userID, what string) error {
+	if id := audit.ActorFrom(ctx).Identity.UserID; id != "" && id == userID {
+		return fault.Validationf("You cannot %s yourself; ask another administrator.", what)
+	}
+	return nil
 }
 
 // DisableUser disables a user: their sign-ins are refused and every
 // session, token and credential issued to them ends. Disabling a disabled
 // user ends their sessions again and is not an error.
 func (s *Service) DisableUser(ctx context.Context, userID string) error {
+	if err := notSelf(ctx, userID, "disable"); err != nil {
+		return err
+	}
 	return s.change(ctx, userID, "DisableUser", func(_ store.Tx, u *store.User) (bool, bool, error) {
 		changed := !u.Disabled
 		u.Disabled = true
@@ -86,6 +108,17 @@ func (s *Service) EndSessions(ctx context.Context, userID string) error {
 // password they cannot sign in with one. An error of SendPasswordReset is
 // returned after the reset has taken effect.
 func (s *Service) ResetPassword(ctx context.Context, userID string) error {
+	_, err := s.ResetPasswordSentTo(ctx, userID)
+	return err
+}
+
+// ResetPasswordSentTo is ResetPassword that also says where the reset link
+// went: the user's e-mail address, or the outbox when no SMTP server is
+// configured ("" when SendPasswordReset is nil).
+func (s *Service) ResetPasswordSentTo(ctx context.Context, userID string) (string, error) {
+	if err := notSelf(ctx, userID, "reset the password of"); err != nil {
+		return "", err
+	}
 	err := s.change(ctx, userID, "ResetPassword", func(_ store.Tx, u *store.User) (bool, bool, error) {
 		// The link goes to the user's e-mail address: without one the
 		// reset would lock the user out with no way back in, so it is
@@ -98,27 +131,44 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) error {
 		return changed, true, nil
 	})
 	if err != nil || s.SendPasswordReset == nil {
-		return err
+		return "", err
 	}
-	if err := s.SendPasswordReset(ctx, userID); err != nil {
-		return fmt.Errorf("password of %s reset, but the reset link was not sent: %w", userID, err)
+	to, err := s.SendPasswordReset(ctx, userID)
+	if err != nil {
+		return "", fmt.Errorf("password of %s reset, but the reset link was not sent: %w", userID, err)
 	}
-	return nil
+	return to, nil
 }
 
 // ResetMFA deletes every MFA device of the user (mfa.DeleteDevices) and
 // ends their sessions, so that they register a new one at their next
-// sign-in. It is audited as ResetMFA; it sends the user no notice.
+// sign-in; the user then gets a security notice (Notify) that their devices
+// were removed. One's own devices are refused: that would skip the fresh
+// sign-in removing a device on /account needs.
 func (s *Service) ResetMFA(ctx context.Context, userID string) error {
-	return s.change(ctx, userID, "ResetMFA", func(tx store.Tx, u *store.User) (bool, bool, error) {
+	if id := audit.ActorFrom(ctx).Identity.UserID; id != "" && id == userID {
+		return fault.Validationf("You cannot reset your own MFA here; remove a device yourself on My sessions and devices (/account), which asks you to confirm it is you, or ask another administrator.")
+	}
+	err := s.change(ctx, userID, "ResetMFA", func(tx store.Tx, u *store.User) (bool, bool, error) {
 		_, err := mfa.DeleteDevices(ctx, tx, u.ID)
 		return false, true, err
 	})
+	if err != nil || s.Notify == nil {
+		return err
+	}
+	if err := s.Notify(context.WithoutCancel(ctx), userID, "MFA devices reset",
+		"An administrator removed all MFA devices from your Gatehouse sign-in. You will register a new one at your next sign-in."); err != nil && s.Log != nil {
+		s.Log.Warn("MFA-removed notice not sent", "user_id", userID, "err", err)
+	}
+	return nil
 }
 
 // DeleteUser deletes the user with their group memberships, MFA devices and
 // direct assignments, and ends everything issued to them.
 func (s *Service) DeleteUser(ctx context.Context, userID string) error {
+	if err := notSelf(ctx, userID, "delete"); err != nil {
+		return err
+	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
 		u, err := getUser(ctx, tx, userID)
 		if err != nil {

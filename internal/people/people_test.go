@@ -114,7 +114,7 @@ func TestDisableRevokesAndAudits(t *testing.T) {
 func TestResetPasswordSendFails(t *testing.T) {
 	srv, _ := server(t)
 	ed := userID(t, srv, "ed.developer")
-	srv.People.SendPasswordReset = func(context.Context, string) error { return errors.New("smtp down") }
+	srv.People.SendPasswordReset = func(context.Context, string) (string, error) { return "", errors.New("smtp down") }
 	err := srv.People.ResetPassword(t.Context(), ed)
 	if err == nil || !strings.Contains(err.Error(), "password of "+ed+" reset, but the reset link was not sent: smtp down") {
 		t.Fatalf("ResetPassword = %v", err)
@@ -126,4 +126,55 @@ func TestResetPasswordSendFails(t *testing.T) {
 	if st.HasPassword {
 		t.Error("password still set")
 	}
+}
+
+// TestCannotActOnYourself: an administrator cannot disable, delete, reset
+// the password of or reset the MFA of themselves (the actor of ctx): each
+// is a validation error that says so and changes nothing. Ending their
+// own sessions and enabling themselves are allowed.
+func TestCannotActOnYourself(t *testing.T) {
+	srv, _ := server(t)
+	ed := userID(t, srv, "ed.developer")
+	ctx := audit.WithUser(t.Context(), ed, "ed.developer")
+	before, _ := srv.Store.ChangeSeq(ctx)
+	for name, act := range map[string]func(context.Context, string) error{
+		"DisableUser": srv.People.DisableUser, "DeleteUser": srv.People.DeleteUser,
+		"ResetPassword": srv.People.ResetPassword, "ResetMFA": srv.People.ResetMFA,
+	} {
+		err := act(ctx, ed)
+		if fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "yourself") {
+			t.Errorf("%s(yourself) = %v, want a validation error about yourself", name, err)
+		}
+	}
+	if after, _ := srv.Store.ChangeSeq(ctx); after != before {
+		t.Errorf("refused actions moved the change counter from %d to %d", before, after)
+	}
+	for name, act := range map[string]func(context.Context, string) error{
+		"EnableUser": srv.People.EnableUser, "EndSessions": srv.People.EndSessions,
+	} {
+		if err := act(ctx, ed); err != nil {
+			t.Errorf("%s(yourself) = %v", name, err)
+		}
+	}
+}
+
+// TestResetMFANotifies: an administrator's ResetMFA sends the user the
+// security notice that their MFA devices were removed.
+func TestResetMFANotifies(t *testing.T) {
+	srv, _ := server(t)
+	ed := userID(t, srv, "ed.developer")
+	ctx := audit.WithUser(t.Context(), "admin-id", "the.admin")
+	if err := srv.People.ResetMFA(ctx, ed); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := srv.Outbox.List(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if strings.Contains(m.Subject, "MFA") && strings.Contains(m.Body, "removed") {
+			return
+		}
+	}
+	t.Errorf("no MFA-removed notice in the outbox: %+v", ms)
 }

@@ -24,6 +24,9 @@ func linkError(err error) error {
 	case errors.Is(err, invite.ErrLinkInvalid):
 		return &pageError{Status: http.StatusNotFound, Heading: "This link is not valid",
 			Message: "It was already used, a newer link replaced it, or it was copied incompletely. Ask your administrator for a new invitation, or use \"Forgot your password?\" on the sign-in page.", Err: err}
+	case errors.Is(err, invite.ErrUserDisabled):
+		return &pageError{Status: http.StatusForbidden, Heading: "This user is disabled",
+			Message: "A disabled user cannot sign in, so no password is set. Ask your administrator to enable your user first; this link then works again while it is valid.", Err: err}
 	case errors.Is(err, invite.ErrAdminExists):
 		return &pageError{Status: http.StatusConflict, Heading: "This instance already has an administrator",
 			Message: "The setup link only creates the first administrator. Sign in, or ask an administrator to invite you.", Err: err}

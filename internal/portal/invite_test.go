@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/mail"
 	"github.com/gatehouse-dev/gatehouse/internal/mail/mailtest"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // pageClient does not follow redirects.
@@ -155,5 +156,39 @@ func TestLinkPagesNotConfigured(t *testing.T) {
 	resp, _ := postPage(t, e.url, "/forgot", e.url, url.Values{"who": {"x"}})
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("POST /forgot: %d", resp.StatusCode)
+	}
+}
+
+// TestActivateDisabledUser: the activation page of a disabled user says so
+// and sets no password, which could never sign in.
+func TestActivateDisabledUser(t *testing.T) {
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true })
+	ctx := t.Context()
+	u, err := srv.Store.GetUserByName(ctx, "ed.developer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.PasswordHash = ""
+	if err := srv.Store.Update(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, u) }); err != nil {
+		t.Fatal(err)
+	}
+	link, err := srv.Invites.InvitationLink(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.People.DisableUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	tok := must(url.Parse(link)).Query().Get("token")
+	if resp, body := getPage(t, srv.URL+"/activate?token="+tok); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "This user is disabled") {
+		t.Fatalf("GET /activate of a disabled user: %d %s", resp.StatusCode, body)
+	}
+	pw := "pasture violin 3 lamp"
+	resp, body := postPage(t, srv.URL, "/activate", srv.URL, url.Values{"token": {tok}, "password": {pw}, "confirm": {pw}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "This user is disabled") {
+		t.Fatalf("POST /activate of a disabled user: %d %s", resp.StatusCode, body)
+	}
+	if cur, _ := srv.Store.GetUser(ctx, u.ID); cur.PasswordHash != "" {
+		t.Error("a password was set for a disabled user")
 	}
 }

@@ -373,7 +373,10 @@ func TestBlocklistedPasswordsRefusedOnEveryPath(t *testing.T) {
 // send the same authenticator code at once over real connections; exactly
 // one is signed in, and the code then fails a fresh sign-in (reauth) too.
 func TestTOTPReplayRefused(t *testing.T) {
-	srv := servertest.New(t, func(c *config.Config) { c.Demo = true })
+	// Each browser comes from its own address (through a trusted proxy), so
+	// that the per-address sign-in throttle (which counts every step until
+	// a sign-in completes) stays out of the race this test is about.
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true; c.TrustedProxies = []string{"127.0.0.1/32"} })
 	ctx := t.Context()
 	alice, err := srv.Store.GetUserByName(ctx, "alice@company.com")
 	if err != nil {
@@ -396,6 +399,7 @@ func TestTOTPReplayRefused(t *testing.T) {
 		clients[i] = &http.Client{Jar: jar, Transport: &http.Transport{}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/login", strings.NewReader(url.Values{"username": {alice.UserName}, "password": {"demo-password-1"}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", 10+i))
 		resp, body := send(t, clients[i], req)
 		m := stateRE.FindStringSubmatch(body)
 		if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, `action="/login/mfa"`) {
@@ -410,6 +414,7 @@ func TestTOTPReplayRefused(t *testing.T) {
 		wg.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/login/mfa", strings.NewReader(url.Values{"state": {states[i]}, "code": {code}}.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", 10+i))
 			<-start
 			resp, err := clients[i].Do(req)
 			if err != nil {
@@ -439,6 +444,7 @@ func TestTOTPReplayRefused(t *testing.T) {
 	// The winner confirms it is her with the same code: refused.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/reauth", strings.NewReader(url.Values{"password": {"demo-password-1"}, "code": {code}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", 10+won))
 	if resp, body := send(t, clients[won], req); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "already used") {
 		t.Errorf("reauth with the used code: %d\n%.300s", resp.StatusCode, body)
 	}

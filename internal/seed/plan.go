@@ -73,6 +73,9 @@ type Change struct {
 	Name string
 	// Detail says what an update changes: "session_duration PT1H -> PT4H".
 	Detail string
+	// ID is the record a deletion removes: the user, group, permission
+	// set or membership ID, or for an assignment AssignmentID of it.
+	ID string
 
 	// line is the world file's line of the entry the change comes from
 	// (0 for a deletion).
@@ -92,6 +95,24 @@ func (c Change) String() string {
 		s += ": " + c.Detail
 	}
 	return s
+}
+
+// AssignmentID names an assignment in Change.ID: account, permission
+// set, principal type and principal.
+func AssignmentID(a store.Assignment) string {
+	return a.AccountID + " " + a.PermissionSetID + " " + string(a.PrincipalType) + " " + a.PrincipalID
+}
+
+// NewUsersWithoutPassword names the users the plan creates without a
+// password: they cannot sign in until they get an invitation.
+func (p *Plan) NewUsersWithoutPassword() []string {
+	var names []string
+	for _, c := range p.Changes {
+		if c.Op == Create && c.Kind == KindUser && c.passwords == 0 {
+			names = append(names, c.Name)
+		}
+	}
+	return names
 }
 
 // Plan is what reconciling the store with a world file changes, in the
@@ -499,7 +520,7 @@ func (p *planner) planGroups(ctx context.Context, w *World) error {
 			if want[m] || g.Members == nil {
 				continue
 			}
-			p.add(Change{Op: Delete, Kind: KindMembership, Name: m + " in " + g.Name, apply: func(ctx context.Context) error {
+			p.add(Change{Op: Delete, Kind: KindMembership, Name: m + " in " + g.Name, ID: id, apply: func(ctx context.Context) error {
 				return p.l.Directory.RemoveMember(ctx, id)
 			}})
 		}
@@ -774,7 +795,7 @@ func (p *planner) planAssignments(ctx context.Context, w *World) error {
 		}
 		name := assignmentKey{account: cmp.Or(p.acctName[k.account], k.account), set: k.set, principalType: k.principalType, principal: k.principal}.String()
 		in := access.AssignmentInput{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID, PrincipalType: a.PrincipalType, PrincipalID: a.PrincipalID}
-		p.add(Change{Op: Delete, Kind: KindAssignment, Name: name, apply: func(ctx context.Context) error {
+		p.add(Change{Op: Delete, Kind: KindAssignment, Name: name, ID: AssignmentID(a), apply: func(ctx context.Context) error {
 			op, err := p.l.Access.DeleteAssignment(ctx, in)
 			if err != nil {
 				return err
@@ -790,7 +811,7 @@ func (p *planner) planAssignments(ctx context.Context, w *World) error {
 			continue
 		}
 		id := ps.ID
-		p.add(Change{Op: Delete, Kind: KindPermissionSet, Name: name, apply: func(ctx context.Context) error {
+		p.add(Change{Op: Delete, Kind: KindPermissionSet, Name: name, ID: id, apply: func(ctx context.Context) error {
 			return p.l.Access.DeletePermissionSet(ctx, id)
 		}})
 	}
@@ -799,7 +820,7 @@ func (p *planner) planAssignments(ctx context.Context, w *World) error {
 			continue
 		}
 		id := g.ID
-		p.add(Change{Op: Delete, Kind: KindGroup, Name: name, apply: func(ctx context.Context) error {
+		p.add(Change{Op: Delete, Kind: KindGroup, Name: name, ID: id, apply: func(ctx context.Context) error {
 			return p.l.Directory.DeleteGroup(ctx, id)
 		}})
 	}
@@ -814,7 +835,7 @@ func (p *planner) planAssignments(ctx context.Context, w *World) error {
 			continue
 		}
 		id := u.ID
-		p.add(Change{Op: Delete, Kind: KindUser, Name: name, apply: func(ctx context.Context) error {
+		p.add(Change{Op: Delete, Kind: KindUser, Name: name, ID: id, apply: func(ctx context.Context) error {
 			return p.l.Directory.DeleteUser(ctx, id)
 		}})
 	}

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -94,6 +96,53 @@ type Assignment struct {
 	Group         string `yaml:"group"`
 }
 
+// kindNames are the world file's names of the types Parse decodes into.
+var kindNames = map[string]string{
+	"seed.World": "at the top level", "seed.Account": "in account", "seed.User": "in user", "seed.Group": "in group",
+	"seed.PermissionSet": "in permission set", "seed.CustomerPolicy": "in customer policy", "seed.Assignment": "in assignment",
+	"store.PolicyRef": "in customer policy reference",
+}
+
+var (
+	unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
+	cannotRe       = regexp.MustCompile("cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
+)
+
+// typeErrors words yaml's decoding errors as the file says things
+// ("line 3: unknown field sesion in permission set"), without Go types.
+func typeErrors(te *yaml.TypeError) string {
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		e = unknownFieldRe.ReplaceAllStringFunc(e, func(m string) string {
+			sub := unknownFieldRe.FindStringSubmatch(m)
+			where, ok := kindNames[sub[2]]
+			if !ok {
+				where = "here"
+			}
+			return "unknown field " + sub[1] + " " + where
+		})
+		e = cannotRe.ReplaceAllStringFunc(e, func(m string) string {
+			sub := cannotRe.FindStringSubmatch(m)
+			want := "a different kind of value"
+			switch t := sub[3]; {
+			case strings.HasPrefix(t, "[]"):
+				want = "a list"
+			case t == "string":
+				want = "a text value"
+			case t == "int" || t == "int64":
+				want = "a whole number"
+			case t == "bool":
+				want = "true or false"
+			case strings.Contains(t, "."):
+				want = "a mapping of fields"
+			}
+			return fmt.Sprintf("%q is not valid here: %s is expected", sub[2], want)
+		})
+		msgs[i] = e
+	}
+	return strings.Join(msgs, "; ")
+}
+
 // Parse decodes a world file strictly: unknown fields are errors. Each
 // entry learns its line, so that later errors can name it; every error
 // names the line (yaml's own as "yaml: line N: ...", the others as a
@@ -103,6 +152,9 @@ func Parse(data []byte) (*World, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&w); err != nil && !errors.Is(err, io.EOF) {
+		if te, ok := errors.AsType[*yaml.TypeError](err); ok {
+			return nil, fmt.Errorf("world file: %s", typeErrors(te))
+		}
 		return nil, fmt.Errorf("world file: %w", err)
 	}
 	var doc yaml.Node

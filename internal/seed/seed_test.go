@@ -313,3 +313,19 @@ assignments:
 		}
 	}
 }
+
+// TestParseErrorsSpeakTheFile: a misspelt or mistyped field is named as the
+// world file names things, with its line, never as a Go type.
+func TestParseErrorsSpeakTheFile(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"permission_sets:\n  - name: P\n    sesion: PT1H\n", "line 3: unknown field sesion in permission set"},
+		{"users:\n  - user_name: a\n    shoe_size: 9\n", "line 3: unknown field shoe_size in user"},
+		{"colour: blue\n", "line 1: unknown field colour at the top level"},
+		{"groups:\n  - name: G\n    members: 7\n", "line 3: "},
+	} {
+		_, err := seed.Parse([]byte(tc.file))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "seed.") || strings.Contains(err.Error(), "!!") {
+			t.Errorf("Parse(%q) = %v, want %q without Go types", tc.file, err, tc.want)
+		}
+	}
+}

@@ -77,7 +77,7 @@ func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "gatehouse.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFileName))
 	if err != nil {
 		lock.Close()
 		return nil, err

@@ -149,9 +149,11 @@ func (s *Server) wire() {
 		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings, Mail: s.Mail,
 	}
 	s.Portal.MayUseConsole = s.Console.MayUse
-	s.People.SendPasswordReset = s.Invites.SendPasswordReset
+	s.People.SendPasswordReset = s.Invites.SendAdminReset
 	s.Invites.EndSessions = s.People.EndSessions
 	s.MFA.Notify = s.Invites.Notify
+	s.People.Notify = s.Invites.Notify
+	s.People.Log = s.Log
 	// Passwords may be 8 characters when every sign-in asks for a second
 	// factor, 15 otherwise (NIST SP 800-63B-4 §3.1.1.2).
 	s.Invites.MFARequired = func(ctx context.Context) (bool, error) {

@@ -131,8 +131,8 @@ func TestPasswordAloneCannotEnrol(t *testing.T) {
 	want(t, b.post("/reauth", url.Values{"next": {"/mfa"}, "password": {password}}), http.StatusUnauthorized)
 	wantRedirect(t, b.get("/mfa"), "/reauth?next=%2Fmfa")
 	// Nor a security key or passkey, nor the removal of the app.
-	wantRedirect(t, b.get("/mfa/key"), "/reauth?next=%2Faccount")
-	wantRedirect(t, b.post("/mfa/key", url.Values{"key_state": {"x"}, "answer": {"{}"}, "name": {"attacker"}}), "/reauth?next=%2Faccount")
+	wantRedirect(t, b.get("/mfa/key"), "/reauth?next=%2Fmfa%2Fkey")
+	wantRedirect(t, b.post("/mfa/key", url.Values{"key_state": {"x"}, "answer": {"{}"}, "name": {"attacker"}}), "/reauth?next=%2Fmfa%2Fkey")
 	id := deviceIDRe.FindStringSubmatch(b.get("/account").Body)[1]
 	wantRedirect(t, b.post("/account/devices/remove", url.Values{"device": {id}}), "/reauth?next=%2Faccount")
 	if n := devices(t, srv); n != 1 {
