@@ -94,14 +94,21 @@ func TestRemoveAndResetUser(t *testing.T) {
 		}
 		ids = append(ids, d.ID)
 	}
-	if err := s.Remove(ctx, u.ID, "no-such-device"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Remove(ctx, u.ID, "no-such-device", true); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Remove(unknown) = %v, want ErrNotFound", err)
 	}
-	if err := s.Remove(ctx, u.ID, ids[0]); err != nil {
+	if err := s.Remove(ctx, u.ID, ids[0], true); err != nil {
 		t.Fatal(err)
 	}
 	if ds, _ := s.Devices(ctx, u.ID); len(ds) != 1 || ds[0].ID != ids[1] {
 		t.Errorf("after Remove: %+v", ds)
+	}
+	// The last one stays while the policy requires a device.
+	if err := s.Remove(ctx, u.ID, ids[1], true); !errors.Is(err, mfa.ErrLastDevice) {
+		t.Errorf("Remove(last, keepOne) = %v, want ErrLastDevice", err)
+	}
+	if ds, _ := s.Devices(ctx, u.ID); len(ds) != 1 {
+		t.Errorf("after a refused Remove: %+v", ds)
 	}
 	if err := s.ResetUser(ctx, u.ID); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -271,15 +272,26 @@ func (s *Service) Devices(ctx context.Context, userID string) ([]store.MFADevice
 	return ds, nil
 }
 
+// ErrLastDevice refuses removing the last MFA device while the MFA policy
+// requires one: the next sign-in would register a new device with the
+// password alone.
+var ErrLastDevice = &fault.Error{Kind: fault.Conflict,
+	Message: "This is your last MFA device and your administrator requires one: register another device first, then remove this one."}
+
 // Remove deletes one of the user's MFA devices, audited, and sends a
 // security notice. The caller checks that the person is freshly signed in
-// (signin.Service.Fresh). An unknown device is store.ErrNotFound.
-func (s *Service) Remove(ctx context.Context, userID, deviceID string) error {
+// (signin.Service.Fresh). An unknown device is store.ErrNotFound; with
+// keepOne (the MFA policy requires a device), removing the last one is
+// ErrLastDevice.
+func (s *Service) Remove(ctx context.Context, userID, deviceID string, keepOne bool) error {
 	var typ string
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		ds, err := tx.ListMFADevices(ctx, userID)
 		if err != nil {
 			return err
+		}
+		if keepOne && len(ds) == 1 && ds[0].ID == deviceID {
+			return ErrLastDevice
 		}
 		typ = ""
 		for _, d := range ds {

@@ -127,8 +127,14 @@ func (s *Service) postRemoveDevice(w http.ResponseWriter, r *http.Request) error
 		return nil
 	}
 	ctx := withIdentity(r.Context(), who.UserID, who.UserName)
-	if err := s.MFA.Remove(ctx, who.UserID, r.PostFormValue("device")); errors.Is(err, store.ErrNotFound) {
+	required, err := s.SignIn.RequiresMFA(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.MFA.Remove(ctx, who.UserID, r.PostFormValue("device"), required); errors.Is(err, store.ErrNotFound) {
 		return &pageError{Status: http.StatusNotFound, Heading: "No such device", Message: "That device is not one of yours, or it was removed already."}
+	} else if errors.Is(err, mfa.ErrLastDevice) {
+		return &pageError{Status: http.StatusConflict, Heading: "Keep one device", Message: mfa.ErrLastDevice.Message}
 	} else if err != nil {
 		return err
 	}

@@ -111,6 +111,13 @@ func TestMFAChangesNeedFreshSignIn(t *testing.T) {
 	wantRedirect(t, b.get("/mfa"), "/reauth?next=%2Fmfa")
 	wantRedirect(t, b.post("/reauth", url.Values{"next": {"/mfa"}, "password": {password}, "code": {mfa.Code(seed, mfa.Step(c.now()))}}), "/mfa")
 	want(t, b.get("/mfa"), http.StatusOK, `action="/mfa"`)
+	// Fresh, but the last device while MFA is required: kept, or the next
+	// sign-in would register a new one with the password alone.
+	want(t, b.post("/account/devices/remove", url.Values{"device": {id}}), http.StatusConflict, "register another device first")
+	if n := devices(t, srv); n != 1 {
+		t.Fatalf("last device removed while MFA is required: %d devices", n)
+	}
+	setPolicy(t, srv, settings.PolicyOff)
 	wantRedirect(t, b.post("/account/devices/remove", url.Values{"device": {id}}), "/account?done=removed")
 	if n := devices(t, srv); n != 0 {
 		t.Fatalf("after removal: %d devices", n)

@@ -673,6 +673,13 @@ func truncate(s string, n int) string {
 }
 
 // settings returns the settings in force.
+// RequiresMFA reports whether the MFA policy asks for a second factor
+// (always, or on a new browser): then a person keeps at least one device.
+func (s *Service) RequiresMFA(ctx context.Context) (bool, error) {
+	v, err := s.settings(ctx)
+	return v.MFAPolicy != settings.PolicyOff, err
+}
+
 func (s *Service) settings(ctx context.Context) (settings.Settings, error) {
 	if s.Settings != nil {
 		v, err := s.Settings.Get(ctx)
