@@ -191,7 +191,7 @@ func TestKeyboardOrder(t *testing.T) {
 	}
 	b.Navigate(srv.URL + "/login")
 	b.WaitVisible(`form[action="/login/passkey"] button`)
-	want("user name step", []string{b.Focused(), b.Tab(), b.Tab()}, []string{"input#username", `button "Next"`, `button "Sign in with a passkey"`})
+	want("user name step", []string{b.Focused(), b.Tab(), b.Tab(), b.Tab()}, []string{"input#username", `button "Next"`, `button "Sign in with a passkey"`, `a "Forgot your password?"`})
 	b.Fill("username", shotUser)
 	b.Click(`form[action="/login"] button[type=submit]`)
 	want("password step", []string{b.Focused(), b.Tab(), b.Tab()}, []string{"input#password", `button "Sign in"`, `a "Forgot your password?"`})
