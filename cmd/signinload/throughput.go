@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -38,6 +39,13 @@ type throughputConfig struct {
 	rounds        int           // raw/sign-in window pairs
 }
 
+// maxSigninWorkers bounds -signin-workers: the child's world has that many
+// load users (load-user-00, ...), one per worker, with the demo password.
+const maxSigninWorkers = 64
+
+// loadUser is the user name worker w signs in as.
+func loadUser(w int) string { return fmt.Sprintf("load-user-%02d", w) }
+
 // demoPassword is the child's demo password; demoUsers its demo users
 // (examples/demo-world.yaml), who have no MFA device.
 const demoPassword = "demo-password-1"
@@ -58,6 +66,9 @@ const warmup = time.Second
 func runThroughput(c throughputConfig) error {
 	if c.phase <= 0 || c.phase > time.Minute || c.rounds < 1 || c.rounds > 10 {
 		return errors.New("-phase must be in (0, 1m] and -rounds 1..10")
+	}
+	if c.signinWorkers > maxSigninWorkers {
+		return fmt.Errorf("-signin-workers %d: at most %d", c.signinWorkers, maxSigninWorkers)
 	}
 	if c.signinWorkers == 0 {
 		c.signinWorkers = 3 * max(runtime.NumCPU(), 2)
@@ -214,7 +225,20 @@ func startChild(ctx context.Context, bin string, concurrency, procs int) (*child
 	if err != nil {
 		return nil, err
 	}
+	// One load user per sign-in worker besides the demo world: a person
+	// signs in one browser at a time, and the sign-in limits count a
+	// user's steps until a sign-in completes, so the flood signs in many
+	// people, each in turn, rather than two people from every worker.
+	world := "users:\n"
+	for w := range maxSigninWorkers {
+		world += fmt.Sprintf("  - {user_name: %s, given_name: Load, family_name: Worker%d, display_name: Load %d, email: load%d@example.com}\n", loadUser(w), w, w, w)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "load-world.yaml"), []byte(world), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	cmd := execServe(ctx, bin, addr, dir, concurrency, procs)
+	cmd.Env = append(cmd.Env, "GATEHOUSE_SEED="+filepath.Join(dir, "load-world.yaml"))
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -323,7 +347,7 @@ func signinFlood(base string, tr *http.Transport, workers int, cnt *counter) (st
 				return resp, string(b), err
 			}
 			for i := 0; !halt.Load() && time.Now().Before(deadline); i++ {
-				user := demoUsers[(w+i)%len(demoUsers)]
+				user := loadUser(w)
 				resp, body, err := post("/login", url.Values{"username": {user}})
 				if err != nil || resp.StatusCode != 200 {
 					cnt.fail(fmt.Errorf("user name step: %v %v", status(resp), err))
