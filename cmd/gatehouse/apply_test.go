@@ -326,7 +326,7 @@ func TestApplyPruneKeepsAnAdmin(t *testing.T) {
 		"permission_sets:\n  - {name: AdministratorAccess, managed_policies: [arn:aws:iam::aws:policy/AdministratorAccess]}\n" +
 		"assignments:\n  - {account: '" + mgmt + "', permission_set: AdministratorAccess, user: root}\n"
 	got, err := apply(withAdmin)
-	if err != nil || !strings.Contains(got, "1 new user without a password cannot sign in yet (newbie); invite them:\n    gatehouse invite --user newbie\n") {
+	if err != nil || !strings.Contains(got, "1 new user without a password cannot sign in yet (newbie); invite them:\n    gatehouse invite --data "+data+" --user newbie\n") {
 		t.Fatalf("apply: %v\n%s", err, got)
 	}
 	without := "users:\n  - {user_name: newbie, given_name: New, family_name: Bie, display_name: Newbie, email: newbie@example.com}\n"
