@@ -88,6 +88,12 @@ func TestTrialWordings(t *testing.T) {
 		// No match: one "Show all accounts" link.
 		{"search no match", web.Home{Layout: lay, Query: "zzz", Total: 2},
 			[]string{"No account matches “zzz”.", "Show all accounts"}, []string{"0 of 2"}},
+		// The password hint names every word the rule refuses a
+		// password built around.
+		{"set password hint", web.SetPassword{Layout: lay, Action: "/activate", MinLength: 8},
+			[]string{"Common passwords, and passwords built around your user name, your name or your e-mail address, are refused."}, nil},
+		{"setup hint", web.Setup{Layout: lay, MinLength: 8},
+			[]string{"Common passwords, and passwords built around your user name, your name or your e-mail address, are refused."}, nil},
 		// The default name says the kind already.
 		{"account devices", web.AccountPage{Layout: lay, Devices: []web.AccountDevice{{ID: "a", Type: "TOTP", Name: "Authenticator app"},
 			{ID: "b", Type: "TOTP", Name: "Phone"}, {ID: "c", Type: "WEBAUTHN", Name: "YubiKey"}}},
