@@ -94,6 +94,10 @@ func TestTrialWordings(t *testing.T) {
 			[]string{"Common passwords, and passwords built around your user name, your name or your e-mail address, are refused."}, nil},
 		{"setup hint", web.Setup{Layout: lay, MinLength: 8},
 			[]string{"Common passwords, and passwords built around your user name, your name or your e-mail address, are refused."}, nil},
+		// AWS CLI before 2.13 ignores AWS_ENDPOINT_URL_*: the page says
+		// how to call it.
+		{"access keys old CLI", web.Credentials{Layout: lay, AccountID: "111122223333", RoleName: "Admin"},
+			[]string{`AWS CLI older than 2.13 (such as Debian’s 2.9) ignores these variables: add <code>--endpoint-url "$AWS_ENDPOINT_URL_STS"</code>`}, nil},
 		// The default name says the kind already.
 		{"account devices", web.AccountPage{Layout: lay, Devices: []web.AccountDevice{{ID: "a", Type: "TOTP", Name: "Authenticator app"},
 			{ID: "b", Type: "TOTP", Name: "Phone"}, {ID: "c", Type: "WEBAUTHN", Name: "YubiKey"}}},
