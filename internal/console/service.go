@@ -338,7 +338,8 @@ var notices = map[string]string{
 
 // layout is the layout of a page in section for c.
 func (c *caller) layout(title, section string) web.AdminLayout {
-	return web.AdminLayout{Title: title, User: c.who.UserName, Section: section, Notice: notices[c.r.URL.Query().Get("done")]}
+	return web.AdminLayout{Title: title, User: c.who.UserName, Section: section, Notice: notices[c.r.URL.Query().Get("done")],
+		HideOutbox: !c.can(ActionListOutbox)}
 }
 
 // userMessage is the message shown for a refused change, or "" when err
@@ -459,6 +460,14 @@ func (c *caller) can(action string, resources ...string) bool {
 	return false
 }
 
+// deniedEvents are the audit source and name of a refused action whose
+// successful change its domain service records under another name, so
+// that one filter finds both (settings.Service records
+// UpdateInstanceSettings).
+var deniedEvents = map[string][2]string{
+	ActionUpdateSettings: {audit.SourceSSO, "UpdateInstanceSettings"},
+}
+
 // must is can, refusing with the 403 page. A refused change (a POST) is
 // audited as the console user, with AWS's AccessDenied error, as the admin
 // APIs audit a denied call.
@@ -468,6 +477,9 @@ func (c *caller) must(action string, resources ...string) error {
 	}
 	if c.r.Method == http.MethodPost && c.s.Audit != nil {
 		source, name := authz.EventSource(action)
+		if ev, ok := deniedEvents[action]; ok {
+			source, name = ev[0], ev[1]
+		}
 		resource := "*"
 		if len(resources) > 0 {
 			resource = resources[len(resources)-1]

@@ -30,6 +30,9 @@ type AdminLayout struct {
 	// ReadOnly says the administrator may look but not change anything on
 	// this page; the page then shows no change buttons.
 	ReadOnly bool
+	// HideOutbox leaves the Outbox out of the navigation, for an
+	// administrator the outbox would refuse.
+	HideOutbox bool
 }
 
 // Can says which changes the administrator may make on a page, by the
