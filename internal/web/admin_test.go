@@ -118,3 +118,30 @@ func TestAdminSettingsWording(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminInlineErrorSeen: a refused inline policy is announced at the
+// top of the page, with a link to the field, and the field takes the
+// focus, so that the error is seen though the field is far down.
+func TestAdminInlineErrorSeen(t *testing.T) {
+	p, err := LoadAdmin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	page := AdminPermissionSet{Set: AdminSetRow{ID: "ps", Name: "Dev"}, Inline: "{", InlineError: "MalformedPolicyDocument: bad", Can: Can{"putInline": true}}
+	if err := p.Render(&b, page); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	summary := `<p class="error" role="alert">The inline policy was not saved: MalformedPolicyDocument: bad <a href="#inline">Go to the policy</a></p>`
+	i := strings.Index(out, summary)
+	if i < 0 || i > strings.Index(out, `id="details-heading"`) {
+		t.Errorf("no summary above the details:\n%s", out)
+	}
+	if !strings.Contains(out, `autofocus aria-invalid="true" aria-describedby="inline-error"`) {
+		t.Errorf("the policy field does not take the focus:\n%s", out)
+	}
+	if n := strings.Count(out, `role="alert"`); n != 1 {
+		t.Errorf("%d alerts, want 1", n)
+	}
+}
