@@ -79,10 +79,16 @@ func TestPeopleActionsCallTheService(t *testing.T) {
 	b := e.browser()
 	b.signIn("admin")
 	dev := e.users["dev"].ID
-	// dev has no password yet, so the page offers an invitation.
-	clearPassword(t, e, dev)
+	// dev has a password, so the page offers a password reset.
 	p := b.get("/admin/users/" + dev)
-	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa", "invite", "disable"} {
+	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa"} {
+		r := b.submit(p, "/admin/users/"+dev+"/"+action, url.Values{"confirm": {"yes"}})
+		wantStatus(t, r, http.StatusSeeOther)
+	}
+	// Without a password, it offers an invitation.
+	clearPassword(t, e, dev)
+	p = b.get("/admin/users/" + dev)
+	for _, action := range []string{"invite", "disable"} {
 		r := b.submit(p, "/admin/users/"+dev+"/"+action, url.Values{"confirm": {"yes"}})
 		wantStatus(t, r, http.StatusSeeOther)
 	}
@@ -312,4 +318,50 @@ func TestInvitationOnlyBeforeActivation(t *testing.T) {
 	if f := strings.Join(forms(b.get("/admin/users/"+dev)), " "); !strings.Contains(f, "/invite") {
 		t.Errorf("page of a user without a password offers no invitation: forms %s", f)
 	}
+}
+
+// TestNeverActivatedUser: a user who never chose a password is listed as
+// such, is offered an invitation (not "again" before the first one) and
+// no password reset, and a reset posted anyway is refused with a message
+// that says to invite them; an MFA reset of a user without devices says
+// so and sends no notice.
+func TestNeverActivatedUser(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	u := e.mkUser("newbie")
+	clearPassword(t, e, u.ID)
+	list := b.get("/admin/users")
+	wantBody(t, list, `<a href="/admin/users/`+u.ID+`">newbie</a></td><td>newbie</td><td class="hide-narrow">newbie@example.com</td><td><span class="badge">No password yet</span></td>`)
+	p := b.get("/admin/users/" + u.ID)
+	wantBody(t, p, `<span class="badge">No password yet</span>`)
+	wantBody(t, p, `<button type="submit" class="secondary">Send invitation</button>`)
+	if f := strings.Join(forms(p), " "); strings.Contains(f, "/reset-password") {
+		t.Errorf("page of a user without a password offers a password reset: forms %s", f)
+	}
+	r := b.post("/admin/users/"+u.ID+"/reset-password", url.Values{"confirm": {"yes"}})
+	wantStatus(t, r, http.StatusBadRequest)
+	wantBody(t, r, "User newbie has no password to reset (they have not chosen one yet): send them an invitation instead.")
+
+	r = b.post("/admin/users/"+u.ID+"/invite", url.Values{})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, b.get("/admin/users"), `<td><span class="badge">Invited</span></td>`)
+	wantBody(t, b.get("/admin/users/"+u.ID), `<button type="submit" class="secondary">Send invitation again</button>`)
+
+	before := outboxCount(t, e)
+	r = b.post("/admin/users/"+u.ID+"/reset-mfa", url.Values{"confirm": {"yes"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, b.get(r.Location()), "This user had no MFA devices: nothing was removed.")
+	if after := outboxCount(t, e); after != before {
+		t.Errorf("an MFA reset of a user without devices sent %d messages", after-before)
+	}
+}
+
+func outboxCount(t *testing.T, e *env) int {
+	t.Helper()
+	ms, err := e.srv.Store.ListOutbox(t.Context(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
 }

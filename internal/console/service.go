@@ -327,6 +327,7 @@ var notices = map[string]string{
 	"password-reset":        "The password was cleared and a reset link e-mailed.",
 	"password-reset-outbox": "The password was cleared; the reset link is in the outbox (no SMTP server is configured).",
 	"mfa-reset":             "The user's MFA devices were removed.",
+	"mfa-none":              "This user had no MFA devices: nothing was removed.",
 	"invitation-sent":       "Invitation e-mailed.", "invitation-sent-outbox": "The invitation is in the outbox (no SMTP server is configured).",
 	"group-created": "Group created.", "group-updated": "Group saved.",
 	"group-deleted": "Group deleted.", "member-added": "Member added.", "member-removed": "Member removed.",

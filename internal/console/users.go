@@ -57,6 +57,22 @@ func (s *Service) people(pick func(People) func(context.Context, string) error) 
 	}
 }
 
+// inviteChecker says whether a user was sent an invitation (package
+// invite's *Service implements it).
+type inviteChecker interface {
+	Invited(ctx context.Context, userID string) (bool, error)
+}
+
+// userRow is userRow with, for an enabled user without a password,
+// whether they were invited (when the invitation service can say).
+func (s *Service) userRow(ctx context.Context, u *store.User) web.AdminUserRow {
+	row := userRow(u)
+	if ic, ok := s.Invitations.(inviteChecker); ok && !row.HasPassword && !row.Disabled {
+		row.Invited, _ = ic.Invited(ctx, u.ID)
+	}
+	return row
+}
+
 func userRow(u *store.User) web.AdminUserRow {
 	row := web.AdminUserRow{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName, GivenName: u.Name.GivenName,
 		FamilyName: u.Name.FamilyName, Disabled: u.Disabled, HasPassword: u.PasswordHash != "", Created: u.CreatedAt}
@@ -104,7 +120,7 @@ func (s *Service) usersPage(w http.ResponseWriter, r *http.Request, c *caller, s
 			return fmt.Errorf("list users: %w", err)
 		}
 		for i := range us {
-			row := userRow(&us[i])
+			row := s.userRow(r.Context(), &us[i])
 			if lq == "" || strings.Contains(strings.ToLower(row.UserName), lq) || strings.Contains(strings.ToLower(row.DisplayName), lq) ||
 				strings.Contains(strings.ToLower(row.Email), lq) {
 				page.Users = append(page.Users, row)
@@ -196,7 +212,7 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 		return err
 	}
 	res := s.userRes(u.ID)
-	page := web.AdminUser{AdminLayout: c.layout(u.UserName, "users"), Person: userRow(u), People: s.People != nil, Invitations: s.Invitations != nil,
+	page := web.AdminUser{AdminLayout: c.layout(u.UserName, "users"), Person: s.userRow(ctx, u), People: s.People != nil, Invitations: s.Invitations != nil,
 		Can: web.Can{
 			"edit": c.can("identitystore:UpdateUser", res...), "delete": c.can("identitystore:DeleteUser", res...),
 			"disable": c.can(ActionDisableUser, res...), "enable": c.can(ActionEnableUser, res...),
@@ -360,6 +376,15 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 		// Nothing to change: say so rather than report a change.
 		if (action == ActionEnableUser && !u.Disabled) || (action == ActionDisableUser && u.Disabled) {
 			return done(w, r, "/admin/users/"+u.ID, map[bool]string{true: "user-already-disabled", false: "user-already-enabled"}[u.Disabled])
+		}
+		if action == ActionResetMFA {
+			ds, err := s.Store.ListMFADevices(r.Context(), u.ID)
+			if err != nil {
+				return fmt.Errorf("MFA devices: %w", err)
+			}
+			if len(ds) == 0 {
+				notice = "mfa-none"
+			}
 		}
 		if err := fn(r.Context(), u.ID); err != nil {
 			if msg := userMessage(err); msg != "" {

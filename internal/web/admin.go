@@ -44,7 +44,9 @@ type AdminUserRow struct {
 	ID, UserName, DisplayName, GivenName, FamilyName, Email string
 	Disabled                                                bool
 	HasPassword                                             bool
-	Created                                                 time.Time
+	// Invited says an invitation was sent to a user without a password.
+	Invited bool
+	Created time.Time
 }
 
 // AdminUsers is the users list with search and the create form.
