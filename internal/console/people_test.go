@@ -365,3 +365,21 @@ func outboxCount(t *testing.T, e *env) int {
 	}
 	return len(ms)
 }
+
+// TestEndOwnSessionsAsks: ending one's own sessions signs one out of the
+// console too, so the button asks first; without the box ticked nothing
+// ends.
+func TestEndOwnSessionsAsks(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	self := "/admin/users/" + e.users["admin"].ID
+	p := b.get(self)
+	wantBody(t, p, `<label><input type="checkbox" name="confirm" value="yes" required> End my sessions too: this signs me out here</label> <button type="submit" class="secondary">End sessions</button>`)
+	r := b.post(self+"/end-sessions", url.Values{})
+	wantStatus(t, r, http.StatusBadRequest)
+	wantBody(t, r, "Tick the box to end your own sessions: it signs you out of this console too.")
+	wantStatus(t, b.get(self), http.StatusOK)
+	// Another user's sessions end without a box.
+	wantNoBody(t, b.get("/admin/users/"+e.users["dev"].ID), "End my sessions too")
+}

@@ -386,6 +386,7 @@ var errUnconfirmed = fault.Validationf("Tick the box to confirm the deletion.")
 var (
 	errResetPasswordUnconfirmed = fault.Validationf("Tick the box to confirm the password reset.")
 	errResetMFAUnconfirmed      = fault.Validationf("Tick the box to confirm the MFA reset.")
+	errEndOwnUnconfirmed        = fault.Validationf("Tick the box to end your own sessions: it signs you out of this console too.")
 )
 
 // confirmed reports whether a deletion form was sent with its box ticked.

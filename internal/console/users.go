@@ -373,6 +373,11 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 			ActionResetMFA: errResetMFAUnconfirmed}[action]; unconfirmed != nil && !confirmed(r) {
 			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(unconfirmed), nil)
 		}
+		// Ending one's own sessions signs one out here too: only when
+		// asked for.
+		if action == ActionEndSessions && u.ID == c.who.UserID && !confirmed(r) {
+			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(errEndOwnUnconfirmed), nil)
+		}
 		// Nothing to change: say so rather than report a change.
 		if (action == ActionEnableUser && !u.Disabled) || (action == ActionDisableUser && u.Disabled) {
 			return done(w, r, "/admin/users/"+u.ID, map[bool]string{true: "user-already-disabled", false: "user-already-enabled"}[u.Disabled])
