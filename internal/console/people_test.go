@@ -201,7 +201,7 @@ func TestBadInputNeverFails(t *testing.T) {
 		{"GET", "/admin/audit?start=yesterday", nil, 400, "From must be a date"},
 		{"GET", "/admin/audit?start=2026-02-01T00:00&end=2026-01-01T00:00", nil, 400, "Start time must not be after the end time"},
 		{"POST", "/admin/users", url.Values{"username": {""}}, 400, "Enter a user name"},
-		{"POST", "/admin/users", url.Values{"username": {"x y\x00"}, "email": {"a@b.c"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "UserName must be 1 to 128 characters"},
+		{"POST", "/admin/users", url.Values{"username": {"x y\x00"}, "email": {"a@b.c"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "User name must be 1 to 128 characters"},
 		{"POST", "/admin/users", url.Values{"username": {"ok"}, "email": {"not-an-email"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "not a valid email"},
 		{"POST", "/admin/groups", url.Values{"name": {""}}, 400, "Enter a group name"},
 		{"POST", "/admin/permission-sets", url.Values{"name": {"bad name!"}, "hours": {"1"}}, 400, "must be 1 to 32 characters of letters"},

@@ -355,10 +355,20 @@ func userMessage(err error) string {
 				return fmt.Sprintf("A %s named %s already exists.", map[string]string{"UserName": "user", "GroupDisplayName": "group"}[m[1]], name)
 			}
 		}
+		if m := setDuplicateRe.FindStringSubmatch(fe.Message); m != nil {
+			return fmt.Sprintf("A permission set named %s already exists.", m[1])
+		}
+		// The API names its parameter; the console, the field.
+		if rest, ok := strings.CutPrefix(fe.Message, "UserName must"); ok {
+			return "User name must" + rest
+		}
 		return fe.Message
 	}
 	return ""
 }
+
+// setDuplicateRe matches access.CreatePermissionSet's conflict.
+var setDuplicateRe = regexp.MustCompile(`^PermissionSet with name (.+) already exists`)
 
 // duplicateRe matches the directory's uniqueness conflicts
 // (`Duplicate UserName "x" or ExternalId`).
