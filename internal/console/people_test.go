@@ -383,3 +383,21 @@ func TestEndOwnSessionsAsks(t *testing.T) {
 	// Another user's sessions end without a box.
 	wantNoBody(t, b.get("/admin/users/"+e.users["dev"].ID), "End my sessions too")
 }
+
+// TestAuditFiltersAndDenials: the user filter finds a user's events in
+// any case, as user names match; the page says how the filters match;
+// a refused change lists what it was about.
+func TestAuditFiltersAndDenials(t *testing.T) {
+	e := newEnv(t)
+	dev := e.users["dev"].ID
+	r := e.browser()
+	r.signIn("reader")
+	wantStatus(t, r.post("/admin/users/"+dev+"/disable", url.Values{}), http.StatusForbidden)
+	b := e.browser()
+	b.signIn("admin")
+	p := b.get("/admin/audit?user=READER")
+	wantBody(t, p, "<td>DisableUser</td><td>reader</td><td>gatehouse.amazonaws.com</td><td>"+dev+"</td><td>AccessDenied</td>")
+	wantBody(t, p, "User matches a user name in any case; Event name matches the whole name exactly, as in CreateUser.")
+	// The form keeps what was typed.
+	wantBody(t, p, `name="user" value="READER"`)
+}

@@ -480,6 +480,22 @@ var deniedEvents = map[string][2]string{
 	ActionUpdateSettings: {audit.SourceSSO, "UpdateInstanceSettings"},
 }
 
+// deniedResources are the audit resources a refused change was about:
+// those audit.ResourceOfARN knows, and identity-store users and groups.
+func deniedResources(arns []string) []store.EventResource {
+	var out []store.EventResource
+	for _, a := range arns {
+		if r, ok := audit.ResourceOfARN(a); ok {
+			out = append(out, r)
+		} else if id, ok := strings.CutPrefix(a, "arn:aws:identitystore:::user/"); ok {
+			out = append(out, store.EventResource{Type: audit.ResourceUser, Name: id})
+		} else if id, ok := strings.CutPrefix(a, "arn:aws:identitystore:::group/"); ok {
+			out = append(out, store.EventResource{Type: audit.ResourceGroup, Name: id})
+		}
+	}
+	return out
+}
+
 // must is can, refusing with the 403 page. A refused change (a POST) is
 // audited as the console user, with AWS's AccessDenied error, as the admin
 // APIs audit a denied call.
@@ -501,7 +517,8 @@ func (c *caller) must(action string, resources ...string) error {
 			who = c.roles[0].CallerARN()
 		}
 		entry := audit.Entry{Source: source, Name: name, ErrorCode: "AccessDenied",
-			ErrorMsg: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, action, resource)}
+			ErrorMsg: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, action, resource),
+			Resources: deniedResources(resources)}
 		ctx := c.r.Context()
 		if err := c.s.Store.Update(ctx, func(tx store.Tx) error { return c.s.Audit.Record(ctx, tx, entry) }); err != nil {
 			return fmt.Errorf("record denied %s: %w", action, err)
