@@ -517,7 +517,7 @@ func (c *caller) must(action string, resources ...string) error {
 			who = c.roles[0].CallerARN()
 		}
 		entry := audit.Entry{Source: source, Name: name, ErrorCode: "AccessDenied",
-			ErrorMsg: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, action, resource),
+			ErrorMsg:  fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, action, resource),
 			Resources: deniedResources(resources)}
 		ctx := c.r.Context()
 		if err := c.s.Store.Update(ctx, func(tx store.Tx) error { return c.s.Audit.Record(ctx, tx, entry) }); err != nil {
