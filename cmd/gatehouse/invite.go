@@ -134,7 +134,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			u.UserName, u.ID, u.UserName, other)
 	case u.PasswordHash != "" && !admin:
 		return fmt.Errorf("user %s (%s) is already active (has a password): send a password reset instead "+
-			"(gatehouse users reset-password --user-name %s)", u.UserName, u.ID, u.UserName)
+			"(gatehouse users reset-password --profile ADMIN_PROFILE --user-name %s)", u.UserName, u.ID, u.UserName)
 	case u.PasswordHash != "":
 		// --admin on an active user: the grant below, and no invitation.
 	default:
@@ -156,7 +156,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	if u.PasswordHash != "" {
 		fmt.Fprintf(stdout, "%s is already active (has a password): no invitation sent; to give them a new password, "+
-			"use gatehouse users reset-password --user-name %s.\n", u.UserName, u.UserName)
+			"use gatehouse users reset-password --profile ADMIN_PROFILE --user-name %s.\n", u.UserName, u.UserName)
 		return nil
 	}
 	link, err := srv.Invites.Invite(ctx, u.ID)

@@ -340,8 +340,13 @@ func TestInviteExistingUsers(t *testing.T) {
 	})
 	out, err = invite("--user", "bob", "--admin")
 	if err != nil || strings.Contains(out, "sending") || strings.Contains(out, "/activate?token=") ||
-		!strings.Contains(out, "bob is already active (has a password): no invitation sent") {
+		!strings.Contains(out, "bob is already active (has a password): no invitation sent; to give them a new password, use gatehouse users reset-password --profile ADMIN_PROFILE --user-name bob.") {
 		t.Fatalf("invite --admin of an active user: %v\n%s", err, out)
+	}
+	// An active user without --admin: refused, with the reset command
+	// to run, profile included.
+	if _, err := invite("--user", "bob"); err == nil || !strings.Contains(err.Error(), "(gatehouse users reset-password --profile ADMIN_PROFILE --user-name bob)") {
+		t.Fatalf("invite of an active user: %v", err)
 	}
 	out, err = invite("--user", "ops", "--admin")
 	if err == nil || !strings.Contains(err.Error(), "disabled") || !strings.Contains(err.Error(), "gatehouse users enable") || strings.Contains(out, "/activate?token=") {
