@@ -200,7 +200,7 @@ func TestBadInputNeverFails(t *testing.T) {
 		{"GET", "/admin/elsewhere", nil, 404, "no such page"},
 		{"GET", "/admin/audit?start=yesterday", nil, 400, "From must be a date"},
 		{"GET", "/admin/audit?start=2026-02-01T00:00&end=2026-01-01T00:00", nil, 400, "Start time must not be after the end time"},
-		{"POST", "/admin/users", url.Values{"username": {""}}, 400, "Enter a user name"},
+		{"POST", "/admin/users", url.Values{"username": {""}}, 400, "Enter a user name, an email address, a first name, a last name and a display name."},
 		{"POST", "/admin/users", url.Values{"username": {"x y\x00"}, "email": {"a@b.c"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "User name must be 1 to 128 characters"},
 		{"POST", "/admin/users", url.Values{"username": {"ok"}, "email": {"not-an-email"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "not a valid email"},
 		{"POST", "/admin/groups", url.Values{"name": {""}}, 400, "Enter a group name"},
@@ -254,7 +254,7 @@ func TestEditGroupAndUser(t *testing.T) {
 	// A bad edit shows the form again with what was sent.
 	p = b.submit(p, "/admin/users/"+dev, url.Values{"display": {"X"}, "given": {""}, "family": {"Y"}, "email": {""}})
 	wantStatus(t, p, http.StatusBadRequest)
-	wantBody(t, p, "Enter a first and a last name", `value="X"`)
+	wantBody(t, p, "Enter a first name.", `value="X"`)
 }
 
 func TestAuditViewerPages(t *testing.T) {

@@ -151,15 +151,24 @@ func userForm(r *http.Request) web.AdminUserRow {
 // checkUserForm refuses what identitystore would and what the console
 // requires (names and an email to invite).
 func checkUserForm(f web.AdminUserRow, create bool) error {
+	// Every missing field at once, in the add-user form's order.
+	var missing []string
+	for _, m := range []struct {
+		empty bool
+		what  string
+	}{
+		{create && f.UserName == "", "a user name"}, {create && f.Email == "", "an email address"}, {f.GivenName == "", "a first name"},
+		{f.FamilyName == "", "a last name"}, {f.DisplayName == "", "a display name"},
+	} {
+		if m.empty {
+			missing = append(missing, m.what)
+		}
+	}
 	switch {
-	case create && f.UserName == "":
-		return fault.Validationf("Enter a user name.")
-	case f.DisplayName == "":
-		return fault.Validationf("Enter a display name.")
-	case f.GivenName == "" || f.FamilyName == "":
-		return fault.Validationf("Enter a first and a last name.")
-	case create && f.Email == "":
-		return fault.Validationf("Enter an email address.")
+	case len(missing) == 1:
+		return fault.Validationf("Enter %s.", missing[0])
+	case len(missing) > 1:
+		return fault.Validationf("Enter %s and %s.", strings.Join(missing[:len(missing)-1], ", "), missing[len(missing)-1])
 	case f.Email != "" && (len(f.Email) > 100 || !strings.Contains(f.Email, "@") || strings.ContainsAny(f.Email, " \t\r\n<>")):
 		return fault.Validationf("Email %q is not a valid email address.", f.Email)
 	}
