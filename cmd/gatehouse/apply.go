@@ -148,8 +148,18 @@ func applyCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fmt.Fprintf(stdout, "Applied %s.\n", plural(n, "change"))
 	if names := plan.NewUsersWithoutPassword(); len(names) > 0 {
 		fmt.Fprintf(stdout, "\n%s without a password cannot sign in yet (%s); invite them:\n", plural(len(names), "new user"), strings.Join(names, ", "))
+		// The command finds this instance as apply did. On SQLite,
+		// invite reads the public URL the server last started with; a
+		// PostgreSQL database does not record it.
+		cmd := inviteCommand(&cfg)
+		if cfg.PublicURL != "" {
+			cmd += " --public-url " + shellQuote(cfg.PublicURL)
+		}
 		for _, name := range names {
-			fmt.Fprintf(stdout, "    gatehouse invite --user %s\n", shellQuote(name))
+			fmt.Fprintf(stdout, "    %s --user %s\n", cmd, shellQuote(name))
+		}
+		if cfg.DatabaseURL != "" && cfg.PublicURL == "" {
+			fmt.Fprintf(stdout, "(add --public-url with the server's public URL, so that the links work)\n")
 		}
 	}
 	return nil

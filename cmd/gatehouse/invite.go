@@ -125,12 +125,18 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	case err != nil:
 		return err
 	case u.Disabled:
+		other := ""
+		if admin {
+			other = ", or invite another administrator"
+		}
 		return fmt.Errorf("user %s (%s) is disabled, so an invitation could never sign in: enable the user with "+
-			"gatehouse users enable --user-name %s (as another administrator, or from the admin console), or invite another administrator",
-			u.UserName, u.ID, u.UserName)
+			"gatehouse users enable --user-name %s (as another administrator, or from the admin console)%s",
+			u.UserName, u.ID, u.UserName, other)
 	case u.PasswordHash != "" && !admin:
 		return fmt.Errorf("user %s (%s) is already active (has a password): send a password reset instead "+
-			"(gatehouse users reset-password --user-name %s)", u.UserName, u.ID, u.UserName)
+			"(gatehouse users reset-password --profile ADMIN_PROFILE --user-name %s)", u.UserName, u.ID, u.UserName)
+	case u.PasswordHash != "":
+		// --admin on an active user: the grant below, and no invitation.
 	default:
 		again, err := srv.Invites.Invited(ctx, u.ID)
 		if err != nil {
@@ -138,7 +144,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		}
 		if again {
 			fmt.Fprintf(stdout, "User %s exists (%s): sending a new invitation; the earlier link stops working.\n", u.UserName, u.ID)
-		} else if u.PasswordHash == "" {
+		} else {
 			fmt.Fprintf(stdout, "User %s exists (%s) and has no password yet: sending an invitation.\n", u.UserName, u.ID)
 		}
 	}
@@ -150,7 +156,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	if u.PasswordHash != "" {
 		fmt.Fprintf(stdout, "%s is already active (has a password): no invitation sent; to give them a new password, "+
-			"use gatehouse users reset-password --user-name %s.\n", u.UserName, u.UserName)
+			"use gatehouse users reset-password --profile ADMIN_PROFILE --user-name %s.\n", u.UserName, u.UserName)
 		return nil
 	}
 	link, err := srv.Invites.Invite(ctx, u.ID)

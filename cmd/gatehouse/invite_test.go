@@ -327,9 +327,34 @@ func TestInviteExistingUsers(t *testing.T) {
 	if out, err := invite("--user", "bob"); err != nil || !strings.Contains(out, "the earlier link stops working") {
 		t.Fatalf("second invite of bob: %v\n%s", err, out)
 	}
+	// An active user: the command says once that no invitation is sent,
+	// never first that it sends one.
+	withServer(func(srv *server.Server) {
+		u, err := srv.Store.GetUserByName(ctx, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Directory.SetPassword(ctx, u.ID, "copper ladder 19"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	out, err = invite("--user", "bob", "--admin")
+	if err != nil || strings.Contains(out, "sending") || strings.Contains(out, "/activate?token=") ||
+		!strings.Contains(out, "bob is already active (has a password): no invitation sent; to give them a new password, use gatehouse users reset-password --profile ADMIN_PROFILE --user-name bob.") {
+		t.Fatalf("invite --admin of an active user: %v\n%s", err, out)
+	}
+	// An active user without --admin: refused, with the reset command
+	// to run, profile included.
+	if _, err := invite("--user", "bob"); err == nil || !strings.Contains(err.Error(), "(gatehouse users reset-password --profile ADMIN_PROFILE --user-name bob)") {
+		t.Fatalf("invite of an active user: %v", err)
+	}
 	out, err = invite("--user", "ops", "--admin")
 	if err == nil || !strings.Contains(err.Error(), "disabled") || !strings.Contains(err.Error(), "gatehouse users enable") || strings.Contains(out, "/activate?token=") {
 		t.Fatalf("invite of a disabled user: %v\n%s", err, out)
+	}
+	// Without --admin there is no administrator to "invite another" of.
+	if _, err := invite("--user", "ops"); err == nil || !strings.Contains(err.Error(), "disabled") || strings.Contains(err.Error(), "invite another administrator") {
+		t.Fatalf("invite of a disabled user without --admin: %v", err)
 	}
 }
 

@@ -163,7 +163,12 @@ func printSetupLink(w io.Writer, link, hint string) {
 // folder (or database) and public URL, so that the command finds this
 // instance and its links work.
 func inviteHint(srv *server.Server) string {
-	cfg := &srv.Config
+	return inviteCommand(&srv.Config) + fmt.Sprintf(" --public-url %s --user NAME --email ADDRESS --admin", shellQuote(srv.BaseURL()))
+}
+
+// inviteCommand is "gatehouse invite" with the flags that find the
+// instance cfg names: its data folder (or database) and master key file.
+func inviteCommand(cfg *config.Config) string {
 	var b strings.Builder
 	b.WriteString("gatehouse invite")
 	if cfg.DatabaseURL != "" {
@@ -174,7 +179,6 @@ func inviteHint(srv *server.Server) string {
 	if cfg.MasterKeyFile != "" {
 		fmt.Fprintf(&b, " --master-key-file %s", shellQuote(absPath(cfg.MasterKeyFile)))
 	}
-	fmt.Fprintf(&b, " --public-url %s --user NAME --email ADDRESS --admin", shellQuote(srv.BaseURL()))
 	return b.String()
 }
 

@@ -121,7 +121,7 @@ func TestUsersCommand(t *testing.T) {
 	}
 	// A reset says where the link went: the outbox, with no SMTP server.
 	out, errOut, code = gatehouse("reset-password", "--profile", "admin", "--user-name", "ed.developer")
-	if code != 0 || !strings.Contains(out, "The reset link (valid 1 hour) went to the outbox (no SMTP server configured") {
+	if code != 0 || !strings.Contains(out, "The reset link (valid 1 hour) went to the outbox: no SMTP server is configured, so nothing was mailed to ed@example.com; forward the link from the admin console's Outbox.") {
 		t.Fatalf("users reset-password: exit %d\n%s%s", code, out, errOut)
 	}
 

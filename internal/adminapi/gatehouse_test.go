@@ -136,7 +136,7 @@ func TestGatehouseAdminAPI(t *testing.T) {
 		wantBody := 0
 		if step.op == "ResetPassword" {
 			wantBody = 1
-			if to, _ := r.body["LinkSentTo"].(string); !strings.HasPrefix(to, "the outbox (no SMTP server configured") {
+			if to, _ := r.body["LinkSentTo"].(string); !strings.HasPrefix(to, "the outbox: no SMTP server is configured, so nothing was mailed to ") {
 				t.Errorf("ResetPassword LinkSentTo = %v", r.body["LinkSentTo"])
 			}
 		}

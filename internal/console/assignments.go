@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -210,6 +211,19 @@ func (s *Service) assign(ctx context.Context, c *caller, accountID, ptype, raw s
 				return err
 			}
 			if op.Status == store.StatusFailed {
+				if m := missingPolicyRe.FindStringSubmatch(op.FailureReason); m != nil && m[1] == accountID {
+					name := ps
+					if set, err := s.Store.GetPermissionSet(ctx, ps); err == nil {
+						name = set.Name
+					}
+					path, policy := "/", m[2]
+					if i := strings.LastIndex(m[2], "/"); i >= 0 {
+						path, policy = "/"+m[2][:i+1], m[2][i+1:]
+						path = strings.ReplaceAll(path, "//", "/")
+					}
+					return fault.Validationf("Account %s has no IAM policy %s (path %s), which permission set %s references: create it in that account first, then assign again.",
+						accountID, policy, path, name)
+				}
 				return fault.Validationf("Assignment failed: %s", op.FailureReason)
 			}
 		}
@@ -244,3 +258,9 @@ func (s *Service) postUnassign(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	return done(w, r, "/admin/assignments/"+a.ID, "unassigned")
 }
+
+// missingPolicyRe matches the failure of an assignment whose permission
+// set references a customer-managed policy (or boundary) the account does
+// not have, as access gives it in AWS's words: the account and the
+// policy's path and name after "policy/".
+var missingPolicyRe = regexp.MustCompile(`^Received a 404 status error: Policy arn:aws:iam::(\d{12}):policy/(\S+) does not exist`)

@@ -200,7 +200,13 @@ func (s *Service) postMember(w http.ResponseWriter, r *http.Request, c *caller) 
 	} else if u, err = s.Directory.GetUserByName(ctx, name); err == nil {
 		if err = c.must("identitystore:CreateGroupMembership", append(s.groupRes(g.ID), arn.IdentityStoreUserARN(strings.ToLower(u.ID)))...); err == nil {
 			_, err = s.Directory.AddMember(ctx, g.ID, u.ID)
+			// The API names the member and group by ID; the page by name.
+			if fault.KindOf(err) == fault.Conflict {
+				err = fault.Validationf("%s is already a member of %s.", u.UserName, g.DisplayName)
+			}
 		}
+	} else if fault.KindOf(err) == fault.NotFound {
+		err = fault.Validationf("There is no user named “%s”.", name)
 	}
 	if err != nil {
 		if msg := userMessage(err); msg != "" {

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/mail"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // smtpMailer is a mailer with an SMTP server set (never dialled here): the
@@ -40,12 +42,16 @@ func TestNoSMTPSaysOutbox(t *testing.T) {
 	p = b.follow(b.submit(b.get("/admin/users/"+gil.ID), "/admin/users/"+gil.ID+"/invite", nil))
 	wantBody(t, p, "The invitation is in the outbox (no SMTP server is configured).")
 
+	// dev chose a new password, so a reset is offered again.
+	if err := e.srv.Directory.SetPassword(t.Context(), dev, "copper ladder 19"); err != nil {
+		t.Fatal(err)
+	}
 	rec := &recorder{}
 	e.srv.Console.People, e.srv.Console.Invitations, e.srv.Console.Mail = rec, rec, smtpMailer(t)
 	r := b.submit(b.get("/admin/users/"+dev), "/admin/users/"+dev+"/reset-password", url.Values{"confirm": {"yes"}})
 	p = b.follow(r)
 	wantBody(t, p, "The password was cleared and a reset link e-mailed.")
-	p = b.follow(b.submit(b.get("/admin/users/"+dev), "/admin/users/"+dev+"/invite", nil))
+	p = b.follow(b.submit(b.get("/admin/users/"+gil.ID), "/admin/users/"+gil.ID+"/invite", nil))
 	wantBody(t, p, "Invitation e-mailed.")
 }
 
@@ -134,4 +140,48 @@ func TestErrorsForPeople(t *testing.T) {
 	p = b.get("/admin/audit?start=yesterday")
 	wantStatus(t, p, http.StatusBadRequest)
 	wantNoBody(t, p, "ValidationException")
+}
+
+// TestConsoleErrorsInPlainWords: refusals that come from the APIs read as
+// the console's words, with the names the administrator typed or sees.
+func TestConsoleErrorsInPlainWords(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	ctx := t.Context()
+	g, err := e.srv.Directory.CreateGroup(ctx, "Developers", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	boundary, err := e.srv.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Bounded"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Access.AttachCustomerPolicy(ctx, boundary.ID, store.PolicyRef{Name: "deploy-boundary"}); err != nil {
+		t.Fatal(err)
+	}
+	member := "/admin/groups/" + g.ID + "/members"
+	wantStatus(t, b.post(member, url.Values{"user": {"dev"}}), http.StatusSeeOther)
+	tests := []struct {
+		name, path string
+		form       url.Values
+		want       string
+	}{
+		{"member twice", member, url.Values{"user": {"dev"}}, "dev is already a member of Developers."},
+		{"member unknown", member, url.Values{"user": {"nobody"}}, "There is no user named “nobody”."},
+		{"user name", "/admin/users", url.Values{"username": {"bad name"}, "email": {"b@example.com"}, "given": {"B"}, "family": {"N"}, "display": {"B"}},
+			"User name must be 1 to 128 characters without white space"},
+		{"set twice", "/admin/permission-sets", url.Values{"name": {"PowerUserAccess"}, "hours": {"1"}}, "A permission set named PowerUserAccess already exists."},
+		{"set in use", "/admin/permission-sets/" + e.sets["PowerUserAccess"].ID + "/delete", url.Values{"confirm": {"yes"}},
+			"The permission set PowerUserAccess is used by 1 account assignment: remove its assignments first (on the Assignments page)."},
+		{"missing policy", "/admin/assignments/" + memberAccount, url.Values{"type": {"USER"}, "principals": {"dev"}, "set": {boundary.ID}},
+			"Account " + memberAccount + " has no IAM policy deploy-boundary (path /), which permission set Bounded references: create it in that account first, then assign again."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.post(tc.path, tc.form)
+			wantStatus(t, p, http.StatusBadRequest)
+			wantBody(t, p, tc.want)
+		})
+	}
 }

@@ -134,6 +134,13 @@ func (s *Service) getAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	page := web.AdminAudit{AdminLayout: c.layout("Audit log", "audit"), Principal: clip("user"), Event: clip("event"), Start: clip("start"), End: clip("end")}
 	f := store.EventFilter{Principal: page.Principal, Name: page.Event, Newest: true, Page: store.Page{After: clip("after"), Limit: auditPage + 1}}
+	// User names match in any case: the events carry the user name as
+	// stored, so a name typed in another case is looked up first.
+	if f.Principal != "" {
+		if u, err := s.Store.GetUserByName(r.Context(), f.Principal); err == nil {
+			f.Principal = u.UserName
+		}
+	}
 	status := http.StatusOK
 	for _, t := range []struct {
 		raw string

@@ -79,10 +79,16 @@ func TestPeopleActionsCallTheService(t *testing.T) {
 	b := e.browser()
 	b.signIn("admin")
 	dev := e.users["dev"].ID
-	// dev has no password yet, so the page offers an invitation.
-	clearPassword(t, e, dev)
+	// dev has a password, so the page offers a password reset.
 	p := b.get("/admin/users/" + dev)
-	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa", "invite", "disable"} {
+	for _, action := range []string{"end-sessions", "reset-password", "reset-mfa"} {
+		r := b.submit(p, "/admin/users/"+dev+"/"+action, url.Values{"confirm": {"yes"}})
+		wantStatus(t, r, http.StatusSeeOther)
+	}
+	// Without a password, it offers an invitation.
+	clearPassword(t, e, dev)
+	p = b.get("/admin/users/" + dev)
+	for _, action := range []string{"invite", "disable"} {
 		r := b.submit(p, "/admin/users/"+dev+"/"+action, url.Values{"confirm": {"yes"}})
 		wantStatus(t, r, http.StatusSeeOther)
 	}
@@ -194,8 +200,8 @@ func TestBadInputNeverFails(t *testing.T) {
 		{"GET", "/admin/elsewhere", nil, 404, "no such page"},
 		{"GET", "/admin/audit?start=yesterday", nil, 400, "From must be a date"},
 		{"GET", "/admin/audit?start=2026-02-01T00:00&end=2026-01-01T00:00", nil, 400, "Start time must not be after the end time"},
-		{"POST", "/admin/users", url.Values{"username": {""}}, 400, "Enter a user name"},
-		{"POST", "/admin/users", url.Values{"username": {"x y\x00"}, "email": {"a@b.c"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "UserName must be 1 to 128 characters"},
+		{"POST", "/admin/users", url.Values{"username": {""}}, 400, "Enter a user name, an email address, a first name, a last name and a display name."},
+		{"POST", "/admin/users", url.Values{"username": {"x y\x00"}, "email": {"a@b.c"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "User name must be 1 to 128 characters"},
 		{"POST", "/admin/users", url.Values{"username": {"ok"}, "email": {"not-an-email"}, "given": {"a"}, "family": {"b"}, "display": {"c"}}, 400, "not a valid email"},
 		{"POST", "/admin/groups", url.Values{"name": {""}}, 400, "Enter a group name"},
 		{"POST", "/admin/permission-sets", url.Values{"name": {"bad name!"}, "hours": {"1"}}, 400, "must be 1 to 32 characters of letters"},
@@ -248,7 +254,7 @@ func TestEditGroupAndUser(t *testing.T) {
 	// A bad edit shows the form again with what was sent.
 	p = b.submit(p, "/admin/users/"+dev, url.Values{"display": {"X"}, "given": {""}, "family": {"Y"}, "email": {""}})
 	wantStatus(t, p, http.StatusBadRequest)
-	wantBody(t, p, "Enter a first and a last name", `value="X"`)
+	wantBody(t, p, "Enter a first name.", `value="X"`)
 }
 
 func TestAuditViewerPages(t *testing.T) {
@@ -312,4 +318,86 @@ func TestInvitationOnlyBeforeActivation(t *testing.T) {
 	if f := strings.Join(forms(b.get("/admin/users/"+dev)), " "); !strings.Contains(f, "/invite") {
 		t.Errorf("page of a user without a password offers no invitation: forms %s", f)
 	}
+}
+
+// TestNeverActivatedUser: a user who never chose a password is listed as
+// such, is offered an invitation (not "again" before the first one) and
+// no password reset, and a reset posted anyway is refused with a message
+// that says to invite them; an MFA reset of a user without devices says
+// so and sends no notice.
+func TestNeverActivatedUser(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	u := e.mkUser("newbie")
+	clearPassword(t, e, u.ID)
+	list := b.get("/admin/users")
+	wantBody(t, list, `<a href="/admin/users/`+u.ID+`">newbie</a></td><td>newbie</td><td class="hide-narrow">newbie@example.com</td><td><span class="badge">No password yet</span></td>`)
+	p := b.get("/admin/users/" + u.ID)
+	wantBody(t, p, `<span class="badge">No password yet</span>`)
+	wantBody(t, p, `<button type="submit" class="secondary">Send invitation</button>`)
+	if f := strings.Join(forms(p), " "); strings.Contains(f, "/reset-password") {
+		t.Errorf("page of a user without a password offers a password reset: forms %s", f)
+	}
+	r := b.post("/admin/users/"+u.ID+"/reset-password", url.Values{"confirm": {"yes"}})
+	wantStatus(t, r, http.StatusBadRequest)
+	wantBody(t, r, "User newbie has no password to reset (they have not chosen one yet): send them an invitation instead.")
+
+	r = b.post("/admin/users/"+u.ID+"/invite", url.Values{})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, b.get("/admin/users"), `<td><span class="badge">Invited</span></td>`)
+	wantBody(t, b.get("/admin/users/"+u.ID), `<button type="submit" class="secondary">Send invitation again</button>`)
+
+	before := outboxCount(t, e)
+	r = b.post("/admin/users/"+u.ID+"/reset-mfa", url.Values{"confirm": {"yes"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, b.get(r.Location()), "This user had no MFA devices: nothing was removed.")
+	if after := outboxCount(t, e); after != before {
+		t.Errorf("an MFA reset of a user without devices sent %d messages", after-before)
+	}
+}
+
+func outboxCount(t *testing.T, e *env) int {
+	t.Helper()
+	ms, err := e.srv.Store.ListOutbox(t.Context(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
+}
+
+// TestEndOwnSessionsAsks: ending one's own sessions signs one out of the
+// console too, so the button asks first; without the box ticked nothing
+// ends.
+func TestEndOwnSessionsAsks(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin")
+	self := "/admin/users/" + e.users["admin"].ID
+	p := b.get(self)
+	wantBody(t, p, `<label><input type="checkbox" name="confirm" value="yes" required> End my sessions too: this signs me out here</label> <button type="submit" class="secondary">End sessions</button>`)
+	r := b.post(self+"/end-sessions", url.Values{})
+	wantStatus(t, r, http.StatusBadRequest)
+	wantBody(t, r, "Tick the box to end your own sessions: it signs you out of this console too.")
+	wantStatus(t, b.get(self), http.StatusOK)
+	// Another user's sessions end without a box.
+	wantNoBody(t, b.get("/admin/users/"+e.users["dev"].ID), "End my sessions too")
+}
+
+// TestAuditFiltersAndDenials: the user filter finds a user's events in
+// any case, as user names match; the page says how the filters match;
+// a refused change lists what it was about.
+func TestAuditFiltersAndDenials(t *testing.T) {
+	e := newEnv(t)
+	dev := e.users["dev"].ID
+	r := e.browser()
+	r.signIn("reader")
+	wantStatus(t, r.post("/admin/users/"+dev+"/disable", url.Values{}), http.StatusForbidden)
+	b := e.browser()
+	b.signIn("admin")
+	p := b.get("/admin/audit?user=READER")
+	wantBody(t, p, "<td>DisableUser</td><td>reader</td><td>gatehouse.amazonaws.com</td><td>"+dev+"</td><td>AccessDenied</td>")
+	wantBody(t, p, "User matches a user name in any case; Event name matches the whole name exactly, as in CreateUser.")
+	// The form keeps what was typed.
+	wantBody(t, p, `name="user" value="READER"`)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -127,6 +128,16 @@ func TestReadOnlyAdminCannotChange(t *testing.T) {
 	evs, err := e.srv.Store.ListEvents(t.Context(), store.EventFilter{Principal: "reader", Name: "CreateUser"})
 	if err != nil || len(evs) != 1 || evs[0].ErrorCode != "AccessDenied" {
 		t.Errorf("denied CreateUser events %+v, %v", evs, err)
+	}
+	// A refused settings change carries the event name and source a
+	// successful one has, so that one filter finds both.
+	evs, err = e.srv.Store.ListEvents(t.Context(), store.EventFilter{Principal: "reader", Name: "UpdateInstanceSettings"})
+	if err != nil || len(evs) != 1 || evs[0].ErrorCode != "AccessDenied" || evs[0].Source != audit.SourceSSO {
+		t.Errorf("denied UpdateInstanceSettings events %+v, %v", evs, err)
+	}
+	// The outbox link is not offered to whom it would refuse.
+	if p := b.get("/admin/users"); strings.Contains(p.Body, `href="/admin/outbox"`) {
+		t.Errorf("a read-only admin is offered the outbox:\n%s", p.Body)
 	}
 }
 

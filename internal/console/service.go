@@ -327,6 +327,7 @@ var notices = map[string]string{
 	"password-reset":        "The password was cleared and a reset link e-mailed.",
 	"password-reset-outbox": "The password was cleared; the reset link is in the outbox (no SMTP server is configured).",
 	"mfa-reset":             "The user's MFA devices were removed.",
+	"mfa-none":              "This user had no MFA devices: nothing was removed.",
 	"invitation-sent":       "Invitation e-mailed.", "invitation-sent-outbox": "The invitation is in the outbox (no SMTP server is configured).",
 	"group-created": "Group created.", "group-updated": "Group saved.",
 	"group-deleted": "Group deleted.", "member-added": "Member added.", "member-removed": "Member removed.",
@@ -338,7 +339,8 @@ var notices = map[string]string{
 
 // layout is the layout of a page in section for c.
 func (c *caller) layout(title, section string) web.AdminLayout {
-	return web.AdminLayout{Title: title, User: c.who.UserName, Section: section, Notice: notices[c.r.URL.Query().Get("done")]}
+	return web.AdminLayout{Title: title, User: c.who.UserName, Section: section, Notice: notices[c.r.URL.Query().Get("done")],
+		HideOutbox: !c.can(ActionListOutbox)}
 }
 
 // userMessage is the message shown for a refused change, or "" when err
@@ -353,10 +355,20 @@ func userMessage(err error) string {
 				return fmt.Sprintf("A %s named %s already exists.", map[string]string{"UserName": "user", "GroupDisplayName": "group"}[m[1]], name)
 			}
 		}
+		if m := setDuplicateRe.FindStringSubmatch(fe.Message); m != nil {
+			return fmt.Sprintf("A permission set named %s already exists.", m[1])
+		}
+		// The API names its parameter; the console, the field.
+		if rest, ok := strings.CutPrefix(fe.Message, "UserName must"); ok {
+			return "User name must" + rest
+		}
 		return fe.Message
 	}
 	return ""
 }
+
+// setDuplicateRe matches access.CreatePermissionSet's conflict.
+var setDuplicateRe = regexp.MustCompile(`^PermissionSet with name (.+) already exists`)
 
 // duplicateRe matches the directory's uniqueness conflicts
 // (`Duplicate UserName "x" or ExternalId`).
@@ -384,6 +396,7 @@ var errUnconfirmed = fault.Validationf("Tick the box to confirm the deletion.")
 var (
 	errResetPasswordUnconfirmed = fault.Validationf("Tick the box to confirm the password reset.")
 	errResetMFAUnconfirmed      = fault.Validationf("Tick the box to confirm the MFA reset.")
+	errEndOwnUnconfirmed        = fault.Validationf("Tick the box to end your own sessions: it signs you out of this console too.")
 )
 
 // confirmed reports whether a deletion form was sent with its box ticked.
@@ -459,6 +472,30 @@ func (c *caller) can(action string, resources ...string) bool {
 	return false
 }
 
+// deniedEvents are the audit source and name of a refused action whose
+// successful change its domain service records under another name, so
+// that one filter finds both (settings.Service records
+// UpdateInstanceSettings).
+var deniedEvents = map[string][2]string{
+	ActionUpdateSettings: {audit.SourceSSO, "UpdateInstanceSettings"},
+}
+
+// deniedResources are the audit resources a refused change was about:
+// those audit.ResourceOfARN knows, and identity-store users and groups.
+func deniedResources(arns []string) []store.EventResource {
+	var out []store.EventResource
+	for _, a := range arns {
+		if r, ok := audit.ResourceOfARN(a); ok {
+			out = append(out, r)
+		} else if id, ok := strings.CutPrefix(a, "arn:aws:identitystore:::user/"); ok {
+			out = append(out, store.EventResource{Type: audit.ResourceUser, Name: id})
+		} else if id, ok := strings.CutPrefix(a, "arn:aws:identitystore:::group/"); ok {
+			out = append(out, store.EventResource{Type: audit.ResourceGroup, Name: id})
+		}
+	}
+	return out
+}
+
 // must is can, refusing with the 403 page. A refused change (a POST) is
 // audited as the console user, with AWS's AccessDenied error, as the admin
 // APIs audit a denied call.
@@ -468,6 +505,9 @@ func (c *caller) must(action string, resources ...string) error {
 	}
 	if c.r.Method == http.MethodPost && c.s.Audit != nil {
 		source, name := authz.EventSource(action)
+		if ev, ok := deniedEvents[action]; ok {
+			source, name = ev[0], ev[1]
+		}
 		resource := "*"
 		if len(resources) > 0 {
 			resource = resources[len(resources)-1]
@@ -477,7 +517,8 @@ func (c *caller) must(action string, resources ...string) error {
 			who = c.roles[0].CallerARN()
 		}
 		entry := audit.Entry{Source: source, Name: name, ErrorCode: "AccessDenied",
-			ErrorMsg: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, action, resource)}
+			ErrorMsg:  fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, action, resource),
+			Resources: deniedResources(resources)}
 		ctx := c.r.Context()
 		if err := c.s.Store.Update(ctx, func(tx store.Tx) error { return c.s.Audit.Record(ctx, tx, entry) }); err != nil {
 			return fmt.Errorf("record denied %s: %w", action, err)

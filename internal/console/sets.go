@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -46,7 +47,16 @@ func (s *Service) registerSets(get, post route) {
 		if !confirmed(r) {
 			return errUnconfirmed
 		}
-		return s.Access.DeletePermissionSet(ctx, ps.ID)
+		err := s.Access.DeletePermissionSet(ctx, ps.ID)
+		// The API names the set by ARN; the page by name, with what to do.
+		if fe, ok := errors.AsType[*fault.Error](err); ok && fe.Kind == fault.Conflict {
+			if m := inUseRe.FindStringSubmatch(fe.Message); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				return fault.Validationf("The permission set %s is used by %s: remove its assignments first (on the Assignments page).",
+					ps.Name, plural(n, "account assignment"))
+			}
+		}
+		return err
 	}))
 }
 
@@ -375,4 +385,16 @@ func (s *Service) postProvision(w http.ResponseWriter, r *http.Request, c *calle
 		return err
 	}
 	return done(w, r, "/admin/permission-sets/"+ps.ID, "provisioned")
+}
+
+// inUseRe matches access.DeletePermissionSet's refusal of a set that is
+// still assigned.
+var inUseRe = regexp.MustCompile(`is used by (\d+) account assignment`)
+
+// plural is "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }

@@ -57,6 +57,22 @@ func (s *Service) people(pick func(People) func(context.Context, string) error) 
 	}
 }
 
+// inviteChecker says whether a user was sent an invitation (package
+// invite's *Service implements it).
+type inviteChecker interface {
+	Invited(ctx context.Context, userID string) (bool, error)
+}
+
+// userRow is userRow with, for an enabled user without a password,
+// whether they were invited (when the invitation service can say).
+func (s *Service) userRow(ctx context.Context, u *store.User) web.AdminUserRow {
+	row := userRow(u)
+	if ic, ok := s.Invitations.(inviteChecker); ok && !row.HasPassword && !row.Disabled {
+		row.Invited, _ = ic.Invited(ctx, u.ID)
+	}
+	return row
+}
+
 func userRow(u *store.User) web.AdminUserRow {
 	row := web.AdminUserRow{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName, GivenName: u.Name.GivenName,
 		FamilyName: u.Name.FamilyName, Disabled: u.Disabled, HasPassword: u.PasswordHash != "", Created: u.CreatedAt}
@@ -104,7 +120,7 @@ func (s *Service) usersPage(w http.ResponseWriter, r *http.Request, c *caller, s
 			return fmt.Errorf("list users: %w", err)
 		}
 		for i := range us {
-			row := userRow(&us[i])
+			row := s.userRow(r.Context(), &us[i])
 			if lq == "" || strings.Contains(strings.ToLower(row.UserName), lq) || strings.Contains(strings.ToLower(row.DisplayName), lq) ||
 				strings.Contains(strings.ToLower(row.Email), lq) {
 				page.Users = append(page.Users, row)
@@ -135,15 +151,24 @@ func userForm(r *http.Request) web.AdminUserRow {
 // checkUserForm refuses what identitystore would and what the console
 // requires (names and an email to invite).
 func checkUserForm(f web.AdminUserRow, create bool) error {
+	// Every missing field at once, in the add-user form's order.
+	var missing []string
+	for _, m := range []struct {
+		empty bool
+		what  string
+	}{
+		{create && f.UserName == "", "a user name"}, {create && f.Email == "", "an email address"}, {f.GivenName == "", "a first name"},
+		{f.FamilyName == "", "a last name"}, {f.DisplayName == "", "a display name"},
+	} {
+		if m.empty {
+			missing = append(missing, m.what)
+		}
+	}
 	switch {
-	case create && f.UserName == "":
-		return fault.Validationf("Enter a user name.")
-	case f.DisplayName == "":
-		return fault.Validationf("Enter a display name.")
-	case f.GivenName == "" || f.FamilyName == "":
-		return fault.Validationf("Enter a first and a last name.")
-	case create && f.Email == "":
-		return fault.Validationf("Enter an email address.")
+	case len(missing) == 1:
+		return fault.Validationf("Enter %s.", missing[0])
+	case len(missing) > 1:
+		return fault.Validationf("Enter %s and %s.", strings.Join(missing[:len(missing)-1], ", "), missing[len(missing)-1])
 	case f.Email != "" && (len(f.Email) > 100 || !strings.Contains(f.Email, "@") || strings.ContainsAny(f.Email, " \t\r\n<>")):
 		return fault.Validationf("Email %q is not a valid email address.", f.Email)
 	}
@@ -196,7 +221,7 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 		return err
 	}
 	res := s.userRes(u.ID)
-	page := web.AdminUser{AdminLayout: c.layout(u.UserName, "users"), Person: userRow(u), People: s.People != nil, Invitations: s.Invitations != nil,
+	page := web.AdminUser{AdminLayout: c.layout(u.UserName, "users"), Person: s.userRow(ctx, u), People: s.People != nil, Invitations: s.Invitations != nil,
 		Can: web.Can{
 			"edit": c.can("identitystore:UpdateUser", res...), "delete": c.can("identitystore:DeleteUser", res...),
 			"disable": c.can(ActionDisableUser, res...), "enable": c.can(ActionEnableUser, res...),
@@ -357,9 +382,23 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 			ActionResetMFA: errResetMFAUnconfirmed}[action]; unconfirmed != nil && !confirmed(r) {
 			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(unconfirmed), nil)
 		}
+		// Ending one's own sessions signs one out here too: only when
+		// asked for.
+		if action == ActionEndSessions && u.ID == c.who.UserID && !confirmed(r) {
+			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(errEndOwnUnconfirmed), nil)
+		}
 		// Nothing to change: say so rather than report a change.
 		if (action == ActionEnableUser && !u.Disabled) || (action == ActionDisableUser && u.Disabled) {
 			return done(w, r, "/admin/users/"+u.ID, map[bool]string{true: "user-already-disabled", false: "user-already-enabled"}[u.Disabled])
+		}
+		if action == ActionResetMFA {
+			ds, err := s.Store.ListMFADevices(r.Context(), u.ID)
+			if err != nil {
+				return fmt.Errorf("MFA devices: %w", err)
+			}
+			if len(ds) == 0 {
+				notice = "mfa-none"
+			}
 		}
 		if err := fn(r.Context(), u.ID); err != nil {
 			if msg := userMessage(err); msg != "" {

@@ -245,7 +245,7 @@ func (s *Service) Delivery(address string) string {
 	if s.Mail != nil && s.Mail.Configured() {
 		return address
 	}
-	return "the outbox (no SMTP server configured; " + address + " gets nothing)"
+	return "the outbox: no SMTP server is configured, so nothing was mailed to " + address + "; forward the link from the admin console's Outbox"
 }
 
 func (s *Service) sendReset(ctx context.Context, userID string, byAdmin bool) (string, error) {

@@ -25,8 +25,13 @@ func newSeed() []byte {
 func TestTOTPDeviceLimits(t *testing.T) {
 	s, w, c := newService(t)
 	var notices []string
-	s.Notify = func(_ context.Context, userID, subject, _ string) error {
+	s.Notify = func(_ context.Context, userID, subject, body string) error {
 		notices = append(notices, userID+": "+subject)
+		// The first administrator has no administrator to turn to: the
+		// notice says where the user removes a device themselves.
+		if !strings.Contains(body, "You can remove it on My sessions and devices (/account)") || strings.Contains(body, "your administrator") {
+			t.Errorf("notice %q: %q", subject, body)
+		}
 		return nil
 	}
 	ctx := t.Context()

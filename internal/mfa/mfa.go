@@ -201,7 +201,7 @@ func (s *Service) confirm(ctx context.Context, userID, name string, seed []byte,
 	} else if err != nil {
 		return nil, fmt.Errorf("store totp device of user %q: %w", userID, err)
 	}
-	s.notify(ctx, userID, "Authenticator app added", "An authenticator app was registered for your Gatehouse sign-in; your administrator can remove it by resetting your MFA devices.")
+	s.notify(ctx, userID, "Authenticator app added", "An authenticator app was registered for your Gatehouse sign-in. You can remove it on My sessions and devices (/account), or an administrator can reset your MFA devices.")
 	return d, nil
 }
 

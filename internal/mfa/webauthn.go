@@ -265,7 +265,7 @@ func (s *Service) finishRegistration(ctx context.Context, userID, name, state st
 	} else if err != nil {
 		return nil, fmt.Errorf("store webauthn device of user %q: %w", userID, err)
 	}
-	s.notify(ctx, userID, "Security key or passkey added", "A security key or passkey was registered for your Gatehouse sign-in; your administrator can remove it by resetting your MFA devices.")
+	s.notify(ctx, userID, "Security key or passkey added", "A security key or passkey was registered for your Gatehouse sign-in. You can remove it on My sessions and devices (/account), or an administrator can reset your MFA devices.")
 	return d, nil
 }
 

@@ -104,7 +104,8 @@ func (s *Service) EndSessions(ctx context.Context, userID string) error {
 }
 
 // ResetPassword removes the user's password, ends their sessions and then
-// sends them a reset link (SendPasswordReset). Until they choose a new
+// sends them a reset link (SendPasswordReset). A user without a password
+// is refused (a validation error): send them an invitation. Until they choose a new
 // password they cannot sign in with one. An error of SendPasswordReset is
 // returned after the reset has taken effect.
 func (s *Service) ResetPassword(ctx context.Context, userID string) error {
@@ -123,6 +124,12 @@ func (s *Service) ResetPasswordSentTo(ctx context.Context, userID string) (strin
 		// The link goes to the user's e-mail address: without one the
 		// reset would lock the user out with no way back in, so it is
 		// refused before anything changes.
+		// A user who never chose a password (or whose reset is
+		// pending) has none to reset: an invitation is what lets them
+		// choose one, and its link lasts longer than a reset link.
+		if u.PasswordHash == "" {
+			return false, false, fault.Validationf("User %s has no password to reset (they have not chosen one yet): send them an invitation instead.", u.UserName)
+		}
 		if s.SendPasswordReset != nil && len(u.Emails) == 0 {
 			return false, false, fault.Validationf("User %s has no e-mail address to send a reset link to; add one first", u.UserName)
 		}
@@ -143,17 +150,21 @@ func (s *Service) ResetPasswordSentTo(ctx context.Context, userID string) (strin
 // ResetMFA deletes every MFA device of the user (mfa.DeleteDevices) and
 // ends their sessions, so that they register a new one at their next
 // sign-in; the user then gets a security notice (Notify) that their devices
-// were removed. One's own devices are refused: that would skip the fresh
+// were removed. A user who has no device is left as they are (the reset is
+// audited all the same). One's own devices are refused: that would skip the fresh
 // sign-in removing a device on /account needs.
 func (s *Service) ResetMFA(ctx context.Context, userID string) error {
 	if id := audit.ActorFrom(ctx).Identity.UserID; id != "" && id == userID {
 		return fault.Validationf("You cannot reset your own MFA here; remove a device yourself on My sessions and devices (/account), which asks you to confirm it is you, or ask another administrator.")
 	}
+	removed := 0
 	err := s.change(ctx, userID, "ResetMFA", func(tx store.Tx, u *store.User) (bool, bool, error) {
-		_, err := mfa.DeleteDevices(ctx, tx, u.ID)
-		return false, true, err
+		n, err := mfa.DeleteDevices(ctx, tx, u.ID)
+		removed = n
+		return false, n > 0, err
 	})
-	if err != nil || s.Notify == nil {
+	// A user without devices lost nothing: no sessions end, no notice.
+	if err != nil || s.Notify == nil || removed == 0 {
 		return err
 	}
 	if err := s.Notify(context.WithoutCancel(ctx), userID, "MFA devices reset",

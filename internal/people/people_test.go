@@ -159,11 +159,23 @@ func TestCannotActOnYourself(t *testing.T) {
 }
 
 // TestResetMFANotifies: an administrator's ResetMFA sends the user the
-// security notice that their MFA devices were removed.
+// security notice that their MFA devices were removed, and none when the
+// user had no device.
 func TestResetMFANotifies(t *testing.T) {
 	srv, _ := server(t)
 	ed := userID(t, srv, "ed.developer")
 	ctx := audit.WithUser(t.Context(), "admin-id", "the.admin")
+	// Without a device there is nothing to remove, and no notice.
+	if err := srv.People.ResetMFA(ctx, ed); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := srv.Outbox.List(ctx, 10); err != nil || len(ms) != 0 {
+		t.Fatalf("notice of a reset that removed nothing: %+v, %v", ms, err)
+	}
+	if err := srv.Store.CreateMFADevice(ctx, &store.MFADevice{ID: "mfa-1", UserID: ed, Type: "TOTP", Name: "phone",
+		Sealed: []byte("x"), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.People.ResetMFA(ctx, ed); err != nil {
 		t.Fatal(err)
 	}

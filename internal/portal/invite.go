@@ -34,6 +34,18 @@ func linkError(err error) error {
 	return err
 }
 
+// setupLinkError is linkError for the first-admin setup link, whose
+// used or expired page cannot send anyone to an administrator: the
+// operator gets a new link from the server's banner.
+func setupLinkError(err error) error {
+	err = linkError(err)
+	if pe, ok := errors.AsType[*pageError](err); ok && (errors.Is(err, invite.ErrLinkExpired) || errors.Is(err, invite.ErrLinkInvalid)) {
+		pe.Message = "Setup links work once and for a limited time. The server prints a new setup link each time it starts while no " +
+			"administrator can sign in: restart it and use the new link, or create the administrator with gatehouse invite --admin."
+	}
+	return err
+}
+
 // invites returns the invitation service, or a page saying the feature is
 // not available.
 func (s *Service) invites() (*invite.Service, error) {
@@ -149,7 +161,7 @@ func (s *Service) getSetup(w http.ResponseWriter, r *http.Request) error {
 	token := r.URL.Query().Get("token")
 	l, err := inv.Open(r.Context(), store.LinkSetup, token)
 	if err != nil {
-		return linkError(err)
+		return setupLinkError(err)
 	}
 	s.writePage(w, r, http.StatusOK, web.Setup{Layout: web.Layout{Title: "Create the first administrator"}, Token: token, MinLength: l.MinLength})
 	return nil
@@ -166,7 +178,7 @@ func (s *Service) postSetup(w http.ResponseWriter, r *http.Request) error {
 	}
 	l, err := inv.Open(r.Context(), store.LinkSetup, in.Token)
 	if err != nil {
-		return linkError(err)
+		return setupLinkError(err)
 	}
 	again := func(msg string) error {
 		s.writePage(w, r, http.StatusBadRequest, web.Setup{Layout: web.Layout{Title: "Create the first administrator"}, Token: in.Token,
@@ -180,7 +192,7 @@ func (s *Service) postSetup(w http.ResponseWriter, r *http.Request) error {
 		if msg := formMessage(err); msg != "" {
 			return again(msg)
 		}
-		return linkError(err)
+		return setupLinkError(err)
 	}
 	http.Redirect(w, r, passwordSetURL, http.StatusSeeOther)
 	return nil

@@ -192,3 +192,18 @@ func TestActivateDisabledUser(t *testing.T) {
 		t.Error("a password was set for a disabled user")
 	}
 }
+
+// TestUsedSetupLinkSaysRestart: a setup link that is used, replaced or
+// expired says where a new one comes from (the server's start, or
+// gatehouse invite), not to ask an administrator, since there is none.
+func TestUsedSetupLinkSaysRestart(t *testing.T) {
+	srv := servertest.New(t, nil)
+	for _, p := range []string{"/setup?token=x", "/setup?token="} {
+		resp, body := getPage(t, srv.URL+p)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "This link is not valid") ||
+			!strings.Contains(body, "The server prints a new setup link each time it starts while no administrator can sign in: restart it and use the new link, or create the administrator with gatehouse invite --admin.") ||
+			strings.Contains(body, "Ask your administrator") {
+			t.Errorf("GET %s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+}

@@ -145,21 +145,21 @@ func typeErrors(te *yaml.TypeError) string {
 
 // Parse decodes a world file strictly: unknown fields are errors. Each
 // entry learns its line, so that later errors can name it; every error
-// names the line (yaml's own as "yaml: line N: ...", the others as a
-// *LineError).
+// names the line first ("line N: ...", as the plan's *LineError does, so
+// that every error of a file reads alike after the file's name).
 func Parse(data []byte) (*World, error) {
 	var w World
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&w); err != nil && !errors.Is(err, io.EOF) {
 		if te, ok := errors.AsType[*yaml.TypeError](err); ok {
-			return nil, fmt.Errorf("world file: %s", typeErrors(te))
+			return nil, errors.New(typeErrors(te))
 		}
-		return nil, fmt.Errorf("world file: %w", err)
+		return nil, yamlError(err)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("world file: %w", err)
+		return nil, yamlError(err)
 	}
 	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 		m := doc.Content[0].Content
@@ -234,9 +234,15 @@ func Parse(data []byte) (*World, error) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("world file: %w", err)
+		return nil, err
 	}
 	return &w, nil
+}
+
+// yamlError is a syntax error of the yaml package without its "yaml: "
+// prefix, so that it starts with its line.
+func yamlError(err error) error {
+	return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 }
 
 // Loader applies worlds.

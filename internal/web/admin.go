@@ -30,6 +30,9 @@ type AdminLayout struct {
 	// ReadOnly says the administrator may look but not change anything on
 	// this page; the page then shows no change buttons.
 	ReadOnly bool
+	// HideOutbox leaves the Outbox out of the navigation, for an
+	// administrator the outbox would refuse.
+	HideOutbox bool
 }
 
 // Can says which changes the administrator may make on a page, by the
@@ -41,7 +44,9 @@ type AdminUserRow struct {
 	ID, UserName, DisplayName, GivenName, FamilyName, Email string
 	Disabled                                                bool
 	HasPassword                                             bool
-	Created                                                 time.Time
+	// Invited says an invitation was sent to a user without a password.
+	Invited bool
+	Created time.Time
 }
 
 // AdminUsers is the users list with search and the create form.

@@ -74,3 +74,74 @@ func TestAdminUnits(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminSettingsWording: the settings page says how the MFA policy
+// changes the password minimum and that "Not required" still asks users
+// who have a device; a read-only administrator sees the policy's label,
+// not its value.
+func TestAdminSettingsWording(t *testing.T) {
+	p, err := LoadAdmin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		page      AdminSettings
+		want, not []string
+	}{
+		{"editable", AdminSettings{Configured: true, MFAPolicy: "always", SessionHours: "8", Can: Can{"update": true}},
+			[]string{"Passwords need at least 8 characters when MFA is required at every sign-in, and at least 15 otherwise",
+				"Not required still asks users who registered an MFA device for it"}, nil},
+		{"read-only", AdminSettings{Configured: true, MFAPolicy: "always", SessionHours: "8"},
+			[]string{"<dd>Required at every sign-in</dd>"}, []string{"<dd>always</dd>"}},
+		{"read-only new browser", AdminSettings{Configured: true, MFAPolicy: "new-browser", SessionHours: "8"},
+			[]string{"<dd>Required on a new browser only</dd>"}, nil},
+		{"read-only off", AdminSettings{Configured: true, MFAPolicy: "off", SessionHours: "8"},
+			[]string{"<dd>Not required</dd>"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := p.Render(&b, tc.page); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("page lacks %q:\n%s", w, b.String())
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(b.String(), w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+		})
+	}
+}
+
+// TestAdminInlineErrorSeen: a refused inline policy is announced at the
+// top of the page, with a link to the field, and the field takes the
+// focus, so that the error is seen though the field is far down.
+func TestAdminInlineErrorSeen(t *testing.T) {
+	p, err := LoadAdmin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	page := AdminPermissionSet{Set: AdminSetRow{ID: "ps", Name: "Dev"}, Inline: "{", InlineError: "MalformedPolicyDocument: bad", Can: Can{"putInline": true}}
+	if err := p.Render(&b, page); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	summary := `<p class="error" role="alert">The inline policy was not saved: MalformedPolicyDocument: bad <a href="#inline">Go to the policy</a></p>`
+	i := strings.Index(out, summary)
+	if i < 0 || i > strings.Index(out, `id="details-heading"`) {
+		t.Errorf("no summary above the details:\n%s", out)
+	}
+	if !strings.Contains(out, `autofocus aria-invalid="true" aria-describedby="inline-error"`) {
+		t.Errorf("the policy field does not take the focus:\n%s", out)
+	}
+	if n := strings.Count(out, `role="alert"`); n != 1 {
+		t.Errorf("%d alerts, want 1", n)
+	}
+}

@@ -88,6 +88,19 @@ func TestTrialWordings(t *testing.T) {
 		// No match: one "Show all accounts" link.
 		{"search no match", web.Home{Layout: lay, Query: "zzz", Total: 2},
 			[]string{"No account matches “zzz”.", "Show all accounts"}, []string{"0 of 2"}},
+		// The password hint names every word the rule refuses a
+		// password built around.
+		{"set password hint", web.SetPassword{Layout: lay, Action: "/activate", MinLength: 8},
+			[]string{"Common passwords, and passwords built around your user name, your name or your e-mail address, are refused."}, nil},
+		{"setup hint", web.Setup{Layout: lay, MinLength: 8},
+			[]string{"Common passwords, and passwords built around your user name, your name or your e-mail address, are refused."}, nil},
+		// AWS CLI before 2.13 ignores AWS_ENDPOINT_URL_*: the page says
+		// how to call it.
+		{"access keys old CLI", web.Credentials{Layout: lay, AccountID: "111122223333", RoleName: "Admin"},
+			[]string{`AWS CLI older than 2.13 (such as Debian’s 2.9) ignores these variables: add <code>--endpoint-url "$AWS_ENDPOINT_URL_STS"</code>`}, nil},
+		// A session's start time shows once.
+		{"account other session", web.AccountPage{Layout: lay, Sessions: []web.AccountSession{{ID: "s", Created: "2026-12-01 04:00 UTC", Expires: "2026-12-01 12:00 UTC", SourceIP: "192.0.2.1", MFA: true}}},
+			[]string{"<strong>Another sign-in</strong> · with MFA</p>", "Started 2026-12-01 04:00 UTC"}, []string{"Signed in 2026-12-01"}},
 		// The default name says the kind already.
 		{"account devices", web.AccountPage{Layout: lay, Devices: []web.AccountDevice{{ID: "a", Type: "TOTP", Name: "Authenticator app"},
 			{ID: "b", Type: "TOTP", Name: "Phone"}, {ID: "c", Type: "WEBAUTHN", Name: "YubiKey"}}},
