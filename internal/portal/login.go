@@ -249,6 +249,18 @@ func (s *Service) finishSignIn(w http.ResponseWriter, r *http.Request, a signin.
 
 // postMFA checks the TOTP step.
 func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
+	return s.secondStep(w, r, "That code is not right, or was already used. Wait for the next code and try again.",
+		func(a signin.Attempt, userID, sealed string, expires time.Time) (*signin.Verified, error) {
+			return s.SignIn.Code(r.Context(), a, userID, r.PostFormValue("code"), sealed, expires)
+		})
+}
+
+// secondStep runs the second sign-in step (a code, or a security key or
+// passkey) through check and answers as every such step does: the MFA
+// page again with refused (signin.ErrBadCode), the sign-in's start for a
+// used or expired state, or the session.
+func (s *Service) secondStep(w http.ResponseWriter, r *http.Request, refused string,
+	check func(a signin.Attempt, userID, sealed string, expires time.Time) (*signin.Verified, error)) error {
 	sealed := r.PostFormValue("state")
 	st, err := s.openState(sealed, web.StepMFA)
 	if err != nil {
@@ -256,15 +268,14 @@ func (s *Service) postMFA(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := s.attempt(r, st.UserName)
 	expires := time.Unix(st.Expires, 0)
-	v, err := s.SignIn.Code(r.Context(), a, st.UserID, r.PostFormValue("code"), sealed, expires)
+	v, err := check(a, st.UserID, sealed, expires)
 	switch {
 	case errors.Is(err, signin.ErrStateUsed):
 		return s.startAgain(w, r)
 	case errors.Is(err, signin.ErrBadCredentials):
 		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
 	case errors.Is(err, signin.ErrBadCode):
-		return s.mfaStep(w, r, http.StatusUnauthorized, st.UserID, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
-			Error: "That code is not right, or was already used. Wait for the next code and try again."})
+		return s.mfaStep(w, r, http.StatusUnauthorized, st.UserID, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next, Error: refused})
 	case err != nil:
 		return signInRefused(err)
 	}
@@ -362,26 +373,10 @@ func answerBytes(r *http.Request) []byte {
 
 // postKey checks the second step with a security key or passkey.
 func (s *Service) postKey(w http.ResponseWriter, r *http.Request) error {
-	sealed := r.PostFormValue("state")
-	st, err := s.openState(sealed, web.StepMFA)
-	if err != nil {
-		return s.startAgain(w, r)
-	}
-	a := s.attempt(r, st.UserName)
-	expires := time.Unix(st.Expires, 0)
-	v, err := s.SignIn.Key(r.Context(), a, st.UserID, r.PostFormValue("key_state"), answerBytes(r), sealed, expires)
-	switch {
-	case errors.Is(err, signin.ErrStateUsed):
-		return s.startAgain(w, r)
-	case errors.Is(err, signin.ErrBadCredentials):
-		return s.renderSignIn(w, r, http.StatusUnauthorized, web.SignIn{Step: web.StepUserName, Error: "Incorrect user name or password."})
-	case errors.Is(err, signin.ErrBadCode):
-		return s.mfaStep(w, r, http.StatusUnauthorized, st.UserID, web.SignIn{Step: web.StepMFA, UserName: st.UserName, State: sealed, Next: st.Next,
-			Error: "The security key or passkey was not accepted. Try again, or enter a code."})
-	case err != nil:
-		return signInRefused(err)
-	}
-	return s.finishSignIn(w, r, a, v, sealed, expires, st.Next)
+	return s.secondStep(w, r, "The security key or passkey was not accepted. Try again, or enter a code.",
+		func(a signin.Attempt, userID, sealed string, expires time.Time) (*signin.Verified, error) {
+			return s.SignIn.Key(r.Context(), a, userID, r.PostFormValue("key_state"), answerBytes(r), sealed, expires)
+		})
 }
 
 // postPasskey signs in with a passkey alone.
