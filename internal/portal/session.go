@@ -98,7 +98,7 @@ func (s *Service) user(ctx context.Context, id string) (*store.User, error) {
 
 // startSession starts a portal session for u through signin (which
 // records it and forgets the user's failed attempts) and sets the session
-// cookie and the known-device cookie, which only the sign-in pages see.
+// cookie and the known-device cookie.
 func (s *Service) startSession(w http.ResponseWriter, r *http.Request, a signin.Attempt, v *signin.Verified, state string, stateExpires time.Time) error {
 	sess, err := s.SignIn.Start(r.Context(), a, v, state, stateExpires)
 	if err != nil {
@@ -108,8 +108,16 @@ func (s *Service) startSession(w http.ResponseWriter, r *http.Request, a signin.
 		Name: CookieName, Value: sess.Value, Path: "/", MaxAge: int(sess.Lifetime.Seconds()),
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
+	// The known-device cookie goes to every page, not only /login: /reauth
+	// counts its attempts in the device's own bucket too, so a stranger's
+	// failures do not stop the user confirming it is them. Before, it was
+	// set for /login alone: that one is removed, so only one is sent.
 	http.SetCookie(w, &http.Cookie{
-		Name: signin.DeviceCookieName, Value: sess.Device, Path: "/login", MaxAge: int(s.SignIn.DeviceMaxAge().Seconds()),
+		Name: signin.DeviceCookieName, Value: sess.Device, Path: "/", MaxAge: int(s.SignIn.DeviceMaxAge().Seconds()),
+		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
+	})
+	http.SetCookie(w, &http.Cookie{
+		Name: signin.DeviceCookieName, Value: "", Path: "/login", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
 	return nil

@@ -440,17 +440,24 @@ func TestKnownDeviceCookie(t *testing.T) {
 	b := newBrowser(t, srv, "192.0.2.40")
 	a := b.signIn(user, password)
 	want(t, a, http.StatusSeeOther)
-	var dc *http.Cookie
+	var dc, old *http.Cookie
 	for _, c := range (&http.Response{Header: a.Header}).Cookies() {
-		if c.Name == "gatehouse_device" {
+		switch {
+		case c.Name == "gatehouse_device" && c.Value != "":
 			dc = c
+		case c.Name == "gatehouse_device":
+			old = c
 		}
 	}
 	if dc == nil {
 		t.Fatal("no known-device cookie")
 	}
-	if !dc.HttpOnly || dc.SameSite != http.SameSiteLaxMode || dc.Path != "/login" || dc.Secure || dc.MaxAge <= 0 {
+	if !dc.HttpOnly || dc.SameSite != http.SameSiteLaxMode || dc.Path != "/" || dc.Secure || dc.MaxAge <= 0 {
 		t.Errorf("known-device cookie attributes: %+v", dc)
+	}
+	// The one earlier versions set for /login alone is removed.
+	if old == nil || old.Path != "/login" || old.MaxAge >= 0 {
+		t.Errorf("the /login known-device cookie is not removed: %+v", old)
 	}
 	if strings.Contains(dc.Value, user) {
 		t.Error("the known-device cookie shows the user name")
@@ -664,4 +671,20 @@ func TestSessionLengthFromSettings(t *testing.T) {
 	if !strings.Contains(strings.Join(a.Header.Values("Set-Cookie"), "\n"), "Max-Age=5400") {
 		t.Errorf("cookies %q, want Max-Age=5400", a.Header.Values("Set-Cookie"))
 	}
+}
+
+// A stranger who reaches the user name's hard limit does not stop the
+// user's own browser from confirming it is them (/reauth before an MFA
+// change): the known-device cookie reaches /reauth as it reaches /login.
+func TestKnownDeviceReauthNotLockedOut(t *testing.T) {
+	srv, c := start(t, func(c *config.Config) { c.SignInMaxFailures = 10 })
+	home := newBrowser(t, srv, "192.0.2.32")
+	want(t, home.signIn(user, password), http.StatusSeeOther)
+	c.wait(6 * time.Minute) // no longer fresh
+	wantRedirect(t, home.get("/mfa"), "/reauth?next=%2Fmfa")
+	for i := range 10 {
+		newBrowser(t, srv, "203.0.113."+itoa(i+1)).signIn(user, "wrong-password")
+	}
+	want(t, newBrowser(t, srv, "198.51.100.9").signIn(user, password), http.StatusTooManyRequests)
+	wantRedirect(t, home.post("/reauth", url.Values{"next": {"/mfa"}, "password": {password}}), "/mfa")
 }
