@@ -17,7 +17,7 @@ func TestCookieSecureOverHTTPS(t *testing.T) {
 	svc := &portal.Service{
 		Store: o.Store, Keys: o.Keys, Audit: o.Audit, IDs: o.IDs, Now: o.Now, Rand: o.Rand, Log: o.Log,
 		Instance: o.Instance, BaseURL: "https://portal.example", Directory: o.Directory, OIDC: o.OIDC,
-		Issuer: o.Issuer, Cache: o.Cache, PortalSessionDuration: o.PortalSessionDuration, SignIn: o.SignIn, MFA: o.MFA,
+		Issuer: o.Issuer, Cache: o.Cache, SignIn: o.SignIn, MFA: o.MFA,
 	}
 	mux := http.NewServeMux()
 	svc.Register(mux)

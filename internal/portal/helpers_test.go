@@ -104,12 +104,11 @@ func newEnv(t *testing.T) *env {
 	p := &portal.Service{
 		Store: w.Store, Keys: keys, Audit: w.Audit, IDs: w.IDs, Now: time.Now, Rand: rand.Reader, Log: log,
 		Instance: w.Instance, BaseURL: base, Directory: w.Directory, OIDC: o, Issuer: iss, Cache: cache,
-		PortalSessionDuration: 8 * time.Hour,
 	}
 	p.MFA = &mfa.Service{Store: w.Store, Keys: keys, Audit: w.Audit, IDs: w.IDs, Now: time.Now, Rand: rand.Reader, Issuer: "Gatehouse", BaseURL: base}
 	p.SignIn = &signin.Service{
 		Store: w.Store, Keys: keys, Audit: w.Audit, Directory: w.Directory, MFA: p.MFA,
-		Now: time.Now, Rand: rand.Reader, Log: log, SessionDuration: p.PortalSessionDuration,
+		Now: time.Now, Rand: rand.Reader, Log: log, SessionDuration: 8 * time.Hour,
 	}
 	mux := http.NewServeMux()
 	o.Register(mux)

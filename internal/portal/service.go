@@ -45,8 +45,6 @@ type Service struct {
 	// Cache answers entitlement, account, permission-set, user and
 	// revocation reads; it is required.
 	Cache *accesscache.Cache
-	// PortalSessionDuration is how long a sign-in lasts (default 8 h).
-	PortalSessionDuration time.Duration
 	// SignIn checks sign-in attempts under their limits and starts
 	// sessions; MFA enrols and checks authenticators. Both are required:
 	// the server's wiring builds them, shared with every other user of

@@ -111,7 +111,7 @@ func (s *Server) wire() {
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
 		Instance: s.Instance, BaseURL: base, Secure: strings.HasPrefix(base, "https://"),
 		Directory: s.Directory, OIDC: s.OIDC, Issuer: s.Issuer, Cache: s.Cache,
-		PortalSessionDuration: cfg.PortalSessionDuration, SignIn: s.SignIn, MFA: s.MFA, Invites: s.Invites,
+		SignIn: s.SignIn, MFA: s.MFA, Invites: s.Invites,
 	}
 	s.Authorizer = &authz.Authorizer{
 		Policies:       &authz.Policies{Store: s.Store, Now: cfg.Now},

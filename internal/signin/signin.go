@@ -672,7 +672,6 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// settings returns the settings in force.
 // RequiresMFA reports whether the MFA policy asks for a second factor
 // (always, or on a new browser): then a person keeps at least one device.
 func (s *Service) RequiresMFA(ctx context.Context) (bool, error) {
@@ -680,6 +679,8 @@ func (s *Service) RequiresMFA(ctx context.Context) (bool, error) {
 	return v.MFAPolicy != settings.PolicyOff, err
 }
 
+// settings returns the settings in force: Settings', or without it the
+// policy "off" and SessionDuration.
 func (s *Service) settings(ctx context.Context) (settings.Settings, error) {
 	if s.Settings != nil {
 		v, err := s.Settings.Get(ctx)
