@@ -164,38 +164,19 @@ func Parse(data []byte) (*World, error) {
 	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 		m := doc.Content[0].Content
 		for i := 0; i+1 < len(m); i += 2 {
-			items := m[i+1].Content
-			line := func(j int) int {
-				if j < len(items) {
-					return items[j].Line
-				}
-				return 0
-			}
-			switch m[i].Value {
+			switch list := m[i+1]; m[i].Value {
 			case "accounts":
-				for j := range w.Accounts {
-					w.Accounts[j].Line = line(j)
-				}
+				setLines(w.Accounts, list, func(e *Account) *int { return &e.Line })
 			case "users":
-				for j := range w.Users {
-					w.Users[j].Line = line(j)
-				}
+				setLines(w.Users, list, func(e *User) *int { return &e.Line })
 			case "groups":
-				for j := range w.Groups {
-					w.Groups[j].Line = line(j)
-				}
+				setLines(w.Groups, list, func(e *Group) *int { return &e.Line })
 			case "permission_sets":
-				for j := range w.PermissionSets {
-					w.PermissionSets[j].Line = line(j)
-				}
+				setLines(w.PermissionSets, list, func(e *PermissionSet) *int { return &e.Line })
 			case "customer_policies":
-				for j := range w.CustomerPolicies {
-					w.CustomerPolicies[j].Line = line(j)
-				}
+				setLines(w.CustomerPolicies, list, func(e *CustomerPolicy) *int { return &e.Line })
 			case "assignments":
-				for j := range w.Assignments {
-					w.Assignments[j].Line = line(j)
-				}
+				setLines(w.Assignments, list, func(e *Assignment) *int { return &e.Line })
 			}
 		}
 	}
@@ -237,6 +218,18 @@ func Parse(data []byte) (*World, error) {
 		return nil, err
 	}
 	return &w, nil
+}
+
+// setLines gives each of entries the line of its item in the yaml list
+// node (0 for an entry the node has no item for).
+func setLines[T any](entries []T, list *yaml.Node, line func(*T) *int) {
+	for j := range entries {
+		l := 0
+		if j < len(list.Content) {
+			l = list.Content[j].Line
+		}
+		*line(&entries[j]) = l
+	}
 }
 
 // yamlError is a syntax error of the yaml package without its "yaml: "
