@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -298,7 +297,7 @@ func openAutomation(ctx context.Context, cfg *config.Config) (*automation.Servic
 	}
 	if cfg.DatabaseURL != "" {
 		where = "the database of -database-url"
-	} else if _, err := os.Stat(filepath.Join(cfg.DataDir, "gatehouse.db")); errors.Is(err, fs.ErrNotExist) {
+	} else if ok, err := server.HasDatabase(cfg.DataDir); err == nil && !ok {
 		return nil, nil, nil, nil, noInstanceError(where)
 	}
 	st, err := server.OpenStore(ctx, cfg)
