@@ -341,13 +341,18 @@ func noInstanceError(where string) error {
 // folder of a running server (SQLite): the server holds the folder, and the
 // IAM API it serves does the same work.
 func serverRunningError(e *server.DataDirInUseError) error {
-	holder := "a running Gatehouse"
-	if e.PID > 0 {
-		holder = fmt.Sprintf("a running Gatehouse (process %d)", e.PID)
-	}
 	return &inUseError{DataDirInUseError: e, msg: fmt.Sprintf("the data folder %s is in use by %s. While it runs, use the AWS CLI against that server instead "+
 		"(aws iam create-user --user-name NAME, aws iam create-access-key --user-name NAME, ... with --endpoint-url of the server "+
-		"and an admin profile; see docs/admin-guide.md), or stop the server and run this command again", e.Dir, holder)}
+		"and an admin profile; see docs/admin-guide.md), or stop the server and run this command again", e.Dir, holder(e))}
+}
+
+// holder names the server that holds a data folder: "a running Gatehouse",
+// with its process when the lock names it.
+func holder(e *server.DataDirInUseError) string {
+	if e.PID > 0 {
+		return fmt.Sprintf("a running Gatehouse (process %d)", e.PID)
+	}
+	return "a running Gatehouse"
 }
 
 // inUseError is serverRunningError's error: its message for the
