@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -291,10 +290,7 @@ func openAutomation(ctx context.Context, cfg *config.Config) (*automation.Servic
 	// The command works on an existing instance only: bootstrapping one
 	// here would leave the operator with a second, empty Gatehouse that no
 	// server serves.
-	where := cfg.DataDir
-	if abs, err := filepath.Abs(where); err == nil {
-		where = abs
-	}
+	where := absPath(cfg.DataDir)
 	if cfg.DatabaseURL != "" {
 		where = "the database of -database-url"
 	} else if ok, err := server.HasDatabase(cfg.DataDir); err == nil && !ok {
