@@ -260,51 +260,27 @@ type Result struct {
 // deleted, and passwords set.
 func (r Result) Changes() int { return r.Created + r.Updated + r.Deleted + r.Passwords }
 
-func (l *Loader) userID(ctx context.Context, known map[string]string, name string) (string, error) {
-	if id, ok := known[name]; ok {
-		return id, nil
-	}
-	u, err := l.Directory.GetUserByName(ctx, name)
-	if err != nil {
-		return "", err
-	}
-	return u.ID, nil
-}
-
-func (l *Loader) assignment(ctx context.Context, accounts, users, groups, sets map[string]string, a Assignment) (access.AssignmentInput, error) {
+// assignment resolves a's permission set and principal by name, for an
+// assignment on the account acct.
+func (l *Loader) assignment(ctx context.Context, acct string, a Assignment) (access.AssignmentInput, error) {
 	var in access.AssignmentInput
-	acct, ok := accounts[a.Account]
-	if !ok {
-		acct = a.Account // an account ID that exists but is not in this file
-		if _, err := l.Access.GetAccount(ctx, acct); err != nil {
-			return in, fmt.Errorf("account %q: %w", a.Account, err)
-		}
+	ps, err := l.Access.GetPermissionSetByName(ctx, a.PermissionSet)
+	if err != nil {
+		return in, fmt.Errorf("permission set %q: %w", a.PermissionSet, err)
 	}
-	ps, ok := sets[a.PermissionSet]
-	if !ok {
-		got, err := l.Access.GetPermissionSetByName(ctx, a.PermissionSet)
-		if err != nil {
-			return in, fmt.Errorf("permission set %q: %w", a.PermissionSet, err)
-		}
-		ps = got.ID
-	}
-	in = access.AssignmentInput{AccountID: acct, PermissionSetID: ps}
+	in = access.AssignmentInput{AccountID: acct, PermissionSetID: ps.ID}
 	if a.User != "" {
-		id, err := l.userID(ctx, users, a.User)
+		u, err := l.Directory.GetUserByName(ctx, a.User)
 		if err != nil {
 			return in, fmt.Errorf("user %q: %w", a.User, err)
 		}
-		in.PrincipalType, in.PrincipalID = store.PrincipalUser, id
+		in.PrincipalType, in.PrincipalID = store.PrincipalUser, u.ID
 		return in, nil
 	}
-	id, ok := groups[a.Group]
-	if !ok {
-		g, err := l.Directory.GetGroupByName(ctx, a.Group)
-		if err != nil {
-			return in, fmt.Errorf("group %q: %w", a.Group, err)
-		}
-		id = g.ID
+	g, err := l.Directory.GetGroupByName(ctx, a.Group)
+	if err != nil {
+		return in, fmt.Errorf("group %q: %w", a.Group, err)
 	}
-	in.PrincipalType, in.PrincipalID = store.PrincipalGroup, id
+	in.PrincipalType, in.PrincipalID = store.PrincipalGroup, g.ID
 	return in, nil
 }
