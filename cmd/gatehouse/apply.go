@@ -84,12 +84,8 @@ func applyCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	_, rec, st, in, err := openAutomation(ctx, &cfg)
 	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {
-		holder := "a running Gatehouse"
-		if inUse.PID > 0 {
-			holder = fmt.Sprintf("a running Gatehouse (process %d)", inUse.PID)
-		}
 		return fmt.Errorf("the data folder %s is in use by %s: stop it and run gatehouse apply again, "+
-			"or restart it with --seed %s (which applies the same plan, without --prune)", inUse.Dir, holder, file)
+			"or restart it with --seed %s (which applies the same plan, without --prune)", inUse.Dir, holder(inUse), file)
 	}
 	if err != nil {
 		return err

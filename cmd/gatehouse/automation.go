@@ -8,9 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -292,13 +290,10 @@ func openAutomation(ctx context.Context, cfg *config.Config) (*automation.Servic
 	// The command works on an existing instance only: bootstrapping one
 	// here would leave the operator with a second, empty Gatehouse that no
 	// server serves.
-	where := cfg.DataDir
-	if abs, err := filepath.Abs(where); err == nil {
-		where = abs
-	}
+	where := absPath(cfg.DataDir)
 	if cfg.DatabaseURL != "" {
 		where = "the database of -database-url"
-	} else if _, err := os.Stat(filepath.Join(cfg.DataDir, "gatehouse.db")); errors.Is(err, fs.ErrNotExist) {
+	} else if ok, err := server.HasDatabase(cfg.DataDir); err == nil && !ok {
 		return nil, nil, nil, nil, noInstanceError(where)
 	}
 	st, err := server.OpenStore(ctx, cfg)
@@ -342,13 +337,18 @@ func noInstanceError(where string) error {
 // folder of a running server (SQLite): the server holds the folder, and the
 // IAM API it serves does the same work.
 func serverRunningError(e *server.DataDirInUseError) error {
-	holder := "a running Gatehouse"
-	if e.PID > 0 {
-		holder = fmt.Sprintf("a running Gatehouse (process %d)", e.PID)
-	}
 	return &inUseError{DataDirInUseError: e, msg: fmt.Sprintf("the data folder %s is in use by %s. While it runs, use the AWS CLI against that server instead "+
 		"(aws iam create-user --user-name NAME, aws iam create-access-key --user-name NAME, ... with --endpoint-url of the server "+
-		"and an admin profile; see docs/admin-guide.md), or stop the server and run this command again", e.Dir, holder)}
+		"and an admin profile; see docs/admin-guide.md), or stop the server and run this command again", e.Dir, holder(e))}
+}
+
+// holder names the server that holds a data folder: "a running Gatehouse",
+// with its process when the lock names it.
+func holder(e *server.DataDirInUseError) string {
+	if e.PID > 0 {
+		return fmt.Sprintf("a running Gatehouse (process %d)", e.PID)
+	}
+	return "a running Gatehouse"
 }
 
 // inUseError is serverRunningError's error: its message for the

@@ -272,27 +272,30 @@ func rss(pid int) (int64, error) {
 	return 0, errors.New("no VmRSS")
 }
 
+// postJSON posts body as JSON to base+path and returns the answer's status
+// and its JSON object (nil when it is none).
+func postJSON(c *http.Client, base, path string, body any) (int, map[string]any, error) {
+	b, _ := json.Marshal(body)
+	resp, err := c.Post(base+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m, nil
+}
+
 // tokenTraffic registers a client, starts a device authorization and polls
 // CreateToken until the deadline, one request at a time, and returns how
 // many answers came back (any status below 500) and their latencies.
 func tokenTraffic(c *http.Client, base string, deadline time.Time) (int, []time.Duration, error) {
-	post := func(path string, body any) (int, map[string]any, error) {
-		b, _ := json.Marshal(body)
-		resp, err := c.Post(base+path, "application/json", bytes.NewReader(b))
-		if err != nil {
-			return 0, nil, err
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m, nil
-	}
-	_, reg, err := post("/client/register", map[string]string{"clientName": "signinload", "clientType": "public"})
+	_, reg, err := postJSON(c, base, "/client/register", map[string]string{"clientName": "signinload", "clientType": "public"})
 	if err != nil {
 		return 0, nil, err
 	}
 	creds := map[string]string{"clientId": fmt.Sprint(reg["clientId"]), "clientSecret": fmt.Sprint(reg["clientSecret"])}
-	_, dev, err := post("/device_authorization", map[string]string{"clientId": creds["clientId"], "clientSecret": creds["clientSecret"], "startUrl": startURL})
+	_, dev, err := postJSON(c, base, "/device_authorization", map[string]string{"clientId": creds["clientId"], "clientSecret": creds["clientSecret"], "startUrl": startURL})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -300,7 +303,7 @@ func tokenTraffic(c *http.Client, base string, deadline time.Time) (int, []time.
 	n := 0
 	for time.Now().Before(deadline) {
 		t0 := time.Now()
-		code, _, err := post("/token", map[string]string{
+		code, _, err := postJSON(c, base, "/token", map[string]string{
 			"clientId": creds["clientId"], "clientSecret": creds["clientSecret"],
 			"grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": fmt.Sprint(dev["deviceCode"]),
 		})

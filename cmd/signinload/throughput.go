@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -442,17 +441,6 @@ func accessToken(base string, tr *http.Transport) (string, error) {
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Transport: tr, Jar: jar}
 	api := &http.Client{Transport: tr}
-	postJSON := func(path string, in any) (int, map[string]any, error) {
-		b, _ := json.Marshal(in)
-		resp, err := api.Post(base+path, "application/json", bytes.NewReader(b))
-		if err != nil {
-			return 0, nil, err
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m, nil
-	}
 	postForm := func(path string, form url.Values) (string, error) {
 		resp, err := browser.PostForm(base+path, form)
 		if err != nil {
@@ -465,12 +453,12 @@ func accessToken(base string, tr *http.Transport) (string, error) {
 		}
 		return string(b), err
 	}
-	_, reg, err := postJSON("/client/register", map[string]string{"clientName": "signinload", "clientType": "public"})
+	_, reg, err := postJSON(api, base, "/client/register", map[string]string{"clientName": "signinload", "clientType": "public"})
 	if err != nil {
 		return "", err
 	}
 	id, secret := fmt.Sprint(reg["clientId"]), fmt.Sprint(reg["clientSecret"])
-	_, dev, err := postJSON("/device_authorization", map[string]string{"clientId": id, "clientSecret": secret, "startUrl": startURL})
+	_, dev, err := postJSON(api, base, "/device_authorization", map[string]string{"clientId": id, "clientSecret": secret, "startUrl": startURL})
 	if err != nil {
 		return "", err
 	}
@@ -490,7 +478,7 @@ func accessToken(base string, tr *http.Transport) (string, error) {
 	}
 	for range 10 {
 		time.Sleep(time.Second) // the device grant's polling interval
-		code, tok, err := postJSON("/token", map[string]string{"clientId": id, "clientSecret": secret,
+		code, tok, err := postJSON(api, base, "/token", map[string]string{"clientId": id, "clientSecret": secret,
 			"grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": fmt.Sprint(dev["deviceCode"])})
 		if err != nil {
 			return "", err

@@ -772,7 +772,7 @@ func (p *planner) planAssignments(ctx context.Context, w *World) error {
 		}
 		name := assignmentKey{account: cmp.Or(p.acctName[acct], acct), set: k.set, principalType: k.principalType, principal: k.principal}.String()
 		p.add(Change{Op: Create, Kind: KindAssignment, Name: name, line: a.Line, apply: func(ctx context.Context) error {
-			in, err := p.l.assignment(ctx, map[string]string{a.Account: acct}, map[string]string{}, map[string]string{}, map[string]string{}, a)
+			in, err := p.l.assignment(ctx, acct, a)
 			if err != nil {
 				return err
 			}

@@ -164,38 +164,19 @@ func Parse(data []byte) (*World, error) {
 	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 		m := doc.Content[0].Content
 		for i := 0; i+1 < len(m); i += 2 {
-			items := m[i+1].Content
-			line := func(j int) int {
-				if j < len(items) {
-					return items[j].Line
-				}
-				return 0
-			}
-			switch m[i].Value {
+			switch list := m[i+1]; m[i].Value {
 			case "accounts":
-				for j := range w.Accounts {
-					w.Accounts[j].Line = line(j)
-				}
+				setLines(w.Accounts, list, func(e *Account) *int { return &e.Line })
 			case "users":
-				for j := range w.Users {
-					w.Users[j].Line = line(j)
-				}
+				setLines(w.Users, list, func(e *User) *int { return &e.Line })
 			case "groups":
-				for j := range w.Groups {
-					w.Groups[j].Line = line(j)
-				}
+				setLines(w.Groups, list, func(e *Group) *int { return &e.Line })
 			case "permission_sets":
-				for j := range w.PermissionSets {
-					w.PermissionSets[j].Line = line(j)
-				}
+				setLines(w.PermissionSets, list, func(e *PermissionSet) *int { return &e.Line })
 			case "customer_policies":
-				for j := range w.CustomerPolicies {
-					w.CustomerPolicies[j].Line = line(j)
-				}
+				setLines(w.CustomerPolicies, list, func(e *CustomerPolicy) *int { return &e.Line })
 			case "assignments":
-				for j := range w.Assignments {
-					w.Assignments[j].Line = line(j)
-				}
+				setLines(w.Assignments, list, func(e *Assignment) *int { return &e.Line })
 			}
 		}
 	}
@@ -239,6 +220,18 @@ func Parse(data []byte) (*World, error) {
 	return &w, nil
 }
 
+// setLines gives each of entries the line of its item in the yaml list
+// node (0 for an entry the node has no item for).
+func setLines[T any](entries []T, list *yaml.Node, line func(*T) *int) {
+	for j := range entries {
+		l := 0
+		if j < len(list.Content) {
+			l = list.Content[j].Line
+		}
+		*line(&entries[j]) = l
+	}
+}
+
 // yamlError is a syntax error of the yaml package without its "yaml: "
 // prefix, so that it starts with its line.
 func yamlError(err error) error {
@@ -267,51 +260,27 @@ type Result struct {
 // deleted, and passwords set.
 func (r Result) Changes() int { return r.Created + r.Updated + r.Deleted + r.Passwords }
 
-func (l *Loader) userID(ctx context.Context, known map[string]string, name string) (string, error) {
-	if id, ok := known[name]; ok {
-		return id, nil
-	}
-	u, err := l.Directory.GetUserByName(ctx, name)
-	if err != nil {
-		return "", err
-	}
-	return u.ID, nil
-}
-
-func (l *Loader) assignment(ctx context.Context, accounts, users, groups, sets map[string]string, a Assignment) (access.AssignmentInput, error) {
+// assignment resolves a's permission set and principal by name, for an
+// assignment on the account acct.
+func (l *Loader) assignment(ctx context.Context, acct string, a Assignment) (access.AssignmentInput, error) {
 	var in access.AssignmentInput
-	acct, ok := accounts[a.Account]
-	if !ok {
-		acct = a.Account // an account ID that exists but is not in this file
-		if _, err := l.Access.GetAccount(ctx, acct); err != nil {
-			return in, fmt.Errorf("account %q: %w", a.Account, err)
-		}
+	ps, err := l.Access.GetPermissionSetByName(ctx, a.PermissionSet)
+	if err != nil {
+		return in, fmt.Errorf("permission set %q: %w", a.PermissionSet, err)
 	}
-	ps, ok := sets[a.PermissionSet]
-	if !ok {
-		got, err := l.Access.GetPermissionSetByName(ctx, a.PermissionSet)
-		if err != nil {
-			return in, fmt.Errorf("permission set %q: %w", a.PermissionSet, err)
-		}
-		ps = got.ID
-	}
-	in = access.AssignmentInput{AccountID: acct, PermissionSetID: ps}
+	in = access.AssignmentInput{AccountID: acct, PermissionSetID: ps.ID}
 	if a.User != "" {
-		id, err := l.userID(ctx, users, a.User)
+		u, err := l.Directory.GetUserByName(ctx, a.User)
 		if err != nil {
 			return in, fmt.Errorf("user %q: %w", a.User, err)
 		}
-		in.PrincipalType, in.PrincipalID = store.PrincipalUser, id
+		in.PrincipalType, in.PrincipalID = store.PrincipalUser, u.ID
 		return in, nil
 	}
-	id, ok := groups[a.Group]
-	if !ok {
-		g, err := l.Directory.GetGroupByName(ctx, a.Group)
-		if err != nil {
-			return in, fmt.Errorf("group %q: %w", a.Group, err)
-		}
-		id = g.ID
+	g, err := l.Directory.GetGroupByName(ctx, a.Group)
+	if err != nil {
+		return in, fmt.Errorf("group %q: %w", a.Group, err)
 	}
-	in.PrincipalType, in.PrincipalID = store.PrincipalGroup, id
+	in.PrincipalType, in.PrincipalID = store.PrincipalGroup, g.ID
 	return in, nil
 }
