@@ -112,7 +112,7 @@ func (s *Service) groupPage(w http.ResponseWriter, r *http.Request, c *caller, s
 			// when the store-wide action is allowed.
 			"removeMember": c.can("identitystore:DeleteGroupMembership", s.storeARN()),
 		}}
-	page.Error, page.ReadOnly = msg, !slices.Contains(mapValues(page.Can), true)
+	page.Error, page.ReadOnly = msg, readOnly(page.Can)
 	ms, err := s.Store.ListMembershipsByGroup(ctx, g.ID, store.Page{Limit: maxScan})
 	if err != nil {
 		return fmt.Errorf("members: %w", err)

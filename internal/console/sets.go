@@ -187,7 +187,7 @@ func (s *Service) setPage(w http.ResponseWriter, r *http.Request, c *caller, sta
 			"provision":      c.can("sso:ProvisionPermissionSet", res...),
 			"delete":         c.can("sso:DeletePermissionSet", res...),
 		}}
-	page.Error, page.ReadOnly = msg, !slices.Contains(mapValues(page.Can), true)
+	page.Error, page.ReadOnly = msg, readOnly(page.Can)
 	if inline != nil {
 		page.Inline, page.InlineError = inline.doc, inline.err
 	}

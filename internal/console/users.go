@@ -233,7 +233,7 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 	if form != nil {
 		page.Person.DisplayName, page.Person.GivenName, page.Person.FamilyName, page.Person.Email = form.DisplayName, form.GivenName, form.FamilyName, form.Email
 	}
-	page.ReadOnly = !slices.Contains(mapValues(page.Can), true)
+	page.ReadOnly = readOnly(page.Can)
 	ms, err := s.Store.ListMembershipsByUser(ctx, u.ID, store.Page{Limit: 1000})
 	if err != nil {
 		return fmt.Errorf("memberships: %w", err)
@@ -255,12 +255,14 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 	return nil
 }
 
-func mapValues(m web.Can) []bool {
-	out := make([]bool, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
+// readOnly reports whether can allows none of a page's changes.
+func readOnly(can web.Can) bool {
+	for _, ok := range can {
+		if ok {
+			return false
+		}
 	}
-	return out
+	return true
 }
 
 // effectiveAccess lists the accounts and permission sets the user may

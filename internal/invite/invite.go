@@ -383,10 +383,7 @@ func (s *Service) minLength(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if req {
-		return password.MinMultiFactor, nil
-	}
-	return password.MinSingleFactor, nil
+	return password.MinLength(req), nil
 }
 
 // CheckPassword applies the password rule (package password) for the

@@ -81,11 +81,7 @@ func (s *Service) usable(ctx context.Context, userID string) (bool, error) {
 // any earlier one stops working) and returns its URL. serve prints it on
 // each start while the instance has no administrator.
 func (s *Service) SetupLink(ctx context.Context) (string, error) {
-	link, err := s.link(ctx, store.LinkSetup, "", "/setup", SetupTTL)
-	if err != nil {
-		return "", err
-	}
-	return link, nil
+	return s.link(ctx, store.LinkSetup, "", "/setup", SetupTTL)
 }
 
 // SetupInput is what the setup page asks for.

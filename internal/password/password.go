@@ -68,6 +68,16 @@ type Input struct {
 	MFARequired bool
 }
 
+// MinLength is the shortest password accepted, in characters (code
+// points): MinMultiFactor when every sign-in needs a second factor,
+// MinSingleFactor otherwise.
+func MinLength(mfaRequired bool) int {
+	if mfaRequired {
+		return MinMultiFactor
+	}
+	return MinSingleFactor
+}
+
 // Check returns nil if in.Password may be used, or a validation error
 // (fault.Validation) whose message says what to change.
 func Check(in Input) error {
@@ -78,10 +88,7 @@ func Check(in Input) error {
 	if strings.ContainsFunc(pw, func(r rune) bool { return unicode.IsControl(r) }) {
 		return fault.Validationf("The password cannot contain control characters (such as a tab or a line break).")
 	}
-	minLen := MinSingleFactor
-	if in.MFARequired {
-		minLen = MinMultiFactor
-	}
+	minLen := MinLength(in.MFARequired)
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case n < minLen:

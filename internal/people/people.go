@@ -121,21 +121,20 @@ func (s *Service) ResetPasswordSentTo(ctx context.Context, userID string) (strin
 		return "", err
 	}
 	err := s.change(ctx, userID, "ResetPassword", func(_ store.Tx, u *store.User) (bool, bool, error) {
-		// The link goes to the user's e-mail address: without one the
-		// reset would lock the user out with no way back in, so it is
-		// refused before anything changes.
 		// A user who never chose a password (or whose reset is
 		// pending) has none to reset: an invitation is what lets them
 		// choose one, and its link lasts longer than a reset link.
 		if u.PasswordHash == "" {
 			return false, false, fault.Validationf("User %s has no password to reset (they have not chosen one yet): send them an invitation instead.", u.UserName)
 		}
+		// The link goes to the user's e-mail address: without one the
+		// reset would lock the user out with no way back in, so it is
+		// refused before anything changes.
 		if s.SendPasswordReset != nil && len(u.Emails) == 0 {
 			return false, false, fault.Validationf("User %s has no e-mail address to send a reset link to; add one first", u.UserName)
 		}
-		changed := u.PasswordHash != ""
 		u.PasswordHash = ""
-		return changed, true, nil
+		return true, true, nil
 	})
 	if err != nil || s.SendPasswordReset == nil {
 		return "", err

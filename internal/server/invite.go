@@ -27,8 +27,8 @@ func (s *Server) wireMail() error {
 	s.Invites = &invite.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, Access: s.Access, Mail: s.Mail,
 		Instance: s.Instance, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log, BaseURL: s.BaseURL(),
-		// MFARequired: the MFA policy (settings service) when it is
-		// wired; nil means required, the default of new instances.
+		// MFARequired (the settings' MFA policy) and EndSessions
+		// (people) are set by wire, once those services exist.
 	}
 	return nil
 }

@@ -123,7 +123,7 @@ func (s *Server) wire() {
 		Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 	}
 	s.People = &people.Service{
-		Store: s.Store, Audit: s.Audit, Access: s.Access, Now: cfg.Now, IdentityStoreID: s.Instance.IdentityStoreID,
+		Store: s.Store, Audit: s.Audit, Access: s.Access, Now: cfg.Now, Log: s.Log, IdentityStoreID: s.Instance.IdentityStoreID,
 		RevocationTTL: access.RevocationLifetime(cfg.PortalSessionDuration),
 	}
 	s.Admin = &adminapi.Service{
@@ -153,7 +153,6 @@ func (s *Server) wire() {
 	s.Invites.EndSessions = s.People.EndSessions
 	s.MFA.Notify = s.Invites.Notify
 	s.People.Notify = s.Invites.Notify
-	s.People.Log = s.Log
 	// Passwords may be 8 characters when every sign-in asks for a second
 	// factor, 15 otherwise (NIST SP 800-63B-4 §3.1.1.2).
 	s.Invites.MFARequired = func(ctx context.Context) (bool, error) {

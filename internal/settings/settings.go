@@ -63,22 +63,20 @@ type Service struct {
 	MaxSession time.Duration
 }
 
-func (s *Service) maxSession() time.Duration {
+// LongestSession is the longest portal session an administrator may set:
+// MaxSession, or DefaultSessionDuration when that is 0.
+func (s *Service) LongestSession() time.Duration {
 	if s.MaxSession > 0 {
 		return s.MaxSession
 	}
 	return DefaultSessionDuration
 }
 
-// LongestSession is the longest portal session an administrator may set:
-// MaxSession, or DefaultSessionDuration when that is 0.
-func (s *Service) LongestSession() time.Duration { return s.maxSession() }
-
 // Defaults are the settings of an instance whose administrator changed
 // none: MFA always required, sessions of 8 hours (or MaxSession when
 // shorter).
 func (s *Service) Defaults() Settings {
-	return Settings{MFAPolicy: PolicyAlways, PortalSessionDuration: min(DefaultSessionDuration, s.maxSession())}
+	return Settings{MFAPolicy: PolicyAlways, PortalSessionDuration: min(DefaultSessionDuration, s.LongestSession())}
 }
 
 // Init stores the defaults with the MFA policy policy when no settings
@@ -121,7 +119,7 @@ func (s *Service) Get(ctx context.Context) (Settings, error) {
 	} else if err != nil {
 		return Settings{}, err
 	}
-	v := Settings{MFAPolicy: st.MFAPolicy, PortalSessionDuration: min(st.PortalSessionDuration, s.maxSession())}
+	v := Settings{MFAPolicy: st.MFAPolicy, PortalSessionDuration: min(st.PortalSessionDuration, s.LongestSession())}
 	if validPolicy(v.MFAPolicy) != nil {
 		v.MFAPolicy = PolicyAlways // unknown to this version: the safe choice
 	}
@@ -135,7 +133,7 @@ func (s *Service) Validate(v Settings) error {
 	if err := validPolicy(v.MFAPolicy); err != nil {
 		errs = append(errs, err)
 	}
-	if d, hi := v.PortalSessionDuration, s.maxSession(); d < MinSessionDuration || d > hi {
+	if d, hi := v.PortalSessionDuration, s.LongestSession(); d < MinSessionDuration || d > hi {
 		errs = append(errs, fmt.Errorf("portal session duration %s is outside %s to %s", d, MinSessionDuration, hi))
 	}
 	if len(errs) == 0 {
