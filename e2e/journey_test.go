@@ -198,7 +198,7 @@ func TestPeopleJourney(t *testing.T) {
 	// 4. The admin disables the user in the console. Before, the CLI's
 	// token lists the assigned role and the role credentials work.
 	creds := cachedRoleCredentials(t, userCLI)
-	token := cachedAccessToken(t, userCLI)
+	token := userCLI.accessToken("gatehouse")
 	listRoles := []string{"sso", "list-account-roles", "--access-token", token, "--account-id", srv.mgmt, "--region", srv.region, "--output", "json"}
 	if out, err := userCLI.run(nil, listRoles...); err != nil || !strings.Contains(out, `"roleName": "`+setName+`"`) {
 		t.Fatalf("list-account-roles before the disable: %v\n%s", err, out)
@@ -455,21 +455,6 @@ func journeyLogin(t *testing.T, c *cli, b *browsertest.Browser, profile, startUR
 	if err := term.Wait(30 * time.Second); err != nil {
 		t.Fatalf("aws sso login: %v\n%s", err, term.Output())
 	}
-}
-
-// cachedAccessToken is the access token of the CLI's sso-session
-// "gatehouse" in its token cache.
-func cachedAccessToken(t *testing.T, c *cli) string {
-	t.Helper()
-	data, err := os.ReadFile(c.ssoCacheFile("gatehouse"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct{ AccessToken string }
-	if err := json.Unmarshal(data, &tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token cache: %v\n%s", err, data)
-	}
-	return tok.AccessToken
 }
 
 // mailTo waits for the next message to addr, skipping messages to others.

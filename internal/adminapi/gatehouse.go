@@ -28,12 +28,9 @@ func (s *Service) gatehouseOps() map[string]operation {
 	user := idResources(s, func(in *UserActionInput) ids { return ids{users: []*string{in.UserId}} })
 	act := func(name string, fn func(*people.Service, context.Context, string) error) operation {
 		return op("gatehouse:"+name, false, user, func(ctx context.Context, caller *awsauth.Caller, in *UserActionInput) (*struct{}, error) {
-			if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
-				return nil, err
-			}
 			// Acting on oneself is refused by the people service.
-			if s.People == nil {
-				return nil, errors.New("gatehouse admin API: no people service")
+			if err := s.checkUserAction(in); err != nil {
+				return nil, err
 			}
 			return nil, fn(s.People, ctx, *in.UserId)
 		})
@@ -43,11 +40,8 @@ func (s *Service) gatehouseOps() map[string]operation {
 		"EnableUser":  act("EnableUser", (*people.Service).EnableUser),
 		"EndSessions": act("EndSessions", (*people.Service).EndSessions),
 		"ResetPassword": op("gatehouse:ResetPassword", false, user, func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*ResetPasswordOutput, error) {
-			if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
+			if err := s.checkUserAction(in); err != nil {
 				return nil, err
-			}
-			if s.People == nil {
-				return nil, errors.New("gatehouse admin API: no people service")
 			}
 			to, err := s.People.ResetPasswordSentTo(ctx, *in.UserId)
 			if err != nil {
@@ -58,11 +52,8 @@ func (s *Service) gatehouseOps() map[string]operation {
 		"ResetMFA": act("ResetMFA", (*people.Service).ResetMFA),
 		"DescribeUserStatus": op("gatehouse:DescribeUserStatus", true, user,
 			func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*DescribeUserStatusOutput, error) {
-				if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
+				if err := s.checkUserAction(in); err != nil {
 					return nil, err
-				}
-				if s.People == nil {
-					return nil, errors.New("gatehouse admin API: no people service")
 				}
 				st, err := s.People.Describe(ctx, *in.UserId)
 				if err != nil {
@@ -75,6 +66,18 @@ func (s *Service) gatehouseOps() map[string]operation {
 				}, nil
 			}),
 	}
+}
+
+// checkUserAction checks a user action's store and user IDs, then that
+// there is a people service to run it.
+func (s *Service) checkUserAction(in *UserActionInput) error {
+	if err := s.checkIDs(in.IdentityStoreId, resourceID{"userId", in.UserId}); err != nil {
+		return err
+	}
+	if s.People == nil {
+		return errors.New("gatehouse admin API: no people service")
+	}
+	return nil
 }
 
 // UserActionInput is the input of every Gatehouse admin API action: the

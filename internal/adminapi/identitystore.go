@@ -257,7 +257,8 @@ type CreateUserInput struct {
 
 // nonNull returns the members of a request list, or the
 // ValidationException AWS gives a null member ("Member must not be null"):
-// the identitystore model's lists are not sparse.
+// the identitystore model's lists are not sparse. member is the list's
+// name as the message gives it ("emails").
 func nonNull[T any](member string, list []*T) ([]T, error) {
 	if list == nil {
 		return nil, nil
@@ -266,20 +267,11 @@ func nonNull[T any](member string, list []*T) ([]T, error) {
 	for i, p := range list {
 		if p == nil {
 			return nil, fault.Validationf("1 validation error detected: Value null at '%s.%d.member' failed to satisfy constraint: Member must not be null",
-				lowerFirst(member), i+1)
+				member, i+1)
 		}
 		out[i] = *p
 	}
 	return out, nil
-}
-
-// lowerFirst lowers the first letter of an API member name, as AWS's
-// validation messages name members.
-func lowerFirst(s string) string {
-	if s != "" && s[0] >= 'A' && s[0] <= 'Z' {
-		return string(s[0]+'a'-'A') + s[1:]
-	}
-	return s
 }
 
 // AuditParams records the store and user name only: the other attributes
@@ -308,19 +300,19 @@ func (s *Service) isCreateUser(ctx context.Context, _ *awsauth.Caller, in *Creat
 		},
 	}
 	var err error
-	if d.Emails, err = nonNull("Emails", in.Emails); err != nil {
+	if d.Emails, err = nonNull("emails", in.Emails); err != nil {
 		return nil, err
 	}
-	if d.Profile.Addresses, err = nonNull("Addresses", in.Addresses); err != nil {
+	if d.Profile.Addresses, err = nonNull("addresses", in.Addresses); err != nil {
 		return nil, err
 	}
-	if d.Profile.PhoneNumbers, err = nonNull("PhoneNumbers", in.PhoneNumbers); err != nil {
+	if d.Profile.PhoneNumbers, err = nonNull("phoneNumbers", in.PhoneNumbers); err != nil {
 		return nil, err
 	}
-	if d.Profile.Photos, err = nonNull("Photos", in.Photos); err != nil {
+	if d.Profile.Photos, err = nonNull("photos", in.Photos); err != nil {
 		return nil, err
 	}
-	if d.Profile.Roles, err = nonNull("Roles", in.Roles); err != nil {
+	if d.Profile.Roles, err = nonNull("roles", in.Roles); err != nil {
 		return nil, err
 	}
 	if in.Name != nil {
