@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Outbox", testOutbox},
 		{"MFADevices", testMFADevices},
 		{"Settings", testSettings},
+		{"IdentitySources", testIdentitySources},
 		{"IAMUsers", testIAMUsers},
 		{"AccessKeys", testAccessKeys},
 		{"OIDCProviders", testOIDCProviders},
