@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"net/http"
 	"strings"
 	"time"
@@ -58,6 +59,10 @@ type apis struct {
 	People *people.Service
 	// Console serves the admin console pages at /admin.
 	Console *console.Service
+	// Sources is the identity source (built-in directory, SAML, OIDC or
+	// LDAP) and routes sign-ins to it; the kinds register themselves in
+	// wireSources.
+	Sources *idsource.Service
 }
 
 // wire builds the API services on top of the domain services.
@@ -126,6 +131,13 @@ func (s *Server) wire() {
 		Store: s.Store, Audit: s.Audit, Access: s.Access, Now: cfg.Now, Log: s.Log, IdentityStoreID: s.Instance.IdentityStoreID,
 		RevocationTTL: access.RevocationLifetime(cfg.PortalSessionDuration),
 	}
+	s.Sources = &idsource.Service{
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
+		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,
+	}
+	s.SignIn.Passwords = s.Sources
+	s.Portal.Sources = s.Sources
+	s.wireSources()
 	s.Admin = &adminapi.Service{
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
 		Directory: s.Directory, Access: s.Access, People: s.People, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
