@@ -5,12 +5,14 @@ import (
 	"errors"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
 )
 
 // GatehousePrefix is the X-Amz-Target prefix of the Gatehouse admin API:
 // the user lifecycle actions AWS offers only in its console (disable and
-// enable a user, end their sessions, reset their password or MFA), as an
+// enable a user, end their sessions, reset their password or MFA) and the
+// identity source settings (gatehouse_sources.go), as an
 // awsJson1_1 service of its own ("GatehouseAdmin_20261201.DisableUser").
 const GatehousePrefix = "GatehouseAdmin_20261201"
 
@@ -35,12 +37,16 @@ func (s *Service) gatehouseOps() map[string]operation {
 			return nil, fn(s.People, ctx, *in.UserId)
 		})
 	}
-	return map[string]operation{
+	ops := map[string]operation{
 		"DisableUser": act("DisableUser", (*people.Service).DisableUser),
 		"EnableUser":  act("EnableUser", (*people.Service).EnableUser),
 		"EndSessions": act("EndSessions", (*people.Service).EndSessions),
 		"ResetPassword": op("gatehouse:ResetPassword", false, user, func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*ResetPasswordOutput, error) {
 			if err := s.checkUserAction(in); err != nil {
+				return nil, err
+			}
+			// An identity provider or LDAP directory keeps the passwords.
+			if err := s.Sources.CheckCredentialAction(ctx, idsource.ResetPassword); err != nil {
 				return nil, err
 			}
 			to, err := s.People.ResetPasswordSentTo(ctx, *in.UserId)
@@ -49,7 +55,13 @@ func (s *Service) gatehouseOps() map[string]operation {
 			}
 			return &ResetPasswordOutput{LinkSentTo: to}, nil
 		}),
-		"ResetMFA": act("ResetMFA", (*people.Service).ResetMFA),
+		"ResetMFA": act("ResetMFA", func(p *people.Service, ctx context.Context, id string) error {
+			// A SAML or OIDC identity provider's MFA applies, not ours.
+			if err := s.Sources.CheckCredentialAction(ctx, idsource.ResetMFA); err != nil {
+				return err
+			}
+			return p.ResetMFA(ctx, id)
+		}),
 		"DescribeUserStatus": op("gatehouse:DescribeUserStatus", true, user,
 			func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*DescribeUserStatusOutput, error) {
 				if err := s.checkUserAction(in); err != nil {
@@ -66,6 +78,10 @@ func (s *Service) gatehouseOps() map[string]operation {
 				}, nil
 			}),
 	}
+	for name, o := range s.identitySourceOps() {
+		ops[name] = o
+	}
+	return ops
 }
 
 // checkUserAction checks a user action's store and user IDs, then that

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
@@ -42,6 +43,12 @@ type Service struct {
 	Access    *access.Service
 	// People runs the Gatehouse admin API's user lifecycle actions.
 	People *people.Service
+	// Sources is the identity source: the Gatehouse admin API's
+	// identity-source operations run on it, and password resets,
+	// invitations and MFA resets are refused when it keeps those
+	// credentials itself. Nil is the built-in directory (no identity
+	// source operations).
+	Sources *idsource.Service
 	// Organizations manages the accounts (organizations API).
 	Organizations *organizations.Service
 	// Cache serves the records read-only calls describe (permission sets)
