@@ -269,9 +269,9 @@ type AdminSourcePlan struct {
 	From, To, FromTitle, ToTitle string
 	Users, Passwords, MFADevices int
 	// Preview says the kind previewed the people it would bring.
-	Preview                   bool
-	Matched, New, Unmatched   []string
-	Notes                     []string
+	Preview                 bool
+	Matched, New, Unmatched []string
+	Notes                   []string
 	// Refused is why the switch cannot be made (the plan is then empty).
 	Refused string
 	Can     Can
