@@ -159,7 +159,9 @@ func (s *Service) postIdentitySource(w http.ResponseWriter, r *http.Request, c *
 	settings := map[string]string{}
 	for _, f := range k.Fields {
 		if v, ok := r.PostForm["s."+f.Name]; ok && len(v) > 0 {
-			settings[f.Name] = v[0]
+			// Browsers send a text area's lines with CRLF (HTML
+			// "textarea wrapping transformation"); settings keep LF.
+			settings[f.Name] = strings.ReplaceAll(v[0], "\r\n", "\n")
 		}
 	}
 	var secret *string

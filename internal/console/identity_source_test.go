@@ -73,7 +73,7 @@ func TestIdentitySourcePage(t *testing.T) {
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "<strong>Built-in directory</strong>", "OpenID Connect provider", "Not configured",
 		`<label for="f-oidc-issuer">Issuer URL <span class="muted">(required)</span></label>`,
-		`<select id="f-oidc-preset" name="s.preset"`, `<option value="" selected>Default (okta)</option>`, `<option value="keycloak">keycloak</option>`,
+		`<select class="field" id="f-oidc-preset" name="s.preset"`, `<option value="" selected>Default (okta)</option>`, `<option value="keycloak">keycloak</option>`,
 		`<textarea id="f-oidc-claims" name="s.claims"`, "One per line.",
 		`<input type="password" id="f-oidc-secret" name="secret" value=""`, "Not set.",
 		"<code>https://gatehouse.example/oidc/callback</code>", "LDAP directory", "This source has no settings.",
