@@ -107,6 +107,17 @@ func TestIdentitySourceCommand(t *testing.T) {
 	check(out, err, true, "already active")
 	out, err = gh("show")
 	check(out, err, false, "Active identity source: oidc", "(configured, active)")
+	// With the identity provider keeping passwords, invite creates the
+	// user and sends no invitation.
+	var inv bytes.Buffer
+	if err := run(t.Context(), []string{"invite", "--data", dir, "--public-url", "https://gatehouse.example", "--user", "ops", "--email", "ops@example.com"},
+		&inv, io.Discard, env(nil)); err != nil {
+		t.Fatalf("invite under oidc: %v\n%s", err, inv.String())
+	}
+	if got := inv.String(); !strings.Contains(got, "Created user ops") ||
+		!strings.Contains(got, "No invitation sent: Passwords are managed by the organization's OpenID Connect identity provider") || strings.Contains(got, "/activate?token=") {
+		t.Errorf("invite under oidc said:\n%s", got)
+	}
 	// The break-glass way back.
 	out, err = gh("switch", "directory")
 	check(out, err, false, "from oidc to directory", "Switched: directory is the active identity source.")
@@ -128,6 +139,9 @@ func TestIdentitySourceCommand(t *testing.T) {
 	rec, err := srv.Store.GetIdentitySource(t.Context(), "oidc")
 	if err != nil || rec.Settings["preset"] != "google" || rec.Settings["clientId"] != "gh" {
 		t.Fatalf("stored settings = %+v, %v", rec, err)
+	}
+	if ms, err := srv.Outbox.List(t.Context(), 10); err != nil || len(ms) != 0 {
+		t.Errorf("outbox under oidc: %d messages, %v", len(ms), err)
 	}
 	evs, err := srv.Store.ListEvents(t.Context(), store.EventFilter{Name: "SwitchIdentitySource"})
 	if err != nil || len(evs) != 2 {
