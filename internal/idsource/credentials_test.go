@@ -41,4 +41,19 @@ func TestCheckCredentialAction(t *testing.T) {
 			t.Errorf("OIDC active, action %d: %v, want a Validation fault naming the provider", a, err)
 		}
 	}
+
+	// LDAP: the directory's passwords, Gatehouse's MFA.
+	w.src.Register(&idsource.Kind{Name: idsource.LDAP, Title: "LDAP"})
+	if err := w.src.Configure(ctx, idsource.LDAP, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.src.Switch(ctx, idsource.LDAP); err != nil {
+		t.Fatal(err)
+	}
+	for a, refused := range map[idsource.CredentialAction]bool{idsource.ResetPassword: true, idsource.SendInvitation: true, idsource.ResetMFA: false} {
+		err := w.src.CheckCredentialAction(ctx, a)
+		if refused != (err != nil) || (err != nil && !strings.Contains(err.Error(), "LDAP directory")) {
+			t.Errorf("LDAP active, action %d: %v (refused %t wanted)", a, err, refused)
+		}
+	}
 }
