@@ -138,6 +138,10 @@ func TestPasswordPagesWithExternalSource(t *testing.T) {
 		!strings.Contains(body, "LDAP or Active Directory") {
 		t.Errorf("/forgot with LDAP active: %d\n%s", resp.StatusCode, body)
 	}
+	_, body = getPage(t, base+"/login")
+	if strings.Contains(body, `href="/forgot"`) || !strings.Contains(body, "Use the password of your organization&#39;s directory (LDAP or Active Directory); change or reset it there.") {
+		t.Errorf("sign-in page with LDAP active:\n%s", body)
+	}
 	p = b.get("/account")
 	wantBody(t, p, "phone", `action="/account/devices/remove"`)
 	if q := b.get("/mfa"); q.Status == http.StatusForbidden {
