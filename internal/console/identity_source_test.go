@@ -263,6 +263,9 @@ func TestCredentialActionsWithExternalSource(t *testing.T) {
 	wantBody(t, p, "Passwords and MFA are managed by your organization&#39;s OpenID Connect identity provider")
 	wantNoBody(t, p, "/reset-password", "/reset-mfa")
 	wantNoBody(t, b.get("/admin/users/"+newbie.ID), "/invite\"")
+	p = b.get("/admin/users")
+	wantBody(t, p, "New users sign in through your organization&#39;s OpenID Connect identity provider")
+	wantNoBody(t, p, "The user gets an email")
 	for _, tc := range []struct{ path, want string }{
 		{devPage + "/reset-password", "Passwords are managed by the organization&#39;s OpenID Connect identity provider, not by Gatehouse"},
 		{devPage + "/reset-mfa", "MFA is managed by the organization&#39;s OpenID Connect identity provider, not by Gatehouse"},

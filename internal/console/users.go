@@ -114,6 +114,13 @@ func (s *Service) usersPage(w http.ResponseWriter, r *http.Request, c *caller, s
 		Can: web.Can{"create": c.can("identitystore:CreateUser", s.storeARN())}}
 	page.Error = msg
 	page.ReadOnly = !page.Can["create"]
+	cred, err := s.Sources.Credentials(r.Context())
+	if err != nil {
+		return err
+	}
+	if !cred.Passwords {
+		page.SourceNote = "New users sign in through " + keeperOf(cred.Kind) + " with the name given here as their user name; no invitation is sent."
+	}
 	after, scanned := "", 0
 	for scanned < maxScan && len(page.Users) <= maxShown {
 		us, err := s.Store.ListUsers(r.Context(), store.Page{After: after, Limit: 500})
@@ -455,11 +462,7 @@ var credentialActions = map[string]idsource.CredentialAction{
 // sourceNote says what the active identity source keeps for itself, in
 // place of the user page's buttons; "" for the built-in directory.
 func sourceNote(c idsource.Credentials) string {
-	who := map[string]string{idsource.SAML: "your organization's SAML identity provider", idsource.OIDC: "your organization's OpenID Connect identity provider",
-		idsource.LDAP: "your organization's LDAP directory"}[c.Kind]
-	if who == "" {
-		who = "the " + c.Kind + " identity source"
-	}
+	who := keeperOf(c.Kind)
 	switch {
 	case c.Passwords && c.MFA:
 		return ""
@@ -468,4 +471,14 @@ func sourceNote(c idsource.Credentials) string {
 	default:
 		return "Passwords are managed by " + who + ": reset them there. Password reset and invitations are not available here; Gatehouse MFA still applies."
 	}
+}
+
+// keeperOf names the identity source of kind for people ("your
+// organization's LDAP directory").
+func keeperOf(kind string) string {
+	if who, ok := map[string]string{idsource.SAML: "your organization's SAML identity provider",
+		idsource.OIDC: "your organization's OpenID Connect identity provider", idsource.LDAP: "your organization's LDAP directory"}[kind]; ok {
+		return who
+	}
+	return "the " + kind + " identity source"
 }

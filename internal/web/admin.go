@@ -61,6 +61,9 @@ type AdminUsers struct {
 	Form AdminUserRow
 	// Invitations says new users get an invitation email.
 	Invitations bool
+	// SourceNote says new users sign in through the active identity
+	// source (no invitation); "" with the built-in directory.
+	SourceNote string
 }
 
 // AdminRole is a permission set a user may use in one account.
