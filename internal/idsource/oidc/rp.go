@@ -48,6 +48,9 @@ const (
 // prefix of the state, so parallel sign-ins in several tabs keep apart.
 const cookiePrefix = "gatehouse_oidc_"
 
+// maxNext bounds the return address kept in the flow cookie (bytes).
+const maxNext = 1536
+
 // asymmetric are the ID token signature algorithms accepted: those the
 // provider advertises among these, RS256 when it advertises none (OpenID
 // Connect Discovery §3 makes RS256 the default). "none" and the HMAC
@@ -263,8 +266,14 @@ func (rp *RP) Begin(w http.ResponseWriter, r *http.Request, next string) error {
 	if err != nil {
 		return rp.unreachable(err)
 	}
+	next = portal.SafeNext(next)
+	if len(next) > maxNext {
+		// A browser drops a cookie over 4 KiB; the sign-in then lands on
+		// /start rather than failing.
+		next = ""
+	}
 	f := flow{State: rand.Text() + rand.Text(), Nonce: rand.Text() + rand.Text(), Verifier: oauth2.GenerateVerifier(),
-		Next: portal.SafeNext(next), Issuer: s.Issuer, ClientID: s.ClientID, Expires: rp.now().Add(flowTTL)}
+		Next: next, Issuer: s.Issuer, ClientID: s.ClientID, Expires: rp.now().Add(flowTTL)}
 	b, err := json.Marshal(f)
 	if err != nil {
 		return err
@@ -400,7 +409,9 @@ func (rp *RP) callback(w http.ResponseWriter, r *http.Request) error {
 	if raw == "" {
 		return rp.refuse(ctx, refuseToken, f.Issuer, "no id_token in the token response", nil)
 	}
-	v := c.p.VerifierContext(rp.clientCtx(context.WithoutCancel(ctx)), &oidc.Config{ClientID: s.ClientID, SupportedSigningAlgs: c.algs, Now: rp.Now})
+	// The provider's key set (fetched through rp.Client, cached, fetched
+	// again for an unknown key ID) checks the signature.
+	v := c.p.Verifier(&oidc.Config{ClientID: s.ClientID, SupportedSigningAlgs: c.algs, Now: rp.Now})
 	idt, err := v.Verify(xctx, raw)
 	if err != nil {
 		return rp.refuse(ctx, refuseToken, f.Issuer, clip(err.Error(), 256), err)
