@@ -87,9 +87,9 @@ type RP struct {
 	BaseURL string
 	// Secure marks the flow cookie Secure (BaseURL is https).
 	Secure bool
-	// Client makes the requests to the provider; nil means a client
-	// without a proxy-independent timeout, bounded by fetchTimeout per
-	// request anyway.
+	// Client makes the requests to the provider (discovery, JWKS, token,
+	// userinfo); nil means one with fetchTimeout. Each request is bounded
+	// by fetchTimeout either way.
 	Client *http.Client
 	Now    func() time.Time
 	Log    *slog.Logger
@@ -137,7 +137,7 @@ func (rp *RP) log() *slog.Logger {
 	return rp.Log
 }
 
-// ctx returns a context whose requests go through rp.Client.
+// clientCtx returns ctx with rp.Client for go-oidc and x/oauth2.
 func (rp *RP) clientCtx(ctx context.Context) context.Context {
 	c := rp.Client
 	if c == nil {
@@ -339,8 +339,7 @@ func (rp *RP) refuse(ctx context.Context, rf refusal, issuer, detail string, cau
 		return fmt.Errorf("audit oidc refusal: %w", err)
 	}
 	rp.log().Info("oidc sign-in refused", "code", rf.code, "detail", detail, "err", cause)
-	msg := rf.message
-	return portal.PageError(rf.status, rf.heading, msg, fmt.Errorf("%s: %s: %w", rf.code, detail, errOr(cause)))
+	return portal.PageError(rf.status, rf.heading, rf.message, fmt.Errorf("%s: %s: %w", rf.code, detail, errOr(cause)))
 }
 
 func errOr(err error) error {

@@ -400,3 +400,14 @@ func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
+
+func TestProviderDownAtCallbackIsAPage(t *testing.T) {
+	w := newWorld(t)
+	b, cb := stopped(t, w)
+	w.op.Server.Close()
+	b.stopAtCallback = false
+	resp, body := b.get(t, cb)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "cannot be reached") {
+		t.Fatalf("got %d: %.400s", resp.StatusCode, body)
+	}
+}
