@@ -323,6 +323,8 @@ var (
 		"The identity provider's answer could not be verified, so Gatehouse did not sign you in. Contact your administrator."}
 	refuseClaims = refusal{http.StatusForbidden, "MissingClaims", "Sign-in refused",
 		"Your identity provider did not say who you are (no user name or email). Contact your administrator."}
+	refuseUnverified = refusal{http.StatusForbidden, "UnverifiedEmail", "Sign-in refused",
+		"Your identity provider has not verified your e-mail address, which would be your user name. Verify it there, then sign in again."}
 	refuseDisabled = refusal{http.StatusForbidden, "UserDisabled", "Sign-in refused",
 		"Your user is disabled in Gatehouse. Contact your administrator."}
 )
@@ -457,6 +459,15 @@ func (rp *RP) callback(w http.ResponseWriter, r *http.Request) error {
 	id := identity(s, idt.Issuer, idt.Subject, claims)
 	if id.UserName == "" {
 		return rp.refuse(ctx, refuseClaims, f.Issuer, "no "+s.UserName+" or "+s.Email+" claim", nil)
+	}
+	// An address the provider says it has not verified names nobody: it
+	// must not become a user name (which could match an existing user's)
+	// nor the user's e-mail (Core §5.1, email_verified).
+	if v := claims["email_verified"]; v == false || v == "false" {
+		if strings.EqualFold(id.UserName, id.Email) {
+			return rp.refuse(ctx, refuseUnverified, f.Issuer, "user name is an unverified email address", nil)
+		}
+		id.Email = ""
 	}
 	if s.Groups != "" && id.Groups == nil {
 		rp.log().Warn("oidc groups claim not readable; memberships left as they are", "claim", s.Groups, "principal", id.UserName)

@@ -411,3 +411,43 @@ func TestProviderDownAtCallbackIsAPage(t *testing.T) {
 		t.Fatalf("got %d: %.400s", resp.StatusCode, body)
 	}
 }
+
+// TestUnverifiedEmailIsNoUserName: with the google preset the user name is
+// the email claim; an address the provider has not verified could name an
+// existing user, so the sign-in is refused.
+func TestUnverifiedEmailIsNoUserName(t *testing.T) {
+	srv := servertest.New(t, nil)
+	op := oidctest.Start(t, clientID, clientSecret, srv.URL+oidcrp.CallbackPath, alice)
+	secret := clientSecret
+	if err := srv.Sources.Configure(t.Context(), idsource.OIDC, map[string]string{
+		oidcrp.SettingIssuer: op.Issuer, oidcrp.SettingClientID: clientID, oidcrp.SettingPreset: "google",
+	}, &secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Sources.Switch(t.Context(), idsource.OIDC); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{srv: srv, op: op}
+	op.RewriteIDToken(func(c map[string]any) string {
+		c["email"], c["email_verified"] = "alice@company.com", false
+		return op.Sign(t, c)
+	})
+	resp, body := newBrowser(t).signIn(t, w, "/start", alice.UserName, alice.Password)
+	if resp.StatusCode != http.StatusForbidden || lastEventCode(t, srv.Store) != "UnverifiedEmail" {
+		t.Fatalf("got %d: %.300s", resp.StatusCode, body)
+	}
+	// Verified, the google preset signs in by e-mail and leaves groups
+	// alone (no groups claim).
+	op.RewriteIDToken(nil)
+	resp, body = newBrowser(t).signIn(t, w, "/start", alice.UserName, alice.Password)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/start" {
+		t.Fatalf("verified sign-in: %d at %s: %.300s", resp.StatusCode, resp.Request.URL, body)
+	}
+	u, err := srv.Store.GetUserByName(t.Context(), alice.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := memberOf(t, srv.Store, u.ID); len(got) != 0 {
+		t.Fatalf("google preset gave groups %v", got)
+	}
+}
