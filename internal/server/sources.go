@@ -1,7 +1,27 @@
 package server
 
+import (
+	"net/http"
+	"strings"
+
+	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
+)
+
 // wireSources registers the kinds of external identity source (SAML,
 // OIDC, LDAP) with s.Sources and mounts their pages. Each kind's package
 // adds its lines here.
 func (s *Server) wireSources() {
+	base := s.BaseURL()
+	s.oidcRP = &oidcrp.RP{
+		Sources: s.Sources, Portal: s.Portal, Store: s.Store, Keys: s.Keys, Events: s.Events,
+		BaseURL: base, Secure: strings.HasPrefix(base, "https://"), Client: s.Config.WebIdentityClient,
+		Now: s.Config.Now, Log: s.Log,
+	}
+	s.Sources.Register(s.oidcRP.Kind())
+}
+
+// mountSources mounts the identity source kinds' own routes (the OIDC
+// redirect URI, the SAML assertion consumer).
+func (s *Server) mountSources(mux *http.ServeMux) {
+	s.oidcRP.Register(mux)
 }

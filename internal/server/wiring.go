@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
+	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
 	"net/http"
 	"strings"
 	"time"
@@ -63,6 +64,8 @@ type apis struct {
 	// LDAP) and routes sign-ins to it; the kinds register themselves in
 	// wireSources.
 	Sources *idsource.Service
+	// oidcRP is the OpenID Connect relying party (wireSources).
+	oidcRP *oidcrp.RP
 }
 
 // wire builds the API services on top of the domain services.
