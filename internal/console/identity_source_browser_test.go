@@ -92,3 +92,37 @@ func TestIdentitySourcePageInChromium(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentitySourcePageRealKinds renders the identity source page with
+// the kinds the server registers itself (wireSources): every kind's title
+// and every field's label is on the page, in Chromium.
+func TestIdentitySourcePageRealKinds(t *testing.T) {
+	dir := os.Getenv("GATEHOUSE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	e := newEnv(t)
+	b := browsertest.Start(t)
+	b.Navigate(e.srv.URL + "/login?next=/admin/settings/identity-source")
+	b.Fill("username", "admin")
+	b.Click(`button[type=submit]`)
+	b.Fill("password", password)
+	b.Click(`button[type=submit]`)
+	b.WaitText("Active source")
+	txt := b.Text()
+	for _, k := range e.srv.Sources.Kinds() {
+		if !strings.Contains(txt, k.Title) {
+			t.Errorf("the page lacks kind %s (%s)", k.Name, k.Title)
+		}
+		for _, f := range k.Fields {
+			label := f.Label
+			if label == "" {
+				label = f.Name
+			}
+			if !strings.Contains(txt, label) {
+				t.Errorf("the page lacks field %s of %s", label, k.Name)
+			}
+		}
+	}
+	b.Screenshot(filepath.Join(dir, "identity-source-real-kinds-desktop.png"))
+}
