@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap"
 	"net/http"
 	"strings"
 	"time"
@@ -63,6 +64,9 @@ type apis struct {
 	// LDAP) and routes sign-ins to it; the kinds register themselves in
 	// wireSources.
 	Sources *idsource.Service
+	// LDAP is the LDAP / Active Directory source: its sync (on demand,
+	// and scheduled by RunBackground while it is the active source).
+	LDAP *ldap.Source
 }
 
 // wire builds the API services on top of the domain services.
