@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
@@ -10,6 +12,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -98,5 +101,42 @@ member: uid=lena,`+ldaptest.PeopleDN+`
 	}
 	if _, out, err := c.callerIdentity(nil, "--profile", "dev"); err == nil || !strings.Contains(out, "InvalidClientTokenId") {
 		t.Fatalf("get-caller-identity after lena was removed from the directory: %v, want InvalidClientTokenId\n%s", err, out)
+	}
+}
+
+// TestLDAPScheduleOnPostgresReplicas: two replicas sharing PostgreSQL ask
+// at once whether the interval's sync is due; exactly one of them syncs.
+func TestLDAPScheduleOnPostgresReplicas(t *testing.T) {
+	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set: PostgreSQL server needed")
+	}
+	d := ldaptest.Start(t, "dn: uid=ana,"+ldaptest.PeopleDN+"\nobjectClass: inetOrgPerson\nuid: ana\ncn: Ana Lima\nsn: Lima\n")
+	replicas := postgresReplicas(t, dsn, false, false)
+	a, b := replicas[0], replicas[1]
+	ctx := t.Context()
+	pw := ldaptest.BindPassword
+	if err := a.Sources.Configure(ctx, idsource.LDAP, map[string]string{
+		ldap.SettingURL: d.URL, ldap.SettingStartTLS: "off", ldap.SettingInsecurePlain: "on", ldap.SettingBindDN: ldaptest.BindDN,
+		ldap.SettingUserBaseDN: ldaptest.PeopleDN, ldap.SettingGroupBaseDN: ldaptest.GroupsDN, ldap.SettingUserFilter: "(objectClass=inetOrgPerson)",
+		ldap.SettingGroupFilter: "(objectClass=groupOfNames)", ldap.SettingUserName: "uid", ldap.SettingUniqueID: "entryUUID",
+	}, &pw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Sources.Switch(ctx, idsource.LDAP); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	ran := make([]bool, 2)
+	errs := make([]error, 2)
+	for i, r := range []*servertest.Server{a, b} {
+		wg.Go(func() { ran[i], _, errs[i] = r.LDAP.SyncDue(ctx) })
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil || ran[0] == ran[1] {
+		t.Fatalf("SyncDue on two replicas: ran %v, errors %v; want exactly one sync", ran, errs)
+	}
+	if u, err := b.Store.GetUserByName(ctx, "ana"); err != nil || u.Disabled {
+		t.Fatalf("ana after the scheduled sync: %+v %v", u, err)
 	}
 }
