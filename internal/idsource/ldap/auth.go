@@ -3,6 +3,7 @@ package ldap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -61,7 +62,7 @@ func (s *Source) Authenticate(ctx context.Context, userName, password string) (*
 	if err := c.bindUser(ctx, entry.DN, password); err != nil {
 		return nil, err
 	}
-	g, err := c.fetchGroups(ctx, conn)
+	g, err := c.groupsOf(ctx, conn, entry)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -107,4 +108,52 @@ func unavailable(err error) error {
 	}
 	return portal.PageError(http.StatusServiceUnavailable, "The directory is unavailable",
 		"Gatehouse could not check your password with the company directory. Try again in a few minutes; if it goes on, tell your administrator.", err)
+}
+
+// maxSignInGroups bounds the memberOf values read at a sign-in.
+const maxSignInGroups = 1000
+
+// groupsOf reads the groups of the group base and filter that entry is a
+// member of, without reading every group: with MembershipMember one
+// search for groups naming the entry's DN, with MembershipMemberOf a read
+// of each memberOf DN under the group base DN (base scope, the group
+// filter applied by the directory).
+func (c *config) groupsOf(ctx context.Context, conn *ldap.Conn, entry *ldap.Entry) (*groups, error) {
+	g := &groups{names: map[string]string{}, members: map[string][]string{}}
+	if c.membership == MembershipMember {
+		filter := "(&" + c.groupFilter + "(member=" + ldap.EscapeFilter(entry.DN) + "))"
+		es, err := search(ctx, conn, c.groupBase, filter, []string{c.attrGroupName})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if name := strings.TrimSpace(e.GetEqualFoldAttributeValue(c.attrGroupName)); name != "" {
+				g.members[normDN(entry.DN)] = append(g.members[normDN(entry.DN)], name)
+			}
+		}
+		return g, nil
+	}
+	base := normDN(c.groupBase)
+	dns := entry.GetEqualFoldAttributeValues("memberOf")
+	if len(dns) > maxSignInGroups {
+		dns = dns[:maxSignInGroups]
+	}
+	for _, dn := range dns {
+		if n := normDN(dn); n != base && !strings.HasSuffix(n, ","+base) {
+			continue
+		}
+		req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, searchTimeLimit, false, c.groupFilter, []string{c.attrGroupName}, nil)
+		res, err := conn.Search(req)
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("%w: read group %s: %v", ErrUnreachable, dn, err)
+		}
+		for _, e := range res.Entries {
+			if name := strings.TrimSpace(e.GetEqualFoldAttributeValue(c.attrGroupName)); name != "" {
+				g.names[normDN(dn)] = name
+			}
+		}
+	}
+	return g, nil
 }

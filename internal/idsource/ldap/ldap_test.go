@@ -214,6 +214,13 @@ func TestSyncActiveDirectoryAttributes(t *testing.T) {
 	srv := newServer(t, adSettings(d))
 	ctx := t.Context()
 
+	// Signing in before any sync provisions the person with the groups
+	// of their memberOf.
+	sessionOf(t, srv, "ana", "ana-pass-1")
+	if got := groupsOf(t, srv, user(t, srv, "ana").ID); !slices.Equal(got, []string{"aws-devs", "ops"}) {
+		t.Fatalf("ana's groups after signing in before a sync = %v", got)
+	}
+
 	res, err := srv.LDAP.Sync(ctx)
 	if err != nil {
 		t.Fatalf("sync: %v", err)
@@ -251,6 +258,9 @@ func TestSyncActiveDirectoryAttributes(t *testing.T) {
 	}
 	if !portalOK(t, srv, anaSession) || !portalOK(t, srv, bobSession) {
 		t.Fatal("fresh sessions refused")
+	}
+	if got := groupsOf(t, srv, user(t, srv, "bob").ID); !slices.Equal(got, []string{"aws-devs"}) {
+		t.Fatalf("bob's groups after signing in = %v", got)
 	}
 
 	// An unreachable directory: the sync fails and disables nobody.
