@@ -1,6 +1,7 @@
 package ldap_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
@@ -504,5 +506,26 @@ func TestPreviewAndCheck(t *testing.T) {
 				t.Fatalf("Configure = %v, want a Validation fault containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestRunBackgroundSyncs: the server's background work syncs the active
+// LDAP source at once when it starts (the interval's first slot is free).
+func TestRunBackgroundSyncs(t *testing.T) {
+	d := ldaptest.Start(t, directoryLDIF())
+	srv := newServer(t, adSettings(d))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- srv.RunBackground(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if u, err := srv.Store.GetUserByName(t.Context(), "dave"); err == nil && !u.Disabled {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("RunBackground did not sync the directory within 15 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
