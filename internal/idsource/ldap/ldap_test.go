@@ -311,6 +311,30 @@ func TestSyncActiveDirectoryAttributes(t *testing.T) {
 		t.Fatalf("ana after re-enabling: disabled %v, groups %v", u.Disabled, groupsOf(t, srv, u.ID))
 	}
 	sessionOf(t, srv, "ana", "ana-pass-1")
+
+	// Each sync is audited with its counts; no event holds the bind
+	// password or a user's password.
+	evs, err := srv.Store.ListEvents(ctx, store.EventFilter{End: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncs := 0
+	for _, e := range evs {
+		for _, secret := range []string{ldaptest.BindPassword, "ana-pass-1", "bob-pass-1"} {
+			if strings.Contains(string(e.Record), secret) {
+				t.Fatalf("event %s holds a password", e.Name)
+			}
+		}
+		if e.Name == "SyncIdentitySource" {
+			syncs++
+			if !strings.Contains(string(e.Record), `"issuer":"ldap:dc=corp,dc=example"`) {
+				t.Errorf("sync event lacks the issuer: %s", e.Record)
+			}
+		}
+	}
+	if syncs != 3 {
+		t.Fatalf("%d SyncIdentitySource events, want 3 (the failed sync records none)", syncs)
+	}
 }
 
 // TestSignInByBind: a person known only to the directory signs in through

@@ -40,7 +40,8 @@ var ErrNotActive = fault.Validationf("LDAP is not the active identity source: sw
 // (idsource.Sync mode): users are created or updated, their memberships
 // follow the directory's groups, users disabled there are disabled at
 // once, and — only once the whole directory was read — users of this
-// directory no longer found are retired (disabled). It refuses to run when
+// directory no longer found are retired (disabled); an audit event
+// (SyncIdentitySource) counts what it did. It refuses to run when
 // LDAP is not the active source (ErrNotActive). A directory that cannot be
 // read wraps ErrUnreachable and changes nothing.
 func (s *Source) Sync(ctx context.Context) (SyncResult, error) {
@@ -81,6 +82,15 @@ func (s *Source) Sync(ctx context.Context) (SyncResult, error) {
 	res.Retired = retired
 	if err != nil {
 		return res, fmt.Errorf("retire users no longer in the directory: %w", err)
+	}
+	err = s.Sources.Store.Update(ctx, func(tx store.Tx) error {
+		return s.Sources.Audit.Record(ctx, tx, audit.Entry{Source: audit.SourceGatehouse, Name: "SyncIdentitySource",
+			Params: map[string]any{"kind": idsource.LDAP, "issuer": c.issuer()},
+			Response: map[string]any{"users": res.Users, "disabled": len(res.Disabled), "retired": len(res.Retired),
+				"failed": len(res.Failed), "skipped": len(res.Skipped)}})
+	})
+	if err != nil {
+		return res, fmt.Errorf("record the sync: %w", err)
 	}
 	s.Log.Info("ldap sync", "users", res.Users, "disabled", len(res.Disabled), "retired", len(res.Retired),
 		"failed", len(res.Failed), "skipped", len(res.Skipped), "took", s.Now().Sub(start).Round(time.Millisecond))
