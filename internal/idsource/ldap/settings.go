@@ -293,9 +293,10 @@ func validAttr(a string) bool {
 	return true
 }
 
-// check is the kind's Check: the settings parse; with a secret stored or
-// given the bind is not tried here (Configure does not pass the secret),
-// the sync and the preview say whether the directory answers.
+// check is the kind's Check: the URL, DNs, filters (compiled as RFC 4515
+// says), attribute names, disabled test and interval are valid. It does
+// not bind (Check is not given the secret): the switch plan's preview and
+// each sync say whether the directory answers.
 func check(_ context.Context, settings map[string]string, _ bool) error {
 	_, err := parse(settings)
 	return err
