@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-ldap/ldap/v3"
@@ -38,7 +39,9 @@ func (s *Source) Authenticate(ctx context.Context, userName, password string) (*
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	conn, done, err := c.bindService(ctx, pw)
+	dctx, cancel := context.WithTimeout(ctx, signInTimeout)
+	defer cancel()
+	conn, done, err := c.bindService(dctx, pw)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -59,10 +62,10 @@ func (s *Source) Authenticate(ctx context.Context, userName, password string) (*
 		return nil, directory.ErrBadCredentials
 	}
 	entry := res.Entries[0]
-	if err := c.bindUser(ctx, entry.DN, password); err != nil {
+	if err := c.bindUser(dctx, entry.DN, password); err != nil {
 		return nil, err
 	}
-	g, err := c.groupsOf(ctx, conn, entry)
+	g, err := c.groupsOf(dctx, conn, entry)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -109,6 +112,10 @@ func unavailable(err error) error {
 	return portal.PageError(http.StatusServiceUnavailable, "The directory is unavailable",
 		"Gatehouse could not check your password with the company directory. Try again in a few minutes; if it goes on, tell your administrator.", err)
 }
+
+// signInTimeout bounds the directory's part of a sign-in (the searches
+// and the bind), so that a hung directory holds a sign-in place briefly.
+const signInTimeout = 20 * time.Second
 
 // maxSignInGroups bounds the memberOf values read at a sign-in.
 const maxSignInGroups = 1000
