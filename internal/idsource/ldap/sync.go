@@ -19,10 +19,11 @@ type SyncResult struct {
 	// Users is how many directory users were provisioned (created,
 	// updated or found unchanged).
 	Users int
-	// Disabled are the user names the directory says are disabled.
+	// Disabled are the user names the directory says are disabled,
+	// sorted.
 	Disabled []string
 	// Retired are the user names disabled because the directory no longer
-	// has them (or they no longer match the user filter).
+	// has them (or they no longer match the user filter), sorted.
 	Retired []string
 	// Failed are the users that could not be provisioned, as
 	// "name: reason" (a user name the identity store refuses, say); they
@@ -78,8 +79,10 @@ func (s *Source) Sync(ctx context.Context) (SyncResult, error) {
 			res.Disabled = append(res.Disabled, id.UserName)
 		}
 	}
+	slices.Sort(res.Disabled)
 	retired, err := s.Sources.Retire(ctx, c.issuer(), present)
 	res.Retired = retired
+	slices.Sort(res.Retired)
 	if err != nil {
 		return res, fmt.Errorf("retire users no longer in the directory: %w", err)
 	}
