@@ -122,7 +122,8 @@ access to * by users read by * none
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port, tlsPort := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	port, tlsPort := ports[0], ports[1]
 	srv.URL = fmt.Sprintf("ldap://127.0.0.1:%d", port)
 	srv.TLSURL = fmt.Sprintf("ldaps://localhost:%d", tlsPort)
 	var out bytes.Buffer
@@ -209,15 +210,20 @@ func (s *Server) ldapTool(t testing.TB, tool, ldif string) {
 	}
 }
 
-// freePort returns a loopback TCP port nothing listens on now.
-func freePort(t testing.TB) int {
+// freePorts returns n distinct loopback TCP ports nothing listens on now
+// (held open together while chosen, so they differ).
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // testCerts makes a CA and a server certificate for localhost and
