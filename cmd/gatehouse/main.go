@@ -35,6 +35,7 @@ Commands:
               with your AWS profile (gatehouse users -h)
   apply       reconcile the database with a world file (-f world.yaml [--dry-run] [--prune])
   invite      create a user (--admin: an administrator) and send an invitation
+  ldap-sync   sync users and groups from the LDAP / Active Directory source now
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -72,6 +73,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return applyCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "invite":
 		return inviteCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "ldap-sync":
+		return ldapSyncCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap"
 	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
 )
 
@@ -18,6 +19,8 @@ func (s *Server) wireSources() {
 		Now: s.Config.Now, Log: s.Log,
 	}
 	s.Sources.Register(s.oidcRP.Kind())
+	s.LDAP = &ldap.Source{Sources: s.Sources, Now: s.Config.Now, Log: s.Log}
+	s.Sources.Register(s.LDAP.Kind())
 }
 
 // mountSources mounts the identity source kinds' own routes (the OIDC

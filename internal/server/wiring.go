@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"github.com/gatehouse-dev/gatehouse/internal/idsource"
-	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
 	"net/http"
 	"strings"
 	"time"
@@ -16,6 +14,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap"
+	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
@@ -66,6 +67,9 @@ type apis struct {
 	Sources *idsource.Service
 	// oidcRP is the OpenID Connect relying party (wireSources).
 	oidcRP *oidcrp.RP
+	// LDAP is the LDAP / Active Directory source: its sync (on demand,
+	// and scheduled by RunBackground while it is the active source).
+	LDAP *ldap.Source
 }
 
 // wire builds the API services on top of the domain services.
