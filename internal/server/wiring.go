@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/saml"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
@@ -63,6 +64,8 @@ type apis struct {
 	// LDAP) and routes sign-ins to it; the kinds register themselves in
 	// wireSources.
 	Sources *idsource.Service
+	// SAML is the SAML 2.0 service provider (identity source kind).
+	SAML *saml.Service
 }
 
 // wire builds the API services on top of the domain services.
