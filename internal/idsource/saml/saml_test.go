@@ -209,6 +209,9 @@ func (w *world) failures() []string {
 
 func TestSPInitiatedSignIn(t *testing.T) {
 	w := newWorld(t, nil, func(i *samltest.IdP) { i.SessionLifetime = 30 * time.Minute })
+	mfaAna := ana
+	mfaAna.AuthnContextClassRef = "http://schemas.microsoft.com/claims/multipleauthn"
+	w.idp.AddUser(mfaAna)
 	b := newBrowser(t)
 	action, fields := w.spInitiated(b, "/device?user_code=BCDF-GHJK")
 	if action != w.srv.URL+saml.ACSPath {
@@ -235,6 +238,9 @@ func TestSPInitiatedSignIn(t *testing.T) {
 	}
 	if left := time.Until(sess[0].ExpiresAt); left > 31*time.Minute || left < 28*time.Minute {
 		t.Fatalf("portal session ends in %s, want the IdP's 30 minutes", left)
+	}
+	if !sess[0].MFA {
+		t.Fatal("the session does not count the IdP's multipleauthn as MFA")
 	}
 	// The portal now knows her.
 	if p := b.get(w.srv.URL + "/start"); p.status != 200 || !strings.Contains(p.body, "Signed in as <strong>00u1ana</strong>") {
@@ -268,8 +274,23 @@ func TestIdPInitiatedSignInOktaNames(t *testing.T) {
 	}
 	// No SessionNotOnOrAfter: the instance's session length.
 	sess, _ := w.srv.Store.ListSessionsByUser(t.Context(), u.ID)
-	if len(sess) != 1 || time.Until(sess[0].ExpiresAt) < 7*time.Hour {
+	if len(sess) != 1 || time.Until(sess[0].ExpiresAt) < 7*time.Hour || sess[0].MFA {
 		t.Fatalf("sessions = %+v", sess)
+	}
+	// Disabled in Gatehouse: the IdP's word does not enable her.
+	if err := w.srv.People.DisableUser(w.admin(), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	b = newBrowser(t)
+	action, fields = w.idpInitiated(b, "/start")
+	if p := b.post(action, fields, w.idp.URL); p.status != http.StatusForbidden || !strings.Contains(p.body, "disabled") {
+		t.Fatalf("disabled user's sign-in = %d:\n%s", p.status, p.body)
+	}
+	if got := w.failures(); !slices.Equal(got, []string{"UserDisabled"}) {
+		t.Fatalf("audited = %v", got)
+	}
+	if after, _ := w.srv.Store.ListSessionsByUser(t.Context(), u.ID); len(after) != len(sess) {
+		t.Fatalf("a disabled user got a session: %d sessions, had %d", len(after), len(sess))
 	}
 }
 
