@@ -114,7 +114,8 @@ type Config struct {
 	Now  func() time.Time `yaml:"-"`
 	Rand io.Reader        `yaml:"-"`
 	// WebIdentityClient fetches OpenID Connect issuers' discovery documents
-	// and key sets for AssumeRoleWithWebIdentity; nil means
+	// and key sets for AssumeRoleWithWebIdentity, and talks to the OIDC
+	// identity source's provider; nil means
 	// http.DefaultClient (tests pin one that trusts their in-process
 	// issuer). Requests are bounded to 10 s each.
 	WebIdentityClient *http.Client `yaml:"-"`

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/saml"
 )
 
@@ -11,17 +12,23 @@ import (
 // OIDC, LDAP) with s.Sources and mounts their pages. Each kind's package
 // adds its lines here.
 func (s *Server) wireSources() {
-	cfg := &s.Config
 	base := s.BaseURL()
+	s.oidcRP = &oidcrp.RP{
+		Sources: s.Sources, Portal: s.Portal, Store: s.Store, Keys: s.Keys, Events: s.Events,
+		BaseURL: base, Secure: strings.HasPrefix(base, "https://"), Client: s.Config.WebIdentityClient,
+		Now: s.Config.Now, Log: s.Log,
+	}
+	s.Sources.Register(s.oidcRP.Kind())
 	s.SAML = &saml.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Sources: s.Sources, Portal: s.Portal,
-		BaseURL: base, Secure: strings.HasPrefix(base, "https://"), Now: cfg.Now, Rand: cfg.Rand, Log: s.Log,
+		BaseURL: base, Secure: strings.HasPrefix(base, "https://"), Now: s.Config.Now, Rand: s.Config.Rand, Log: s.Log,
 	}
 	s.Sources.Register(s.SAML.Kind())
 }
 
-// mountSources mounts the identity sources' own routes (the SAML SP
-// metadata and assertion consumer service, OIDC redirect URIs).
+// mountSources mounts the identity source kinds' own routes (the OIDC
+// redirect URI; the SAML SP metadata and assertion consumer service).
 func (s *Server) mountSources(mux *http.ServeMux) {
+	s.oidcRP.Register(mux)
 	s.SAML.Register(mux)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
+	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
 	"net/http"
 	"strings"
 	"time"
@@ -66,6 +67,8 @@ type apis struct {
 	Sources *idsource.Service
 	// SAML is the SAML 2.0 service provider (identity source kind).
 	SAML *saml.Service
+	// oidcRP is the OpenID Connect relying party (wireSources).
+	oidcRP *oidcrp.RP
 }
 
 // wire builds the API services on top of the domain services.
