@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/browsertest"
 	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
@@ -154,6 +155,37 @@ approved:
 	}
 	if !found {
 		t.Error("no audited SAML sign-in for nora")
+	}
+}
+
+// TestSAMLSignInChromium signs in at the portal in Chromium through the
+// IdP: the redirect to the IdP, its sign-in form, its auto-submitting
+// response page (a script, as Okta's and Entra ID's are), the ACS and the
+// page asked for.
+func TestSAMLSignInChromium(t *testing.T) {
+	srv := servertest.New(t, nil)
+	idp := samltest.New(t)
+	idp.AddUser(samltest.User{UserName: "nora@corp.example", Password: "idp-only-password", Email: "nora@corp.example",
+		GivenName: "Nora", FamilyName: "Quinn", Groups: []string{"platform-team"}})
+	switchToSAML(t, srv, idp)
+	b := browsertest.Start(t)
+	b.Navigate(srv.URL + "/login?next=" + url.QueryEscape("/account"))
+	if u := b.URL(); !strings.HasPrefix(u, idp.URL+"/sso?SAMLRequest=") {
+		t.Fatalf("/login went to %s, want the IdP", u)
+	}
+	b.Fill("idp_username", "nora@corp.example")
+	b.Fill("idp_password", "idp-only-password")
+	b.Click("#idp_signin")
+	b.WaitText("nora@corp.example")
+	if u := b.URL(); u != srv.URL+"/account" {
+		t.Fatalf("after the IdP sign-in the browser is at %s, want /account", u)
+	}
+	nora, err := srv.Directory.GetUserByName(t.Context(), "nora@corp.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, err := srv.Store.ListSessionsByUser(t.Context(), nora.ID); err != nil || len(sess) != 1 {
+		t.Fatalf("sessions = %v, %v", sess, err)
 	}
 }
 

@@ -220,8 +220,8 @@ func (i *IdP) GetSession(w http.ResponseWriter, r *http.Request, _ *csaml.IdpAut
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, `<html><body><h1>Test IdP sign-in</h1><form method="post" action="/login">`+
 		`<input type="hidden" name="return" value="%s">`+
-		`<input name="idp_username" value=""><input type="password" name="idp_password" value="">`+
-		`<button type="submit">Sign in at the IdP</button></form></body></html>`, html.EscapeString(r.URL.RequestURI()))
+		`<input id="idp_username" name="idp_username" value=""><input id="idp_password" type="password" name="idp_password" value="">`+
+		`<button id="idp_signin" type="submit">Sign in at the IdP</button></form></body></html>`, html.EscapeString(r.URL.RequestURI()))
 	return nil
 }
 
