@@ -183,10 +183,11 @@ func refuse(code, reason string, cause error) *refusal {
 func (s *Service) acs(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	now := s.now()
-	id, mfa, notAfter, next, matched, err := s.consume(ctx, r, now)
+	in, err := s.consume(ctx, r, now)
 	if err != nil {
 		return s.refused(ctx, err)
 	}
+	id := in.identity
 	u, err := s.Sources.Provision(ctx, *id, idsource.SignIn)
 	switch {
 	case errors.Is(err, idsource.ErrUserDisabled):
@@ -200,40 +201,51 @@ func (s *Service) acs(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if matched != "" {
-		http.SetCookie(w, s.requestCookie(matched, "", -1))
+	if in.cookie != "" {
+		http.SetCookie(w, s.requestCookie(in.cookie, "", -1))
 	}
-	return s.Portal.FinishExternal(w, r, u, signin.External{Source: idsource.SAML, MFA: mfa, NotAfter: notAfter}, next)
+	return s.Portal.FinishExternal(w, r, u, signin.External{Source: idsource.SAML, MFA: in.mfa, NotAfter: in.notAfter}, in.next)
 }
 
-// consume checks the posted response and returns the person it vouches
-// for, whether they used a second factor, when the IdP's session ends
-// (zero when it does not say), the page to go on to and the request
-// cookie it answered ("" for an IdP-initiated sign-in).
-func (s *Service) consume(ctx context.Context, r *http.Request, now time.Time) (id *idsource.Identity, mfa bool, notAfter time.Time, next, cookie string, err error) {
+// accepted is what an accepted response says.
+type accepted struct {
+	// identity is the person it vouches for.
+	identity *idsource.Identity
+	// mfa says they used a second factor.
+	mfa bool
+	// notAfter is when the IdP's session ends (SessionNotOnOrAfter); zero
+	// when it does not say.
+	notAfter time.Time
+	// next is the page to go on to; cookie the request cookie the
+	// response answered ("" for an IdP-initiated sign-in).
+	next, cookie string
+}
+
+// consume checks the posted response and records its assertion as used.
+func (s *Service) consume(ctx context.Context, r *http.Request, now time.Time) (*accepted, error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, maxResponseBytes)
 	if err := r.ParseForm(); err != nil {
-		return nil, false, time.Time{}, "", "", refuse("MalformedResponse", "the form could not be read", err)
+		return nil, refuse("MalformedResponse", "the form could not be read", err)
 	}
 	set, ok, err := s.load(ctx)
 	if err != nil {
-		return nil, false, time.Time{}, "", "", err
+		return nil, err
 	}
 	kind, _ := s.Sources.ActiveKind(ctx)
 	if !ok || kind != idsource.SAML {
-		return nil, false, time.Time{}, "", "", &refusal{status: http.StatusNotFound, heading: "SAML sign-in is not on",
+		return nil, &refusal{status: http.StatusNotFound, heading: "SAML sign-in is not on",
 			message: "Gatehouse does not take sign-ins from a SAML identity provider. Sign in at " + s.BaseURL + "/start.",
 			code:    "SourceNotActive", reason: "the SAML identity source is not active"}
 	}
 	if r.PostForm.Get("SAMLart") != "" || r.PostForm.Get("SigAlg") != "" || r.PostForm.Get("Signature") != "" {
-		return nil, false, time.Time{}, "", "", refuse("UnsupportedBinding", "only the HTTP-POST binding with signed assertions is accepted", nil)
+		return nil, refuse("UnsupportedBinding", "only the HTTP-POST binding with signed assertions is accepted", nil)
 	}
 	raw, err := base64.StdEncoding.DecodeString(r.PostForm.Get("SAMLResponse"))
 	if err != nil || len(raw) == 0 {
-		return nil, false, time.Time{}, "", "", refuse("MalformedResponse", "no SAMLResponse, or it is not base64", err)
+		return nil, refuse("MalformedResponse", "no SAMLResponse, or it is not base64", err)
 	}
 	if err := oneAssertion(raw); err != nil {
-		return nil, false, time.Time{}, "", "", err
+		return nil, err
 	}
 	reqs := s.pendingRequests(r, now)
 	possible := make([]string, 0, len(reqs))
@@ -242,23 +254,23 @@ func (s *Service) consume(ctx context.Context, r *http.Request, now time.Time) (
 	}
 	sp, err := s.provider(ctx, set, now)
 	if err != nil {
-		return nil, false, time.Time{}, "", "", err
+		return nil, err
 	}
 	seen := &replayCache{}
 	sp.ReplayCache = seen
 	a, err := sp.ParseXMLResponse(raw, possible, sp.AcsURL)
 	if err != nil {
-		return nil, false, time.Time{}, "", "", classifyError(err, set.allowIdPInitiated, len(possible) > 0)
+		return nil, classifyError(err, set.allowIdPInitiated, len(possible) > 0)
 	}
 	// The library accepts an unsigned assertion inside a signed Response;
 	// Gatehouse wants the assertion itself signed (as AWS does). A
 	// Signature present was verified, and the assertion read from what it
 	// covers.
 	if a.Signature == nil {
-		return nil, false, time.Time{}, "", "", refuse("UnsignedAssertion", "the assertion is not signed", nil)
+		return nil, refuse("UnsignedAssertion", "the assertion is not signed", nil)
 	}
 	if a.Subject == nil || a.Subject.NameID == nil || strings.TrimSpace(a.Subject.NameID.Value) == "" {
-		return nil, false, time.Time{}, "", "", refuse("MissingNameID", "the assertion has no NameID", nil)
+		return nil, refuse("MissingNameID", "the assertion has no NameID", nil)
 	}
 	irt := ""
 	for _, c := range a.Subject.SubjectConfirmations {
@@ -266,27 +278,28 @@ func (s *Service) consume(ctx context.Context, r *http.Request, now time.Time) (
 			irt = c.SubjectConfirmationData.InResponseTo
 		}
 	}
+	in := &accepted{mfa: usedMFA(a)}
 	if p, ok := reqs[irt]; ok && irt != "" {
-		next, cookie = p.Next, requestCookiePrefix+shortHash(irt)
+		in.next, in.cookie = p.Next, requestCookiePrefix+shortHash(irt)
 	} else {
-		next = portal.SafeNext(r.PostForm.Get("RelayState"))
+		in.next = portal.SafeNext(r.PostForm.Get("RelayState"))
 	}
-	ident, err := mapIdentity(set, a)
+	in.identity, err = mapIdentity(set, a)
 	if err != nil {
-		return nil, false, time.Time{}, "", "", err
+		return nil, err
 	}
 	for _, st := range a.AuthnStatements {
-		if st.SessionNotOnOrAfter != nil && (notAfter.IsZero() || st.SessionNotOnOrAfter.Before(notAfter)) {
-			notAfter = st.SessionNotOnOrAfter.UTC()
+		if st.SessionNotOnOrAfter != nil && (in.notAfter.IsZero() || st.SessionNotOnOrAfter.Before(in.notAfter)) {
+			in.notAfter = st.SessionNotOnOrAfter.UTC()
 		}
 	}
-	if !notAfter.IsZero() && !notAfter.After(now) {
-		return nil, false, time.Time{}, "", "", refuse("SessionExpired", "the IdP session ended (SessionNotOnOrAfter has passed)", nil)
+	if !in.notAfter.IsZero() && !in.notAfter.After(now) {
+		return nil, refuse("SessionExpired", "the IdP session ended (SessionNotOnOrAfter has passed)", nil)
 	}
 	if err := s.consumeAssertion(ctx, set.idp.EntityID, seen); err != nil {
-		return nil, false, time.Time{}, "", "", err
+		return nil, err
 	}
-	return ident, usedMFA(a), notAfter, next, cookie, nil
+	return in, nil
 }
 
 // oneAssertion refuses a response that holds anything but exactly one

@@ -340,7 +340,9 @@ func (s *Service) provider(ctx context.Context, set *settings, now time.Time) (*
 		AssertionConsumerServiceBindings: []string{csaml.HTTPPostBinding},
 		RejectSHA1Signatures:             true,
 		Clock:                            dsig.NewFakeClockAt(now),
-		MetadataValidDuration:            7 * 24 * time.Hour,
+		// IdPs keep the SP metadata they were given: no validUntil to
+		// run out (cacheDuration instead).
+		MetadataOmitValidUntil: true,
 	}
 	if set != nil {
 		sp.IDPMetadata = set.idp
