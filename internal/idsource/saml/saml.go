@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -190,12 +191,12 @@ func (s *Service) check(ctx context.Context, m map[string]string, _ bool) error 
 	return err
 }
 
-// fetch gets the metadata document at raw: http or https only, bounded in
-// time and size.
+// fetch gets the metadata document at raw: https (or http on loopback),
+// bounded in time, redirects and size.
 func (s *Service) fetch(ctx context.Context, raw string) (string, error) {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", errors.New("not an http or https URL")
+	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+		return "", errors.New("not an https URL (http is allowed for localhost only): the metadata names the keys assertions are checked with")
 	}
 	client := s.Client
 	if client == nil {
@@ -229,6 +230,15 @@ func (s *Service) fetch(ctx context.Context, raw string) (string, error) {
 		return "", fmt.Errorf("the document is larger than %d KiB", maxMetadataBytes>>10)
 	}
 	return string(bytes.TrimSpace(body)), nil
+}
+
+// loopback reports whether host is this machine (a test or a local IdP).
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // parseSettings parses stored settings (defaults applied).

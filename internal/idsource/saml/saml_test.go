@@ -594,6 +594,9 @@ func TestConfigureChecks(t *testing.T) {
 			t.Fatalf("metadata %q accepted", bad)
 		}
 	}
+	if err := w.srv.Sources.Configure(ctx, idsource.SAML, map[string]string{saml.SettingMetadataURL: "http://idp.example/metadata"}, nil); err == nil || !strings.Contains(err.Error(), "https") {
+		t.Fatalf("a plain-http metadata URL = %v", err)
+	}
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 500) }))
 	defer slow.Close()
 	if err := w.srv.Sources.Configure(ctx, idsource.SAML, map[string]string{saml.SettingMetadataURL: slow.URL}, nil); err == nil {
