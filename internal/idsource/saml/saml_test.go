@@ -1,10 +1,12 @@
 package saml_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -491,6 +493,8 @@ func resign(t *testing.T, idp *samltest.IdP, doc *etree.Document) {
 
 func TestSignatureAttacks(t *testing.T) {
 	w := newWorld(t, nil, nil)
+	var logs bytes.Buffer
+	w.srv.SAML.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cases := []struct {
 		name, code string
 		f          func(doc *etree.Document)
@@ -558,9 +562,16 @@ func TestSignatureAttacks(t *testing.T) {
 	if got := w.failures(); !slices.Equal(got, want) {
 		t.Fatalf("audited %v\nwant    %v", got, want)
 	}
-	for _, name := range []string{"admin"} {
-		if _, err := w.srv.Directory.GetUserByName(t.Context(), name); err == nil {
-			t.Fatalf("an attack created user %s", name)
+	if _, err := w.srv.Directory.GetUserByName(t.Context(), "admin"); err == nil {
+		t.Fatal("an attack created the user of the evil assertion")
+	}
+	// Refusals are logged with their reason, never with the assertion.
+	if !strings.Contains(logs.String(), "SAML sign-in refused") {
+		t.Fatalf("refusals were not logged:\n%s", logs.String())
+	}
+	for _, secret := range []string{"00u1ana", "ana@corp.example", "<saml", "xmlns", "PHNhbWxw", "X509Certificate"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("the log holds %q:\n%s", secret, logs.String())
 		}
 	}
 }
