@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap"
 	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/saml"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
@@ -65,6 +66,8 @@ type apis struct {
 	// LDAP) and routes sign-ins to it; the kinds register themselves in
 	// wireSources.
 	Sources *idsource.Service
+	// SAML is the SAML 2.0 service provider (identity source kind).
+	SAML *saml.Service
 	// oidcRP is the OpenID Connect relying party (wireSources).
 	oidcRP *oidcrp.RP
 	// LDAP is the LDAP / Active Directory source: its sync (on demand,
