@@ -43,6 +43,7 @@ func (s *Server) routes() http.Handler {
 	s.OIDC.Register(mux)
 	s.Portal.Register(mux)
 	s.Console.Register(mux)
+	s.SCIM.Register(mux)
 	mux.HandleFunc("POST /{$}", s.serveRoot)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("Action") != "" || r.URL.Query().Get("X-Amz-Credential") != "" {

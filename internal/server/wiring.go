@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/scim"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
@@ -58,6 +59,10 @@ type apis struct {
 	People *people.Service
 	// Console serves the admin console pages at /admin.
 	Console *console.Service
+	// SCIM serves SCIM 2.0 provisioning at /scim/v2; SCIMTokens issues
+	// its bearer tokens (Gatehouse admin API and console).
+	SCIM       *scim.Server
+	SCIMTokens *scim.Tokens
 }
 
 // wire builds the API services on top of the domain services.
@@ -126,6 +131,9 @@ func (s *Server) wire() {
 		Store: s.Store, Audit: s.Audit, Access: s.Access, Now: cfg.Now, Log: s.Log, IdentityStoreID: s.Instance.IdentityStoreID,
 		RevocationTTL: access.RevocationLifetime(cfg.PortalSessionDuration),
 	}
+	s.SCIMTokens = &scim.Tokens{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Rand: cfg.Rand}
+	s.SCIM = &scim.Server{Directory: s.Directory, Store: s.Store, Tokens: s.SCIMTokens, Events: s.Events,
+		BaseURL: base, AccountID: s.Instance.ManagementAccountID, Log: s.Log}
 	s.Admin = &adminapi.Service{
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
 		Directory: s.Directory, Access: s.Access, People: s.People, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
