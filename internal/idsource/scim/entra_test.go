@@ -284,6 +284,23 @@ func TestDeactivationEndsAccess(t *testing.T) {
 	if who := signedIn(t, srv, cookie); who != nil {
 		t.Fatalf("the portal session still works after deactivation: %+v", who)
 	}
+
+	// Reactivation lets the person sign in again, but nothing issued
+	// before the deactivation comes back (the revocation stays).
+	c.do("PATCH", "/Users/"+uid, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"replace","value":{"active":true}}]}`).want(t, http.StatusOK)
+	if getUser(t, srv, uid).Disabled {
+		t.Fatal("still disabled after active=true")
+	}
+	if _, err := stc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil {
+		t.Fatal("role credentials issued before the deactivation work again after reactivation")
+	}
+	if _, err := sc.ListAccounts(ctx, &sso.ListAccountsInput{AccessToken: tok.AccessToken}); err == nil {
+		t.Fatal("an access token issued before the deactivation works again after reactivation")
+	}
+	if who := signedIn(t, srv, cookie); who != nil {
+		t.Fatal("a portal session from before the deactivation works again after reactivation")
+	}
 }
 
 // signedIn asks the portal who the session cookie speaks for (nil: no one).

@@ -167,3 +167,5 @@ func getUser(t *testing.T, srv *servertest.Server, id string) *store.User {
 	}
 	return u
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

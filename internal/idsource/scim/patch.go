@@ -316,6 +316,8 @@ func (p *docPatcher) applyFiltered(container map[string]any, opName, name string
 type term struct {
 	attr  string // lower case, with its sub-attribute: "username", "members.value"
 	value string
+	// quoted says the value was a string (not true or false).
+	quoted bool
 }
 
 // eqTerms flattens a filter of eq comparisons joined by and, the only
@@ -328,9 +330,10 @@ func eqTerms(e filter.Expression) ([]term, error) {
 			return nil, badRequest(typeInvalidFilter, "The filter operator %q is not supported: only eq (with and) is", x.Operator)
 		}
 		var v string
+		quoted := false
 		switch c := x.CompareValue.(type) {
 		case string:
-			v = c
+			v, quoted = c, true
 		case bool:
 			v = fmt.Sprint(c)
 		default:
@@ -343,7 +346,7 @@ func eqTerms(e filter.Expression) ([]term, error) {
 		if s := x.AttributePath.SubAttributeName(); s != "" {
 			attr += "." + strings.ToLower(s)
 		}
-		return []term{{attr, v}}, nil
+		return []term{{attr, v, quoted}}, nil
 	case *filter.LogicalExpression:
 		if !strings.EqualFold(string(x.Operator), string(filter.AND)) {
 			return nil, badRequest(typeInvalidFilter, "The filter operator %q is not supported: only and joins comparisons", x.Operator)

@@ -51,6 +51,9 @@ func parseFilter(raw string, allowed ...string) ([]term, error) {
 		return nil, err
 	}
 	for _, t := range terms {
+		if !t.quoted {
+			return nil, badRequest(typeInvalidFilter, "Filter values must be quoted strings: %s eq \"<value>\"", t.attr)
+		}
 		ok := false
 		for _, a := range allowed {
 			ok = ok || t.attr == a
