@@ -145,7 +145,8 @@ func (s *Server) wire() {
 		DelegatedAdmin: func(ctx context.Context, accountID string) (bool, error) {
 			return s.Cache.DelegatedAdmin(ctx, accountID, organizations.SSOServicePrincipal)
 		},
-		Invite: s.Invites.SendInvitation,
+		Invite:     s.Invites.SendInvitation,
+		SCIMTokens: s.SCIMTokens, SCIMEndpoint: s.SCIM.Endpoint(),
 	}
 	s.AdminAPIs = s.Admin.Handlers()
 	// The console: the portal's session, the admin APIs' domain services
