@@ -187,33 +187,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) er
 	}
 	params["operations"] = paths
 	u, err := s.Directory.EditUser(ctx, id, event("PatchUser", params), func(u *store.User) error {
-		doc, err := toMap(userToDoc(u, ""))
-		if err != nil {
-			return err
-		}
-		dp := &docPatcher{doc: doc, single: []string{"emails", "addresses", "phoneNumbers", "roles"}}
-		for _, op := range p.Operations {
-			if err := dp.apply(op); err != nil {
-				return err
-			}
-		}
-		for _, k := range []string{"id", "meta", "schemas"} {
-			delete(doc, key(doc, k))
-		}
-		nb, err := json.Marshal(doc)
-		if err != nil {
-			return err
-		}
-		d, err := decodeUser(nb)
-		if err != nil {
-			return err
-		}
-		if d.Active == nil {
-			// Removing active leaves the user as they were.
-			active := flexBool(!u.Disabled)
-			d.Active = &active
-		}
-		return d.apply(u)
+		return applyUserPatch(u, p)
 	})
 	if err != nil {
 		return s.failed(ctx, "PatchUser", params, err)
@@ -230,6 +204,38 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) e
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// applyUserPatch applies p's operations to u rendered as SCIM, then sets
+// u from the result as a PUT body would.
+func applyUserPatch(u *store.User, p *patchRequest) error {
+	doc, err := toMap(userToDoc(u, ""))
+	if err != nil {
+		return err
+	}
+	dp := &docPatcher{doc: doc, single: []string{"emails", "addresses", "phoneNumbers", "roles"}}
+	for _, op := range p.Operations {
+		if err := dp.apply(op); err != nil {
+			return err
+		}
+	}
+	for _, k := range []string{"id", "meta", "schemas"} {
+		delete(doc, key(doc, k))
+	}
+	nb, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	d, err := decodeUser(nb)
+	if err != nil {
+		return err
+	}
+	if d.Active == nil {
+		// Removing active leaves the user as they were.
+		active := flexBool(!u.Disabled)
+		d.Active = &active
+	}
+	return d.apply(u)
 }
 
 // toMap renders v as a generic JSON object for patching.
