@@ -1,6 +1,8 @@
 package scim_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -83,6 +85,18 @@ func TestTokensRefused(t *testing.T) {
 		wantUnauthorized(t, c.do("GET", "/Users", ""))
 		// The year-long token still works.
 		good.do("GET", "/Users", "").want(t, http.StatusOK)
+	})
+	t.Run("provisioning off", func(t *testing.T) {
+		srv.SCIM.Allowed = func(context.Context) error { return errors.New("Automatic provisioning is off") }
+		defer func() { srv.SCIM.Allowed = nil }()
+		r := good.do("POST", "/Users", `{"userName":"x@example.com","name":{"givenName":"X","familyName":"X"},"displayName":"X"}`)
+		r.wantError(t, http.StatusForbidden, "")
+		if r.str("detail") != "Automatic provisioning is off" {
+			t.Fatalf("detail %q", r.str("detail"))
+		}
+		if _, err := srv.Store.GetUserByName(t.Context(), "x@example.com"); err == nil {
+			t.Fatal("a refused request created a user")
+		}
 	})
 	t.Run("last used", func(t *testing.T) {
 		ts, err := srv.SCIMTokens.List(t.Context())

@@ -95,6 +95,28 @@ func asError(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Detail: "An internal error occurred", Err: err}
 }
 
+// awsCode is the error name IAM Identity Center's SCIM developer guide
+// gives a status (its operations' "Errors" tables), which the audit
+// event's errorCode records.
+func (e *Error) awsCode() string {
+	switch e.Status {
+	case http.StatusUnauthorized:
+		return "UnauthorizedException"
+	case http.StatusForbidden:
+		return "AccessDeniedException"
+	case http.StatusNotFound:
+		return "ResourceNotFoundException"
+	case http.StatusConflict:
+		return "ConflictException"
+	case http.StatusTooManyRequests:
+		return "ThrottlingException"
+	}
+	if e.Status >= 500 {
+		return "InternalServerException"
+	}
+	return "ValidationException"
+}
+
 func writeError(w http.ResponseWriter, e *Error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)

@@ -131,7 +131,8 @@ func TestOktaUserLifecycle(t *testing.T) {
 			t.Fatalf("event %s holds the bearer token", e.Name)
 		}
 	}
-	want := []string{"CreateUser:", "CreateUser:uniqueness409", "PutUser:", "PatchUser:", "PatchUser:", "DeleteUser:", "DeleteUser:404"}
+	want := []string{"CreateUser:", "CreateUser:ConflictException", "PutUser:", "PatchUser:", "PatchUser:", "DeleteUser:",
+		"DeleteUser:ResourceNotFoundException"}
 	if fmt.Sprint(names) != fmt.Sprint(want) {
 		t.Fatalf("SCIM events %v, want %v", names, want)
 	}

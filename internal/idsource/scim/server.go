@@ -47,7 +47,11 @@ type Server struct {
 	BaseURL string
 	// AccountID is the management account, the audit events' accountId.
 	AccountID string
-	Log       *slog.Logger
+	// Allowed, when set, is asked before any authenticated request: an
+	// error refuses it with 403 and the error's message (the identity
+	// source setting may turn automatic provisioning off). Nil allows.
+	Allowed func(ctx context.Context) error
+	Log     *slog.Logger
 }
 
 // Endpoint is the SCIM base URL administrators paste into their identity
@@ -84,6 +88,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	tok, err := s.authenticate(r)
 	if err != nil {
 		return err
+	}
+	if s.Allowed != nil {
+		if err := s.Allowed(r.Context()); err != nil {
+			return &Error{Status: http.StatusForbidden, Detail: err.Error()}
+		}
 	}
 	actor := audit.ActorFrom(r.Context())
 	// AWS records SCIM calls as a WebIdentityUser of the account
@@ -198,7 +207,7 @@ func (s *Server) failed(ctx context.Context, name string, params map[string]any,
 	e := asError(err)
 	if s.Events != nil && e.Status < 500 {
 		if aerr := s.Events.Record(ctx, audit.Entry{Source: audit.SourceIdentityStoreSCIM, Name: name, Params: params,
-			ErrorCode: e.ScimType + strconv.Itoa(e.Status), ErrorMsg: e.Detail}); aerr != nil {
+			ErrorCode: e.awsCode(), ErrorMsg: e.Detail}); aerr != nil {
 			return aerr
 		}
 	}
