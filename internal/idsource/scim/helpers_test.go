@@ -2,6 +2,10 @@ package scim_test
 
 import (
 	"encoding/json"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/scim"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
+	"github.com/gatehouse-dev/gatehouse/internal/sts"
 )
 
 // clock is a test clock that can be moved forward.
@@ -169,3 +174,21 @@ func getUser(t *testing.T, srv *servertest.Server, id string) *store.User {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func mustAccounts(t *testing.T, srv *servertest.Server) []store.Account {
+	t.Helper()
+	as, err := srv.Store.ListAccounts(t.Context(), store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+// callerIdentity calls STS GetCallerIdentity on srv with role credentials.
+func callerIdentity(t *testing.T, srv *servertest.Server, c *sts.Credentials) error {
+	t.Helper()
+	cl := awssts.NewFromConfig(aws.Config{Region: srv.Instance.Region, Credentials: credentials.NewStaticCredentialsProvider(
+		c.AccessKeyID, c.SecretAccessKey, c.SessionToken)}, func(o *awssts.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	_, err := cl.GetCallerIdentity(t.Context(), &awssts.GetCallerIdentityInput{})
+	return err
+}
