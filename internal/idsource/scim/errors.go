@@ -45,6 +45,7 @@ type Error struct {
 	Err      error
 }
 
+// Error says the status, type and detail, and the cause if any.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("scim %d %s: %s: %v", e.Status, e.ScimType, e.Detail, e.Err)
@@ -52,6 +53,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("scim %d %s: %s", e.Status, e.ScimType, e.Detail)
 }
 
+// Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
 func badRequest(scimType, format string, args ...any) *Error {
