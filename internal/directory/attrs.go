@@ -412,3 +412,9 @@ func applyExtensionOp(u *store.User, op AttributeOp) error {
 	u.Profile.Extensions = exts
 	return nil
 }
+
+// ValidateUser checks u against the identity store's attribute rules
+// (identitystore CreateUser's constraints), as CreateUser does; a broken
+// rule is a *fault.Error of kind Validation. Identity sources that write
+// users themselves (idsource) check them with it.
+func ValidateUser(u *store.User) error { return validateUser(u) }

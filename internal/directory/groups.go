@@ -224,3 +224,8 @@ func (s *Service) RemoveMember(ctx context.Context, membershipID string) error {
 		})
 	})
 }
+
+// ValidateGroup checks g against the identity store's group rules, as
+// CreateGroup does (a Validation *fault.Error), for identity sources that
+// write groups themselves.
+func ValidateGroup(g *store.Group) error { return validateGroup(g) }

@@ -338,3 +338,10 @@ func getUser(ctx context.Context, tx interface {
 	}
 	return u, nil
 }
+
+// End ends, in tx, everything issued to the user up to now: a user
+// revocation and every open portal session (as DisableUser does). Identity
+// sources call it when the source disables a person.
+func (s *Service) End(ctx context.Context, tx store.Tx, userID string) error {
+	return s.end(ctx, tx, userID, s.Now().UTC())
+}

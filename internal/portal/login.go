@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
 )
 
@@ -86,6 +88,12 @@ func (s *Service) getLogin(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, orStart(next), http.StatusSeeOther)
 		return nil
 	}
+	if s.Sources != nil {
+		// An external identity provider signs people in: off to it.
+		if err := s.Sources.Begin(w, r, next); !errors.Is(err, idsource.ErrNoExternalSignIn) {
+			return err
+		}
+	}
 	page := web.SignIn{Step: web.StepUserName, Next: next}
 	if r.URL.Query().Get("set") == "1" {
 		page.Notice = "Your password is set. Sign in."
@@ -126,6 +134,26 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 		return s.startAgain(w, r)
 	}
 	return s.checkPassword(w, r, st.UserName, r.PostFormValue("password"), st.Next)
+}
+
+// FinishExternal starts the portal session of u, whom the active external
+// identity provider has just signed in (and idsource.Service.Provision has
+// just written), sets the session and known-device cookies, and sends the
+// browser on to next when it is a local page (safeNext), else to /start.
+// Errors are signin.StartExternal's; a disabled user gets the sign-in
+// page's refusal.
+func (s *Service) FinishExternal(w http.ResponseWriter, r *http.Request, u *store.User, ext signin.External, next string) error {
+	s.init()
+	sess, err := s.SignIn.StartExternal(r.Context(), s.attempt(r, u.UserName), u, ext)
+	if errors.Is(err, signin.ErrBadCredentials) {
+		return &pageError{Status: http.StatusForbidden, Heading: "Sign-in refused",
+			Message: "Your user is disabled or your identity provider's session has ended. Contact your administrator.", Err: err}
+	} else if err != nil {
+		return err
+	}
+	s.setSessionCookies(w, sess)
+	http.Redirect(w, r, orStart(safeNext(next)), http.StatusSeeOther)
+	return nil
 }
 
 // attempt describes the request's sign-in attempt for signin.

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"io"
 	"log/slog"
 	"net"
@@ -58,6 +59,11 @@ type Service struct {
 	// signed-in person in (console.Service.MayUse), for the home page's
 	// link to it; nil shows no link.
 	MayUseConsole func(r *http.Request) (bool, error)
+	// Sources is the identity source: with an external identity provider
+	// active, /login sends the browser there (idsource.Service.Begin) and
+	// the provider's answer comes back through FinishExternal. nil means
+	// the built-in directory.
+	Sources *idsource.Service
 
 	once  sync.Once
 	pages *web.Pages

@@ -104,6 +104,12 @@ func (s *Service) startSession(w http.ResponseWriter, r *http.Request, a signin.
 	if err != nil {
 		return err
 	}
+	s.setSessionCookies(w, sess)
+	return nil
+}
+
+// setSessionCookies sets the cookies of a started portal session.
+func (s *Service) setSessionCookies(w http.ResponseWriter, sess *signin.Session) {
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: sess.Value, Path: "/", MaxAge: int(sess.Lifetime.Seconds()),
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
@@ -120,7 +126,6 @@ func (s *Service) startSession(w http.ResponseWriter, r *http.Request, a signin.
 		Name: signin.DeviceCookieName, Value: "", Path: "/login", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
-	return nil
 }
 
 // clearCookie removes the session cookie from the browser.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"net/http"
 	"strings"
 	"time"
@@ -63,6 +64,10 @@ type apis struct {
 	// its bearer tokens (Gatehouse admin API and console).
 	SCIM       *scim.Server
 	SCIMTokens *scim.Tokens
+	// Sources is the identity source (built-in directory, SAML, OIDC or
+	// LDAP) and routes sign-ins to it; the kinds register themselves in
+	// wireSources.
+	Sources *idsource.Service
 }
 
 // wire builds the API services on top of the domain services.
@@ -134,6 +139,24 @@ func (s *Server) wire() {
 	s.SCIMTokens = &scim.Tokens{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Rand: cfg.Rand}
 	s.SCIM = &scim.Server{Directory: s.Directory, Store: s.Store, Tokens: s.SCIMTokens, Events: s.Events,
 		BaseURL: base, AccountID: s.Instance.ManagementAccountID, Log: s.Log}
+	// An LDAP / Active Directory source keeps users and groups itself (its
+	// sync is authoritative and would undo the IdP's changes): automatic
+	// provisioning is refused while it is active.
+	s.SCIM.Allowed = func(ctx context.Context) (string, error) {
+		kind, err := s.Sources.ActiveKind(ctx)
+		if err != nil || kind != idsource.LDAP {
+			return "", err
+		}
+		return "The identity source is LDAP / Active Directory, which provisions users and groups itself; " +
+			"automatic provisioning (SCIM) works with the built-in directory or an external identity provider", nil
+	}
+	s.Sources = &idsource.Service{
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
+		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,
+	}
+	s.SignIn.Passwords = s.Sources
+	s.Portal.Sources = s.Sources
+	s.wireSources()
 	s.Admin = &adminapi.Service{
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
 		Directory: s.Directory, Access: s.Access, People: s.People, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,

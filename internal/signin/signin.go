@@ -41,6 +41,11 @@ type Service struct {
 	// SessionDuration is how long a portal session lasts when Settings is
 	// nil (default 8 h).
 	SessionDuration time.Duration
+	// Passwords checks passwords against the active identity source
+	// (idsource.Service: the stored hash, an LDAP bind, or none when people
+	// sign in at an external identity provider); nil means the built-in
+	// directory's stored hash (Directory.Authenticate).
+	Passwords Passwords
 
 	once   sync.Once
 	limits Limits
@@ -50,6 +55,16 @@ type Service struct {
 	// busyLog and addressLog log the refusals a flood repeats (busy, and
 	// throttled by the address counter) once a second.
 	busyLog, addressLog quietLog
+}
+
+// Passwords checks passwords for the active identity source.
+type Passwords interface {
+	// Authenticate returns the enabled user whose name and password
+	// match, or directory.ErrBadCredentials.
+	Authenticate(ctx context.Context, userName, password string) (*store.User, error)
+	// ManagesPasswords reports whether the built-in directory is the
+	// active source: only then may a passkey replace the password.
+	ManagesPasswords(ctx context.Context) (bool, error)
 }
 
 // Errors of an attempt. ThrottledError and BusyError say when to come back.
@@ -197,7 +212,12 @@ func (s *Service) Password(ctx context.Context, a Attempt, password string) (*Pa
 		}
 		return nil, err
 	}
-	u, err := s.Directory.Authenticate(ctx, a.UserName, password)
+	var u *store.User
+	if s.Passwords != nil {
+		u, err = s.Passwords.Authenticate(ctx, a.UserName, password)
+	} else {
+		u, err = s.Directory.Authenticate(ctx, a.UserName, password)
+	}
 	release()
 	if errors.Is(err, directory.ErrBadCredentials) {
 		return nil, s.failed(ctx, a, known, "CredentialVerification", "InvalidCredentials", "Incorrect user name or password", ErrBadCredentials, bs, states)
@@ -324,6 +344,11 @@ func (s *Service) Passkey(ctx context.Context, a Attempt, keyState string, answe
 		return nil, err
 	}
 	if set.MFAPolicy == settings.PolicyOff {
+		return nil, ErrPasskeyOff
+	}
+	if ok, err := s.managesPasswords(ctx); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, ErrPasskeyOff
 	}
 	bs := s.buckets("", a.SourceIP, nil)[:1] // the address's
@@ -478,6 +503,75 @@ func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state strin
 		return nil, fmt.Errorf("start portal session: %w", err)
 	}
 	s.log().Info("sign-in succeeded", "principal", u.UserName, "source_ip", a.SourceIP, "mfa", withMFA, "known_device", dev != nil)
+	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Lifetime: dur, Device: devValue}, nil
+}
+
+// External is a sign-in an external identity provider vouched for
+// (idsource/saml, idsource/oidc).
+type External struct {
+	// Source names the identity source kind ("saml", "oidc") for the
+	// audit event and the log.
+	Source string
+	// MFA says the provider reported a multi-factor sign-in.
+	MFA bool
+	// NotAfter caps the portal session (SAML's SessionNotOnOrAfter); zero
+	// means the instance settings' session length alone.
+	NotAfter time.Time
+}
+
+// StartExternal starts a portal session for u, whom an external identity
+// provider has just signed in (and Provision has just written), and
+// records the sign-in. The session lasts the settings' portal session
+// length, cut to ext.NotAfter when that comes sooner; a NotAfter already
+// past is ErrBadCredentials. A disabled user is ErrBadCredentials.
+func (s *Service) StartExternal(ctx context.Context, a Attempt, u *store.User, ext External) (*Session, error) {
+	s.init()
+	if u.Disabled {
+		return nil, ErrBadCredentials
+	}
+	b := make([]byte, sessionBytes)
+	if _, err := io.ReadFull(s.Rand, b); err != nil {
+		return nil, fmt.Errorf("session value: %w", err)
+	}
+	value := base64.RawURLEncoding.EncodeToString(b)
+	set, err := s.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	dur := set.PortalSessionDuration
+	if !ext.NotAfter.IsZero() {
+		if left := ext.NotAfter.Sub(now); left < dur {
+			dur = left
+		}
+	}
+	if dur <= 0 {
+		return nil, ErrBadCredentials
+	}
+	sess := &store.Session{
+		IDHash: s.Keys.Hash(value), UserID: u.ID, MFA: ext.MFA, AuthTime: now,
+		SourceIP: a.SourceIP, UserAgent: truncate(a.UserAgent, 512),
+		CreatedAt: now, ExpiresAt: now.Add(dur),
+	}
+	devValue, err := s.newDevice(u.ID, s.openDevice(a.Device, u.ID))
+	if err != nil {
+		return nil, fmt.Errorf("known-device token: %w", err)
+	}
+	uctx := withIdentity(ctx, u)
+	err = s.Store.Update(uctx, func(tx store.Tx) error {
+		if err := tx.CreateSession(uctx, sess); err != nil {
+			return err
+		}
+		return s.Audit.Record(uctx, tx, audit.Entry{
+			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
+			Params:   map[string]any{"userName": u.UserName, "mfaAuthenticated": ext.MFA, "identitySource": ext.Source},
+			Response: map[string]string{"result": "Success"},
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start portal session: %w", err)
+	}
+	s.log().Info("sign-in succeeded", "principal", u.UserName, "source_ip", a.SourceIP, "identity_source", ext.Source, "mfa", ext.MFA)
 	return &Session{Value: value, ExpiresAt: sess.ExpiresAt, Lifetime: dur, Device: devValue}, nil
 }
 
@@ -870,5 +964,17 @@ func (s *Service) EndSession(ctx context.Context, userID, sessionID string) erro
 // the MFA policy is not "off".
 func (s *Service) PasskeysAllowed(ctx context.Context) (bool, error) {
 	set, err := s.settings(ctx)
-	return err == nil && set.MFAPolicy != settings.PolicyOff, err
+	if err != nil || set.MFAPolicy == settings.PolicyOff {
+		return false, err
+	}
+	return s.managesPasswords(ctx)
+}
+
+// managesPasswords reports whether the built-in directory is the active
+// identity source (always, without Passwords).
+func (s *Service) managesPasswords(ctx context.Context) (bool, error) {
+	if s.Passwords == nil {
+		return true, nil
+	}
+	return s.Passwords.ManagesPasswords(ctx)
 }

@@ -597,3 +597,20 @@ type Settings struct {
 	// UpdatedBy names who stored them (the audit actor's user name).
 	UpdatedBy string
 }
+
+// IdentitySource is the stored configuration of one external identity
+// source (DESIGN §1): at most one record per Kind, at most one of them
+// Active. No active record means the built-in directory.
+type IdentitySource struct {
+	// Kind is "saml", "oidc" or "ldap".
+	Kind string
+	// Settings are the source's non-secret settings by name.
+	Settings map[string]string
+	// SealedSecret is the source's secret (an OIDC client secret, an LDAP
+	// bind password) sealed by the keyring; nil when it has none.
+	SealedSecret []byte
+	// Active says the source is the one people sign in through.
+	Active    bool
+	UpdatedAt time.Time
+	UpdatedBy string
+}

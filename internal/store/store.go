@@ -336,6 +336,16 @@ type Tx interface {
 	AppendOutbox(ctx context.Context, m *OutboxMessage, keep int) error
 	ListOutbox(ctx context.Context, limit int) ([]OutboxMessage, error)
 
+	// Identity sources, one per Kind, listed by Kind. PutIdentitySource
+	// stores s's Settings, SealedSecret and update stamp, creating the
+	// record inactive or keeping its Active flag. ActivateIdentitySource
+	// makes kind the only active source ("directory" deactivates all);
+	// a kind without a record is ErrNotFound.
+	GetIdentitySource(ctx context.Context, kind string) (*IdentitySource, error)
+	PutIdentitySource(ctx context.Context, s *IdentitySource) error
+	ListIdentitySources(ctx context.Context) ([]IdentitySource, error)
+	ActivateIdentitySource(ctx context.Context, kind string) error
+
 	// DeleteExpired removes codes, tokens, device authorizations, sessions,
 	// grants, rate counters, attempt counters, use markers, link tokens and
 	// revocations that ended before now, and SCIM tokens that expired more

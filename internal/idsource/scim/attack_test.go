@@ -2,7 +2,6 @@ package scim_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -87,7 +86,7 @@ func TestTokensRefused(t *testing.T) {
 		good.do("GET", "/Users", "").want(t, http.StatusOK)
 	})
 	t.Run("provisioning off", func(t *testing.T) {
-		srv.SCIM.Allowed = func(context.Context) error { return errors.New("Automatic provisioning is off") }
+		srv.SCIM.Allowed = func(context.Context) (string, error) { return "Automatic provisioning is off", nil }
 		defer func() { srv.SCIM.Allowed = nil }()
 		r := good.do("POST", "/Users", `{"userName":"x@example.com","name":{"givenName":"X","familyName":"X"},"displayName":"X"}`)
 		r.wantError(t, http.StatusForbidden, "")

@@ -47,10 +47,11 @@ type Server struct {
 	BaseURL string
 	// AccountID is the management account, the audit events' accountId.
 	AccountID string
-	// Allowed, when set, is asked before any authenticated request: an
-	// error refuses it with 403 and the error's message (the identity
-	// source setting may turn automatic provisioning off). Nil allows.
-	Allowed func(ctx context.Context) error
+	// Allowed, when set, is asked before any authenticated request: a
+	// refusal ("" allows) is answered 403 with it as the detail (the
+	// identity source setting may turn automatic provisioning off); an
+	// error is a 500. Nil allows.
+	Allowed func(ctx context.Context) (refusal string, err error)
 	Log     *slog.Logger
 }
 
@@ -90,8 +91,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.Allowed != nil {
-		if err := s.Allowed(r.Context()); err != nil {
-			return &Error{Status: http.StatusForbidden, Detail: err.Error()}
+		refusal, err := s.Allowed(r.Context())
+		if err != nil {
+			return err
+		}
+		if refusal != "" {
+			return &Error{Status: http.StatusForbidden, Detail: refusal}
 		}
 	}
 	actor := audit.ActorFrom(r.Context())

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SCIMTokens", testSCIMTokens},
 		{"MFADevices", testMFADevices},
 		{"Settings", testSettings},
+		{"IdentitySources", testIdentitySources},
 		{"IAMUsers", testIAMUsers},
 		{"AccessKeys", testAccessKeys},
 		{"OIDCProviders", testOIDCProviders},
