@@ -25,6 +25,14 @@ func TestOktaUserLifecycle(t *testing.T) {
 	srv, _ := newServer(t, false)
 	c := newClient(t, srv)
 
+	// Okta's "Test API credentials" and first import probe: fixed pages
+	// of users and groups.
+	for _, path := range []string{"/Users?startIndex=1&count=2", "/Groups?startIndex=1&count=100"} {
+		r := c.do("GET", path, "").want(t, http.StatusOK)
+		if r.total(t) != 0 || r.body["startIndex"] != float64(1) {
+			t.Fatalf("GET %s: %s", path, r.raw)
+		}
+	}
 	// Does the user exist? Not yet.
 	r := c.do("GET", "/Users"+filterQ(`userName eq "dana@example.com"`), "").want(t, http.StatusOK)
 	if r.total(t) != 0 || len(r.body["Resources"].([]any)) != 0 {
