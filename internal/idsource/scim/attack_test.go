@@ -97,6 +97,43 @@ func TestTokensRefused(t *testing.T) {
 			t.Fatal("a refused request created a user")
 		}
 	})
+	t.Run("last use written once a minute", func(t *testing.T) {
+		tok, rec, err := srv.SCIMTokens.Create(t.Context(), "touch", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := *good
+		c.token = tok.Reveal()
+		lastUsed := func() time.Time {
+			t.Helper()
+			ts, err := srv.Store.ListSCIMTokens(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range ts {
+				if x.ID == rec.ID {
+					return x.LastUsedAt
+				}
+			}
+			t.Fatal("token gone")
+			return time.Time{}
+		}
+		c.do("GET", "/Users", "").want(t, http.StatusOK)
+		first := lastUsed()
+		if first.IsZero() {
+			t.Fatal("first use not recorded")
+		}
+		clk.Advance(30 * time.Second)
+		c.do("GET", "/Users", "").want(t, http.StatusOK)
+		if got := lastUsed(); !got.Equal(first) {
+			t.Fatalf("a use 30 s later was written (%v, first %v)", got, first)
+		}
+		clk.Advance(31 * time.Second)
+		c.do("GET", "/Users", "").want(t, http.StatusOK)
+		if got := lastUsed(); !got.After(first) {
+			t.Fatalf("a use over a minute later was not written (%v, first %v)", got, first)
+		}
+	})
 	t.Run("last used", func(t *testing.T) {
 		ts, err := srv.SCIMTokens.List(t.Context())
 		if err != nil {
