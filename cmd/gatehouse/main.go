@@ -33,6 +33,8 @@ Commands:
   automation  manage automation users, access keys and OIDC providers on the database
   users       disable, enable, end sessions, reset password or MFA of a user, remotely
               with your AWS profile (gatehouse users -h)
+  scim-tokens create, list or delete the bearer tokens of automatic provisioning (SCIM),
+              remotely with your AWS profile (gatehouse scim-tokens -h)
   apply       reconcile the database with a world file (-f world.yaml [--dry-run] [--prune])
   invite      create a user (--admin: an administrator) and send an invitation
   ldap-sync   sync users and groups from the LDAP / Active Directory source now
@@ -69,6 +71,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return automationCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "users":
 		return usersCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "scim-tokens":
+		return scimTokensCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "apply":
 		return applyCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "invite":

@@ -3,6 +3,7 @@ package adminapi
 import (
 	"context"
 	"errors"
+	"maps"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
@@ -35,7 +36,7 @@ func (s *Service) gatehouseOps() map[string]operation {
 			return nil, fn(s.People, ctx, *in.UserId)
 		})
 	}
-	return map[string]operation{
+	ops := map[string]operation{
 		"DisableUser": act("DisableUser", (*people.Service).DisableUser),
 		"EnableUser":  act("EnableUser", (*people.Service).EnableUser),
 		"EndSessions": act("EndSessions", (*people.Service).EndSessions),
@@ -66,6 +67,8 @@ func (s *Service) gatehouseOps() map[string]operation {
 				}, nil
 			}),
 	}
+	maps.Copy(ops, s.scimTokenOps())
+	return ops
 }
 
 // checkUserAction checks a user action's store and user IDs, then that

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/scim"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
@@ -42,6 +43,10 @@ type Service struct {
 	Access    *access.Service
 	// People runs the Gatehouse admin API's user lifecycle actions.
 	People *people.Service
+	// SCIMTokens issues the SCIM server's bearer tokens; SCIMEndpoint is
+	// the SCIM base URL the token operations report.
+	SCIMTokens   *scim.Tokens
+	SCIMEndpoint string
 	// Organizations manages the accounts (organizations API).
 	Organizations *organizations.Service
 	// Cache serves the records read-only calls describe (permission sets)

@@ -60,6 +60,10 @@ type Service struct {
 	Invitations Invitations
 	Settings    Settings
 	Outbox      Outbox
+	// SCIMTokens manages the SCIM access tokens; SCIMEndpoint is the SCIM
+	// base URL the page shows. Nil SCIMTokens shows "not configured".
+	SCIMTokens   SCIMTokens
+	SCIMEndpoint string
 	// Mail tells whether mail leaves the server (package mail's *Mailer);
 	// nil or not configured, the console says invitations and reset
 	// links are in the outbox.
@@ -106,6 +110,7 @@ type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
 //	POST /admin/permission-sets/{id}/{managed,managed/detach,customer,customer/detach,inline,provision,delete}
 //	GET  /admin/assignments, GET /admin/assignments/{account}, POST …, POST …/remove
 //	GET  /admin/settings, POST /admin/settings
+//	GET  /admin/settings/scim, POST …, POST /admin/settings/scim/{id}/delete
 //	GET  /admin/audit
 //	GET  /admin/outbox
 func (s *Service) Register(mux *http.ServeMux) {
@@ -131,6 +136,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	s.registerSets(get, post)
 	s.registerAssignments(get, post)
 	s.registerOther(get, post)
+	s.registerSCIM(get, post)
 	// Anything else under /admin is a console 404, behind the same checks.
 	mux.Handle("/admin/", cop.Handler(s.serve(func(w http.ResponseWriter, r *http.Request, c *caller) error {
 		return notFound("page")
@@ -335,6 +341,7 @@ var notices = map[string]string{
 	"policy-attached": "Policy attached.", "policy-detached": "Policy detached.", "inline-saved": "Inline policy saved.",
 	"inline-removed": "Inline policy removed.", "provisioned": "Permission set provisioned.",
 	"assigned": "Assignments created.", "unassigned": "Assignment removed.", "settings-saved": "Settings saved.",
+	"scim-token-deleted": "Access token revoked: identity providers using it are refused from now on.",
 }
 
 // layout is the layout of a page in section for c.

@@ -282,7 +282,7 @@ func (AdminOutbox) adminTemplate() string         { return "outbox" }
 func (AdminError) adminTemplate() string          { return "error" }
 
 var adminPageNames = []string{"users", "user", "groups", "group", "accounts", "permission_sets", "permission_set",
-	"assignments", "settings", "audit", "outbox", "error"}
+	"assignments", "settings", "audit", "outbox", "error", "scim"}
 
 // AdminPages is the parsed set of admin console templates.
 type AdminPages struct {

@@ -167,7 +167,7 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 // AWS's document as it is.
 var extensions = map[string]json.RawMessage{
 	"arn:aws:iam::aws:policy/ReadOnlyAccess": json.RawMessage(`{"Sid":"GatehouseReadOnly","Effect":"Allow",` +
-		`"Action":["gatehouse:DescribeUserStatus"],"Resource":"*"}`),
+		`"Action":["gatehouse:DescribeUserStatus","gatehouse:ListSCIMAccessTokens"],"Resource":"*"}`),
 }
 
 // withExtension returns doc with the extensions statement of arn appended
