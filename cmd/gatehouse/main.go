@@ -33,11 +33,14 @@ Commands:
   automation  manage automation users, access keys and OIDC providers on the database
   users       disable, enable, end sessions, reset password or MFA of a user, remotely
               with your AWS profile (gatehouse users -h)
+  scim-tokens create, list or delete the bearer tokens of automatic provisioning (SCIM),
+              remotely with your AWS profile (gatehouse scim-tokens -h)
   apply       reconcile the database with a world file (-f world.yaml [--dry-run] [--prune])
   invite      create a user (--admin: an administrator) and send an invitation
   identity-source
               show, configure or switch the identity source on the database
               (switch directory: the way back in when an IdP is misconfigured)
+  ldap-sync   sync users and groups from the LDAP / Active Directory source now
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -71,12 +74,16 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return automationCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "users":
 		return usersCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "scim-tokens":
+		return scimTokensCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "apply":
 		return applyCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "invite":
 		return inviteCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "identity-source":
 		return identitySourceCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "ldap-sync":
+		return ldapSyncCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)

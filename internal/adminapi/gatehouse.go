@@ -3,6 +3,7 @@ package adminapi
 import (
 	"context"
 	"errors"
+	"maps"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
@@ -78,9 +79,8 @@ func (s *Service) gatehouseOps() map[string]operation {
 				}, nil
 			}),
 	}
-	for name, o := range s.identitySourceOps() {
-		ops[name] = o
-	}
+	maps.Copy(ops, s.scimTokenOps())
+	maps.Copy(ops, s.identitySourceOps())
 	return ops
 }
 

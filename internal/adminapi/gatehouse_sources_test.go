@@ -103,10 +103,13 @@ func TestGatehouseIdentitySource(t *testing.T) {
 	kind := func(d map[string]any) map[string]any {
 		t.Helper()
 		ks, _ := d["Kinds"].([]any)
-		if len(ks) != 1 {
-			t.Fatalf("Kinds = %v, want the one registered", d["Kinds"])
+		for _, k := range ks {
+			if k := k.(map[string]any); k["Kind"] == "oidc" {
+				return k
+			}
 		}
-		return ks[0].(map[string]any)
+		t.Fatalf("Kinds = %v, want the oidc kind registered", d["Kinds"])
+		return nil
 	}
 
 	d := describe()

@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/scim"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
@@ -49,6 +50,10 @@ type Service struct {
 	// credentials itself. Nil is the built-in directory (no identity
 	// source operations).
 	Sources *idsource.Service
+	// SCIMTokens issues the SCIM server's bearer tokens; SCIMEndpoint is
+	// the SCIM base URL the token operations report.
+	SCIMTokens   *scim.Tokens
+	SCIMEndpoint string
 	// Organizations manages the accounts (organizations API).
 	Organizations *organizations.Service
 	// Cache serves the records read-only calls describe (permission sets)

@@ -90,13 +90,18 @@ type Event struct {
 const (
 	SourceSSO           = "sso.amazonaws.com"
 	SourceIdentityStore = "identitystore.amazonaws.com"
-	SourceOIDC          = "sso-oauth.amazonaws.com"
-	SourcePortal        = "sso.amazonaws.com"
-	SourceSignIn        = "signin.amazonaws.com"
-	SourceSTS           = "sts.amazonaws.com"
-	SourceIAM           = "iam.amazonaws.com"
-	SourceOrganizations = "organizations.amazonaws.com"
-	SourceCloudTrail    = "cloudtrail.amazonaws.com"
+	// SourceIdentityStoreSCIM is the SCIM server's: AWS logs an
+	// identity provider's SCIM calls under it (CreateUser, PatchUser,
+	// PutUser, DeleteUser, CreateGroup, PatchGroup, ...; "Logging IAM
+	// Identity Center SCIM API calls with AWS CloudTrail").
+	SourceIdentityStoreSCIM = "identitystore-scim.amazonaws.com"
+	SourceOIDC              = "sso-oauth.amazonaws.com"
+	SourcePortal            = "sso.amazonaws.com"
+	SourceSignIn            = "signin.amazonaws.com"
+	SourceSTS               = "sts.amazonaws.com"
+	SourceIAM               = "iam.amazonaws.com"
+	SourceOrganizations     = "organizations.amazonaws.com"
+	SourceCloudTrail        = "cloudtrail.amazonaws.com"
 	// SourceGatehouse is the Gatehouse admin API (user lifecycle calls
 	// AWS has no public API for): gatehouse:<Action> as an IAM action.
 	SourceGatehouse = "gatehouse.amazonaws.com"

@@ -61,6 +61,10 @@ type Service struct {
 	Invitations Invitations
 	Settings    Settings
 	Outbox      Outbox
+	// SCIMTokens manages the SCIM access tokens; SCIMEndpoint is the SCIM
+	// base URL the page shows. Nil SCIMTokens shows "not configured".
+	SCIMTokens   SCIMTokens
+	SCIMEndpoint string
 	// Mail tells whether mail leaves the server (package mail's *Mailer);
 	// nil or not configured, the console says invitations and reset
 	// links are in the outbox.
@@ -113,6 +117,7 @@ type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
 //	GET  /admin/assignments, GET /admin/assignments/{account}, POST …, POST …/remove
 //	GET  /admin/settings, POST /admin/settings
 //	GET  /admin/settings/identity-source, POST …/{kind}, GET and POST …/{kind}/switch
+//	GET  /admin/settings/scim, POST …, POST /admin/settings/scim/{id}/delete
 //	GET  /admin/audit
 //	GET  /admin/outbox
 func (s *Service) Register(mux *http.ServeMux) {
@@ -139,6 +144,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	s.registerAssignments(get, post)
 	s.registerOther(get, post)
 	s.registerSources(get, post)
+	s.registerSCIM(get, post)
 	// Anything else under /admin is a console 404, behind the same checks.
 	mux.Handle("/admin/", cop.Handler(s.serve(func(w http.ResponseWriter, r *http.Request, c *caller) error {
 		return notFound("page")
@@ -344,6 +350,7 @@ var notices = map[string]string{
 	"inline-removed": "Inline policy removed.", "provisioned": "Permission set provisioned.",
 	"assigned": "Assignments created.", "unassigned": "Assignment removed.", "settings-saved": "Settings saved.",
 	"source-saved": "Identity source settings saved.", "source-switched": "Identity source switched.",
+	"scim-token-deleted": "Access token revoked: identity providers using it are refused from now on.",
 }
 
 // layout is the layout of a page in section for c.

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -95,7 +96,9 @@ type Kind struct {
 	Secret *Field
 	// Check reports what is wrong with settings (defaults applied) as a
 	// *fault.Error of kind Validation, or nil. hasSecret says a secret is
-	// stored or being given.
+	// stored or being given. It may set values of the kind's fields in
+	// settings (a document fetched from a URL setting); Configure stores
+	// what it changed.
 	Check func(ctx context.Context, settings map[string]string, hasSecret bool) error
 	// Begin sends the browser to the identity provider to sign in, to come
 	// back to next (a path on this server, already checked) afterwards.
@@ -301,8 +304,21 @@ func (s *Service) Configure(ctx context.Context, kind string, settings map[strin
 		return fault.Validationf("Invalid %s settings: %s is required", kind, k.Secret.Name)
 	}
 	if k.Check != nil {
+		before := maps.Clone(merged)
 		if err := k.Check(ctx, merged, sealed != nil); err != nil {
 			return err
+		}
+		// Check may set its fields (a metadata document fetched from the
+		// URL given): what it changed is stored.
+		for name := range known {
+			if merged[name] == before[name] {
+				continue
+			}
+			if v := merged[name]; v != "" && len(v) <= maxSettingBytes {
+				clean[name] = v
+			} else {
+				delete(clean, name)
+			}
 		}
 	}
 	rec := &store.IdentitySource{

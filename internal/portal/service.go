@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/invite"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"

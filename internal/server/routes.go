@@ -44,6 +44,7 @@ func (s *Server) routes() http.Handler {
 	s.Portal.Register(mux)
 	s.Console.Register(mux)
 	s.mountSources(mux)
+	s.SCIM.Register(mux)
 	mux.HandleFunc("POST /{$}", s.serveRoot)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("Action") != "" || r.URL.Query().Get("X-Amz-Credential") != "" {

@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap"
 	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/saml"
 )
 
 // wireSources registers the kinds of external identity source (SAML,
@@ -18,10 +20,18 @@ func (s *Server) wireSources() {
 		Now: s.Config.Now, Log: s.Log,
 	}
 	s.Sources.Register(s.oidcRP.Kind())
+	s.LDAP = &ldap.Source{Sources: s.Sources, Now: s.Config.Now, Log: s.Log}
+	s.Sources.Register(s.LDAP.Kind())
+	s.SAML = &saml.Service{
+		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Sources: s.Sources, Portal: s.Portal,
+		BaseURL: base, Secure: strings.HasPrefix(base, "https://"), Now: s.Config.Now, Rand: s.Config.Rand, Log: s.Log,
+	}
+	s.Sources.Register(s.SAML.Kind())
 }
 
 // mountSources mounts the identity source kinds' own routes (the OIDC
-// redirect URI, the SAML assertion consumer).
+// redirect URI; the SAML SP metadata and assertion consumer service).
 func (s *Server) mountSources(mux *http.ServeMux) {
 	s.oidcRP.Register(mux)
+	s.SAML.Register(mux)
 }

@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"github.com/gatehouse-dev/gatehouse/internal/idsource"
-	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
 	"net/http"
 	"strings"
 	"time"
@@ -16,6 +14,11 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap"
+	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/saml"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource/scim"
 	"github.com/gatehouse-dev/gatehouse/internal/mfa"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
@@ -60,12 +63,21 @@ type apis struct {
 	People *people.Service
 	// Console serves the admin console pages at /admin.
 	Console *console.Service
+	// SCIM serves SCIM 2.0 provisioning at /scim/v2; SCIMTokens issues
+	// its bearer tokens (Gatehouse admin API and console).
+	SCIM       *scim.Server
+	SCIMTokens *scim.Tokens
 	// Sources is the identity source (built-in directory, SAML, OIDC or
 	// LDAP) and routes sign-ins to it; the kinds register themselves in
 	// wireSources.
 	Sources *idsource.Service
+	// SAML is the SAML 2.0 service provider (identity source kind).
+	SAML *saml.Service
 	// oidcRP is the OpenID Connect relying party (wireSources).
 	oidcRP *oidcrp.RP
+	// LDAP is the LDAP / Active Directory source: its sync (on demand,
+	// and scheduled by RunBackground while it is the active source).
+	LDAP *ldap.Source
 }
 
 // wire builds the API services on top of the domain services.
@@ -134,6 +146,20 @@ func (s *Server) wire() {
 		Store: s.Store, Audit: s.Audit, Access: s.Access, Now: cfg.Now, Log: s.Log, IdentityStoreID: s.Instance.IdentityStoreID,
 		RevocationTTL: access.RevocationLifetime(cfg.PortalSessionDuration),
 	}
+	s.SCIMTokens = &scim.Tokens{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Rand: cfg.Rand}
+	s.SCIM = &scim.Server{Directory: s.Directory, Store: s.Store, Tokens: s.SCIMTokens, Events: s.Events,
+		BaseURL: base, AccountID: s.Instance.ManagementAccountID, Log: s.Log}
+	// An LDAP / Active Directory source keeps users and groups itself (its
+	// sync is authoritative and would undo the IdP's changes): automatic
+	// provisioning is refused while it is active.
+	s.SCIM.Allowed = func(ctx context.Context) (string, error) {
+		kind, err := s.Sources.ActiveKind(ctx)
+		if err != nil || kind != idsource.LDAP {
+			return "", err
+		}
+		return "The identity source is LDAP / Active Directory, which provisions users and groups itself; " +
+			"automatic provisioning (SCIM) works with the built-in directory or an external identity provider", nil
+	}
 	s.Sources = &idsource.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
 		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,
@@ -152,7 +178,8 @@ func (s *Server) wire() {
 		DelegatedAdmin: func(ctx context.Context, accountID string) (bool, error) {
 			return s.Cache.DelegatedAdmin(ctx, accountID, organizations.SSOServicePrincipal)
 		},
-		Invite: s.Invites.SendInvitation,
+		Invite:     s.Invites.SendInvitation,
+		SCIMTokens: s.SCIMTokens, SCIMEndpoint: s.SCIM.Endpoint(),
 	}
 	s.AdminAPIs = s.Admin.Handlers()
 	// The console: the portal's session, the admin APIs' domain services
@@ -162,6 +189,7 @@ func (s *Server) wire() {
 		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings, Mail: s.Mail, Sources: s.Sources,
+		SCIMTokens: s.SCIMTokens, SCIMEndpoint: s.SCIM.Endpoint(),
 	}
 	s.Portal.MayUseConsole = s.Console.MayUse
 	s.People.SendPasswordReset = s.Invites.SendAdminReset

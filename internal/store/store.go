@@ -318,6 +318,18 @@ type Tx interface {
 	TakeLinkToken(ctx context.Context, hash string) (*LinkToken, error)
 	DeleteLinkTokens(ctx context.Context, userID string) error
 
+	// SCIM bearer tokens, found by keyed hash; listed ordered by
+	// CreatedAt then ID. A second token with the same ID or Hash is
+	// ErrConflict; deleting a missing one ErrNotFound. TouchSCIMToken
+	// records a use at usedAt unless a use at or after it is recorded
+	// already; a missing token is not an error. None of these move
+	// ChangeSeq.
+	CreateSCIMToken(ctx context.Context, t *SCIMToken) error
+	GetSCIMTokenByHash(ctx context.Context, hash string) (*SCIMToken, error)
+	ListSCIMTokens(ctx context.Context) ([]SCIMToken, error)
+	DeleteSCIMToken(ctx context.Context, id string) error
+	TouchSCIMToken(ctx context.Context, id string, usedAt time.Time) error
+
 	// Outbox: e-mail kept for administrators. AppendOutbox stores m and
 	// then deletes all but the newest keep messages (keep <= 0 keeps all);
 	// ListOutbox returns the newest limit messages (0: all), newest first.
@@ -336,7 +348,8 @@ type Tx interface {
 
 	// DeleteExpired removes codes, tokens, device authorizations, sessions,
 	// grants, rate counters, attempt counters, use markers, link tokens and
-	// revocations that ended before now. It is idempotent and safe to run on every
+	// revocations that ended before now, and SCIM tokens that expired more
+	// than SCIMTokenRetention before now. It is idempotent and safe to run on every
 	// replica.
 	DeleteExpired(ctx context.Context, now time.Time) error
 }

@@ -351,7 +351,7 @@ func (AdminIdentitySource) adminTemplate() string { return "identity_source" }
 func (AdminSourcePlan) adminTemplate() string     { return "identity_source_switch" }
 
 var adminPageNames = []string{"users", "user", "groups", "group", "accounts", "permission_sets", "permission_set",
-	"assignments", "settings", "audit", "outbox", "error", "identity_source", "identity_source_switch"}
+	"assignments", "settings", "audit", "outbox", "error", "identity_source", "identity_source_switch", "scim"}
 
 // AdminPages is the parsed set of admin console templates.
 type AdminPages struct {

@@ -169,7 +169,7 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 // AWS's document as it is.
 var extensions = map[string]json.RawMessage{
 	"arn:aws:iam::aws:policy/ReadOnlyAccess": json.RawMessage(`{"Sid":"GatehouseReadOnly","Effect":"Allow",` +
-		`"Action":["gatehouse:DescribeUserStatus","gatehouse:DescribeIdentitySource"],"Resource":"*"}`),
+		`"Action":["gatehouse:DescribeUserStatus","gatehouse:ListSCIMAccessTokens","gatehouse:DescribeIdentitySource"],"Resource":"*"}`),
 }
 
 // withExtension returns doc with the extensions statement of arn appended

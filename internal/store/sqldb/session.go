@@ -209,6 +209,9 @@ var sweeps = []sweep{
 	{"use_markers", "marker_key", "expires_at <= $1"},
 	{"link_tokens", "hash", "expires_at < $1"},
 	{"revocations", "kind, subject", "expires_at <> 0 AND expires_at < $1"},
+	// SCIM tokens stay listed for store.SCIMTokenRetention (30 days)
+	// after they expire.
+	{"scim_tokens", "id", "expires_at + " + strconv.FormatInt(int64(store.SCIMTokenRetention), 10) + " < $1"},
 }
 
 // deleteBatched deletes the rows of table whose key is in the first
@@ -234,7 +237,8 @@ func (c *conn) deleteBatched(ctx context.Context, table, key, where string, arg 
 // DeleteExpired removes authorization codes, tokens, device
 // authorizations, sessions, grants and revocations whose ExpiresAt is before
 // now (a zero ExpiresAt never expires), and rate windows, attempt counters
-// and use markers that ended by now, ExpiredBatch rows per statement.
+// and use markers that ended by now, and SCIM tokens that expired more than
+// store.SCIMTokenRetention before now, ExpiredBatch rows per statement.
 // Deleting revocations bumps ChangeSeq only when some were deleted.
 func (c *conn) DeleteExpired(ctx context.Context, now time.Time) error {
 	t := nanos(now)

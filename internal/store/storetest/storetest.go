@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LinkTokens", testLinkTokens},
 		{"LinkTokenTakeConcurrent", testLinkTokenTakeConcurrent},
 		{"Outbox", testOutbox},
+		{"SCIMTokens", testSCIMTokens},
 		{"MFADevices", testMFADevices},
 		{"Settings", testSettings},
 		{"IdentitySources", testIdentitySources},

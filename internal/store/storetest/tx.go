@@ -276,6 +276,11 @@ func otherWrites(t *testing.T, sfx string) []seqStep {
 			return tx.AppendEvents(ctx, []store.EventRecord{{ID: "e-2" + sfx, Time: t0}, {ID: "e-3" + sfx, Time: t0}})
 		}},
 		{"DeleteEventsBefore", func(tx store.Tx) error { _, err := tx.DeleteEventsBefore(ctx, at(time.Hour)); return err }},
+		{"CreateSCIMToken", func(tx store.Tx) error {
+			return tx.CreateSCIMToken(ctx, &store.SCIMToken{ID: "st-1" + sfx, Hash: "sth-1" + sfx, CreatedAt: t0, ExpiresAt: at(time.Hour)})
+		}},
+		{"TouchSCIMToken", func(tx store.Tx) error { return tx.TouchSCIMToken(ctx, "st-1"+sfx, at(time.Minute)) }},
+		{"DeleteSCIMToken", func(tx store.Tx) error { return tx.DeleteSCIMToken(ctx, "st-1"+sfx) }},
 		{"DeleteExpired", func(tx store.Tx) error { return tx.DeleteExpired(ctx, at(2*time.Hour)) }},
 	}...)
 }
