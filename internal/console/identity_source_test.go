@@ -253,6 +253,7 @@ func TestCredentialActionsWithExternalSource(t *testing.T) {
 	devPage := "/admin/users/" + dev.ID
 	p := b.get(devPage)
 	wantBody(t, p, "/reset-password", "/reset-mfa")
+	wantBody(t, b.get("/admin/users"), "No password yet")
 	if _, err := e.srv.Sources.Switch(ctx, idsource.OIDC); err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +266,8 @@ func TestCredentialActionsWithExternalSource(t *testing.T) {
 	wantNoBody(t, b.get("/admin/users/"+newbie.ID), "/invite\"")
 	p = b.get("/admin/users")
 	wantBody(t, p, "New users sign in through your organization&#39;s OpenID Connect identity provider")
-	wantNoBody(t, p, "The user gets an email")
+	wantNoBody(t, p, "The user gets an email", "No password yet")
+	wantNoBody(t, b.get("/admin/users/"+newbie.ID), "No password yet")
 	for _, tc := range []struct{ path, want string }{
 		{devPage + "/reset-password", "Passwords are managed by the organization&#39;s OpenID Connect identity provider, not by Gatehouse"},
 		{devPage + "/reset-mfa", "MFA is managed by the organization&#39;s OpenID Connect identity provider, not by Gatehouse"},

@@ -129,6 +129,7 @@ func (s *Service) usersPage(w http.ResponseWriter, r *http.Request, c *caller, s
 		}
 		for i := range us {
 			row := s.userRow(r.Context(), &us[i])
+			row.PasswordElsewhere = !cred.Passwords
 			if lq == "" || strings.Contains(strings.ToLower(row.UserName), lq) || strings.Contains(strings.ToLower(row.DisplayName), lq) ||
 				strings.Contains(strings.ToLower(row.Email), lq) {
 				page.Users = append(page.Users, row)
@@ -249,6 +250,7 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 		return err
 	}
 	page.SourceNote = sourceNote(cred)
+	page.Person.PasswordElsewhere = !cred.Passwords
 	if !cred.Passwords {
 		page.Can["resetPassword"], page.Can["invite"] = false, false
 	}

@@ -46,7 +46,10 @@ type AdminUserRow struct {
 	HasPassword                                             bool
 	// Invited says an invitation was sent to a user without a password.
 	Invited bool
-	Created time.Time
+	// PasswordElsewhere says the identity source keeps passwords (an
+	// identity provider, LDAP): having no Gatehouse password is normal.
+	PasswordElsewhere bool
+	Created           time.Time
 }
 
 // AdminUsers is the users list with search and the create form.
