@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -157,6 +158,12 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if u.PasswordHash != "" {
 		fmt.Fprintf(stdout, "%s is already active (has a password): no invitation sent; to give them a new password, "+
 			"use gatehouse users reset-password --profile ADMIN_PROFILE --user-name %s.\n", u.UserName, u.UserName)
+		return nil
+	}
+	// An identity provider or LDAP directory keeping the passwords leaves
+	// no Gatehouse password to choose: the user signs in through it.
+	if err := srv.Sources.CheckCredentialAction(ctx, idsource.SendInvitation); err != nil {
+		fmt.Fprintf(stdout, "No invitation sent: %v %s signs in through the identity source.\n", err, u.UserName)
 		return nil
 	}
 	link, err := srv.Invites.Invite(ctx, u.ID)

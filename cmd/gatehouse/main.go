@@ -37,6 +37,9 @@ Commands:
               remotely with your AWS profile (gatehouse scim-tokens -h)
   apply       reconcile the database with a world file (-f world.yaml [--dry-run] [--prune])
   invite      create a user (--admin: an administrator) and send an invitation
+  identity-source
+              show, configure or switch the identity source on the database
+              (switch directory: the way back in when an IdP is misconfigured)
   ldap-sync   sync users and groups from the LDAP / Active Directory source now
   version     print the version (also --version, -v)
 
@@ -77,6 +80,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return applyCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "invite":
 		return inviteCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "identity-source":
+		return identitySourceCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "ldap-sync":
 		return ldapSyncCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":

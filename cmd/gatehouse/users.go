@@ -47,6 +47,9 @@ Verbs:
   status          print whether the user is disabled, has a password, their
                   MFA device and active session counts (gatehouse:DescribeUserStatus)
 
+With an external identity source active, reset-password (SAML, OIDC, LDAP) and
+reset-mfa (SAML, OIDC) are refused: the identity provider keeps those.
+
 Flags:
   --profile P         AWS profile (default $AWS_PROFILE, else "default")
   --user-name NAME    the user, by user name (looked up with identitystore GetUserId)

@@ -6,12 +6,14 @@ import (
 	"maps"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
 )
 
 // GatehousePrefix is the X-Amz-Target prefix of the Gatehouse admin API:
 // the user lifecycle actions AWS offers only in its console (disable and
-// enable a user, end their sessions, reset their password or MFA), as an
+// enable a user, end their sessions, reset their password or MFA) and the
+// identity source settings (gatehouse_sources.go), as an
 // awsJson1_1 service of its own ("GatehouseAdmin_20261201.DisableUser").
 const GatehousePrefix = "GatehouseAdmin_20261201"
 
@@ -44,13 +46,23 @@ func (s *Service) gatehouseOps() map[string]operation {
 			if err := s.checkUserAction(in); err != nil {
 				return nil, err
 			}
+			// An identity provider or LDAP directory keeps the passwords.
+			if err := s.Sources.CheckCredentialAction(ctx, idsource.ResetPassword); err != nil {
+				return nil, err
+			}
 			to, err := s.People.ResetPasswordSentTo(ctx, *in.UserId)
 			if err != nil {
 				return nil, err
 			}
 			return &ResetPasswordOutput{LinkSentTo: to}, nil
 		}),
-		"ResetMFA": act("ResetMFA", (*people.Service).ResetMFA),
+		"ResetMFA": act("ResetMFA", func(p *people.Service, ctx context.Context, id string) error {
+			// A SAML or OIDC identity provider's MFA applies, not ours.
+			if err := s.Sources.CheckCredentialAction(ctx, idsource.ResetMFA); err != nil {
+				return err
+			}
+			return p.ResetMFA(ctx, id)
+		}),
 		"DescribeUserStatus": op("gatehouse:DescribeUserStatus", true, user,
 			func(ctx context.Context, _ *awsauth.Caller, in *UserActionInput) (*DescribeUserStatusOutput, error) {
 				if err := s.checkUserAction(in); err != nil {
@@ -68,6 +80,7 @@ func (s *Service) gatehouseOps() map[string]operation {
 			}),
 	}
 	maps.Copy(ops, s.scimTokenOps())
+	maps.Copy(ops, s.identitySourceOps())
 	return ops
 }
 

@@ -968,6 +968,11 @@ func (s *Service) sendInvitation(ctx context.Context, userID string) {
 	if s.Invite == nil {
 		return
 	}
+	// With an identity provider or LDAP directory keeping the passwords,
+	// there is no Gatehouse password to choose.
+	if c, err := s.Sources.Credentials(ctx); err == nil && !c.Passwords {
+		return
+	}
 	err := s.Invite(ctx, userID)
 	if err == nil {
 		return

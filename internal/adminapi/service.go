@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/scim"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/people"
@@ -43,6 +44,12 @@ type Service struct {
 	Access    *access.Service
 	// People runs the Gatehouse admin API's user lifecycle actions.
 	People *people.Service
+	// Sources is the identity source: the Gatehouse admin API's
+	// identity-source operations run on it, and password resets,
+	// invitations and MFA resets are refused when it keeps those
+	// credentials itself. Nil is the built-in directory (no identity
+	// source operations).
+	Sources *idsource.Service
 	// SCIMTokens issues the SCIM server's bearer tokens; SCIMEndpoint is
 	// the SCIM base URL the token operations report.
 	SCIMTokens   *scim.Tokens

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/organizations"
 	"github.com/gatehouse-dev/gatehouse/internal/policy"
@@ -68,6 +69,11 @@ type Service struct {
 	// nil or not configured, the console says invitations and reset
 	// links are in the outbox.
 	Mail MailStatus
+	// Sources is the identity source: its settings page, and the refusal
+	// of password resets, invitations and MFA resets when it keeps those
+	// credentials itself. Nil is the built-in directory (the settings
+	// page then says identity sources are not configured).
+	Sources *idsource.Service
 
 	once  sync.Once
 	pages *web.AdminPages
@@ -110,6 +116,7 @@ type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
 //	POST /admin/permission-sets/{id}/{managed,managed/detach,customer,customer/detach,inline,provision,delete}
 //	GET  /admin/assignments, GET /admin/assignments/{account}, POST …, POST …/remove
 //	GET  /admin/settings, POST /admin/settings
+//	GET  /admin/settings/identity-source, POST …/{kind}, GET and POST …/{kind}/switch
 //	GET  /admin/settings/scim, POST …, POST /admin/settings/scim/{id}/delete
 //	GET  /admin/audit
 //	GET  /admin/outbox
@@ -136,6 +143,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	s.registerSets(get, post)
 	s.registerAssignments(get, post)
 	s.registerOther(get, post)
+	s.registerSources(get, post)
 	s.registerSCIM(get, post)
 	// Anything else under /admin is a console 404, behind the same checks.
 	mux.Handle("/admin/", cop.Handler(s.serve(func(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -341,6 +349,7 @@ var notices = map[string]string{
 	"policy-attached": "Policy attached.", "policy-detached": "Policy detached.", "inline-saved": "Inline policy saved.",
 	"inline-removed": "Inline policy removed.", "provisioned": "Permission set provisioned.",
 	"assigned": "Assignments created.", "unassigned": "Assignment removed.", "settings-saved": "Settings saved.",
+	"source-saved": "Identity source settings saved.", "source-switched": "Identity source switched.",
 	"scim-token-deleted": "Access token revoked: identity providers using it are refused from now on.",
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
 )
@@ -113,6 +114,13 @@ func (s *Service) usersPage(w http.ResponseWriter, r *http.Request, c *caller, s
 		Can: web.Can{"create": c.can("identitystore:CreateUser", s.storeARN())}}
 	page.Error = msg
 	page.ReadOnly = !page.Can["create"]
+	cred, err := s.Sources.Credentials(r.Context())
+	if err != nil {
+		return err
+	}
+	if !cred.Passwords {
+		page.SourceNote = "New users sign in through " + keeperOf(cred.Kind) + " with the name given here as their user name; no invitation is sent."
+	}
 	after, scanned := "", 0
 	for scanned < maxScan && len(page.Users) <= maxShown {
 		us, err := s.Store.ListUsers(r.Context(), store.Page{After: after, Limit: 500})
@@ -121,6 +129,7 @@ func (s *Service) usersPage(w http.ResponseWriter, r *http.Request, c *caller, s
 		}
 		for i := range us {
 			row := s.userRow(r.Context(), &us[i])
+			row.PasswordElsewhere = !cred.Passwords
 			if lq == "" || strings.Contains(strings.ToLower(row.UserName), lq) || strings.Contains(strings.ToLower(row.DisplayName), lq) ||
 				strings.Contains(strings.ToLower(row.Email), lq) {
 				page.Users = append(page.Users, row)
@@ -196,7 +205,12 @@ func (s *Service) postUsers(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	notice := "user-created"
-	if s.Invitations != nil {
+	cred, err := s.Sources.Credentials(r.Context())
+	if err != nil {
+		return err
+	}
+	// No Gatehouse password to choose when the source keeps them.
+	if s.Invitations != nil && cred.Passwords {
 		if err := s.Invitations.SendInvitation(r.Context(), u.ID); err != nil {
 			s.log().Error("send invitation", "user_id", u.ID, "err", err)
 		} else {
@@ -230,6 +244,19 @@ func (s *Service) userPage(w http.ResponseWriter, r *http.Request, c *caller, st
 			"resetMFA": c.can(ActionResetMFA, res...) && u.ID != c.who.UserID, "invite": c.can(ActionSendInvitation, res...),
 		}}
 	page.Error, page.Self = msg, u.ID == c.who.UserID
+	// What the identity source keeps for itself has no button here.
+	cred, err := s.Sources.Credentials(ctx)
+	if err != nil {
+		return err
+	}
+	page.SourceNote = sourceNote(cred)
+	page.Person.PasswordElsewhere = !cred.Passwords
+	if !cred.Passwords {
+		page.Can["resetPassword"], page.Can["invite"] = false, false
+	}
+	if !cred.MFA {
+		page.Can["resetMFA"] = false
+	}
 	if form != nil {
 		page.Person.DisplayName, page.Person.GivenName, page.Person.FamilyName, page.Person.Email = form.DisplayName, form.GivenName, form.FamilyName, form.Email
 	}
@@ -378,6 +405,16 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 		if err != nil {
 			return err
 		}
+		// Passwords and MFA an identity provider (or LDAP directory)
+		// keeps are not Gatehouse's to reset.
+		if ca, ok := credentialActions[action]; ok {
+			if err := s.Sources.CheckCredentialAction(r.Context(), ca); err != nil {
+				if msg := userMessage(err); msg != "" {
+					return s.userPage(w, r, c, http.StatusBadRequest, msg, nil)
+				}
+				return err
+			}
+		}
 		// Acting on yourself (disable, delete, reset password or MFA) is
 		// refused by the people service, the one place of that rule.
 		if unconfirmed := map[string]error{"identitystore:DeleteUser": errUnconfirmed, ActionResetPassword: errResetPasswordUnconfirmed,
@@ -416,4 +453,34 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 		}
 		return done(w, r, "/admin/users/"+u.ID, notice)
 	}
+}
+
+// credentialActions are the console's actions an identity source may keep
+// for itself (idsource.Service.CheckCredentialAction).
+var credentialActions = map[string]idsource.CredentialAction{
+	ActionResetPassword: idsource.ResetPassword, ActionSendInvitation: idsource.SendInvitation, ActionResetMFA: idsource.ResetMFA,
+}
+
+// sourceNote says what the active identity source keeps for itself, in
+// place of the user page's buttons; "" for the built-in directory.
+func sourceNote(c idsource.Credentials) string {
+	who := keeperOf(c.Kind)
+	switch {
+	case c.Passwords && c.MFA:
+		return ""
+	case !c.MFA:
+		return "Passwords and MFA are managed by " + who + ": reset them there. Password reset, invitations and MFA reset are not available here."
+	default:
+		return "Passwords are managed by " + who + ": reset them there. Password reset and invitations are not available here; Gatehouse MFA still applies."
+	}
+}
+
+// keeperOf names the identity source of kind for people ("your
+// organization's LDAP directory").
+func keeperOf(kind string) string {
+	if who, ok := map[string]string{idsource.SAML: "your organization's SAML identity provider",
+		idsource.OIDC: "your organization's OpenID Connect identity provider", idsource.LDAP: "your organization's LDAP directory"}[kind]; ok {
+		return who
+	}
+	return "the " + kind + " identity source"
 }

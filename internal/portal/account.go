@@ -81,6 +81,16 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request, who *oidc.
 	}
 	p.CanAddTOTP = totp < mfa.MaxTOTPDevices
 	p.CanAddKey = keys < mfa.MaxWebAuthnDevices && s.MFA.WebAuthnAvailable()
+	// With SAML or OIDC the identity provider keeps the password and the
+	// authenticators: nothing to manage here.
+	c, err := s.Sources.Credentials(r.Context())
+	if err != nil {
+		return err
+	}
+	if !c.MFA {
+		p.ManagedBy = keeper(c.Kind)
+		p.Devices, p.CanAddTOTP, p.CanAddKey = nil, false, false
+	}
 	s.writePage(w, r, http.StatusOK, p)
 	return nil
 }

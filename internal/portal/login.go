@@ -60,6 +60,14 @@ var errStateInvalid = errors.New("sign-in state invalid or expired")
 
 func (s *Service) renderSignIn(w http.ResponseWriter, r *http.Request, status int, p web.SignIn) error {
 	p.Title = "Sign in"
+	// An LDAP directory keeps the passwords: no "forgot" link here.
+	c, err := s.Sources.Credentials(r.Context())
+	if err != nil {
+		return err
+	}
+	if !c.Passwords {
+		p.PasswordsAt = keeper(c.Kind)
+	}
 	if p.Step == web.StepUserName && p.Passkey == nil {
 		// Passwordless sign-in with a passkey, unless the policy is off.
 		ok, err := s.SignIn.PasskeysAllowed(r.Context())

@@ -46,7 +46,10 @@ type AdminUserRow struct {
 	HasPassword                                             bool
 	// Invited says an invitation was sent to a user without a password.
 	Invited bool
-	Created time.Time
+	// PasswordElsewhere says the identity source keeps passwords (an
+	// identity provider, LDAP): having no Gatehouse password is normal.
+	PasswordElsewhere bool
+	Created           time.Time
 }
 
 // AdminUsers is the users list with search and the create form.
@@ -61,6 +64,9 @@ type AdminUsers struct {
 	Form AdminUserRow
 	// Invitations says new users get an invitation email.
 	Invitations bool
+	// SourceNote says new users sign in through the active identity
+	// source (no invitation); "" with the built-in directory.
+	SourceNote string
 }
 
 // AdminRole is a permission set a user may use in one account.
@@ -95,6 +101,10 @@ type AdminUser struct {
 	// Self says the page is the signed-in administrator's own: no disable
 	// or delete buttons (the console refuses both).
 	Self bool
+	// SourceNote says which credential actions the active identity source
+	// keeps for itself (password reset, invitation, MFA reset), shown in
+	// place of their buttons; "" with the built-in directory.
+	SourceNote string
 }
 
 // AdminGroups is the groups list and create form.
@@ -213,6 +223,66 @@ type AdminSettings struct {
 	Can          Can
 }
 
+// AdminSourceField is one setting of an identity source kind in the
+// console's form (idsource.Field, with its current value).
+type AdminSourceField struct {
+	Name, Label, Help string
+	Required          bool
+	Multiline         bool
+	// Options, when set, make the field a select (with an empty choice
+	// when not Required).
+	Options []string
+	// Default is used when the value is empty.
+	Default string
+	Value   string
+}
+
+// AdminSourceKind is one identity source kind on the identity source page.
+type AdminSourceKind struct {
+	Name, Title string
+	Active      bool
+	// Configured says settings are stored (a switch needs them).
+	Configured bool
+	Fields     []AdminSourceField
+	// Secret is the write-only secret field (its Value always empty);
+	// nil when the kind has none. HasSecret says one is stored.
+	Secret    *AdminSourceField
+	HasSecret bool
+	// Info are values to copy into the identity provider.
+	Info []AdminSourceInfo
+	// Error is the refusal of this kind's form just sent.
+	Error string
+	// Updated says when and by whom the settings were stored ("" never).
+	Updated string
+}
+
+// AdminSourceInfo is a value to copy into the identity provider.
+type AdminSourceInfo struct{ Label, Value string }
+
+// AdminIdentitySource is the Settings → Identity source page.
+type AdminIdentitySource struct {
+	AdminLayout
+	// Active is the active kind's name, ActiveTitle its title.
+	Active, ActiveTitle string
+	Kinds               []AdminSourceKind
+	// Can holds "update", "preview" and "switch".
+	Can Can
+}
+
+// AdminSourcePlan is the confirmation page of a switch: what it changes.
+type AdminSourcePlan struct {
+	AdminLayout
+	From, To, FromTitle, ToTitle string
+	Users, Passwords, MFADevices int
+	// Preview says the kind previewed the people it would bring.
+	Preview                 bool
+	Matched, New, Unmatched []string
+	Notes                   []string
+	// Refused is why the switch cannot be made (the plan is then empty).
+	Refused string
+	Can     Can
+}
+
 // FormatDuration writes d for people: "8 h", "90 min", "1 h 30 min",
 // "15 min".
 func FormatDuration(d time.Duration) string {
@@ -280,9 +350,11 @@ func (AdminSettings) adminTemplate() string       { return "settings" }
 func (AdminAudit) adminTemplate() string          { return "audit" }
 func (AdminOutbox) adminTemplate() string         { return "outbox" }
 func (AdminError) adminTemplate() string          { return "error" }
+func (AdminIdentitySource) adminTemplate() string { return "identity_source" }
+func (AdminSourcePlan) adminTemplate() string     { return "identity_source_switch" }
 
 var adminPageNames = []string{"users", "user", "groups", "group", "accounts", "permission_sets", "permission_set",
-	"assignments", "settings", "audit", "outbox", "error", "scim"}
+	"assignments", "settings", "audit", "outbox", "error", "identity_source", "identity_source_switch", "scim"}
 
 // AdminPages is the parsed set of admin console templates.
 type AdminPages struct {

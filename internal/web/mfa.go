@@ -57,6 +57,10 @@ type AccountPage struct {
 	// authenticator app or security key.
 	CanAddTOTP, CanAddKey bool
 	Message               string
+	// ManagedBy names who keeps the password and MFA devices when an
+	// identity provider does ("your organization's identity provider");
+	// the page then shows no devices to manage.
+	ManagedBy string
 }
 
 // AccountSession is one live portal session of the user.

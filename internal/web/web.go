@@ -53,6 +53,10 @@ type SignIn struct {
 	// Key is the security-key ceremony of the StepMFA step, Passkey the
 	// passwordless one of the StepUserName step (nil when not offered).
 	Key, Passkey *KeyCeremony
+	// PasswordsAt names who keeps the passwords when Gatehouse does not
+	// (an LDAP directory): the page then says so instead of offering
+	// "Forgot your password?".
+	PasswordsAt string
 }
 
 // DeviceCode asks for the user code of a device authorization.

@@ -158,7 +158,9 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 // extensions are the statements Gatehouse adds to AWS managed policies so
 // that they cover the Gatehouse admin API ("gatehouse:" actions), which AWS's
 // documents cannot name: ReadOnlyAccess reads the user status there as it
-// reads identitystore's users (AdministratorAccess allows "*" already).
+// reads identitystore's users, and the identity source settings (never a
+// secret: those are write-only) as it reads sso:DescribeInstance
+// (AdministratorAccess allows "*" already).
 // The reads are named one by one, not as gatehouse:List* and the like, so
 // that a read of secrets (gatehouse:ListOutbox: the outgoing mail, with its
 // sign-in links) stays out of read-only access, as AWS's ReadOnlyAccess
@@ -167,7 +169,7 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 // AWS's document as it is.
 var extensions = map[string]json.RawMessage{
 	"arn:aws:iam::aws:policy/ReadOnlyAccess": json.RawMessage(`{"Sid":"GatehouseReadOnly","Effect":"Allow",` +
-		`"Action":["gatehouse:DescribeUserStatus","gatehouse:ListSCIMAccessTokens"],"Resource":"*"}`),
+		`"Action":["gatehouse:DescribeUserStatus","gatehouse:ListSCIMAccessTokens","gatehouse:DescribeIdentitySource"],"Resource":"*"}`),
 }
 
 // withExtension returns doc with the extensions statement of arn appended

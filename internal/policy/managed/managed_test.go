@@ -167,6 +167,10 @@ func TestRealDocuments(t *testing.T) {
 		{readOnly, "gatehouse:DisableUser", policy.ImplicitDeny},
 		{readOnly, "gatehouse:ResetMFA", policy.ImplicitDeny},
 		{readOnly, "gatehouse:ListOutbox", policy.ImplicitDeny},
+		{readOnly, "gatehouse:DescribeIdentitySource", policy.Allow},
+		{readOnly, "gatehouse:UpdateIdentitySource", policy.ImplicitDeny},
+		{readOnly, "gatehouse:SwitchIdentitySource", policy.ImplicitDeny},
+		{readOnly, "gatehouse:PreviewIdentitySourceSwitch", policy.ImplicitDeny},
 		{viewOnly, "gatehouse:DescribeUserStatus", policy.ImplicitDeny},
 		{powerUser, "gatehouse:DisableUser", policy.Allow},
 		// ViewOnlyAccess: lists and describes, no data reads.

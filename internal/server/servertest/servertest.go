@@ -29,6 +29,14 @@ type Server struct {
 // c.Demo for the demo world). The server stops at the end of the test.
 func New(t testing.TB, edit func(*config.Config)) *Server {
 	t.Helper()
+	return NewLogged(t, edit, nil)
+}
+
+// NewLogged is New with the server's log written to logOut as text (nil:
+// discarded, or stderr with GATEHOUSE_TEST_LOG set), for tests that
+// assert on what is logged (that a secret never is).
+func NewLogged(t testing.TB, edit func(*config.Config), logOut io.Writer) *Server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -44,9 +52,11 @@ func New(t testing.TB, edit func(*config.Config)) *Server {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	var logOut io.Writer = io.Discard
-	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
-		logOut = os.Stderr
+	if logOut == nil {
+		logOut = io.Discard
+		if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
+			logOut = os.Stderr
+		}
 	}
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
