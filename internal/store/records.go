@@ -614,3 +614,48 @@ type IdentitySource struct {
 	UpdatedAt time.Time
 	UpdatedBy string
 }
+
+// Link statuses of an AccountLink.
+const (
+	// LinkPending: stored, not yet set up in the account (the SAML
+	// provider not yet registered).
+	LinkPending = "PENDING"
+	// LinkActive: set up; credentials for the account come from its STS.
+	LinkActive = "ACTIVE"
+	// LinkFailed: setting up failed; StatusReason says why.
+	LinkFailed = "FAILED"
+)
+
+// AccountLink links an account to a real AWS account (or an IAM/STS-
+// compatible endpoint) reached with the stored credentials (DESIGN §1,
+// "Linked account"): the permission sets' roles are provisioned there
+// through IAM and role credentials come from its STS by
+// AssumeRoleWithSAML.
+type AccountLink struct {
+	AccountID string
+	// Endpoint is the IAM/STS endpoint URL; "" means real AWS.
+	Endpoint string
+	// Region signs the calls (and picks STS's regional endpoint on AWS).
+	Region string
+	// AccessKeyID and SealedSecret are the credentials Gatehouse calls
+	// with: a principal in the account that may manage IAM roles and SAML
+	// providers, or base credentials that assume RoleARN. SealedSecret is
+	// the secret access key sealed by the keyring.
+	AccessKeyID  string
+	SealedSecret []byte
+	// RoleARN, when set, is assumed with the credentials before every
+	// call (OrganizationAccountAccessRole by default for member accounts);
+	// ExternalID goes with that AssumeRole when set.
+	RoleARN    string
+	ExternalID string
+	// SAMLProviderARN is Gatehouse's SAML provider in the account, once
+	// registered.
+	SAMLProviderARN string
+	// Status is LinkPending, LinkActive or LinkFailed; StatusReason says
+	// why it failed.
+	Status       string
+	StatusReason string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	UpdatedBy    string
+}

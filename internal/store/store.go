@@ -346,6 +346,15 @@ type Tx interface {
 	ListIdentitySources(ctx context.Context) ([]IdentitySource, error)
 	ActivateIdentitySource(ctx context.Context, kind string) error
 
+	// Account links, one per account, listed by AccountID. PutAccountLink
+	// creates or replaces the link; DeleteAccountLink of a missing one is
+	// ErrNotFound. These writes move ChangeSeq: a link decides where an
+	// account's credentials come from.
+	PutAccountLink(ctx context.Context, l *AccountLink) error
+	GetAccountLink(ctx context.Context, accountID string) (*AccountLink, error)
+	ListAccountLinks(ctx context.Context) ([]AccountLink, error)
+	DeleteAccountLink(ctx context.Context, accountID string) error
+
 	// DeleteExpired removes codes, tokens, device authorizations, sessions,
 	// grants, rate counters, attempt counters, use markers, link tokens and
 	// revocations that ended before now, and SCIM tokens that expired more

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MFADevices", testMFADevices},
 		{"Settings", testSettings},
 		{"IdentitySources", testIdentitySources},
+		{"AccountLinks", testAccountLinks},
 		{"IAMUsers", testIAMUsers},
 		{"AccessKeys", testAccessKeys},
 		{"OIDCProviders", testOIDCProviders},
