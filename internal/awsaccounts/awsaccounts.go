@@ -1,0 +1,133 @@
+// Package awsaccounts links Gatehouse accounts to real AWS accounts (or any
+// IAM/STS-compatible endpoint) and acts in them (DESIGN §1, "Linked
+// account"; §4): IAM Identity Center reaches its member accounts by
+// federation, keeping in each a SAML identity provider and one IAM role per
+// provisioned permission set, and turns a portal credential request into an
+// sts:AssumeRoleWithSAML call (AWS docs, "IAM Identity Center: Permission
+// sets" and "Referencing permission sets in resource policies").
+//
+// A link holds credentials of a principal in the account that may manage
+// IAM roles and SAML providers, sealed at rest, or base credentials plus a
+// role to assume there (OrganizationAccountAccessRole by default, the role
+// AWS Organizations creates in each member account). Clients builds AWS SDK
+// for Go v2 IAM and STS clients from a link; the calls go to the link's
+// endpoint (real AWS when it is empty).
+package awsaccounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// DefaultRoleName is the role assumed in a member account when a link
+// gives base credentials and no role: the role AWS Organizations creates
+// in every account it creates (AWS docs, "Accessing a member account that
+// has a management account access role").
+const DefaultRoleName = "OrganizationAccountAccessRole"
+
+// RoleSessionName names Gatehouse's own sessions in linked accounts (the
+// AssumeRole of a link's base credentials), as CloudTrail shows them there.
+const RoleSessionName = "gatehouse"
+
+// Service acts in linked accounts. Set its fields, then use it from any
+// number of goroutines.
+type Service struct {
+	Store store.Store
+	Keys  *keyring.Ring
+	Audit *audit.Recorder
+	Now   func() time.Time
+	Log   *slog.Logger
+	// HTTPClient makes the IAM and STS calls; nil means a client with a
+	// 30-second timeout.
+	HTTPClient *http.Client
+}
+
+// Clients act in one linked account.
+type Clients struct {
+	Link *store.AccountLink
+	// Config is the SDK configuration the clients were built from: the
+	// link's region, endpoint and credentials (the assumed role's when
+	// the link names one).
+	Config aws.Config
+	IAM    *iam.Client
+	STS    *sts.Client
+}
+
+// Link returns accountID's link, or nil when the account is local.
+func (s *Service) Link(ctx context.Context, accountID string) (*store.AccountLink, error) {
+	l, err := s.Store.GetAccountLink(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return l, err
+}
+
+// sealAD binds a sealed secret access key to its account.
+func sealAD(accountID string) []byte { return []byte("gatehouse/awsaccounts/" + accountID) }
+
+// SealSecret seals a secret access key for accountID's link.
+func (s *Service) SealSecret(accountID, secret string) ([]byte, error) {
+	v, err := s.Keys.Seal(keyring.PurposeSecrets, []byte(secret), sealAD(accountID))
+	if err != nil {
+		return nil, fmt.Errorf("seal secret access key: %w", err)
+	}
+	return []byte(v), nil
+}
+
+// secret opens l's secret access key.
+func (s *Service) secret(l *store.AccountLink) (string, error) {
+	b, err := s.Keys.Open(keyring.PurposeSecrets, string(l.SealedSecret), sealAD(l.AccountID))
+	if err != nil {
+		return "", fmt.Errorf("open the secret access key of account %s: %w", l.AccountID, err)
+	}
+	return string(b), nil
+}
+
+func (s *Service) httpClient() *http.Client {
+	if s.HTTPClient != nil {
+		return s.HTTPClient
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// Clients returns IAM and STS clients acting in l's account: with l's
+// credentials, through an AssumeRole of l.RoleARN when it is set (cached
+// by the SDK until shortly before the session expires).
+func (s *Service) Clients(ctx context.Context, l *store.AccountLink) (*Clients, error) {
+	secret, err := s.secret(l)
+	if err != nil {
+		return nil, err
+	}
+	cfg := aws.Config{
+		Region:      l.Region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(l.AccessKeyID, secret, "")),
+		HTTPClient:  s.httpClient(),
+	}
+	if l.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(l.Endpoint)
+	}
+	if l.RoleARN != "" {
+		base := sts.NewFromConfig(cfg)
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(base, l.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = RoleSessionName
+			if l.ExternalID != "" {
+				o.ExternalID = aws.String(l.ExternalID)
+			}
+		}))
+	}
+	return &Clients{Link: l, Config: cfg, IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg)}, nil
+}
