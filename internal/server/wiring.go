@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/automation"
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
@@ -71,6 +72,9 @@ type apis struct {
 	// LDAP) and routes sign-ins to it; the kinds register themselves in
 	// wireSources.
 	Sources *idsource.Service
+	// AWSAccounts acts in linked accounts (real AWS or an IAM/STS-
+	// compatible endpoint): links, IAM provisioning, AssumeRoleWithSAML.
+	AWSAccounts *awsaccounts.Service
 	// SAML is the SAML 2.0 service provider (identity source kind).
 	SAML *saml.Service
 	// oidcRP is the OpenID Connect relying party (wireSources).
@@ -160,6 +164,7 @@ func (s *Server) wire() {
 		return "The identity source is LDAP / Active Directory, which provisions users and groups itself; " +
 			"automatic provisioning (SCIM) works with the built-in directory or an external identity provider", nil
 	}
+	s.AWSAccounts = &awsaccounts.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Log: s.Log}
 	s.Sources = &idsource.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
 		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,
