@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -53,6 +55,7 @@ type IdP struct {
 	// provider of every linked account (awsaccounts.Service.RefreshProviders).
 	// Rotate refuses to run without it while any account is linked.
 	Publish func(ctx context.Context) error
+	Log     *slog.Logger
 
 	mu     sync.Mutex
 	parsed map[string]*signingKey // by store.Key.ID
@@ -363,4 +366,20 @@ func (p *IdP) newKey(active bool) (*store.Key, error) {
 		return nil, fmt.Errorf("seal SAML IdP key: %w", err)
 	}
 	return &store.Key{ID: id, Purpose: KeyPurpose, Sealed: []byte(sealed), CreatedAt: now, Active: active}, nil
+}
+
+// ServeMetadata serves Metadata (GET MetadataPath), publicly as SAML IdP
+// metadata is, for administrators who register the provider by hand.
+func (p *IdP) ServeMetadata(w http.ResponseWriter, r *http.Request) {
+	md, err := p.Metadata(r.Context())
+	if err != nil {
+		if p.Log != nil {
+			p.Log.Error("SAML IdP metadata", "err", err)
+		}
+		http.Error(w, "SAML identity provider metadata unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Header().Set("Cache-Control", "no-cache")
+	io.WriteString(w, md)
 }
