@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -230,6 +232,25 @@ func TestLinkedAccountCredentials(t *testing.T) {
 			}
 		})
 	}
+	// The portal's access-keys page says the same (the last link's
+	// endpoint is down), as a page, not a 500.
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	if resp, err := hc.PostForm(srv.URL+"/login", url.Values{"username": {"alice@company.com"}, "password": {demoPassword}}); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	resp, err = hc.Get(srv.URL + "/start/credentials?account_id=" + staging + "&role_name=PowerUserAccess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(page), "cannot be reached") {
+		t.Fatalf("access-keys page for an unreachable linked account = %d:\n%s", resp.StatusCode, page)
+	}
+
 	// Refusals are audited with their portal error code.
 	evs, err = srv.Store.ListEvents(ctx, store.EventFilter{Name: "GetRoleCredentials"})
 	if err != nil {
