@@ -115,7 +115,7 @@ func TestLinkedAccountCredentials(t *testing.T) {
 	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},`+
 		`"Action":["sts:AssumeRoleWithSAML","sts:TagSession","sts:SetSourceIdentity"],`+
 		`"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`, aws.ToString(prov.SAMLProviderArn))
-	if _, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(roleName), Path: aws.String(awsaccounts.RolePath),
+	if _, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(roleName), Path: aws.String("/aws-reserved/sso.amazonaws.com/"),
 		AssumeRolePolicyDocument: aws.String(trust), MaxSessionDuration: aws.Int32(43200)}); err != nil {
 		t.Fatalf("CreateRole in moto: %v", err)
 	}

@@ -101,6 +101,15 @@ func (p *IdP) Response(ctx context.Context, r Request) ([]byte, error) {
 		}
 		attrs = append(attrs, attr("PrincipalTag:"+k, v))
 	}
+	// AWS ends the credentials at the sooner of DurationSeconds and the
+	// AuthnStatement's SessionNotOnOrAfter (STS API Reference,
+	// AssumeRoleWithSAML): it carries the session's end, not the
+	// assertion's.
+	var sessionEnd *time.Time
+	if r.SessionDuration > 0 {
+		end := now.Add(r.SessionDuration)
+		sessionEnd = &end
+	}
 	a := &csaml.Assertion{
 		ID: aid, IssueInstant: now, Version: "2.0",
 		Issuer: csaml.Issuer{Format: "urn:oasis:names:tc:SAML:2.0:nameid-format:entity", Value: p.EntityID()},
@@ -117,7 +126,7 @@ func (p *IdP) Response(ctx context.Context, r Request) ([]byte, error) {
 			AudienceRestrictions: []csaml.AudienceRestriction{{Audience: csaml.Audience{Value: AWSAudience}}},
 		},
 		AuthnStatements: []csaml.AuthnStatement{{
-			AuthnInstant: auth, SessionIndex: aid, SessionNotOnOrAfter: &until,
+			AuthnInstant: auth, SessionIndex: aid, SessionNotOnOrAfter: sessionEnd,
 			AuthnContext: csaml.AuthnContext{AuthnContextClassRef: &csaml.AuthnContextClassRef{
 				Value: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"}},
 		}},

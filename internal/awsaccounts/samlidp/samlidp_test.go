@@ -114,6 +114,11 @@ func TestAssertionValidatesAsAWS(t *testing.T) {
 	if got := a.Conditions.NotOnOrAfter.Sub(now); got != samlidp.Lifetime {
 		t.Fatalf("NotOnOrAfter is %s after issue, want %s", got, samlidp.Lifetime)
 	}
+	// The session may last the permission set's duration: AWS ends the
+	// credentials at SessionNotOnOrAfter if it is sooner.
+	if end := a.AuthnStatements[0].SessionNotOnOrAfter; end == nil || !end.Equal(now.Add(4*time.Hour)) {
+		t.Fatalf("SessionNotOnOrAfter = %v, want %s", end, now.Add(4*time.Hour))
+	}
 	sc := a.Subject.SubjectConfirmations[0].SubjectConfirmationData
 	if sc.Recipient != samlidp.AWSAudience {
 		t.Fatalf("Recipient = %q", sc.Recipient)
