@@ -41,6 +41,8 @@ Commands:
               show, configure or switch the identity source on the database
               (switch directory: the way back in when an IdP is misconfigured)
   ldap-sync   sync users and groups from the LDAP / Active Directory source now
+  saml-idp    show or rotate the signing key of the SAML identity provider that
+              linked AWS accounts trust (rotate | show), on the database
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -84,6 +86,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return identitySourceCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "ldap-sync":
 		return ldapSyncCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "saml-idp":
+		return samlIdPCommand(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
