@@ -105,6 +105,9 @@ func (s *Service) DeleteUserAs(ctx context.Context, id string, ev Event) error {
 		if _, err := userIn(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
+			return err
+		}
 		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {
 			return err
 		}

@@ -75,6 +75,10 @@ type apis struct {
 	// AWSAccounts acts in linked accounts (real AWS or an IAM/STS-
 	// compatible endpoint): links, IAM provisioning, AssumeRoleWithSAML.
 	AWSAccounts *awsaccounts.Service
+	// Provisioner performs the IAM calls of provisioning and per-user
+	// revocation in linked accounts (RunBackground runs it; the access
+	// service kicks it after each write it queues).
+	Provisioner *awsaccounts.Provisioner
 	// SAML is the SAML 2.0 service provider (identity source kind).
 	SAML *saml.Service
 	// oidcRP is the OpenID Connect relying party (wireSources).
@@ -165,6 +169,8 @@ func (s *Server) wire() {
 			"automatic provisioning (SCIM) works with the built-in directory or an external identity provider", nil
 	}
 	s.AWSAccounts = &awsaccounts.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Log: s.Log}
+	s.Provisioner = awsaccounts.NewProvisioner(s.AWSAccounts)
+	s.Access.Kick = s.Provisioner.Kick
 	s.Sources = &idsource.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
 		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,
