@@ -158,3 +158,22 @@ func (s *Service) queueReconcile(ctx context.Context, tx store.Tx, accountID, ps
 		AccountID: accountID, PermissionSetID: psID, CreatedAt: s.Now().UTC(),
 	})
 }
+
+// RevokeLeftGroup queues, inside tx, revocations for user userID, who just
+// left group groupID (call it after deleting the membership): on each
+// linked role the group's assignments gave and no other path still gives.
+func (s *Service) RevokeLeftGroup(ctx context.Context, tx store.Tx, groupID, userID string) error {
+	if s == nil {
+		return nil
+	}
+	as, err := tx.ListAssignments(ctx, store.AssignmentFilter{PrincipalType: store.PrincipalGroup, PrincipalID: groupID})
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		if err := s.revokeLost(ctx, tx, &store.Assignment{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID, PrincipalType: store.PrincipalUser, PrincipalID: userID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

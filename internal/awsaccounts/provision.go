@@ -136,7 +136,9 @@ func (p *Provisioner) RunOnce(ctx context.Context) error {
 }
 
 // claim takes the lease on op for this lease window; false when another
-// replica holds it.
+// replica holds it. Two replicas may still overlap at a window's end (one
+// finishing late); every step is idempotent, and a role created meanwhile
+// is updated rather than failed on.
 func (p *Provisioner) claim(ctx context.Context, op *store.Operation) (bool, error) {
 	now := p.Accounts.Now()
 	window := now.Unix() / int64(LeaseDuration/time.Second)
@@ -153,6 +155,12 @@ func (p *Provisioner) perform(ctx context.Context, op *store.Operation) error {
 	ok, err := p.claim(ctx, op)
 	if err != nil || !ok {
 		return err
+	}
+	// Another replica may have finished it since it was listed.
+	if cur, err := p.Accounts.Store.GetOperation(ctx, op.RequestID); err != nil {
+		return err
+	} else if cur.Status != store.StatusInProgress {
+		return nil
 	}
 	reason, err := p.work(ctx, op)
 	if err != nil {
@@ -366,7 +374,11 @@ func (p *Provisioner) putRole(ctx context.Context, c *iam.Client, l *store.Accou
 			in.PermissionsBoundary = aws.String(boundary)
 		}
 		out, err := call(ctx, p, func() (*iam.CreateRoleOutput, error) { return c.CreateRole(ctx, in) })
-		if err != nil {
+		if isCode(err, "EntityAlreadyExists") {
+			// Created meanwhile (a replica whose lease ran out still
+			// at work): update it as found.
+			return p.putRole(ctx, c, l, ps, name)
+		} else if err != nil {
 			return "", reasonOf(err)
 		}
 		role = out.Role

@@ -348,9 +348,10 @@ func TestProvisionThroughIAM(t *testing.T) {
 	}
 }
 
-// TestGroupAssignmentLossRevokes revokes the sessions of a group's members
-// when the group's assignment goes while another assignment keeps the
-// role: one statement per member, merged into the role's policy.
+// TestGroupAssignmentLossRevokes revokes a user's sessions when they leave
+// a group, and those of a group's members when the group's assignment goes
+// while another assignment keeps the role: one statement per user, merged
+// into the role's policy.
 func TestGroupAssignmentLossRevokes(t *testing.T) {
 	moto := mototest.Start(t)
 	lw := newLinkedWorld(t, moto.URL, moto.URL)
@@ -371,9 +372,14 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 		}
 		users = append(users, u)
 	}
+	var bobMembership string
 	for _, u := range users[:2] {
-		if _, err := lw.Directory.AddMember(ctx, g.ID, u.ID); err != nil {
+		m, err := lw.Directory.AddMember(ctx, g.ID, u.ID)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if u.UserName == "bob" {
+			bobMembership = m.ID
 		}
 	}
 	group := access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalGroup, PrincipalID: g.ID}
@@ -387,6 +393,33 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 			t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
 		}
 	}
+	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := func() []string {
+		t.Helper()
+		pol, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, s := range decodeDoc(t, pol.PolicyDocument)["Statement"].([]any) {
+			ids = append(ids, s.(map[string]any)["Condition"].(map[string]any)["StringLike"].(map[string]any)["aws:userid"].(string))
+		}
+		slices.Sort(ids)
+		return ids
+	}
+
+	// Bob leaves the group: his sessions are revoked, carol's are not.
+	must(t, lw.Directory.RemoveMember(ctx, bobMembership))
+	must(t, lw.P.RunOnce(ctx))
+	if got, want := revoked(), []string{rec.RoleID + ":bob"}; !slices.Equal(got, want) {
+		t.Fatalf("after bob left: revoked %v, want %v", got, want)
+	}
+
+	// The group's assignment goes: carol is revoked too, merged into the
+	// same policy; dave keeps the role through his own assignment.
 	op, err := lw.Access.DeleteAssignment(ctx, group)
 	if err != nil {
 		t.Fatal(err)
@@ -394,21 +427,14 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 	if got := lw.settle(t, store.OpDeleteAssignment, op); got.Status != store.StatusSucceeded {
 		t.Fatalf("deletion %s: %s", got.Status, got.FailureReason)
 	}
-	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
-	if err != nil {
+	if _, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID); err != nil {
 		t.Fatalf("the role went while dave keeps it: %v", err)
 	}
-	pol, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
-	if err != nil {
-		t.Fatal(err)
+	if _, err := lw.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(rec.RoleName)}); err != nil {
+		t.Fatalf("the role went from IAM while dave keeps it: %v", err)
 	}
-	var ids []string
-	for _, s := range decodeDoc(t, pol.PolicyDocument)["Statement"].([]any) {
-		ids = append(ids, s.(map[string]any)["Condition"].(map[string]any)["StringLike"].(map[string]any)["aws:userid"].(string))
-	}
-	slices.Sort(ids)
-	if want := []string{rec.RoleID + ":bob", rec.RoleID + ":carol"}; !slices.Equal(ids, want) {
-		t.Fatalf("revoked %v, want %v (dave keeps his access)", ids, want)
+	if got, want := revoked(), []string{rec.RoleID + ":bob", rec.RoleID + ":carol"}; !slices.Equal(got, want) {
+		t.Fatalf("revoked %v, want %v (dave keeps his access)", got, want)
 	}
 }
 
@@ -504,3 +530,60 @@ func must(t *testing.T, err error) {
 func sorted(s []string) []string { slices.Sort(s); return s }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestOneReplicaPerOperation runs two workers (two replicas) on the same
+// store at once while the stand-in is slow to create roles: the lease lets
+// only one of them work on the operation, so the role is created once.
+func TestOneReplicaPerOperation(t *testing.T) {
+	moto := mototest.Start(t)
+	target, _ := url.Parse(moto.URL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	creates := 0
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte("Action=CreateRole&")) {
+			mu.Lock()
+			creates++
+			mu.Unlock()
+			time.Sleep(500 * time.Millisecond)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	lw := newLinkedWorld(t, moto.URL, proxy.URL)
+	ctx := t.Context()
+	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "frank", DisplayName: "Frank", Name: store.UserName{GivenName: "F", FamilyName: "K"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := awsaccounts.NewProvisioner(lw.Accounts)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, p := range []*awsaccounts.Provisioner{lw.P, other} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = p.RunOnce(ctx) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := lw.Access.GetOperation(ctx, store.OpCreateAssignment, op.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.StatusSucceeded || creates != 1 {
+		t.Fatalf("status %s %q after %d CreateRole calls; want SUCCEEDED after 1", got.Status, got.FailureReason, creates)
+	}
+}

@@ -223,6 +223,9 @@ func (s *Service) applyMembers(ctx context.Context, tx store.Tx, groupID string,
 		if err := tx.DeleteMembership(ctx, cur.ID); err != nil {
 			return err
 		}
+		if err := s.Access.RevokeLeftGroup(ctx, tx, groupID, uid); err != nil {
+			return err
+		}
 	}
 	by := PrincipalOf(audit.ActorFrom(ctx).Identity)
 	for _, uid := range m.Add {
