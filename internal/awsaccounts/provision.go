@@ -183,8 +183,51 @@ func (p *Provisioner) perform(ctx context.Context, op *store.Operation) error {
 			return nil
 		}
 		cur.Status, cur.FailureReason = status, reason
-		return tx.PutOperation(ctx, cur)
+		if err := tx.PutOperation(ctx, cur); err != nil {
+			return err
+		}
+		if status == store.StatusFailed && cur.Kind == store.OpCreateAssignment {
+			return p.undoAssignment(ctx, tx, cur)
+		}
+		return nil
 	})
+}
+
+// undoAssignment removes, inside tx, the assignment of a creation that
+// failed, as Identity Center keeps no assignment whose creation failed;
+// when it was the last of its permission set in the account, the role
+// (perhaps half made in IAM) is queued for deletion.
+func (p *Provisioner) undoAssignment(ctx context.Context, tx store.Tx, op *store.Operation) error {
+	a := &store.Assignment{AccountID: op.AccountID, PermissionSetID: op.PermissionSetID, PrincipalType: op.PrincipalType, PrincipalID: op.PrincipalID}
+	if err := tx.DeleteAssignment(ctx, a); errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	left, err := tx.ListAssignments(ctx, store.AssignmentFilter{AccountID: op.AccountID, PermissionSetID: op.PermissionSetID})
+	if err != nil || len(left) > 0 {
+		return err
+	}
+	id, err := newRequestID()
+	if err != nil {
+		return err
+	}
+	p.Kick()
+	return tx.PutOperation(ctx, &store.Operation{
+		RequestID: id, Kind: access.OpReconcileRole, Status: store.StatusInProgress,
+		AccountID: op.AccountID, PermissionSetID: op.PermissionSetID, CreatedAt: p.Accounts.Now().UTC(),
+	})
+}
+
+// newRequestID returns a random (version 4) UUID, as request IDs are.
+func newRequestID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
 }
 
 // work performs op; a non-empty reason is a failure AWS reported.
@@ -323,6 +366,12 @@ func customerARN(accountID string, r store.PolicyRef) string {
 // putRole creates or updates the role of ps named name and returns its
 // role ID, or the reason provisioning failed.
 func (p *Provisioner) putRole(ctx context.Context, c *iam.Client, l *store.AccountLink, ps *store.PermissionSet, name string) (roleID, reason string) {
+	return p.putRoleTries(ctx, c, l, ps, name, 3)
+}
+
+// putRoleTries is putRole, starting again at most tries times when the
+// role appears between GetRole and CreateRole.
+func (p *Provisioner) putRoleTries(ctx context.Context, c *iam.Client, l *store.AccountLink, ps *store.PermissionSet, name string, tries int) (roleID, reason string) {
 	// Customer-managed references are resolved first, as Identity
 	// Center does: a missing one fails the provisioning before anything
 	// changes.
@@ -374,10 +423,10 @@ func (p *Provisioner) putRole(ctx context.Context, c *iam.Client, l *store.Accou
 			in.PermissionsBoundary = aws.String(boundary)
 		}
 		out, err := call(ctx, p, func() (*iam.CreateRoleOutput, error) { return c.CreateRole(ctx, in) })
-		if isCode(err, "EntityAlreadyExists") {
+		if isCode(err, "EntityAlreadyExists") && tries > 0 {
 			// Created meanwhile (a replica whose lease ran out still
 			// at work): update it as found.
-			return p.putRole(ctx, c, l, ps, name)
+			return p.putRoleTries(ctx, c, l, ps, name, tries-1)
 		} else if err != nil {
 			return "", reasonOf(err)
 		}

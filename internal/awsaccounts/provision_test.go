@@ -518,6 +518,14 @@ func TestProvisionRetriesThrottling(t *testing.T) {
 	if want := "Received a 403 status error: User is not authorized to perform: iam:CreateRole"; got.Status != store.StatusFailed || got.FailureReason != want || calls != 1 {
 		t.Fatalf("denied: %s %q after %d calls, want FAILED %q after 1", got.Status, got.FailureReason, calls, want)
 	}
+	// A failed creation leaves no assignment, and its role record goes.
+	if as, err := lw.Store.ListAssignments(ctx, store.AssignmentFilter{PermissionSetID: ps2.ID}); err != nil || len(as) != 0 {
+		t.Fatalf("assignments after a failed creation: %v %v", as, err)
+	}
+	must(t, lw.P.RunOnce(ctx))
+	if _, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps2.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("role record after a failed creation: %v", err)
+	}
 }
 
 func must(t *testing.T, err error) {
