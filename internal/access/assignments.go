@@ -227,8 +227,10 @@ func (s *Service) provisionRole(ctx context.Context, tx store.Tx, ps *store.Perm
 		refs = append(refs, *ps.Boundary.CustomerPolicy)
 	}
 	// A linked account's customer-managed policies live in its IAM: the
-	// worker resolves them there.
-	if isLinked, err := linked(ctx, tx, accountID); err != nil {
+	// worker resolves them there, and records the version it provisioned
+	// once IAM has it.
+	isLinked, err := linked(ctx, tx, accountID)
+	if err != nil {
 		return "", err
 	} else if isLinked {
 		refs = nil
@@ -242,8 +244,10 @@ func (s *Service) provisionRole(ctx context.Context, tx store.Tx, ps *store.Perm
 	}
 	now := s.Now().UTC()
 	role, err := tx.GetProvisionedRole(ctx, accountID, ps.ID)
+	created := false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		created = true
 		if onlyExisting {
 			return "", nil
 		}
@@ -262,6 +266,14 @@ func (s *Service) provisionRole(ctx context.Context, tx store.Tx, ps *store.Perm
 	case err != nil:
 		return "", err
 	case role.PermissionSetVersion == ps.Version:
+		return "", nil
+	}
+	if isLinked {
+		// The record names the role for the worker; its version stays
+		// what IAM has (0: not yet) until the worker provisions it.
+		if created {
+			return "", tx.PutProvisionedRole(ctx, role)
+		}
 		return "", nil
 	}
 	role.PermissionSetVersion = ps.Version

@@ -331,6 +331,7 @@ func (p *Provisioner) reconcile(ctx context.Context, accountID, psID string) (st
 			return err
 		}
 		r.RoleID = roleID
+		r.PermissionSetVersion = ps.Version
 		r.UpdatedAt = p.Accounts.Now().UTC()
 		return tx.PutProvisionedRole(ctx, r)
 	})

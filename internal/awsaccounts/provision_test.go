@@ -262,8 +262,15 @@ func TestProvisionThroughIAM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Until IAM has it, the role is not at the latest version.
+	if ids, err := a.PermissionSetsInAccount(ctx, memberAccount, access.ProvisionedNotLatest); err != nil || !slices.Equal(ids, []string{ps.ID}) {
+		t.Fatalf("not latest while in progress: %v %v", ids, err)
+	}
 	if got := lw.settle(t, store.OpProvision, op); got.Status != store.StatusSucceeded {
 		t.Fatalf("provisioning %s: %s", got.Status, got.FailureReason)
+	}
+	if ids, err := a.PermissionSetsInAccount(ctx, memberAccount, access.ProvisionedLatest); err != nil || !slices.Equal(ids, []string{ps.ID}) {
+		t.Fatalf("latest once provisioned: %v %v", ids, err)
 	}
 	if want := []string{s3ReadOnly, *extra.Policy.Arn}; !slices.Equal(lw.attached(t, rec.RoleName), sorted(want)) {
 		t.Errorf("attached after update %v, want %v", lw.attached(t, rec.RoleName), want)
