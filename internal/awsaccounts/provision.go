@@ -278,9 +278,18 @@ func (p *Provisioner) iamClient(ctx context.Context, l *store.AccountLink) (*iam
 // provisioned while an assignment is left, deleted (with its record) when
 // none is.
 func (p *Provisioner) reconcile(ctx context.Context, accountID, psID string) (string, error) {
-	l, err := p.activeLink(ctx, accountID)
+	l, err := p.Accounts.Link(ctx, accountID)
 	if err != nil || l == nil {
+		// Unlinked meanwhile: a local account again, whose roles the
+		// store alone holds.
 		return "", err
+	}
+	if l.Status != store.LinkActive {
+		reason := fmt.Sprintf("The link to AWS account %s is %s", accountID, l.Status)
+		if l.StatusReason != "" {
+			reason += ": " + l.StatusReason
+		}
+		return reason, nil
 	}
 	role, err := p.Accounts.Store.GetProvisionedRole(ctx, accountID, psID)
 	if errors.Is(err, store.ErrNotFound) {
