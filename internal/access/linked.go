@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -67,7 +68,20 @@ func (s *Service) queueRevocation(ctx context.Context, tx store.Tx, accountID, p
 	}); err != nil {
 		return err
 	}
+	s.kickAfterCommit()
 	return nil
+}
+
+// kickAfterCommitDelay is how long after queueing inside a transaction
+// whose caller does not kick (the directory's, people's and identity
+// sources' writes) the worker is kicked: the transaction has committed by
+// then in all but slow cases, which the worker's poll catches.
+const kickAfterCommitDelay = 500 * time.Millisecond
+
+func (s *Service) kickAfterCommit() {
+	if s.Kick != nil {
+		time.AfterFunc(kickAfterCommitDelay, s.Kick)
+	}
 }
 
 // RevokeUserSessions queues, inside tx, a revocation of every session the

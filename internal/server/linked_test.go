@@ -128,4 +128,26 @@ func TestLinkedAccountAssignmentThroughTheAPI(t *testing.T) {
 	if !found {
 		t.Fatalf("no AWSReservedSSO_Linked_ role with a 3-hour session in IAM: %d roles", len(roles.Roles))
 	}
+
+	// Disabling the user revokes her sessions on the role, soon after the
+	// write (the worker is kicked once it committed).
+	psID := (*ps.PermissionSet.PermissionSetArn)[len(*ps.PermissionSet.PermissionSetArn)-len("ps-0123456789abcdef"):]
+	rec, err := srv.Store.GetProvisionedRole(ctx, devID, psID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if err := srv.Directory.SetUserDisabled(ctx, alice.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := c.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
+		if err == nil {
+			break
+		}
+		if time.Since(start) > awsaccounts.PollInterval-2*time.Second {
+			t.Fatalf("no revocation policy on %s %v after disabling: %v", rec.RoleName, time.Since(start), err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
