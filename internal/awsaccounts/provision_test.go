@@ -602,3 +602,13 @@ func TestOneReplicaPerOperation(t *testing.T) {
 		t.Fatalf("status %s %q after %d CreateRole calls; want SUCCEEDED after 1", got.Status, got.FailureReason, creates)
 	}
 }
+
+// TestLikeLiteral: a user name's wildcards match only themselves in the
+// revocation's StringLike condition.
+func TestLikeLiteral(t *testing.T) {
+	for in, want := range map[string]string{"alice": "alice", "a*b?c$": "a${*}b${?}c${$}", "": ""} {
+		if got := awsaccounts.LikeLiteral(in); got != want {
+			t.Errorf("LikeLiteral(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -67,7 +68,7 @@ func revocationStatement(roleID, userName string, at, until time.Time) statement
 	return statement{
 		Sid: fmt.Sprintf("Until%dUser%s", until.Unix(), userHash(userName)), Effect: "Deny", Action: "*", Resource: "*",
 		Condition: map[string]map[string]string{
-			"StringLike":   {"aws:userid": roleID + ":" + userName},
+			"StringLike":   {"aws:userid": roleID + ":" + likeLiteral(userName)},
 			"DateLessThan": {"aws:TokenIssueTime": at.UTC().Format(time.RFC3339)},
 		},
 	}
@@ -241,4 +242,11 @@ func anyExpired(doc *policyDoc, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// likeLiteral quotes the wildcards of s for a StringLike condition with
+// IAM's special-character policy variables ${*}, ${?} and ${$} (IAM docs,
+// "IAM policy elements: Variables and tags", "Special characters").
+func likeLiteral(s string) string {
+	return strings.NewReplacer("$", "${$}", "*", "${*}", "?", "${?}").Replace(s)
 }

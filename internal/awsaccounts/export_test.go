@@ -1,0 +1,4 @@
+package awsaccounts
+
+// LikeLiteral exports likeLiteral to tests.
+var LikeLiteral = likeLiteral
