@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,6 +74,39 @@ type Provisioner struct {
 
 	kick      chan struct{}
 	lastSweep time.Time // Run's goroutine only
+
+	mu   sync.Mutex
+	held map[string]bool // role locks this Provisioner holds
+}
+
+// roleLockWindow is how long a replica holds a role's revocation policy
+// once it starts rewriting it (and the granularity of those locks).
+const roleLockWindow = time.Minute
+
+// lockRole takes, for the current window, the lock on the revocation
+// policy of (accountID, psID)'s role; false when another replica holds it
+// (the work waits for a later round). A Provisioner keeps the locks it
+// took until their window ends.
+func (p *Provisioner) lockRole(ctx context.Context, accountID, psID string) (bool, error) {
+	now := p.Accounts.Now()
+	window := now.Unix() / int64(roleLockWindow/time.Second)
+	key := fmt.Sprintf("awsaccounts/role/%s/%s/%d", accountID, psID, window)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held[key] {
+		return true, nil
+	}
+	err := p.Accounts.Store.PutUseMarker(ctx, key, now.Add(2*roleLockWindow))
+	if errors.Is(err, store.ErrConflict) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if p.held == nil || len(p.held) > 1000 {
+		p.held = map[string]bool{}
+	}
+	p.held[key] = true
+	return true, nil
 }
 
 // NewProvisioner returns a Provisioner acting through s.
@@ -121,6 +155,16 @@ func (p *Provisioner) RunOnce(ctx context.Context) error {
 			return fmt.Errorf("list queued operations: %w", err)
 		}
 		for i := range ops {
+			// Revocations and the sweep rewrite a role's revocation
+			// policy (read, merge, write): one replica at a time.
+			if kind == access.OpRevokeSessions {
+				if ok, err := p.lockRole(ctx, ops[i].AccountID, ops[i].PermissionSetID); err != nil || !ok {
+					if err != nil {
+						errs = append(errs, err)
+					}
+					continue
+				}
+			}
 			if err := p.perform(ctx, &ops[i]); err != nil {
 				errs = append(errs, err)
 			}

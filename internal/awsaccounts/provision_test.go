@@ -419,7 +419,21 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 	}
 
 	// Bob leaves the group: his sessions are revoked, carol's are not.
+	// While another replica rewrites the role's revocation policy, this
+	// one waits for the next window.
+	other := awsaccounts.NewProvisioner(lw.Accounts)
+	if ok, err := awsaccounts.LockRole(other, ctx, memberAccount, ps.ID); err != nil || !ok {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
 	must(t, lw.Directory.RemoveMember(ctx, bobMembership))
+	must(t, lw.P.RunOnce(ctx))
+	if q, err := lw.Store.ListOperations(ctx, store.OperationFilter{Kind: access.OpRevokeSessions, Status: store.StatusInProgress}); err != nil || len(q) != 1 {
+		t.Fatalf("queued revocations while another replica holds the role: %v %v", q, err)
+	}
+	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); !isNoSuchEntity(err) {
+		t.Fatalf("revocation written under another replica's lock: %v", err)
+	}
+	lw.Clock.Add(time.Minute)
 	must(t, lw.P.RunOnce(ctx))
 	if got, want := revoked(), []string{rec.RoleID + ":bob"}; !slices.Equal(got, want) {
 		t.Fatalf("after bob left: revoked %v, want %v", got, want)

@@ -212,13 +212,23 @@ func (p *Provisioner) Sweep(ctx context.Context) error {
 		}
 		for _, r := range roles {
 			doc, reason := p.revocations(ctx, c, r.RoleName)
+			if reason == "" && !anyExpired(doc, now) {
+				continue
+			}
+			// Something to remove: under the role's lock, read again.
+			if reason == "" {
+				if ok, err := p.lockRole(ctx, r.AccountID, r.PermissionSetID); err != nil || !ok {
+					if err != nil {
+						errs = append(errs, err)
+					}
+					continue // another replica rewrites it; the next sweep looks again
+				}
+				doc, reason = p.revocations(ctx, c, r.RoleName)
+			}
 			if reason != "" {
 				if !isReasonNoSuchEntity(reason) {
 					errs = append(errs, fmt.Errorf("read revocations of %s in %s: %s", r.RoleName, l.AccountID, reason))
 				}
-				continue
-			}
-			if !anyExpired(doc, now) {
 				continue
 			}
 			n := len(doc.Statement)
