@@ -617,9 +617,15 @@ func TestOneReplicaPerOperation(t *testing.T) {
 	}
 }
 
-// TestLikeLiteral: a user name's wildcards match only themselves in the
+// TestSessionNames: the session name is the user name fitted to STS's
+// characters and length; wildcards match only themselves in the
 // revocation's StringLike condition.
-func TestLikeLiteral(t *testing.T) {
+func TestSessionNames(t *testing.T) {
+	for in, want := range map[string]string{"alice": "alice", "Ann Lee*": "Ann-Lee-", "é": "-" + "-", "x": "x-", strings.Repeat("a", 70): strings.Repeat("a", 64)} {
+		if got := awsaccounts.SessionName(in); got != want {
+			t.Errorf("SessionName(%q) = %q, want %q", in, got, want)
+		}
+	}
 	for in, want := range map[string]string{"alice": "alice", "a*b?c$": "a${*}b${?}c${$}", "": ""} {
 		if got := awsaccounts.LikeLiteral(in); got != want {
 			t.Errorf("LikeLiteral(%q) = %q, want %q", in, got, want)

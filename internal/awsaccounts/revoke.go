@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -26,8 +27,8 @@ import (
 // user is disabled, deleted or loses their last path to a permission set
 // in a linked account, the role gets, in its inline policy
 // RevokedSessionsPolicyName, a statement denying everything to sessions
-// whose aws:userid is "<role ID>:<user name>" (the role session name of
-// the user's sessions) and whose aws:TokenIssueTime is before the moment of
+// whose aws:userid is "<role ID>:<session name>" (SessionName of the user
+// name: the role session name of the user's sessions) and whose aws:TokenIssueTime is before the moment of
 // revocation. A statement can go once every session it covers has expired:
 // the role's session duration after that moment. Its Sid carries that
 // moment ("Until<unix seconds>User<hash>"), so the policy in IAM is the
@@ -68,7 +69,7 @@ func revocationStatement(roleID, userName string, at, until time.Time) statement
 	return statement{
 		Sid: fmt.Sprintf("Until%dUser%s", until.Unix(), userHash(userName)), Effect: "Deny", Action: "*", Resource: "*",
 		Condition: map[string]map[string]string{
-			"StringLike":   {"aws:userid": roleID + ":" + likeLiteral(userName)},
+			"StringLike":   {"aws:userid": roleID + ":" + likeLiteral(SessionName(userName))},
 			"DateLessThan": {"aws:TokenIssueTime": at.UTC().Format(time.RFC3339)},
 		},
 	}
@@ -259,4 +260,28 @@ func anyExpired(doc *policyDoc, now time.Time) bool {
 // "IAM policy elements: Variables and tags", "Special characters").
 func likeLiteral(s string) string {
 	return strings.NewReplacer("$", "${$}", "*", "${*}", "?", "${?}").Replace(s)
+}
+
+// SessionName is the RoleSessionName of userName's sessions: the name
+// fitted to STS's 2 to 64 of [A-Za-z0-9_+=,.@-] (STS API Reference,
+// AssumeRoleWithSAML), other characters as "-". It must stay the same
+// function as the one the SAML assertion uses (package samlidp), so that
+// a revocation names the sessions it means.
+func SessionName(name string) string {
+	var b strings.Builder
+	for _, c := range name {
+		if b.Len() == 64 {
+			break
+		}
+		if c < unicode.MaxASCII && (unicode.IsLetter(c) || unicode.IsDigit(c)) || strings.ContainsRune("_+=,.@-", c) {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	s := b.String()
+	for len(s) < 2 {
+		s += "-"
+	}
+	return s
 }
