@@ -457,6 +457,22 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 	if got, want := revoked(), []string{rec.RoleID + ":bob", rec.RoleID + ":carol"}; !slices.Equal(got, want) {
 		t.Fatalf("revoked %v, want %v (dave keeps his access)", got, want)
 	}
+
+	// Deleting dave takes the last assignment with him: the role goes
+	// from IAM and the store, with no operation of the API's to wait on.
+	must(t, lw.Directory.DeleteUser(ctx, users[2].ID))
+	must(t, lw.P.RunOnce(ctx))
+	if _, err := lw.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(rec.RoleName)}); !isNoSuchEntity(err) {
+		t.Fatalf("role after its last user was deleted: %v, want NoSuchEntity", err)
+	}
+	if _, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("role record after its last user was deleted: %v", err)
+	}
+	for _, kind := range []string{access.OpReconcileRole, access.OpRevokeSessions} {
+		if q, err := lw.Store.ListOperations(ctx, store.OperationFilter{Kind: kind, Status: store.StatusInProgress}); err != nil || len(q) != 0 {
+			t.Fatalf("%s still queued: %v %v", kind, q, err)
+		}
+	}
 }
 
 // TestProvisionRetriesThrottling puts a proxy in front of the stand-in
