@@ -756,3 +756,35 @@ func (p *Provisioner) sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// QueueAccount queues the provisioning, through IAM, of every role the
+// store holds for accountID (the account was just linked, or its link
+// became active again: its roles were until then Gatehouse's alone), and
+// kicks the worker. The operations are internal (access.OpReconcileRole);
+// the roles' provisioning status reads LATEST once IAM has them.
+func (p *Provisioner) QueueAccount(ctx context.Context, accountID string) error {
+	err := p.Accounts.Store.Update(ctx, func(tx store.Tx) error {
+		roles, err := tx.ListProvisionedRoles(ctx, store.RoleFilter{AccountID: accountID})
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			id, err := newRequestID()
+			if err != nil {
+				return err
+			}
+			if err := tx.PutOperation(ctx, &store.Operation{
+				RequestID: id, Kind: access.OpReconcileRole, Status: store.StatusInProgress,
+				AccountID: accountID, PermissionSetID: r.PermissionSetID, CreatedAt: p.Accounts.Now().UTC(),
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue the roles of account %s: %w", accountID, err)
+	}
+	p.Kick()
+	return nil
+}

@@ -648,3 +648,43 @@ func TestSessionNames(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueAccountProvisionsExistingRoles: an account with an assignment
+// made while it was local gets its role in IAM once linked and queued.
+func TestQueueAccountProvisionsExistingRoles(t *testing.T) {
+	moto := mototest.Start(t)
+	lw := newLinkedWorld(t, moto.URL, moto.URL)
+	ctx := t.Context()
+	// Local first: unlink for the assignment.
+	link, err := lw.Store.GetAccountLink(ctx, memberAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, lw.Store.Update(ctx, func(tx store.Tx) error { return tx.DeleteAccountLink(ctx, memberAccount) }))
+	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Early", SessionDuration: "PT5H"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "gina", DisplayName: "Gina", Name: store.UserName{GivenName: "G", FamilyName: "H"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: u.ID})
+	if err != nil || op.Status != store.StatusSucceeded {
+		t.Fatalf("local assignment: %v %v", op, err)
+	}
+	must(t, lw.Store.Update(ctx, func(tx store.Tx) error { return tx.PutAccountLink(ctx, link) }))
+	must(t, lw.P.QueueAccount(ctx, memberAccount))
+	must(t, lw.P.RunOnce(ctx))
+	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := lw.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(rec.RoleName)})
+	if err != nil {
+		t.Fatalf("role not in IAM after linking: %v", err)
+	}
+	if *got.Role.RoleId != rec.RoleID || *got.Role.MaxSessionDuration != 5*3600 {
+		t.Fatalf("role %s (%d s), stored ID %s", *got.Role.RoleId, *got.Role.MaxSessionDuration, rec.RoleID)
+	}
+}
