@@ -308,6 +308,11 @@ func (s *Service) syncGroups(ctx context.Context, tx store.Tx, u *store.User, is
 		if err := tx.DeleteMembership(ctx, m.ID); err != nil {
 			return err
 		}
+		if s.Directory != nil {
+			if err := s.Directory.Access.RevokeLeftGroup(ctx, tx, m.GroupID, u.ID); err != nil {
+				return err
+			}
+		}
 		if err := s.record(ctx, tx, "DeleteGroupMembership", issuer, map[string]string{"membershipId": m.ID, "groupId": m.GroupID, "userId": u.ID}, nil); err != nil {
 			return err
 		}

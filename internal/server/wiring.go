@@ -79,6 +79,10 @@ type apis struct {
 	// SAMLIdP is Gatehouse as the SAML identity provider of linked
 	// accounts: its signing keys, metadata and assertions.
 	SAMLIdP *samlidp.IdP
+	// Provisioner performs the IAM calls of provisioning and per-user
+	// revocation in linked accounts (RunBackground runs it; the access
+	// service kicks it after each write it queues).
+	Provisioner *awsaccounts.Provisioner
 	// SAML is the SAML 2.0 service provider (identity source kind).
 	SAML *saml.Service
 	// oidcRP is the OpenID Connect relying party (wireSources).
@@ -177,6 +181,8 @@ func (s *Server) wire() {
 	}
 	// GetRoleCredentials for a linked account: AssumeRoleWithSAML there.
 	s.Issuer.Linked = &awsaccounts.Federation{Accounts: s.AWSAccounts, IdP: s.SAMLIdP}
+	s.Provisioner = awsaccounts.NewProvisioner(s.AWSAccounts)
+	s.Access.Kick = s.Provisioner.Kick
 	s.Sources = &idsource.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
 		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,
