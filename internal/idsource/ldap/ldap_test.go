@@ -553,3 +553,39 @@ func TestRunBackgroundSyncs(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSyncReadingNobodyRetiresNobody: a sync whose search answers no
+// users at all (a user filter with a typo, a service account that lost its
+// read rights: the directory answers success with no entries) is a broken
+// configuration, not a company without people: it fails and disables
+// nobody, so one wrong setting cannot lock every directory user out.
+func TestSyncReadingNobodyRetiresNobody(t *testing.T) {
+	d := ldaptest.Start(t, directoryLDIF())
+	srv := newServer(t, adSettings(d))
+	ctx := t.Context()
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	anaSession := sessionOf(t, srv, "ana", "ana-pass-1")
+
+	typo := adSettings(d)
+	typo[ldap.SettingUserFilter] = "(objectClass=inetOrgPersn)"
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, typo, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.LDAP.Sync(ctx)
+	if err == nil {
+		t.Fatalf("a sync reading no users succeeded: %+v", res)
+	}
+	if len(res.Retired) != 0 {
+		t.Fatalf("a sync reading no users retired %v", res.Retired)
+	}
+	for _, n := range []string{"ana", "bob", "dave"} {
+		if user(t, srv, n).Disabled {
+			t.Fatalf("%s disabled by a sync that read no users", n)
+		}
+	}
+	if !portalOK(t, srv, anaSession) {
+		t.Fatal("ana's session ended by a sync that read no users")
+	}
+}

@@ -37,6 +37,12 @@ type SyncResult struct {
 // synced.
 var ErrNotActive = fault.Validationf("LDAP is not the active identity source: switch to it before syncing")
 
+// ErrNoUsers: the directory answered the user search with no usable
+// users, which a misconfiguration (the user filter or base DN, the
+// service account's read rights) looks like; the sync changes nothing.
+var ErrNoUsers = fault.Validationf("The directory returned no users for the user base DN and filter: nobody was synced or disabled. " +
+	"Check the user base DN, the user filter and that the bind DN may read the users")
+
 // Sync reads every user and group from the directory and provisions them
 // (idsource.Sync mode): users are created or updated, their memberships
 // follow the directory's groups, users disabled there are disabled at
@@ -44,7 +50,8 @@ var ErrNotActive = fault.Validationf("LDAP is not the active identity source: sw
 // directory no longer found are retired (disabled); an audit event
 // (SyncIdentitySource) counts what it did. It refuses to run when
 // LDAP is not the active source (ErrNotActive). A directory that cannot be
-// read wraps ErrUnreachable and changes nothing.
+// read wraps ErrUnreachable and changes nothing; one that yields no users
+// at all is ErrNoUsers and changes nothing either.
 func (s *Source) Sync(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
 	kind, err := s.Sources.ActiveKind(ctx)
@@ -64,6 +71,12 @@ func (s *Source) Sync(ctx context.Context) (SyncResult, error) {
 		return res, err
 	}
 	res.Skipped = up.skipped
+	if len(up.users) == 0 {
+		// A directory answers a filter with a typo, or a service account
+		// without read rights, with success and no entries: retiring
+		// then would disable every directory user.
+		return res, ErrNoUsers
+	}
 	present := map[string]bool{}
 	for _, id := range up.users {
 		present[id.Subject] = true
