@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
@@ -587,5 +588,57 @@ func TestSyncReadingNobodyRetiresNobody(t *testing.T) {
 	}
 	if !portalOK(t, srv, anaSession) {
 		t.Fatal("ana's session ended by a sync that read no users")
+	}
+}
+
+// TestSyncKeepsAdministratorsDisable: an administrator who disables a
+// directory user in Gatehouse (a stolen password, say) is obeyed: the
+// next sync, which finds the user enabled in the directory, does not
+// enable them again, and their directory password does not sign in.
+// Enabling them is the administrator's to do.
+func TestSyncKeepsAdministratorsDisable(t *testing.T) {
+	d := ldaptest.Start(t, directoryLDIF())
+	srv := newServer(t, adSettings(d))
+	ctx := t.Context()
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := audit.WithUser(ctx, "admin", "admin")
+	if err := srv.People.DisableUser(admin, user(t, srv, "ana").ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !user(t, srv, "ana").Disabled {
+		t.Fatal("the sync enabled a user the administrator disabled")
+	}
+	if r := signIn(t, srv, "ana", "ana-pass-1"); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a user the administrator disabled signs in with the directory password: %d", r.StatusCode)
+	}
+	if err := srv.People.EnableUser(admin, user(t, srv, "ana").ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if user(t, srv, "ana").Disabled {
+		t.Fatal("ana disabled after the administrator enabled her")
+	}
+	sessionOf(t, srv, "ana", "ana-pass-1")
+
+	// What the sync disabled it enables again: bob removed from the
+	// directory and restored comes back.
+	d.Modify(t, "dn: uid=bob,"+ldaptest.PeopleDN+"\nchangetype: delete\n")
+	if res, err := srv.LDAP.Sync(ctx); err != nil || !slices.Equal(res.Retired, []string{"bob"}) {
+		t.Fatalf("sync after removing bob: %+v, %v", res, err)
+	}
+	dn, rest, _ := strings.Cut(adUser("bob", "Bob", "Stone", 0x20, 512, "bob-pass-1"), "\n")
+	d.Modify(t, dn+"\nchangetype: add\n"+rest)
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if user(t, srv, "bob").Disabled {
+		t.Fatal("bob, restored in the directory, stays disabled")
 	}
 }
