@@ -629,3 +629,43 @@ func TestConfigureChecks(t *testing.T) {
 		t.Fatalf("SP metadata = %+v", m1)
 	}
 }
+
+// TestGroupsFollowTheIdPToNone: IdPs leave the groups attribute out when
+// a person is in none of the groups sent (Okta's group attribute filter,
+// Entra ID's groups claim): a person removed from their last group upstream
+// leaves it in Gatehouse too, rather than keeping its assignments. Entra
+// ID's overage (a groups.link claim instead of the groups) leaves the
+// memberships as they are.
+func TestGroupsFollowTheIdPToNone(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	signIn := func() {
+		t.Helper()
+		b := newBrowser(t)
+		action, fields := w.spInitiated(b, "/start")
+		if p := b.post(action, fields, w.idp.URL); p.status != http.StatusSeeOther {
+			t.Fatalf("ACS answered %d:\n%s", p.status, p.body)
+		}
+	}
+	signIn()
+	u := w.user("00u1ana")
+	if got := w.groupsOf(u.ID); !slices.Equal(got, []string{"aws-admins", "engineers"}) {
+		t.Fatalf("groups = %v", got)
+	}
+
+	overage := ana
+	overage.Groups = nil
+	overage.Extra = map[string][]string{"http://schemas.microsoft.com/claims/groups.link": {"https://graph.windows.net/tenant/users/ana/getMemberObjects"}}
+	w.idp.AddUser(overage)
+	signIn()
+	if got := w.groupsOf(u.ID); !slices.Equal(got, []string{"aws-admins", "engineers"}) {
+		t.Fatalf("groups after an overage = %v, want them left as they were", got)
+	}
+
+	none := ana
+	none.Groups = nil
+	w.idp.AddUser(none)
+	signIn()
+	if got := w.groupsOf(u.ID); len(got) != 0 {
+		t.Fatalf("groups after the IdP removed her from every group = %v, want none", got)
+	}
+}
