@@ -555,12 +555,13 @@ func TestRunBackgroundSyncs(t *testing.T) {
 	}
 }
 
-// TestSyncReadingNobodyRetiresNobody: a sync whose search answers no
+// TestSyncProvisioningNobodyRetiresNobody: a sync whose search answers no
 // users at all (a user filter with a typo, a service account that lost its
-// read rights: the directory answers success with no entries) is a broken
-// configuration, not a company without people: it fails and disables
-// nobody, so one wrong setting cannot lock every directory user out.
-func TestSyncReadingNobodyRetiresNobody(t *testing.T) {
+// read rights: the directory answers success with no entries), or whose
+// users all fail (another unique ID attribute), is a broken configuration,
+// not a company without people: it fails and disables nobody, so one wrong
+// setting cannot lock every directory user out.
+func TestSyncProvisioningNobodyRetiresNobody(t *testing.T) {
 	d := ldaptest.Start(t, directoryLDIF())
 	srv := newServer(t, adSettings(d))
 	ctx := t.Context()
@@ -588,6 +589,27 @@ func TestSyncReadingNobodyRetiresNobody(t *testing.T) {
 	}
 	if !portalOK(t, srv, anaSession) {
 		t.Fatal("ana's session ended by a sync that read no users")
+	}
+
+	// Another unique ID attribute: every user's subject changes, so each
+	// one is refused as a new person taking a known person's name. That
+	// is not every user leaving the directory.
+	otherID := adSettings(d)
+	otherID[ldap.SettingUniqueID] = "entryUUID"
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, otherID, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err = srv.LDAP.Sync(ctx)
+	if err == nil || len(res.Retired) != 0 || len(res.Failed) != 4 {
+		t.Fatalf("a sync provisioning nobody: %+v, %v; want an error, 4 failed, nobody retired", res, err)
+	}
+	for _, n := range []string{"ana", "bob", "dave"} {
+		if user(t, srv, n).Disabled {
+			t.Fatalf("%s disabled by a sync that provisioned nobody", n)
+		}
+	}
+	if !portalOK(t, srv, anaSession) {
+		t.Fatal("ana's session ended by a sync that provisioned nobody")
 	}
 }
 
