@@ -669,3 +669,26 @@ func TestGroupsFollowTheIdPToNone(t *testing.T) {
 		t.Fatalf("groups after the IdP removed her from every group = %v, want none", got)
 	}
 }
+
+// TestTransientNameIDRefused: a transient NameID names a person for one
+// sign-in only (saml-core-2.0-os §8.3.8). Taken as the subject, it would
+// make a new user at each sign-in, or lock the person out once their user
+// name is held by the subject of an earlier sign-in; it is refused with a
+// page saying why, and nobody is created.
+func TestTransientNameIDRefused(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	tr := ana
+	tr.NameID, tr.NameIDFormat = "_transient-4c1a9e", "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+	w.idp.AddUser(tr)
+	b := newBrowser(t)
+	action, fields := w.spInitiated(b, "/start")
+	if p := b.post(action, fields, w.idp.URL); p.status != http.StatusBadRequest || !strings.Contains(p.body, "Sign-in failed") {
+		t.Fatalf("transient NameID: ACS answered %d:\n%s", p.status, p.body)
+	}
+	if got := w.failures(); !slices.Equal(got, []string{"TransientNameID"}) {
+		t.Fatalf("audited %v", got)
+	}
+	if _, err := w.srv.Directory.GetUserByName(t.Context(), "_transient-4c1a9e"); err == nil {
+		t.Fatal("a user was made of a transient NameID")
+	}
+}
