@@ -436,6 +436,20 @@ func TestUnverifiedEmailIsNoUserName(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || lastEventCode(t, srv.Store) != "UnverifiedEmail" {
 		t.Fatalf("got %d: %.300s", resp.StatusCode, body)
 	}
+	// A provider that does not say whether it verified the address (no
+	// email_verified, as Entra ID's email claim): not verified either.
+	op.RewriteIDToken(func(c map[string]any) string {
+		c["email"] = "alice@company.com"
+		delete(c, "email_verified")
+		return op.Sign(t, c)
+	})
+	resp, body = newBrowser(t).signIn(t, w, "/start", alice.UserName, alice.Password)
+	if resp.StatusCode != http.StatusForbidden || lastEventCode(t, srv.Store) != "UnverifiedEmail" {
+		t.Fatalf("no email_verified: got %d: %.300s", resp.StatusCode, body)
+	}
+	if _, err := srv.Store.GetUserByName(t.Context(), "alice@company.com"); err == nil {
+		t.Fatal("a user was made of an address nobody said was verified")
+	}
 	// Verified, the google preset signs in by e-mail and leaves groups
 	// alone (no groups claim).
 	op.RewriteIDToken(nil)
