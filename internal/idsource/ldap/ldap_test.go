@@ -409,6 +409,14 @@ func TestSignInByBind(t *testing.T) {
 	if r := signIn(t, srv, "bob", "bob-pass-1"); r.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("right password after the limit: %d, want 429 (the limits count LDAP failures)", r.StatusCode)
 	}
+	// A name the directory folds to bob (fullwidth letters: slapd
+	// matches by the normalized form) but the limits count apart is no
+	// way around them: it names nobody, whatever the password.
+	for _, variant := range []string{"\uff42\uff4f\uff42", "\uff42ob", "bo\uff42"} {
+		if r := signIn(t, srv, variant, "bob-pass-1"); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("user name %q with bob's password after bob's limit: %d, want 401", variant, r.StatusCode)
+		}
+	}
 	if _, err := srv.Store.GetUserByName(ctx, "bob"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("bob was provisioned without a right password: %v", err)
 	}
