@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -269,8 +271,9 @@ func TestSyncActiveDirectoryAttributes(t *testing.T) {
 	// An unreachable directory: the sync fails and disables nobody.
 	broken := adSettings(d)
 	broken[ldap.SettingURL] = "ldap://127.0.0.1:9"
-	pwKeep := (*string)(nil)
-	if err := srv.Sources.Configure(ctx, idsource.LDAP, broken, pwKeep); err != nil {
+	// A new URL needs the bind password typed again.
+	pwAgain := ldaptest.BindPassword
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, broken, &pwAgain); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.LDAP.Sync(ctx); !errors.Is(err, ldap.ErrUnreachable) {
@@ -279,7 +282,7 @@ func TestSyncActiveDirectoryAttributes(t *testing.T) {
 	if user(t, srv, "ana").Disabled || user(t, srv, "bob").Disabled || !portalOK(t, srv, anaSession) {
 		t.Fatal("a failed sync disabled users")
 	}
-	if err := srv.Sources.Configure(ctx, idsource.LDAP, adSettings(d), pwKeep); err != nil {
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, adSettings(d), &pwAgain); err != nil {
 		t.Fatal(err)
 	}
 
@@ -449,7 +452,8 @@ func TestLDAPS(t *testing.T) {
 		t.Fatalf("sync over LDAPS: %+v %v", res, err)
 	}
 	delete(set, ldap.SettingCACertificate)
-	if err := srv.Sources.Configure(t.Context(), idsource.LDAP, set, nil); err != nil {
+	pw := ldaptest.BindPassword // another CA needs the bind password again
+	if err := srv.Sources.Configure(t.Context(), idsource.LDAP, set, &pw); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.LDAP.Sync(t.Context()); !errors.Is(err, ldap.ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
@@ -670,5 +674,71 @@ func TestSyncKeepsAdministratorsDisable(t *testing.T) {
 	}
 	if user(t, srv, "bob").Disabled {
 		t.Fatal("bob, restored in the directory, stays disabled")
+	}
+}
+
+// TestChangedURLNeedsTheBindPasswordAgain: the bind password is
+// write-only, never shown again; pointing the stored settings at another
+// server while keeping the stored password would send it there (Configure's
+// check binds at once, then every sync). Changing where the password goes
+// needs it typed again, and nothing reaches the other server before, nor
+// at the next sync.
+func TestChangedURLNeedsTheBindPasswordAgain(t *testing.T) {
+	d := ldaptest.Start(t, directoryLDIF())
+	srv := newServer(t, adSettings(d))
+	ctx := audit.WithUser(t.Context(), "admin", "admin")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			b, _ := io.ReadAll(io.LimitReader(c, 4096))
+			c.Close()
+			got <- b
+		}
+	}()
+	for _, change := range []map[string]string{
+		{ldap.SettingCACertificate: d.CAPEM, ldap.SettingStartTLS: "on"},
+		{ldap.SettingURL: "ldap://" + ln.Addr().String()},
+	} {
+		moved := adSettings(d)
+		maps.Copy(moved, change)
+		err := srv.Sources.Configure(ctx, idsource.LDAP, moved, nil)
+		if fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "bind password") {
+			t.Errorf("settings %v changed with the stored password kept: %v, want a Validation fault asking for the password", change, err)
+		}
+	}
+	// The scheduled sync binds with the settings stored.
+	_, _ = srv.LDAP.Sync(ctx)
+	select {
+	case b := <-got:
+		if strings.Contains(string(b), ldaptest.BindPassword) {
+			t.Fatalf("the stored bind password was sent to the other server: %q", b)
+		}
+		t.Fatalf("Gatehouse connected to the other server before the password was typed again: %q", b)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// With the password typed again the change is the administrator's
+	// own: the new server is used.
+	pw := ldaptest.BindPassword
+	moved := adSettings(d)
+	moved[ldap.SettingURL] = strings.Replace(d.URL, "127.0.0.1", "localhost", 1)
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, moved, &pw); err != nil {
+		t.Fatalf("URL changed with the password: %v", err)
+	}
+	// Other settings change with the stored password kept.
+	moved[ldap.SettingUserFilter] = "(objectClass=inetOrgPerson)"
+	moved[ldap.SettingSyncInterval] = "2h"
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, moved, nil); err != nil {
+		t.Fatalf("filter and interval changed with the stored password kept: %v", err)
 	}
 }

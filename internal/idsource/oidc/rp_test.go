@@ -465,3 +465,28 @@ func TestUnverifiedEmailIsNoUserName(t *testing.T) {
 		t.Fatalf("google preset gave groups %v", got)
 	}
 }
+
+// TestChangedIssuerNeedsTheClientSecretAgain: the client secret is
+// write-only; another issuer with the stored secret kept would send it to
+// that provider's token endpoint at the next sign-in. Changing the issuer
+// needs the secret typed again; other settings change without it.
+func TestChangedIssuerNeedsTheClientSecretAgain(t *testing.T) {
+	w := newWorld(t)
+	other := oidctest.Start(t, clientID, "other-secret", w.srv.URL+oidcrp.CallbackPath, alice)
+	moved := map[string]string{oidcrp.SettingIssuer: other.Issuer, oidcrp.SettingClientID: clientID, oidcrp.SettingPreset: "okta"}
+	err := w.srv.Sources.Configure(t.Context(), idsource.OIDC, moved, nil)
+	if fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "client secret") {
+		t.Fatalf("issuer changed with the stored secret kept: %v, want a Validation fault asking for the client secret", err)
+	}
+	if m, _, err := w.srv.Sources.Settings(t.Context(), idsource.OIDC); err != nil || m[oidcrp.SettingIssuer] != w.op.Issuer {
+		t.Fatalf("stored issuer = %q, %v; want the first provider's", m[oidcrp.SettingIssuer], err)
+	}
+	secret := "other-secret"
+	if err := w.srv.Sources.Configure(t.Context(), idsource.OIDC, moved, &secret); err != nil {
+		t.Fatalf("issuer changed with the secret: %v", err)
+	}
+	moved[oidcrp.SettingPreset] = "custom"
+	if err := w.srv.Sources.Configure(t.Context(), idsource.OIDC, moved, nil); err != nil {
+		t.Fatalf("preset changed with the stored secret kept: %v", err)
+	}
+}
