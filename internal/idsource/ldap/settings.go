@@ -103,7 +103,7 @@ var fields = []idsource.Field{
 
 // secretField is the bind password.
 var secretField = &idsource.Field{Name: SecretBindPassword, Label: "Bind password", Required: true,
-	Help: "The bind DN's password. Stored encrypted, never shown again."}
+	Help: "The bind DN's password. Stored encrypted, never shown again; enter it again when you change the URL, StartTLS or the CA certificate."}
 
 // config is the settings, parsed.
 type config struct {

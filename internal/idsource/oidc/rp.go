@@ -114,7 +114,7 @@ func (rp *RP) Kind() *idsource.Kind {
 		Title:  "OpenID Connect identity provider",
 		Fields: fields(),
 		Secret: &idsource.Field{Name: SecretName, Label: "Client secret", Required: true,
-			Help: "The client secret of the web application at the provider. Sealed at rest, never shown again."},
+			Help: "The client secret of the web application at the provider. Sealed at rest, never shown again; enter it again when you change the issuer URL."},
 		Check: rp.check,
 		Begin: rp.Begin,
 		Info: func() []idsource.Info {
