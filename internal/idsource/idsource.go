@@ -100,6 +100,13 @@ type Kind struct {
 	// settings (a document fetched from a URL setting); Configure stores
 	// what it changed.
 	Check func(ctx context.Context, settings map[string]string, hasSecret bool) error
+	// Verify, when set, tries settings (defaults applied, after Check) with
+	// secret — the one being saved, or the stored one when it is kept; ""
+	// when there is none — against the live upstream (an LDAP service
+	// bind), returning a *fault.Error of kind Validation saying what
+	// failed, or nil. Configure calls it after Check; kinds that check
+	// everything in Check leave it nil.
+	Verify func(ctx context.Context, settings map[string]string, secret string) error
 	// Begin sends the browser to the identity provider to sign in, to come
 	// back to next (a path on this server, already checked) afterwards.
 	// Required for SAML and OIDC.
@@ -319,6 +326,22 @@ func (s *Service) Configure(ctx context.Context, kind string, settings map[strin
 			} else {
 				delete(clean, name)
 			}
+		}
+	}
+	if k.Verify != nil {
+		plain := ""
+		switch {
+		case secret != nil:
+			plain = *secret
+		case sealed != nil:
+			b, err := s.Keys.Open(keyring.PurposeSecrets, string(sealed), sealAD(kind))
+			if err != nil {
+				return fmt.Errorf("open %s secret: %w", kind, err)
+			}
+			plain = string(b)
+		}
+		if err := k.Verify(ctx, s.withDefaults(kind, clean), plain); err != nil {
+			return err
 		}
 	}
 	rec := &store.IdentitySource{
