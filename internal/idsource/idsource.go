@@ -121,6 +121,10 @@ type Kind struct {
 	Preview func(ctx context.Context) (*Preview, error)
 	// Info lists what an administrator pastes into the identity provider.
 	Info func() []Info
+	// Sync, when set, reads every user and group from the source now and
+	// provisions them, recording its own audit event (SyncIdentitySource)
+	// when it works (Service.Sync calls it for "Sync now").
+	Sync func(ctx context.Context) (SyncCounts, error)
 }
 
 // Service keeps the identity source settings and routes sign-ins to the

@@ -56,7 +56,7 @@ func (s *Source) Kind() *idsource.Kind {
 	return &idsource.Kind{
 		Name: idsource.LDAP, Title: "Active Directory / LDAP",
 		Fields: fields, Secret: secretField, Check: check, Verify: verify,
-		Authenticate: s.Authenticate, Preview: s.Preview,
+		Authenticate: s.Authenticate, Preview: s.Preview, Sync: s.syncNow,
 	}
 }
 
