@@ -136,13 +136,13 @@ func (s *Service) PlanSwitch(ctx context.Context, kind string) (*Plan, error) {
 			p.Preview = pv
 		}
 	}
-	p.Warnings = s.lockouts(p)
+	p.Warnings = lockouts(p)
 	return p, nil
 }
 
 // lockouts are p's warnings: who would be unable to sign in after the
 // switch, and how to undo it from the server.
-func (s *Service) lockouts(p *Plan) []string {
+func lockouts(p *Plan) []string {
 	var ws []string
 	switch {
 	case p.PreviewError != "":
