@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
@@ -258,6 +259,17 @@ func trimNewline(b []byte) string {
 
 // showSources prints the active kind and every registered kind's
 // settings; a secret only as "stored" or "not set".
+// maxShownSetting bounds a one-line setting value show prints (bytes).
+const maxShownSetting = 100
+
+// truncateUTF8 returns v's first n bytes or fewer, not cutting a rune.
+func truncateUTF8(v string, n int) string {
+	for n > 0 && n < len(v) && !utf8.RuneStart(v[n]) {
+		n--
+	}
+	return v[:n]
+}
+
 func showSources(ctx context.Context, w io.Writer, src *idsource.Service) error {
 	active, err := src.ActiveKind(ctx)
 	if err != nil {
@@ -290,6 +302,9 @@ func showSources(ctx context.Context, w io.Writer, src *idsource.Service) error 
 				v = "-"
 			case strings.Contains(v, "\n"):
 				v = fmt.Sprintf("(%d lines)", strings.Count(strings.TrimRight(v, "\n"), "\n")+1)
+			case len(v) > maxShownSetting:
+				// A metadata document fetched as one line: its start.
+				v = fmt.Sprintf("%s… (%d bytes)", truncateUTF8(v, maxShownSetting), len(v))
 			}
 			req := ""
 			if f.Required {
@@ -318,6 +333,12 @@ func showSources(ctx context.Context, w io.Writer, src *idsource.Service) error 
 
 // writePlan prints a switch's plan.
 func writePlan(w io.Writer, p *idsource.Plan) {
+	for _, x := range p.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", x)
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "Switch the identity source from %s to %s:\n", p.From, p.To)
 	fmt.Fprintf(w, "  Users in the identity store:      %d\n", p.Users)
 	fmt.Fprintf(w, "  Gatehouse passwords not used:     %d\n", p.Passwords)

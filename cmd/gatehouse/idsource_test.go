@@ -36,7 +36,7 @@ func TestIdentitySourceCommand(t *testing.T) {
 			srv.Sources.Register(&idsource.Kind{
 				Name: idsource.OIDC, Title: "OpenID Connect provider",
 				Fields: []idsource.Field{{Name: "issuer", Required: true}, {Name: "clientId", Required: true},
-					{Name: "preset", Options: []string{"okta", "google"}, Default: "okta"}},
+					{Name: "preset", Options: []string{"okta", "google"}, Default: "okta"}, {Name: "metadataXML"}},
 				Secret: &idsource.Field{Name: "clientSecret", Required: true},
 				Info: func() []idsource.Info {
 					return []idsource.Info{{Label: "Redirect URI", Value: cfg.PublicURL + "/oidc/callback"}}
@@ -99,8 +99,19 @@ func TestIdentitySourceCommand(t *testing.T) {
 	check(out, err, false, "Stored")
 
 	out, err = gh("switch", "oidc", "--dry-run")
-	check(out, err, false, "Switch the identity source from directory to oidc", "Users in the identity store:      0",
+	check(out, err, false, "WARNING: Only people the identity provider signs in with a matching user name or external ID keep their user",
+		"the break glass is `gatehouse identity-source switch directory`",
+		"Switch the identity source from directory to oidc", "Users in the identity store:      0",
 		"People sign in at the identity provider", "Dry run: nothing changed.")
+	// A long one-line setting (a metadata document) is shown truncated.
+	long := "<md:EntityDescriptor>" + strings.Repeat("x", 5000) + "</md:EntityDescriptor>"
+	out, err = gh("set", "oidc", "--set", "metadataXML="+long)
+	check(out, err, false, "Stored")
+	out, err = gh("show")
+	check(out, err, false, "<md:EntityDescriptor>xxx", "… (5043 bytes)")
+	if strings.Contains(out, long[:200]) {
+		t.Errorf("show printed the whole long setting:\n%s", out)
+	}
 	out, err = gh("switch", "oidc")
 	check(out, err, false, "Switched: oidc is the active identity source.")
 	out, err = gh("switch", "oidc")

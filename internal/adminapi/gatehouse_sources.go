@@ -21,6 +21,7 @@ const (
 	ActionUpdateIdentitySource        = "gatehouse:UpdateIdentitySource"
 	ActionPreviewIdentitySourceSwitch = "gatehouse:PreviewIdentitySourceSwitch"
 	ActionSwitchIdentitySource        = "gatehouse:SwitchIdentitySource"
+	ActionSyncIdentitySource          = "gatehouse:SyncIdentitySource"
 )
 
 // maxKindName bounds a Kind member (the kinds are short words).
@@ -32,6 +33,7 @@ const maxKindName = 64
 //	UpdateIdentitySource         {Kind, Settings, Secret?} → {}
 //	PreviewIdentitySourceSwitch  {Kind} → the switch's plan, changing nothing
 //	SwitchIdentitySource         {Kind, ExpectedActiveKind?} → the plan carried out
+//	SyncIdentitySource           {} → what a sync of the active source (LDAP) did now
 //
 // Settings are validated by idsource.Service.Configure (ValidationException
 // naming every problem); the secret is write-only: no answer, audit event
@@ -105,6 +107,19 @@ func (s *Service) identitySourceOps() map[string]operation {
 					return nil, err
 				}
 				return planOutput(p), nil
+			}),
+		"SyncIdentitySource": op(ActionSyncIdentitySource, false, resourcesOf[struct{}](storeARN),
+			func(ctx context.Context, _ *awsauth.Caller, _ *struct{}) (*SyncIdentitySourceOutput, error) {
+				src, err := s.sources()
+				if err != nil {
+					return nil, err
+				}
+				c, err := src.Sync(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return &SyncIdentitySourceOutput{UserCount: c.Users, DisabledCount: c.Disabled, RetiredCount: c.Retired,
+					FailedCount: c.Failed, SkippedCount: c.Skipped}, nil
 			}),
 	}
 }
@@ -224,6 +239,21 @@ type IdentitySourcePlan struct {
 	// Preview is the new kind's own preview, when it has one.
 	Preview *IdentitySourcePreview `json:",omitempty"`
 	Notes   []string
+	// Warnings are the lockouts the switch risks (the caller not matched
+	// by the new source, no existing user matched, a preview that
+	// failed), with the break-glass command; empty when none.
+	Warnings []string
+	// PreviewError is why the new kind's preview failed (the directory
+	// unreachable, its bind refused); absent when it worked.
+	PreviewError string `json:",omitempty"`
+}
+
+// SyncIdentitySourceOutput is what SyncIdentitySource did: users
+// provisioned, disabled in the directory, retired (gone from it), failed,
+// and entries skipped (no user name or unique ID). A sync that fails is a
+// ValidationException saying why; it changed nothing.
+type SyncIdentitySourceOutput struct {
+	UserCount, DisabledCount, RetiredCount, FailedCount, SkippedCount int
 }
 
 // IdentitySourcePreview is idsource.Preview on the wire.
@@ -286,10 +316,7 @@ func describeIdentitySource(ctx context.Context, src *idsource.Service) (*Descri
 
 func planOutput(p *idsource.Plan) *IdentitySourcePlan {
 	out := &IdentitySourcePlan{FromKind: p.From, ToKind: p.To, UserCount: p.Users, PasswordCount: p.Passwords,
-		MFADeviceCount: p.MFADevices, Notes: p.Notes}
-	if out.Notes == nil {
-		out.Notes = []string{}
-	}
+		MFADeviceCount: p.MFADevices, Notes: nonNil(p.Notes), Warnings: nonNil(p.Warnings), PreviewError: p.PreviewError}
 	if p.Preview != nil {
 		out.Preview = &IdentitySourcePreview{Matched: nonNil(p.Preview.Matched), New: nonNil(p.Preview.New), Unmatched: nonNil(p.Preview.Unmatched)}
 	}

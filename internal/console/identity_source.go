@@ -20,6 +20,7 @@ const (
 	ActionUpdateIdentitySource        = "gatehouse:UpdateIdentitySource"
 	ActionPreviewIdentitySourceSwitch = "gatehouse:PreviewIdentitySourceSwitch"
 	ActionSwitchIdentitySource        = "gatehouse:SwitchIdentitySource"
+	ActionSyncIdentitySource          = "gatehouse:SyncIdentitySource"
 )
 
 // directoryTitle names the built-in directory to people.
@@ -31,7 +32,9 @@ const directoryTitle = "Built-in directory"
 //	POST /admin/settings/identity-source/{kind}         save a kind's settings
 //	GET  /admin/settings/identity-source/{kind}/switch  what a switch would change
 //	POST /admin/settings/identity-source/{kind}/switch  switch (confirmed, from the kind previewed)
+//	POST /admin/settings/identity-source-sync           sync the active source now (LDAP)
 func (s *Service) registerSources(get, post route) {
+	post("/admin/settings/identity-source-sync", s.postSync)
 	get("/admin/settings/identity-source", s.getIdentitySource)
 	post("/admin/settings/identity-source/{kind}", s.postIdentitySource)
 	get("/admin/settings/identity-source/{kind}/switch", s.getSwitch)
@@ -65,6 +68,8 @@ type sentForm struct {
 	kind     string
 	settings map[string]string
 	err      string
+	// syncFailed: err is a failed "Sync now", shown at the top.
+	syncFailed bool
 }
 
 func (s *Service) identitySourcePage(w http.ResponseWriter, r *http.Request, c *caller, status int, sent *sentForm) error {
@@ -81,11 +86,26 @@ func (s *Service) identitySourcePage(w http.ResponseWriter, r *http.Request, c *
 		return err
 	}
 	page := web.AdminIdentitySource{AdminLayout: c.layout("Identity source", "settings"), Active: active, ActiveTitle: kindTitle(src, active),
-		Can: web.Can{"update": c.can(ActionUpdateIdentitySource, s.storeARN()), "preview": c.can(ActionPreviewIdentitySourceSwitch, s.storeARN())}}
+		Can: web.Can{"update": c.can(ActionUpdateIdentitySource, s.storeARN()), "preview": c.can(ActionPreviewIdentitySourceSwitch, s.storeARN()),
+			"sync": c.can(ActionSyncIdentitySource, s.storeARN())}}
+	if k := src.Kind(active); k != nil && k.Sync != nil {
+		page.Syncs = true
+		last, err := src.LastSync(ctx)
+		if err != nil {
+			return err
+		}
+		if last != nil {
+			page.LastSync = &web.AdminSourceSync{When: last.Time.UTC().Format("2006-01-02 15:04:05 UTC"), By: last.By, Error: last.Error,
+				Users: last.Counts.Users, Disabled: last.Counts.Disabled, Retired: last.Counts.Retired, Failed: last.Counts.Failed, Skipped: last.Counts.Skipped}
+		}
+	}
 	if page.ActiveTitle == "" {
 		page.ActiveTitle = active
 	}
 	page.ReadOnly = !page.Can["update"] && !page.Can["preview"]
+	if sent != nil && sent.syncFailed {
+		page.Error = "The sync failed: " + sent.err
+	}
 	for _, k := range src.Kinds() {
 		kv, err := s.sourceKind(ctx, src, k, active)
 		if err != nil {
@@ -96,6 +116,8 @@ func (s *Service) identitySourcePage(w http.ResponseWriter, r *http.Request, c *
 				kv.Fields[i].Value = sent.settings[kv.Fields[i].Name]
 			}
 			kv.Error = sent.err
+			// Also at the top of the page, where the browser lands.
+			page.Error = "The " + kv.Title + " settings were not saved: " + sent.err
 		}
 		page.Kinds = append(page.Kinds, kv)
 	}
@@ -218,6 +240,7 @@ func (s *Service) planPage(w http.ResponseWriter, r *http.Request, c *caller, sr
 	}
 	page.From, page.FromTitle = p.From, kindTitle(src, p.From)
 	page.Users, page.Passwords, page.MFADevices, page.Notes = p.Users, p.Passwords, p.MFADevices, p.Notes
+	page.Warnings, page.PreviewFailed = p.Warnings, p.PreviewError
 	if pv := p.Preview; pv != nil {
 		page.Preview, page.Matched, page.New, page.Unmatched = true, pv.Matched, pv.New, pv.Unmatched
 	}
@@ -254,12 +277,48 @@ func (s *Service) postSwitch(w http.ResponseWriter, r *http.Request, c *caller) 
 		msg = fmt.Sprintf("The active identity source changed since this plan was shown (it is now the %s). Check the plan again before switching.",
 			strings.ToLower(kindTitle(src, active)[:1])+kindTitle(src, active)[1:])
 	}
+	var p *idsource.Plan
+	if msg == "" && r.PostFormValue("confirm_failed") != "yes" {
+		// A source whose preview fails (an unreachable directory, a
+		// refused bind) locks everyone out: it needs the second tick.
+		if p, err = src.PlanSwitch(ctx, kind); err == nil && p.PreviewError != "" {
+			msg = "The " + title + " could not be read. Tick both boxes to switch anyway, or fix its settings first."
+		}
+	}
 	if msg != "" {
-		p, err := src.PlanSwitch(ctx, kind)
+		if p == nil {
+			p, err = src.PlanSwitch(ctx, kind)
+		}
 		return s.planPage(w, r, c, src, kind, title, p, err, msg)
 	}
 	if _, err := src.Switch(ctx, kind); err != nil {
 		return s.planPage(w, r, c, src, kind, title, nil, err, "")
 	}
 	return done(w, r, "/admin/settings/identity-source", "source-switched")
+}
+
+// postSync syncs the active identity source now (LDAP: a full directory
+// read, idsource.Service.Sync), authorized with SyncIdentitySource; the
+// kind audits a sync that works, this handler one that fails. The page
+// shows the result (the last sync's record).
+func (s *Service) postSync(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := c.must(ActionSyncIdentitySource, s.storeARN()); err != nil {
+		return err
+	}
+	src, err := s.sources()
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if _, err := src.Sync(ctx); err != nil {
+		msg := userMessage(err)
+		if msg == "" {
+			return err
+		}
+		if aerr := src.RecordSyncFailure(ctx, err); aerr != nil {
+			return aerr
+		}
+		return s.identitySourcePage(w, r, c, http.StatusBadRequest, &sentForm{err: msg, syncFailed: true})
+	}
+	return done(w, r, "/admin/settings/identity-source", "source-synced")
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,6 +45,13 @@ const dateTime = "2006-01-02 15:04 UTC"
 func (s *Service) scimPage(w http.ResponseWriter, r *http.Request, c *caller, status int, page web.AdminSCIM) error {
 	if err := c.must(ActionListSCIMAccessTokens, s.storeARN()); err != nil {
 		return err
+	}
+	if s.Sources != nil {
+		active, err := s.Sources.ActiveKind(r.Context())
+		if err != nil {
+			return err
+		}
+		page.LDAPActive = active == idsource.LDAP
 	}
 	page.AdminLayout.Title, page.AdminLayout.Section = "Automatic provisioning (SCIM)", "settings"
 	lay := c.layout(page.Title, page.Section)

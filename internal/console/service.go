@@ -349,7 +349,7 @@ var notices = map[string]string{
 	"policy-attached": "Policy attached.", "policy-detached": "Policy detached.", "inline-saved": "Inline policy saved.",
 	"inline-removed": "Inline policy removed.", "provisioned": "Permission set provisioned.",
 	"assigned": "Assignments created.", "unassigned": "Assignment removed.", "settings-saved": "Settings saved.",
-	"source-saved": "Identity source settings saved.", "source-switched": "Identity source switched.",
+	"source-saved": "Identity source settings saved.", "source-synced": "Sync finished: the result is below.", "source-switched": "Identity source switched.",
 	"scim-token-deleted": "Access token revoked: identity providers using it are refused from now on.",
 }
 

@@ -105,6 +105,13 @@ type Kind struct {
 	// settings (a document fetched from a URL setting); Configure stores
 	// what it changed.
 	Check func(ctx context.Context, settings map[string]string, hasSecret bool) error
+	// Verify, when set, tries settings (defaults applied, after Check) with
+	// secret — the one being saved, or the stored one when it is kept; ""
+	// when there is none — against the live upstream (an LDAP service
+	// bind), returning a *fault.Error of kind Validation saying what
+	// failed, or nil. Configure calls it after Check; kinds that check
+	// everything in Check leave it nil.
+	Verify func(ctx context.Context, settings map[string]string, secret string) error
 	// Begin sends the browser to the identity provider to sign in, to come
 	// back to next (a path on this server, already checked) afterwards.
 	// Required for SAML and OIDC.
@@ -119,6 +126,10 @@ type Kind struct {
 	Preview func(ctx context.Context) (*Preview, error)
 	// Info lists what an administrator pastes into the identity provider.
 	Info func() []Info
+	// Sync, when set, reads every user and group from the source now and
+	// provisions them, recording its own audit event (SyncIdentitySource)
+	// when it works (Service.Sync calls it for "Sync now").
+	Sync func(ctx context.Context) (SyncCounts, error)
 }
 
 // Service keeps the identity source settings and routes sign-ins to the
@@ -335,6 +346,23 @@ func (s *Service) Configure(ctx context.Context, kind string, settings map[strin
 				return fault.Validationf("Changing %s sends the stored %s elsewhere: enter the %s again to change it",
 					f.Name, strings.ToLower(k.Secret.Label), strings.ToLower(k.Secret.Label))
 			}
+		}
+	}
+	// Only then is the secret used: Verify reaches the directory with it.
+	if k.Verify != nil {
+		plain := ""
+		switch {
+		case secret != nil:
+			plain = *secret
+		case sealed != nil:
+			b, err := s.Keys.Open(keyring.PurposeSecrets, string(sealed), sealAD(kind))
+			if err != nil {
+				return fmt.Errorf("open %s secret: %w", kind, err)
+			}
+			plain = string(b)
+		}
+		if err := k.Verify(ctx, s.withDefaults(kind, clean), plain); err != nil {
+			return err
 		}
 	}
 	rec := &store.IdentitySource{

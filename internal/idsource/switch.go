@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
@@ -30,7 +31,8 @@ type Plan struct {
 	// Users is how many users the identity store holds.
 	Users int
 	// Passwords is how many users have a Gatehouse password that the new
-	// source stops using (0 when switching to the built-in directory).
+	// source stops using: only when switching away from the built-in
+	// directory (under LDAP, SAML or OIDC they are unused already).
 	Passwords int
 	// MFADevices is how many registered authenticators stop being used
 	// (switching to an external identity provider, whose MFA applies).
@@ -39,7 +41,24 @@ type Plan struct {
 	Preview *Preview
 	// Notes say the rest in words.
 	Notes []string
+	// Actor is the user name of the person planning the switch (the
+	// signed-in administrator), "" when the caller is no user.
+	Actor string
+	// Warnings are lockouts the switch risks, to show prominently: the
+	// actor (or every existing user) not matched by the new source, a
+	// preview that failed, the identity provider deciding who keeps a
+	// user. Empty when none.
+	Warnings []string
+	// PreviewError is why the new kind's preview failed ("" when it
+	// worked or the kind has none): switching now would stop every
+	// sign-in until the source can be read, so the console asks for an
+	// extra confirmation.
+	PreviewError string
 }
+
+// breakGlass is the command that switches back to the built-in directory
+// on the server when no administrator can sign in.
+const breakGlass = "gatehouse identity-source switch directory"
 
 // PlanSwitch returns what switching to kind would change, changing
 // nothing. Switching to the kind already active, or to a kind never
@@ -63,6 +82,13 @@ func (s *Service) PlanSwitch(ctx context.Context, kind string) (*Plan, error) {
 		}
 	}
 	p := &Plan{From: from, To: kind}
+	if id := audit.ActorFrom(ctx).Identity; id.UserID != "" {
+		if u, err := s.Store.GetUser(ctx, id.UserID); err == nil {
+			p.Actor = u.UserName
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
 	var after string
 	for {
 		users, err := s.Store.ListUsers(ctx, store.Page{After: after, Limit: 500})
@@ -71,7 +97,7 @@ func (s *Service) PlanSwitch(ctx context.Context, kind string) (*Plan, error) {
 		}
 		for _, u := range users {
 			p.Users++
-			if u.PasswordHash != "" && kind != Directory {
+			if u.PasswordHash != "" && kind != Directory && from == Directory {
 				p.Passwords++
 			}
 			if kind == SAML || kind == OIDC {
@@ -104,12 +130,41 @@ func (s *Service) PlanSwitch(ctx context.Context, kind string) (*Plan, error) {
 	if k := s.kinds[kind]; k != nil && k.Preview != nil {
 		pv, err := k.Preview(ctx)
 		if err != nil {
+			p.PreviewError = err.Error()
 			p.Notes = append(p.Notes, fmt.Sprintf("The %s preview failed: %v", kind, err))
 		} else {
 			p.Preview = pv
 		}
 	}
+	p.Warnings = lockouts(p)
 	return p, nil
+}
+
+// lockouts are p's warnings: who would be unable to sign in after the
+// switch, and how to undo it from the server.
+func lockouts(p *Plan) []string {
+	var ws []string
+	switch {
+	case p.PreviewError != "":
+		ws = append(ws, fmt.Sprintf("The %s source could not be read: %s. After the switch nobody can sign in until it can be "+
+			"(sessions already started go on); fix its settings first. The break glass is `%s` on the server.", p.To, p.PreviewError, breakGlass))
+	case p.Preview != nil:
+		if p.Actor != "" && slices.Contains(p.Preview.Unmatched, p.Actor) {
+			ws = append(ws, fmt.Sprintf("You (%s) are not matched by the %s source: you cannot sign in after the switch once your session ends. "+
+				"The break glass is `%s` on the server.", p.Actor, p.To, breakGlass))
+		}
+		if len(p.Preview.Matched) == 0 && p.Users > 0 {
+			ws = append(ws, fmt.Sprintf("No existing user is matched by the %s source, so no administrator of today can sign in after the switch "+
+				"(new users have no assignments yet). The break glass is `%s` on the server.", p.To, breakGlass))
+		}
+	case p.To == SAML || p.To == OIDC:
+		w := "Only people the identity provider signs in with a matching user name or external ID keep their user and assignments"
+		if p.Actor != "" {
+			w += fmt.Sprintf(": you keep yours only if the provider's user name for you is %q", p.Actor)
+		}
+		ws = append(ws, w+fmt.Sprintf(". If no administrator is matched, the break glass is `%s` on the server.", breakGlass))
+	}
+	return ws
 }
 
 func joinNames(ns []string) string {

@@ -104,6 +104,13 @@ func (s *Service) getStart(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := web.Home{Layout: web.Layout{Title: "AWS access portal", User: who.UserName}, PortalURL: s.BaseURL + "/start", HasAuthenticator: has}
+	// With SAML or OIDC the identity provider keeps the authenticators
+	// (/mfa is refused, as mfaHere says): offer none.
+	if c, err := s.Sources.Credentials(r.Context()); err != nil {
+		return err
+	} else if !c.MFA {
+		p.MFAManagedBy = keeper(c.Kind)
+	}
 	if s.Instance != nil {
 		p.StartURL = s.Instance.StartURL
 	}

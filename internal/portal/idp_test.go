@@ -121,6 +121,15 @@ func TestPasswordPagesWithExternalSource(t *testing.T) {
 			t.Errorf("/account with OIDC active has %q", no)
 		}
 	}
+	// The home page offers no authenticator (the /mfa link would be a 403).
+	home := b.get("/start")
+	wantStatus(t, home, http.StatusOK)
+	wantBody(t, home, "Your password and MFA are managed by your organization&#39;s identity provider.")
+	for _, no := range []string{`href="/mfa"`, "Set one up", "authenticator app"} {
+		if strings.Contains(home.Body, no) {
+			t.Errorf("/start with OIDC active has %q", no)
+		}
+	}
 	for _, q := range []*page{b.get("/mfa"), b.get("/mfa/key"), b.do("POST", "/account/devices/remove", url.Values{"device": {"mfa-alice"}})} {
 		wantStatus(t, q, http.StatusForbidden)
 		wantBody(t, q, "Your organization&#39;s identity provider manages MFA")
@@ -147,6 +156,8 @@ func TestPasswordPagesWithExternalSource(t *testing.T) {
 	if q := b.get("/mfa"); q.Status == http.StatusForbidden {
 		t.Errorf("/mfa refused with LDAP active:\n%s", q.Body)
 	}
+	// Gatehouse's MFA applies under LDAP: the home page says so.
+	wantBody(t, b.get("/start"), "An authenticator app protects your sign-in.")
 
 	// Back to the built-in directory: the old links work again.
 	if _, err := srv.Sources.Switch(ctx, idsource.Directory); err != nil {

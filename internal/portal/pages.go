@@ -68,9 +68,16 @@ var (
 
 // pageErrorFor maps any error from a page handler onto the page shown: the
 // one place page errors are classified. Unknown errors are logged here,
-// once, and shown as a generic failure.
+// once, and shown as a generic failure; a page of a server-side failure
+// (5xx, such as LDAP's "The directory is unavailable") that carries its
+// cause logs that cause once at Warn — causes never hold secrets (a bind
+// DN, never a password).
 func (s *Service) pageErrorFor(r *http.Request, err error) *pageError {
 	if pe, ok := errors.AsType[*pageError](err); ok {
+		if pe.Status >= 500 && pe.Err != nil {
+			s.log().Warn("portal page unavailable", "request_id", audit.ActorFrom(r.Context()).RequestID, "path", r.URL.Path,
+				"status", pe.Status, "heading", pe.Heading, "err", pe.Err)
+		}
 		return pe
 	}
 	switch {

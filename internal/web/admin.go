@@ -265,8 +265,19 @@ type AdminIdentitySource struct {
 	// Active is the active kind's name, ActiveTitle its title.
 	Active, ActiveTitle string
 	Kinds               []AdminSourceKind
-	// Can holds "update", "preview" and "switch".
+	// Syncs says the active source syncs (LDAP): the page offers Sync now
+	// and shows LastSync (nil: no sync recorded yet).
+	Syncs    bool
+	LastSync *AdminSourceSync
+	// Can holds "update", "preview", "switch" and "sync".
 	Can Can
+}
+
+// AdminSourceSync is the last sync of the active source: when (UTC), by
+// whom, its counts, and its error ("" when it worked).
+type AdminSourceSync struct {
+	When, By, Error                           string
+	Users, Disabled, Retired, Failed, Skipped int
 }
 
 // AdminSourcePlan is the confirmation page of a switch: what it changes.
@@ -278,6 +289,12 @@ type AdminSourcePlan struct {
 	Preview                 bool
 	Matched, New, Unmatched []string
 	Notes                   []string
+	// Warnings are the lockouts the switch risks (idsource.Plan.Warnings),
+	// shown above the plan.
+	Warnings []string
+	// PreviewFailed is why the preview failed: the confirmation then asks
+	// for a second tick ("switch anyway").
+	PreviewFailed string
 	// Refused is why the switch cannot be made (the plan is then empty).
 	Refused string
 	Can     Can

@@ -20,7 +20,10 @@ type AdminSCIM struct {
 	NewToken, NewTokenID string
 	// Description and Days hold what the create form was sent with.
 	Description, Days string
-	Can               Can
+	// LDAPActive says LDAP is the active identity source: SCIM requests
+	// are refused (403) while it is.
+	LDAPActive bool
+	Can        Can
 }
 
 func (AdminSCIM) adminTemplate() string { return "scim" }

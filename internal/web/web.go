@@ -104,6 +104,9 @@ type Home struct {
 	StartURL, PortalURL string
 	Accounts            []Account
 	HasAuthenticator    bool
+	// MFAManagedBy, when set, names who keeps the person's MFA (the
+	// organization's identity provider): no authenticator is offered.
+	MFAManagedBy string
 	// Query is the account search (?q=) the list is narrowed by; Total is
 	// the number of accounts before narrowing.
 	Query string

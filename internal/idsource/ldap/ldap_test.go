@@ -271,17 +271,14 @@ func TestSyncActiveDirectoryAttributes(t *testing.T) {
 	// An unreachable directory: the sync fails and disables nobody.
 	broken := adSettings(d)
 	broken[ldap.SettingURL] = "ldap://127.0.0.1:9"
-	// A new URL needs the bind password typed again.
-	pwAgain := ldaptest.BindPassword
-	if err := srv.Sources.Configure(ctx, idsource.LDAP, broken, &pwAgain); err != nil {
-		t.Fatal(err)
-	}
+	storeUnchecked(t, srv, broken, nil)
 	if _, err := srv.LDAP.Sync(ctx); !errors.Is(err, ldap.ErrUnreachable) {
 		t.Fatalf("sync of an unreachable directory: %v, want ErrUnreachable", err)
 	}
 	if user(t, srv, "ana").Disabled || user(t, srv, "bob").Disabled || !portalOK(t, srv, anaSession) {
 		t.Fatal("a failed sync disabled users")
 	}
+	pwAgain := ldaptest.BindPassword // the URL changes back: the bind password again
 	if err := srv.Sources.Configure(ctx, idsource.LDAP, adSettings(d), &pwAgain); err != nil {
 		t.Fatal(err)
 	}
@@ -452,10 +449,7 @@ func TestLDAPS(t *testing.T) {
 		t.Fatalf("sync over LDAPS: %+v %v", res, err)
 	}
 	delete(set, ldap.SettingCACertificate)
-	pw := ldaptest.BindPassword // another CA needs the bind password again
-	if err := srv.Sources.Configure(t.Context(), idsource.LDAP, set, &pw); err != nil {
-		t.Fatal(err)
-	}
+	storeUnchecked(t, srv, set, nil)
 	if _, err := srv.LDAP.Sync(t.Context()); !errors.Is(err, ldap.ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("sync without the CA: %v, want a certificate error", err)
 	}

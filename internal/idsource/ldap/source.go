@@ -55,13 +55,13 @@ type Source struct {
 func (s *Source) Kind() *idsource.Kind {
 	return &idsource.Kind{
 		Name: idsource.LDAP, Title: "Active Directory / LDAP",
-		Fields: fields, Secret: secretField, Check: check,
-		Authenticate: s.Authenticate, Preview: s.Preview,
+		Fields: fields, Secret: secretField, Check: check, Verify: verify,
+		Authenticate: s.Authenticate, Preview: s.Preview, Sync: s.syncNow,
 	}
 }
 
-// ErrUnreachable: the directory could not be reached, or refused the
-// service account's bind or a search.
+// ErrUnreachable: the directory could not be reached, or refused a
+// search. A refused service bind is ErrBindRefused.
 var ErrUnreachable = errors.New("the LDAP directory is unreachable")
 
 // load reads the stored settings and bind password.
@@ -158,7 +158,7 @@ func (c *config) bindService(ctx context.Context, password string) (*ldap.Conn, 
 	}
 	if err := conn.Bind(c.bindDN, password); err != nil {
 		done()
-		return nil, nil, fmt.Errorf("%w: bind as %s: %v", ErrUnreachable, c.bindDN, err)
+		return nil, nil, c.bindError(err)
 	}
 	return conn, done, nil
 }
