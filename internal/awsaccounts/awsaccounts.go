@@ -54,6 +54,18 @@ type Service struct {
 	// HTTPClient makes the IAM and STS calls; nil means a client with a
 	// 30-second timeout.
 	HTTPClient *http.Client
+	// IdPMetadata returns Gatehouse's SAML IdP metadata document (its
+	// entity ID, sign-in endpoint and signing certificates), which
+	// LinkAccount and RefreshProviders register in each linked account
+	// as its SAML provider. The SAML IdP (package samlidp) provides it.
+	IdPMetadata func(ctx context.Context) (string, error)
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Clients act in one linked account.
