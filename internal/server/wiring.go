@@ -174,7 +174,7 @@ func (s *Server) wire() {
 	s.wireSources()
 	s.Admin = &adminapi.Service{
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
-		Directory: s.Directory, Access: s.Access, People: s.People, Sources: s.Sources, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+		Directory: s.Directory, Access: s.Access, People: s.People, Sources: s.Sources, AWSAccounts: s.AWSAccounts, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 		Organizations: &organizations.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Instance: s.Instance},
 		// Identity Center's delegated administrator, from the access
 		// cache: no database read per call in steady state, and a
