@@ -65,7 +65,9 @@ func TestGatehouseAccountLinks(t *testing.T) {
 		contains []string
 	}{
 		{"management account", srv.Instance.ManagementAccountID, nil, "ValidationException", []string{"management account"}},
-		{"wrong account", dev, func(b map[string]any) { b["RoleArn"] = "arn:aws:iam::" + staging + ":role/OrganizationAccountAccessRole" },
+		{"wrong account", dev, func(b map[string]any) {
+			b["RoleArn"] = "arn:aws:iam::" + staging + ":role/OrganizationAccountAccessRole"
+		},
 			"ValidationException", []string{dev, staging}},
 		{"no account", "", nil, "ValidationException", []string{"accountId"}},
 		{"no secret", staging, func(b map[string]any) { delete(b, "SecretAccessKey") }, "ValidationException", []string{"SecretAccessKey"}},
