@@ -1,0 +1,52 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
+)
+
+// TestLinkDemoAccounts links the demo's dev, staging and prod (not the
+// management account) to a real moto_server, each through
+// OrganizationAccountAccessRole, with Gatehouse's SAML provider in each.
+func TestLinkDemoAccounts(t *testing.T) {
+	moto := mototest.Start(t)
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true; c.AWSEndpoint = moto.URL })
+	meta := mototest.IdPMetadata(t, srv.URL)
+	srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
+	links, err := srv.LinkDemoAccounts(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, d := range links {
+		names[d.Name] = true
+		l := d.Link
+		if l.AccountID == srv.Instance.ManagementAccountID {
+			t.Fatal("the management account was linked")
+		}
+		if l.Status != store.LinkActive || l.RoleARN != "arn:aws:iam::"+l.AccountID+":role/OrganizationAccountAccessRole" || l.Endpoint != moto.URL {
+			t.Fatalf("%s: %+v", d.Name, l)
+		}
+		c, err := srv.AWSAccounts.Clients(t.Context(), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.IAM.ListSAMLProviders(t.Context(), &iam.ListSAMLProvidersInput{})
+		if err != nil || len(out.SAMLProviderList) != 1 || *out.SAMLProviderList[0].Arn != l.SAMLProviderARN {
+			t.Fatalf("%s: providers %+v, %v", d.Name, out, err)
+		}
+	}
+	if len(links) != 3 || !names["dev"] || !names["staging"] || !names["prod"] {
+		t.Fatalf("linked %v, want dev, staging and prod", names)
+	}
+	if _, err := srv.Store.GetAccountLink(t.Context(), srv.Instance.ManagementAccountID); err == nil {
+		t.Fatal("the management account has a link")
+	}
+}
