@@ -193,7 +193,7 @@ func (s *Server) wire() {
 	s.Console = &console.Service{
 		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
-		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings, Mail: s.Mail, Sources: s.Sources,
+		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings, Mail: s.Mail, Sources: s.Sources, Links: s.AWSAccounts,
 		SCIMTokens: s.SCIMTokens, SCIMEndpoint: s.SCIM.Endpoint(),
 	}
 	s.Portal.MayUseConsole = s.Console.MayUse
