@@ -3,9 +3,11 @@ package awsaccounts_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +109,29 @@ func TestLinkTerraformValidates(t *testing.T) {
 	run("init", "-backend=false", "-no-color")
 	if out := run("validate", "-no-color", "-json"); !strings.Contains(out, `"valid": true`) {
 		t.Fatalf("terraform validate: %s", out)
+	}
+}
+
+// TestAdminGuidePolicy keeps docs/admin-guide.md's least-privilege policy
+// the one LinkPolicy makes.
+func TestAdminGuidePolicy(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "admin-guide.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "The policy (for account `111111111111`):\n\n```json\n")
+	if !ok {
+		t.Fatal("the admin guide has no policy block")
+	}
+	doc, _, _ := strings.Cut(rest, "```")
+	var got, want any
+	if err := json.Unmarshal([]byte(doc), &got); err != nil {
+		t.Fatalf("the admin guide's policy: %v", err)
+	}
+	if err := json.Unmarshal(awsaccounts.LinkPolicy("111111111111"), &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the admin guide's policy differs from LinkPolicy:\n%s", awsaccounts.LinkPolicy("111111111111"))
 	}
 }
