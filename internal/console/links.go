@@ -68,6 +68,10 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request, c *caller,
 			page.Link = &web.AdminLink{Endpoint: l.Endpoint, Region: l.Region, AccessKeyID: l.AccessKeyID, RoleARN: l.RoleARN,
 				SAMLProviderARN: l.SAMLProviderARN, Status: l.Status, StatusReason: l.StatusReason,
 				Updated: l.UpdatedAt.UTC().Format(dateTime), UpdatedBy: l.UpdatedBy}
+			if page.Form == (web.AdminLinkForm{}) {
+				// Linking again usually changes only the credentials.
+				page.Form = web.AdminLinkForm{Endpoint: l.Endpoint, Region: l.Region, AccessKeyID: l.AccessKeyID, RoleName: l.RoleARN, ExternalID: l.ExternalID}
+			}
 		} else {
 			page.Can["unlink"] = false
 		}
