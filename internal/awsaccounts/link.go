@@ -132,7 +132,8 @@ func SAMLProviderName(instanceID string) string {
 // credentials that act in another account than in.AccountID
 // (ValidationException, naming both). Failures of the AWS calls do not
 // fail the call: the link is stored FAILED with the AWS error as its
-// StatusReason. The answer never holds the secret; the LinkAccount audit
+// StatusReason — except when it would replace an ACTIVE link, which is
+// then kept (ValidationException with the AWS error). The answer never holds the secret; the LinkAccount audit
 // event records the outcome without it.
 func (s *Service) LinkAccount(ctx context.Context, in LinkInput) (*store.AccountLink, error) {
 	if err := in.check(); err != nil {
@@ -166,13 +167,19 @@ func (s *Service) LinkAccount(ctx context.Context, in LinkInput) (*store.Account
 	if l.Region == "" {
 		l.Region = DefaultRegion
 	}
-	if old, err := s.Store.GetAccountLink(ctx, in.AccountID); err == nil {
+	old, err := s.Store.GetAccountLink(ctx, in.AccountID)
+	if err == nil {
 		l.CreatedAt = old.CreatedAt
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("get link of account %s: %w", in.AccountID, err)
 	}
 	if err := s.setUp(ctx, l, in, inst.InstanceID); err != nil {
 		return nil, err
+	}
+	if l.Status == store.LinkFailed && old != nil && old.Status == store.LinkActive {
+		// New credentials that fail never replace a working link: people
+		// keep signing in to the account.
+		return nil, fault.Validationf("Linking account %s again failed, the active link is kept as it was: %s", in.AccountID, l.StatusReason)
 	}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.PutAccountLink(ctx, l); err != nil {

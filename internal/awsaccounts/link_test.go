@@ -148,6 +148,13 @@ func TestLinkAccount(t *testing.T) {
 		t.Fatal("relink did not update the provider's metadata")
 	}
 
+	// Linking again through an endpoint that is down keeps the active link.
+	_, err = lw.svc.LinkAccount(ctx, awsaccounts.LinkInput{AccountID: dev, Endpoint: "http://127.0.0.1:1", AccessKeyID: testKeyID, SecretAccessKey: testSecret})
+	wantFault(t, err, fault.Validation, "the active link is kept", "GetCallerIdentity")
+	if kept, err := lw.Store.GetAccountLink(ctx, dev); err != nil || kept.Status != store.LinkActive || kept.Endpoint != moto.URL {
+		t.Fatalf("link after a failed relink: %+v, %v", kept, err)
+	}
+
 	// RefreshProviders writes a rotated document everywhere.
 	if _, err := lw.svc.LinkAccount(ctx, awsaccounts.LinkInput{AccountID: staging, Endpoint: moto.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -22,8 +23,9 @@ type DemoLink struct {
 // OrganizationAccountAccessRole in each, as AWS Organizations' management
 // account reaches its members. It does nothing without an endpoint. Call
 // it after the world is seeded. A link the endpoint refuses is stored
-// FAILED (and returned so); only a refusal by Gatehouse or a local
-// failure is an error.
+// FAILED (and returned so); a refusal (such as linking again through an
+// endpoint that is down, which keeps the stored link) is returned as a
+// FAILED entry that is not stored; only a local failure is an error.
 func (s *Server) LinkDemoAccounts(ctx context.Context) ([]DemoLink, error) {
 	if s.Config.AWSEndpoint == "" {
 		return nil, nil
@@ -50,6 +52,12 @@ func (s *Server) LinkDemoAccounts(ctx context.Context) ([]DemoLink, error) {
 			AccountID: a.ID, Endpoint: s.Config.AWSEndpoint, Region: s.Instance.Region, AccessKeyID: key, SecretAccessKey: secret,
 			RoleName: awsaccounts.DefaultRoleName,
 		})
+		if fault.KindOf(err) == fault.Validation {
+			// A refused link again (the stand-in is down, say) keeps the
+			// stored link; the banner says why.
+			out = append(out, DemoLink{Name: a.Name, Link: &store.AccountLink{AccountID: a.ID, Status: store.LinkFailed, StatusReason: err.Error()}})
+			continue
+		}
 		if err != nil {
 			return out, fmt.Errorf("link account %s (%s) to %s: %w", a.Name, a.ID, s.Config.AWSEndpoint, err)
 		}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -48,5 +49,20 @@ func TestLinkDemoAccounts(t *testing.T) {
 	}
 	if _, err := srv.Store.GetAccountLink(t.Context(), srv.Instance.ManagementAccountID); err == nil {
 		t.Fatal("the management account has a link")
+	}
+
+	// A start with the stand-in down keeps the links and says why.
+	srv.Config.AWSEndpoint = "http://127.0.0.1:1"
+	again, err := srv.LinkDemoAccounts(t.Context())
+	if err != nil || len(again) != 3 {
+		t.Fatalf("linking with the stand-in down: %d links, %v", len(again), err)
+	}
+	for _, d := range again {
+		if d.Link.Status != store.LinkFailed || !strings.Contains(d.Link.StatusReason, "the active link is kept") {
+			t.Fatalf("%s: %+v", d.Name, d.Link)
+		}
+		if l, err := srv.Store.GetAccountLink(t.Context(), d.Link.AccountID); err != nil || l.Status != store.LinkActive || l.Endpoint != moto.URL {
+			t.Fatalf("%s's stored link: %+v, %v", d.Name, l, err)
+		}
 	}
 }
