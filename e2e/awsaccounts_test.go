@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -72,8 +73,19 @@ func TestLinkedAccountsEndToEnd(t *testing.T) {
 			}
 			done[a.PermissionSetID] = true
 			op, err := srv.Access.Provision(ctx, a.PermissionSetID, ids[name])
-			if err != nil || op.Status != store.StatusSucceeded {
-				t.Fatalf("provision %s in %s: %+v %v", a.PermissionSetID, name, op, err)
+			if err != nil {
+				t.Fatalf("provision %s in %s: %v", a.PermissionSetID, name, err)
+			}
+			// The IAM calls run in the background worker, which the
+			// write kicks.
+			for start := time.Now(); op.Status == store.StatusInProgress && time.Since(start) < time.Minute; {
+				time.Sleep(100 * time.Millisecond)
+				if op, err = srv.Store.GetOperation(ctx, op.RequestID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if op.Status != store.StatusSucceeded {
+				t.Fatalf("provision %s in %s: %s %s", a.PermissionSetID, name, op.Status, op.FailureReason)
 			}
 		}
 	}
