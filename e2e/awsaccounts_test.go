@@ -8,6 +8,7 @@
 package e2e
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -58,6 +59,13 @@ func TestLinkedAccountsEndToEnd(t *testing.T) {
 	if len(ids) != 3 || ids["dev"] == "" || ids["prod"] == "" || ids["staging"] == "" {
 		t.Fatalf("linked %v, want dev, staging and prod", ids)
 	}
+
+	// The background work (the provisioning worker among it) runs as
+	// gatehouse serve runs it.
+	bg, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.RunBackground(bg) }()
+	defer func() { stop(); <-done }()
 
 	// Provision every assignment of the linked accounts again: the roles
 	// are now made in the stand-in.
