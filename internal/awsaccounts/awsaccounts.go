@@ -59,6 +59,11 @@ type Service struct {
 	// LinkAccount and RefreshProviders register in each linked account
 	// as its SAML provider. The SAML IdP (package samlidp) provides it.
 	IdPMetadata func(ctx context.Context) (string, error)
+	// Linked, when set, is called once LinkAccount has stored a link
+	// ACTIVE: the server provisions the account's permission sets again,
+	// now through IAM, so that their roles exist in the AWS account. A
+	// failure is logged (provisioning can be run again); the link stands.
+	Linked func(ctx context.Context, accountID string) error
 }
 
 func (s *Service) now() time.Time {

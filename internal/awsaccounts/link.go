@@ -194,6 +194,11 @@ func (s *Service) LinkAccount(ctx context.Context, in LinkInput) (*store.Account
 		return nil, err
 	}
 	s.log().InfoContext(ctx, "account linked", "account_id", l.AccountID, "status", l.Status, "reason", l.StatusReason)
+	if l.Status == store.LinkActive && s.Linked != nil {
+		if err := s.Linked(ctx, l.AccountID); err != nil {
+			s.log().ErrorContext(ctx, "provision a linked account's permission sets", "account_id", l.AccountID, "err", err)
+		}
+	}
 	return l, nil
 }
 

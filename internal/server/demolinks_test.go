@@ -51,6 +51,26 @@ func TestLinkDemoAccounts(t *testing.T) {
 		t.Fatal("the management account has a link")
 	}
 
+	// Linking provisioned each account's permission sets again (through
+	// IAM once the IAM provisioner is wired).
+	ops, err := srv.Store.ListOperations(t.Context(), store.OperationFilter{Kind: store.OpProvision, Page: store.Page{Limit: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perAccount := map[string]int{}
+	for _, op := range ops {
+		perAccount[op.AccountID]++
+	}
+	for _, d := range links {
+		roles, err := srv.Store.ListProvisionedRoles(t.Context(), store.RoleFilter{AccountID: d.Link.AccountID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(roles) == 0 || perAccount[d.Link.AccountID] != len(roles) {
+			t.Fatalf("%s: %d provisioning operations for %d roles", d.Name, perAccount[d.Link.AccountID], len(roles))
+		}
+	}
+
 	// A start with the stand-in down keeps the links and says why.
 	srv.Config.AWSEndpoint = "http://127.0.0.1:1"
 	again, err := srv.LinkDemoAccounts(t.Context())

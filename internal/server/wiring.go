@@ -165,6 +165,7 @@ func (s *Server) wire() {
 			"automatic provisioning (SCIM) works with the built-in directory or an external identity provider", nil
 	}
 	s.AWSAccounts = &awsaccounts.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Log: s.Log}
+	s.AWSAccounts.Linked = s.provisionLinked
 	s.Sources = &idsource.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
 		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,
