@@ -45,6 +45,13 @@ func TestLinkedAccountsEndToEnd(t *testing.T) {
 	if srv.AWSAccounts.IdPMetadata == nil {
 		t.Fatal("the server does not wire Gatehouse's SAML IdP metadata (awsaccounts.Service.IdPMetadata)")
 	}
+	// The background work (the provisioning worker among it) runs as
+	// gatehouse serve runs it.
+	bg, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.RunBackground(bg) }()
+	defer func() { stop(); <-done }()
+
 	links, err := srv.LinkDemoAccounts(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -60,41 +67,32 @@ func TestLinkedAccountsEndToEnd(t *testing.T) {
 		t.Fatalf("linked %v, want dev, staging and prod", ids)
 	}
 
-	// The background work (the provisioning worker among it) runs as
-	// gatehouse serve runs it.
-	bg, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.RunBackground(bg) }()
-	defer func() { stop(); <-done }()
-
-	// Provision every assignment of the linked accounts again: the roles
-	// are now made in the stand-in.
-	for _, name := range []string{"dev", "staging", "prod"} {
-		as, err := srv.Store.ListAssignments(ctx, store.AssignmentFilter{AccountID: ids[name]})
-		if err != nil {
+	// Linking provisioned the accounts' permission sets again, now as IAM
+	// roles in the stand-in; the worker makes the IAM calls.
+	var ops []store.Operation
+	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+		if ops, err = srv.Store.ListOperations(ctx, store.OperationFilter{Kind: store.OpProvision, Page: store.Page{Limit: 1000}}); err != nil {
 			t.Fatal(err)
 		}
-		done := map[string]bool{}
-		for _, a := range as {
-			if done[a.PermissionSetID] {
-				continue
+		pending := 0
+		for _, op := range ops {
+			if op.Status == store.StatusInProgress {
+				pending++
 			}
-			done[a.PermissionSetID] = true
-			op, err := srv.Access.Provision(ctx, a.PermissionSetID, ids[name])
-			if err != nil {
-				t.Fatalf("provision %s in %s: %v", a.PermissionSetID, name, err)
-			}
-			// The IAM calls run in the background worker, which the
-			// write kicks.
-			for start := time.Now(); op.Status == store.StatusInProgress && time.Since(start) < time.Minute; {
-				time.Sleep(100 * time.Millisecond)
-				if op, err = srv.Store.GetOperation(ctx, op.RequestID); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if op.Status != store.StatusSucceeded {
-				t.Fatalf("provision %s in %s: %s %s", a.PermissionSetID, name, op.Status, op.FailureReason)
-			}
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Since(start) > 2*time.Minute {
+			t.Fatalf("%d provisioning operations still in progress", pending)
+		}
+	}
+	if len(ops) == 0 {
+		t.Fatal("linking provisioned nothing")
+	}
+	for _, op := range ops {
+		if op.Status != store.StatusSucceeded {
+			t.Fatalf("provision %s in %s: %s %s", op.PermissionSetID, op.AccountID, op.Status, op.FailureReason)
 		}
 	}
 	l, _ := srv.Store.GetAccountLink(ctx, ids["dev"])
