@@ -1,10 +1,3 @@
-//go:build awslinked
-
-// This file runs once linking (link11), the SAML IdP with
-// AssumeRoleWithSAML credentials (creds11) and IAM provisioning (iam11)
-// are merged: go test -tags awslinked ./e2e -run TestLinkedAccounts.
-// Remove the build line above when they are.
-
 package e2e
 
 import (
@@ -17,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
 	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
@@ -42,9 +36,6 @@ func TestLinkedAccountsEndToEnd(t *testing.T) {
 		c.Demo, c.Region, c.AWSEndpoint = true, "us-east-1", moto.URL
 	})
 	ctx := t.Context()
-	if srv.AWSAccounts.IdPMetadata == nil {
-		t.Fatal("the server does not wire Gatehouse's SAML IdP metadata (awsaccounts.Service.IdPMetadata)")
-	}
 	// The background work (the provisioning worker among it) runs as
 	// gatehouse serve runs it.
 	bg, stop := context.WithCancel(ctx)
@@ -67,11 +58,11 @@ func TestLinkedAccountsEndToEnd(t *testing.T) {
 		t.Fatalf("linked %v, want dev, staging and prod", ids)
 	}
 
-	// Linking provisioned the accounts' permission sets again, now as IAM
-	// roles in the stand-in; the worker makes the IAM calls.
+	// Linking queued the accounts' roles for IAM; the worker makes them in
+	// the stand-in.
 	var ops []store.Operation
 	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
-		if ops, err = srv.Store.ListOperations(ctx, store.OperationFilter{Kind: store.OpProvision, Page: store.Page{Limit: 1000}}); err != nil {
+		if ops, err = srv.Store.ListOperations(ctx, store.OperationFilter{Kind: access.OpReconcileRole, Page: store.Page{Limit: 1000}}); err != nil {
 			t.Fatal(err)
 		}
 		pending := 0

@@ -33,6 +33,15 @@ sn: Park
 mail: lena@corp.example
 userPassword: lena-dir-pass-7
 
+dn: uid=omar,`+ldaptest.PeopleDN+`
+objectClass: inetOrgPerson
+uid: omar
+cn: Omar Haddad
+givenName: Omar
+sn: Haddad
+mail: omar@corp.example
+userPassword: omar-dir-pass-3
+
 dn: cn=aws-devs,`+ldaptest.GroupsDN+`
 objectClass: groupOfNames
 cn: aws-devs
@@ -71,8 +80,8 @@ member: uid=lena,`+ldaptest.PeopleDN+`
 	if err != nil {
 		t.Fatalf("switch: %v", err)
 	}
-	if plan.Preview == nil || !slices.Equal(plan.Preview.New, []string{"lena"}) {
-		t.Fatalf("switch preview = %+v, want lena new", plan.Preview)
+	if plan.Preview == nil || !slices.Equal(plan.Preview.New, []string{"lena", "omar"}) {
+		t.Fatalf("switch preview = %+v, want lena and omar new", plan.Preview)
 	}
 	if _, err := srv.Store.GetUserByName(ctx, "lena"); err == nil {
 		t.Fatal("lena exists in Gatehouse before signing in")
@@ -90,7 +99,9 @@ member: uid=lena,`+ldaptest.PeopleDN+`
 	wantCaller(t, id, "111111111111", "PowerUserAccess", "lena")
 
 	// Removed from the directory: the next sync retires lena and her role
-	// credentials (cached by the CLI) are refused at once.
+	// credentials (cached by the CLI) are refused at once. (omar stays: a
+	// sync that finds nobody at all retires nobody, as a misconfiguration
+	// looks the same.)
 	d.Modify(t, "dn: uid=lena,"+ldaptest.PeopleDN+"\nchangetype: delete\n")
 	res, err := srv.LDAP.Sync(ctx)
 	if err != nil {

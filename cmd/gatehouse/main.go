@@ -43,6 +43,8 @@ Commands:
   accounts    link accounts to real AWS accounts (list, link, unlink) and print
               the least-privilege policy of the linking principal (link-policy)
   ldap-sync   sync users and groups from the LDAP / Active Directory source now
+  saml-idp    show or rotate the signing key of the SAML identity provider that
+              linked AWS accounts trust (rotate | show), on the database
   version     print the version (also --version, -v)
 
 Run 'gatehouse <command> -h' for a command's flags.
@@ -88,6 +90,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return accountsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "ldap-sync":
 		return ldapSyncCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "saml-idp":
+		return samlIdPCommand(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)

@@ -37,6 +37,10 @@ type Service struct {
 	// MaxProvisionedPerAccount bounds the permission sets provisioned into
 	// one account; 0 means DefaultMaxProvisionedPerAccount.
 	MaxProvisionedPerAccount int
+	// Kick, when set, is called after a write queued work for a linked
+	// account (an operation stored IN_PROGRESS): the wiring points it at
+	// the worker that performs the IAM calls (awsaccounts.Provisioner).
+	Kick func()
 }
 
 // Limits from spec/identifiers.md §7.

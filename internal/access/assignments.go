@@ -84,6 +84,13 @@ func (s *Service) CreateAssignment(ctx context.Context, in AssignmentInput) (*st
 		if err != nil {
 			return err
 		}
+		isLinked, err := linked(ctx, tx, in.AccountID)
+		if err != nil {
+			return err
+		}
+		if isLinked {
+			op.Status = store.StatusInProgress
+		}
 		if reason, err := s.provisionRole(ctx, tx, ps, in.AccountID, false); err != nil {
 			return err
 		} else if reason != "" {
@@ -104,6 +111,7 @@ func (s *Service) CreateAssignment(ctx context.Context, in AssignmentInput) (*st
 	if err != nil {
 		return nil, err
 	}
+	s.kick(op)
 	return op, nil
 }
 
@@ -122,6 +130,13 @@ func (s *Service) DeleteAssignment(ctx context.Context, in AssignmentInput) (*st
 		if _, err := getPS(ctx, tx, in.PermissionSetID); err != nil {
 			return err
 		}
+		isLinked, err := linked(ctx, tx, in.AccountID)
+		if err != nil {
+			return err
+		}
+		if isLinked {
+			op.Status = store.StatusInProgress
+		}
 		if err := s.removeAssignment(ctx, tx, in.record()); err != nil {
 			return err
 		}
@@ -134,6 +149,7 @@ func (s *Service) DeleteAssignment(ctx context.Context, in AssignmentInput) (*st
 	if err != nil {
 		return nil, err
 	}
+	s.kick(op)
 	return op, nil
 }
 
@@ -143,9 +159,21 @@ func (s *Service) removeAssignment(ctx context.Context, tx store.Tx, a *store.As
 	} else if err != nil {
 		return err
 	}
+	if err := s.revokeLost(ctx, tx, a); err != nil {
+		return err
+	}
 	left, err := tx.ListAssignments(ctx, store.AssignmentFilter{AccountID: a.AccountID, PermissionSetID: a.PermissionSetID})
 	if err != nil {
 		return err
+	}
+	isLinked, err := linked(ctx, tx, a.AccountID)
+	if err != nil {
+		return err
+	}
+	// In a linked account the worker deletes the role in IAM, then its
+	// record, once no assignment is left (it looks again then).
+	if len(left) == 0 && isLinked {
+		return s.queueReconcile(ctx, tx, a.AccountID, a.PermissionSetID)
 	}
 	if len(left) == 0 {
 		if err := tx.DeleteProvisionedRole(ctx, a.AccountID, a.PermissionSetID); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -198,6 +226,15 @@ func (s *Service) provisionRole(ctx context.Context, tx store.Tx, ps *store.Perm
 	if ps.Boundary != nil && ps.Boundary.CustomerPolicy != nil {
 		refs = append(refs, *ps.Boundary.CustomerPolicy)
 	}
+	// A linked account's customer-managed policies live in its IAM: the
+	// worker resolves them there, and records the version it provisioned
+	// once IAM has it.
+	isLinked, err := linked(ctx, tx, accountID)
+	if err != nil {
+		return "", err
+	} else if isLinked {
+		refs = nil
+	}
 	for _, r := range refs {
 		if _, err := tx.GetCustomerPolicy(ctx, accountID, r.Path, r.Name); errors.Is(err, store.ErrNotFound) {
 			return fmt.Sprintf("Received a 404 status error: Policy arn:aws:iam::%s:policy%s%s does not exist or is not attachable.", accountID, r.Path, r.Name), nil
@@ -207,8 +244,10 @@ func (s *Service) provisionRole(ctx context.Context, tx store.Tx, ps *store.Perm
 	}
 	now := s.Now().UTC()
 	role, err := tx.GetProvisionedRole(ctx, accountID, ps.ID)
+	created := false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		created = true
 		if onlyExisting {
 			return "", nil
 		}
@@ -227,6 +266,14 @@ func (s *Service) provisionRole(ctx context.Context, tx store.Tx, ps *store.Perm
 	case err != nil:
 		return "", err
 	case role.PermissionSetVersion == ps.Version:
+		return "", nil
+	}
+	if isLinked {
+		// The record names the role for the worker; its version stays
+		// what IAM has (0: not yet) until the worker provisions it.
+		if created {
+			return "", tx.PutProvisionedRole(ctx, role)
+		}
 		return "", nil
 	}
 	role.PermissionSetVersion = ps.Version
@@ -263,6 +310,13 @@ func (s *Service) Provision(ctx context.Context, psID, accountID string) (*store
 			return err
 		}
 		for _, acct := range accounts {
+			isLinked, err := linked(ctx, tx, acct)
+			if err != nil {
+				return err
+			}
+			if isLinked {
+				op.Status = store.StatusInProgress
+			}
 			reason, err := s.provisionRole(ctx, tx, ps, acct, false)
 			if err != nil {
 				return err
@@ -281,6 +335,7 @@ func (s *Service) Provision(ctx context.Context, psID, accountID string) (*store
 	if err != nil {
 		return nil, err
 	}
+	s.kick(op)
 	return op, nil
 }
 

@@ -51,6 +51,7 @@ type Source interface {
 	GetProvisionedRole(ctx context.Context, accountID, permissionSetID string) (*store.ProvisionedRole, error)
 	ListRevocations(ctx context.Context, since time.Time) ([]store.Revocation, error)
 	ListDelegatedAdmins(ctx context.Context, f store.DelegatedAdminFilter) ([]store.DelegatedAdmin, error)
+	GetAccountLink(ctx context.Context, accountID string) (*store.AccountLink, error)
 }
 
 var _ Source = store.Store(nil)
@@ -101,7 +102,9 @@ type view struct {
 	sets     map[string]*store.PermissionSet
 	accounts map[string]*store.Account
 	roles    map[roleKey]*store.ProvisionedRole
-	revs     map[revKey]time.Time // nil until loaded
+	// links holds account links (nil: the account is local).
+	links map[string]*store.AccountLink
+	revs  map[revKey]time.Time // nil until loaded
 	// delegated holds the delegated administrator registrations; nil
 	// until loaded.
 	delegated map[delegatedKey]struct{}
@@ -117,6 +120,7 @@ func newView(seq int64) *view {
 		sets:     make(map[string]*store.PermissionSet),
 		accounts: make(map[string]*store.Account),
 		roles:    make(map[roleKey]*store.ProvisionedRole),
+		links:    make(map[string]*store.AccountLink),
 	}
 }
 
@@ -324,6 +328,27 @@ func (c *Cache) PermissionSet(ctx context.Context, id string) (*store.Permission
 		return nil, fault.NotFoundf(access.ResourcePermissionSet, id, "Permission set %s not found", id)
 	}
 	return ps, nil
+}
+
+// Link returns the link of accountID to a real AWS account, or nil when
+// the account is local. Links are cached like the other records, so a
+// local account costs one map lookup in steady state.
+func (c *Cache) Link(ctx context.Context, accountID string) (*store.AccountLink, error) {
+	v, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := get(v, v.links, accountID)
+	if !ok {
+		l, err = c.Store.GetAccountLink(ctx, accountID)
+		if errors.Is(err, store.ErrNotFound) {
+			l = nil
+		} else if err != nil {
+			return nil, fmt.Errorf("get account link %s: %w", accountID, err)
+		}
+		put(v, v.links, accountID, l)
+	}
+	return l, nil
 }
 
 // Account returns the account with id; a missing one is a fault.NotFound

@@ -264,6 +264,10 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 }
 
 func (s *Service) revokeUser(ctx context.Context, tx store.Tx, userID string) error {
+	// Sessions on roles in linked accounts are revoked in IAM, per user.
+	if err := s.Access.RevokeUserSessions(ctx, tx, userID); err != nil {
+		return err
+	}
 	now := s.Now().UTC()
 	ttl := s.RevocationTTL
 	if ttl <= 0 {
@@ -282,6 +286,9 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
 		if _, err := userIn(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {

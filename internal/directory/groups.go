@@ -218,6 +218,9 @@ func (s *Service) RemoveMember(ctx context.Context, membershipID string) error {
 		if err := tx.DeleteMembership(ctx, membershipID); err != nil {
 			return err
 		}
+		if err := s.Access.RevokeLeftGroup(ctx, tx, m.GroupID, m.UserID); err != nil {
+			return err
+		}
 		return s.Audit.Record(ctx, tx, audit.Entry{
 			Source: audit.SourceIdentityStore, Name: "DeleteGroupMembership",
 			Params: map[string]string{"identityStoreId": s.IdentityStoreID, "membershipId": membershipID, "groupId": m.GroupID},

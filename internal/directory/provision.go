@@ -105,6 +105,9 @@ func (s *Service) DeleteUserAs(ctx context.Context, id string, ev Event) error {
 		if _, err := userIn(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
+			return err
+		}
 		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {
 			return err
 		}
@@ -218,6 +221,9 @@ func (s *Service) applyMembers(ctx context.Context, tx store.Tx, groupID string,
 			return err
 		}
 		if err := tx.DeleteMembership(ctx, cur.ID); err != nil {
+			return err
+		}
+		if err := s.Access.RevokeLeftGroup(ctx, tx, groupID, uid); err != nil {
 			return err
 		}
 	}

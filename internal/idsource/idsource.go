@@ -72,6 +72,11 @@ type Field struct {
 	// Options, when set, are the only values allowed ("" aside when not
 	// Required).
 	Options []string
+	// SecretBound says the setting decides where the kind's secret is sent
+	// (a server's URL, the certificate that vouches for it): changing it
+	// needs the secret sent again, so that whoever may edit the settings
+	// cannot send the stored (write-only) secret to a server of theirs.
+	SecretBound bool
 }
 
 // Info is a read-only value an administrator copies into the identity
@@ -233,7 +238,8 @@ func (s *Service) withDefaults(kind string, settings map[string]string) map[stri
 // Configure validates and stores the settings of kind, replacing those
 // stored, as the actor in ctx, with an audit event (UpdateIdentitySource)
 // that names the settings but never the secret. secret nil keeps the
-// stored secret; "" removes it. Unknown setting names, missing required
+// stored secret, unless a SecretBound setting changes (a Validation
+// fault: the secret must be sent again); "" removes it. Unknown setting names, missing required
 // ones, values outside a field's options and the kind's own Check are
 // Validation faults.
 func (s *Service) Configure(ctx context.Context, kind string, settings map[string]string, secret *string) error {
@@ -318,6 +324,16 @@ func (s *Service) Configure(ctx context.Context, kind string, settings map[strin
 				clean[name] = v
 			} else {
 				delete(clean, name)
+			}
+		}
+	}
+	// Check never sees the secret, so it reports bad settings first.
+	if secret == nil && old != nil && old.SealedSecret != nil {
+		stored := s.withDefaults(kind, old.Settings)
+		for _, f := range k.Fields {
+			if f.SecretBound && stored[f.Name] != merged[f.Name] {
+				return fault.Validationf("Changing %s sends the stored %s elsewhere: enter the %s again to change it",
+					f.Name, strings.ToLower(k.Secret.Label), strings.ToLower(k.Secret.Label))
 			}
 		}
 	}

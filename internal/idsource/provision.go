@@ -2,10 +2,13 @@ package idsource
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
@@ -46,8 +49,11 @@ const (
 	// Gatehouse stays disabled and the sign-in is refused with
 	// ErrUserDisabled.
 	SignIn Mode = iota
-	// Sync provisions from a directory sync, which is authoritative: the
-	// user is disabled and enabled as the source says.
+	// Sync provisions from a directory sync, which is authoritative about
+	// what it did itself: the user is disabled as the source says, and
+	// enabled again only when the source disabled them and nobody changed
+	// the user since. A user an administrator disabled in Gatehouse stays
+	// disabled until an administrator enables them.
 	Sync
 )
 
@@ -185,6 +191,11 @@ func (s *Service) upsertUser(ctx context.Context, tx store.Tx, id Identity, mode
 		} else if err != nil {
 			return nil, err
 		}
+		if u.Disabled {
+			if err := s.markSourceDisabled(ctx, tx, id.Issuer, u.ID); err != nil {
+				return nil, err
+			}
+		}
 		return u, s.record(ctx, tx, "CreateUser", id.Issuer, map[string]string{"userName": u.UserName}, map[string]string{"userId": u.ID})
 	} else if err != nil {
 		return nil, err
@@ -201,12 +212,20 @@ func (s *Service) upsertUser(ctx context.Context, tx store.Tx, id Identity, mode
 		u.ExternalIDs = append(u.ExternalIDs, ext)
 	}
 	disable := false
+	// bySource says the source disabled the user and nobody changed the
+	// user since; else an administrator did, and only one enables them.
+	bySource := false
+	if mode == Sync && u.Disabled {
+		if bySource, err = tx.HasUseMarker(ctx, sourceDisabledKey(id.Issuer, u.ID, u.UpdatedAt), now); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case mode == SignIn && u.Disabled:
 		return nil, ErrUserDisabled
 	case mode == Sync && id.Disabled && !u.Disabled:
 		u.Disabled, disable = true, true
-	case mode == Sync && !id.Disabled && u.Disabled:
+	case mode == Sync && !id.Disabled && u.Disabled && bySource:
 		u.Disabled = false
 	}
 	if sameUser(&before, u) {
@@ -224,6 +243,11 @@ func (s *Service) upsertUser(ctx context.Context, tx store.Tx, id Identity, mode
 	if err := s.record(ctx, tx, "UpdateUser", id.Issuer, map[string]string{"userId": u.ID, "userName": u.UserName}, nil); err != nil {
 		return nil, err
 	}
+	if u.Disabled && (disable || bySource) {
+		if err := s.markSourceDisabled(ctx, tx, id.Issuer, u.ID); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case disable:
 		if s.End != nil {
@@ -236,6 +260,36 @@ func (s *Service) upsertUser(ctx context.Context, tx store.Tx, id Identity, mode
 		return u, s.record(ctx, tx, "EnableUser", id.Issuer, map[string]string{"userId": u.ID}, nil)
 	}
 	return u, nil
+}
+
+// sourceDisabledFor is how long the mark of a user disabled by the source
+// lasts: a user disabled upstream longer than that is enabled again only
+// by an administrator.
+const sourceDisabledFor = 5 * 365 * 24 * time.Hour
+
+// sourceDisabledKey names the use marker saying that the source issuer
+// disabled the user userID whose stored record was last changed at
+// updatedAt: any later change (an administrator's disable or update)
+// changes updatedAt, so the mark no longer applies.
+func sourceDisabledKey(issuer, userID string, updatedAt time.Time) string {
+	sum := sha256.Sum256([]byte(issuer + "\x00" + userID + "\x00" + updatedAt.UTC().Format(time.RFC3339Nano)))
+	return "idsource-disabled:" + hex.EncodeToString(sum[:])
+}
+
+// markSourceDisabled marks the user userID, just disabled (or kept
+// disabled) by the source issuer in tx, as the source's to enable again.
+// The stored record is read back, so that the mark names the update time
+// as the store keeps it.
+func (s *Service) markSourceDisabled(ctx context.Context, tx store.Tx, issuer, userID string) error {
+	cur, err := tx.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	key := sourceDisabledKey(issuer, userID, cur.UpdatedAt)
+	if ok, err := tx.HasUseMarker(ctx, key, s.now()); err != nil || ok {
+		return err
+	}
+	return tx.PutUseMarker(ctx, key, s.now().Add(sourceDisabledFor))
 }
 
 func holdsIssuer(ids []store.ExternalID, issuer string) bool {
@@ -308,6 +362,11 @@ func (s *Service) syncGroups(ctx context.Context, tx store.Tx, u *store.User, is
 		if err := tx.DeleteMembership(ctx, m.ID); err != nil {
 			return err
 		}
+		if s.Directory != nil {
+			if err := s.Directory.Access.RevokeLeftGroup(ctx, tx, m.GroupID, u.ID); err != nil {
+				return err
+			}
+		}
 		if err := s.record(ctx, tx, "DeleteGroupMembership", issuer, map[string]string{"membershipId": m.ID, "groupId": m.GroupID, "userId": u.ID}, nil); err != nil {
 			return err
 		}
@@ -373,6 +432,9 @@ func (s *Service) Retire(ctx context.Context, issuer string, present map[string]
 				cur.Disabled = true
 				cur.UpdatedAt, cur.UpdatedBy = s.now(), directory.PrincipalOf(audit.ActorFrom(ctx).Identity)
 				if err := tx.UpdateUser(ctx, cur); err != nil {
+					return err
+				}
+				if err := s.markSourceDisabled(ctx, tx, issuer, cur.ID); err != nil {
 					return err
 				}
 				if s.End != nil {

@@ -235,6 +235,12 @@ func (s *Service) change(ctx context.Context, userID, event string, edit func(tx
 // open portal session marked revoked, so that it is no longer counted as
 // active.
 func (s *Service) end(ctx context.Context, tx store.Tx, userID string, now time.Time) error {
+	// Sessions on roles in linked accounts are revoked in IAM, per user.
+	if s.Access != nil {
+		if err := s.Access.RevokeUserSessions(ctx, tx, userID); err != nil {
+			return fmt.Errorf("revoke sessions in linked accounts: %w", err)
+		}
+	}
 	r := &store.Revocation{Kind: store.RevokeUser, Subject: userID, At: now, ExpiresAt: now.Add(s.revocationTTL())}
 	if err := tx.PutRevocation(ctx, r); err != nil {
 		return fmt.Errorf("revoke user: %w", err)

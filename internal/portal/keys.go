@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
@@ -53,6 +54,10 @@ func (s *Service) getCredentials(w http.ResponseWriter, r *http.Request) error {
 	if fe, ok := errors.AsType[*fault.Error](err); ok && fe.Kind == fault.AccessDenied {
 		return &pageError{Status: http.StatusForbidden, Heading: "No access",
 			Message: fmt.Sprintf("You have no role %q in account %q. Pick a role from the portal's home page.", cut(roleName), cut(accountID)), Err: err}
+	} else if pe, ok := errors.AsType[*awsproto.Error](err); ok && pe.Status >= 400 && pe.Status < 600 {
+		// A linked account's AWS refused or could not be reached
+		// (awsaccounts.Federation): say what it said.
+		return &pageError{Status: pe.Status, Heading: "AWS did not issue access keys", Message: pe.Message, Err: err}
 	} else if err != nil {
 		return err
 	}

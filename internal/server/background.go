@@ -47,12 +47,15 @@ func (s *Server) Sweep(ctx context.Context) (SweepResult, error) {
 
 // RunBackground sweeps expired records at once and then every
 // cleanupInterval until ctx ends, and runs the LDAP sync schedule
-// (ldap.Source.Run). `gatehouse serve` runs it beside the
+// (ldap.Source.Run) and the linked accounts' IAM work
+// (awsaccounts.Provisioner.Run). `gatehouse serve` runs it beside the
 // HTTP server.
 func (s *Server) RunBackground(ctx context.Context) error {
 	// The LDAP sync schedule; it syncs only while LDAP is the active
 	// source, one replica per interval.
 	go s.LDAP.Run(ctx)
+	// IAM provisioning and per-user revocation in linked accounts.
+	go s.Provisioner.Run(ctx)
 	s.sweep(ctx)
 	t := time.NewTicker(cleanupInterval)
 	defer t.Stop()

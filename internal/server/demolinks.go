@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -65,21 +64,4 @@ func (s *Server) LinkDemoAccounts(ctx context.Context) ([]DemoLink, error) {
 		out = append(out, DemoLink{Name: a.Name, Link: l})
 	}
 	return out, nil
-}
-
-// provisionLinked provisions every permission set provisioned in
-// accountID again, once the account is linked: the roles are then made in
-// the AWS account (awsaccounts.Service.Linked).
-func (s *Server) provisionLinked(ctx context.Context, accountID string) error {
-	roles, err := s.Store.ListProvisionedRoles(ctx, store.RoleFilter{AccountID: accountID})
-	if err != nil {
-		return fmt.Errorf("list roles of account %s: %w", accountID, err)
-	}
-	var errs []error
-	for _, r := range roles {
-		if _, err := s.Access.Provision(ctx, r.PermissionSetID, accountID); err != nil {
-			errs = append(errs, fmt.Errorf("provision %s in %s: %w", r.PermissionSetID, accountID, err))
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
@@ -51,9 +52,8 @@ func TestLinkDemoAccounts(t *testing.T) {
 		t.Fatal("the management account has a link")
 	}
 
-	// Linking provisioned each account's permission sets again (through
-	// IAM once the IAM provisioner is wired).
-	ops, err := srv.Store.ListOperations(t.Context(), store.OperationFilter{Kind: store.OpProvision, Page: store.Page{Limit: 1000}})
+	// Linking queued each account's roles for IAM.
+	ops, err := srv.Store.ListOperations(t.Context(), store.OperationFilter{Kind: access.OpReconcileRole, Page: store.Page{Limit: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestLinkDemoAccounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(roles) == 0 || perAccount[d.Link.AccountID] != len(roles) {
-			t.Fatalf("%s: %d provisioning operations for %d roles", d.Name, perAccount[d.Link.AccountID], len(roles))
+			t.Fatalf("%s: %d queued roles for %d roles", d.Name, perAccount[d.Link.AccountID], len(roles))
 		}
 	}
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/samlidp"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/ldap"
 	oidcrp "github.com/gatehouse-dev/gatehouse/internal/idsource/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/saml"
@@ -30,8 +31,10 @@ func (s *Server) wireSources() {
 }
 
 // mountSources mounts the identity source kinds' own routes (the OIDC
-// redirect URI; the SAML SP metadata and assertion consumer service).
+// redirect URI; the SAML SP metadata and assertion consumer service), and
+// the metadata of Gatehouse's own SAML IdP for linked AWS accounts.
 func (s *Server) mountSources(mux *http.ServeMux) {
 	s.oidcRP.Register(mux)
 	s.SAML.Register(mux)
+	mux.HandleFunc("GET "+samlidp.MetadataPath, s.SAMLIdP.ServeMetadata)
 }

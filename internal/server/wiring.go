@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
 	"github.com/gatehouse-dev/gatehouse/internal/automation"
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/samlidp"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/iamapi"
@@ -75,6 +76,13 @@ type apis struct {
 	// AWSAccounts acts in linked accounts (real AWS or an IAM/STS-
 	// compatible endpoint): links, IAM provisioning, AssumeRoleWithSAML.
 	AWSAccounts *awsaccounts.Service
+	// SAMLIdP is Gatehouse as the SAML identity provider of linked
+	// accounts: its signing keys, metadata and assertions.
+	SAMLIdP *samlidp.IdP
+	// Provisioner performs the IAM calls of provisioning and per-user
+	// revocation in linked accounts (RunBackground runs it; the access
+	// service kicks it after each write it queues).
+	Provisioner *awsaccounts.Provisioner
 	// SAML is the SAML 2.0 service provider (identity source kind).
 	SAML *saml.Service
 	// oidcRP is the OpenID Connect relying party (wireSources).
@@ -165,7 +173,20 @@ func (s *Server) wire() {
 			"automatic provisioning (SCIM) works with the built-in directory or an external identity provider", nil
 	}
 	s.AWSAccounts = &awsaccounts.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Log: s.Log}
-	s.AWSAccounts.Linked = s.provisionLinked
+	s.SAMLIdP = &samlidp.IdP{Store: s.Store, Keys: s.Keys, BaseURL: base, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log}
+	// A rotation pushes the new certificate into every linked account's
+	// SAML provider before it signs (awsaccounts' RefreshProviders).
+	if r, ok := any(s.AWSAccounts).(interface{ RefreshProviders(context.Context) error }); ok {
+		s.SAMLIdP.Publish = r.RefreshProviders
+	}
+	// GetRoleCredentials for a linked account: AssumeRoleWithSAML there.
+	s.Issuer.Linked = &awsaccounts.Federation{Accounts: s.AWSAccounts, IdP: s.SAMLIdP}
+	s.Provisioner = awsaccounts.NewProvisioner(s.AWSAccounts)
+	s.Access.Kick = s.Provisioner.Kick
+	// LinkAccount registers the IdP's metadata as the account's SAML
+	// provider, then queues the account's roles for IAM.
+	s.AWSAccounts.IdPMetadata = s.SAMLIdP.Metadata
+	s.AWSAccounts.Linked = s.Provisioner.QueueAccount
 	s.Sources = &idsource.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
 		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,

@@ -1,6 +1,7 @@
 package sts_test
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
@@ -91,6 +93,8 @@ func newEnv(t testing.TB) *env {
 	e.issuer = &sts.Issuer{
 		Keys: keys, Cache: accesscache.New(w.Store, time.Now), Store: w.Store, Audit: w.Audit,
 		IDs: w.IDs, Now: e.issuerClock.Now, Instance: w.Instance,
+		// Set as the server sets it: local accounts must not reach it.
+		Linked: noLinkedAccounts{t},
 	}
 	e.svc = &sts.Service{Auth: &awsauth.Authenticator{
 		Sessions: e.issuer, Verifier: &sigv4.Verifier{Now: e.verifierClock.Now},
@@ -142,4 +146,13 @@ func apiError(t testing.TB, err error) (string, int, string) {
 		t.Fatalf("error %v has no HTTP response", err)
 	}
 	return ae.ErrorCode(), re.HTTPStatusCode(), ae.ErrorMessage()
+}
+
+// noLinkedAccounts fails the test if a local account's credentials are
+// asked of it.
+type noLinkedAccounts struct{ t testing.TB }
+
+func (n noLinkedAccounts) Credentials(_ context.Context, l *store.AccountLink, _ awsaccounts.CredentialsRequest) (*awsaccounts.RoleCredentials, error) {
+	n.t.Errorf("linked-account credentials asked for local account %s", l.AccountID)
+	return nil, errors.New("not linked")
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
@@ -51,6 +53,17 @@ type Issuer struct {
 	IDs      arn.Generator
 	Now      func() time.Time
 	Instance *store.Instance
+	// Linked, when set, gets credentials in accounts linked to real AWS
+	// accounts (the access cache's Link is non-nil): AssumeRoleWithSAML
+	// there instead of Gatehouse's own credentials.
+	Linked LinkedAccounts
+}
+
+// LinkedAccounts gets role credentials in an account linked to AWS
+// (awsaccounts.Federation). Its errors are portal errors
+// (*awsproto.Error) for AWS's refusals and outages.
+type LinkedAccounts interface {
+	Credentials(ctx context.Context, l *store.AccountLink, r awsaccounts.CredentialsRequest) (*awsaccounts.RoleCredentials, error)
 }
 
 // EventWriter records an audit event outside any change's transaction.
@@ -77,6 +90,13 @@ func errNoAccess() error { return fault.Deniedf("No access") }
 // *fault.Error AccessDenied "No access". The credentials live for the
 // permission set's SessionDuration. Issue writes nothing but the audit event,
 // which records refusals too.
+//
+// For an account linked to a real AWS account (the access cache's Link,
+// with Linked set) the credentials come from AWS instead, through
+// Linked.Credentials (AssumeRoleWithSAML); its refusals are portal errors
+// (*awsproto.Error: ForbiddenException, TooManyRequestsException,
+// ServiceUnavailableException). A local account costs one cached lookup
+// more than before.
 func (i *Issuer) Issue(ctx context.Context, p session.Principal, accountID, roleName string) (*Credentials, error) {
 	now := i.Now().UTC()
 	actor := audit.ActorFrom(ctx)
@@ -100,6 +120,16 @@ func (i *Issuer) Issue(ctx context.Context, p session.Principal, accountID, role
 		return nil, err
 	}
 
+	if i.Linked != nil {
+		l, err := i.Cache.Link(ctx, accountID)
+		if err != nil {
+			return nil, fmt.Errorf("issue role credentials: %w", err)
+		}
+		if l != nil {
+			return i.issueLinked(ctx, l, sess, params)
+		}
+	}
+
 	secret := i.IDs.SecretAccessKey()
 	token, err := i.seal(sess, secret)
 	if err != nil {
@@ -110,6 +140,41 @@ func (i *Issuer) Issue(ctx context.Context, p session.Principal, accountID, role
 		Response: map[string]any{"roleCredentials": map[string]any{
 			"accessKeyId": creds.AccessKeyID, "expiration": creds.Expiration.UnixMilli(),
 		}, "assumedRoleArn": sess.CallerARN()}}
+	if err := i.record(ctx, entry); err != nil {
+		return nil, fmt.Errorf("record GetRoleCredentials: %w", err)
+	}
+	return creds, nil
+}
+
+// issueLinked gets sess's credentials from the AWS account l links to
+// and audits the call as Issue does, with the assumed role ARN STS
+// reported; a refusal is audited with its portal error code.
+func (i *Issuer) issueLinked(ctx context.Context, l *store.AccountLink, sess *session.Role, params map[string]string) (*Credentials, error) {
+	user, err := i.Cache.User(ctx, sess.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("issue role credentials: %w", err)
+	}
+	rc, err := i.Linked.Credentials(ctx, l, awsaccounts.CredentialsRequest{
+		User: user, RoleName: sess.RoleName, SessionDuration: sess.Expiration.Sub(sess.IssuedAt).Round(time.Second),
+		AuthTime: sess.AuthTime,
+	})
+	if err != nil {
+		entry := audit.Entry{Source: audit.SourcePortal, Name: "GetRoleCredentials", ReadOnly: true, Params: params,
+			ErrorCode: "InternalServerException", ErrorMsg: "AssumeRoleWithSAML failed"}
+		if pe, ok := errors.AsType[*awsproto.Error](err); ok {
+			entry.ErrorCode, entry.ErrorMsg = pe.Code, pe.Message
+		}
+		if aerr := i.record(ctx, entry); aerr != nil {
+			return nil, fmt.Errorf("record refused GetRoleCredentials: %w", aerr)
+		}
+		return nil, err
+	}
+	creds := &Credentials{AccessKeyID: rc.AccessKeyID, SecretAccessKey: rc.SecretAccessKey, SessionToken: rc.SessionToken,
+		Expiration: rc.Expiration.Truncate(time.Millisecond)}
+	entry := audit.Entry{Source: audit.SourcePortal, Name: "GetRoleCredentials", ReadOnly: true, Params: params,
+		Response: map[string]any{"roleCredentials": map[string]any{
+			"accessKeyId": creds.AccessKeyID, "expiration": creds.Expiration.UnixMilli(),
+		}, "assumedRoleArn": rc.AssumedRoleARN}}
 	if err := i.record(ctx, entry); err != nil {
 		return nil, fmt.Errorf("record GetRoleCredentials: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,8 +28,10 @@ import (
 //
 // It returns directory.ErrBadCredentials when the password is empty (an
 // empty simple bind is an unauthenticated bind that succeeds, RFC 4513
-// §5.1.2), no single user matches, the bind is refused, or the user is
-// disabled (in the directory or in Gatehouse). A directory that cannot be
+// §5.1.2), no single user matches, the name typed is not one of the
+// entry's user names ignoring case (only the directory's matching rules
+// made it match), the bind is refused, or the user is disabled (in the
+// directory or in Gatehouse). A directory that cannot be
 // reached is a 503 page, a person the identity store refuses a 403 page.
 func (s *Source) Authenticate(ctx context.Context, userName, password string) (*store.User, error) {
 	userName = strings.TrimSpace(userName)
@@ -62,6 +65,15 @@ func (s *Source) Authenticate(ctx context.Context, userName, password string) (*
 		return nil, directory.ErrBadCredentials
 	}
 	entry := res.Entries[0]
+	// The directory matches names by their normalized form (RFC 4518:
+	// fullwidth "ｂｏｂ" is "bob"), the sign-in limits by the name as
+	// typed: a name that is not one of the entry's own values, ignoring
+	// case as the limits do, would be a fresh limit for the same person.
+	if !slices.ContainsFunc(entry.GetEqualFoldAttributeValues(c.attrUserName), func(v string) bool {
+		return strings.ToLower(strings.TrimSpace(v)) == strings.ToLower(userName)
+	}) {
+		return nil, directory.ErrBadCredentials
+	}
 	if err := c.bindUser(dctx, entry.DN, password); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
@@ -268,8 +271,9 @@ func TestSyncActiveDirectoryAttributes(t *testing.T) {
 	// An unreachable directory: the sync fails and disables nobody.
 	broken := adSettings(d)
 	broken[ldap.SettingURL] = "ldap://127.0.0.1:9"
-	pwKeep := (*string)(nil)
-	if err := srv.Sources.Configure(ctx, idsource.LDAP, broken, pwKeep); err != nil {
+	// A new URL needs the bind password typed again.
+	pwAgain := ldaptest.BindPassword
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, broken, &pwAgain); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.LDAP.Sync(ctx); !errors.Is(err, ldap.ErrUnreachable) {
@@ -278,7 +282,7 @@ func TestSyncActiveDirectoryAttributes(t *testing.T) {
 	if user(t, srv, "ana").Disabled || user(t, srv, "bob").Disabled || !portalOK(t, srv, anaSession) {
 		t.Fatal("a failed sync disabled users")
 	}
-	if err := srv.Sources.Configure(ctx, idsource.LDAP, adSettings(d), pwKeep); err != nil {
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, adSettings(d), &pwAgain); err != nil {
 		t.Fatal(err)
 	}
 
@@ -408,6 +412,14 @@ func TestSignInByBind(t *testing.T) {
 	if r := signIn(t, srv, "bob", "bob-pass-1"); r.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("right password after the limit: %d, want 429 (the limits count LDAP failures)", r.StatusCode)
 	}
+	// A name the directory folds to bob (fullwidth letters: slapd
+	// matches by the normalized form) but the limits count apart is no
+	// way around them: it names nobody, whatever the password.
+	for _, variant := range []string{"\uff42\uff4f\uff42", "\uff42ob", "bo\uff42"} {
+		if r := signIn(t, srv, variant, "bob-pass-1"); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("user name %q with bob's password after bob's limit: %d, want 401", variant, r.StatusCode)
+		}
+	}
 	if _, err := srv.Store.GetUserByName(ctx, "bob"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("bob was provisioned without a right password: %v", err)
 	}
@@ -440,7 +452,8 @@ func TestLDAPS(t *testing.T) {
 		t.Fatalf("sync over LDAPS: %+v %v", res, err)
 	}
 	delete(set, ldap.SettingCACertificate)
-	if err := srv.Sources.Configure(t.Context(), idsource.LDAP, set, nil); err != nil {
+	pw := ldaptest.BindPassword // another CA needs the bind password again
+	if err := srv.Sources.Configure(t.Context(), idsource.LDAP, set, &pw); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.LDAP.Sync(t.Context()); !errors.Is(err, ldap.ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
@@ -551,5 +564,181 @@ func TestRunBackgroundSyncs(t *testing.T) {
 			t.Fatal("RunBackground did not sync the directory within 15 s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSyncProvisioningNobodyRetiresNobody: a sync whose search answers no
+// users at all (a user filter with a typo, a service account that lost its
+// read rights: the directory answers success with no entries), or whose
+// users all fail (another unique ID attribute), is a broken configuration,
+// not a company without people: it fails and disables nobody, so one wrong
+// setting cannot lock every directory user out.
+func TestSyncProvisioningNobodyRetiresNobody(t *testing.T) {
+	d := ldaptest.Start(t, directoryLDIF())
+	srv := newServer(t, adSettings(d))
+	ctx := t.Context()
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	anaSession := sessionOf(t, srv, "ana", "ana-pass-1")
+
+	typo := adSettings(d)
+	typo[ldap.SettingUserFilter] = "(objectClass=inetOrgPersn)"
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, typo, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.LDAP.Sync(ctx)
+	if err == nil {
+		t.Fatalf("a sync reading no users succeeded: %+v", res)
+	}
+	if len(res.Retired) != 0 {
+		t.Fatalf("a sync reading no users retired %v", res.Retired)
+	}
+	for _, n := range []string{"ana", "bob", "dave"} {
+		if user(t, srv, n).Disabled {
+			t.Fatalf("%s disabled by a sync that read no users", n)
+		}
+	}
+	if !portalOK(t, srv, anaSession) {
+		t.Fatal("ana's session ended by a sync that read no users")
+	}
+
+	// Another unique ID attribute: every user's subject changes, so each
+	// one is refused as a new person taking a known person's name. That
+	// is not every user leaving the directory.
+	otherID := adSettings(d)
+	otherID[ldap.SettingUniqueID] = "entryUUID"
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, otherID, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err = srv.LDAP.Sync(ctx)
+	if err == nil || len(res.Retired) != 0 || len(res.Failed) != 4 {
+		t.Fatalf("a sync provisioning nobody: %+v, %v; want an error, 4 failed, nobody retired", res, err)
+	}
+	for _, n := range []string{"ana", "bob", "dave"} {
+		if user(t, srv, n).Disabled {
+			t.Fatalf("%s disabled by a sync that provisioned nobody", n)
+		}
+	}
+	if !portalOK(t, srv, anaSession) {
+		t.Fatal("ana's session ended by a sync that provisioned nobody")
+	}
+}
+
+// TestSyncKeepsAdministratorsDisable: an administrator who disables a
+// directory user in Gatehouse (a stolen password, say) is obeyed: the
+// next sync, which finds the user enabled in the directory, does not
+// enable them again, and their directory password does not sign in.
+// Enabling them is the administrator's to do.
+func TestSyncKeepsAdministratorsDisable(t *testing.T) {
+	d := ldaptest.Start(t, directoryLDIF())
+	srv := newServer(t, adSettings(d))
+	ctx := t.Context()
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := audit.WithUser(ctx, "admin", "admin")
+	if err := srv.People.DisableUser(admin, user(t, srv, "ana").ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !user(t, srv, "ana").Disabled {
+		t.Fatal("the sync enabled a user the administrator disabled")
+	}
+	if r := signIn(t, srv, "ana", "ana-pass-1"); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a user the administrator disabled signs in with the directory password: %d", r.StatusCode)
+	}
+	if err := srv.People.EnableUser(admin, user(t, srv, "ana").ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if user(t, srv, "ana").Disabled {
+		t.Fatal("ana disabled after the administrator enabled her")
+	}
+	sessionOf(t, srv, "ana", "ana-pass-1")
+
+	// What the sync disabled it enables again: bob removed from the
+	// directory and restored comes back.
+	d.Modify(t, "dn: uid=bob,"+ldaptest.PeopleDN+"\nchangetype: delete\n")
+	if res, err := srv.LDAP.Sync(ctx); err != nil || !slices.Equal(res.Retired, []string{"bob"}) {
+		t.Fatalf("sync after removing bob: %+v, %v", res, err)
+	}
+	dn, rest, _ := strings.Cut(adUser("bob", "Bob", "Stone", 0x20, 512, "bob-pass-1"), "\n")
+	d.Modify(t, dn+"\nchangetype: add\n"+rest)
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if user(t, srv, "bob").Disabled {
+		t.Fatal("bob, restored in the directory, stays disabled")
+	}
+}
+
+// TestChangedURLNeedsTheBindPasswordAgain: the bind password is
+// write-only, never shown again; pointing the stored settings at another
+// server while keeping the stored password would send it there (Configure's
+// check binds at once, then every sync). Changing where the password goes
+// needs it typed again, and nothing reaches the other server before, nor
+// at the next sync.
+func TestChangedURLNeedsTheBindPasswordAgain(t *testing.T) {
+	d := ldaptest.Start(t, directoryLDIF())
+	srv := newServer(t, adSettings(d))
+	ctx := audit.WithUser(t.Context(), "admin", "admin")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			b, _ := io.ReadAll(io.LimitReader(c, 4096))
+			c.Close()
+			got <- b
+		}
+	}()
+	for _, change := range []map[string]string{
+		{ldap.SettingCACertificate: d.CAPEM, ldap.SettingStartTLS: "on"},
+		{ldap.SettingURL: "ldap://" + ln.Addr().String()},
+	} {
+		moved := adSettings(d)
+		maps.Copy(moved, change)
+		err := srv.Sources.Configure(ctx, idsource.LDAP, moved, nil)
+		if fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "bind password") {
+			t.Errorf("settings %v changed with the stored password kept: %v, want a Validation fault asking for the password", change, err)
+		}
+	}
+	// The scheduled sync binds with the settings stored.
+	_, _ = srv.LDAP.Sync(ctx)
+	select {
+	case b := <-got:
+		if strings.Contains(string(b), ldaptest.BindPassword) {
+			t.Fatalf("the stored bind password was sent to the other server: %q", b)
+		}
+		t.Fatalf("Gatehouse connected to the other server before the password was typed again: %q", b)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// With the password typed again the change is the administrator's
+	// own: the new server is used.
+	pw := ldaptest.BindPassword
+	moved := adSettings(d)
+	moved[ldap.SettingURL] = strings.Replace(d.URL, "127.0.0.1", "localhost", 1)
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, moved, &pw); err != nil {
+		t.Fatalf("URL changed with the password: %v", err)
+	}
+	// Other settings change with the stored password kept.
+	moved[ldap.SettingUserFilter] = "(objectClass=inetOrgPerson)"
+	moved[ldap.SettingSyncInterval] = "2h"
+	if err := srv.Sources.Configure(ctx, idsource.LDAP, moved, nil); err != nil {
+		t.Fatalf("filter and interval changed with the stored password kept: %v", err)
 	}
 }

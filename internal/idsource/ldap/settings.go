@@ -67,13 +67,13 @@ const (
 
 // fields are the kind's settings, in display order.
 var fields = []idsource.Field{
-	{Name: SettingURL, Label: "Directory URL", Required: true,
+	{Name: SettingURL, Label: "Directory URL", Required: true, SecretBound: true,
 		Help: "ldaps://dc1.corp.example:636 (LDAPS) or ldap://dc1.corp.example:389 with StartTLS."},
-	{Name: SettingStartTLS, Label: "StartTLS", Options: []string{"on", "off"}, Default: "on",
+	{Name: SettingStartTLS, Label: "StartTLS", Options: []string{"on", "off"}, Default: "on", SecretBound: true,
 		Help: "For ldap:// URLs: upgrade the connection to TLS before binding (RFC 4513 §3). ldaps:// URLs are TLS from the start."},
-	{Name: SettingInsecurePlain, Label: "Insecure plain LDAP", Options: []string{"off", "on"}, Default: "off",
+	{Name: SettingInsecurePlain, Label: "Insecure plain LDAP", Options: []string{"off", "on"}, Default: "off", SecretBound: true,
 		Help: "Allow ldap:// without StartTLS: passwords cross the network in clear. Never use it beyond a loopback test server."},
-	{Name: SettingCACertificate, Label: "CA certificate (PEM)", Multiline: true,
+	{Name: SettingCACertificate, Label: "CA certificate (PEM)", Multiline: true, SecretBound: true,
 		Help: "The CA that signed the directory's certificate, when it is not one the system trusts (an enterprise CA)."},
 	{Name: SettingBindDN, Label: "Bind DN", Required: true,
 		Help: "The service account Gatehouse searches with, e.g. CN=gatehouse,OU=Service Accounts,DC=corp,DC=example. It needs read access only."},
@@ -103,7 +103,7 @@ var fields = []idsource.Field{
 
 // secretField is the bind password.
 var secretField = &idsource.Field{Name: SecretBindPassword, Label: "Bind password", Required: true,
-	Help: "The bind DN's password. Stored encrypted, never shown again."}
+	Help: "The bind DN's password. Stored encrypted, never shown again; enter it again when you change the URL, StartTLS or the CA certificate."}
 
 // config is the settings, parsed.
 type config struct {

@@ -37,6 +37,13 @@ type SyncResult struct {
 // synced.
 var ErrNotActive = fault.Validationf("LDAP is not the active identity source: switch to it before syncing")
 
+// ErrNoUsers: no directory user could be provisioned (the user search
+// found none, or every one failed), which a misconfiguration looks like
+// (the user base DN or filter, the unique ID attribute, the service
+// account's read rights); the sync then retires nobody.
+var ErrNoUsers = fault.Validationf("No directory user could be synced (the directory returned none, or every one failed): nobody was disabled. " +
+	"Check the user base DN, the user filter, the unique ID attribute and that the bind DN may read the users")
+
 // Sync reads every user and group from the directory and provisions them
 // (idsource.Sync mode): users are created or updated, their memberships
 // follow the directory's groups, users disabled there are disabled at
@@ -44,7 +51,8 @@ var ErrNotActive = fault.Validationf("LDAP is not the active identity source: sw
 // directory no longer found are retired (disabled); an audit event
 // (SyncIdentitySource) counts what it did. It refuses to run when
 // LDAP is not the active source (ErrNotActive). A directory that cannot be
-// read wraps ErrUnreachable and changes nothing.
+// read wraps ErrUnreachable and changes nothing; one that provisions no
+// user at all is ErrNoUsers and retires nobody.
 func (s *Source) Sync(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
 	kind, err := s.Sources.ActiveKind(ctx)
@@ -80,6 +88,16 @@ func (s *Source) Sync(ctx context.Context) (SyncResult, error) {
 		}
 	}
 	slices.Sort(res.Disabled)
+	if res.Users == 0 {
+		// A directory answers a filter with a typo, or a service account
+		// without read rights, with success and no entries; another
+		// unique ID attribute makes every user a stranger. Retiring
+		// then would disable every directory user.
+		for _, f := range res.Failed {
+			s.Log.Warn("ldap sync: user not provisioned", "user", f)
+		}
+		return res, ErrNoUsers
+	}
 	retired, err := s.Sources.Retire(ctx, c.issuer(), present)
 	res.Retired = retired
 	slices.Sort(res.Retired)

@@ -114,7 +114,7 @@ func (rp *RP) Kind() *idsource.Kind {
 		Title:  "OpenID Connect identity provider",
 		Fields: fields(),
 		Secret: &idsource.Field{Name: SecretName, Label: "Client secret", Required: true,
-			Help: "The client secret of the web application at the provider. Sealed at rest, never shown again."},
+			Help: "The client secret of the web application at the provider. Sealed at rest, never shown again; enter it again when you change the issuer URL."},
 		Check: rp.check,
 		Begin: rp.Begin,
 		Info: func() []idsource.Info {
@@ -449,6 +449,13 @@ func (rp *RP) callback(w http.ResponseWriter, r *http.Request) error {
 		}
 		extra := map[string]any{}
 		if err := ui.Claims(&extra); err == nil {
+			// email_verified speaks of userinfo's address: it is taken
+			// only with that address.
+			if e, ok := claims[s.Email]; ok {
+				if a, _ := e.(string); a == "" || a != fmt.Sprint(extra[s.Email]) {
+					delete(extra, "email_verified")
+				}
+			}
 			for k, v := range extra {
 				if _, ok := claims[k]; !ok {
 					claims[k] = v
@@ -460,13 +467,15 @@ func (rp *RP) callback(w http.ResponseWriter, r *http.Request) error {
 	if id.UserName == "" {
 		return rp.refuse(ctx, refuseClaims, f.Issuer, "no "+s.UserName+" or "+s.Email+" claim", nil)
 	}
-	// An address the provider says it has not verified names nobody: it
-	// must not become a user name (which could match an existing user's)
-	// nor the user's e-mail (Core §5.1, email_verified).
-	if v := claims["email_verified"]; v == false || v == "false" {
-		if strings.EqualFold(id.UserName, id.Email) {
-			return rp.refuse(ctx, refuseUnverified, f.Issuer, "user name is an unverified email address", nil)
-		}
+	// An address the provider has not verified names nobody: it must not
+	// become a user name (which could match an existing user's), unless
+	// the provider says it verified it; one it says it has not verified is
+	// not the user's e-mail either (Core §5.1, email_verified).
+	verified := claims["email_verified"]
+	if strings.EqualFold(id.UserName, id.Email) && verified != true && verified != "true" {
+		return rp.refuse(ctx, refuseUnverified, f.Issuer, "user name is an email address the provider does not say it verified", nil)
+	}
+	if verified == false || verified == "false" {
 		id.Email = ""
 	}
 	if s.Groups != "" && id.Groups == nil {
@@ -523,14 +532,15 @@ func (rp *RP) providerError(ctx context.Context, f *flow, code, desc string) err
 }
 
 // needsUserInfo reports whether a claim the mapping reads is missing from
-// the ID token.
+// the ID token, or email_verified when the user name may be the address.
 func needsUserInfo(s *settings, claims map[string]any) bool {
 	for _, n := range []string{s.UserName, s.Email, s.GivenName, s.FamilyName, s.DisplayName, s.Groups} {
 		if _, ok := claims[n]; n != "" && !ok {
 			return true
 		}
 	}
-	return false
+	_, ok := claims["email_verified"]
+	return !ok && s.UserName == s.Email
 }
 
 // identity maps claims to the person Provision writes.

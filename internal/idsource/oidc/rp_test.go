@@ -436,6 +436,20 @@ func TestUnverifiedEmailIsNoUserName(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || lastEventCode(t, srv.Store) != "UnverifiedEmail" {
 		t.Fatalf("got %d: %.300s", resp.StatusCode, body)
 	}
+	// A provider that does not say whether it verified the address (no
+	// email_verified, as Entra ID's email claim): not verified either.
+	op.RewriteIDToken(func(c map[string]any) string {
+		c["email"] = "alice@company.com"
+		delete(c, "email_verified")
+		return op.Sign(t, c)
+	})
+	resp, body = newBrowser(t).signIn(t, w, "/start", alice.UserName, alice.Password)
+	if resp.StatusCode != http.StatusForbidden || lastEventCode(t, srv.Store) != "UnverifiedEmail" {
+		t.Fatalf("no email_verified: got %d: %.300s", resp.StatusCode, body)
+	}
+	if _, err := srv.Store.GetUserByName(t.Context(), "alice@company.com"); err == nil {
+		t.Fatal("a user was made of an address nobody said was verified")
+	}
 	// Verified, the google preset signs in by e-mail and leaves groups
 	// alone (no groups claim).
 	op.RewriteIDToken(nil)
@@ -449,5 +463,30 @@ func TestUnverifiedEmailIsNoUserName(t *testing.T) {
 	}
 	if got := memberOf(t, srv.Store, u.ID); len(got) != 0 {
 		t.Fatalf("google preset gave groups %v", got)
+	}
+}
+
+// TestChangedIssuerNeedsTheClientSecretAgain: the client secret is
+// write-only; another issuer with the stored secret kept would send it to
+// that provider's token endpoint at the next sign-in. Changing the issuer
+// needs the secret typed again; other settings change without it.
+func TestChangedIssuerNeedsTheClientSecretAgain(t *testing.T) {
+	w := newWorld(t)
+	other := oidctest.Start(t, clientID, "other-secret", w.srv.URL+oidcrp.CallbackPath, alice)
+	moved := map[string]string{oidcrp.SettingIssuer: other.Issuer, oidcrp.SettingClientID: clientID, oidcrp.SettingPreset: "okta"}
+	err := w.srv.Sources.Configure(t.Context(), idsource.OIDC, moved, nil)
+	if fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "client secret") {
+		t.Fatalf("issuer changed with the stored secret kept: %v, want a Validation fault asking for the client secret", err)
+	}
+	if m, _, err := w.srv.Sources.Settings(t.Context(), idsource.OIDC); err != nil || m[oidcrp.SettingIssuer] != w.op.Issuer {
+		t.Fatalf("stored issuer = %q, %v; want the first provider's", m[oidcrp.SettingIssuer], err)
+	}
+	secret := "other-secret"
+	if err := w.srv.Sources.Configure(t.Context(), idsource.OIDC, moved, &secret); err != nil {
+		t.Fatalf("issuer changed with the secret: %v", err)
+	}
+	moved[oidcrp.SettingPreset] = "custom"
+	if err := w.srv.Sources.Configure(t.Context(), idsource.OIDC, moved, nil); err != nil {
+		t.Fatalf("preset changed with the stored secret kept: %v", err)
 	}
 }

@@ -32,7 +32,7 @@ const noClaim = "none"
 // fields are the kind's settings, in the console's order.
 func fields() []idsource.Field {
 	return []idsource.Field{
-		{Name: SettingIssuer, Label: "Issuer URL", Required: true,
+		{Name: SettingIssuer, Label: "Issuer URL", Required: true, SecretBound: true,
 			Help: "The provider's issuer, exactly as its /.well-known/openid-configuration says: https://<org>.okta.com/oauth2/default, https://login.microsoftonline.com/<tenant-id>/v2.0, https://accounts.google.com, https://<host>/realms/<realm>."},
 		{Name: SettingClientID, Label: "Client ID", Required: true, Help: "The client (application) ID of the web application registered at the provider."},
 		{Name: SettingPreset, Label: "Provider", Default: "custom", Options: presetNames,

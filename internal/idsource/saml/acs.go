@@ -272,6 +272,12 @@ func (s *Service) consume(ctx context.Context, r *http.Request, now time.Time) (
 	if a.Subject == nil || a.Subject.NameID == nil || strings.TrimSpace(a.Subject.NameID.Value) == "" {
 		return nil, refuse("MissingNameID", "the assertion has no NameID", nil)
 	}
+	// A transient NameID names the person for this sign-in only
+	// (saml-core-2.0-os §8.3.8): as the subject it would make a new user
+	// each time, or refuse the person once their user name is taken.
+	if a.Subject.NameID.Format == string(csaml.TransientNameIDFormat) {
+		return nil, refuse("TransientNameID", "the NameID is transient: set the IdP to send a persistent or e-mail address NameID", nil)
+	}
 	irt := ""
 	for _, c := range a.Subject.SubjectConfirmations {
 		if c.SubjectConfirmationData != nil && c.SubjectConfirmationData.InResponseTo != "" {

@@ -81,7 +81,8 @@ func first(a *csaml.Assertion, names []string) string {
 
 // mapIdentity maps a verified assertion onto the person it names: Issuer
 // and Subject are the IdP's entity ID and the NameID; the user name is the
-// NameID or the configured attribute.
+// NameID or the configured attribute; no groups attribute is no groups,
+// unless Entra ID says the groups did not fit (groupsLinkClaim).
 func mapIdentity(set *settings, a *csaml.Assertion) (*idsource.Identity, error) {
 	nameID := strings.TrimSpace(a.Subject.NameID.Value)
 	id := &idsource.Identity{
@@ -95,8 +96,21 @@ func mapIdentity(set *settings, a *csaml.Assertion) (*idsource.Identity, error) 
 			return nil, refuse("MissingUserName", "the assertion has no "+set.userName+" attribute for the user name", nil)
 		}
 	}
-	if gs := values(a, set.groups); gs != nil {
+	switch gs := values(a, set.groups); {
+	case gs != nil:
 		id.Groups = gs
+	case values(a, []string{groupsLinkClaim}) == nil:
+		// IdPs leave the attribute out for a person in no group (Okta's
+		// group filter, Entra ID): none, so that a person removed from
+		// their last group upstream leaves it here too. Only groups that
+		// this IdP named are left (Provision).
+		id.Groups = []string{}
 	}
 	return id, nil
 }
+
+// groupsLinkClaim is what Entra ID sends instead of the groups claim for a
+// person in more groups than fit in a token (150 in SAML): the groups are
+// then unknown and memberships are left as they are. Microsoft identity
+// platform, "Configure group claims for applications" (group overage).
+const groupsLinkClaim = "http://schemas.microsoft.com/claims/groups.link"

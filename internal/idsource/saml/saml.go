@@ -149,7 +149,7 @@ func (s *Service) Kind() *idsource.Kind {
 			{Name: SettingDisplayName, Label: "Display name attribute", Default: DefaultDisplayName,
 				Help: "Attribute names, comma-separated; the first one present is used."},
 			{Name: SettingGroups, Label: "Groups attribute", Default: DefaultGroups,
-				Help: "Attribute names, comma-separated; each value of the first one present names a group. When none is present, group memberships are left as they are."},
+				Help: "Attribute names, comma-separated; each value of the first one present names a group. When none is present the person is in none of the groups the IdP names (as IdPs send no attribute for no group); after an Entra ID group overage (groups.link) memberships are left as they are."},
 			{Name: SettingAllowIdPInitiated, Label: "Allow IdP-initiated sign-in", Default: "true", Options: []string{"true", "false"},
 				Help: "Accept sign-ins started from the identity provider's app dashboard (responses that answer no request of Gatehouse's)."},
 		},

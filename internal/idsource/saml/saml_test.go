@@ -629,3 +629,66 @@ func TestConfigureChecks(t *testing.T) {
 		t.Fatalf("SP metadata = %+v", m1)
 	}
 }
+
+// TestGroupsFollowTheIdPToNone: IdPs leave the groups attribute out when
+// a person is in none of the groups sent (Okta's group attribute filter,
+// Entra ID's groups claim): a person removed from their last group upstream
+// leaves it in Gatehouse too, rather than keeping its assignments. Entra
+// ID's overage (a groups.link claim instead of the groups) leaves the
+// memberships as they are.
+func TestGroupsFollowTheIdPToNone(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	signIn := func() {
+		t.Helper()
+		b := newBrowser(t)
+		action, fields := w.spInitiated(b, "/start")
+		if p := b.post(action, fields, w.idp.URL); p.status != http.StatusSeeOther {
+			t.Fatalf("ACS answered %d:\n%s", p.status, p.body)
+		}
+	}
+	signIn()
+	u := w.user("00u1ana")
+	if got := w.groupsOf(u.ID); !slices.Equal(got, []string{"aws-admins", "engineers"}) {
+		t.Fatalf("groups = %v", got)
+	}
+
+	overage := ana
+	overage.Groups = nil
+	overage.Extra = map[string][]string{"http://schemas.microsoft.com/claims/groups.link": {"https://graph.windows.net/tenant/users/ana/getMemberObjects"}}
+	w.idp.AddUser(overage)
+	signIn()
+	if got := w.groupsOf(u.ID); !slices.Equal(got, []string{"aws-admins", "engineers"}) {
+		t.Fatalf("groups after an overage = %v, want them left as they were", got)
+	}
+
+	none := ana
+	none.Groups = nil
+	w.idp.AddUser(none)
+	signIn()
+	if got := w.groupsOf(u.ID); len(got) != 0 {
+		t.Fatalf("groups after the IdP removed her from every group = %v, want none", got)
+	}
+}
+
+// TestTransientNameIDRefused: a transient NameID names a person for one
+// sign-in only (saml-core-2.0-os §8.3.8). Taken as the subject, it would
+// make a new user at each sign-in, or lock the person out once their user
+// name is held by the subject of an earlier sign-in; it is refused with a
+// page saying why, and nobody is created.
+func TestTransientNameIDRefused(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	tr := ana
+	tr.NameID, tr.NameIDFormat = "_transient-4c1a9e", "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+	w.idp.AddUser(tr)
+	b := newBrowser(t)
+	action, fields := w.spInitiated(b, "/start")
+	if p := b.post(action, fields, w.idp.URL); p.status != http.StatusBadRequest || !strings.Contains(p.body, "Sign-in failed") {
+		t.Fatalf("transient NameID: ACS answered %d:\n%s", p.status, p.body)
+	}
+	if got := w.failures(); !slices.Equal(got, []string{"TransientNameID"}) {
+		t.Fatalf("audited %v", got)
+	}
+	if _, err := w.srv.Directory.GetUserByName(t.Context(), "_transient-4c1a9e"); err == nil {
+		t.Fatal("a user was made of a transient NameID")
+	}
+}

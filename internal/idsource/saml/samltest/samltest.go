@@ -15,12 +15,14 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +42,8 @@ type User struct {
 	// AuthnContextClassRef is asserted in the AuthnStatement (default
 	// PasswordProtectedTransport).
 	AuthnContextClassRef string
+	// Extra are more attributes, by name (Entra ID's groups.link, say).
+	Extra map[string][]string
 }
 
 // Attribute name styles.
@@ -279,6 +283,9 @@ func (i *IdP) MakeAssertion(req *csaml.IdpAuthnRequest, s *csaml.Session) error 
 	attr(names["family"], u.FamilyName)
 	attr(names["display"], u.DisplayName)
 	attr(names["groups"], u.Groups...)
+	for _, n := range slices.Sorted(maps.Keys(u.Extra)) {
+		attr(n, u.Extra[n]...)
+	}
 	if err := (csaml.DefaultAssertionMaker{}).MakeAssertion(req, s); err != nil {
 		return err
 	}
