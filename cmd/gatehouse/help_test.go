@@ -18,7 +18,7 @@ import (
 // TestHelpExitsZero asks every command for help: run returns nil, so the
 // process exits 0, and the flags are printed.
 func TestHelpExitsZero(t *testing.T) {
-	for _, cmd := range []string{"serve", "migrate", "aws-config", "apply", "version", "help", "users", "users disable", "users status", "invite", "ldap-sync", "scim-tokens", "scim-tokens create", "identity-source", "identity-source switch", "identity-source set", "saml-idp", "saml-idp rotate", "saml-idp show"} {
+	for _, cmd := range []string{"serve", "migrate", "aws-config", "apply", "version", "help", "users", "users disable", "users status", "invite", "ldap-sync", "scim-tokens", "scim-tokens create", "identity-source", "identity-source switch", "identity-source set", "accounts", "accounts link", "accounts link-policy", "saml-idp", "saml-idp rotate", "saml-idp show"} {
 		for _, flag := range []string{"-h", "--help", "-help"} {
 			t.Run(cmd+" "+flag, func(t *testing.T) {
 				var out, errOut bytes.Buffer

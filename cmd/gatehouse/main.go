@@ -40,6 +40,8 @@ Commands:
   identity-source
               show, configure or switch the identity source on the database
               (switch directory: the way back in when an IdP is misconfigured)
+  accounts    link accounts to real AWS accounts (list, link, unlink) and print
+              the least-privilege policy of the linking principal (link-policy)
   ldap-sync   sync users and groups from the LDAP / Active Directory source now
   saml-idp    show or rotate the signing key of the SAML identity provider that
               linked AWS accounts trust (rotate | show), on the database
@@ -84,6 +86,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return inviteCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "identity-source":
 		return identitySourceCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "accounts":
+		return accountsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "ldap-sync":
 		return ldapSyncCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "saml-idp":

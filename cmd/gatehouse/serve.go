@@ -56,7 +56,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
+	// The demo's member accounts are linked once the world is seeded.
+	links, err := srv.LinkDemoAccounts(ctx)
+	if err != nil {
+		return err
+	}
 	printBanner(stdout, srv, setup)
+	printDemoLinks(stdout, srv, links)
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -132,6 +138,22 @@ func printBanner(w io.Writer, srv *server.Server, setup string) {
 	fmt.Fprintf(w, "To approve the sign-in on another device (SSH, containers), add --no-browser on AWS CLI 2.9 to 2.21,\n"+
 		"or --use-device-code on AWS CLI 2.22 and newer (whose default is a browser sign-in on this machine).\n")
 	fmt.Fprintf(w, "AWS CLI older than 2.13 (e.g. Debian's 2.9): gatehouse aws-config --models ~/.aws/models --url %s\n\n", base)
+}
+
+// printDemoLinks says which accounts --aws-endpoint linked, and how.
+func printDemoLinks(w io.Writer, srv *server.Server, links []server.DemoLink) {
+	if srv.Config.AWSEndpoint == "" {
+		return
+	}
+	fmt.Fprintf(w, "Linked accounts (AWS stand-in at %s; the management account %s stays Gatehouse's):\n", srv.Config.AWSEndpoint, srv.Instance.ManagementAccountID)
+	for _, d := range links {
+		status := d.Link.Status
+		if d.Link.StatusReason != "" {
+			status += " (" + d.Link.StatusReason + ")"
+		}
+		fmt.Fprintf(w, "  %-10s %s  through %s  %s\n", d.Name, d.Link.AccountID, d.Link.RoleARN, status)
+	}
+	fmt.Fprintf(w, "Role credentials for them come from the stand-in's STS, e.g.: aws s3 ls --profile dev --endpoint-url %s\n\n", srv.Config.AWSEndpoint)
 }
 
 // setupLink returns a new one-time link that creates the first

@@ -81,6 +81,7 @@ func (s *Service) gatehouseOps() map[string]operation {
 	}
 	maps.Copy(ops, s.scimTokenOps())
 	maps.Copy(ops, s.identitySourceOps())
+	maps.Copy(ops, s.accountLinkOps())
 	return ops
 }
 

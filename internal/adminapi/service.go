@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
 	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
@@ -54,6 +55,9 @@ type Service struct {
 	// the SCIM base URL the token operations report.
 	SCIMTokens   *scim.Tokens
 	SCIMEndpoint string
+	// AWSAccounts links accounts to AWS accounts (the Gatehouse admin
+	// API's account-link operations); nil refuses them.
+	AWSAccounts *awsaccounts.Service
 	// Organizations manages the accounts (organizations API).
 	Organizations *organizations.Service
 	// Cache serves the records read-only calls describe (permission sets)

@@ -54,6 +54,23 @@ type Service struct {
 	// HTTPClient makes the IAM and STS calls; nil means a client with a
 	// 30-second timeout.
 	HTTPClient *http.Client
+	// IdPMetadata returns Gatehouse's SAML IdP metadata document (its
+	// entity ID, sign-in endpoint and signing certificates), which
+	// LinkAccount and RefreshProviders register in each linked account
+	// as its SAML provider. The SAML IdP (package samlidp) provides it.
+	IdPMetadata func(ctx context.Context) (string, error)
+	// Linked, when set, is called once LinkAccount has stored a link
+	// ACTIVE: the server provisions the account's permission sets again,
+	// now through IAM, so that their roles exist in the AWS account. A
+	// failure is logged (provisioning can be run again); the link stands.
+	Linked func(ctx context.Context, accountID string) error
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Clients act in one linked account.

@@ -23,6 +23,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
 	"github.com/gatehouse-dev/gatehouse/internal/mail"
 )
 
@@ -106,6 +107,19 @@ type Config struct {
 	// "Gatehouse <gatehouse@example.com>"; required with SMTPURL.
 	// Environment: GATEHOUSE_SMTP_FROM.
 	SMTPFrom string `yaml:"smtp_from"`
+	// AWSEndpoint, with Demo, links the demo's member accounts (every
+	// account but the management account) at start to the AWS stand-in at
+	// that URL (moto_server), with AWSAccessKeyID and AWSSecretAccessKey
+	// as base credentials assuming OrganizationAccountAccessRole in each.
+	// Environment: GATEHOUSE_AWS_ENDPOINT.
+	AWSEndpoint string `yaml:"aws_endpoint"`
+	// AWSAccessKeyID is the base access key of the demo's links (default
+	// DemoAWSAccessKeyID, which moto accepts). Environment:
+	// GATEHOUSE_AWS_ACCESS_KEY_ID.
+	AWSAccessKeyID string `yaml:"aws_access_key_id"`
+	// AWSSecretAccessKey is its secret (default DemoAWSSecretAccessKey);
+	// environment only: GATEHOUSE_AWS_SECRET_ACCESS_KEY.
+	AWSSecretAccessKey awsaccounts.Secret `yaml:"-"`
 	// SMTPTLSConfig, when set, replaces the TLS settings of the SMTP client
 	// (tests trust their in-process server's certificate with it).
 	SMTPTLSConfig *tls.Config `yaml:"-"`
@@ -120,6 +134,14 @@ type Config struct {
 	// issuer). Requests are bounded to 10 s each.
 	WebIdentityClient *http.Client `yaml:"-"`
 }
+
+// The demo's default base credentials for --aws-endpoint: AWS's documented
+// example key pair (AWS docs, "Managing access keys for IAM users"), which
+// moto_server accepts as any other.
+const (
+	DemoAWSAccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
+	DemoAWSSecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
 
 // DefaultAuditRetention is AuditRetention when nothing is set: 365 days.
 const DefaultAuditRetention = 365 * 24 * time.Hour
@@ -152,6 +174,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 var EnvOnly = []struct{ Name, Help string }{
 	{"GATEHOUSE_MASTER_KEY", "base64 master key sealing secrets at rest (instead of a key file)"},
 	{"GATEHOUSE_DEMO_PASSWORD", "password of the demo users (default: generated, printed at start)"},
+	{"GATEHOUSE_AWS_SECRET_ACCESS_KEY", "secret access key of --aws-endpoint's base credentials (default: AWS's example key, for moto)"},
 	{"GATEHOUSE_SIGNIN_MAX_FAILURES", "consecutive failed sign-ins of one user before the hard limit, 1 to 100 (default 100)"},
 	{"GATEHOUSE_SIGNIN_CONCURRENCY", "password hashes run at once (default: the number of CPUs, at least 2)"},
 }
@@ -166,6 +189,7 @@ var envForFlag = map[string]string{
 	"refresh-grace": "GATEHOUSE_REFRESH_GRACE", "trusted-proxies": "GATEHOUSE_TRUSTED_PROXIES",
 	"tls-cert": "GATEHOUSE_TLS_CERT", "tls-key": "GATEHOUSE_TLS_KEY", "master-key-file": "GATEHOUSE_MASTER_KEY_FILE",
 	"demo": "GATEHOUSE_DEMO", "smtp-url": "GATEHOUSE_SMTP_URL", "smtp-from": "GATEHOUSE_SMTP_FROM",
+	"aws-endpoint": "GATEHOUSE_AWS_ENDPOINT", "aws-access-key-id": "GATEHOUSE_AWS_ACCESS_KEY_ID",
 }
 
 // commandHelp is the first lines of each command's help.
@@ -218,6 +242,8 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key `file`")
 	fs.StringVar(&smtpURL, "smtp-url", "", "SMTP server `URL` for invitations and notices: smtp://user:password@host:587 (STARTTLS when offered) or smtps://...:465 (implicit TLS); none: mail goes to the log and the admins' outbox")
 	fs.StringVar(&f.SMTPFrom, "smtp-from", "", "sender `address` of that mail, e.g. \"Gatehouse <gatehouse@example.com>\"")
+	fs.StringVar(&f.AWSEndpoint, "aws-endpoint", "", "with --demo: link the demo's member accounts to the AWS stand-in at `URL` (moto_server)")
+	fs.StringVar(&f.AWSAccessKeyID, "aws-access-key-id", "", "base access `key` of --aws-endpoint's links (default "+DemoAWSAccessKeyID+")")
 	fs.StringVar(&f.MasterKeyFile, "master-key-file", "", "`file` holding the master key, created on first start (default <data>/master.key)")
 	fs.VisitAll(func(f *flag.Flag) {
 		if env := envForFlag[f.Name]; env != "" {
@@ -263,6 +289,11 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	env("GATEHOUSE_MASTER_KEY_FILE", &c.MasterKeyFile)
 	env("GATEHOUSE_DEMO_PASSWORD", &c.DemoPassword)
 	env("GATEHOUSE_SMTP_FROM", &c.SMTPFrom)
+	env("GATEHOUSE_AWS_ENDPOINT", &c.AWSEndpoint)
+	env("GATEHOUSE_AWS_ACCESS_KEY_ID", &c.AWSAccessKeyID)
+	if v := getenv("GATEHOUSE_AWS_SECRET_ACCESS_KEY"); v != "" {
+		c.AWSSecretAccessKey = awsaccounts.Secret(v)
+	}
 	if v := getenv("GATEHOUSE_SMTP_URL"); v != "" {
 		c.SMTPURL = mail.Secret(v)
 	}
@@ -315,6 +346,8 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	set(f.TLSKey, &c.TLSKey)
 	set(f.MasterKeyFile, &c.MasterKeyFile)
 	set(f.SMTPFrom, &c.SMTPFrom)
+	set(f.AWSEndpoint, &c.AWSEndpoint)
+	set(f.AWSAccessKeyID, &c.AWSAccessKeyID)
 	if smtpURL != "" {
 		c.SMTPURL = mail.Secret(smtpURL)
 	}
@@ -419,6 +452,14 @@ func (c *Config) Validate() error {
 		}
 	} else if c.SMTPFrom != "" {
 		errs = append(errs, errors.New("smtp-from: set smtp-url too, or mail is not sent"))
+	}
+	if c.AWSEndpoint != "" {
+		if u, err := url.Parse(c.AWSEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("aws-endpoint: %q is not an http or https URL", c.AWSEndpoint))
+		}
+		if !c.Demo {
+			errs = append(errs, errors.New("aws-endpoint: links the demo's accounts, so it goes with --demo; link other accounts with gatehouse accounts link"))
+		}
 	}
 	if c.MasterKey != "" && c.MasterKeyFile != "" {
 		errs = append(errs, errors.New("master key: set GATEHOUSE_MASTER_KEY or master-key-file, not both"))

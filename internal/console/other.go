@@ -39,6 +39,13 @@ func (s *Service) getAccounts(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
+	links, err := s.linkStatuses(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	for i := range accounts {
+		accounts[i].Link = links[accounts[i].ID]
+	}
 	page := web.AdminAccounts{AdminLayout: c.layout("AWS accounts", "accounts"), Accounts: accounts,
 		Assign: c.can("sso:ListAccountAssignments", s.instanceARN())}
 	s.write(w, r, http.StatusOK, page)

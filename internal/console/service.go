@@ -74,6 +74,9 @@ type Service struct {
 	// credentials itself. Nil is the built-in directory (the settings
 	// page then says identity sources are not configured).
 	Sources *idsource.Service
+	// Links links accounts to AWS accounts (the account page); nil says
+	// account links are not configured.
+	Links AccountLinks
 
 	once  sync.Once
 	pages *web.AdminPages
@@ -111,6 +114,7 @@ type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
 //	GET  /admin/groups/{id}, POST …           a group; edit
 //	POST /admin/groups/{id}/delete, /members, /members/{mid}/remove
 //	GET  /admin/accounts
+//	GET  /admin/accounts/{id}, POST …/link, POST …/unlink
 //	GET  /admin/permission-sets, POST …       list; create
 //	GET  /admin/permission-sets/{id}, POST …  editor; details
 //	POST /admin/permission-sets/{id}/{managed,managed/detach,customer,customer/detach,inline,provision,delete}
@@ -145,6 +149,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	s.registerOther(get, post)
 	s.registerSources(get, post)
 	s.registerSCIM(get, post)
+	s.registerLinks(get, post)
 	// Anything else under /admin is a console 404, behind the same checks.
 	mux.Handle("/admin/", cop.Handler(s.serve(func(w http.ResponseWriter, r *http.Request, c *caller) error {
 		return notFound("page")
@@ -351,6 +356,9 @@ var notices = map[string]string{
 	"assigned": "Assignments created.", "unassigned": "Assignment removed.", "settings-saved": "Settings saved.",
 	"source-saved": "Identity source settings saved.", "source-synced": "Sync finished: the result is below.", "source-switched": "Identity source switched.",
 	"scim-token-deleted": "Access token revoked: identity providers using it are refused from now on.",
+	"account-linked":     "Account linked: Gatehouse's SAML provider is registered there.",
+	"link-failed":        "The link is stored but not active: see the reason below, then link again.",
+	"account-unlinked":   "Account unlinked: it is local again.",
 }
 
 // layout is the layout of a page in section for c.

@@ -183,6 +183,10 @@ func (s *Server) wire() {
 	s.Issuer.Linked = &awsaccounts.Federation{Accounts: s.AWSAccounts, IdP: s.SAMLIdP}
 	s.Provisioner = awsaccounts.NewProvisioner(s.AWSAccounts)
 	s.Access.Kick = s.Provisioner.Kick
+	// LinkAccount registers the IdP's metadata as the account's SAML
+	// provider, then queues the account's roles for IAM.
+	s.AWSAccounts.IdPMetadata = s.SAMLIdP.Metadata
+	s.AWSAccounts.Linked = s.Provisioner.QueueAccount
 	s.Sources = &idsource.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Directory: s.Directory, IDs: s.IDs, Now: cfg.Now, Log: s.Log,
 		IdentityStoreID: s.Instance.IdentityStoreID, End: s.People.End,
@@ -192,7 +196,7 @@ func (s *Server) wire() {
 	s.wireSources()
 	s.Admin = &adminapi.Service{
 		Auth: s.Auth, Authorizer: s.Authorizer, Events: s.Events, Audit: s.Audit, Store: s.Store,
-		Directory: s.Directory, Access: s.Access, People: s.People, Sources: s.Sources, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
+		Directory: s.Directory, Access: s.Access, People: s.People, Sources: s.Sources, AWSAccounts: s.AWSAccounts, Cache: s.Cache, Instance: s.Instance, Now: cfg.Now, Log: s.Log, Secure: s.secure,
 		Organizations: &organizations.Service{Store: s.Store, Audit: s.Audit, IDs: s.IDs, Now: cfg.Now, Instance: s.Instance},
 		// Identity Center's delegated administrator, from the access
 		// cache: no database read per call in steady state, and a
@@ -211,7 +215,7 @@ func (s *Server) wire() {
 	s.Console = &console.Service{
 		Store: s.Store, Instance: s.Instance, Audit: s.Audit, SignedIn: s.Portal.SignedIn, Authorizer: s.Authorizer, Cache: s.Cache,
 		Directory: s.Directory, Access: s.Access, Organizations: s.Admin.Organizations, Now: cfg.Now, Log: s.Log, Secure: s.secure,
-		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings, Mail: s.Mail, Sources: s.Sources,
+		People: s.People, Invitations: s.Invites, Outbox: s.Outbox, Settings: s.Settings, Mail: s.Mail, Sources: s.Sources, Links: s.AWSAccounts,
 		SCIMTokens: s.SCIMTokens, SCIMEndpoint: s.SCIM.Endpoint(),
 	}
 	s.Portal.MayUseConsole = s.Console.MayUse

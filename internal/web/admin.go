@@ -130,6 +130,9 @@ type AdminGroup struct {
 type AdminAccountRow struct {
 	ID, Name, Email, Status string
 	Management              bool
+	// Link is the account's AWS link status (ACTIVE, FAILED, ...); ""
+	// when the account is local.
+	Link string
 }
 
 // AdminAccounts lists the accounts.
@@ -371,7 +374,7 @@ func (AdminIdentitySource) adminTemplate() string { return "identity_source" }
 func (AdminSourcePlan) adminTemplate() string     { return "identity_source_switch" }
 
 var adminPageNames = []string{"users", "user", "groups", "group", "accounts", "permission_sets", "permission_set",
-	"assignments", "settings", "audit", "outbox", "error", "identity_source", "identity_source_switch", "scim"}
+	"assignments", "settings", "audit", "outbox", "error", "identity_source", "identity_source_switch", "scim", "account"}
 
 // AdminPages is the parsed set of admin console templates.
 type AdminPages struct {

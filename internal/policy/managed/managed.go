@@ -159,7 +159,8 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 // that they cover the Gatehouse admin API ("gatehouse:" actions), which AWS's
 // documents cannot name: ReadOnlyAccess reads the user status there as it
 // reads identitystore's users, and the identity source settings (never a
-// secret: those are write-only) as it reads sso:DescribeInstance
+// secret: those are write-only) as it reads sso:DescribeInstance, and the
+// account links (never their secret access key)
 // (AdministratorAccess allows "*" already).
 // The reads are named one by one, not as gatehouse:List* and the like, so
 // that a read of secrets (gatehouse:ListOutbox: the outgoing mail, with its
@@ -169,7 +170,8 @@ func (c *Cache) Policy(arn string) (*policy.Policy, error) {
 // AWS's document as it is.
 var extensions = map[string]json.RawMessage{
 	"arn:aws:iam::aws:policy/ReadOnlyAccess": json.RawMessage(`{"Sid":"GatehouseReadOnly","Effect":"Allow",` +
-		`"Action":["gatehouse:DescribeUserStatus","gatehouse:ListSCIMAccessTokens","gatehouse:DescribeIdentitySource"],"Resource":"*"}`),
+		`"Action":["gatehouse:DescribeUserStatus","gatehouse:ListSCIMAccessTokens","gatehouse:DescribeIdentitySource",` +
+		`"gatehouse:DescribeAccountLink","gatehouse:ListAccountLinks"],"Resource":"*"}`),
 }
 
 // withExtension returns doc with the extensions statement of arn appended
