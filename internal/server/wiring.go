@@ -176,9 +176,7 @@ func (s *Server) wire() {
 	s.SAMLIdP = &samlidp.IdP{Store: s.Store, Keys: s.Keys, BaseURL: base, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log}
 	// A rotation pushes the new certificate into every linked account's
 	// SAML provider before it signs (awsaccounts' RefreshProviders).
-	if r, ok := any(s.AWSAccounts).(interface{ RefreshProviders(context.Context) error }); ok {
-		s.SAMLIdP.Publish = r.RefreshProviders
-	}
+	s.SAMLIdP.Publish = s.AWSAccounts.RefreshProviders
 	// GetRoleCredentials for a linked account: AssumeRoleWithSAML there.
 	s.Issuer.Linked = &awsaccounts.Federation{Accounts: s.AWSAccounts, IdP: s.SAMLIdP}
 	s.Provisioner = awsaccounts.NewProvisioner(s.AWSAccounts)
