@@ -20,15 +20,10 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
-// ssoRolePath is the IAM path of the roles Identity Center provisions
-// (AWS docs, "Permission sets": roles AWSReservedSSO_<set>_<suffix> under
-// /aws-reserved/sso.amazonaws.com/).
-const ssoRolePath = "/aws-reserved/sso.amazonaws.com/"
-
 // RoleARN is the ARN of the provisioned role roleName in accountID, path
 // included: arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/<name>.
 func RoleARN(accountID, roleName string) string {
-	return "arn:aws:iam::" + accountID + ":role" + ssoRolePath + roleName
+	return "arn:aws:iam::" + accountID + ":role" + RolePath + roleName
 }
 
 // CredentialsRequest asks for a person's role credentials in a linked

@@ -82,7 +82,7 @@ func (p *IdP) Response(ctx context.Context, r Request) ([]byte, error) {
 		auth = now
 	}
 	until := now.Add(Lifetime)
-	session := sessionName(r.UserName)
+	session := SessionName(r.UserName)
 	attrs := []csaml.Attribute{
 		attr("Role", r.RoleARN+","+r.ProviderARN),
 		attr("RoleSessionName", session),
@@ -175,9 +175,11 @@ func (p *IdP) newID() (string, error) {
 	return "id-" + hex.EncodeToString(b), nil
 }
 
-// sessionName fits name to AWS's RoleSessionName and SourceIdentity:
-// 2 to 64 of [A-Za-z0-9_+=,.@-] (STS API Reference, AssumeRoleWithSAML).
-func sessionName(name string) string {
+// SessionName fits name to AWS's RoleSessionName and SourceIdentity: 2
+// to 64 of [A-Za-z0-9_+=,.@-], other characters as "-" (STS API
+// Reference, AssumeRoleWithSAML). The per-user revocation deny names the
+// sessions it ends with the same function (awsaccounts).
+func SessionName(name string) string {
 	var b strings.Builder
 	for _, c := range name {
 		if b.Len() == 64 {

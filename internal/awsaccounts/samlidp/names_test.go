@@ -16,8 +16,8 @@ func TestSessionName(t *testing.T) {
 		strings.Repeat("b", 70):    strings.Repeat("b", 64),
 		"ed.developer+ops=1,team_": "ed.developer+ops=1,team_",
 	} {
-		if got := sessionName(in); got != want {
-			t.Errorf("sessionName(%q) = %q, want %q", in, got, want)
+		if got := SessionName(in); got != want {
+			t.Errorf("SessionName(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if got := tagText("a<b>ç d", 5); got != "a-b-ç" {
