@@ -285,19 +285,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		return fault.Validationf("You cannot delete yourself; ask another administrator.")
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := userIn(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteUser(ctx, id); err != nil {
-			return err
-		}
-		if err := s.revokeUser(ctx, tx, id); err != nil {
+		if err := s.deleteUserIn(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{
@@ -305,6 +293,26 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 			Params: map[string]string{"identityStoreId": s.IdentityStoreID, "userId": id},
 		})
 	})
+}
+
+// deleteUserIn deletes user id in tx: it ends their sessions, removes
+// their direct assignments, deletes them with their memberships, and
+// records a revocation of everything issued to them. It returns a
+// ResourceNotFoundException fault when there is no such user.
+func (s *Service) deleteUserIn(ctx context.Context, tx store.Tx, id string) error {
+	if _, err := userIn(ctx, tx, id); err != nil {
+		return err
+	}
+	if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
+		return err
+	}
+	if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {
+		return err
+	}
+	if err := tx.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	return s.revokeUser(ctx, tx, id)
 }
 
 // ListUsers returns a page of users ordered by ID.

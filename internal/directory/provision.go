@@ -102,19 +102,7 @@ func (s *Service) EditUser(ctx context.Context, id string, ev Event, edit func(u
 // as ev.
 func (s *Service) DeleteUserAs(ctx context.Context, id string, ev Event) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := userIn(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteUser(ctx, id); err != nil {
-			return err
-		}
-		if err := s.revokeUser(ctx, tx, id); err != nil {
+		if err := s.deleteUserIn(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, ev, nil)
@@ -251,15 +239,7 @@ func (s *Service) applyMembers(ctx context.Context, tx store.Tx, groupID string,
 // assignments), audited as ev.
 func (s *Service) DeleteGroupAs(ctx context.Context, id string, ev Event) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.GetGroup(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceGroup, id, "Group not found")
-		} else if err != nil {
-			return err
-		}
-		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalGroup, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteGroup(ctx, id); err != nil {
+		if err := s.deleteGroupIn(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, ev, nil)
