@@ -108,23 +108,11 @@ func (s *Server) findUsers(r *http.Request, raw string) ([]store.User, error) {
 	return []store.User{*u}, nil
 }
 
-func decodeUser(b []byte) (*userDoc, error) {
-	var d userDoc
-	if err := decodeBody(b, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
-}
-
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	d, err := readRequest(s, w, r, "CreateUser", nil, decodeDoc[userDoc])
 	if err != nil {
 		return err
-	}
-	d, err := decodeUser(b)
-	if err != nil {
-		return s.failed(ctx, "CreateUser", nil, err)
 	}
 	params := map[string]any{"userName": d.UserName}
 	var u store.User
@@ -144,14 +132,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ string) er
 
 func (s *Server) putUser(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	params := map[string]any{"userId": id}
+	d, err := readRequest(s, w, r, "PutUser", params, decodeDoc[userDoc])
 	if err != nil {
 		return err
-	}
-	params := map[string]any{"userId": id}
-	d, err := decodeUser(b)
-	if err != nil {
-		return s.failed(ctx, "PutUser", params, err)
 	}
 	u, err := s.Directory.EditUser(ctx, id, event("PutUser", params), func(u *store.User) error {
 		if d.ID != "" && d.ID != id {
@@ -172,20 +156,12 @@ func (s *Server) putUser(w http.ResponseWriter, r *http.Request, id string) erro
 // the response is sent.
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	params := map[string]any{"userId": id}
+	p, err := readRequest(s, w, r, "PatchUser", params, decodePatch)
 	if err != nil {
 		return err
 	}
-	params := map[string]any{"userId": id}
-	p, err := decodePatch(b)
-	if err != nil {
-		return s.failed(ctx, "PatchUser", params, err)
-	}
-	paths := make([]string, len(p.Operations))
-	for i, op := range p.Operations {
-		paths[i] = op.Op + " " + op.Path
-	}
-	params["operations"] = paths
+	params["operations"] = p.opPaths()
 	u, err := s.Directory.EditUser(ctx, id, event("PatchUser", params), func(u *store.User) error {
 		return applyUserPatch(u, p)
 	})
@@ -226,7 +202,7 @@ func applyUserPatch(u *store.User, p *patchRequest) error {
 	if err != nil {
 		return err
 	}
-	d, err := decodeUser(nb)
+	d, err := decodeDoc[userDoc](nb)
 	if err != nil {
 		return err
 	}
