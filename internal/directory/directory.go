@@ -157,12 +157,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 		if err := validateUser(u); err != nil {
 			return err
 		}
-		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return userConflict(u)
-			}
+		if err := s.updateUserIn(ctx, tx, u); err != nil {
 			return err
 		}
 		paths := make([]string, len(ops))
@@ -278,6 +273,21 @@ func (s *Service) revokeUser(ctx context.Context, tx store.Tx, userID string) er
 
 // DeleteUser deletes a user, its memberships and its direct assignments,
 // and revokes everything issued to it.
+// updateUserIn stamps u as updated now by the caller and stores it in
+// tx. A user name or external ID another user holds is a ConflictException
+// fault (userConflict).
+func (s *Service) updateUserIn(ctx context.Context, tx store.Tx, u *store.User) error {
+	u.UpdatedAt = s.Now().UTC()
+	u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return userConflict(u)
+		}
+		return err
+	}
+	return nil
+}
+
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	// Deleting yourself would lock you out, and possibly the instance
 	// with you: refused, as the people service refuses it.

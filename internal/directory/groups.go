@@ -108,12 +108,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, ops []AttributeOp)
 		if err := validateGroup(g); err != nil {
 			return err
 		}
-		g.UpdatedAt = s.Now().UTC()
-		g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateGroup(ctx, g); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
-			}
+		if err := s.updateGroupIn(ctx, tx, g); err != nil {
 			return err
 		}
 		paths := make([]string, len(ops))
@@ -128,6 +123,21 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, ops []AttributeOp)
 }
 
 // DeleteGroup deletes a group, its memberships and its assignments.
+// updateGroupIn stamps g as updated now by the caller and stores it in
+// tx. A display name or external ID another group holds is a
+// ConflictException fault.
+func (s *Service) updateGroupIn(ctx context.Context, tx store.Tx, g *store.Group) error {
+	g.UpdatedAt = s.Now().UTC()
+	g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
+	if err := tx.UpdateGroup(ctx, g); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
+		}
+		return err
+	}
+	return nil
+}
+
 func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
 		if err := s.deleteGroupIn(ctx, tx, id); err != nil {

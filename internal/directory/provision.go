@@ -78,12 +78,7 @@ func (s *Service) EditUser(ctx context.Context, id string, ev Event, edit func(u
 		if err := validateUser(u); err != nil {
 			return err
 		}
-		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return userConflict(u)
-			}
+		if err := s.updateUserIn(ctx, tx, u); err != nil {
 			return err
 		}
 		if u.Disabled && !was.Disabled {
@@ -169,12 +164,7 @@ func (s *Service) EditGroup(ctx context.Context, id string, ev Event, edit func(
 		if err := validateGroup(g); err != nil {
 			return err
 		}
-		g.UpdatedAt = s.Now().UTC()
-		g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateGroup(ctx, g); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
-			}
+		if err := s.updateGroupIn(ctx, tx, g); err != nil {
 			return err
 		}
 		if err := s.applyMembers(ctx, tx, id, m); err != nil {
