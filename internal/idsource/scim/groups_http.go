@@ -12,6 +12,10 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
+// getGroups answers GET /Groups/{id} with one group and its members
+// (unless excludedAttributes names members), or GET /Groups with a
+// ListResponse filtered by findGroups and paged by startIndex and count
+// (RFC 7644 §3.4.1, §3.4.2, §3.9).
 func (s *Server) getGroups(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	if id != "" {
@@ -134,6 +138,9 @@ func (s *Server) findGroups(r *http.Request, raw string) ([]store.Group, error) 
 	return out, nil
 }
 
+// createGroup answers POST /Groups (RFC 7644 §3.3): 201 with the group,
+// its members and its Location. A member that is not a user is 400; a
+// displayName or externalId taken is 409 uniqueness.
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, _ string) error {
 	ctx := r.Context()
 	d, err := readRequest(s, w, r, "CreateGroup", nil, decodeDoc[groupDoc])
@@ -153,6 +160,9 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, _ string) e
 	return nil
 }
 
+// putGroup answers PUT /Groups/{id} (RFC 7644 §3.5.1): the body replaces
+// the group's displayName, externalId and members (id cannot change: 400
+// mutability).
 func (s *Server) putGroup(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	params := map[string]any{"groupId": id}
@@ -292,6 +302,8 @@ func applyGroupOp(dp *docPatcher, plan *memberPlan, op patchOp) error {
 	return nil
 }
 
+// deleteGroup answers DELETE /Groups/{id} (RFC 7644 §3.6) with 204: the
+// group goes with its memberships and assignments.
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	params := map[string]any{"groupId": id}

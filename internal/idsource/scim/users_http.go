@@ -15,6 +15,10 @@ import (
 // maxFilter bounds a filter expression's length.
 const maxFilter = 1024
 
+// getUsers answers GET /Users/{id} with one user, or GET /Users with a
+// ListResponse filtered by findUsers and paged by startIndex and count
+// (RFC 7644 §3.4.1, §3.4.2). An unknown id is 404; a filter it does not
+// support is 400 invalidFilter.
 func (s *Server) getUsers(w http.ResponseWriter, r *http.Request, id string) error {
 	if id != "" {
 		u, err := s.Directory.GetUser(r.Context(), id)
@@ -108,6 +112,9 @@ func (s *Server) findUsers(r *http.Request, raw string) ([]store.User, error) {
 	return []store.User{*u}, nil
 }
 
+// createUser answers POST /Users (RFC 7644 §3.3): 201 with the user and
+// its Location. A body that is not a user is 400 invalidSyntax or
+// invalidValue; a userName or externalId taken is 409 uniqueness.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ string) error {
 	ctx := r.Context()
 	d, err := readRequest(s, w, r, "CreateUser", nil, decodeDoc[userDoc])
@@ -130,6 +137,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ string) er
 	return nil
 }
 
+// putUser answers PUT /Users/{id} (RFC 7644 §3.5.1): the body replaces
+// the user's attributes (id cannot change: 400 mutability); "active":
+// false ends their sessions, tokens and role credentials, as patchUser's
+// does.
 func (s *Server) putUser(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	params := map[string]any{"userId": id}
@@ -172,6 +183,9 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) er
 	return nil
 }
 
+// deleteUser answers DELETE /Users/{id} (RFC 7644 §3.6) with 204: the
+// user goes with their memberships and assignments, and everything
+// issued to them is revoked (directory.Service.DeleteUserAs).
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	params := map[string]any{"userId": id}
