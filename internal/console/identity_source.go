@@ -169,7 +169,7 @@ func (s *Service) sourceKind(ctx context.Context, src *idsource.Service, k *idso
 	default:
 		kv.Configured, kv.HasSecret, stored = true, rec.SealedSecret != nil, rec.Settings
 		if !rec.UpdatedAt.IsZero() {
-			kv.Updated = rec.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC")
+			kv.Updated = rec.UpdatedAt.UTC().Format(dateTime)
 			if rec.UpdatedBy != "" {
 				kv.Updated += " by " + rec.UpdatedBy
 			}
