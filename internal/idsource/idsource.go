@@ -251,9 +251,10 @@ func (s *Service) withDefaults(kind string, settings map[string]string) map[stri
 // stored, as the actor in ctx, with an audit event (UpdateIdentitySource)
 // that names the settings but never the secret. secret nil keeps the
 // stored secret, unless a SecretBound setting changes (a Validation
-// fault: the secret must be sent again); "" removes it. Unknown setting names, missing required
-// ones, values outside a field's options and the kind's own Check are
-// Validation faults.
+// fault: the secret must be sent again); "" removes it. Unknown setting
+// names, values longer than maxSettingBytes or not UTF-8, missing
+// required ones, values outside a field's options, a secret longer than
+// maxSecretBytes and the kind's own Check are Validation faults.
 func (s *Service) Configure(ctx context.Context, kind string, settings map[string]string, secret *string) error {
 	k := s.kinds[kind]
 	if k == nil {
