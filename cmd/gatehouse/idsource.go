@@ -177,10 +177,8 @@ func (c identitySource) run(ctx context.Context, args []string, stdout, stderr i
 	}
 	cfg.Demo, cfg.Seed = false, ""
 	if cfg.DatabaseURL == "" {
-		if ok, err := server.HasDatabase(cfg.DataDir); err != nil {
+		if err := requireDatabase(cfg.DataDir); err != nil {
 			return err
-		} else if !ok {
-			return fmt.Errorf("the data folder %s holds no Gatehouse database (%s): pass the server's data folder with --data", absPath(cfg.DataDir), server.DatabaseFileName)
 		}
 		if cfg.PublicURL == "" {
 			// The values to paste into the identity provider name the
@@ -199,8 +197,7 @@ func (c identitySource) run(ctx context.Context, args []string, stdout, stderr i
 		return err
 	}
 	defer srv.Close()
-	ctx = audit.WithActor(ctx, audit.Actor{Identity: audit.Identity{Type: "Root", PrincipalID: "gatehouse-cli", AccountID: srv.Instance.ManagementAccountID},
-		SourceIP: "gatehouse.local", UserAgent: "gatehouse/" + version + " identity-source"})
+	ctx = audit.WithActor(ctx, cliActor(srv.Instance.ManagementAccountID, "identity-source"))
 	src := srv.Sources
 	switch verb {
 	case "show":

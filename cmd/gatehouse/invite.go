@@ -93,8 +93,7 @@ func inviteCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	defer srv.Close()
 	fmt.Fprintf(stdout, "Links use the public URL %s (from %s).\n", srv.BaseURL(), publicURLFrom)
-	ctx = audit.WithActor(ctx, audit.Actor{Identity: audit.Identity{Type: "Root", PrincipalID: "gatehouse-cli", AccountID: srv.Instance.ManagementAccountID},
-		SourceIP: "gatehouse.local", UserAgent: "gatehouse/" + version + " invite"})
+	ctx = audit.WithActor(ctx, cliActor(srv.Instance.ManagementAccountID, "invite"))
 	u, err := srv.Store.GetUserByName(ctx, userName)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

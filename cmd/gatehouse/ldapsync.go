@@ -48,11 +48,8 @@ func ldapSyncCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	}
 	cfg.Demo, cfg.Seed = false, ""
 	if cfg.DatabaseURL == "" {
-		if ok, err := server.HasDatabase(cfg.DataDir); err != nil {
+		if err := requireDatabase(cfg.DataDir); err != nil {
 			return err
-		} else if !ok {
-			return fmt.Errorf("the data folder %s holds no Gatehouse database (%s): pass the server's data folder with --data",
-				absPath(cfg.DataDir), server.DatabaseFileName)
 		}
 	}
 	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
@@ -64,8 +61,7 @@ func ldapSyncCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		return err
 	}
 	defer srv.Close()
-	ctx = audit.WithActor(ctx, audit.Actor{Identity: audit.Identity{Type: "Root", PrincipalID: "gatehouse-cli", AccountID: srv.Instance.ManagementAccountID},
-		SourceIP: "gatehouse.local", UserAgent: "gatehouse/" + version + " ldap-sync"})
+	ctx = audit.WithActor(ctx, cliActor(srv.Instance.ManagementAccountID, "ldap-sync"))
 	res, err := srv.LDAP.Sync(ctx)
 	if err != nil {
 		return fmt.Errorf("ldap sync: %w", err)

@@ -87,13 +87,7 @@ func scimTokensCmd(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if verb == "delete" && *tokenID == "" {
 		return errors.New("scim-tokens delete: give --token-id (see 'gatehouse scim-tokens list')")
 	}
-	if *profile == "" {
-		*profile = getenv("AWS_PROFILE")
-	}
-	if *profile == "" {
-		*profile = "default"
-	}
-	c, err := newAdminClient(ctx, *profile, *endpoint, *region)
+	c, err := newAdminClient(ctx, awsProfile(*profile, getenv), *endpoint, *region)
 	if err != nil {
 		return err
 	}

@@ -109,13 +109,7 @@ func usersCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if (*userName == "") == (*userID == "") {
 		return fmt.Errorf("users %s: give exactly one of --user-name and --user-id", verb)
 	}
-	if *profile == "" {
-		*profile = getenv("AWS_PROFILE")
-	}
-	if *profile == "" {
-		*profile = "default"
-	}
-	c, err := newAdminClient(ctx, *profile, *endpoint, *region)
+	c, err := newAdminClient(ctx, awsProfile(*profile, getenv), *endpoint, *region)
 	if err != nil {
 		return err
 	}

@@ -53,11 +53,8 @@ func (s *Service) identitySourceOps() map[string]operation {
 			}),
 		"UpdateIdentitySource": op(ActionUpdateIdentitySource, false, resourcesOf[UpdateIdentitySourceInput](storeARN),
 			func(ctx context.Context, _ *awsauth.Caller, in *UpdateIdentitySourceInput) (*struct{}, error) {
-				src, err := s.sources()
+				src, err := s.sourcesFor(in.Kind)
 				if err != nil {
-					return nil, err
-				}
-				if err := checkKind(in.Kind); err != nil {
 					return nil, err
 				}
 				if in.Kind == idsource.Directory {
@@ -71,11 +68,8 @@ func (s *Service) identitySourceOps() map[string]operation {
 			}),
 		"PreviewIdentitySourceSwitch": op(ActionPreviewIdentitySourceSwitch, true, resourcesOf[SwitchIdentitySourceInput](storeARN),
 			func(ctx context.Context, _ *awsauth.Caller, in *SwitchIdentitySourceInput) (*IdentitySourcePlan, error) {
-				src, err := s.sources()
+				src, err := s.sourcesFor(in.Kind)
 				if err != nil {
-					return nil, err
-				}
-				if err := checkKind(in.Kind); err != nil {
 					return nil, err
 				}
 				p, err := src.PlanSwitch(ctx, in.Kind)
@@ -86,11 +80,8 @@ func (s *Service) identitySourceOps() map[string]operation {
 			}),
 		"SwitchIdentitySource": op(ActionSwitchIdentitySource, false, resourcesOf[SwitchIdentitySourceInput](storeARN),
 			func(ctx context.Context, _ *awsauth.Caller, in *SwitchIdentitySourceInput) (*IdentitySourcePlan, error) {
-				src, err := s.sources()
+				src, err := s.sourcesFor(in.Kind)
 				if err != nil {
-					return nil, err
-				}
-				if err := checkKind(in.Kind); err != nil {
 					return nil, err
 				}
 				if in.ExpectedActiveKind != "" {
@@ -130,11 +121,26 @@ func resourcesOf[In any](f func(context.Context, *awsauth.Caller, any) ([]string
 	return func(ctx context.Context, c *awsauth.Caller, in *In) ([]string, error) { return f(ctx, c, in) }
 }
 
+// sources returns the identity source service; without one (a server
+// wired without it) the operation fails as an InternalServerException.
 func (s *Service) sources() (*idsource.Service, error) {
 	if s.Sources == nil {
 		return nil, errors.New("gatehouse admin API: no identity source service")
 	}
 	return s.Sources, nil
+}
+
+// sourcesFor returns the identity source service for an operation on
+// kind, after checkKind.
+func (s *Service) sourcesFor(kind string) (*idsource.Service, error) {
+	src, err := s.sources()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKind(kind); err != nil {
+		return nil, err
+	}
+	return src, nil
 }
 
 // checkKind refuses an absent or oversized Kind member; which kinds exist
@@ -261,11 +267,15 @@ type IdentitySourcePreview struct {
 	Matched, New, Unmatched []string
 }
 
+// field renders f on the wire.
 func field(f idsource.Field) IdentitySourceField {
 	return IdentitySourceField{Name: f.Name, Label: f.Label, Help: f.Help, Required: f.Required, Multiline: f.Multiline,
 		Default: f.Default, Options: f.Options}
 }
 
+// describeIdentitySource lists every registered kind with its fields,
+// stored settings (or the defaults when never configured) and info; a
+// secret is only said to exist. Store errors are returned wrapped.
 func describeIdentitySource(ctx context.Context, src *idsource.Service) (*DescribeIdentitySourceOutput, error) {
 	active, err := src.ActiveKind(ctx)
 	if err != nil {
@@ -314,6 +324,7 @@ func describeIdentitySource(ctx context.Context, src *idsource.Service) (*Descri
 	return out, nil
 }
 
+// planOutput renders p on the wire, lists never null.
 func planOutput(p *idsource.Plan) *IdentitySourcePlan {
 	out := &IdentitySourcePlan{FromKind: p.From, ToKind: p.To, UserCount: p.Users, PasswordCount: p.Passwords,
 		MFADeviceCount: p.MFADevices, Notes: nonNil(p.Notes), Warnings: nonNil(p.Warnings), PreviewError: p.PreviewError}
@@ -323,6 +334,7 @@ func planOutput(p *idsource.Plan) *IdentitySourcePlan {
 	return out
 }
 
+// nonNil returns v, or an empty list for nil so the wire shows [].
 func nonNil(v []string) []string {
 	if v == nil {
 		return []string{}

@@ -41,11 +41,37 @@ func (s *Service) registerSources(get, post route) {
 	post("/admin/settings/identity-source/{kind}/switch", s.postSwitch)
 }
 
+// sources returns the identity source service, or a "not configured"
+// page when the console was built without one.
 func (s *Service) sources() (*idsource.Service, error) {
 	if s.Sources == nil {
 		return nil, notConfigured("Identity sources")
 	}
 	return s.Sources, nil
+}
+
+// sourcesAs returns the identity source service once the caller is
+// allowed action on the identity store (an access-denied page
+// otherwise).
+func (s *Service) sourcesAs(c *caller, action string) (*idsource.Service, error) {
+	if err := c.must(action, s.storeARN()); err != nil {
+		return nil, err
+	}
+	return s.sources()
+}
+
+// switchTarget returns, for a switch page allowed action, the identity
+// source service and the path's kind with its title; a kind that is not
+// registered is a not-found page.
+func (s *Service) switchTarget(r *http.Request, c *caller, action string) (src *idsource.Service, kind, title string, err error) {
+	if src, err = s.sourcesAs(c, action); err != nil {
+		return nil, "", "", err
+	}
+	kind = r.PathValue("kind")
+	if title = kindTitle(src, kind); title == "" {
+		return nil, "", "", notFound("identity source")
+	}
+	return src, kind, title, nil
 }
 
 // kindTitle is the title of kind, "" when it is not registered.
@@ -59,6 +85,7 @@ func kindTitle(src *idsource.Service, kind string) string {
 	return ""
 }
 
+// getIdentitySource shows the identity source page.
 func (s *Service) getIdentitySource(w http.ResponseWriter, r *http.Request, c *caller) error {
 	return s.identitySourcePage(w, r, c, http.StatusOK, nil)
 }
@@ -72,11 +99,12 @@ type sentForm struct {
 	syncFailed bool
 }
 
+// identitySourcePage writes the identity source page with status: the
+// active source, its last sync when it syncs, and a form per registered
+// kind; sent, when not nil, is a refused form (or sync) shown again with
+// its error.
 func (s *Service) identitySourcePage(w http.ResponseWriter, r *http.Request, c *caller, status int, sent *sentForm) error {
-	if err := c.must(ActionDescribeIdentitySource, s.storeARN()); err != nil {
-		return err
-	}
-	src, err := s.sources()
+	src, err := s.sourcesAs(c, ActionDescribeIdentitySource)
 	if err != nil {
 		return err
 	}
@@ -141,7 +169,7 @@ func (s *Service) sourceKind(ctx context.Context, src *idsource.Service, k *idso
 	default:
 		kv.Configured, kv.HasSecret, stored = true, rec.SealedSecret != nil, rec.Settings
 		if !rec.UpdatedAt.IsZero() {
-			kv.Updated = rec.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC")
+			kv.Updated = rec.UpdatedAt.UTC().Format(dateTime)
 			if rec.UpdatedBy != "" {
 				kv.Updated += " by " + rec.UpdatedBy
 			}
@@ -166,10 +194,7 @@ func (s *Service) sourceKind(ctx context.Context, src *idsource.Service, k *idso
 // validates and audits them). The form sends every field as "s.<name>";
 // an empty secret keeps the stored one, clear_secret removes it.
 func (s *Service) postIdentitySource(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := c.must(ActionUpdateIdentitySource, s.storeARN()); err != nil {
-		return err
-	}
-	src, err := s.sources()
+	src, err := s.sourcesAs(c, ActionUpdateIdentitySource)
 	if err != nil {
 		return err
 	}
@@ -205,17 +230,9 @@ func (s *Service) postIdentitySource(w http.ResponseWriter, r *http.Request, c *
 // getSwitch shows what switching to the kind would change, with the
 // confirmation form.
 func (s *Service) getSwitch(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := c.must(ActionPreviewIdentitySourceSwitch, s.storeARN()); err != nil {
-		return err
-	}
-	src, err := s.sources()
+	src, kind, title, err := s.switchTarget(r, c, ActionPreviewIdentitySourceSwitch)
 	if err != nil {
 		return err
-	}
-	kind := r.PathValue("kind")
-	title := kindTitle(src, kind)
-	if title == "" {
-		return notFound("identity source")
 	}
 	p, err := src.PlanSwitch(r.Context(), kind)
 	return s.planPage(w, r, c, src, kind, title, p, err, "")
@@ -252,17 +269,9 @@ func (s *Service) planPage(w http.ResponseWriter, r *http.Request, c *caller, sr
 // source the plan was shown for (another administrator may have switched
 // since); a refusal shows the plan again, as it now stands.
 func (s *Service) postSwitch(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := c.must(ActionSwitchIdentitySource, s.storeARN()); err != nil {
-		return err
-	}
-	src, err := s.sources()
+	src, kind, title, err := s.switchTarget(r, c, ActionSwitchIdentitySource)
 	if err != nil {
 		return err
-	}
-	kind := r.PathValue("kind")
-	title := kindTitle(src, kind)
-	if title == "" {
-		return notFound("identity source")
 	}
 	ctx := r.Context()
 	active, err := src.ActiveKind(ctx)
@@ -302,10 +311,7 @@ func (s *Service) postSwitch(w http.ResponseWriter, r *http.Request, c *caller) 
 // kind audits a sync that works, this handler one that fails. The page
 // shows the result (the last sync's record).
 func (s *Service) postSync(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := c.must(ActionSyncIdentitySource, s.storeARN()); err != nil {
-		return err
-	}
-	src, err := s.sources()
+	src, err := s.sourcesAs(c, ActionSyncIdentitySource)
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,13 @@ package console
 
 import (
 	"context"
-	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource/scim"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
@@ -40,8 +40,13 @@ func (s *Service) registerSCIM(get, post route) {
 	post("/admin/settings/scim/{id}/delete", s.deleteSCIM)
 }
 
+// dateTime is how the settings pages show a time, in UTC to the minute.
 const dateTime = "2006-01-02 15:04 UTC"
 
+// scimPage writes the automatic provisioning page with status: the SCIM
+// endpoint, the tokens (never their values, only a new one in
+// page.NewToken) and whether LDAP is active (SCIM is then refused).
+// Listing needs ListSCIMAccessTokens.
 func (s *Service) scimPage(w http.ResponseWriter, r *http.Request, c *caller, status int, page web.AdminSCIM) error {
 	if err := c.must(ActionListSCIMAccessTokens, s.storeARN()); err != nil {
 		return err
@@ -79,6 +84,7 @@ func (s *Service) scimPage(w http.ResponseWriter, r *http.Request, c *caller, st
 	return nil
 }
 
+// getSCIM shows the automatic provisioning page.
 func (s *Service) getSCIM(w http.ResponseWriter, r *http.Request, c *caller) error {
 	return s.scimPage(w, r, c, http.StatusOK, web.AdminSCIM{})
 }
@@ -110,10 +116,11 @@ func (s *Service) postSCIM(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 		return err
 	}
-	return s.scimPage(w, r, c, http.StatusOK, web.AdminSCIM{NewToken: secret.Reveal(), NewTokenID: rec.ID,
-		AdminLayout: web.AdminLayout{}})
+	return s.scimPage(w, r, c, http.StatusOK, web.AdminSCIM{NewToken: secret.Reveal(), NewTokenID: rec.ID})
 }
 
+// deleteSCIM revokes the token named in the path once confirmed; an
+// unknown token is a not-found page.
 func (s *Service) deleteSCIM(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err := c.must(ActionDeleteSCIMAccessToken, s.storeARN()); err != nil {
 		return err

@@ -157,12 +157,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 		if err := validateUser(u); err != nil {
 			return err
 		}
-		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return userConflict(u)
-			}
+		if err := s.updateUserIn(ctx, tx, u); err != nil {
 			return err
 		}
 		paths := make([]string, len(ops))
@@ -278,6 +273,21 @@ func (s *Service) revokeUser(ctx context.Context, tx store.Tx, userID string) er
 
 // DeleteUser deletes a user, its memberships and its direct assignments,
 // and revokes everything issued to it.
+// updateUserIn stamps u as updated now by the caller and stores it in
+// tx. A user name or external ID another user holds is a ConflictException
+// fault (userConflict).
+func (s *Service) updateUserIn(ctx context.Context, tx store.Tx, u *store.User) error {
+	u.UpdatedAt = s.Now().UTC()
+	u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return userConflict(u)
+		}
+		return err
+	}
+	return nil
+}
+
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	// Deleting yourself would lock you out, and possibly the instance
 	// with you: refused, as the people service refuses it.
@@ -285,19 +295,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		return fault.Validationf("You cannot delete yourself; ask another administrator.")
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := userIn(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteUser(ctx, id); err != nil {
-			return err
-		}
-		if err := s.revokeUser(ctx, tx, id); err != nil {
+		if err := s.deleteUserIn(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{
@@ -305,6 +303,26 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 			Params: map[string]string{"identityStoreId": s.IdentityStoreID, "userId": id},
 		})
 	})
+}
+
+// deleteUserIn deletes user id in tx: it ends their sessions, removes
+// their direct assignments, deletes them with their memberships, and
+// records a revocation of everything issued to them. It returns a
+// ResourceNotFoundException fault when there is no such user.
+func (s *Service) deleteUserIn(ctx context.Context, tx store.Tx, id string) error {
+	if _, err := userIn(ctx, tx, id); err != nil {
+		return err
+	}
+	if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
+		return err
+	}
+	if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {
+		return err
+	}
+	if err := tx.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	return s.revokeUser(ctx, tx, id)
 }
 
 // ListUsers returns a page of users ordered by ID.

@@ -108,12 +108,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, ops []AttributeOp)
 		if err := validateGroup(g); err != nil {
 			return err
 		}
-		g.UpdatedAt = s.Now().UTC()
-		g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateGroup(ctx, g); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
-			}
+		if err := s.updateGroupIn(ctx, tx, g); err != nil {
 			return err
 		}
 		paths := make([]string, len(ops))
@@ -128,17 +123,24 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, ops []AttributeOp)
 }
 
 // DeleteGroup deletes a group, its memberships and its assignments.
+// updateGroupIn stamps g as updated now by the caller and stores it in
+// tx. A display name or external ID another group holds is a
+// ConflictException fault.
+func (s *Service) updateGroupIn(ctx context.Context, tx store.Tx, g *store.Group) error {
+	g.UpdatedAt = s.Now().UTC()
+	g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
+	if err := tx.UpdateGroup(ctx, g); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
+		}
+		return err
+	}
+	return nil
+}
+
 func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.GetGroup(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceGroup, id, "Group not found")
-		} else if err != nil {
-			return err
-		}
-		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalGroup, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteGroup(ctx, id); err != nil {
+		if err := s.deleteGroupIn(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{
@@ -146,6 +148,21 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 			Params: map[string]string{"identityStoreId": s.IdentityStoreID, "groupId": id},
 		})
 	})
+}
+
+// deleteGroupIn deletes group id in tx with its memberships and its
+// assignments. It returns a ResourceNotFoundException fault when there
+// is no such group.
+func (s *Service) deleteGroupIn(ctx context.Context, tx store.Tx, id string) error {
+	if _, err := tx.GetGroup(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return fault.NotFoundf(ResourceGroup, id, "Group not found")
+	} else if err != nil {
+		return err
+	}
+	if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalGroup, id); err != nil {
+		return err
+	}
+	return tx.DeleteGroup(ctx, id)
 }
 
 // ListGroups returns a page of groups ordered by ID.

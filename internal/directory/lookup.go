@@ -410,12 +410,7 @@ func (s *Service) SetUserExternalIDs(ctx context.Context, id string, ids []store
 			return err
 		}
 		u.ExternalIDs = ids
-		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return userConflict(u)
-			}
+		if err := s.updateUserIn(ctx, tx, u); err != nil {
 			return err
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{
@@ -441,12 +436,7 @@ func (s *Service) SetGroupExternalIDs(ctx context.Context, id string, ids []stor
 			return err
 		}
 		g.ExternalIDs = ids
-		g.UpdatedAt = s.Now().UTC()
-		g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateGroup(ctx, g); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
-			}
+		if err := s.updateGroupIn(ctx, tx, g); err != nil {
 			return err
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{

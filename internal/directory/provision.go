@@ -78,12 +78,7 @@ func (s *Service) EditUser(ctx context.Context, id string, ev Event, edit func(u
 		if err := validateUser(u); err != nil {
 			return err
 		}
-		u.UpdatedAt = s.Now().UTC()
-		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return userConflict(u)
-			}
+		if err := s.updateUserIn(ctx, tx, u); err != nil {
 			return err
 		}
 		if u.Disabled && !was.Disabled {
@@ -102,19 +97,7 @@ func (s *Service) EditUser(ctx context.Context, id string, ev Event, edit func(u
 // as ev.
 func (s *Service) DeleteUserAs(ctx context.Context, id string, ev Event) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := userIn(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.Access.RevokeUserSessions(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalUser, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteUser(ctx, id); err != nil {
-			return err
-		}
-		if err := s.revokeUser(ctx, tx, id); err != nil {
+		if err := s.deleteUserIn(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, ev, nil)
@@ -181,12 +164,7 @@ func (s *Service) EditGroup(ctx context.Context, id string, ev Event, edit func(
 		if err := validateGroup(g); err != nil {
 			return err
 		}
-		g.UpdatedAt = s.Now().UTC()
-		g.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
-		if err := tx.UpdateGroup(ctx, g); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return fault.Uniquef("Duplicate GroupDisplayName %q or ExternalId", g.DisplayName)
-			}
+		if err := s.updateGroupIn(ctx, tx, g); err != nil {
 			return err
 		}
 		if err := s.applyMembers(ctx, tx, id, m); err != nil {
@@ -251,15 +229,7 @@ func (s *Service) applyMembers(ctx context.Context, tx store.Tx, groupID string,
 // assignments), audited as ev.
 func (s *Service) DeleteGroupAs(ctx context.Context, id string, ev Event) error {
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.GetGroup(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return fault.NotFoundf(ResourceGroup, id, "Group not found")
-		} else if err != nil {
-			return err
-		}
-		if err := s.Access.RemovePrincipal(ctx, tx, store.PrincipalGroup, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteGroup(ctx, id); err != nil {
+		if err := s.deleteGroupIn(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, ev, nil)

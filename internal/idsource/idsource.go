@@ -1,4 +1,4 @@
-// Package idsource keeps the instance's identity source (DESIGN §1): where
+// Package idsource keeps the instance's identity source: where
 // people come from and where they prove who they are. One source is active
 // at a time, as in IAM Identity Center (AWS docs, "Manage your identity
 // source"): the built-in directory (the default), an external identity
@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -250,9 +251,10 @@ func (s *Service) withDefaults(kind string, settings map[string]string) map[stri
 // stored, as the actor in ctx, with an audit event (UpdateIdentitySource)
 // that names the settings but never the secret. secret nil keeps the
 // stored secret, unless a SecretBound setting changes (a Validation
-// fault: the secret must be sent again); "" removes it. Unknown setting names, missing required
-// ones, values outside a field's options and the kind's own Check are
-// Validation faults.
+// fault: the secret must be sent again); "" removes it. Unknown setting
+// names, values longer than maxSettingBytes or not UTF-8, missing
+// required ones, values outside a field's options, a secret longer than
+// maxSecretBytes and the kind's own Check are Validation faults.
 func (s *Service) Configure(ctx context.Context, kind string, settings map[string]string, secret *string) error {
 	k := s.kinds[kind]
 	if k == nil {
@@ -288,7 +290,7 @@ func (s *Service) Configure(ctx context.Context, kind string, settings map[strin
 		if f.Required && v == "" {
 			errs = append(errs, fmt.Sprintf("%s is required", f.Name))
 		}
-		if v != "" && len(f.Options) > 0 && !contains(f.Options, v) {
+		if v != "" && len(f.Options) > 0 && !slices.Contains(f.Options, v) {
 			errs = append(errs, fmt.Sprintf("%s must be one of %s", f.Name, strings.Join(f.Options, ", ")))
 		}
 	}
@@ -378,21 +380,13 @@ func (s *Service) Configure(ctx context.Context, kind string, settings map[strin
 	})
 }
 
+// names lists the registered kinds' names, in Kinds' order.
 func (s *Service) names() []string {
 	var ns []string
 	for _, k := range s.Kinds() {
 		ns = append(ns, k.Name)
 	}
 	return ns
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // ErrNoExternalSignIn: the active source signs people in with the

@@ -445,6 +445,16 @@ type Session struct {
 // sessionBytes is the size of a session cookie's random value (160 bits).
 const sessionBytes = 20
 
+// sessionValue returns a new session cookie value: sessionBytes from
+// s.Rand, base64url without padding (RFC 4648 §5).
+func (s *Service) sessionValue() (string, error) {
+	b := make([]byte, sessionBytes)
+	if _, err := io.ReadFull(s.Rand, b); err != nil {
+		return "", fmt.Errorf("session value: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
 // Start starts a portal session for u after a successful sign-in: in one
 // transaction it creates the session, spends state (when the sign-in had a
 // TOTP step), forgets the user's counted attempts (the steps' own
@@ -454,11 +464,10 @@ const sessionBytes = 20
 func (s *Service) Start(ctx context.Context, a Attempt, v *Verified, state string, stateExpires time.Time) (*Session, error) {
 	s.init()
 	u, withMFA := v.User, v.MFA
-	b := make([]byte, sessionBytes)
-	if _, err := io.ReadFull(s.Rand, b); err != nil {
-		return nil, fmt.Errorf("session value: %w", err)
+	value, err := s.sessionValue()
+	if err != nil {
+		return nil, err
 	}
-	value := base64.RawURLEncoding.EncodeToString(b)
 	set, err := s.settings(ctx)
 	if err != nil {
 		return nil, err
@@ -529,11 +538,10 @@ func (s *Service) StartExternal(ctx context.Context, a Attempt, u *store.User, e
 	if u.Disabled {
 		return nil, ErrBadCredentials
 	}
-	b := make([]byte, sessionBytes)
-	if _, err := io.ReadFull(s.Rand, b); err != nil {
-		return nil, fmt.Errorf("session value: %w", err)
+	value, err := s.sessionValue()
+	if err != nil {
+		return nil, err
 	}
-	value := base64.RawURLEncoding.EncodeToString(b)
 	set, err := s.settings(ctx)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package oidcrp
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -549,7 +550,7 @@ func identity(s *settings, issuer, subject string, claims map[string]any) idsour
 		v, _ := claims[n].(string)
 		return strings.TrimSpace(v)
 	}
-	id := idsource.Identity{Issuer: issuer, Subject: subject, UserName: or(str(s.UserName), str(s.Email)), Email: str(s.Email),
+	id := idsource.Identity{Issuer: issuer, Subject: subject, UserName: cmp.Or(str(s.UserName), str(s.Email)), Email: str(s.Email),
 		GivenName: str(s.GivenName), FamilyName: str(s.FamilyName), DisplayName: str(s.DisplayName)}
 	if s.Groups != "" {
 		id.Groups = groups(claims, s.Groups)

@@ -1,6 +1,7 @@
 package oidcrp
 
 import (
+	"cmp"
 	"net"
 	"net/url"
 	"slices"
@@ -68,9 +69,9 @@ func parse(m map[string]string) (*settings, error) {
 		}
 	}
 	s := &settings{Issuer: m[SettingIssuer], ClientID: m[SettingClientID], Preset: p,
-		UserName: or(m[SettingUserNameClaim], p.UserName), Email: or(m[SettingEmailClaim], p.Email),
-		GivenName: or(m[SettingGivenNameClaim], p.GivenName), FamilyName: or(m[SettingFamilyNameClaim], p.FamilyName),
-		DisplayName: or(m[SettingDisplayClaim], p.DisplayName), Groups: or(m[SettingGroupsClaim], p.Groups)}
+		UserName: cmp.Or(m[SettingUserNameClaim], p.UserName), Email: cmp.Or(m[SettingEmailClaim], p.Email),
+		GivenName: cmp.Or(m[SettingGivenNameClaim], p.GivenName), FamilyName: cmp.Or(m[SettingFamilyNameClaim], p.FamilyName),
+		DisplayName: cmp.Or(m[SettingDisplayClaim], p.DisplayName), Groups: cmp.Or(m[SettingGroupsClaim], p.Groups)}
 	if s.Groups == noClaim {
 		s.Groups = ""
 	}
@@ -123,10 +124,3 @@ func checkIssuer(raw string) error {
 type errText string
 
 func (e errText) Error() string { return string(e) }
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}

@@ -134,17 +134,7 @@ func (s *Server) schemaDocs() []schemaDoc {
 
 func (s *Server) schemas(w http.ResponseWriter, _ *http.Request, id string) error {
 	docs := s.schemaDocs()
-	if id != "" {
-		for _, d := range docs {
-			if strings.EqualFold(d.ID, id) {
-				writeJSON(w, http.StatusOK, d)
-				return nil
-			}
-		}
-		return notFound("Schema", id)
-	}
-	writeJSON(w, http.StatusOK, page(docs, 1, len(docs), func(d *schemaDoc) any { return d }))
-	return nil
+	return writeDiscovery(w, docs, id, "Schema", func(d *schemaDoc) string { return d.ID })
 }
 
 type extensionRef struct {
@@ -173,15 +163,22 @@ func (s *Server) resourceTypes(w http.ResponseWriter, _ *http.Request, id string
 		docs[i].Schemas = []string{SchemaResourceType}
 		docs[i].Meta = metaDoc{ResourceType: "ResourceType", Location: s.Endpoint() + "/ResourceTypes/" + docs[i].ID}
 	}
+	return writeDiscovery(w, docs, id, "ResourceType", func(d *resourceTypeDoc) string { return d.ID })
+}
+
+// writeDiscovery answers a discovery endpoint (RFC 7644 §4): the document
+// whose ID is id (matched ignoring case; a 404 naming kind when none is),
+// or, for no id, every document as one unpaged ListResponse.
+func writeDiscovery[T any](w http.ResponseWriter, docs []T, id, kind string, idOf func(*T) string) error {
 	if id != "" {
-		for _, d := range docs {
-			if strings.EqualFold(d.ID, id) {
-				writeJSON(w, http.StatusOK, d)
+		for i := range docs {
+			if strings.EqualFold(idOf(&docs[i]), id) {
+				writeJSON(w, http.StatusOK, docs[i])
 				return nil
 			}
 		}
-		return notFound("ResourceType", id)
+		return notFound(kind, id)
 	}
-	writeJSON(w, http.StatusOK, page(docs, 1, len(docs), func(d *resourceTypeDoc) any { return d }))
+	writeJSON(w, http.StatusOK, page(docs, 1, len(docs), func(d *T) any { return d }))
 	return nil
 }

@@ -12,6 +12,10 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
+// getGroups answers GET /Groups/{id} with one group and its members
+// (unless excludedAttributes names members), or GET /Groups with a
+// ListResponse filtered by findGroups and paged by startIndex and count
+// (RFC 7644 §3.4.1, §3.4.2, §3.9).
 func (s *Server) getGroups(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	if id != "" {
@@ -25,9 +29,11 @@ func (s *Server) getGroups(w http.ResponseWriter, r *http.Request, id string) er
 			if err != nil {
 				return err
 			}
-			for _, m := range ms {
-				d.Members = append(d.Members, memberDoc{Value: m.UserID, Ref: s.location("Users", m.UserID)})
+			ids := make([]string, len(ms))
+			for i, m := range ms {
+				ids[i] = m.UserID
 			}
+			d.Members = s.memberDocs(ids)
 		}
 		writeJSON(w, http.StatusOK, d)
 		return nil
@@ -43,6 +49,16 @@ func (s *Server) getGroups(w http.ResponseWriter, r *http.Request, id string) er
 	// Lists leave members out, as IAM Identity Center's ListGroups does.
 	writeJSON(w, http.StatusOK, page(groups, start, count, func(g *store.Group) any { return groupToDoc(g, s.Endpoint()) }))
 	return nil
+}
+
+// memberDocs renders user IDs as a group's members, each with its $ref
+// (RFC 7643 §4.2); no IDs gives nil, so "members" is left out.
+func (s *Server) memberDocs(ids []string) []memberDoc {
+	var out []memberDoc
+	for _, id := range ids {
+		out = append(out, memberDoc{Value: id, Ref: s.location("Users", id)})
+	}
+	return out
 }
 
 // findGroups answers a filter of eq terms on id, displayName, externalId
@@ -122,23 +138,14 @@ func (s *Server) findGroups(r *http.Request, raw string) ([]store.Group, error) 
 	return out, nil
 }
 
-func decodeGroup(b []byte) (*groupDoc, error) {
-	var d groupDoc
-	if err := decodeBody(b, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
-}
-
+// createGroup answers POST /Groups (RFC 7644 §3.3): 201 with the group,
+// its members and its Location. A member that is not a user is 400; a
+// displayName or externalId taken is 409 uniqueness.
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, _ string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	d, err := readRequest(s, w, r, "CreateGroup", nil, decodeDoc[groupDoc])
 	if err != nil {
 		return err
-	}
-	d, err := decodeGroup(b)
-	if err != nil {
-		return s.failed(ctx, "CreateGroup", nil, err)
 	}
 	params := map[string]any{"displayName": d.DisplayName}
 	g := store.Group{DisplayName: d.DisplayName, ExternalIDs: withExternalID(nil, d.ExternalID)}
@@ -147,24 +154,21 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, _ string) e
 		return s.failed(ctx, "CreateGroup", params, err)
 	}
 	out := groupToDoc(created, s.Endpoint())
-	for _, id := range d.memberIDs() {
-		out.Members = append(out.Members, memberDoc{Value: id, Ref: s.location("Users", id)})
-	}
+	out.Members = s.memberDocs(d.memberIDs())
 	w.Header().Set("Location", s.location("Groups", created.ID))
 	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
+// putGroup answers PUT /Groups/{id} (RFC 7644 §3.5.1): the body replaces
+// the group's displayName, externalId and members (id cannot change: 400
+// mutability).
 func (s *Server) putGroup(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	params := map[string]any{"groupId": id}
+	d, err := readRequest(s, w, r, "PutGroup", params, decodeDoc[groupDoc])
 	if err != nil {
 		return err
-	}
-	params := map[string]any{"groupId": id}
-	d, err := decodeGroup(b)
-	if err != nil {
-		return s.failed(ctx, "PutGroup", params, err)
 	}
 	g, err := s.Directory.EditGroup(ctx, id, event("PutGroup", params), func(g *store.Group, m *directory.Members) error {
 		if d.ID != "" && d.ID != id {
@@ -179,9 +183,7 @@ func (s *Server) putGroup(w http.ResponseWriter, r *http.Request, id string) err
 		return s.failed(ctx, "PutGroup", params, err)
 	}
 	out := groupToDoc(g, s.Endpoint())
-	for _, id := range d.memberIDs() {
-		out.Members = append(out.Members, memberDoc{Value: id, Ref: s.location("Users", id)})
-	}
+	out.Members = s.memberDocs(d.memberIDs())
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -192,20 +194,12 @@ func (s *Server) putGroup(w http.ResponseWriter, r *http.Request, id string) err
 // does.
 func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	params := map[string]any{"groupId": id}
+	p, err := readRequest(s, w, r, "PatchGroup", params, decodePatch)
 	if err != nil {
 		return err
 	}
-	params := map[string]any{"groupId": id}
-	p, err := decodePatch(b)
-	if err != nil {
-		return s.failed(ctx, "PatchGroup", params, err)
-	}
-	paths := make([]string, len(p.Operations))
-	for i, op := range p.Operations {
-		paths[i] = op.Op + " " + op.Path
-	}
-	params["operations"] = paths
+	params["operations"] = p.opPaths()
 	_, err = s.Directory.EditGroup(ctx, id, event("PatchGroup", params), func(g *store.Group, m *directory.Members) error {
 		doc, err := toMap(groupToDoc(g, ""))
 		if err != nil {
@@ -222,8 +216,8 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, id string) e
 		if err != nil {
 			return err
 		}
-		var d groupDoc
-		if err := decodeBody(nb, &d); err != nil {
+		d, err := decodeDoc[groupDoc](nb)
+		if err != nil {
 			return err
 		}
 		g.DisplayName = d.DisplayName
@@ -308,6 +302,8 @@ func applyGroupOp(dp *docPatcher, plan *memberPlan, op patchOp) error {
 	return nil
 }
 
+// deleteGroup answers DELETE /Groups/{id} (RFC 7644 §3.6) with 204: the
+// group goes with its memberships and assignments.
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	params := map[string]any{"groupId": id}

@@ -29,6 +29,20 @@ type patchOp struct {
 	Value json.RawMessage `json:"value"`
 }
 
+// opPaths lists p's operations as "op path" strings, for the audit
+// trail: the paths say what changed without the values.
+func (p *patchRequest) opPaths() []string {
+	paths := make([]string, len(p.Operations))
+	for i, op := range p.Operations {
+		paths[i] = op.Op + " " + op.Path
+	}
+	return paths
+}
+
+// decodePatch decodes a PATCH body (RFC 7644 §3.5.2), lower-casing each
+// op. A body that is not a JSON object, names another schema, holds no
+// operations or more than maxOperations, or has an unknown op is 400
+// invalidSyntax.
 func decodePatch(body []byte) (*patchRequest, error) {
 	var p patchRequest
 	if err := decodeBody(body, &p); err != nil {

@@ -193,6 +193,32 @@ func decodeBody(b []byte, v any) error {
 	return nil
 }
 
+// decodeDoc decodes a JSON object into a T (a resource document such as
+// userDoc or groupDoc); anything else is 400 invalidSyntax.
+func decodeDoc[T any](b []byte) (*T, error) {
+	var d T
+	if err := decodeBody(b, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// readRequest reads the request body and decodes it with decode. A body
+// that cannot be read (wrong media type, too large) is returned as is; one
+// that does not decode is also audited as the failed operation op with
+// params.
+func readRequest[T any](s *Server, w http.ResponseWriter, r *http.Request, op string, params map[string]any, decode func([]byte) (*T, error)) (*T, error) {
+	b, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decode(b)
+	if err != nil {
+		return nil, s.failed(r.Context(), op, params, err)
+	}
+	return d, nil
+}
+
 // jsonProblem says what was wrong without echoing input.
 func jsonProblem(err error) string {
 	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
@@ -219,6 +245,8 @@ func (s *Server) failed(ctx context.Context, name string, params map[string]any,
 	return err
 }
 
+// location is the URL of the resource id of kind ("Users" or "Groups"),
+// as a Location header and meta.location carry it (RFC 7644 §3.1).
 func (s *Server) location(kind, id string) string { return s.Endpoint() + "/" + kind + "/" + id }
 
 // pageParams reads startIndex (1-based) and count (RFC 7644 §3.4.2.4).

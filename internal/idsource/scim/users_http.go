@@ -15,6 +15,10 @@ import (
 // maxFilter bounds a filter expression's length.
 const maxFilter = 1024
 
+// getUsers answers GET /Users/{id} with one user, or GET /Users with a
+// ListResponse filtered by findUsers and paged by startIndex and count
+// (RFC 7644 §3.4.1, §3.4.2). An unknown id is 404; a filter it does not
+// support is 400 invalidFilter.
 func (s *Server) getUsers(w http.ResponseWriter, r *http.Request, id string) error {
 	if id != "" {
 		u, err := s.Directory.GetUser(r.Context(), id)
@@ -108,23 +112,14 @@ func (s *Server) findUsers(r *http.Request, raw string) ([]store.User, error) {
 	return []store.User{*u}, nil
 }
 
-func decodeUser(b []byte) (*userDoc, error) {
-	var d userDoc
-	if err := decodeBody(b, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
-}
-
+// createUser answers POST /Users (RFC 7644 §3.3): 201 with the user and
+// its Location. A body that is not a user is 400 invalidSyntax or
+// invalidValue; a userName or externalId taken is 409 uniqueness.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	d, err := readRequest(s, w, r, "CreateUser", nil, decodeDoc[userDoc])
 	if err != nil {
 		return err
-	}
-	d, err := decodeUser(b)
-	if err != nil {
-		return s.failed(ctx, "CreateUser", nil, err)
 	}
 	params := map[string]any{"userName": d.UserName}
 	var u store.User
@@ -142,16 +137,16 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ string) er
 	return nil
 }
 
+// putUser answers PUT /Users/{id} (RFC 7644 §3.5.1): the body replaces
+// the user's attributes (id cannot change: 400 mutability); "active":
+// false ends their sessions, tokens and role credentials, as patchUser's
+// does.
 func (s *Server) putUser(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	params := map[string]any{"userId": id}
+	d, err := readRequest(s, w, r, "PutUser", params, decodeDoc[userDoc])
 	if err != nil {
 		return err
-	}
-	params := map[string]any{"userId": id}
-	d, err := decodeUser(b)
-	if err != nil {
-		return s.failed(ctx, "PutUser", params, err)
 	}
 	u, err := s.Directory.EditUser(ctx, id, event("PutUser", params), func(u *store.User) error {
 		if d.ID != "" && d.ID != id {
@@ -172,20 +167,12 @@ func (s *Server) putUser(w http.ResponseWriter, r *http.Request, id string) erro
 // the response is sent.
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	b, err := readBody(w, r)
+	params := map[string]any{"userId": id}
+	p, err := readRequest(s, w, r, "PatchUser", params, decodePatch)
 	if err != nil {
 		return err
 	}
-	params := map[string]any{"userId": id}
-	p, err := decodePatch(b)
-	if err != nil {
-		return s.failed(ctx, "PatchUser", params, err)
-	}
-	paths := make([]string, len(p.Operations))
-	for i, op := range p.Operations {
-		paths[i] = op.Op + " " + op.Path
-	}
-	params["operations"] = paths
+	params["operations"] = p.opPaths()
 	u, err := s.Directory.EditUser(ctx, id, event("PatchUser", params), func(u *store.User) error {
 		return applyUserPatch(u, p)
 	})
@@ -196,6 +183,9 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) er
 	return nil
 }
 
+// deleteUser answers DELETE /Users/{id} (RFC 7644 §3.6) with 204: the
+// user goes with their memberships and assignments, and everything
+// issued to them is revoked (directory.Service.DeleteUserAs).
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	params := map[string]any{"userId": id}
@@ -226,7 +216,7 @@ func applyUserPatch(u *store.User, p *patchRequest) error {
 	if err != nil {
 		return err
 	}
-	d, err := decodeUser(nb)
+	d, err := decodeDoc[userDoc](nb)
 	if err != nil {
 		return err
 	}
