@@ -663,10 +663,7 @@ func (p *planner) planPermissionSets(ctx context.Context, w *World) error {
 			if err != nil {
 				return err
 			}
-			if op.Status != store.StatusSucceeded {
-				return fmt.Errorf("provision: %s", op.FailureReason)
-			}
-			return nil
+			return opDone(op, "provision")
 		}})
 	}
 	return nil
@@ -780,10 +777,7 @@ func (p *planner) planAssignments(ctx context.Context, w *World) error {
 			if err != nil {
 				return err
 			}
-			if op.Status != store.StatusSucceeded {
-				return fmt.Errorf("%s", op.FailureReason)
-			}
-			return nil
+			return opDone(op, "")
 		}})
 	}
 	if !p.opts.Prune {
@@ -800,10 +794,7 @@ func (p *planner) planAssignments(ctx context.Context, w *World) error {
 			if err != nil {
 				return err
 			}
-			if op.Status != store.StatusSucceeded {
-				return fmt.Errorf("%s", op.FailureReason)
-			}
-			return nil
+			return opDone(op, "")
 		}})
 	}
 	for name, ps := range p.sets {
@@ -840,4 +831,19 @@ func (p *planner) planAssignments(ctx context.Context, w *World) error {
 		}})
 	}
 	return nil
+}
+
+// opDone reports a failed operation as an error; a succeeded one, and one
+// still in progress (a linked account's roles are provisioned through IAM
+// after the change is stored: its status tells the outcome later, as
+// sso-admin's Describe…Status calls show), is nil.
+func opDone(op *store.Operation, what string) error {
+	if op.Status != store.StatusFailed {
+		return nil
+	}
+	reason := cmp.Or(op.FailureReason, "the operation failed")
+	if what != "" {
+		return fmt.Errorf("%s: %s", what, reason)
+	}
+	return errors.New(reason)
 }

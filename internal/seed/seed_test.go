@@ -329,3 +329,51 @@ func TestParseErrorsSpeakTheFile(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadIntoLinkedAccount loads a world whose assignments and permission
+// set changes land in a linked account: their operations stay IN_PROGRESS
+// until the IAM worker runs, and that is not a failure of the load.
+func TestLoadIntoLinkedAccount(t *testing.T) {
+	w := domaintest.New(t)
+	ctx := t.Context()
+	l := &seed.Loader{Directory: w.Directory, Access: w.Access, Instance: w.Instance}
+	if _, err := w.Access.CreateAccount(ctx, "111111111111", "dev", "dev@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Store.PutAccountLink(ctx, &store.AccountLink{AccountID: "111111111111", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLE",
+		SealedSecret: []byte{1}, Status: store.LinkActive, SAMLProviderARN: "arn:aws:iam::111111111111:saml-provider/G"}); err != nil {
+		t.Fatal(err)
+	}
+	world := func(duration string) *seed.World {
+		t.Helper()
+		wd, err := seed.Parse([]byte(`
+users: [{user_name: ann, display_name: Ann, given_name: Ann, family_name: A}]
+permission_sets: [{name: Dev, session_duration: ` + duration + `}]
+assignments: [{account: "111111111111", permission_set: Dev, user: ann}]
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wd
+	}
+	if _, err := l.Load(ctx, world("PT1H")); err != nil {
+		t.Fatalf("first load into a linked account: %v", err)
+	}
+	// A changed permission set is provisioned again: still in progress.
+	if _, err := l.Load(ctx, world("PT2H")); err != nil {
+		t.Fatalf("second load into a linked account: %v", err)
+	}
+	ops, err := w.Store.ListOperations(ctx, store.OperationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inProgress int
+	for _, op := range ops {
+		if op.Status == store.StatusInProgress {
+			inProgress++
+		}
+	}
+	if inProgress < 2 {
+		t.Fatalf("operations %+v: want the assignment and the provisioning queued IN_PROGRESS", ops)
+	}
+}
