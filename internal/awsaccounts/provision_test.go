@@ -688,3 +688,66 @@ func TestQueueAccountProvisionsExistingRoles(t *testing.T) {
 		t.Fatalf("role %s (%d s), stored ID %s", *got.Role.RoleId, *got.Role.MaxSessionDuration, rec.RoleID)
 	}
 }
+
+// TestRenameRevokesOldName: a revocation names sessions by user name, so
+// renaming a user (identitystore UpdateUser, or a SCIM PUT through
+// EditUser) revokes the sessions of the old name; otherwise disabling the
+// renamed user would deny only the new name, and the sessions the user
+// took under the old one would outlive the disabling.
+func TestRenameRevokesOldName(t *testing.T) {
+	moto := mototest.Start(t)
+	lw := newLinkedWorld(t, moto.URL, moto.URL)
+	ctx := t.Context()
+	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erin, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "erin", DisplayName: "erin", Name: store.UserName{GivenName: "erin", FamilyName: "X"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: erin.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
+		t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
+	}
+	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := func() []string {
+		t.Helper()
+		pol, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
+		if err != nil {
+			t.Fatalf("revocation policy: %v", err)
+		}
+		var ids []string
+		for _, s := range decodeDoc(t, pol.PolicyDocument)["Statement"].([]any) {
+			ids = append(ids, s.(map[string]any)["Condition"].(map[string]any)["StringLike"].(map[string]any)["aws:userid"].(string))
+		}
+		slices.Sort(ids)
+		return ids
+	}
+
+	must(t, lw.Directory.UpdateUser(ctx, erin.ID, []directory.AttributeOp{{Path: "userName", Value: json.RawMessage(`"erin2"`)}}))
+	must(t, lw.P.RunOnce(ctx))
+	if got, want := revoked(), []string{rec.RoleID + ":erin"}; !slices.Equal(got, want) {
+		t.Fatalf("after the rename: revoked %v, want %v", got, want)
+	}
+	// A change that keeps the name revokes nothing more.
+	must(t, lw.Directory.UpdateUser(ctx, erin.ID, []directory.AttributeOp{{Path: "displayName", Value: json.RawMessage(`"Erin"`)}}))
+	if q, err := lw.Store.ListOperations(ctx, store.OperationFilter{Kind: access.OpRevokeSessions, Status: store.StatusInProgress}); err != nil || len(q) != 0 {
+		t.Fatalf("revocations queued without a rename: %v %v", q, err)
+	}
+	_, err = lw.Directory.EditUser(ctx, erin.ID, directory.Event{Source: "scim", Name: "PutUser"}, func(u *store.User) error {
+		u.UserName = "erin3"
+		return nil
+	})
+	must(t, err)
+	must(t, lw.P.RunOnce(ctx))
+	if got, want := revoked(), []string{rec.RoleID + ":erin", rec.RoleID + ":erin2"}; !slices.Equal(got, want) {
+		t.Fatalf("after the SCIM rename: revoked %v, want %v", got, want)
+	}
+}

@@ -33,6 +33,9 @@ import (
 // the role's session duration after that moment. Its Sid carries that
 // moment ("Until<unix seconds>User<hash>"), so the policy in IAM is the
 // record the sweep reads back; there is nothing else to keep in step.
+// Renaming a user revokes the sessions of the old name
+// (access.Service.RevokeRenamedUser): a later revocation names only the
+// new one.
 
 // RevokedSessionsPolicyName names the inline policy holding the per-user
 // revocation statements of a role.
