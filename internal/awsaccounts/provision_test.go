@@ -637,8 +637,9 @@ func TestOneReplicaPerOperation(t *testing.T) {
 // characters and length; wildcards match only themselves in the
 // revocation's StringLike condition.
 func TestSessionNames(t *testing.T) {
-	for in, want := range map[string]string{"alice": "alice", "Ann Lee*": "Ann-Lee-", "é": "-" + "-", "x": "x-", strings.Repeat("a", 70): strings.Repeat("a", 64)} {
-		if got := awsaccounts.SessionName(in); got != want {
+	for in, want := range map[string]string{"alice": "alice", "Ann Lee*": "Ann-Lee-", "é": "-", "x": "x", strings.Repeat("a", 70): strings.Repeat("a", 51)} {
+		// A name that had to change is followed by '-' and 12 hex digits.
+		if got := awsaccounts.SessionName(in); in != "alice" && (len(got) != len(want)+13 || !strings.HasPrefix(got, want+"-")) || in == "alice" && got != want {
 			t.Errorf("SessionName(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -749,5 +750,36 @@ func TestRenameRevokesOldName(t *testing.T) {
 	must(t, lw.P.RunOnce(ctx))
 	if got, want := revoked(), []string{rec.RoleID + ":erin", rec.RoleID + ":erin2"}; !slices.Equal(got, want) {
 		t.Fatalf("after the SCIM rename: revoked %v, want %v", got, want)
+	}
+}
+
+// TestSessionNamesDistinct: two users never share a session name, which
+// a revocation names and CloudTrail shows as the SourceIdentity: a name
+// that had to be cleaned or cut carries a hash of the whole name, so that
+// disabling "ana maria" does not deny "ana-maria", nor one long name
+// another with the same first 64 characters. Names that fit STS's rules
+// are their own session names, as in IAM Identity Center.
+func TestSessionNamesDistinct(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"ana maria", "ana-maria"},
+		{"Zoë", "Zo-"},
+		{"x", "x-"},
+		{strings.Repeat("a", 70), strings.Repeat("a", 64)},
+		{strings.Repeat("a", 70), strings.Repeat("a", 71)},
+	} {
+		a, b := awsaccounts.SessionName(pair[0]), awsaccounts.SessionName(pair[1])
+		if a == b {
+			t.Errorf("SessionName(%q) = SessionName(%q) = %q", pair[0], pair[1], a)
+		}
+		for _, s := range []string{a, b} {
+			if len(s) < 2 || len(s) > 64 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-") != "" {
+				t.Errorf("session name %q breaks STS's rules", s)
+			}
+		}
+	}
+	for _, n := range []string{"alice", "alice@example.com", "ed.developer+ops=1,team_", strings.Repeat("b", 64)} {
+		if got := awsaccounts.SessionName(n); got != n {
+			t.Errorf("SessionName(%q) = %q, want the name itself", n, got)
+		}
 	}
 }

@@ -12,12 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/samlidp"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -265,26 +265,7 @@ func likeLiteral(s string) string {
 	return strings.NewReplacer("$", "${$}", "*", "${*}", "?", "${?}").Replace(s)
 }
 
-// SessionName is the RoleSessionName of userName's sessions: the name
-// fitted to STS's 2 to 64 of [A-Za-z0-9_+=,.@-] (STS API Reference,
-// AssumeRoleWithSAML), other characters as "-". It must stay the same
-// function as the one the SAML assertion uses (package samlidp), so that
-// a revocation names the sessions it means.
-func SessionName(name string) string {
-	var b strings.Builder
-	for _, c := range name {
-		if b.Len() == 64 {
-			break
-		}
-		if c < unicode.MaxASCII && (unicode.IsLetter(c) || unicode.IsDigit(c)) || strings.ContainsRune("_+=,.@-", c) {
-			b.WriteRune(c)
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	s := b.String()
-	for len(s) < 2 {
-		s += "-"
-	}
-	return s
-}
+// SessionName is the RoleSessionName of userName's sessions: the one the
+// SAML assertion names (samlidp.SessionName), so that a revocation names
+// the sessions it means.
+func SessionName(userName string) string { return samlidp.SessionName(userName) }
