@@ -70,3 +70,23 @@ func TestLinkEndpointHugeResponseBounded(t *testing.T) {
 		t.Fatalf("Gatehouse read the whole %d-byte answer", n)
 	}
 }
+
+// An endpoint's error message is cut before it becomes the link's stored
+// StatusReason (shown on the console and in ListAccountLinks).
+func TestLinkEndpointLongErrorCut(t *testing.T) {
+	lw := newLinkWorld(t)
+	long := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>` +
+			strings.Repeat("x", 200<<10) + `</Message></Error><RequestId>r</RequestId></ErrorResponse>`))
+	}))
+	defer long.Close()
+	l, err := lw.svc.LinkAccount(t.Context(), awsaccounts.LinkInput{AccountID: dev, Endpoint: long.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Status != store.LinkFailed || !strings.Contains(l.StatusReason, "AccessDenied: xxx") || len(l.StatusReason) > 1100 {
+		t.Fatalf("link = %s, reason of %d bytes starting %.80q", l.Status, len(l.StatusReason), l.StatusReason)
+	}
+}
