@@ -122,7 +122,16 @@ func (s *Service) secret(l *store.AccountLink) (string, error) {
 const maxResponseBytes = 16 << 20
 
 // errResponseTooLarge ends the reading of an answer over maxResponseBytes.
-var errResponseTooLarge = fmt.Errorf("the endpoint's answer is too large (over %d bytes)", maxResponseBytes)
+var errResponseTooLarge error = responseTooLarge{}
+
+// responseTooLarge is not retried: the SDK's retryer asks RetryableError
+// (aws-sdk-go-v2 aws/retry, RetryableError).
+type responseTooLarge struct{}
+
+func (responseTooLarge) Error() string {
+	return fmt.Sprintf("the endpoint's answer is too large (over %d bytes)", maxResponseBytes)
+}
+func (responseTooLarge) RetryableError() bool { return false }
 
 // errRedirect refuses a redirect: IAM and STS answer directly, and a
 // link's endpoint must not lead the signed calls to another address.
