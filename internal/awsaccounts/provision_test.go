@@ -303,6 +303,9 @@ func TestProvisionThroughIAM(t *testing.T) {
 	must(t, a.DetachCustomerPolicy(ctx, ps.ID, store.PolicyRef{Name: "Missing", Path: "/"}))
 
 	// Disabling alice denies her sessions issued before now on the role.
+	// The set has not changed for 12 hours: its 4-hour sessions are all
+	// there are.
+	lw.Clock.Add(access.MaxSessionDuration)
 	disabledAt := lw.Clock.Now()
 	must(t, lw.Directory.SetUserDisabled(ctx, alice.ID, true))
 	if err := lw.P.RunOnce(ctx); err != nil {
@@ -781,5 +784,52 @@ func TestSessionNamesDistinct(t *testing.T) {
 		if got := awsaccounts.SessionName(n); got != n {
 			t.Errorf("SessionName(%q) = %q, want the name itself", n, got)
 		}
+	}
+}
+
+// TestRevocationOutlivesShortenedDuration: sessions issued before a
+// permission set's session duration was shortened last as long as they
+// were issued for; the revocation of a user disabled meanwhile must stay
+// until they expire, not only for the new, shorter duration.
+func TestRevocationOutlivesShortenedDuration(t *testing.T) {
+	moto := mototest.Start(t)
+	lw := newLinkedWorld(t, moto.URL, moto.URL)
+	ctx := t.Context()
+	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Ops", SessionDuration: "PT12H"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fay, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "fay", DisplayName: "fay", Name: store.UserName{GivenName: "fay", FamilyName: "X"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: fay.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
+		t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
+	}
+	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fay takes a 12-hour session now; then the set is cut to one hour
+	// and fay is disabled.
+	lw.Clock.Add(time.Minute)
+	one := "PT1H"
+	must(t, lw.Access.UpdatePermissionSet(ctx, ps.ID, access.PermissionSetUpdate{SessionDuration: &one}))
+	lw.Clock.Add(time.Minute)
+	must(t, lw.Directory.SetUserDisabled(ctx, fay.ID, true))
+	must(t, lw.P.RunOnce(ctx))
+	lw.Clock.Add(2 * time.Hour)
+	must(t, lw.P.Sweep(ctx))
+	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); err != nil {
+		t.Fatalf("revocation swept 2h later while fay's 12-hour session lives: %v", err)
+	}
+	lw.Clock.Add(10 * time.Hour)
+	must(t, lw.P.Sweep(ctx))
+	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); !isNoSuchEntity(err) {
+		t.Fatalf("revocation after every session expired: %v, want NoSuchEntity", err)
 	}
 }
