@@ -56,6 +56,12 @@ func (s *Service) queueRevocation(ctx context.Context, tx store.Tx, accountID, p
 	} else if err != nil {
 		return err
 	}
+	return s.queueRevocationOf(ctx, tx, accountID, psID, u.UserName)
+}
+
+// queueRevocationOf queues, inside tx, a revocation of the sessions named
+// userName on the role of psID in a linked accountID.
+func (s *Service) queueRevocationOf(ctx context.Context, tx store.Tx, accountID, psID, userName string) error {
 	if _, err := tx.GetProvisionedRole(ctx, accountID, psID); errors.Is(err, store.ErrNotFound) {
 		return nil // never provisioned: no session to revoke
 	} else if err != nil {
@@ -63,7 +69,7 @@ func (s *Service) queueRevocation(ctx context.Context, tx store.Tx, accountID, p
 	}
 	if err := tx.PutOperation(ctx, &store.Operation{
 		RequestID: s.IDs.UUID(), Kind: OpRevokeSessions, Status: store.StatusInProgress,
-		AccountID: accountID, PermissionSetID: psID, PrincipalType: PrincipalUserName, PrincipalID: u.UserName,
+		AccountID: accountID, PermissionSetID: psID, PrincipalType: PrincipalUserName, PrincipalID: userName,
 		CreatedAt: s.Now().UTC(),
 	}); err != nil {
 		return err
@@ -104,6 +110,34 @@ func (s *Service) RevokeUserSessions(ctx context.Context, tx store.Tx, userID st
 		}
 		if ok {
 			if err := s.queueRevocation(ctx, tx, e.AccountID, e.PermissionSetID, userID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RevokeRenamedUser queues, inside tx, a revocation of the sessions user
+// userID holds under its former name oldName on roles in linked accounts
+// (call it when the user's name changes). A revocation names sessions by
+// user name (their RoleSessionName): without it, disabling the renamed
+// user would deny only the new name, and the sessions taken under the old
+// one would outlive the disabling. Call KickWorker once tx committed.
+func (s *Service) RevokeRenamedUser(ctx context.Context, tx store.Tx, userID, oldName string) error {
+	if s == nil {
+		return nil
+	}
+	es, err := Entitlements(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		ok, err := linked(ctx, tx, e.AccountID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := s.queueRevocationOf(ctx, tx, e.AccountID, e.PermissionSetID, oldName); err != nil {
 				return err
 			}
 		}

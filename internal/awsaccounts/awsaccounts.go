@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -52,7 +53,8 @@ type Service struct {
 	Now   func() time.Time
 	Log   *slog.Logger
 	// HTTPClient makes the IAM and STS calls; nil means a client with a
-	// 30-second timeout.
+	// 30-second timeout. Either way no redirect is followed and an answer
+	// is read up to 16 MiB.
 	HTTPClient *http.Client
 	// IdPMetadata returns Gatehouse's SAML IdP metadata document (its
 	// entity ID, sign-in endpoint and signing certificates), which
@@ -114,11 +116,76 @@ func (s *Service) secret(l *store.AccountLink) (string, error) {
 	return string(b), nil
 }
 
+// maxResponseBytes bounds the body of one IAM or STS answer: the largest
+// Gatehouse asks for (a page of roles or policies, each policy document at
+// most 10,240 characters per IAM quotas) is far smaller.
+const maxResponseBytes = 16 << 20
+
+// errResponseTooLarge ends the reading of an answer over maxResponseBytes.
+var errResponseTooLarge error = responseTooLarge{}
+
+// responseTooLarge is not retried: the SDK's retryer asks RetryableError
+// (aws-sdk-go-v2 aws/retry, RetryableError).
+type responseTooLarge struct{}
+
+func (responseTooLarge) Error() string {
+	return fmt.Sprintf("the endpoint's answer is too large (over %d bytes)", maxResponseBytes)
+}
+func (responseTooLarge) RetryableError() bool { return false }
+
+// errRedirect refuses a redirect: IAM and STS answer directly, and a
+// link's endpoint must not lead the signed calls to another address.
+var errRedirect = errors.New("the endpoint answered with a redirect, which Gatehouse does not follow")
+
+// httpClient is HTTPClient (or one with a 30-second timeout) that follows
+// no redirect and reads at most maxResponseBytes of an answer.
 func (s *Service) httpClient() *http.Client {
+	c := &http.Client{Timeout: 30 * time.Second}
 	if s.HTTPClient != nil {
-		return s.HTTPClient
+		cp := *s.HTTPClient
+		c = &cp
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = boundedTransport{next}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return errRedirect }
+	return c
+}
+
+// boundedTransport bounds the bodies of the answers its next transport
+// gets.
+type boundedTransport struct{ next http.RoundTripper }
+
+func (t boundedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &boundedBody{ReadCloser: resp.Body, left: maxResponseBytes + 1}
+	return resp, nil
+}
+
+// boundedBody fails its read once more than maxResponseBytes were read.
+type boundedBody struct {
+	io.ReadCloser
+	left int64 // bytes that may still be read, one over the bound
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left <= 0 {
+		return n, errResponseTooLarge
+	}
+	return n, err
 }
 
 // Clients returns IAM and STS clients acting in l's account: with l's

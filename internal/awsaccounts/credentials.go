@@ -174,7 +174,7 @@ func stsError(accountID, role string, err error) error {
 		return err
 	}
 	if ae, ok := errors.AsType[smithy.APIError](err); ok {
-		msg := fmt.Sprintf("AWS account %s refused the role %s: %s: %s", accountID, role, ae.ErrorCode(), ae.ErrorMessage())
+		msg := fmt.Sprintf("AWS account %s refused the role %s: %s", accountID, role, cutText(ae.ErrorCode()+": "+ae.ErrorMessage()))
 		switch ae.ErrorCode() {
 		case "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded":
 			return &awsproto.Error{Code: "TooManyRequestsException", Status: http.StatusTooManyRequests, Err: err,

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -437,14 +438,32 @@ func partitionOf(a string) string {
 	return "aws"
 }
 
+// maxErrorText bounds the text of an AWS error kept or shown (a link's
+// StatusReason, a portal error): AWS's messages are far shorter, an
+// endpoint's need not be.
+const maxErrorText = 1024
+
 // awsErrorText is an AWS error as an administrator reads it: "Code:
 // message" for an API error, the error itself otherwise (an unreachable
-// endpoint).
+// endpoint); at most maxErrorText bytes.
 func awsErrorText(err error) string {
 	if ae, ok := errors.AsType[smithy.APIError](err); ok {
-		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+		return cutText(ae.ErrorCode() + ": " + ae.ErrorMessage())
 	}
-	return err.Error()
+	return cutText(err.Error())
+}
+
+// cutText cuts s to maxErrorText bytes on a character boundary, marking
+// the cut with "…".
+func cutText(s string) string {
+	if len(s) <= maxErrorText {
+		return s
+	}
+	n := maxErrorText - len("…")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func (s *Service) log() *slog.Logger {

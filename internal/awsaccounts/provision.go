@@ -679,7 +679,8 @@ func isReasonNoSuchEntity(reason string) bool {
 }
 
 // reasonOf is an operation's FailureReason for an AWS error, in Identity
-// Center's words ("Received a <status> status error: <message>").
+// Center's words ("Received a <status> status error: <message>"), at most
+// maxErrorText bytes.
 func reasonOf(err error) string {
 	var re interface{ HTTPStatusCode() int }
 	var ae smithy.APIError
@@ -689,15 +690,15 @@ func reasonOf(err error) string {
 	}
 	if errors.As(err, &ae) {
 		if status != 0 {
-			return fmt.Sprintf("Received a %d status error: %s", status, ae.ErrorMessage())
+			return cutText(fmt.Sprintf("Received a %d status error: %s", status, ae.ErrorMessage()))
 		}
-		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+		return cutText(ae.ErrorCode() + ": " + ae.ErrorMessage())
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return "The account's IAM endpoint could not be reached: " + ue.Err.Error()
+		return cutText("The account's IAM endpoint could not be reached: " + ue.Err.Error())
 	}
-	return err.Error()
+	return cutText(err.Error())
 }
 
 // isCode reports whether err is the AWS error code.

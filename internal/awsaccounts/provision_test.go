@@ -303,6 +303,9 @@ func TestProvisionThroughIAM(t *testing.T) {
 	must(t, a.DetachCustomerPolicy(ctx, ps.ID, store.PolicyRef{Name: "Missing", Path: "/"}))
 
 	// Disabling alice denies her sessions issued before now on the role.
+	// The set has not changed for 12 hours: its 4-hour sessions are all
+	// there are.
+	lw.Clock.Add(access.MaxSessionDuration)
 	disabledAt := lw.Clock.Now()
 	must(t, lw.Directory.SetUserDisabled(ctx, alice.ID, true))
 	if err := lw.P.RunOnce(ctx); err != nil {
@@ -637,8 +640,9 @@ func TestOneReplicaPerOperation(t *testing.T) {
 // characters and length; wildcards match only themselves in the
 // revocation's StringLike condition.
 func TestSessionNames(t *testing.T) {
-	for in, want := range map[string]string{"alice": "alice", "Ann Lee*": "Ann-Lee-", "é": "-" + "-", "x": "x-", strings.Repeat("a", 70): strings.Repeat("a", 64)} {
-		if got := awsaccounts.SessionName(in); got != want {
+	for in, want := range map[string]string{"alice": "alice", "Ann Lee*": "Ann-Lee-", "é": "-", "x": "x", strings.Repeat("a", 70): strings.Repeat("a", 51)} {
+		// A name that had to change is followed by '-' and 12 hex digits.
+		if got := awsaccounts.SessionName(in); in != "alice" && (len(got) != len(want)+13 || !strings.HasPrefix(got, want+"-")) || in == "alice" && got != want {
 			t.Errorf("SessionName(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -686,5 +690,146 @@ func TestQueueAccountProvisionsExistingRoles(t *testing.T) {
 	}
 	if *got.Role.RoleId != rec.RoleID || *got.Role.MaxSessionDuration != 5*3600 {
 		t.Fatalf("role %s (%d s), stored ID %s", *got.Role.RoleId, *got.Role.MaxSessionDuration, rec.RoleID)
+	}
+}
+
+// TestRenameRevokesOldName: a revocation names sessions by user name, so
+// renaming a user (identitystore UpdateUser, or a SCIM PUT through
+// EditUser) revokes the sessions of the old name; otherwise disabling the
+// renamed user would deny only the new name, and the sessions the user
+// took under the old one would outlive the disabling.
+func TestRenameRevokesOldName(t *testing.T) {
+	moto := mototest.Start(t)
+	lw := newLinkedWorld(t, moto.URL, moto.URL)
+	ctx := t.Context()
+	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erin, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "erin", DisplayName: "erin", Name: store.UserName{GivenName: "erin", FamilyName: "X"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: erin.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
+		t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
+	}
+	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := func() []string {
+		t.Helper()
+		pol, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
+		if err != nil {
+			t.Fatalf("revocation policy: %v", err)
+		}
+		var ids []string
+		for _, s := range decodeDoc(t, pol.PolicyDocument)["Statement"].([]any) {
+			ids = append(ids, s.(map[string]any)["Condition"].(map[string]any)["StringLike"].(map[string]any)["aws:userid"].(string))
+		}
+		slices.Sort(ids)
+		return ids
+	}
+
+	must(t, lw.Directory.UpdateUser(ctx, erin.ID, []directory.AttributeOp{{Path: "userName", Value: json.RawMessage(`"erin2"`)}}))
+	must(t, lw.P.RunOnce(ctx))
+	if got, want := revoked(), []string{rec.RoleID + ":erin"}; !slices.Equal(got, want) {
+		t.Fatalf("after the rename: revoked %v, want %v", got, want)
+	}
+	// A change that keeps the name revokes nothing more.
+	must(t, lw.Directory.UpdateUser(ctx, erin.ID, []directory.AttributeOp{{Path: "displayName", Value: json.RawMessage(`"Erin"`)}}))
+	if q, err := lw.Store.ListOperations(ctx, store.OperationFilter{Kind: access.OpRevokeSessions, Status: store.StatusInProgress}); err != nil || len(q) != 0 {
+		t.Fatalf("revocations queued without a rename: %v %v", q, err)
+	}
+	_, err = lw.Directory.EditUser(ctx, erin.ID, directory.Event{Source: "scim", Name: "PutUser"}, func(u *store.User) error {
+		u.UserName = "erin3"
+		return nil
+	})
+	must(t, err)
+	must(t, lw.P.RunOnce(ctx))
+	if got, want := revoked(), []string{rec.RoleID + ":erin", rec.RoleID + ":erin2"}; !slices.Equal(got, want) {
+		t.Fatalf("after the SCIM rename: revoked %v, want %v", got, want)
+	}
+}
+
+// TestSessionNamesDistinct: two users never share a session name, which
+// a revocation names and CloudTrail shows as the SourceIdentity: a name
+// that had to be cleaned or cut carries a hash of the whole name, so that
+// disabling "ana maria" does not deny "ana-maria", nor one long name
+// another with the same first 64 characters. Names that fit STS's rules
+// are their own session names, as in IAM Identity Center.
+func TestSessionNamesDistinct(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"ana maria", "ana-maria"},
+		{"Zoë", "Zo-"},
+		{"x", "x-"},
+		{strings.Repeat("a", 70), strings.Repeat("a", 64)},
+		{strings.Repeat("a", 70), strings.Repeat("a", 71)},
+	} {
+		a, b := awsaccounts.SessionName(pair[0]), awsaccounts.SessionName(pair[1])
+		if a == b {
+			t.Errorf("SessionName(%q) = SessionName(%q) = %q", pair[0], pair[1], a)
+		}
+		for _, s := range []string{a, b} {
+			if len(s) < 2 || len(s) > 64 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-") != "" {
+				t.Errorf("session name %q breaks STS's rules", s)
+			}
+		}
+	}
+	for _, n := range []string{"alice", "alice@example.com", "ed.developer+ops=1,team_", strings.Repeat("b", 64)} {
+		if got := awsaccounts.SessionName(n); got != n {
+			t.Errorf("SessionName(%q) = %q, want the name itself", n, got)
+		}
+	}
+}
+
+// TestRevocationOutlivesShortenedDuration: sessions issued before a
+// permission set's session duration was shortened last as long as they
+// were issued for; the revocation of a user disabled meanwhile must stay
+// until they expire, not only for the new, shorter duration.
+func TestRevocationOutlivesShortenedDuration(t *testing.T) {
+	moto := mototest.Start(t)
+	lw := newLinkedWorld(t, moto.URL, moto.URL)
+	ctx := t.Context()
+	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Ops", SessionDuration: "PT12H"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fay, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "fay", DisplayName: "fay", Name: store.UserName{GivenName: "fay", FamilyName: "X"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: fay.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
+		t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
+	}
+	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fay takes a 12-hour session now; then the set is cut to one hour
+	// and fay is disabled.
+	lw.Clock.Add(time.Minute)
+	one := "PT1H"
+	must(t, lw.Access.UpdatePermissionSet(ctx, ps.ID, access.PermissionSetUpdate{SessionDuration: &one}))
+	lw.Clock.Add(time.Minute)
+	must(t, lw.Directory.SetUserDisabled(ctx, fay.ID, true))
+	must(t, lw.P.RunOnce(ctx))
+	lw.Clock.Add(2 * time.Hour)
+	must(t, lw.P.Sweep(ctx))
+	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); err != nil {
+		t.Fatalf("revocation swept 2h later while fay's 12-hour session lives: %v", err)
+	}
+	lw.Clock.Add(10 * time.Hour)
+	must(t, lw.P.Sweep(ctx))
+	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); !isNoSuchEntity(err) {
+		t.Fatalf("revocation after every session expired: %v, want NoSuchEntity", err)
 	}
 }

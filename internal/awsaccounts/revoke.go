@@ -30,9 +30,13 @@ import (
 // whose aws:userid is "<role ID>:<session name>" (SessionName of the user
 // name: the role session name of the user's sessions) and whose aws:TokenIssueTime is before the moment of
 // revocation. A statement can go once every session it covers has expired:
-// the role's session duration after that moment. Its Sid carries that
+// the permission set's session duration after that moment (12 hours when
+// the set changed within the last 12, as its duration may have been cut). Its Sid carries that
 // moment ("Until<unix seconds>User<hash>"), so the policy in IAM is the
 // record the sweep reads back; there is nothing else to keep in step.
+// Renaming a user revokes the sessions of the old name
+// (access.Service.RevokeRenamedUser): a later revocation names only the
+// new one.
 
 // RevokedSessionsPolicyName names the inline policy holding the per-user
 // revocation statements of a role.
@@ -87,8 +91,12 @@ func (p *Provisioner) revoke(ctx context.Context, op *store.Operation) (string, 
 	} else if err != nil {
 		return "", err
 	}
+	// The sessions last the set's session duration, unless the set
+	// changed within the longest one: sessions issued before the change
+	// may last longer than the duration it has now.
 	duration := access.MaxSessionDuration
-	if ps, err := p.Accounts.Store.GetPermissionSet(ctx, op.PermissionSetID); err == nil && ps.SessionDuration > 0 {
+	if ps, err := p.Accounts.Store.GetPermissionSet(ctx, op.PermissionSetID); err == nil && ps.SessionDuration > 0 &&
+		!ps.UpdatedAt.After(op.CreatedAt.Add(-access.MaxSessionDuration)) {
 		duration = ps.SessionDuration
 	}
 	c, err := p.iamClient(ctx, l)
@@ -263,6 +271,6 @@ func likeLiteral(s string) string {
 }
 
 // SessionName is the RoleSessionName of userName's sessions: the one the
-// SAML assertion carries (samlidp.SessionName), so that a revocation names
+// SAML assertion names (samlidp.SessionName), so that a revocation names
 // the sessions it means.
 func SessionName(userName string) string { return samlidp.SessionName(userName) }

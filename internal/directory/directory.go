@@ -149,6 +149,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 		if err != nil {
 			return err
 		}
+		oldName := u.UserName
 		for _, op := range ops {
 			if err := applyUserOp(u, op); err != nil {
 				return err
@@ -159,6 +160,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ops []AttributeOp) 
 		}
 		if err := s.updateUserIn(ctx, tx, u); err != nil {
 			return err
+		}
+		if u.UserName != oldName {
+			if err := s.Access.RevokeRenamedUser(ctx, tx, id, oldName); err != nil {
+				return err
+			}
 		}
 		paths := make([]string, len(ops))
 		for i, op := range ops {

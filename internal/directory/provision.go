@@ -81,6 +81,11 @@ func (s *Service) EditUser(ctx context.Context, id string, ev Event, edit func(u
 		if err := s.updateUserIn(ctx, tx, u); err != nil {
 			return err
 		}
+		if u.UserName != was.UserName {
+			if err := s.Access.RevokeRenamedUser(ctx, tx, id, was.UserName); err != nil {
+				return err
+			}
+		}
 		if u.Disabled && !was.Disabled {
 			if err := s.revokeUser(ctx, tx, id); err != nil {
 				return err

@@ -240,6 +240,12 @@ func (s *Service) upsertUser(ctx context.Context, tx store.Tx, id Identity, mode
 	} else if err != nil {
 		return nil, err
 	}
+	if u.UserName != before.UserName {
+		// Sessions in linked accounts are revoked by user name.
+		if err := s.Directory.Access.RevokeRenamedUser(ctx, tx, u.ID, before.UserName); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.record(ctx, tx, "UpdateUser", id.Issuer, map[string]string{"userId": u.ID, "userName": u.UserName}, nil); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package samlidp
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
@@ -40,8 +41,8 @@ type Request struct {
 	// RoleARN is the role to assume and ProviderARN the account's SAML
 	// provider (arn:aws:iam::<account>:saml-provider/<name>).
 	RoleARN, ProviderARN string
-	// UserName is the NameID, the RoleSessionName and the SourceIdentity
-	// (characters AWS does not allow there become '-', cut to 64).
+	// UserName is the NameID; SessionName(UserName) is the
+	// RoleSessionName and the SourceIdentity.
 	UserName string
 	// SessionDuration is the permission set's session duration; AWS caps
 	// it at the role's MaxSessionDuration. Zero leaves it out.
@@ -175,27 +176,34 @@ func (p *IdP) newID() (string, error) {
 	return "id-" + hex.EncodeToString(b), nil
 }
 
-// SessionName fits name to AWS's RoleSessionName and SourceIdentity: 2
-// to 64 of [A-Za-z0-9_+=,.@-], other characters as "-" (STS API
-// Reference, AssumeRoleWithSAML). The per-user revocation deny names the
-// sessions it ends with the same function (awsaccounts).
+// SessionName fits a user name to AWS's RoleSessionName and
+// SourceIdentity: 2 to 64 of [A-Za-z0-9_+=,.@-] (STS API Reference,
+// AssumeRoleWithSAML). A name that fits is its own session name, as in IAM
+// Identity Center; any other is the name with other characters as '-', cut
+// to 51, then '-' and 12 hex digits of the SHA-256 of the whole name, so
+// that two users do not share a session name: a revocation denies
+// sessions by it (package awsaccounts), and CloudTrail shows it as the
+// SourceIdentity.
 func SessionName(name string) string {
 	var b strings.Builder
+	fits := len(name) >= 2 && len(name) <= 64
 	for _, c := range name {
-		if b.Len() == 64 {
-			break
-		}
 		if c < unicode.MaxASCII && (unicode.IsLetter(c) || unicode.IsDigit(c)) || strings.ContainsRune("_+=,.@-", c) {
 			b.WriteRune(c)
 		} else {
 			b.WriteByte('-')
+			fits = false
 		}
 	}
-	s := b.String()
-	for len(s) < 2 {
-		s += "-"
+	if fits {
+		return name
 	}
-	return s
+	s := b.String()
+	if len(s) > 51 {
+		s = s[:51]
+	}
+	h := sha256.Sum256([]byte(name))
+	return s + "-" + hex.EncodeToString(h[:6])
 }
 
 // tagText fits s to AWS's tag characters (letters, digits, spaces and
