@@ -191,6 +191,18 @@ func TestLinkedAccountCredentials(t *testing.T) {
 			`<Message>Not authorized to perform sts:AssumeRoleWithSAML</Message></Error><RequestId>r1</RequestId></ErrorResponse>`, code)
 	}))
 	defer fake.Close()
+	// An endpoint that never answers: the request ends at the federation's
+	// deadline with a clear 503, not after minutes.
+	stopHanging := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stopHanging:
+		}
+	}))
+	defer hang.Close()
+	defer close(stopHanging)
+	srv.Issuer.Linked.(*awsaccounts.Federation).Timeout = 2 * time.Second
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	down := "http://" + closed.Addr().String()
 	closed.Close()
@@ -213,6 +225,8 @@ func TestLinkedAccountCredentials(t *testing.T) {
 			setup: func() { code, status = "Throttling", http.StatusBadRequest }, status: 429, code: "TooManyRequestsException", in: "throttling"},
 		{name: "AWS 500", link: store.AccountLink{AccountID: staging, Endpoint: fake.URL, SAMLProviderARN: providerARN},
 			setup: func() { code, status = "InternalFailure", http.StatusInternalServerError }, status: 503, code: "ServiceUnavailableException", in: "unavailable"},
+		{name: "endpoint hangs", link: store.AccountLink{AccountID: staging, Endpoint: hang.URL, SAMLProviderARN: providerARN},
+			status: 503, code: "ServiceUnavailableException", in: "cannot be reached"},
 		{name: "endpoint down", link: store.AccountLink{AccountID: staging, Endpoint: down, SAMLProviderARN: providerARN},
 			status: 503, code: "ServiceUnavailableException", in: "cannot be reached"},
 	}

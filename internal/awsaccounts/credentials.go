@@ -1,6 +1,7 @@
 package awsaccounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,6 +55,10 @@ type RoleCredentials struct {
 type Federation struct {
 	Accounts *Service
 	IdP      *samlidp.IdP
+	// Timeout bounds one credential request's calls to the account (the
+	// link role's AssumeRole and AssumeRoleWithSAML), so that a hanging
+	// endpoint cannot hold a portal request; 0 means DefaultTimeout.
+	Timeout time.Duration
 
 	mu      sync.Mutex
 	clients map[string]*cachedClients // by account ID
@@ -138,6 +143,8 @@ func (f *Federation) Credentials(ctx context.Context, l *store.AccountLink, r Cr
 	if err != nil {
 		return nil, fmt.Errorf("SAML assertion for %s: %w", role, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(f.Timeout, DefaultTimeout))
+	defer cancel()
 	c, err := f.clientsFor(ctx, l)
 	if err != nil {
 		return nil, err
@@ -167,6 +174,10 @@ func (f *Federation) Credentials(ctx context.Context, l *store.AccountLink, r Cr
 	}
 	return rc, nil
 }
+
+// DefaultTimeout is Federation's bound on one credential request's calls
+// to an account (seconds matter: the CLI is waiting).
+const DefaultTimeout = 20 * time.Second
 
 // stsError turns an AssumeRoleWithSAML failure into a portal error.
 func stsError(accountID, role string, err error) error {
