@@ -27,25 +27,22 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/loadkit"
 )
 
 func main() {
@@ -91,30 +88,17 @@ func run() error {
 	if *workers < 1 || *workers > 2000 || *duration <= 0 || *duration > 5*time.Minute {
 		return errors.New("-workers must be 1..2000 and -duration at most 5m")
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "signinload-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := execServe(ctx, *bin, addr, dir, *concurrency, 0)
-	if err := cmd.Start(); err != nil {
+	srv, err := loadkit.Start(ctx, loadkit.ServeOptions{Bin: *bin, Demo: true, Env: childEnv(*concurrency, 0)})
+	if err != nil {
 		return err
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	base := "http://" + addr
-	if err := waitReady(base); err != nil {
-		return err
-	}
-	pid := cmd.Process.Pid
+	defer srv.Stop()
+	base := srv.Base
+	pid := srv.PID()
 	time.Sleep(time.Second) // let start-up garbage settle
-	baseline, err := rss(pid)
+	baseline, err := loadkit.RSS(pid)
 	if err != nil {
 		return err
 	}
@@ -132,7 +116,7 @@ func run() error {
 			case <-stopSampling:
 				return
 			case <-t.C:
-				if n, err := rss(pid); err == nil && n > peak.Load() {
+				if n, err := loadkit.RSS(pid); err == nil && n > peak.Load() {
 					peak.Store(n)
 				}
 			}
@@ -181,7 +165,7 @@ func run() error {
 	<-sampleDone
 
 	fmt.Printf("workers %d, duration %s, ignore Retry-After %v, user agent %d B, padding %d B\n", *workers, *duration, *hostile, *uaBytes, *padBytes)
-	fmt.Printf("child RSS: baseline %.1f MiB, peak %.1f MiB (limit %d MiB)\n", mib(baseline), mib(peak.Load()), *maxRSS)
+	fmt.Printf("child RSS: baseline %.1f MiB, peak %.1f MiB (limit %d MiB)\n", loadkit.MiB(baseline), loadkit.MiB(peak.Load()), *maxRSS)
 	keys := make([]int, 0, len(statuses))
 	for k := range statuses {
 		keys = append(keys, k)
@@ -200,7 +184,7 @@ func run() error {
 		fmt.Printf("token answers: %d (all < 500), p50 %s, p99 %s, max %s\n", tokens, lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
 	}
 	if peak.Load() > int64(*maxRSS)<<20 {
-		return fmt.Errorf("peak RSS %.1f MiB is over %d MiB", mib(peak.Load()), *maxRSS)
+		return fmt.Errorf("peak RSS %.1f MiB is over %d MiB", loadkit.MiB(peak.Load()), *maxRSS)
 	}
 	if terr != nil || tokens == 0 {
 		return errors.New("token traffic did not flow")
@@ -208,94 +192,16 @@ func run() error {
 	return nil
 }
 
-// freeAddr returns a free loopback address.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// execServe returns the command of a `gatehouse serve --demo` child on addr
-// with its data in dir, trusting X-Forwarded-For from 127.0.0.1, with the
-// demo password demoPassword and, when concurrency > 0, that many password
-// hashes at once and, when procs > 0, GOMAXPROCS procs.
-func execServe(ctx context.Context, bin, addr, dir string, concurrency, procs int) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, bin, "serve", "-demo", "-listen", addr, "-data", dir, "-log-level", "warn",
-		"-trusted-proxies", "127.0.0.1", "-start-url", startURL)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_DEMO_PASSWORD="+demoPassword)
-	if concurrency > 0 {
-		cmd.Env = append(cmd.Env, "GATEHOUSE_SIGNIN_CONCURRENCY="+strconv.Itoa(concurrency))
-	}
-	if procs > 0 {
-		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(procs))
-	}
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	return cmd
-}
-
-// startURL is the child's start URL identifier, fixed so that the device
-// authorization can name it.
-const startURL = "https://d-0123456789.awsapps.com/start"
-
-func mib(n int64) float64 { return float64(n) / (1 << 20) }
-
-func waitReady(base string) error {
-	for range 200 {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("server did not become ready")
-}
-
-// rss returns the process's resident set size in bytes.
-func rss(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS")
-}
-
-// postJSON posts body as JSON to base+path and returns the answer's status
-// and its JSON object (nil when it is none).
-func postJSON(c *http.Client, base, path string, body any) (int, map[string]any, error) {
-	b, _ := json.Marshal(body)
-	resp, err := c.Post(base+path, "application/json", bytes.NewReader(b))
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m, nil
-}
-
 // tokenTraffic registers a client, starts a device authorization and polls
 // CreateToken until the deadline, one request at a time, and returns how
 // many answers came back (any status below 500) and their latencies.
 func tokenTraffic(c *http.Client, base string, deadline time.Time) (int, []time.Duration, error) {
-	_, reg, err := postJSON(c, base, "/client/register", map[string]string{"clientName": "signinload", "clientType": "public"})
+	_, reg, err := loadkit.PostJSON(c, base, "/client/register", map[string]string{"clientName": "signinload", "clientType": "public"})
 	if err != nil {
 		return 0, nil, err
 	}
 	creds := map[string]string{"clientId": fmt.Sprint(reg["clientId"]), "clientSecret": fmt.Sprint(reg["clientSecret"])}
-	_, dev, err := postJSON(c, base, "/device_authorization", map[string]string{"clientId": creds["clientId"], "clientSecret": creds["clientSecret"], "startUrl": startURL})
+	_, dev, err := loadkit.PostJSON(c, base, "/device_authorization", map[string]string{"clientId": creds["clientId"], "clientSecret": creds["clientSecret"], "startUrl": loadkit.StartURL})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -303,7 +209,7 @@ func tokenTraffic(c *http.Client, base string, deadline time.Time) (int, []time.
 	n := 0
 	for time.Now().Before(deadline) {
 		t0 := time.Now()
-		code, _, err := postJSON(c, base, "/token", map[string]string{
+		code, _, err := loadkit.PostJSON(c, base, "/token", map[string]string{
 			"clientId": creds["clientId"], "clientSecret": creds["clientSecret"],
 			"grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": fmt.Sprint(dev["deviceCode"]),
 		})
@@ -318,4 +224,18 @@ func tokenTraffic(c *http.Client, base string, deadline time.Time) (int, []time.
 		time.Sleep(100 * time.Millisecond)
 	}
 	return n, lat, nil
+}
+
+// childEnv is the child's environment beyond loadkit's: when concurrency >
+// 0, that many password hashes at once and, when procs > 0, GOMAXPROCS
+// procs.
+func childEnv(concurrency, procs int) []string {
+	var env []string
+	if concurrency > 0 {
+		env = append(env, "GATEHOUSE_SIGNIN_CONCURRENCY="+strconv.Itoa(concurrency))
+	}
+	if procs > 0 {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(procs))
+	}
+	return env
 }

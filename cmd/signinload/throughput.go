@@ -9,21 +9,19 @@ import (
 	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/loadkit"
 )
 
 // throughputConfig are the flags of -mode throughput.
@@ -44,12 +42,6 @@ const maxSigninWorkers = 64
 
 // loadUser is the user name worker w signs in as.
 func loadUser(w int) string { return fmt.Sprintf("load-user-%02d", w) }
-
-// demoPassword is the child's demo password; demoUsers its demo users
-// (examples/demo-world.yaml), who have no MFA device.
-const demoPassword = "demo-password-1"
-
-var demoUsers = []string{"alice@company.com", "ed.developer"}
 
 // warmup runs before each measured window, so that the window sees the
 // steady state (the gate's queue full, connections open).
@@ -75,7 +67,7 @@ func runThroughput(c throughputConfig) error {
 	if c.signinWorkers < 1 || c.signinWorkers > 200 || c.grcWorkers < 1 || c.grcWorkers > 64 || c.grcRate < 0 || c.grcRate > 20000 {
 		return errors.New("-signin-workers must be 1..200, -grc-workers 1..64 and -grc-rate 0..20000")
 	}
-	fmt.Printf("CPUs %d, GOMAXPROCS %d, load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg())
+	fmt.Printf("CPUs %d, GOMAXPROCS %d, load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadkit.Loadavg())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -83,13 +75,14 @@ func runThroughput(c throughputConfig) error {
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 
 	tr := &http.Transport{MaxIdleConnsPerHost: c.signinWorkers + c.grcWorkers + 8}
-	token, err := accessToken(srv.base, tr)
+	tok, err := loadkit.DeviceLogin(srv.Base, tr, loadkit.DemoUsers[0], loadkit.DemoPassword)
 	if err != nil {
 		return fmt.Errorf("access token for GetRoleCredentials: %w", err)
 	}
+	token := tok.AccessToken
 	offered := "as fast as answered"
 	if c.grcRate > 0 {
 		offered = fmt.Sprintf("%.0f/s offered", c.grcRate)
@@ -110,9 +103,9 @@ func runThroughput(c throughputConfig) error {
 		if err != nil {
 			return err
 		}
-		stopFlood := signinFlood(srv.base, tr, c.signinWorkers, signins)
+		stopFlood := signinFlood(srv.Base, tr, c.signinWorkers, signins)
 		time.Sleep(warmup)
-		w := measure(srv.pid, c.phase, signins)
+		w := measure(srv.PID(), c.phase, signins)
 		stopFlood()
 		rawSum += raw
 		signSum += w.rates[0]
@@ -131,17 +124,17 @@ func runThroughput(c throughputConfig) error {
 
 	// GetRoleCredentials alone, then during a sign-in flood.
 	grc := newCounter()
-	stopGRC := grcTraffic(srv.base, tr, token, c.grcWorkers, c.grcRate, grc)
+	stopGRC := grcTraffic(srv.Base, tr, token, c.grcWorkers, c.grcRate, grc)
 	time.Sleep(warmup)
-	wAlone := measure(srv.pid, c.phase, grc)
+	wAlone := measure(srv.PID(), c.phase, grc)
 	stopGRC()
 	flood := newCounter()
-	stopFlood := signinFlood(srv.base, tr, c.signinWorkers, flood)
+	stopFlood := signinFlood(srv.Base, tr, c.signinWorkers, flood)
 	time.Sleep(warmup)
 	grc2 := newCounter()
-	stopGRC = grcTraffic(srv.base, tr, token, c.grcWorkers, c.grcRate, grc2)
+	stopGRC = grcTraffic(srv.Base, tr, token, c.grcWorkers, c.grcRate, grc2)
 	time.Sleep(warmup)
-	wBoth := measure(srv.pid, c.phase, flood, grc2)
+	wBoth := measure(srv.PID(), c.phase, flood, grc2)
 	stopGRC()
 	stopFlood()
 	if err := errors.Join(grc.failure(), flood.failure(), grc2.failure()); err != nil {
@@ -177,11 +170,11 @@ func orDefault(n int) string {
 // GOMAXPROCS goroutines for d and returns the hashes per second and the CPU
 // time each hash took.
 func rawArgon2(d time.Duration) (rate float64, cpuPerHash time.Duration, err error) {
-	h, err := directory.HashPassword(rand.Reader, demoPassword)
+	h, err := directory.HashPassword(rand.Reader, loadkit.DemoPassword)
 	if err != nil {
 		return 0, 0, err
 	}
-	cpu0 := selfCPU()
+	cpu0 := loadkit.SelfCPU()
 	var n atomic.Int64
 	var bad atomic.Bool
 	start := time.Now()
@@ -190,7 +183,7 @@ func rawArgon2(d time.Duration) (rate float64, cpuPerHash time.Duration, err err
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
-				if !directory.VerifyPassword(h, demoPassword) {
+				if !directory.VerifyPassword(h, loadkit.DemoPassword) {
 					bad.Store(true)
 				}
 				n.Add(1)
@@ -201,29 +194,18 @@ func rawArgon2(d time.Duration) (rate float64, cpuPerHash time.Duration, err err
 	if bad.Load() {
 		return 0, 0, errors.New("VerifyPassword refused its own hash")
 	}
-	return float64(n.Load()) / time.Since(start).Seconds(), (selfCPU() - cpu0) / time.Duration(max(n.Load(), 1)), nil
+	return float64(n.Load()) / time.Since(start).Seconds(), (loadkit.SelfCPU() - cpu0) / time.Duration(max(n.Load(), 1)), nil
 }
 
-// child is a running `gatehouse serve --demo`.
-type child struct {
-	base string
-	pid  int
-	stop func()
-}
-
-// startChild starts bin as `serve --demo` on a free loopback port with
-// SQLite in a temporary folder, trusting X-Forwarded-For from 127.0.0.1 so
-// that each load worker is its own source address, and waits until it is
-// ready.
-func startChild(ctx context.Context, bin string, concurrency, procs int) (*child, error) {
-	addr, err := freeAddr()
+// startChild starts bin as `serve --demo` (SQLite in a temporary folder),
+// with one load user per sign-in worker besides the demo world, and waits
+// until it is ready.
+func startChild(ctx context.Context, bin string, concurrency, procs int) (*loadkit.Child, error) {
+	dir, err := os.MkdirTemp("", "signinload-world-")
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "signinload-")
-	if err != nil {
-		return nil, err
-	}
+	defer os.RemoveAll(dir)
 	// One load user per sign-in worker besides the demo world: a person
 	// signs in one browser at a time, and the sign-in limits count a
 	// user's steps until a sign-in completes, so the flood signs in many
@@ -232,37 +214,11 @@ func startChild(ctx context.Context, bin string, concurrency, procs int) (*child
 	for w := range maxSigninWorkers {
 		world += fmt.Sprintf("  - {user_name: %s, given_name: Load, family_name: Worker%d, display_name: Load %d, email: load%d@example.com}\n", loadUser(w), w, w, w)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "load-world.yaml"), []byte(world), 0o600); err != nil {
-		os.RemoveAll(dir)
+	seed := filepath.Join(dir, "load-world.yaml")
+	if err := os.WriteFile(seed, []byte(world), 0o600); err != nil {
 		return nil, err
 	}
-	cmd := execServe(ctx, bin, addr, dir, concurrency, procs)
-	cmd.Env = append(cmd.Env, "GATEHOUSE_SEED="+filepath.Join(dir, "load-world.yaml"))
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { _ = cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
-			os.RemoveAll(dir)
-		})
-	}
-	base := "http://" + addr
-	if err := waitReady(base); err != nil {
-		stop()
-		return nil, err
-	}
-	return &child{base: base, pid: cmd.Process.Pid, stop: stop}, nil
+	return loadkit.Start(ctx, loadkit.ServeOptions{Bin: bin, Demo: true, Env: append(childEnv(concurrency, procs), "GATEHOUSE_SEED="+seed)})
 }
 
 // counter counts one kind of request's outcomes.
@@ -308,17 +264,15 @@ func measure(pid int, d time.Duration, cs ...*counter) window {
 	for i, c := range cs {
 		before[i] = c.ok.Load()
 	}
-	c0, s0, t0 := childCPU(pid), selfCPU(), time.Now()
+	c0, s0, t0 := loadkit.ProcessCPU(pid), loadkit.SelfCPU(), time.Now()
 	time.Sleep(d)
 	el := time.Since(t0).Seconds()
-	w := window{childCores: (childCPU(pid) - c0).Seconds() / el, selfCores: (selfCPU() - s0).Seconds() / el, seconds: el}
+	w := window{childCores: (loadkit.ProcessCPU(pid) - c0).Seconds() / el, selfCores: (loadkit.SelfCPU() - s0).Seconds() / el, seconds: el}
 	for i, c := range cs {
 		w.rates = append(w.rates, float64(c.ok.Load()-before[i])/el)
 	}
 	return w
 }
-
-var stateRe = regexp.MustCompile(`name="state" value="([^"]*)"`)
 
 // signinFlood runs workers that sign the demo users in with the right
 // password through the real two-step form flow (user name, then password)
@@ -352,12 +306,12 @@ func signinFlood(base string, tr *http.Transport, workers int, cnt *counter) (st
 					cnt.fail(fmt.Errorf("user name step: %v %v", status(resp), err))
 					continue
 				}
-				m := stateRe.FindStringSubmatch(body)
+				m := loadkit.StateField.FindStringSubmatch(body)
 				if m == nil {
 					cnt.fail(errors.New("user name step: no state field"))
 					continue
 				}
-				resp, _, err = post("/login/password", url.Values{"state": {html.UnescapeString(m[1])}, "password": {demoPassword}})
+				resp, _, err = post("/login/password", url.Values{"state": {html.UnescapeString(m[1])}, "password": {loadkit.DemoPassword}})
 				switch {
 				case err != nil:
 					cnt.fail(err)
@@ -431,96 +385,4 @@ func grcTraffic(base string, tr *http.Transport, token string, workers int, rate
 		})
 	}
 	return func() { halt.Store(true); wg.Wait() }
-}
-
-// accessToken gets an sso-oidc access token for the demo admin the way
-// `aws sso login --use-device-code` does: register a client, start a device
-// authorization, sign in at the portal and allow the code, then poll
-// CreateToken.
-func accessToken(base string, tr *http.Transport) (string, error) {
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Transport: tr, Jar: jar}
-	api := &http.Client{Transport: tr}
-	postForm := func(path string, form url.Values) (string, error) {
-		resp, err := browser.PostForm(base+path, form)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			return "", fmt.Errorf("POST %s: %s", path, resp.Status)
-		}
-		return string(b), err
-	}
-	_, reg, err := postJSON(api, base, "/client/register", map[string]string{"clientName": "signinload", "clientType": "public"})
-	if err != nil {
-		return "", err
-	}
-	id, secret := fmt.Sprint(reg["clientId"]), fmt.Sprint(reg["clientSecret"])
-	_, dev, err := postJSON(api, base, "/device_authorization", map[string]string{"clientId": id, "clientSecret": secret, "startUrl": startURL})
-	if err != nil {
-		return "", err
-	}
-	body, err := postForm("/login", url.Values{"username": {demoUsers[0]}})
-	if err != nil {
-		return "", err
-	}
-	m := stateRe.FindStringSubmatch(body)
-	if m == nil {
-		return "", errors.New("sign-in page without state")
-	}
-	if _, err := postForm("/login/password", url.Values{"state": {html.UnescapeString(m[1])}, "password": {demoPassword}}); err != nil {
-		return "", err
-	}
-	if _, err := postForm("/device", url.Values{"user_code": {fmt.Sprint(dev["userCode"])}, "action": {"allow"}}); err != nil {
-		return "", err
-	}
-	for range 10 {
-		time.Sleep(time.Second) // the device grant's polling interval
-		code, tok, err := postJSON(api, base, "/token", map[string]string{"clientId": id, "clientSecret": secret,
-			"grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": fmt.Sprint(dev["deviceCode"])})
-		if err != nil {
-			return "", err
-		}
-		if code == 200 {
-			return fmt.Sprint(tok["accessToken"]), nil
-		}
-	}
-	return "", errors.New("CreateToken did not answer with a token")
-}
-
-// childCPU returns the user + system CPU time of process pid (Linux
-// /proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s).
-func childCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // fields from 3 on
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+k) * 10 * time.Millisecond
-}
-
-// selfCPU returns this process's user + system CPU time.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// loadavg returns the first three fields of /proc/loadavg.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
