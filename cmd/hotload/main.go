@@ -36,7 +36,7 @@
 // every run, the rate as a fraction of the same run's bare rate, p50 and p99
 // latency, server and wrk CPU time per request, and the issue-12 target.
 // Any error answer (wrk counts 400 and above; refreshes must be 200 with a
-// refresh token), socket error or time-out (2 s) fails the run with exit
+// refresh token), socket error or time-out (10 s) fails the run with exit
 // status 1. Each path is also checked once with a Go client before its load
 // (status 200 and the expected body), so a 3xx cannot pass unnoticed.
 //
@@ -91,6 +91,7 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 3, "rounds of all paths (1..10)")
 	flag.StringVar(&cfg.postgres, "postgres", "", "PostgreSQL `DSN` on 127.0.0.1: run on a schema created there for the run instead of SQLite")
 	flag.IntVar(&cfg.replicas, "replicas", 1, "gatehouse children (more than 1 needs -postgres)")
+	flag.StringVar(&cfg.log, "log", "", "write the gatehouse children's log to this `file` (default: a temporary file, its end shown on failure)")
 	flag.Parse()
 	var err error
 	if *bare != "" {
@@ -111,6 +112,7 @@ type config struct {
 	runs                 int
 	postgres             string
 	replicas             int
+	log                  string
 }
 
 // check validates c and settles the threads and connections wrk gets for
@@ -186,6 +188,9 @@ func run(c config, stdout io.Writer) (err error) {
 	// fails: a client closing its connections when wrk stops makes the
 	// server log the requests it was serving.
 	logPath := filepath.Join(tmp, "gatehouse.log")
+	if c.log != "" {
+		logPath = c.log
+	}
 	childLog, err := os.Create(logPath)
 	if err != nil {
 		return err
@@ -240,8 +245,8 @@ func run(c config, stdout io.Writer) (err error) {
 	if c.postgres != "" {
 		backend = fmt.Sprintf("PostgreSQL, %d gatehouse processes on one schema", c.replicas)
 	}
-	fmt.Fprintf(stdout, "hotload: %s; wrk -t%d -c%d -d%s --latency; %d runs; load average before: %s\n",
-		backend, c.threads, c.connections, c.duration, c.runs, loadkit.Loadavg())
+	fmt.Fprintf(stdout, "hotload: %s; wrk -t%d -c%d -d%s --timeout %s --latency; %d runs; load average before: %s\n",
+		backend, c.threads, c.connections, c.duration, wrkTimeout, c.runs, loadkit.Loadavg())
 
 	paths := []*path{
 		{Name: "Bare `net/http` handler (separate process)", Target: target{"—", nil}},

@@ -27,7 +27,7 @@ type wrkResult struct {
 	Max      time.Duration
 	// Errors by kind: "status" are answers of 400 and above (wrk's count),
 	// "bad" the refresh answers that were not 200 with a refresh token,
-	// the rest socket errors and time-outs (wrk's 2 s).
+	// the rest socket errors and time-outs (wrkTimeout).
 	Errors map[string]int64
 	CPU    time.Duration // wrk's own user + system CPU time
 	// FirstBad is each thread's first refresh answer that was not 200 with
@@ -113,6 +113,11 @@ func parseWrk(out []byte) (wrkResult, error) {
 	return r, nil
 }
 
+// wrkTimeout is wrk's --timeout: an answer slower than this counts as a
+// time-out (an error) and is left out of wrk's latency figures, so it is
+// set well above any latency to be recorded (wrk's default is 2 s).
+const wrkTimeout = 10 * time.Second
+
 // wrkRun is one wrk invocation.
 type wrkRun struct {
 	Bin         string
@@ -127,7 +132,8 @@ type wrkRun struct {
 
 func (w wrkRun) args() []string {
 	a := []string{"-t" + strconv.Itoa(w.Threads), "-c" + strconv.Itoa(w.Connections),
-		"-d" + strconv.Itoa(int(w.Duration/time.Second)) + "s", "--latency", "-s", w.ScriptPath}
+		"-d" + strconv.Itoa(int(w.Duration/time.Second)) + "s", "--timeout", strconv.Itoa(int(wrkTimeout/time.Second)) + "s",
+		"--latency", "-s", w.ScriptPath}
 	for _, h := range w.Headers {
 		a = append(a, "-H", h)
 	}
