@@ -37,8 +37,11 @@
 // latency, server and wrk CPU time per request, and the issue-12 target.
 // Any error answer (wrk counts 400 and above; refreshes must be 200 with a
 // refresh token), socket error or time-out (10 s) fails the run with exit
-// status 1. Each path is also checked once with a Go client before its load
-// (status 200 and the expected body), so a 3xx cannot pass unnoticed.
+// status 1. wrk does not count 3xx answers, so GetRoleCredentials and
+// GetCallerIdentity are first checked with a Go client (200 and the expected
+// body), the bare server answers 200 before its load starts, and every
+// refresh answer is checked for 200 by the script. The children's log goes
+// to -log FILE, or to a temporary file whose end is shown when the run fails.
 //
 // It is a development tool, not part of the gatehouse binary:
 //
