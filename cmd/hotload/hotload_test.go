@@ -144,3 +144,30 @@ func TestHotloadSmoke(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintTable(t *testing.T) {
+	run := func(rate float64, of float64, rollbacks int64) measure {
+		return measure{wrkResult: wrkResult{Requests: int64(rate * 5), Duration: 5 * time.Second, P50: time.Millisecond, P99: 9 * time.Millisecond,
+			CPU: time.Duration(rate*5) * 10 * time.Microsecond}, OfBare: of, ServerCPU: time.Duration(rate*5) * 100 * time.Microsecond, Rollbacks: rollbacks}
+	}
+	paths := []*path{
+		{Name: "Bare", Target: target{"—", nil}, Runs: []measure{run(100000, 1, -1), run(90000, 1, -1)}},
+		{Name: "GetRoleCredentials", Target: target{"≥ 40% of bare, p99 ≤ 10 ms", func(_, of float64, p99 time.Duration) bool { return of >= 0.4 && p99 <= 10*time.Millisecond }},
+			Runs: []measure{run(45000, 0.45, -1), run(30000, 0.33, -1)}},
+	}
+	var b strings.Builder
+	printTable(&b, paths)
+	want := "| Path | req/s (each run) | of bare | p50 | p99 | server CPU µs/req | wrk CPU µs/req | Target | Met |\n" +
+		"|---|---|---|---|---|---|---|---|---|\n" +
+		"| Bare | 100,000 / 90,000 | 1.00 | 1.00 ms | 9.0 ms | 100.0 | 10.0 | — | — |\n" +
+		"| GetRoleCredentials | 45,000 / 30,000 | 0.33–0.45 | 1.00 ms | 9.0 ms | 100.0 | 10.0 | ≥ 40% of bare, p99 ≤ 10 ms | 1 of 2 runs |\n"
+	if b.String() != want {
+		t.Fatalf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	paths[1].Runs = []measure{run(1000, 0.01, 3000)}
+	b.Reset()
+	printTable(&b, paths)
+	if !strings.Contains(b.String(), "| DB rollbacks/req |") || !strings.Contains(b.String(), "| 10.0 | — | — | — |") || !strings.Contains(b.String(), "| 0.60 | ≥ 40%") {
+		t.Fatalf("PostgreSQL table:\n%s", b.String())
+	}
+}

@@ -34,7 +34,11 @@
 //
 // It prints each measurement, then a Markdown table: requests per second of
 // every run, the rate as a fraction of the same run's bare rate, p50 and p99
-// latency, server and wrk CPU time per request, and the issue-12 target.
+// latency, server and wrk CPU time per request, and the issue-12 target. On
+// PostgreSQL it also counts the transactions the database rolled back
+// during each gatehouse path (pg_stat_database.xact_rollback, read 11 s
+// after the load and before it, so that idle backends have reported them),
+// per request: mostly serialization failures the store retried.
 // Any error answer (wrk counts 400 and above; refreshes must be 200 with a
 // refresh token), socket error or time-out (10 s) fails the run with exit
 // status 1. wrk does not count 3xx answers, so GetRoleCredentials and
@@ -171,6 +175,10 @@ type measure struct {
 	wrkResult
 	OfBare    float64
 	ServerCPU time.Duration // CPU time of the server processes during the run
+	// Rollbacks is how many transactions the PostgreSQL database rolled
+	// back during the run (-1: not measured), mostly serialization failures
+	// the store retried.
+	Rollbacks int64
 }
 
 func run(c config, stdout io.Writer) (err error) {
@@ -216,7 +224,7 @@ func run(c config, stdout io.Writer) (err error) {
 		return err
 	}
 	defer bare.Stop()
-	children, cleanup, err := startGatehouse(ctx, c, childLog)
+	children, rollbacks, cleanup, err := startGatehouse(ctx, c, childLog)
 	if err != nil {
 		return err
 	}
@@ -269,18 +277,35 @@ func run(c config, stdout io.Writer) (err error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
+		rb := int64(-1)
+		if rollbacks != nil && p != paths[0] {
+			if rb, err = rollbacks(ctx); err != nil {
+				return 0, err
+			}
+		}
 		before := cpu()
 		r, err := w.run()
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", p.Name, err)
 		}
-		m := measure{wrkResult: r, ServerCPU: cpu() - before, OfBare: 1}
+		m := measure{wrkResult: r, ServerCPU: cpu() - before, OfBare: 1, Rollbacks: -1}
+		if rb >= 0 {
+			ra, err := rollbacks(ctx)
+			if err != nil {
+				return 0, err
+			}
+			m.Rollbacks = ra - rb
+		}
 		if bareRate > 0 {
 			m.OfBare = r.Rate() / bareRate
 		}
 		p.Runs = append(p.Runs, m)
-		fmt.Fprintf(stdout, "run %d  %-44s %9.0f req/s  of bare %.2f  p50 %s  p99 %s  server CPU %.1f µs/req  wrk CPU %.1f µs/req\n",
+		fmt.Fprintf(stdout, "run %d  %-44s %9.0f req/s  of bare %.2f  p50 %s  p99 %s  server CPU %.1f µs/req  wrk CPU %.1f µs/req",
 			len(p.Runs), p.Name, r.Rate(), m.OfBare, ms(r.P50), ms(r.P99), perReq(m.ServerCPU, r.Requests), perReq(r.CPU, r.Requests))
+		if m.Rollbacks >= 0 {
+			fmt.Fprintf(stdout, "  rollbacks %d (%.2f/req)", m.Rollbacks, float64(m.Rollbacks)/float64(max(r.Requests, 1)))
+		}
+		fmt.Fprintln(stdout)
 		if f := r.Failed(); f != "" {
 			return 0, fmt.Errorf("%s: %s in %d requests", p.Name, f, r.Requests)
 		}
@@ -326,30 +351,36 @@ func run(c config, stdout io.Writer) (err error) {
 	return nil
 }
 
+// statsSettle is how long a PostgreSQL backend may keep its transaction
+// counts before they reach pg_stat_database: an idle backend reports them
+// within 10 s (PostgreSQL 15's PGSTAT_IDLE_INTERVAL).
+const statsSettle = 11 * time.Second
+
 // startGatehouse starts the gatehouse children: one on SQLite, or
 // c.replicas on a new schema of c.postgres. cleanup stops them and drops the
-// schema.
-func startGatehouse(ctx context.Context, c config, log io.Writer) ([]*loadkit.Child, func(), error) {
+// schema. On PostgreSQL, rollbacks waits statsSettle and returns the
+// database's count of rolled-back transactions (pg_stat_database, the whole
+// database: other clients of it count too); on SQLite it is nil.
+func startGatehouse(ctx context.Context, c config, log io.Writer) (children []*loadkit.Child, rollbacks func(context.Context) (int64, error), cleanup func(), err error) {
 	if c.postgres == "" {
 		ch, err := loadkit.Start(ctx, loadkit.ServeOptions{Bin: c.gatehouse, Demo: true, Stderr: log})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return []*loadkit.Child{ch}, ch.Stop, nil
+		return []*loadkit.Child{ch}, nil, ch.Stop, nil
 	}
 	db, err := sql.Open("pgx", c.postgres)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "hotload_" + hex.EncodeToString(b)
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("create schema: %w", err)
+		return nil, nil, nil, fmt.Errorf("create schema: %w", err)
 	}
-	var children []*loadkit.Child
-	cleanup := func() {
+	cleanup = func() {
 		for _, ch := range children {
 			ch.Stop()
 		}
@@ -369,11 +400,21 @@ func startGatehouse(ctx context.Context, c config, log io.Writer) ([]*loadkit.Ch
 		ch, err := loadkit.Start(ctx, loadkit.ServeOptions{Bin: c.gatehouse, DatabaseURL: u.String(), Demo: i == 0, Env: env, Stderr: log})
 		if err != nil {
 			cleanup()
-			return nil, nil, fmt.Errorf("replica %d: %w", i+1, err)
+			return nil, nil, nil, fmt.Errorf("replica %d: %w", i+1, err)
 		}
 		children = append(children, ch)
 	}
-	return children, cleanup, nil
+	rollbacks = func(ctx context.Context) (int64, error) {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(statsSettle):
+		}
+		var n int64
+		err := db.QueryRowContext(ctx, "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()").Scan(&n)
+		return n, err
+	}
+	return children, rollbacks, cleanup, nil
 }
 
 // checkGRC calls GetRoleCredentials once, checks the answer and returns
@@ -504,11 +545,21 @@ func perReq(d time.Duration, n int64) float64 {
 // printTable writes the Markdown summary of paths: every run's rate, and
 // the range over runs of the other figures.
 func printTable(w io.Writer, paths []*path) {
-	fmt.Fprintln(w, "| Path | req/s (each run) | of bare | p50 | p99 | server CPU µs/req | wrk CPU µs/req | Target | Met |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	pg := false
+	for _, p := range paths {
+		for _, m := range p.Runs {
+			pg = pg || m.Rollbacks >= 0
+		}
+	}
+	head, rule := "| Path | req/s (each run) | of bare | p50 | p99 | server CPU µs/req | wrk CPU µs/req |", "|---|---|---|---|---|---|---|"
+	if pg {
+		head, rule = head+" DB rollbacks/req |", rule+"---|"
+	}
+	fmt.Fprintln(w, head+" Target | Met |")
+	fmt.Fprintln(w, rule+"---|---|")
 	for _, p := range paths {
 		var rates []string
-		var ofBare, p50, p99, scpu, wcpu []float64
+		var ofBare, p50, p99, scpu, wcpu, rb []float64
 		met := 0
 		for _, m := range p.Runs {
 			rates = append(rates, thousands(m.Rate()))
@@ -517,6 +568,9 @@ func printTable(w io.Writer, paths []*path) {
 			p99 = append(p99, float64(m.P99)/float64(time.Millisecond))
 			scpu = append(scpu, perReq(m.ServerCPU, m.Requests))
 			wcpu = append(wcpu, perReq(m.CPU, m.Requests))
+			if m.Rollbacks >= 0 {
+				rb = append(rb, float64(m.Rollbacks)/float64(max(m.Requests, 1)))
+			}
 			if p.Target.Met != nil && p.Target.Met(m.Rate(), m.OfBare, m.P99) {
 				met++
 			}
@@ -525,8 +579,16 @@ func printTable(w io.Writer, paths []*path) {
 		if p.Target.Met != nil {
 			verdict = fmt.Sprintf("%d of %d runs", met, len(p.Runs))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s ms | %s ms | %s | %s | %s | %s |\n", p.Name, strings.Join(rates, " / "),
-			span(ofBare, 2), span(p50, 2), span(p99, 1), span(scpu, 1), span(wcpu, 1), p.Target.Text, verdict)
+		row := fmt.Sprintf("| %s | %s | %s | %s ms | %s ms | %s | %s |", p.Name, strings.Join(rates, " / "),
+			span(ofBare, 2), span(p50, 2), span(p99, 1), span(scpu, 1), span(wcpu, 1))
+		if pg {
+			if len(rb) == 0 {
+				row += " — |"
+			} else {
+				row += " " + span(rb, 2) + " |"
+			}
+		}
+		fmt.Fprintf(w, "%s %s | %s |\n", row, p.Target.Text, verdict)
 	}
 }
 
