@@ -3,6 +3,7 @@ package loadkit
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,5 +58,25 @@ func TestChildDeviceLoginAndRefresh(t *testing.T) {
 	}
 	if rss, err := RSS(c.PID()); err != nil || rss <= 0 || ProcessCPU(c.PID()) <= 0 {
 		t.Fatalf("process figures: rss %d %v, cpu %s", rss, err, ProcessCPU(c.PID()))
+	}
+}
+
+// TestForwardedFor checks that the wrapped transport sets X-Forwarded-For
+// on every request without changing the caller's request.
+func TestForwardedFor(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got <- r.Header.Get("X-Forwarded-For") }))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	resp, err := (&http.Client{Transport: ForwardedFor(nil, "10.1.2.3")}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := <-got; h != "10.1.2.3" {
+		t.Fatalf("X-Forwarded-For = %q", h)
+	}
+	if h := req.Header.Get("X-Forwarded-For"); h != "" {
+		t.Fatalf("the caller's request was changed: %q", h)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -26,33 +27,69 @@ var StateField = regexp.MustCompile(`name="state" value="([^"]*)"`)
 // register a client (with the sso:account:access scope and the refresh_token
 // grant, as AWS CLI 2.22+ does, so the answer carries a refresh token), start a device authorization,
 // sign in at the portal with password and allow the code in a browser
-// session, then poll CreateToken every polling interval (1 s) up to 10
+// session (trying again after Retry-After while the server answers 503),
+// then poll CreateToken every polling interval (1 s) up to 10
 // times. user must have no MFA device (the demo users have none).
 func DeviceLogin(base string, tr http.RoundTripper, user, password string) (*Tokens, error) {
+	id, secret, err := RegisterClient(base, tr)
+	if err != nil {
+		return nil, err
+	}
+	return DeviceLoginClient(base, tr, id, secret, user, password)
+}
+
+// RegisterClient registers a public client the way AWS CLI 2.22+ does
+// (RegisterClient with the sso:account:access scope and the device-code and
+// refresh_token grants) and returns its ID and secret. A server allows 20
+// registrations per second per source address.
+func RegisterClient(base string, tr http.RoundTripper) (clientID, clientSecret string, err error) {
+	code, reg, err := PostJSON(&http.Client{Transport: tr}, base, "/client/register", map[string]any{"clientName": "gatehouse-load", "clientType": "public",
+		"scopes": []string{"sso:account:access"}, "grantTypes": []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"}})
+	if err != nil {
+		return "", "", err
+	}
+	if code != 200 {
+		return "", "", fmt.Errorf("RegisterClient: status %d: %v", code, reg)
+	}
+	return fmt.Sprint(reg["clientId"]), fmt.Sprint(reg["clientSecret"]), nil
+}
+
+// DeviceLoginClient is DeviceLogin with a client registered before
+// (RegisterClient), so that many logins can share one registration: each
+// yields its own access token and its own refresh-token chain.
+func DeviceLoginClient(base string, tr http.RoundTripper, clientID, clientSecret, user, password string) (*Tokens, error) {
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Transport: tr, Jar: jar}
 	api := &http.Client{Transport: tr}
+	// postForm posts as a browser user would, trying again (up to 30
+	// times) after Retry-After when the server is busy (503: the sign-in
+	// hash gate is full).
 	postForm := func(path string, form url.Values) (string, error) {
-		resp, err := browser.PostForm(base+path, form)
-		if err != nil {
-			return "", err
+		for try := 0; ; try++ {
+			resp, err := browser.PostForm(base+path, form)
+			if err != nil {
+				return "", err
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable && try < 30 {
+				wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+				time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+				continue
+			}
+			if resp.StatusCode != 200 {
+				return "", fmt.Errorf("POST %s: %s", path, resp.Status)
+			}
+			return string(b), err
 		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			return "", fmt.Errorf("POST %s: %s", path, resp.Status)
-		}
-		return string(b), err
 	}
-	_, reg, err := PostJSON(api, base, "/client/register", map[string]any{"clientName": "gatehouse-load", "clientType": "public",
-		"scopes": []string{"sso:account:access"}, "grantTypes": []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"}})
+	t := &Tokens{ClientID: clientID, ClientSecret: clientSecret}
+	code, dev, err := PostJSON(api, base, "/device_authorization", map[string]string{"clientId": t.ClientID, "clientSecret": t.ClientSecret, "startUrl": StartURL})
 	if err != nil {
 		return nil, err
 	}
-	t := &Tokens{ClientID: fmt.Sprint(reg["clientId"]), ClientSecret: fmt.Sprint(reg["clientSecret"])}
-	_, dev, err := PostJSON(api, base, "/device_authorization", map[string]string{"clientId": t.ClientID, "clientSecret": t.ClientSecret, "startUrl": StartURL})
-	if err != nil {
-		return nil, err
+	if code != 200 {
+		return nil, fmt.Errorf("StartDeviceAuthorization: status %d: %v", code, dev)
 	}
 	body, err := postForm("/login", url.Values{"username": {user}})
 	if err != nil {
@@ -84,4 +121,26 @@ func DeviceLogin(base string, tr http.RoundTripper, user, password string) (*Tok
 		}
 	}
 	return nil, errors.New("CreateToken did not answer with a token")
+}
+
+// ForwardedFor wraps tr (nil: http.DefaultTransport) so that every request
+// carries X-Forwarded-For: addr. A child started by Start trusts it from
+// 127.0.0.1, so load workers can count as distinct source addresses against
+// the per-address limits (RegisterClient, StartDeviceAuthorization, sign-in).
+func ForwardedFor(tr http.RoundTripper, addr string) http.RoundTripper {
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	return forwardedFor{tr, addr}
+}
+
+type forwardedFor struct {
+	next http.RoundTripper
+	addr string
+}
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	return f.next.RoundTrip(r)
 }
