@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,26 +61,11 @@ func accountsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 var twelveDigits = regexp.MustCompile(`^\d{12}$`)
 
 func (c accounts) run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, accountsHelp)
-		if len(args) == 0 {
-			return errors.New("accounts: no verb given")
-		}
-		return flag.ErrHelp
+	verb, err := commandVerb("accounts", accountsHelp, args, stderr, "list", "link", "unlink", "link-policy")
+	if err != nil {
+		return err
 	}
-	verb := args[0]
-	switch verb {
-	case "list", "link", "unlink", "link-policy":
-	default:
-		fmt.Fprint(stderr, accountsHelp)
-		return fmt.Errorf("accounts: unknown verb %q", verb)
-	}
-	fs := flag.NewFlagSet("accounts "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), accountsHelp, "\nFlags:\n")
-		printFlags(fs)
-	}
+	fs := verbFlags("accounts", verb, accountsHelp, stderr)
 	var in awsaccounts.LinkInput
 	var secretFile string
 	if verb == "link" {
@@ -134,17 +118,9 @@ func (c accounts) run(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 	}
 
-	cfg, err := config.LoadCommand("accounts", *cfgArgs, getenv, stderr)
+	cfg, err := loadDataConfig("accounts", *cfgArgs, getenv, stderr, false)
 	if err != nil {
 		return err
-	}
-	cfg.Demo, cfg.Seed = false, ""
-	if cfg.DatabaseURL == "" {
-		if ok, err := server.HasDatabase(cfg.DataDir); err != nil {
-			return err
-		} else if !ok {
-			return fmt.Errorf("the data folder %s holds no Gatehouse database (%s): pass the server's data folder with --data", absPath(cfg.DataDir), server.DatabaseFileName)
-		}
 	}
 	srv, err := c.open(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {
@@ -156,8 +132,7 @@ func (c accounts) run(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer srv.Close()
-	ctx = audit.WithActor(ctx, audit.Actor{Identity: audit.Identity{Type: "Root", PrincipalID: "gatehouse-cli", AccountID: srv.Instance.ManagementAccountID},
-		SourceIP: "gatehouse.local", UserAgent: "gatehouse/" + version + " accounts"})
+	ctx = audit.WithActor(ctx, cliActor(srv.Instance.ManagementAccountID, "accounts"))
 	svc := srv.AWSAccounts
 	if verb == "list" {
 		return listLinks(ctx, stdout, srv.Store, svc)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,24 +81,11 @@ func (s settingFlags) Set(v string) error {
 }
 
 func (c identitySource) run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, identitySourceHelp)
-		if len(args) == 0 {
-			return errors.New("identity-source: no verb given")
-		}
-		return flag.ErrHelp
+	verb, err := commandVerb("identity-source", identitySourceHelp, args, stderr, "show", "set", "switch")
+	if err != nil {
+		return err
 	}
-	verb := args[0]
-	if verb != "show" && verb != "set" && verb != "switch" {
-		fmt.Fprint(stderr, identitySourceHelp)
-		return fmt.Errorf("identity-source: unknown verb %q", verb)
-	}
-	fs := flag.NewFlagSet("identity-source "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), identitySourceHelp, "\nFlags:\n")
-		printFlags(fs)
-	}
+	fs := verbFlags("identity-source", verb, identitySourceHelp, stderr)
 	settings := settingFlags{}
 	var secretFile string
 	var secretStdin, clearSecret, dryRun bool
@@ -171,22 +157,11 @@ func (c identitySource) run(ctx context.Context, args []string, stdout, stderr i
 		secret = &v
 	}
 
-	cfg, err := config.LoadCommand("identity-source", *cfgArgs, getenv, stderr)
+	// The values to paste into the identity provider name the server's
+	// public URL.
+	cfg, err := loadDataConfig("identity-source", *cfgArgs, getenv, stderr, true)
 	if err != nil {
 		return err
-	}
-	cfg.Demo, cfg.Seed = false, ""
-	if cfg.DatabaseURL == "" {
-		if err := requireDatabase(cfg.DataDir); err != nil {
-			return err
-		}
-		if cfg.PublicURL == "" {
-			// The values to paste into the identity provider name the
-			// server's public URL.
-			if cfg.PublicURL, err = server.ReadPublicURL(cfg.DataDir); err != nil {
-				return err
-			}
-		}
 	}
 	srv, err := c.open(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
-	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
 )
 
@@ -42,15 +41,9 @@ func ldapSyncCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	cfg, err := config.LoadCommand("ldap-sync", *cfgArgs, getenv, stderr)
+	cfg, err := loadDataConfig("ldap-sync", *cfgArgs, getenv, stderr, false)
 	if err != nil {
 		return err
-	}
-	cfg.Demo, cfg.Seed = false, ""
-	if cfg.DatabaseURL == "" {
-		if err := requireDatabase(cfg.DataDir); err != nil {
-			return err
-		}
 	}
 	srv, err := server.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,24 +45,11 @@ func samlIdPCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func (c samlIdPCmd) run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, samlIdPHelp)
-		if len(args) == 0 {
-			return errors.New("saml-idp: no verb given")
-		}
-		return flag.ErrHelp
+	verb, err := commandVerb("saml-idp", samlIdPHelp, args, stderr, "show", "rotate")
+	if err != nil {
+		return err
 	}
-	verb := args[0]
-	if verb != "show" && verb != "rotate" {
-		fmt.Fprint(stderr, samlIdPHelp)
-		return fmt.Errorf("saml-idp: unknown verb %q", verb)
-	}
-	fs := flag.NewFlagSet("saml-idp "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), samlIdPHelp, "\nFlags:\n")
-		printFlags(fs)
-	}
+	fs := verbFlags("saml-idp", verb, samlIdPHelp, stderr)
 	cfgArgs := serveFlags(fs, "config", "data", "database-url", "master-key-file", "public-url")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -71,23 +57,10 @@ func (c samlIdPCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 	if fs.NArg() > 0 {
 		return fmt.Errorf("saml-idp %s: unexpected arguments %q", verb, fs.Args())
 	}
-	cfg, err := config.LoadCommand("saml-idp", *cfgArgs, getenv, stderr)
+	// The entity ID is the server's public URL.
+	cfg, err := loadDataConfig("saml-idp", *cfgArgs, getenv, stderr, true)
 	if err != nil {
 		return err
-	}
-	cfg.Demo, cfg.Seed = false, ""
-	if cfg.DatabaseURL == "" {
-		if ok, err := server.HasDatabase(cfg.DataDir); err != nil {
-			return err
-		} else if !ok {
-			return fmt.Errorf("the data folder %s holds no Gatehouse database (%s): pass the server's data folder with --data", absPath(cfg.DataDir), server.DatabaseFileName)
-		}
-		if cfg.PublicURL == "" {
-			// The entity ID is the server's public URL.
-			if cfg.PublicURL, err = server.ReadPublicURL(cfg.DataDir); err != nil {
-				return err
-			}
-		}
 	}
 	srv, err := c.open(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if inUse, ok := errors.AsType[*server.DataDirInUseError](err); ok {

@@ -55,19 +55,9 @@ func epochDate(v float64) string {
 }
 
 func scimTokensCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, scimTokensUsage)
-		if len(args) == 0 {
-			return errors.New("scim-tokens: no verb given")
-		}
-		return flag.ErrHelp
-	}
-	verb := args[0]
-	switch verb {
-	case "create", "list", "delete":
-	default:
-		fmt.Fprint(stderr, scimTokensUsage)
-		return fmt.Errorf("scim-tokens: unknown verb %q", verb)
+	verb, err := commandVerb("scim-tokens", scimTokensUsage, args, stderr, "create", "list", "delete")
+	if err != nil {
+		return err
 	}
 	fs := flag.NewFlagSet("scim-tokens "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)

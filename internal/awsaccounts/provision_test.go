@@ -156,6 +156,88 @@ func (lw *linkedWorld) attached(t *testing.T, role string) []string {
 	return arns
 }
 
+// setAndUser creates a permission set, then a user.
+func (lw *linkedWorld) setAndUser(t *testing.T, set access.PermissionSetInput, user directory.CreateUserInput) (*store.PermissionSet, *store.User) {
+	t.Helper()
+	ps, err := lw.Access.CreatePermissionSet(t.Context(), set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := lw.Directory.CreateUser(t.Context(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps, u
+}
+
+// motoProxy starts a proxy in front of moto that hands each IAM CreateRole
+// request to onCreateRole first: when that returns true it has answered
+// the request, and moto never sees it. It returns the proxy's URL.
+func motoProxy(t *testing.T, motoURL string, onCreateRole func(w http.ResponseWriter) bool) string {
+	t.Helper()
+	target, _ := url.Parse(motoURL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte("Action=CreateRole&")) && onCreateRole(w) {
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL
+}
+
+// assign creates the assignment, runs the worker until it has SUCCEEDED,
+// and returns the role's record.
+func (lw *linkedWorld) assign(t *testing.T, in access.AssignmentInput) *store.ProvisionedRole {
+	t.Helper()
+	ctx := t.Context()
+	op, err := lw.Access.CreateAssignment(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
+		t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
+	}
+	rec, err := lw.Store.GetProvisionedRole(ctx, in.AccountID, in.PermissionSetID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// assignUser assigns the user to the permission set in the member account
+// (assign).
+func (lw *linkedWorld) assignUser(t *testing.T, permissionSetID, userID string) *store.ProvisionedRole {
+	t.Helper()
+	return lw.assign(t, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: permissionSetID, PrincipalType: store.PrincipalUser, PrincipalID: userID})
+}
+
+// revocation reads the role's revocation policy (RevokedSessionsPolicyName)
+// back from IAM: NoSuchEntity when there is none.
+func (lw *linkedWorld) revocation(t *testing.T, role string) (*iam.GetRolePolicyOutput, error) {
+	t.Helper()
+	return lw.IAM.GetRolePolicy(t.Context(), &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
+}
+
+// revoked reads back the aws:userid values the role's revocation policy
+// denies, sorted.
+func (lw *linkedWorld) revoked(t *testing.T, role string) []string {
+	t.Helper()
+	pol, err := lw.revocation(t, role)
+	if err != nil {
+		t.Fatalf("revocation policy: %v", err)
+	}
+	var ids []string
+	for _, s := range decodeDoc(t, pol.PolicyDocument)["Statement"].([]any) {
+		ids = append(ids, s.(map[string]any)["Condition"].(map[string]any)["StringLike"].(map[string]any)["aws:userid"].(string))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // TestProvisionThroughIAM provisions a permission set into a linked
 // account of the stand-in, reads the role back, re-provisions changes,
 // fails on a missing customer-managed policy, revokes a disabled user's
@@ -188,19 +270,9 @@ func TestProvisionThroughIAM(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: alice.ID}
-	op, err := a.CreateAssignment(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
-		t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
-	}
+	rec := lw.assign(t, in)
 
 	// The role as Identity Center makes it.
-	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, err := lw.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(rec.RoleName)})
 	if err != nil {
 		t.Fatalf("role %s not in IAM: %v", rec.RoleName, err)
@@ -258,7 +330,7 @@ func TestProvisionThroughIAM(t *testing.T) {
 	must(t, a.DeleteBoundary(ctx, ps.ID))
 	dur := "PT4H"
 	must(t, a.UpdatePermissionSet(ctx, ps.ID, access.PermissionSetUpdate{SessionDuration: &dur}))
-	op, err = a.Provision(ctx, ps.ID, memberAccount)
+	op, err := a.Provision(ctx, ps.ID, memberAccount)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +383,7 @@ func TestProvisionThroughIAM(t *testing.T) {
 	if err := lw.P.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pol, err = lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
+	pol, err = lw.revocation(t, rec.RoleName)
 	if err != nil {
 		t.Fatalf("revocation policy: %v", err)
 	}
@@ -333,12 +405,12 @@ func TestProvisionThroughIAM(t *testing.T) {
 	// Before the sessions expire the sweep keeps it; after, removes it.
 	lw.Clock.Add(4*time.Hour - time.Minute)
 	must(t, lw.P.Sweep(ctx))
-	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); err != nil {
+	if _, err := lw.revocation(t, rec.RoleName); err != nil {
 		t.Fatalf("revocation swept before the sessions expired: %v", err)
 	}
 	lw.Clock.Add(2 * time.Minute)
 	must(t, lw.P.Sweep(ctx))
-	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); !isNoSuchEntity(err) {
+	if _, err := lw.revocation(t, rec.RoleName); !isNoSuchEntity(err) {
 		t.Fatalf("revocation after expiry: %v, want NoSuchEntity", err)
 	}
 
@@ -394,32 +466,8 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 	}
 	group := access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalGroup, PrincipalID: g.ID}
 	dave := access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: users[2].ID}
-	for _, in := range []access.AssignmentInput{group, dave} {
-		op, err := lw.Access.CreateAssignment(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
-			t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
-		}
-	}
-	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	revoked := func() []string {
-		t.Helper()
-		pol, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for _, s := range decodeDoc(t, pol.PolicyDocument)["Statement"].([]any) {
-			ids = append(ids, s.(map[string]any)["Condition"].(map[string]any)["StringLike"].(map[string]any)["aws:userid"].(string))
-		}
-		slices.Sort(ids)
-		return ids
-	}
+	lw.assign(t, group)
+	rec := lw.assign(t, dave)
 
 	// Bob leaves the group: his sessions are revoked, carol's are not.
 	// While another replica rewrites the role's revocation policy, this
@@ -433,12 +481,12 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 	if q, err := lw.Store.ListOperations(ctx, store.OperationFilter{Kind: access.OpRevokeSessions, Status: store.StatusInProgress}); err != nil || len(q) != 1 {
 		t.Fatalf("queued revocations while another replica holds the role: %v %v", q, err)
 	}
-	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); !isNoSuchEntity(err) {
+	if _, err := lw.revocation(t, rec.RoleName); !isNoSuchEntity(err) {
 		t.Fatalf("revocation written under another replica's lock: %v", err)
 	}
 	lw.Clock.Add(time.Minute)
 	must(t, lw.P.RunOnce(ctx))
-	if got, want := revoked(), []string{rec.RoleID + ":bob"}; !slices.Equal(got, want) {
+	if got, want := lw.revoked(t, rec.RoleName), []string{rec.RoleID + ":bob"}; !slices.Equal(got, want) {
 		t.Fatalf("after bob left: revoked %v, want %v", got, want)
 	}
 
@@ -457,7 +505,7 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 	if _, err := lw.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(rec.RoleName)}); err != nil {
 		t.Fatalf("the role went from IAM while dave keeps it: %v", err)
 	}
-	if got, want := revoked(), []string{rec.RoleID + ":bob", rec.RoleID + ":carol"}; !slices.Equal(got, want) {
+	if got, want := lw.revoked(t, rec.RoleName), []string{rec.RoleID + ":bob", rec.RoleID + ":carol"}; !slices.Equal(got, want) {
 		t.Fatalf("revoked %v, want %v (dave keeps his access)", got, want)
 	}
 
@@ -484,48 +532,34 @@ func TestGroupAssignmentLossRevokes(t *testing.T) {
 // fails the operation at once with its reason.
 func TestProvisionRetriesThrottling(t *testing.T) {
 	moto := mototest.Start(t)
-	target, _ := url.Parse(moto.URL)
-	rp := httputil.NewSingleHostReverseProxy(target)
 	var mu sync.Mutex
 	throttle, deny := 3, false
 	calls := 0
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if bytes.Contains(body, []byte("Action=CreateRole&")) {
-			mu.Lock()
-			calls++
-			th, dn := throttle > 0, deny
-			if th {
-				throttle--
-			}
-			mu.Unlock()
-			switch {
-			case th:
-				w.Header().Set("Content-Type", "text/xml")
-				w.WriteHeader(http.StatusBadRequest)
-				io.WriteString(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
-				return
-			case dn:
-				w.Header().Set("Content-Type", "text/xml")
-				w.WriteHeader(http.StatusForbidden)
-				io.WriteString(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: iam:CreateRole</Message></Error><RequestId>2</RequestId></ErrorResponse>`)
-				return
-			}
+	proxy := motoProxy(t, moto.URL, func(w http.ResponseWriter) bool {
+		mu.Lock()
+		calls++
+		th, dn := throttle > 0, deny
+		if th {
+			throttle--
 		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(proxy.Close)
-	lw := newLinkedWorld(t, moto.URL, proxy.URL)
+		mu.Unlock()
+		switch {
+		case th:
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+			return true
+		case dn:
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: iam:CreateRole</Message></Error><RequestId>2</RequestId></ErrorResponse>`)
+			return true
+		}
+		return false
+	})
+	lw := newLinkedWorld(t, moto.URL, proxy)
 	ctx := t.Context()
-	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Dev"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "erin", DisplayName: "Erin", Name: store.UserName{GivenName: "E", FamilyName: "R"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps, u := lw.setAndUser(t, access.PermissionSetInput{Name: "Dev"}, directory.CreateUserInput{UserName: "erin", DisplayName: "Erin", Name: store.UserName{GivenName: "E", FamilyName: "R"}})
 	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: u.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -584,32 +618,18 @@ func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 // only one of them work on the operation, so the role is created once.
 func TestOneReplicaPerOperation(t *testing.T) {
 	moto := mototest.Start(t)
-	target, _ := url.Parse(moto.URL)
-	rp := httputil.NewSingleHostReverseProxy(target)
 	var mu sync.Mutex
 	creates := 0
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if bytes.Contains(body, []byte("Action=CreateRole&")) {
-			mu.Lock()
-			creates++
-			mu.Unlock()
-			time.Sleep(500 * time.Millisecond)
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(proxy.Close)
-	lw := newLinkedWorld(t, moto.URL, proxy.URL)
+	proxy := motoProxy(t, moto.URL, func(http.ResponseWriter) bool {
+		mu.Lock()
+		creates++
+		mu.Unlock()
+		time.Sleep(500 * time.Millisecond)
+		return false
+	})
+	lw := newLinkedWorld(t, moto.URL, proxy)
 	ctx := t.Context()
-	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Dev"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "frank", DisplayName: "Frank", Name: store.UserName{GivenName: "F", FamilyName: "K"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps, u := lw.setAndUser(t, access.PermissionSetInput{Name: "Dev"}, directory.CreateUserInput{UserName: "frank", DisplayName: "Frank", Name: store.UserName{GivenName: "F", FamilyName: "K"}})
 	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: u.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -665,14 +685,7 @@ func TestQueueAccountProvisionsExistingRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(t, lw.Store.Update(ctx, func(tx store.Tx) error { return tx.DeleteAccountLink(ctx, memberAccount) }))
-	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Early", SessionDuration: "PT5H"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "gina", DisplayName: "Gina", Name: store.UserName{GivenName: "G", FamilyName: "H"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps, u := lw.setAndUser(t, access.PermissionSetInput{Name: "Early", SessionDuration: "PT5H"}, directory.CreateUserInput{UserName: "gina", DisplayName: "Gina", Name: store.UserName{GivenName: "G", FamilyName: "H"}})
 	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: u.ID})
 	if err != nil || op.Status != store.StatusSucceeded {
 		t.Fatalf("local assignment: %v %v", op, err)
@@ -702,42 +715,12 @@ func TestRenameRevokesOldName(t *testing.T) {
 	moto := mototest.Start(t)
 	lw := newLinkedWorld(t, moto.URL, moto.URL)
 	ctx := t.Context()
-	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Ops"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	erin, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "erin", DisplayName: "erin", Name: store.UserName{GivenName: "erin", FamilyName: "X"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: erin.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
-		t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
-	}
-	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	revoked := func() []string {
-		t.Helper()
-		pol, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)})
-		if err != nil {
-			t.Fatalf("revocation policy: %v", err)
-		}
-		var ids []string
-		for _, s := range decodeDoc(t, pol.PolicyDocument)["Statement"].([]any) {
-			ids = append(ids, s.(map[string]any)["Condition"].(map[string]any)["StringLike"].(map[string]any)["aws:userid"].(string))
-		}
-		slices.Sort(ids)
-		return ids
-	}
+	ps, erin := lw.setAndUser(t, access.PermissionSetInput{Name: "Ops"}, directory.CreateUserInput{UserName: "erin", DisplayName: "erin", Name: store.UserName{GivenName: "erin", FamilyName: "X"}})
+	rec := lw.assignUser(t, ps.ID, erin.ID)
 
 	must(t, lw.Directory.UpdateUser(ctx, erin.ID, []directory.AttributeOp{{Path: "userName", Value: json.RawMessage(`"erin2"`)}}))
 	must(t, lw.P.RunOnce(ctx))
-	if got, want := revoked(), []string{rec.RoleID + ":erin"}; !slices.Equal(got, want) {
+	if got, want := lw.revoked(t, rec.RoleName), []string{rec.RoleID + ":erin"}; !slices.Equal(got, want) {
 		t.Fatalf("after the rename: revoked %v, want %v", got, want)
 	}
 	// A change that keeps the name revokes nothing more.
@@ -745,13 +728,13 @@ func TestRenameRevokesOldName(t *testing.T) {
 	if q, err := lw.Store.ListOperations(ctx, store.OperationFilter{Kind: access.OpRevokeSessions, Status: store.StatusInProgress}); err != nil || len(q) != 0 {
 		t.Fatalf("revocations queued without a rename: %v %v", q, err)
 	}
-	_, err = lw.Directory.EditUser(ctx, erin.ID, directory.Event{Source: "scim", Name: "PutUser"}, func(u *store.User) error {
+	_, err := lw.Directory.EditUser(ctx, erin.ID, directory.Event{Source: "scim", Name: "PutUser"}, func(u *store.User) error {
 		u.UserName = "erin3"
 		return nil
 	})
 	must(t, err)
 	must(t, lw.P.RunOnce(ctx))
-	if got, want := revoked(), []string{rec.RoleID + ":erin", rec.RoleID + ":erin2"}; !slices.Equal(got, want) {
+	if got, want := lw.revoked(t, rec.RoleName), []string{rec.RoleID + ":erin", rec.RoleID + ":erin2"}; !slices.Equal(got, want) {
 		t.Fatalf("after the SCIM rename: revoked %v, want %v", got, want)
 	}
 }
@@ -795,25 +778,8 @@ func TestRevocationOutlivesShortenedDuration(t *testing.T) {
 	moto := mototest.Start(t)
 	lw := newLinkedWorld(t, moto.URL, moto.URL)
 	ctx := t.Context()
-	ps, err := lw.Access.CreatePermissionSet(ctx, access.PermissionSetInput{Name: "Ops", SessionDuration: "PT12H"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fay, err := lw.Directory.CreateUser(ctx, directory.CreateUserInput{UserName: "fay", DisplayName: "fay", Name: store.UserName{GivenName: "fay", FamilyName: "X"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op, err := lw.Access.CreateAssignment(ctx, access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: fay.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := lw.settle(t, store.OpCreateAssignment, op); got.Status != store.StatusSucceeded {
-		t.Fatalf("creation %s: %s", got.Status, got.FailureReason)
-	}
-	rec, err := lw.Store.GetProvisionedRole(ctx, memberAccount, ps.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps, fay := lw.setAndUser(t, access.PermissionSetInput{Name: "Ops", SessionDuration: "PT12H"}, directory.CreateUserInput{UserName: "fay", DisplayName: "fay", Name: store.UserName{GivenName: "fay", FamilyName: "X"}})
+	rec := lw.assignUser(t, ps.ID, fay.ID)
 	// fay takes a 12-hour session now; then the set is cut to one hour
 	// and fay is disabled.
 	lw.Clock.Add(time.Minute)
@@ -824,12 +790,12 @@ func TestRevocationOutlivesShortenedDuration(t *testing.T) {
 	must(t, lw.P.RunOnce(ctx))
 	lw.Clock.Add(2 * time.Hour)
 	must(t, lw.P.Sweep(ctx))
-	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); err != nil {
+	if _, err := lw.revocation(t, rec.RoleName); err != nil {
 		t.Fatalf("revocation swept 2h later while fay's 12-hour session lives: %v", err)
 	}
 	lw.Clock.Add(10 * time.Hour)
 	must(t, lw.P.Sweep(ctx))
-	if _, err := lw.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(rec.RoleName), PolicyName: aws.String(awsaccounts.RevokedSessionsPolicyName)}); !isNoSuchEntity(err) {
+	if _, err := lw.revocation(t, rec.RoleName); !isNoSuchEntity(err) {
 		t.Fatalf("revocation after every session expired: %v, want NoSuchEntity", err)
 	}
 }

@@ -73,7 +73,7 @@ func (p *IdP) Response(ctx context.Context, r Request) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SAML IdP entity ID: %w", err)
 	}
-	idp := &csaml.IdentityProvider{Key: sk.key, Certificate: sk.cert, MetadataURL: *entity}
+	idp := &csaml.IdentityProvider{Key: sk.Key, Certificate: sk.Cert, MetadataURL: *entity}
 	aid, err := p.newID()
 	if err != nil {
 		return nil, err

@@ -9,7 +9,8 @@
 //   - The IdP signing keys: RSA 2048 with a self-signed X.509 certificate
 //     (AWS takes the certificate from the metadata as a key, not as a chain
 //     of trust), generated on first use and kept as store.Key records of
-//     purpose "saml-idp", sealed by the keyring. A key is signing
+//     purpose "saml-idp", sealed by the keyring (package samlkey, shared
+//     with the SAML identity source's SP key). A key is signing
 //     (store.Key.Active), pending (published, not yet signing) or retired
 //     (its sealed material erased).
 //   - Rotation (IdP.Rotate): a new pending key is published with the

@@ -3,25 +3,18 @@ package samlidp
 import (
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
-	"net/url"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
+	"github.com/gatehouse-dev/gatehouse/internal/samlkey"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -36,9 +29,9 @@ const (
 
 // Key states (KeyInfo.State).
 const (
-	StateSigning = "signing"
-	StatePending = "pending"
-	StateRetired = "retired"
+	StateSigning = samlkey.StateSigning
+	StatePending = samlkey.StatePending
+	StateRetired = samlkey.StateRetired
 )
 
 // IdP is Gatehouse's SAML identity provider for linked accounts. Set its
@@ -57,13 +50,7 @@ type IdP struct {
 	Publish func(ctx context.Context) error
 	Log     *slog.Logger
 
-	mu     sync.Mutex
-	parsed map[string]*signingKey // by store.Key.ID
-}
-
-type signingKey struct {
-	key  *rsa.PrivateKey
-	cert *x509.Certificate
+	opened samlkey.Cache
 }
 
 // KeyInfo describes one IdP key for `gatehouse saml-idp show`.
@@ -92,118 +79,45 @@ func (p *IdP) rand() io.Reader {
 	return rand.Reader
 }
 
-// storedKey is the sealed form of a key.
-type storedKey struct {
-	Key  []byte `json:"key"`  // PKCS #8 DER
-	Cert []byte `json:"cert"` // DER
-}
-
-func keyAD(id string) []byte { return []byte("gatehouse/saml/idp-key/" + id) }
-
-func state(k store.Key) string {
-	switch {
-	case len(k.Sealed) == 0:
-		return StateRetired
-	case k.Active:
-		return StateSigning
+// keys is the IdP's key set: RSA 2048 keys with self-signed certificates
+// valid for 10 years (AWS IAM reads the certificate as a bare key; its
+// expiry is not checked against a chain, but rotation is how a key ends).
+func (p *IdP) keys() samlkey.Set {
+	return samlkey.Set{
+		Kind: samlkey.Kind{
+			Purpose:      KeyPurpose,
+			Role:         "SAML IdP",
+			AD:           "gatehouse/saml/idp-key/",
+			Organization: "Gatehouse SAML identity provider",
+			Years:        10,
+			Usage:        x509.KeyUsageDigitalSignature,
+		},
+		Store: p.Store, Ring: p.Keys, BaseURL: p.BaseURL, Now: p.Now, Rand: p.Rand,
+		Cache: &p.opened,
 	}
-	return StatePending
-}
-
-// sortKeys orders keys oldest first.
-func sortKeys(ks []store.Key) {
-	slices.SortFunc(ks, func(a, b store.Key) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-}
-
-// current returns the stored keys, making the first signing key when
-// there is none. Replicas that make one at once each store theirs; the
-// newest signing key signs and all are published.
-func (p *IdP) current(ctx context.Context) ([]store.Key, error) {
-	ks, err := p.Store.ListKeys(ctx, KeyPurpose)
-	if err != nil {
-		return nil, fmt.Errorf("list SAML IdP keys: %w", err)
-	}
-	if slices.ContainsFunc(ks, func(k store.Key) bool { return state(k) == StateSigning }) {
-		sortKeys(ks)
-		return ks, nil
-	}
-	k, err := p.newKey(true)
-	if err != nil {
-		return nil, err
-	}
-	err = p.Store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.PutKey(ctx, k); err != nil {
-			return err
-		}
-		ks, err = tx.ListKeys(ctx, KeyPurpose)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store SAML IdP key: %w", err)
-	}
-	sortKeys(ks)
-	return ks, nil
-}
-
-// open returns the parsed key k, caching it by ID.
-func (p *IdP) open(k store.Key) (*signingKey, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if sk, ok := p.parsed[k.ID]; ok {
-		return sk, nil
-	}
-	pt, err := p.Keys.Open(keyring.PurposeSecrets, string(k.Sealed), keyAD(k.ID))
-	if err != nil {
-		return nil, fmt.Errorf("open SAML IdP key %s: %w", k.ID, err)
-	}
-	var st storedKey
-	if err := json.Unmarshal(pt, &st); err != nil {
-		return nil, fmt.Errorf("decode SAML IdP key %s: %w", k.ID, err)
-	}
-	pk, err := x509.ParsePKCS8PrivateKey(st.Key)
-	if err != nil {
-		return nil, fmt.Errorf("parse SAML IdP key %s: %w", k.ID, err)
-	}
-	rk, ok := pk.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("SAML IdP key %s is not an RSA key", k.ID)
-	}
-	cert, err := x509.ParseCertificate(st.Cert)
-	if err != nil {
-		return nil, fmt.Errorf("parse SAML IdP certificate %s: %w", k.ID, err)
-	}
-	if p.parsed == nil {
-		p.parsed = make(map[string]*signingKey)
-	}
-	sk := &signingKey{key: rk, cert: cert}
-	p.parsed[k.ID] = sk
-	return sk, nil
 }
 
 // signer returns the key that signs now (the newest signing one) and the
 // certificates to publish (every signing and pending key's, oldest first).
-func (p *IdP) signer(ctx context.Context) (*signingKey, []*x509.Certificate, error) {
-	ks, err := p.current(ctx)
+// Replicas that make the first key at once each store theirs; the newest
+// signs and all are published.
+func (p *IdP) signer(ctx context.Context) (*samlkey.Pair, []*x509.Certificate, error) {
+	ks, err := p.keys().List(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	var sign *signingKey
+	var sign *samlkey.Pair
 	var certs []*x509.Certificate
 	for _, k := range ks {
-		st := state(k)
+		st := samlkey.State(k)
 		if st == StateRetired {
 			continue
 		}
-		sk, err := p.open(k)
+		sk, err := p.keys().Open(k)
 		if err != nil {
 			return nil, nil, err
 		}
-		certs = append(certs, sk.cert)
+		certs = append(certs, sk.Cert)
 		if st == StateSigning {
 			sign = sk
 		}
@@ -214,20 +128,20 @@ func (p *IdP) signer(ctx context.Context) (*signingKey, []*x509.Certificate, err
 // KeyInfos lists the IdP's keys, oldest first, making the first one if there
 // is none.
 func (p *IdP) KeyInfos(ctx context.Context) ([]KeyInfo, error) {
-	ks, err := p.current(ctx)
+	ks, err := p.keys().List(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]KeyInfo, 0, len(ks))
 	for _, k := range ks {
-		ki := KeyInfo{ID: k.ID, State: state(k), CreatedAt: k.CreatedAt}
+		ki := KeyInfo{ID: k.ID, State: samlkey.State(k), CreatedAt: k.CreatedAt}
 		if ki.State != StateRetired {
-			sk, err := p.open(k)
+			sk, err := p.keys().Open(k)
 			if err != nil {
 				return nil, err
 			}
-			sum := sha256.Sum256(sk.cert.Raw)
-			ki.NotAfter, ki.SHA256 = sk.cert.NotAfter, hex.EncodeToString(sum[:])
+			sum := sha256.Sum256(sk.Cert.Raw)
+			ki.NotAfter, ki.SHA256 = sk.Cert.NotAfter, hex.EncodeToString(sum[:])
 		}
 		out = append(out, ki)
 	}
@@ -250,7 +164,7 @@ var ErrNoPublisher = errors.New("accounts are linked but the IdP cannot update t
 // the next publication succeeds, which is harmless. It returns the new
 // key's ID.
 func (p *IdP) Rotate(ctx context.Context) (string, error) {
-	ks, err := p.current(ctx)
+	ks, err := p.keys().List(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -265,12 +179,12 @@ func (p *IdP) Rotate(ctx context.Context) (string, error) {
 	}
 	var next *store.Key
 	for i := range ks {
-		if state(ks[i]) == StatePending {
+		if samlkey.State(ks[i]) == StatePending {
 			next = &ks[i]
 		}
 	}
 	if next == nil {
-		if next, err = p.newKey(false); err != nil {
+		if next, err = p.keys().New(false); err != nil {
 			return "", err
 		}
 		if err := p.Store.Update(ctx, func(tx store.Tx) error { return tx.PutKey(ctx, next) }); err != nil {
@@ -291,7 +205,7 @@ func (p *IdP) Rotate(ctx context.Context) (string, error) {
 			switch {
 			case k.ID == next.ID:
 				k.Active = true
-			case state(k) == StateRetired:
+			case samlkey.State(k) == StateRetired:
 				continue
 			default:
 				k.Active, k.Sealed = false, nil
@@ -305,67 +219,13 @@ func (p *IdP) Rotate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("switch to SAML IdP key %s: %w", next.ID, err)
 	}
-	p.mu.Lock()
-	for id := range p.parsed {
-		if id != next.ID {
-			delete(p.parsed, id)
-		}
-	}
-	p.mu.Unlock()
+	p.opened.Keep(next.ID)
 	if p.Publish != nil {
 		if err := p.Publish(ctx); err != nil {
 			return next.ID, fmt.Errorf("key %s signs now, but removing the retired certificate from the linked accounts failed (harmless; it is retried at the next rotation or link refresh): %w", next.ID, err)
 		}
 	}
 	return next.ID, nil
-}
-
-// newKey makes an RSA 2048 key with a self-signed certificate valid for
-// 10 years (AWS IAM reads the certificate as a bare key; its expiry is not
-// checked against a chain, but rotation is how a key ends).
-func (p *IdP) newKey(active bool) (*store.Key, error) {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("generate SAML IdP key: %w", err)
-	}
-	serial := make([]byte, 16)
-	if _, err := io.ReadFull(p.rand(), serial); err != nil {
-		return nil, err
-	}
-	now := p.now()
-	host := p.BaseURL
-	if u, err := url.Parse(p.BaseURL); err == nil && u.Hostname() != "" {
-		host = u.Hostname()
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: new(big.Int).SetBytes(serial),
-		Subject:      pkix.Name{CommonName: host, Organization: []string{"Gatehouse SAML identity provider"}},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(10, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		return nil, fmt.Errorf("make SAML IdP certificate: %w", err)
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		return nil, err
-	}
-	pt, err := json.Marshal(storedKey{Key: pkcs8, Cert: der})
-	if err != nil {
-		return nil, err
-	}
-	idb := make([]byte, 8)
-	if _, err := io.ReadFull(p.rand(), idb); err != nil {
-		return nil, err
-	}
-	id := hex.EncodeToString(idb)
-	sealed, err := p.Keys.Seal(keyring.PurposeSecrets, pt, keyAD(id))
-	if err != nil {
-		return nil, fmt.Errorf("seal SAML IdP key: %w", err)
-	}
-	return &store.Key{ID: id, Purpose: KeyPurpose, Sealed: []byte(sealed), CreatedAt: now, Active: active}, nil
 }
 
 // ServeMetadata serves Metadata (GET MetadataPath), publicly as SAML IdP

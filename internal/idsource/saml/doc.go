@@ -12,8 +12,9 @@
 //     names Okta and Google Workspace are usually given), and whether
 //     IdP-initiated sign-in is allowed (on by default, as in AWS).
 //   - The SP's signing key and certificate: generated once, kept as a
-//     store.Key sealed by the keyring, published in the SP metadata at
-//     GET /saml/metadata (whose URL is also the SP entity ID).
+//     store.Key sealed by the keyring (package samlkey), published in the
+//     SP metadata at GET /saml/metadata (whose URL is also the SP entity
+//     ID).
 //   - SP-initiated sign-in (Begin): an AuthnRequest over the HTTP-Redirect
 //     binding (saml-bindings-2.0-os §3.4). Its ID is kept in a sealed,
 //     short-lived cookie bound to this browser, so that the response's

@@ -3,23 +3,17 @@ package saml
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +27,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/portal"
+	"github.com/gatehouse-dev/gatehouse/internal/samlkey"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -105,22 +100,10 @@ type Service struct {
 	Client *http.Client
 
 	mu  sync.Mutex
-	key *spKey
-}
-
-type spKey struct {
-	key  *rsa.PrivateKey
-	cert *x509.Certificate
+	key *samlkey.Pair
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
-
-func (s *Service) rand() io.Reader {
-	if s.Rand != nil {
-		return s.Rand
-	}
-	return rand.Reader
-}
 
 // EntityID is the SP entity ID: the SP metadata URL.
 func (s *Service) EntityID() string { return s.BaseURL + MetadataPath }
@@ -340,8 +323,8 @@ func (s *Service) provider(ctx context.Context, set *settings, now time.Time) (*
 	acs, _ := url.Parse(s.ACSURL())
 	sp := &csaml.ServiceProvider{
 		EntityID:    s.EntityID(),
-		Key:         k.key,
-		Certificate: k.cert,
+		Key:         k.Key,
+		Certificate: k.Cert,
 		MetadataURL: *meta,
 		AcsURL:      *acs,
 		// A persistent or e-mail NameID is the person's subject; an IdP
@@ -361,119 +344,39 @@ func (s *Service) provider(ctx context.Context, set *settings, now time.Time) (*
 	return sp, nil
 }
 
-// storedKey is the sealed form of the SP key.
-type storedKey struct {
-	Key  []byte `json:"key"`  // PKCS #8 DER
-	Cert []byte `json:"cert"` // DER
-}
-
-func keyAD(id string) []byte { return []byte("gatehouse/saml/sp-key/" + id) }
-
 // spKey returns the SP's signing key and certificate, generating and
-// storing them on first use. Replicas that generate at once each store
-// one; all then use the oldest.
-func (s *Service) spKey(ctx context.Context) (*spKey, error) {
+// storing them on first use: an RSA 2048 key (the size every IdP accepts
+// for XML encryption) with a self-signed certificate valid for 20 years,
+// as IdPs take SP certificates from metadata as keys, not as a chain of
+// trust. Replicas that generate at once each store one; all then use the
+// oldest.
+func (s *Service) spKey(ctx context.Context) (*samlkey.Pair, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.key != nil {
 		return s.key, nil
 	}
-	ks, err := s.Store.ListKeys(ctx, keyPurpose)
+	set := samlkey.Set{
+		Kind: samlkey.Kind{
+			Purpose:      keyPurpose,
+			Role:         "SAML SP",
+			AD:           "gatehouse/saml/sp-key/",
+			Organization: "Gatehouse SAML service provider",
+			Years:        20,
+			Usage:        x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		},
+		Store: s.Store, Ring: s.Keys, BaseURL: s.BaseURL, Now: s.Now, Rand: s.Rand,
+	}
+	ks, err := set.List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list SAML SP keys: %w", err)
+		return nil, err
 	}
-	if len(ks) == 0 {
-		k, err := s.newKey()
-		if err != nil {
-			return nil, err
-		}
-		err = s.Store.Update(ctx, func(tx store.Tx) error {
-			if err := tx.PutKey(ctx, k); err != nil {
-				return err
-			}
-			ks, err = tx.ListKeys(ctx, keyPurpose)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("store SAML SP key: %w", err)
-		}
-	}
-	slices.SortFunc(ks, func(a, b store.Key) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	pt, err := s.Keys.Open(keyring.PurposeSecrets, string(ks[0].Sealed), keyAD(ks[0].ID))
+	k, err := set.Open(ks[0])
 	if err != nil {
-		return nil, fmt.Errorf("open SAML SP key %s: %w", ks[0].ID, err)
+		return nil, err
 	}
-	var sk storedKey
-	if err := json.Unmarshal(pt, &sk); err != nil {
-		return nil, fmt.Errorf("decode SAML SP key: %w", err)
-	}
-	pk, err := x509.ParsePKCS8PrivateKey(sk.Key)
-	if err != nil {
-		return nil, fmt.Errorf("parse SAML SP key: %w", err)
-	}
-	rk, ok := pk.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("SAML SP key is not an RSA key")
-	}
-	cert, err := x509.ParseCertificate(sk.Cert)
-	if err != nil {
-		return nil, fmt.Errorf("parse SAML SP certificate: %w", err)
-	}
-	s.key = &spKey{key: rk, cert: cert}
+	s.key = k
 	return s.key, nil
-}
-
-// newKey makes an RSA 2048 key (the size every IdP accepts for XML
-// encryption) with a self-signed certificate valid for 20 years: IdPs
-// take SP certificates from metadata as keys, not as a chain of trust.
-func (s *Service) newKey() (*store.Key, error) {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("generate SAML SP key: %w", err)
-	}
-	serial := make([]byte, 16)
-	if _, err := io.ReadFull(s.rand(), serial); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	host := s.BaseURL
-	if u, err := url.Parse(s.BaseURL); err == nil && u.Hostname() != "" {
-		host = u.Hostname()
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: new(big.Int).SetBytes(serial),
-		Subject:      pkix.Name{CommonName: host, Organization: []string{"Gatehouse SAML service provider"}},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(20, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		return nil, fmt.Errorf("make SAML SP certificate: %w", err)
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		return nil, err
-	}
-	pt, err := json.Marshal(storedKey{Key: pkcs8, Cert: der})
-	if err != nil {
-		return nil, err
-	}
-	idb := make([]byte, 8)
-	if _, err := io.ReadFull(s.rand(), idb); err != nil {
-		return nil, err
-	}
-	id := hex.EncodeToString(idb)
-	sealed, err := s.Keys.Seal(keyring.PurposeSecrets, pt, keyAD(id))
-	if err != nil {
-		return nil, fmt.Errorf("seal SAML SP key: %w", err)
-	}
-	return &store.Key{ID: id, Purpose: keyPurpose, Sealed: []byte(sealed), CreatedAt: now, Active: true}, nil
 }
 
 // shortHash names a request cookie after its request ID.

@@ -38,17 +38,8 @@ func (s *Server) getGroups(w http.ResponseWriter, r *http.Request, id string) er
 		writeJSON(w, http.StatusOK, d)
 		return nil
 	}
-	start, count, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	groups, err := s.findGroups(r, r.URL.Query().Get("filter"))
-	if err != nil {
-		return err
-	}
 	// Lists leave members out, as IAM Identity Center's ListGroups does.
-	writeJSON(w, http.StatusOK, page(groups, start, count, func(g *store.Group) any { return groupToDoc(g, s.Endpoint()) }))
-	return nil
+	return writeList(w, r, s.findGroups, func(g *store.Group) any { return groupToDoc(g, s.Endpoint()) })
 }
 
 // memberDocs renders user IDs as a group's members, each with its $ref
@@ -195,11 +186,10 @@ func (s *Server) putGroup(w http.ResponseWriter, r *http.Request, id string) err
 func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	params := map[string]any{"groupId": id}
-	p, err := readRequest(s, w, r, "PatchGroup", params, decodePatch)
+	p, err := readPatch(s, w, r, "PatchGroup", params)
 	if err != nil {
 		return err
 	}
-	params["operations"] = p.opPaths()
 	_, err = s.Directory.EditGroup(ctx, id, event("PatchGroup", params), func(g *store.Group, m *directory.Members) error {
 		doc, err := toMap(groupToDoc(g, ""))
 		if err != nil {

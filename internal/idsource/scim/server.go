@@ -219,6 +219,18 @@ func readRequest[T any](s *Server, w http.ResponseWriter, r *http.Request, op st
 	return d, nil
 }
 
+// readPatch reads a PATCH request body (RFC 7644 §3.5.2) as readRequest
+// does and adds its operations ("op path") to params, so that the audit
+// event says what was changed.
+func readPatch(s *Server, w http.ResponseWriter, r *http.Request, op string, params map[string]any) (*patchRequest, error) {
+	p, err := readRequest(s, w, r, op, params, decodePatch)
+	if err != nil {
+		return nil, err
+	}
+	params["operations"] = p.opPaths()
+	return p, nil
+}
+
 // jsonProblem says what was wrong without echoing input.
 func jsonProblem(err error) string {
 	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
@@ -279,6 +291,22 @@ type listResponse struct {
 	ItemsPerPage int      `json:"itemsPerPage"`
 	StartIndex   int      `json:"startIndex"`
 	Resources    []any    `json:"Resources"`
+}
+
+// writeList answers a query (GET /Users, GET /Groups): the resources find
+// returns for the request's filter, paged by its startIndex and count
+// (pageParams) and each rendered by render, as a ListResponse.
+func writeList[T any](w http.ResponseWriter, r *http.Request, find func(r *http.Request, filter string) ([]T, error), render func(*T) any) error {
+	start, count, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	items, err := find(r, r.URL.Query().Get("filter"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page(items, start, count, render))
+	return nil
 }
 
 func page[T any](items []T, start, count int, render func(*T) any) listResponse {

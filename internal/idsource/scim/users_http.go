@@ -28,16 +28,7 @@ func (s *Server) getUsers(w http.ResponseWriter, r *http.Request, id string) err
 		writeJSON(w, http.StatusOK, userToDoc(u, s.Endpoint()))
 		return nil
 	}
-	start, count, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	users, err := s.findUsers(r, r.URL.Query().Get("filter"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page(users, start, count, func(u *store.User) any { return userToDoc(u, s.Endpoint()) }))
-	return nil
+	return writeList(w, r, s.findUsers, func(u *store.User) any { return userToDoc(u, s.Endpoint()) })
 }
 
 // parseFilter parses a query filter into eq terms on the allowed
@@ -168,11 +159,10 @@ func (s *Server) putUser(w http.ResponseWriter, r *http.Request, id string) erro
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	params := map[string]any{"userId": id}
-	p, err := readRequest(s, w, r, "PatchUser", params, decodePatch)
+	p, err := readPatch(s, w, r, "PatchUser", params)
 	if err != nil {
 		return err
 	}
-	params["operations"] = p.opPaths()
 	u, err := s.Directory.EditUser(ctx, id, event("PatchUser", params), func(u *store.User) error {
 		return applyUserPatch(u, p)
 	})
