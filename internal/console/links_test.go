@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -24,7 +25,7 @@ import (
 // offered a link. The secret shows on no page.
 func TestAccountLinkPage(t *testing.T) {
 	moto := mototest.Start(t)
-	e := newEnv(t)
+	e := newEnvWith(t, func(c *config.Config) { c.AWSEndpointAllow = []string{moto.URL} })
 	ctx := t.Context()
 	meta := mototest.IdPMetadata(t, e.srv.URL)
 	e.srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
