@@ -1,6 +1,7 @@
 package awsaccounts_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -89,7 +90,8 @@ func TestEndpointListAllows(t *testing.T) {
 
 // LinkAccount refuses an endpoint off the list before anything else: a
 // ValidationException naming the setting, nothing stored, no audit event,
-// and not one request to the endpoint.
+// and not one request to the endpoint. The offline command may link
+// anywhere; unlinking such a link later makes no call to it.
 func TestLinkAccountEndpointNotAllowed(t *testing.T) {
 	lw := newLinkWorld(t)
 	var hits atomic.Int32
@@ -119,12 +121,30 @@ func TestLinkAccountEndpointNotAllowed(t *testing.T) {
 	if err != nil || hits.Load() == 0 {
 		t.Fatalf("AnyEndpoint: %+v, %v, %d requests", l, err, hits.Load())
 	}
+
+	// Unlinking a link whose endpoint is off the list removes it without
+	// calling the endpoint (its SAML provider there stays, logged).
+	lw.svc.AnyEndpoint = false
+	hits.Store(0)
+	l.Status, l.SAMLProviderARN = store.LinkActive, "arn:aws:iam::"+dev+":saml-provider/GatehouseSSO_x_DO_NOT_DELETE"
+	if err := lw.Store.Update(t.Context(), func(tx store.Tx) error { return tx.PutAccountLink(t.Context(), l) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := lw.svc.UnlinkAccount(t.Context(), dev); err != nil {
+		t.Fatalf("UnlinkAccount: %v", err)
+	}
+	if _, err := lw.Store.GetAccountLink(t.Context(), dev); !errors.Is(err, store.ErrNotFound) || hits.Load() != 0 {
+		t.Fatalf("after unlink: %v, %d requests to the endpoint", err, hits.Load())
+	}
+	if !strings.Contains(lw.logs.String(), "without deleting the SAML provider") {
+		t.Fatalf("the provider left behind is not logged:\n%s", lw.logs.String())
+	}
 }
 
 // A link made while its endpoint was listed and used after the operator
 // took it off the list: no role credentials (a clear portal error, no
-// assertion), provisioning FAILED with the reason, no call to it; unlink
-// still removes the link, without calling it.
+// assertion), provisioning FAILED with the reason, a key rotation's
+// publication skips it, and no call goes to it.
 func TestEndpointRemovedFromList(t *testing.T) {
 	moto := mototest.Start(t)
 	var hits atomic.Int32
@@ -190,6 +210,11 @@ func TestEndpointRemovedFromList(t *testing.T) {
 	}
 	if got := lw.settle(t, store.OpDeleteAssignment, op); got.Status != store.StatusFailed || !strings.Contains(got.FailureReason, "not on the operator's list") {
 		t.Fatalf("deletion after removal: %s %q, want FAILED", got.Status, got.FailureReason)
+	}
+	// A key rotation's publication skips it rather than fail for all.
+	lw.Accounts.IdPMetadata = func(context.Context) (string, error) { return metadata, nil }
+	if err := lw.Accounts.RefreshProviders(ctx); err != nil {
+		t.Fatalf("RefreshProviders: %v", err)
 	}
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the endpoint off the list got %d requests", n)

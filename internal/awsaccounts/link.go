@@ -368,7 +368,8 @@ func (s *Service) ListAccountLinks(ctx context.Context) ([]LinkView, error) {
 }
 
 // RefreshProviders writes the current IdP metadata into the SAML provider
-// of every active link (after the IdP's signing key rotates). A failing
+// of every active link (after the IdP's signing key rotates), but those
+// whose endpoint is off Service.Endpoints (skipped and logged). A failing
 // account does not stop the others; the failures come back joined.
 func (s *Service) RefreshProviders(ctx context.Context) error {
 	if s.IdPMetadata == nil {
@@ -386,6 +387,12 @@ func (s *Service) RefreshProviders(ctx context.Context) error {
 	for i := range ls {
 		l := &ls[i]
 		if l.Status != store.LinkActive || l.SAMLProviderARN == "" {
+			continue
+		}
+		if msg := s.endpointRefusal(l.AccountID, l.Endpoint); msg != "" {
+			// It gets no assertion, so needs no certificate; failing here
+			// would hold up the rotation for every other account.
+			s.log().WarnContext(ctx, "SAML provider not updated", "account_id", l.AccountID, "reason", msg)
 			continue
 		}
 		c, err := s.Clients(ctx, l)
