@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -73,7 +75,40 @@ func provisionedRole(t *testing.T, srv *servertest.Server, accountID, name strin
 // errors, never a 500.
 func TestLinkedAccountCredentials(t *testing.T) {
 	moto := mototest.Start(t)
-	srv := demoServer(t)
+	// A fake STS that refuses: AccessDenied (the role does not trust the
+	// provider, or is not provisioned yet) and Throttling.
+	code, status := "AccessDenied", http.StatusForbidden
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code>`+
+			`<Message>Not authorized to perform sts:AssumeRoleWithSAML</Message></Error><RequestId>r1</RequestId></ErrorResponse>`, code)
+	}))
+	defer fake.Close()
+	// An endpoint that never answers: the request ends at the federation's
+	// deadline with a clear 503, not after minutes.
+	stopHanging := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stopHanging:
+		}
+	}))
+	defer hang.Close()
+	defer close(stopHanging)
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := "http://" + closed.Addr().String()
+	closed.Close()
+	// An endpoint off the operator's list (a delegated admin's, or one
+	// the operator removed): it gets no assertion and no call.
+	var unlistedHits atomic.Int32
+	unlisted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { unlistedHits.Add(1) }))
+	defer unlisted.Close()
+	// Every endpoint the links below use is on the operator's list.
+	srv := servertest.New(t, func(c *config.Config) {
+		c.Demo, c.Region = true, "us-east-1"
+		c.AWSEndpointAllow = []string{moto.URL, fake.URL, hang.URL, down}
+	})
 	ctx := t.Context()
 	const dev, staging, prod = "111111111111", "333333333333", "222222222222"
 	roleName := provisionedRole(t, srv, dev, "AdministratorAccess")
@@ -181,31 +216,7 @@ func TestLinkedAccountCredentials(t *testing.T) {
 		t.Fatalf("local account credentials: %v %+v", err, lid)
 	}
 
-	// A fake STS that refuses: AccessDenied (the role does not trust the
-	// provider, or is not provisioned yet) and Throttling.
-	code, status := "AccessDenied", http.StatusForbidden
-	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(status)
-		fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code>`+
-			`<Message>Not authorized to perform sts:AssumeRoleWithSAML</Message></Error><RequestId>r1</RequestId></ErrorResponse>`, code)
-	}))
-	defer fake.Close()
-	// An endpoint that never answers: the request ends at the federation's
-	// deadline with a clear 503, not after minutes.
-	stopHanging := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-stopHanging:
-		}
-	}))
-	defer hang.Close()
-	defer close(stopHanging)
 	srv.Issuer.Linked.(*awsaccounts.Federation).Timeout = 2 * time.Second
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	down := "http://" + closed.Addr().String()
-	closed.Close()
 	const providerARN = "arn:aws:iam::" + staging + ":saml-provider/Gatehouse"
 	cases := []struct {
 		name     string
@@ -225,6 +236,8 @@ func TestLinkedAccountCredentials(t *testing.T) {
 			setup: func() { code, status = "Throttling", http.StatusBadRequest }, status: 429, code: "TooManyRequestsException", in: "throttling"},
 		{name: "AWS 500", link: store.AccountLink{AccountID: staging, Endpoint: fake.URL, SAMLProviderARN: providerARN},
 			setup: func() { code, status = "InternalFailure", http.StatusInternalServerError }, status: 503, code: "ServiceUnavailableException", in: "unavailable"},
+		{name: "endpoint not allowed", link: store.AccountLink{AccountID: staging, Endpoint: unlisted.URL, SAMLProviderARN: providerARN},
+			status: 503, code: "ServiceUnavailableException", in: "aws-endpoint-allow"},
 		{name: "endpoint hangs", link: store.AccountLink{AccountID: staging, Endpoint: hang.URL, SAMLProviderARN: providerARN},
 			status: 503, code: "ServiceUnavailableException", in: "cannot be reached"},
 		{name: "endpoint down", link: store.AccountLink{AccountID: staging, Endpoint: down, SAMLProviderARN: providerARN},
@@ -245,6 +258,9 @@ func TestLinkedAccountCredentials(t *testing.T) {
 				t.Fatalf("GetRoleCredentials = %d %s %v, want %d %s containing %q", re.HTTPStatusCode(), errorCode(err), err, tc.status, tc.code, tc.in)
 			}
 		})
+	}
+	if n := unlistedHits.Load(); n != 0 {
+		t.Fatalf("the endpoint off the list got %d requests", n)
 	}
 	// The portal's access-keys page says the same (the last link's
 	// endpoint is down), as a page, not a 500.

@@ -47,6 +47,12 @@ Verbs:
                        (needs no database)
 
 The management account is never linked: it stays Gatehouse's.
+
+Endpoints: this command, run by the operator on the data folder, may link
+to any --endpoint; the admin API and console accept only real AWS and the
+endpoints of serve's --aws-endpoint-allow. The running server also calls
+only those: list a custom endpoint there too, or its link gets no role
+credentials nor provisioning.
 `
 
 type accounts struct {
@@ -134,6 +140,9 @@ func (c accounts) run(ctx context.Context, args []string, stdout, stderr io.Writ
 	defer srv.Close()
 	ctx = audit.WithActor(ctx, cliActor(srv.Instance.ManagementAccountID, "accounts"))
 	svc := srv.AWSAccounts
+	// The operator, with the data folder and the key in hand, may link to
+	// any endpoint (serve's --aws-endpoint-allow binds delegated admins).
+	svc.AnyEndpoint = true
 	if verb == "list" {
 		return listLinks(ctx, stdout, srv.Store, svc)
 	}

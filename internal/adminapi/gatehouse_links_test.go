@@ -24,7 +24,12 @@ import (
 func TestGatehouseAccountLinks(t *testing.T) {
 	moto := mototest.Start(t)
 	var logs lockedBuffer
-	srv := servertest.NewLogged(t, func(c *config.Config) { c.Demo = true; c.Region = "us-east-1"; c.LogLevel = "debug" }, &logs)
+	srv := servertest.NewLogged(t, func(c *config.Config) {
+		c.Demo = true
+		c.Region = "us-east-1"
+		c.LogLevel = "debug"
+		c.AWSEndpointAllow = []string{moto.URL}
+	}, &logs)
 	meta := mototest.IdPMetadata(t, srv.URL)
 	srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
 	ctx := t.Context()

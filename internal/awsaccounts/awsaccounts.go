@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -66,6 +67,14 @@ type Service struct {
 	// now through IAM, so that their roles exist in the AWS account. A
 	// failure is logged (provisioning can be run again); the link stands.
 	Linked func(ctx context.Context, accountID string) error
+	// Endpoints lists the endpoints links may use besides real AWS; nil
+	// allows real AWS only. LinkAccount refuses another endpoint, and no
+	// assertion nor signed call goes to a stored link's endpoint once it
+	// is off the list (Clients, Federation.Credentials, provisioning).
+	Endpoints *EndpointList
+	// AnyEndpoint lifts the list: set only by the offline
+	// `gatehouse accounts` command, whose user is the operator.
+	AnyEndpoint bool
 }
 
 func (s *Service) now() time.Time {
@@ -190,8 +199,18 @@ func (b *boundedBody) Read(p []byte) (int, error) {
 
 // Clients returns IAM and STS clients acting in l's account: with l's
 // credentials, through an AssumeRole of l.RoleARN when it is set (cached
-// by the SDK until shortly before the session expires).
+// by the SDK until shortly before the session expires). A link whose
+// endpoint is not allowed (Service.Endpoints) gets no clients: the error
+// is a ValidationException naming the setting.
 func (s *Service) Clients(ctx context.Context, l *store.AccountLink) (*Clients, error) {
+	if msg := s.endpointRefusal(l.AccountID, l.Endpoint); msg != "" {
+		return nil, fault.Validationf("%s", msg)
+	}
+	return s.clients(l)
+}
+
+// clients is Clients without the endpoint check (LinkAccount has made it).
+func (s *Service) clients(l *store.AccountLink) (*Clients, error) {
 	secret, err := s.secret(l)
 	if err != nil {
 		return nil, err

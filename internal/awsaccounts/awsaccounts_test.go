@@ -29,7 +29,8 @@ func TestClientsAssumeTheLinkRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &awsaccounts.Service{Store: w.Store, Keys: keys, Audit: w.Audit, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := &awsaccounts.Service{Store: w.Store, Keys: keys, Audit: w.Audit, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Endpoints: mustEndpoints(t, moto.URL)}
 	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	sealed, err := s.SealSecret("111111111111", secret)
 	if err != nil {

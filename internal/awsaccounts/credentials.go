@@ -111,7 +111,9 @@ func (signedSAML) ResolveAuthSchemes(_ context.Context, p *sts.AuthResolverParam
 // credentials.
 //
 // Refusals are *awsproto.Error in the portal API's shapes, never internal
-// errors: a link that is not active or has no SAML provider, and AWS's
+// errors: a link that is not active, has no SAML provider or whose
+// endpoint is off Service.Endpoints (all ServiceUnavailableException,
+// 503, asking for an administrator; no assertion is made), and AWS's
 // AccessDenied, IDPRejectedClaim, InvalidIdentityToken, ExpiredToken,
 // MalformedPolicyDocument, PackedPolicyTooLarge or RegionDisabled, are
 // ForbiddenException (403) naming the account and AWS's message;
@@ -129,6 +131,12 @@ func (f *Federation) Credentials(ctx context.Context, l *store.AccountLink, r Cr
 	if l.SAMLProviderARN == "" {
 		return nil, &awsproto.Error{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable,
 			Message: fmt.Sprintf("No access: Gatehouse is not yet registered as a SAML provider in account %s; an administrator must refresh the link", l.AccountID)}
+	}
+	if msg := f.Accounts.endpointRefusal(l.AccountID, l.Endpoint); msg != "" {
+		// No assertion is made for an endpoint off the list: it is as
+		// good as a credential at real AWS for five minutes.
+		return nil, &awsproto.Error{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable,
+			Message: "No access: " + msg}
 	}
 	role := RoleARN(l.AccountID, r.RoleName)
 	var tags []samlidp.Tag

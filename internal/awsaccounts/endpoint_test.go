@@ -26,6 +26,7 @@ func TestLinkEndpointRedirectNotFollowed(t *testing.T) {
 		http.Redirect(w, r, internal.URL+"/latest/meta-data/", http.StatusFound)
 	}))
 	defer redirect.Close()
+	lw.allow(t, redirect.URL)
 	l, err := lw.svc.LinkAccount(t.Context(), awsaccounts.LinkInput{AccountID: dev, Endpoint: redirect.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +57,7 @@ func TestLinkEndpointHugeResponseBounded(t *testing.T) {
 		}
 	}))
 	defer huge.Close()
+	lw.allow(t, huge.URL)
 	l, err := lw.svc.LinkAccount(t.Context(), awsaccounts.LinkInput{AccountID: dev, Endpoint: huge.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +84,7 @@ func TestLinkEndpointLongErrorCut(t *testing.T) {
 			strings.Repeat("x", 200<<10) + `</Message></Error><RequestId>r</RequestId></ErrorResponse>`))
 	}))
 	defer long.Close()
+	lw.allow(t, long.URL)
 	l, err := lw.svc.LinkAccount(t.Context(), awsaccounts.LinkInput{AccountID: dev, Endpoint: long.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -82,9 +81,8 @@ func (in *LinkInput) check() error {
 		msgs = append(msgs, "AccountId must be 12 digits")
 	}
 	if in.Endpoint != "" {
-		u, err := url.Parse(in.Endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-			msgs = append(msgs, "Endpoint must be an http or https URL")
+		if _, err := CanonicalEndpoint(in.Endpoint); err != nil {
+			msgs = append(msgs, "Endpoint must be an http or https URL of a host and port: "+err.Error())
 		}
 	}
 	if in.Region != "" && !regionPattern.MatchString(in.Region) {
@@ -128,8 +126,10 @@ func SAMLProviderName(instanceID string) string {
 // updated when it exists). Linking an account linked already replaces the
 // link.
 //
-// Refusals, changing nothing: a malformed input, an account Gatehouse does
-// not have, the management account (which stays Gatehouse's), and
+// Refusals, changing nothing and calling no endpoint: a malformed input,
+// an endpoint not on Service.Endpoints (ValidationException naming
+// EndpointSetting), an account Gatehouse does not have, the management
+// account (which stays Gatehouse's), and
 // credentials that act in another account than in.AccountID
 // (ValidationException, naming both). Failures of the AWS calls do not
 // fail the call: the link is stored FAILED with the AWS error as its
@@ -139,6 +139,9 @@ func SAMLProviderName(instanceID string) string {
 func (s *Service) LinkAccount(ctx context.Context, in LinkInput) (*store.AccountLink, error) {
 	if err := in.check(); err != nil {
 		return nil, err
+	}
+	if msg := s.endpointRefusal(in.AccountID, in.Endpoint); msg != "" {
+		return nil, fault.Validationf("%s", msg)
 	}
 	inst, err := s.Store.GetInstance(ctx)
 	if err != nil {
@@ -221,7 +224,7 @@ func (s *Service) setUp(ctx context.Context, l *store.AccountLink, in LinkInput,
 		// Whose are the credentials? The account's own are used as they
 		// are; others assume the Organizations role in the account.
 		base := *l
-		c, err := s.Clients(ctx, &base)
+		c, err := s.clients(&base)
 		if err != nil {
 			return err
 		}
@@ -233,7 +236,7 @@ func (s *Service) setUp(ctx context.Context, l *store.AccountLink, in LinkInput,
 			l.RoleARN = roleARN(partitionOf(aws.ToString(id.Arn)), in.AccountID, DefaultRoleName)
 		}
 	}
-	c, err := s.Clients(ctx, l)
+	c, err := s.clients(l)
 	if err != nil {
 		return err
 	}
@@ -285,7 +288,9 @@ func registerProvider(ctx context.Context, c *iam.Client, partition, accountID, 
 // permission sets are provisioned in the account: delete the account's
 // assignments first, so that no role Gatehouse made is left behind. A
 // provider already gone is no failure; any other AWS error fails the call
-// (ValidationException with the AWS error) and keeps the link.
+// (ValidationException with the AWS error) and keeps the link. A link
+// whose endpoint is off Service.Endpoints is deleted without calling it
+// (its SAML provider is left there, logged).
 func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 	if !accountIDPattern.MatchString(accountID) {
 		return fault.Validationf("AccountId must be 12 digits")
@@ -303,7 +308,12 @@ func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 	if len(roles) > 0 {
 		return fault.Conflictf("Account %s has %d permission set(s) provisioned: delete its account assignments first", accountID, len(roles))
 	}
-	if l.SAMLProviderARN != "" {
+	if msg := s.endpointRefusal(accountID, l.Endpoint); msg != "" && l.SAMLProviderARN != "" {
+		// No signed call goes to an endpoint off the list: the link goes,
+		// the provider there stays (it trusts assertions no one sends it).
+		s.log().WarnContext(ctx, "unlinking without deleting the SAML provider: the endpoint is not allowed",
+			"account_id", accountID, "endpoint", l.Endpoint, "provider", l.SAMLProviderARN)
+	} else if l.SAMLProviderARN != "" {
 		c, err := s.Clients(ctx, l)
 		if err != nil {
 			return err
@@ -358,7 +368,8 @@ func (s *Service) ListAccountLinks(ctx context.Context) ([]LinkView, error) {
 }
 
 // RefreshProviders writes the current IdP metadata into the SAML provider
-// of every active link (after the IdP's signing key rotates). A failing
+// of every active link (after the IdP's signing key rotates), but those
+// whose endpoint is off Service.Endpoints (skipped and logged). A failing
 // account does not stop the others; the failures come back joined.
 func (s *Service) RefreshProviders(ctx context.Context) error {
 	if s.IdPMetadata == nil {
@@ -376,6 +387,12 @@ func (s *Service) RefreshProviders(ctx context.Context) error {
 	for i := range ls {
 		l := &ls[i]
 		if l.Status != store.LinkActive || l.SAMLProviderARN == "" {
+			continue
+		}
+		if msg := s.endpointRefusal(l.AccountID, l.Endpoint); msg != "" {
+			// It gets no assertion, so needs no certificate; failing here
+			// would hold up the rotation for every other account.
+			s.log().WarnContext(ctx, "SAML provider not updated", "account_id", l.AccountID, "reason", msg)
 			continue
 		}
 		c, err := s.Clients(ctx, l)

@@ -68,6 +68,21 @@ func newLinkWorld(t *testing.T) *linkWorld {
 	return lw
 }
 
+// allow sets the operator's list of endpoints lw's links may use.
+func (lw *linkWorld) allow(t *testing.T, urls ...string) {
+	t.Helper()
+	lw.svc.Endpoints = mustEndpoints(t, urls...)
+}
+
+func mustEndpoints(t *testing.T, urls ...string) *awsaccounts.EndpointList {
+	t.Helper()
+	e, err := awsaccounts.NewEndpointList(urls...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func wantFault(t *testing.T, err error, kind fault.Kind, contains ...string) {
 	t.Helper()
 	f, ok := errors.AsType[*fault.Error](err)
@@ -107,6 +122,7 @@ func providers(t *testing.T, lw *linkWorld, accountID string) []string {
 func TestLinkAccount(t *testing.T) {
 	moto := mototest.Start(t)
 	lw := newLinkWorld(t)
+	lw.allow(t, moto.URL, "http://127.0.0.1:1")
 	ctx := t.Context()
 	l, err := lw.svc.LinkAccount(ctx, awsaccounts.LinkInput{AccountID: dev, Endpoint: moto.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
 	if err != nil {
@@ -211,6 +227,7 @@ func TestLinkAccount(t *testing.T) {
 func TestLinkAccountRefusals(t *testing.T) {
 	moto := mototest.Start(t)
 	lw := newLinkWorld(t)
+	lw.allow(t, moto.URL, "http://127.0.0.1:1")
 	ctx := t.Context()
 	base := awsaccounts.LinkInput{AccountID: dev, Endpoint: moto.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret}
 	before := lw.Snap(t)
@@ -263,6 +280,7 @@ func TestLinkAccountRefusals(t *testing.T) {
 			`<RequestId>r-1</RequestId></ErrorResponse>`)
 	}))
 	defer sts.Close()
+	lw.allow(t, moto.URL, sts.URL)
 	in = base
 	in.Endpoint = sts.URL
 	l, err = lw.svc.LinkAccount(ctx, in)
@@ -280,6 +298,7 @@ func TestLinkAccountRefusals(t *testing.T) {
 func TestUnlinkAccount(t *testing.T) {
 	moto := mototest.Start(t)
 	lw := newLinkWorld(t)
+	lw.allow(t, moto.URL, "http://127.0.0.1:1")
 	ctx := t.Context()
 	l, err := lw.svc.LinkAccount(ctx, awsaccounts.LinkInput{AccountID: dev, Endpoint: moto.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
 	if err != nil || l.Status != store.LinkActive {

@@ -335,6 +335,9 @@ func (p *Provisioner) reconcile(ctx context.Context, accountID, psID string) (st
 		}
 		return reason, nil
 	}
+	if msg := p.Accounts.endpointRefusal(accountID, l.Endpoint); msg != "" {
+		return msg, nil
+	}
 	role, err := p.Accounts.Store.GetProvisionedRole(ctx, accountID, psID)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil

@@ -70,7 +70,8 @@ func newLinkedWorld(t *testing.T, motoURL, endpoint string) *linkedWorld {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Now().UTC()}
-	s := &awsaccounts.Service{Store: w.Store, Keys: keys, Audit: w.Audit, Now: clk.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := &awsaccounts.Service{Store: w.Store, Keys: keys, Audit: w.Audit, Now: clk.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Endpoints: mustEndpoints(t, motoURL, endpoint)}
 	lw := &linkedWorld{World: w, Clock: clk, Accounts: s}
 	lw.P = awsaccounts.NewProvisioner(s)
 	lw.P.Sleep = func(_ context.Context, d time.Duration) error { lw.Sleeps = append(lw.Sleeps, d); return nil }

@@ -85,6 +85,9 @@ func (p *Provisioner) revoke(ctx context.Context, op *store.Operation) (string, 
 	if err != nil || l == nil {
 		return "", err
 	}
+	if msg := p.Accounts.endpointRefusal(op.AccountID, l.Endpoint); msg != "" {
+		return msg, nil
+	}
 	role, err := p.Accounts.Store.GetProvisionedRole(ctx, op.AccountID, op.PermissionSetID)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil // the role is gone, and its sessions with it

@@ -113,6 +113,15 @@ type Config struct {
 	// as base credentials assuming OrganizationAccountAccessRole in each.
 	// Environment: GATEHOUSE_AWS_ENDPOINT.
 	AWSEndpoint string `yaml:"aws_endpoint"`
+	// AWSEndpointAllow lists the IAM/STS endpoints (http or https URLs of
+	// a host and port) that linked accounts may use besides real AWS,
+	// which is always allowed. Linking through the admin API or the
+	// console to another endpoint is refused, and a stored link whose
+	// endpoint is no longer listed gets no SAML assertions nor signed
+	// calls. AWSEndpoint is added with Demo. The offline `gatehouse
+	// accounts link` does not check it. Environment:
+	// GATEHOUSE_AWS_ENDPOINT_ALLOW (comma-separated).
+	AWSEndpointAllow []string `yaml:"aws_endpoint_allow"`
 	// AWSAccessKeyID is the base access key of the demo's links (default
 	// DemoAWSAccessKeyID, which moto accepts). Environment:
 	// GATEHOUSE_AWS_ACCESS_KEY_ID.
@@ -190,6 +199,7 @@ var envForFlag = map[string]string{
 	"tls-cert": "GATEHOUSE_TLS_CERT", "tls-key": "GATEHOUSE_TLS_KEY", "master-key-file": "GATEHOUSE_MASTER_KEY_FILE",
 	"demo": "GATEHOUSE_DEMO", "smtp-url": "GATEHOUSE_SMTP_URL", "smtp-from": "GATEHOUSE_SMTP_FROM",
 	"aws-endpoint": "GATEHOUSE_AWS_ENDPOINT", "aws-access-key-id": "GATEHOUSE_AWS_ACCESS_KEY_ID",
+	"aws-endpoint-allow": "GATEHOUSE_AWS_ENDPOINT_ALLOW",
 }
 
 // commandHelp is the first lines of each command's help.
@@ -225,6 +235,7 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	var grace string
 	var proxies string
 	var smtpURL string
+	var endpointAllow listFlag
 	fs.StringVar(&f.Listen, "listen", "", "`address` to listen on (default "+c.Listen+")")
 	fs.StringVar(&f.DataDir, "data", "", "`folder` for the SQLite database and key file (default "+c.DataDir+")")
 	fs.StringVar(&f.DatabaseURL, "database-url", "", "postgres:// `URL`; selects PostgreSQL instead of SQLite")
@@ -243,6 +254,10 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&smtpURL, "smtp-url", "", "SMTP server `URL` for invitations and notices: smtp://user:password@host:587 (STARTTLS when offered) or smtps://...:465 (implicit TLS); none: mail goes to the log and the admins' outbox")
 	fs.StringVar(&f.SMTPFrom, "smtp-from", "", "sender `address` of that mail, e.g. \"Gatehouse <gatehouse@example.com>\"")
 	fs.StringVar(&f.AWSEndpoint, "aws-endpoint", "", "with --demo: link the demo's member accounts to the AWS stand-in at `URL` (moto_server)")
+	fs.Var(&endpointAllow, "aws-endpoint-allow", "IAM/STS endpoint `URL`s (scheme://host:port; repeat the flag or separate with commas) that "+
+		"linked accounts may use besides real AWS, which is always allowed; the admin API and console refuse others, and stored links "+
+		"to an endpoint no longer listed get no credentials nor provisioning. --demo's --aws-endpoint is added. gatehouse accounts link "+
+		"(offline, the operator) does not check it")
 	fs.StringVar(&f.AWSAccessKeyID, "aws-access-key-id", "", "base access `key` of --aws-endpoint's links (default "+DemoAWSAccessKeyID+")")
 	fs.StringVar(&f.MasterKeyFile, "master-key-file", "", "`file` holding the master key, created on first start (default <data>/master.key)")
 	fs.VisitAll(func(f *flag.Flag) {
@@ -324,6 +339,12 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	}
 	if v := getenv("GATEHOUSE_REFRESH_GRACE"); v != "" && grace == "" {
 		grace = v
+	}
+	if v := getenv("GATEHOUSE_AWS_ENDPOINT_ALLOW"); v != "" && len(endpointAllow) == 0 {
+		endpointAllow.Set(v)
+	}
+	if len(endpointAllow) > 0 {
+		c.AWSEndpointAllow = endpointAllow
 	}
 	if v := getenv("GATEHOUSE_TRUSTED_PROXIES"); v != "" && proxies == "" {
 		proxies = v
@@ -461,6 +482,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("aws-endpoint: links the demo's accounts, so it goes with --demo; link other accounts with gatehouse accounts link"))
 		}
 	}
+	for _, e := range c.AWSEndpointAllow {
+		if _, err := awsaccounts.CanonicalEndpoint(e); err != nil {
+			errs = append(errs, fmt.Errorf("aws-endpoint-allow: %w", err))
+		}
+	}
 	if c.MasterKey != "" && c.MasterKeyFile != "" {
 		errs = append(errs, errors.New("master key: set GATEHOUSE_MASTER_KEY or master-key-file, not both"))
 	}
@@ -468,6 +494,32 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("master key: set GATEHOUSE_MASTER_KEY, master-key-file or a data folder"))
 	}
 	return errors.Join(errs...)
+}
+
+// AWSEndpointsAllowed is AWSEndpointAllow with AWSEndpoint (the demo's
+// stand-in) added when it is set: the endpoints linked accounts may use
+// besides real AWS.
+func (c *Config) AWSEndpointsAllowed() []string {
+	out := append([]string(nil), c.AWSEndpointAllow...)
+	if c.AWSEndpoint != "" {
+		out = append(out, c.AWSEndpoint)
+	}
+	return out
+}
+
+// listFlag is a flag given any number of times, each a comma-separated
+// list; blanks are dropped.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
 }
 
 // SMTP returns the SMTP server mail is sent through, or nil when none is

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/console"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
@@ -38,7 +39,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv := servertest.New(t, nil)
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the server's configuration edited by edit.
+func newEnvWith(t *testing.T, edit func(*config.Config)) *env {
+	t.Helper()
+	srv := servertest.New(t, edit)
 	e := &env{t: t, srv: srv, users: map[string]*store.User{}, sets: map[string]*store.PermissionSet{}}
 	ctx := t.Context()
 	// These tests are about the console, not the second factor: sign-ins

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
 	"github.com/gatehouse-dev/gatehouse/internal/browsertest"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -28,7 +29,7 @@ func TestAccountLinkPageInChromium(t *testing.T) {
 	const sandbox, secret = "555555555555", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCHROMIUMK"
 	for _, v := range []browsertest.Viewport{browsertest.Desktop, browsertest.Phone} {
 		t.Run(v.Name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWith(t, func(c *config.Config) { c.AWSEndpointAllow = []string{moto.URL} })
 			meta := mototest.IdPMetadata(t, e.srv.URL)
 			e.srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
 			if _, err := e.srv.Access.CreateAccount(t.Context(), sandbox, "Sandbox", "sandbox@example.com"); err != nil {

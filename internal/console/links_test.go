@@ -3,13 +3,16 @@ package console_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
+	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -24,7 +27,7 @@ import (
 // offered a link. The secret shows on no page.
 func TestAccountLinkPage(t *testing.T) {
 	moto := mototest.Start(t)
-	e := newEnv(t)
+	e := newEnvWith(t, func(c *config.Config) { c.AWSEndpointAllow = []string{moto.URL} })
 	ctx := t.Context()
 	meta := mototest.IdPMetadata(t, e.srv.URL)
 	e.srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
@@ -56,6 +59,24 @@ func TestAccountLinkPage(t *testing.T) {
 	wantBody(t, bad, "222222222222", sandbox, `value="AKIAIOSFODNN7EXAMPLE"`)
 	if l, _ := e.srv.Store.GetAccountLink(ctx, sandbox); l != nil {
 		t.Fatal("a refused link was stored")
+	}
+	// An endpoint off the operator's list is refused the same way, and
+	// never called.
+	var unlistedHits atomic.Int32
+	unlisted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { unlistedHits.Add(1) }))
+	defer unlisted.Close()
+	elsewhere := url.Values{"endpoint": {unlisted.URL}}
+	for k, v := range fields {
+		if k != "endpoint" {
+			elsewhere[k] = v
+		}
+	}
+	bad = b.submit(p, "/admin/accounts/"+sandbox+"/link", elsewhere)
+	pages = append(pages, bad)
+	wantStatus(t, bad, http.StatusBadRequest)
+	wantBody(t, bad, "not on the operator&#39;s list", "--aws-endpoint-allow")
+	if l, _ := e.srv.Store.GetAccountLink(ctx, sandbox); l != nil || unlistedHits.Load() != 0 {
+		t.Fatalf("a link to an unlisted endpoint: stored %+v, %d requests to it", l, unlistedHits.Load())
 	}
 
 	linked := b.submit(p, "/admin/accounts/"+sandbox+"/link", fields)

@@ -19,7 +19,11 @@ import (
 // OrganizationAccountAccessRole, with Gatehouse's SAML provider in each.
 func TestLinkDemoAccounts(t *testing.T) {
 	moto := mototest.Start(t)
-	srv := servertest.New(t, func(c *config.Config) { c.Demo = true; c.AWSEndpoint = moto.URL })
+	// The second start below (the stand-in down at another address) is on
+	// the operator's list too.
+	srv := servertest.New(t, func(c *config.Config) {
+		c.Demo, c.AWSEndpoint, c.AWSEndpointAllow = true, moto.URL, []string{"http://127.0.0.1:1"}
+	})
 	meta := mototest.IdPMetadata(t, srv.URL)
 	srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
 	links, err := srv.LinkDemoAccounts(t.Context())

@@ -25,7 +25,7 @@ import (
 // DescribeAccountAssignmentCreationStatus reports SUCCEEDED.
 func TestLinkedAccountAssignmentThroughTheAPI(t *testing.T) {
 	moto := mototest.Start(t)
-	srv := servertest.New(t, func(c *config.Config) { c.Demo = true; c.Region = "us-east-1" })
+	srv := servertest.New(t, func(c *config.Config) { c.Demo = true; c.Region = "us-east-1"; c.AWSEndpointAllow = []string{moto.URL} })
 	ctx := t.Context()
 	var devID string
 	accts, err := srv.Store.ListAccounts(ctx, store.Page{Limit: 100})

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/instance"
@@ -95,11 +96,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
+	// The operator's allow-list of linked accounts' endpoints, the demo's
+	// stand-in included (awsaccounts.EndpointList).
+	endpoints, err := awsaccounts.NewEndpointList(cfg.AWSEndpointsAllowed()...)
+	if err != nil {
+		return nil, fmt.Errorf("aws-endpoint-allow: %w", err)
+	}
 	st, err := OpenStore(ctx, &cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &Server{Config: cfg, Log: log, Store: st, IDs: arn.Generator{Rand: cfg.Rand}}
+	s.endpoints = endpoints
 	if err := s.init(ctx); err != nil {
 		st.Close()
 		return nil, err

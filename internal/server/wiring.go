@@ -76,6 +76,9 @@ type apis struct {
 	// AWSAccounts acts in linked accounts (real AWS or an IAM/STS-
 	// compatible endpoint): links, IAM provisioning, AssumeRoleWithSAML.
 	AWSAccounts *awsaccounts.Service
+	// endpoints is AWSAccounts.Endpoints, parsed from the configuration
+	// by New.
+	endpoints *awsaccounts.EndpointList
 	// SAMLIdP is Gatehouse as the SAML identity provider of linked
 	// accounts: its signing keys, metadata and assertions.
 	SAMLIdP *samlidp.IdP
@@ -172,7 +175,7 @@ func (s *Server) wire() {
 		return "The identity source is LDAP / Active Directory, which provisions users and groups itself; " +
 			"automatic provisioning (SCIM) works with the built-in directory or an external identity provider", nil
 	}
-	s.AWSAccounts = &awsaccounts.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Log: s.Log}
+	s.AWSAccounts = &awsaccounts.Service{Store: s.Store, Keys: s.Keys, Audit: s.Audit, Now: cfg.Now, Log: s.Log, Endpoints: s.endpoints}
 	s.SAMLIdP = &samlidp.IdP{Store: s.Store, Keys: s.Keys, BaseURL: base, Now: cfg.Now, Rand: cfg.Rand, Log: s.Log}
 	// A rotation pushes the new certificate into every linked account's
 	// SAML provider before it signs (awsaccounts' RefreshProviders).
