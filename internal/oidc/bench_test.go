@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,7 +30,8 @@ import (
 // schema, dropped afterwards). Besides the wall-clock rate it reports the
 // process's CPU time per refresh (client and server together), which
 // depends much less than req/s on the share of a busy machine the
-// benchmark gets:
+// benchmark gets, and the read and write system calls per refresh
+// (/proc/self/io, Linux only: database pages, WAL frames and sockets):
 //
 //	go test -run '^$' -bench CreateTokenRefresh -benchtime 5s ./internal/oidc
 func BenchmarkCreateTokenRefresh(b *testing.B) {
@@ -73,6 +75,7 @@ func benchRefresh(b *testing.B, e *env) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := cpuTime()
+	reads, writes := ioCalls()
 	b.RunParallel(func(pb *testing.PB) {
 		rt := <-chains
 		for pb.Next() {
@@ -95,6 +98,31 @@ func benchRefresh(b *testing.B, e *env) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e3, "cpu-µs/op")
+	if r, w := ioCalls(); r > 0 {
+		b.ReportMetric(float64(r-reads)/float64(b.N), "read-calls/op")
+		b.ReportMetric(float64(w-writes)/float64(b.N), "write-calls/op")
+	}
+}
+
+// ioCalls returns the read and write system calls (read, pread, write,
+// pwrite and the like) this process has made, or zeros where
+// /proc/self/io cannot be read.
+func ioCalls() (reads, writes int64) {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(data)) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes
 }
 
 // cpuTime is the CPU time (user and system) this process has used.
