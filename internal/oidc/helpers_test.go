@@ -73,6 +73,13 @@ func newEnv(t testing.TB) *env {
 		t.Fatalf("open sqlite: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st)
+}
+
+// newEnvOn is newEnv on the store st; the caller closes st.
+func newEnvOn(t testing.TB, st store.Store) *env {
+	t.Helper()
+	ctx := t.Context()
 	clk := &clock{t: time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)}
 	master := make([]byte, keyring.MasterKeySize)
 	rand.Read(master)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -180,7 +181,7 @@ func (s *Service) deviceCodeGrant(ctx context.Context, cl *store.Client, in *Cre
 		if err != nil {
 			return err
 		}
-		out, err = s.issue(ctx, tx, cl, g, in.GrantType, "", now)
+		out, err = s.issue(ctx, tx, cl, g, in.GrantType, u.UserName, now)
 		return err
 	})
 	if err != nil {
@@ -257,7 +258,7 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, cl *store.Client, 
 		if err := tx.UpdateAuthCode(ctx, c); err != nil {
 			return err
 		}
-		out, err = s.issue(ctx, tx, cl, g, in.GrantType, "", now)
+		out, err = s.issue(ctx, tx, cl, g, in.GrantType, u.UserName, now)
 		return err
 	})
 	if err != nil {
@@ -337,6 +338,9 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 	if g.ClientID != cl.ID {
 		return nil, invalid()
 	}
+	// iss is what rotating the token writes, made here if it was unused
+	// when read, so that the write transaction only runs the statements.
+	var iss *issuance
 	if t.UsedAt.IsZero() || s.inRefreshGrace(t, now) {
 		if !g.RevokedAt.IsZero() || !now.Before(g.ExpiresAt) || !now.Before(t.ExpiresAt) {
 			return nil, awsproto.OIDCInvalidGrant("The refresh token has expired or been revoked.")
@@ -344,8 +348,10 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 		// With an access cache, revocation records answer for the user
 		// (disabled, deleted) and the portal session (signed out), and the
 		// grant's expiry is the session's; without one, read them.
+		var u *store.User
 		if s.Cache == nil {
-			_, _, why, err := s.grantCheck(ctx, s.Store, g.UserID, g.SessionID, now)
+			var why string
+			u, _, why, err = s.grantCheck(ctx, s.Store, g.UserID, g.SessionID, now)
 			if err != nil {
 				return nil, err
 			}
@@ -360,6 +366,18 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 		if revoked {
 			return nil, awsproto.OIDCInvalidGrant("The refresh token has been revoked.")
 		}
+		if t.UsedAt.IsZero() {
+			if u == nil {
+				// The revocation check has just loaded the user.
+				if u, err = s.Cache.User(ctx, g.UserID); err != nil && fault.KindOf(err) != fault.NotFound {
+					return nil, err
+				}
+			}
+			iss, err = s.newIssuance(ctx, cl, g, in.GrantType, in.RefreshToken, userName(u), now)
+			if err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	var out *CreateTokenOutput
@@ -367,10 +385,22 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 	reused := false
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		out, result, reused = nil, nil, false
-		// The token is read again under the write lock: single use is
-		// decided here. The grant is not: tokens minted while another
+		// Single use is decided here, by one conditional UPDATE under the
+		// write lock. The grant is not: tokens minted while another
 		// replica revokes it are refused on use, as the revocation covers
 		// everything issued under the grant.
+		if iss != nil {
+			marked, err := tx.MarkTokenUsed(ctx, t.Hash, now)
+			if err != nil {
+				return err
+			}
+			if marked {
+				out = iss.out
+				return iss.write(ctx, tx)
+			}
+		}
+		// Used before, or since it was read: read it again to tell a race
+		// within the grace from a reuse.
 		t, err := tx.GetToken(ctx, t.Hash)
 		if err != nil {
 			return err
@@ -402,12 +432,9 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 				ErrorCode: e.Code, ErrorMsg: e.Message,
 			})
 		}
-		t.UsedAt = now
-		if err := tx.UpdateToken(ctx, t); err != nil {
-			return err
-		}
-		out, err = s.issue(ctx, tx, cl, g, in.GrantType, in.RefreshToken, now)
-		return err
+		// Unused although MarkTokenUsed did not mark it, or read as used
+		// before: neither can happen, as nothing clears UsedAt.
+		return fmt.Errorf("refresh token of grant %q: stored as unused but not marked used", t.GrantID)
 	})
 	if err != nil {
 		return nil, err
@@ -543,9 +570,31 @@ func (s *Service) newGrant(ctx context.Context, tx store.Tx, cl *store.Client, u
 }
 
 // issue creates an access token (and, for scoped registrations, a refresh
-// token) for g and records the CreateToken event. The values are random,
-// or, when rotating the refresh token parent, its successorValues.
-func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *store.Grant, grantType string, parent Secret, now time.Time) (*CreateTokenOutput, error) {
+// token) for g and records the CreateToken event, as the user named
+// userName ("" if the user no longer exists).
+func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *store.Grant, grantType, userName string, now time.Time) (*CreateTokenOutput, error) {
+	iss, err := s.newIssuance(ctx, cl, g, grantType, "", userName, now)
+	if err != nil {
+		return nil, err
+	}
+	return iss.out, iss.write(ctx, tx)
+}
+
+// issuance is what issuing tokens writes: the tokens (as stored) and the
+// CreateToken event, and the answer. It is made before the transaction
+// that writes it where it can be, so that the transaction (on SQLite run
+// with those of other requests on one goroutine, group commit) does not
+// also compute keyed hashes and encode the event.
+type issuance struct {
+	out    *CreateTokenOutput
+	tokens []store.Token
+	event  *store.EventRecord
+}
+
+// newIssuance makes the tokens that issue stores for g, and the event, as
+// the user named userName. The values are random or, when rotating the
+// refresh token parent, its successorValues.
+func (s *Service) newIssuance(ctx context.Context, cl *store.Client, g *store.Grant, grantType string, parent Secret, userName string, now time.Time) (*issuance, error) {
 	refresh := issuesRefreshTokens(cl)
 	life := LegacyTokenLifetime
 	if len(cl.Scopes) > 0 {
@@ -566,37 +615,52 @@ func (s *Service) issue(ctx context.Context, tx store.Tx, cl *store.Client, g *s
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.CreateToken(ctx, &store.Token{Hash: s.Keys.Hash(access), Kind: store.TokenAccess, GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}); err != nil {
-		return nil, err
-	}
-	out := &CreateTokenOutput{AccessToken: Secret(access), TokenType: "Bearer", ExpiresIn: int32(exp.Sub(now) / time.Second), userID: g.UserID}
-	if out.ExpiresIn < 1 {
-		out.ExpiresIn = 1
+	iss := &issuance{tokens: make([]store.Token, 1, 2)}
+	iss.tokens[0] = store.Token{Hash: s.Keys.Hash(access), Kind: store.TokenAccess, GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}
+	iss.out = &CreateTokenOutput{AccessToken: Secret(access), TokenType: "Bearer", ExpiresIn: int32(exp.Sub(now) / time.Second), userID: g.UserID}
+	if iss.out.ExpiresIn < 1 {
+		iss.out.ExpiresIn = 1
 	}
 	if refresh {
 		rt, err := s.tokenValue("aor", derivedRefresh)
 		if err != nil {
 			return nil, err
 		}
-		if err := tx.CreateToken(ctx, &store.Token{Hash: s.Keys.Hash(rt), Kind: store.TokenRefresh, GrantID: g.ID, CreatedAt: now, ExpiresAt: g.ExpiresAt}); err != nil {
-			return nil, err
-		}
-		out.RefreshToken = Secret(rt)
+		iss.tokens = append(iss.tokens, store.Token{Hash: s.Keys.Hash(rt), Kind: store.TokenRefresh, GrantID: g.ID, CreatedAt: now, ExpiresAt: g.ExpiresAt})
+		iss.out.RefreshToken = Secret(rt)
 	}
 	// CloudTrail's Username of Identity Center sign-in events is the
 	// user name, so LookupEvents with AttributeKey=Username finds them.
 	a := audit.ActorFrom(ctx)
-	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: g.UserID, UserID: g.UserID}
-	if u, err := tx.GetUser(ctx, g.UserID); err == nil {
-		a.Identity.UserName = u.UserName
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	return out, s.Audit.Record(audit.WithActor(ctx, a), tx, audit.Entry{
+	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: g.UserID, UserID: g.UserID, UserName: userName}
+	iss.event, err = s.Audit.Build(audit.WithActor(ctx, a), audit.Entry{
 		Source: audit.SourceOIDC, Name: "CreateToken",
 		Params:   map[string]string{"clientId": cl.ID, "grantType": grantType},
-		Response: map[string]any{"tokenType": out.TokenType, "expiresIn": out.ExpiresIn, "refreshTokenIssued": refresh},
+		Response: map[string]any{"tokenType": iss.out.TokenType, "expiresIn": iss.out.ExpiresIn, "refreshTokenIssued": refresh},
 	})
+	if err != nil {
+		return nil, fmt.Errorf("audit CreateToken: %w", err)
+	}
+	return iss, nil
+}
+
+// write stores the tokens and the event of iss in tx.
+func (iss *issuance) write(ctx context.Context, tx store.Tx) error {
+	if err := tx.CreateTokens(ctx, iss.tokens); err != nil {
+		return err
+	}
+	if err := tx.AppendEvent(ctx, iss.event); err != nil {
+		return fmt.Errorf("audit CreateToken: %w", err)
+	}
+	return nil
+}
+
+// userName is u's name, or "" for no user.
+func userName(u *store.User) string {
+	if u == nil {
+		return ""
+	}
+	return u.UserName
 }
 
 // tokenValue returns the newest of derived, or else a random value with

@@ -220,6 +220,17 @@ type Tx interface {
 	CreateToken(ctx context.Context, t *Token) error
 	GetToken(ctx context.Context, hash string) (*Token, error)
 	UpdateToken(ctx context.Context, t *Token) error
+	// CreateTokens stores several tokens (a rotation's access and refresh
+	// token) in one statement per pair rather than one per token. A hash
+	// already stored, or twice in ts, is ErrConflict; the Store's own
+	// CreateTokens then stores none of ts, while inside Update some of the
+	// others may be stored, so return the error to roll back.
+	CreateTokens(ctx context.Context, ts []Token) error
+	// MarkTokenUsed sets UsedAt of the token with the given hash to at if
+	// it is not used yet, in one conditional statement, and reports whether
+	// it did: false when the token is used already or does not exist. Two
+	// calls for one token, from any number of replicas, never both get true.
+	MarkTokenUsed(ctx context.Context, hash string, at time.Time) (bool, error)
 
 	// Portal (browser) sessions, found by the hash of the cookie value.
 	CreateSession(ctx context.Context, s *Session) error

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -82,6 +83,11 @@ func call(fn func(tx store.Tx) error, tx store.Tx) (err error) {
 // answer after one group.
 func (db *DB) lead() {
 	g := &db.group
+	// Let the goroutines that can run go first, some of them about to
+	// call Update: under load the group fills, and one commit (its WAL
+	// frames, its locks) covers more calls. With nothing else to run,
+	// Gosched returns at once.
+	runtime.Gosched()
 	g.mu.Lock()
 	n := min(len(g.queue), maxGroup)
 	batch := g.queue[:n:n]
@@ -149,7 +155,8 @@ func (db *DB) groupOnce(ctx context.Context, batch []*pendingUpdate) (err error)
 		if p.err = p.ctx.Err(); p.err != nil {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT group_update`); err != nil {
+		// Through c, so that the pool's prepared statements serve them.
+		if _, err := c.execContext(ctx, `SAVEPOINT group_update`); err != nil {
 			return fmt.Errorf("savepoint: %w", err)
 		}
 		c.dirty = false
@@ -166,13 +173,13 @@ func (db *DB) groupOnce(ctx context.Context, batch []*pendingUpdate) (err error)
 				// The database lost a race: run the whole group again.
 				return p.err
 			}
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO group_update`); err != nil {
+			if _, err := c.execContext(ctx, `ROLLBACK TO group_update`); err != nil {
 				return fmt.Errorf("roll back to savepoint: %w (after %w)", err, p.err)
 			}
 		} else {
 			dirty = dirty || c.dirty
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE group_update`); err != nil {
+		if _, err := c.execContext(ctx, `RELEASE group_update`); err != nil {
 			return fmt.Errorf("release savepoint: %w", err)
 		}
 	}

@@ -222,6 +222,45 @@ func (c *conn) CreateToken(ctx context.Context, t *store.Token) error {
 	return nil
 }
 
+// maxTokenRows is the most tokens one INSERT of CreateTokens stores.
+const maxTokenRows = 2
+
+// tokenInserts holds the INSERT statement of n tokens under key n, for n up
+// to maxTokenRows.
+var tokenInserts = multiRowInserts(`INSERT INTO tokens (`+tokenCols+`) VALUES `, 6, maxTokenRows)
+
+// CreateTokens stores ts with INSERTs of up to maxTokenRows rows. A hash
+// already stored or repeated in ts is ErrConflict.
+func (c *conn) CreateTokens(ctx context.Context, ts []store.Token) error {
+	args := make([]any, 0, 6*maxTokenRows)
+	for rest := ts; len(rest) > 0; {
+		n := min(len(rest), maxTokenRows)
+		args = args[:0]
+		for _, t := range rest[:n] {
+			args = append(args, t.Hash, t.Kind, t.GrantID, nanos(t.CreatedAt), nanos(t.ExpiresAt), nanos(t.UsedAt))
+		}
+		stored, err := c.exec(ctx, tokenInserts[n], args...)
+		if err == nil && stored < int64(n) {
+			err = store.ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("create %d tokens of grant %q: %w", len(ts), rest[0].GrantID, err)
+		}
+		rest = rest[n:]
+	}
+	return nil
+}
+
+// MarkTokenUsed sets used_at of the token with the given hash if it is 0,
+// and reports whether a row changed.
+func (c *conn) MarkTokenUsed(ctx context.Context, hash string, at time.Time) (bool, error) {
+	n, err := c.exec(ctx, `UPDATE tokens SET used_at = $2 WHERE hash = $1 AND used_at = 0`, hash, nanos(at))
+	if err != nil {
+		return false, fmt.Errorf("mark token used: %w", err)
+	}
+	return n == 1, nil
+}
+
 // GetToken returns the token with the given hash.
 func (c *conn) GetToken(ctx context.Context, hash string) (*store.Token, error) {
 	t, err := getOne(ctx, c, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, hash)

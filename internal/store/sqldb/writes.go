@@ -218,6 +218,24 @@ func (db *DB) UpdateToken(ctx context.Context, t *store.Token) error {
 	return db.direct(ctx, func(c *conn) error { return c.UpdateToken(ctx, t) })
 }
 
+// CreateTokens runs Tx.CreateTokens in its own transaction, so that it
+// stores all of ts or none.
+func (db *DB) CreateTokens(ctx context.Context, ts []store.Token) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	return db.Update(ctx, func(tx store.Tx) error { return tx.CreateTokens(ctx, ts) })
+}
+
+// MarkTokenUsed runs Tx.MarkTokenUsed on the write pool.
+func (db *DB) MarkTokenUsed(ctx context.Context, hash string, at time.Time) (marked bool, err error) {
+	err = db.direct(ctx, func(c *conn) error {
+		marked, err = c.MarkTokenUsed(ctx, hash, at)
+		return err
+	})
+	return marked, err
+}
+
 // CreateSession runs Tx.CreateSession on the write pool.
 func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 	return db.direct(ctx, func(c *conn) error { return c.CreateSession(ctx, s) })

@@ -52,8 +52,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// interpret.
 	name := "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
+	// temp_store(MEMORY) keeps the write connection's statement journals
+	// in memory: group commit runs each Update in a savepoint, whose journal
+	// would otherwise spill to a temporary file (a write system call per
+	// page) once past 64 KiB.
 	write, err := sql.Open("sqlite", name+"?"+common+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
 	}

@@ -179,6 +179,92 @@ func testTokens(t *testing.T, s store.Store) {
 	wantErr(t, s.UpdateToken(ctx, &missing), store.ErrNotFound)
 }
 
+// testTokenRotation covers the writes of a refresh: CreateTokens stores a
+// pair or nothing, and MarkTokenUsed marks a token once.
+func testTokenRotation(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	pair := []store.Token{
+		{Hash: "th-a2", Kind: store.TokenAccess, GrantID: "gr-1", CreatedAt: at(0), ExpiresAt: at(time.Hour)},
+		{Hash: "th-r2", Kind: store.TokenRefresh, GrantID: "gr-1", CreatedAt: at(0), ExpiresAt: at(90 * 24 * time.Hour)},
+	}
+	must(t, s.CreateTokens(ctx, pair))
+	for _, tok := range pair {
+		got, err := s.GetToken(ctx, tok.Hash)
+		must(t, err)
+		wantEqual(t, "token", &tok, got)
+	}
+	must(t, s.CreateTokens(ctx, nil))
+	// One hash already stored: neither of the pair is.
+	clash := []store.Token{{Hash: "th-new", Kind: store.TokenAccess, GrantID: "gr-2", CreatedAt: at(0), ExpiresAt: at(time.Hour)}, pair[1]}
+	wantErr(t, s.CreateTokens(ctx, clash), store.ErrConflict)
+	_, err := s.GetToken(ctx, "th-new")
+	wantErr(t, err, store.ErrNotFound)
+	// Three tokens take more than one statement.
+	three := []store.Token{
+		{Hash: "th-3a", Kind: store.TokenAccess, GrantID: "gr-3", CreatedAt: at(0), ExpiresAt: at(time.Hour)},
+		{Hash: "th-3b", Kind: store.TokenRefresh, GrantID: "gr-3", CreatedAt: at(0), ExpiresAt: at(time.Hour)},
+		{Hash: "th-3c", Kind: store.TokenRefresh, GrantID: "gr-3", CreatedAt: at(0), ExpiresAt: at(time.Hour), UsedAt: at(time.Second)},
+	}
+	must(t, s.CreateTokens(ctx, three))
+	for _, tok := range three {
+		got, err := s.GetToken(ctx, tok.Hash)
+		must(t, err)
+		wantEqual(t, "token", &tok, got)
+	}
+
+	marked, err := s.MarkTokenUsed(ctx, "th-r2", at(time.Minute))
+	must(t, err)
+	if !marked {
+		t.Fatal("MarkTokenUsed of an unused token = false")
+	}
+	want := pair[1]
+	want.UsedAt = at(time.Minute)
+	got, err := s.GetToken(ctx, "th-r2")
+	must(t, err)
+	wantEqual(t, "marked token", &want, got)
+	// Used already: nothing changes.
+	marked, err = s.MarkTokenUsed(ctx, "th-r2", at(2*time.Minute))
+	must(t, err)
+	if marked {
+		t.Fatal("MarkTokenUsed of a used token = true")
+	}
+	got, err = s.GetToken(ctx, "th-r2")
+	must(t, err)
+	wantEqual(t, "token marked twice", &want, got)
+	marked, err = s.MarkTokenUsed(ctx, "th-missing", at(time.Minute))
+	must(t, err)
+	if marked {
+		t.Fatal("MarkTokenUsed of a missing token = true")
+	}
+
+	// Racing in transactions, exactly one caller marks the token.
+	const racers = 8
+	wins := make(chan bool, racers)
+	for range racers {
+		go func() {
+			var won bool
+			err := s.Update(ctx, func(tx store.Tx) error {
+				var err error
+				won, err = tx.MarkTokenUsed(ctx, "th-a2", at(time.Minute))
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			wins <- won
+		}()
+	}
+	n := 0
+	for range racers {
+		if <-wins {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d of %d racing MarkTokenUsed calls marked the token, want 1", n, racers)
+	}
+}
+
 func testSessions(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ss := []store.Session{

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuthCodes", testAuthCodes},
 		{"Grants", testGrants},
 		{"Tokens", testTokens},
+		{"TokenRotation", testTokenRotation},
 		{"Sessions", testSessions},
 		{"Revocations", testRevocations},
 		{"HitRate", testHitRate},
