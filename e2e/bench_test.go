@@ -19,8 +19,6 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
-
-	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 )
 
 // Login-path benchmarks: the whole server over loopback with keep-alive,
@@ -97,25 +95,28 @@ func drive(b *testing.B, bare bool, client *http.Client, next func(worker int) *
 	}
 }
 
-// benchLogin signs a user in once per worker with the SDK device flow.
-func benchLogin(b *testing.B, srv *servertest.Server, n int) (clientID, clientSecret string, tokens []*ssooidc.CreateTokenOutput) {
-	b.Helper()
-	ctx := context.Background()
-	oc := ssooidc.NewFromConfig(sdkConfig(srv.Instance.Region), func(o *ssooidc.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+// deviceTokens signs user in n times with the SDK device flow on one new
+// registration, at the server at base whose home region and start URL are
+// region and startURL, and returns the registration's client ID and
+// secret and each sign-in's tokens.
+func deviceTokens(tb testing.TB, base, region, startURL, user string, n int) (clientID, clientSecret string, tokens []*ssooidc.CreateTokenOutput) {
+	tb.Helper()
+	ctx := tb.Context()
+	oc := ssooidc.NewFromConfig(sdkConfig(region), func(o *ssooidc.Options) { o.BaseEndpoint = aws.String(base) })
 	reg, err := oc.RegisterClient(ctx, &ssooidc.RegisterClientInput{ClientName: aws.String("botocore-client-bench"), ClientType: aws.String("public"), Scopes: []string{"sso:account:access"}})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	for range n {
-		dev, err := oc.StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, StartUrl: aws.String(srv.Instance.StartURL)})
+		dev, err := oc.StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, StartUrl: aws.String(startURL)})
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		approveDevice(b, aws.ToString(dev.VerificationUriComplete), "ed.developer", demoPassword)
+		approveDevice(tb, aws.ToString(dev.VerificationUriComplete), user, demoPassword)
 		tok, err := oc.CreateToken(ctx, &ssooidc.CreateTokenInput{ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, DeviceCode: dev.DeviceCode,
 			GrantType: aws.String("urn:ietf:params:oauth:grant-type:device_code")})
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		tokens = append(tokens, tok)
 	}
@@ -143,7 +144,7 @@ func BenchmarkLoginPath(b *testing.B) {
 		})
 	})
 
-	_, _, toks := benchLogin(b, srv, 1)
+	_, _, toks := deviceTokens(b, srv.URL, srv.Instance.Region, srv.Instance.StartURL, "ed.developer", 1)
 	access := aws.ToString(toks[0].AccessToken)
 
 	b.Run("GetRoleCredentials", func(b *testing.B) {
@@ -198,7 +199,7 @@ func BenchmarkLoginPath(b *testing.B) {
 	})
 
 	b.Run("CreateTokenRefresh", func(b *testing.B) {
-		clientID, secret, toks := benchLogin(b, srv, benchWorkers)
+		clientID, secret, toks := deviceTokens(b, srv.URL, srv.Instance.Region, srv.Instance.StartURL, "ed.developer", benchWorkers)
 		refresh := make([]string, benchWorkers)
 		for i, t := range toks {
 			refresh[i] = aws.ToString(t.RefreshToken)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base32"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -276,23 +277,48 @@ func TestPeopleJourney(t *testing.T) {
 type serveProcess struct {
 	base, startURL, region, mgmt, setupLink string
 	banner                                  string
+
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed once the process has ended
+	waitErr error         // how it ended, once exited is closed
 }
 
 // startServeProcess runs bin serve on a fresh data folder at
 // http://localhost:PORT (a host name, as WebAuthn needs) with args, until
-// its banner is printed, and stops it when the test ends.
+// its banner, which must offer the first administrator's setup link, is
+// printed, and stops it when the test ends.
 func startServeProcess(t *testing.T, bin string, args ...string) *serveProcess {
+	t.Helper()
+	p := runServe(t, bin, freePort(t), []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}, append([]string{"--data", t.TempDir()}, args...)...)
+	if p.setupLink == "" {
+		t.Fatalf("banner lacks the first administrator's setup link:\n%s", p.banner)
+	}
+	return p
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// runServe runs bin serve listening on 127.0.0.1:port, at public URL
+// http://localhost:port, with the environment env and args (which name
+// the data folder or the database), until its banner is printed. When the
+// test ends it is interrupted, as an operator's Ctrl-C or systemd stops
+// it, unless it has ended before; its log is shown if the test failed.
+func runServe(t *testing.T, bin string, port int, env []string, args ...string) *serveProcess {
+	t.Helper()
 	base := fmt.Sprintf("http://localhost:%d", port)
-	cmd := exec.CommandContext(t.Context(), bin, append([]string{"serve", "--data", t.TempDir(),
+	cmd := exec.CommandContext(t.Context(), bin, append([]string{"serve",
 		"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--public-url", base}, args...)...)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
+	cmd.Env = env
+	cmd.Dir = t.TempDir()
 	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -300,12 +326,15 @@ func startServeProcess(t *testing.T, bin string, args ...string) *serveProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	p := &serveProcess{base: base, cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		<-done
+		<-p.exited
 		if t.Failed() {
-			t.Logf("gatehouse serve log:\n%s", stderr.String())
+			t.Logf("gatehouse serve (pid %d, %v) log:\n%s", cmd.Process.Pid, p.waitErr, stderr.String())
 		}
 	})
 	deadline := time.NewTimer(60 * time.Second)
@@ -314,9 +343,8 @@ func startServeProcess(t *testing.T, bin string, args ...string) *serveProcess {
 	defer tick.Stop()
 	for !strings.Contains(stdout.String(), "Then: aws configure sso") {
 		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("gatehouse serve ended early: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		case <-p.exited:
+			t.Fatalf("gatehouse serve ended early: %v\n%s\n%s", p.waitErr, stdout.String(), stderr.String())
 		case <-deadline.C:
 			t.Fatalf("no banner within 60 s:\n%s\n%s", stdout.String(), stderr.String())
 		case <-t.Context().Done():
@@ -324,25 +352,36 @@ func startServeProcess(t *testing.T, bin string, args ...string) *serveProcess {
 		case <-tick.C:
 		}
 	}
-	banner := stdout.String()
+	p.banner = stdout.String()
 	get := func(pattern string) string {
 		t.Helper()
-		m := regexp.MustCompile(pattern).FindStringSubmatch(banner)
+		m := regexp.MustCompile(pattern).FindStringSubmatch(p.banner)
 		if m == nil {
-			t.Fatalf("banner lacks %s:\n%s", pattern, banner)
+			t.Fatalf("banner lacks %s:\n%s", pattern, p.banner)
 		}
 		return m[1]
 	}
-	p := &serveProcess{base: base, banner: banner,
-		startURL:  get(`Start URL:\s+(https://d-[0-9a-f]{10}\.awsapps\.com/start)`),
-		region:    get(`Region:\s+([a-z0-9-]+)`),
-		mgmt:      get(`Management account: (\d{12})`),
-		setupLink: get(`No administrator yet\.[^\n]*\n\s*\n\s*(\S+)`),
+	p.startURL = get(`Start URL:\s+(https://d-[0-9a-f]{10}\.awsapps\.com/start)`)
+	p.region = get(`Region:\s+([a-z0-9-]+)`)
+	p.mgmt = get(`Management account: (\d{12})`)
+	if m := regexp.MustCompile(`No administrator yet\.[^\n]*\n\s*\n\s*(\S+)`).FindStringSubmatch(p.banner); m != nil {
+		p.setupLink = m[1]
 	}
 	if get(`Access portal:\s+(\S+)/start`) != base {
-		t.Fatalf("the banner's portal is not %s:\n%s", base, banner)
+		t.Fatalf("the banner's portal is not %s:\n%s", base, p.banner)
 	}
 	return p
+}
+
+// kill ends the process with SIGKILL, as a crash, the OOM killer or a
+// container runtime's hard stop does: no shutdown, no flush, nothing
+// after the signal. It returns once the process has ended.
+func (p *serveProcess) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("kill gatehouse serve: %v", err)
+	}
+	<-p.exited
 }
 
 // totpApp is an authenticator app: the key read from the page, and the

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -118,12 +117,8 @@ member: uid=lena,`+ldaptest.PeopleDN+`
 // TestLDAPScheduleOnPostgresReplicas: two replicas sharing PostgreSQL ask
 // at once whether the interval's sync is due; exactly one of them syncs.
 func TestLDAPScheduleOnPostgresReplicas(t *testing.T) {
-	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set: PostgreSQL server needed")
-	}
 	d := ldaptest.Start(t, "dn: uid=ana,"+ldaptest.PeopleDN+"\nobjectClass: inetOrgPerson\nuid: ana\ncn: Ana Lima\nsn: Lima\n")
-	replicas := postgresReplicas(t, dsn, false, false)
+	replicas := postgresReplicas(t, false, false)
 	a, b := replicas[0], replicas[1]
 	ctx := t.Context()
 	pw := ldaptest.BindPassword

@@ -323,11 +323,7 @@ func TestUserActionsEndSessions(t *testing.T) {
 // credentials within a second (its access cache's refresh), and the
 // refresh token once it does.
 func TestDisableUserOnOtherReplica(t *testing.T) {
-	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set: PostgreSQL server needed")
-	}
-	replicas := postgresReplicas(t, dsn, true, false)
+	replicas := postgresReplicas(t, true, false)
 	a, b := replicas[0], replicas[1]
 	ed, err := a.Directory.GetUserByName(t.Context(), "ed.developer")
 	if err != nil {
@@ -357,11 +353,17 @@ func TestDisableUserOnOtherReplica(t *testing.T) {
 	}
 }
 
-// postgresReplicas starts one replica per entry of demo on a fresh schema
-// of the PostgreSQL database dsn, all with the same master key; demo
-// loads the demo world on that replica.
-func postgresReplicas(t *testing.T, dsn string, demo ...bool) []*servertest.Server {
+// postgresSchema creates a fresh schema in the PostgreSQL database
+// GATEHOUSE_TEST_POSTGRES_DSN names, or skips the test when it is not set,
+// and returns the DSN with that schema as its search_path. The schema and
+// everything in it is dropped when the test ends (after the servers using
+// it, stopped by cleanups registered later, have ended).
+func postgresSchema(t *testing.T) string {
 	t.Helper()
+	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set: PostgreSQL server needed")
+	}
 	schemaBytes := make([]byte, 6)
 	rand.Read(schemaBytes)
 	schema := "e2e_" + hex.EncodeToString(schemaBytes)
@@ -369,17 +371,16 @@ func postgresReplicas(t *testing.T, dsn string, demo ...bool) []*servertest.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() {
+		// t.Context is done by now.
+		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		db.Close()
+	})
 	if _, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -387,12 +388,21 @@ func postgresReplicas(t *testing.T, dsn string, demo ...bool) []*servertest.Serv
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// postgresReplicas starts one replica per entry of demo on a fresh
+// PostgreSQL schema (postgresSchema), all with the same master key; demo
+// loads the demo world on that replica.
+func postgresReplicas(t *testing.T, demo ...bool) []*servertest.Server {
+	t.Helper()
+	schemaDSN := postgresSchema(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	var out []*servertest.Server
 	for _, d := range demo {
 		out = append(out, servertest.New(t, func(c *config.Config) {
-			c.DatabaseURL = u.String()
+			c.DatabaseURL = schemaDSN
 			c.MasterKey = base64.StdEncoding.EncodeToString(key)
 			c.Demo = d
 			c.Region = "us-east-1"

@@ -2,12 +2,8 @@ package e2e
 
 import (
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -29,34 +25,12 @@ import (
 // credentials issued by one verify on another; a logout on one ends the
 // session on all of them within a second.
 func TestReplicasOnPostgres(t *testing.T) {
-	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set: PostgreSQL server needed")
-	}
-	schemaBytes := make([]byte, 6)
-	rand.Read(schemaBytes)
-	schema := "e2e_" + hex.EncodeToString(schemaBytes)
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	schemaDSN := postgresSchema(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	replica := func(demo bool) *servertest.Server {
 		return servertest.New(t, func(c *config.Config) {
-			c.DatabaseURL = u.String()
+			c.DatabaseURL = schemaDSN
 			c.MasterKey = base64.StdEncoding.EncodeToString(key)
 			c.Demo = demo
 		})

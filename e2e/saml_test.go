@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -193,11 +190,7 @@ func TestSAMLSignInChromium(t *testing.T) {
 // to a second replica of the same PostgreSQL database (behind one public
 // URL, as a load balancer has them): the second refuses it as replayed.
 func TestSAMLReplayOnOtherReplica(t *testing.T) {
-	dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("GATEHOUSE_TEST_POSTGRES_DSN not set: PostgreSQL server needed")
-	}
-	a, b := samlReplicas(t, dsn)
+	a, b := samlReplicas(t)
 	idp := samltest.New(t)
 	idp.AddUser(samltest.User{UserName: "nora@corp.example", Password: "idp-only-password", Email: "nora@corp.example"})
 	switchToSAML(t, a, idp)
@@ -240,37 +233,17 @@ func TestSAMLReplayOnOtherReplica(t *testing.T) {
 	}
 }
 
-// samlReplicas starts two replicas on a fresh schema of dsn with one
+// samlReplicas starts two replicas on a fresh schema (postgresSchema) with one
 // master key; the second says it is at the first's URL, as replicas
 // behind one load balancer do.
-func samlReplicas(t *testing.T, dsn string) (*servertest.Server, *servertest.Server) {
+func samlReplicas(t *testing.T) (*servertest.Server, *servertest.Server) {
 	t.Helper()
-	sb := make([]byte, 6)
-	rand.Read(sb)
-	schema := "e2e_" + hex.EncodeToString(sb)
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", dsn); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(dsn)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	schemaDSN := postgresSchema(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	edit := func(public string) func(*config.Config) {
 		return func(c *config.Config) {
-			c.DatabaseURL, c.MasterKey, c.PublicURL = u.String(), base64.StdEncoding.EncodeToString(key), public
+			c.DatabaseURL, c.MasterKey, c.PublicURL = schemaDSN, base64.StdEncoding.EncodeToString(key), public
 		}
 	}
 	a := servertest.New(t, edit(""))

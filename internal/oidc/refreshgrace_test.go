@@ -1,7 +1,9 @@
 package oidc_test
 
 import (
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -193,5 +196,46 @@ func TestRefreshGraceConcurrent(t *testing.T) {
 	wantAlive(t, e, aws.ToString(outs[0].AccessToken))
 	if _, err := e.refresh(c, aws.ToString(outs[0].RefreshToken)); err != nil {
 		t.Errorf("the successor after the race: %v", err)
+	}
+}
+
+// TestRefreshGraceAuditsTheUser checks that the successor handed back
+// within the grace is audited, and logged, as the user the tokens speak
+// for, as the first rotation is: CloudTrail's LookupEvents with
+// AttributeKey=Username must find both events of a refresh race.
+func TestRefreshGraceAuditsTheUser(t *testing.T) {
+	e := graceEnv(t, grace)
+	var logs lockedBuffer
+	e.svc.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	c := e.deviceClient("sso:account:access")
+	rt0 := aws.ToString(e.deviceLogin(c).RefreshToken)
+	if _, err := e.refresh(c, rt0); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if _, err := e.refresh(c, rt0); err != nil {
+		t.Fatalf("rotated refresh token presented again within the grace: %v", err)
+	}
+	var refreshes int
+	for _, ev := range e.events() {
+		if ev.Name != "CreateToken" || !strings.Contains(string(ev.Record), `"grantType":"refresh_token"`) {
+			continue
+		}
+		refreshes++
+		var rec audit.Event
+		if err := json.Unmarshal(ev.Record, &rec); err != nil {
+			t.Fatal(err)
+		}
+		want := audit.Identity{Type: "IdentityCenterUser", PrincipalID: e.user.ID, UserID: e.user.ID, UserName: e.user.UserName}
+		if ev.Principal != e.user.UserName || rec.UserIdentity != want {
+			t.Errorf("refresh event %s: principal %q, userIdentity %+v; want %q, %+v", rec.RequestParameters, ev.Principal, rec.UserIdentity, e.user.UserName, want)
+		}
+	}
+	if refreshes != 2 {
+		t.Errorf("%d refresh events, want 2 (the rotation and the handed-back successor)", refreshes)
+	}
+	line := `level=INFO msg="tokens granted" principal=u-alice client_id=` + c.id + ` client_name=botocore-client-corp grant_type=refresh_token`
+	if n := strings.Count(logs.String(), line); n != 2 {
+		t.Errorf("log has %d lines %q, want 2:\n%s", n, line, logs.String())
 	}
 }

@@ -414,7 +414,12 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 				result = invalid()
 				return err
 			}
-			return s.Audit.Record(ctx, tx, audit.Entry{
+			out.userID = g.UserID
+			actx, err := s.asUser(ctx, tx, g.UserID)
+			if err != nil {
+				return err
+			}
+			return s.Audit.Record(actx, tx, audit.Entry{
 				Source: audit.SourceOIDC, Name: "CreateToken",
 				Params:   map[string]string{"clientId": cl.ID, "grantType": in.GrantType, "reason": "refresh token presented again within the rotation grace; its successor returned"},
 				Response: map[string]any{"tokenType": out.TokenType, "expiresIn": out.ExpiresIn, "refreshTokenIssued": true},
@@ -661,6 +666,22 @@ func userName(u *store.User) string {
 		return ""
 	}
 	return u.UserName
+}
+
+// asUser returns ctx whose audit actor is the Identity Center user userID,
+// the one whom the tokens of a CreateToken event speak for. CloudTrail's
+// Username of Identity Center sign-in events is the user name, so
+// LookupEvents with AttributeKey=Username finds them; a user deleted
+// meanwhile is named by ID only.
+func (s *Service) asUser(ctx context.Context, tx store.Tx, userID string) (context.Context, error) {
+	a := audit.ActorFrom(ctx)
+	a.Identity = audit.Identity{Type: "IdentityCenterUser", PrincipalID: userID, UserID: userID}
+	if u, err := tx.GetUser(ctx, userID); err == nil {
+		a.Identity.UserName = u.UserName
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("audit CreateToken: get user %q: %w", userID, err)
+	}
+	return audit.WithActor(ctx, a), nil
 }
 
 // tokenValue returns the newest of derived, or else a random value with
