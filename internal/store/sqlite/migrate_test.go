@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,86 @@ func TestMigration0003KeepsUsers(t *testing.T) {
 	_, err = db.GetUserByExternalID(ctx, store.ExternalID{Issuer: "i", ID: "x"})
 	if err == nil {
 		t.Fatal("unknown external ID found a user")
+	}
+}
+
+// TestMigration0017KeepsEvents migrates a database holding events written
+// before 0017 (event_resources with a rowid, events_access_key over every
+// event): lookups by resource and by access key find the same events, and
+// events appended afterwards are found too.
+func TestMigration0017KeepsEvents(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := sqldb.EmbeddedMigrations(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []sqldb.Migration
+	for _, m := range ms {
+		if m.Version < 17 {
+			old = append(old, m)
+		}
+	}
+	if err := sqldb.Migrate(ctx, raw, old, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.ExecContext(ctx, `INSERT INTO events (id, event_time, source, name, principal, error_code, record, read_only, resources, access_key_id) VALUES
+		('e-1', 1, 'sso.amazonaws.com', 'GetRoleCredentials', 'ed', '', '{}', 1, '[{"ResourceType":"AWS::Organizations::Account","ResourceName":"111111111111"}]', ''),
+		('e-2', 2, 'sts.amazonaws.com', 'GetCallerIdentity', 'ed', '', '{}', 1, NULL, 'ASIAEXAMPLE7KQ2RJ4XA')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `INSERT INTO event_resources (event_id, resource_type, resource_name)
+		VALUES ('e-1', 'AWS::Organizations::Account', '111111111111')`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.AppendEvents(ctx, []store.EventRecord{
+		{ID: "e-3", Time: time.Unix(0, 3), Name: "GetRoleCredentials", Resources: []store.EventResource{{Type: "AWS::Organizations::Account", Name: "111111111111"}}},
+		{ID: "e-4", Time: time.Unix(0, 4), Name: "GetCallerIdentity", AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f store.EventFilter) []string {
+		t.Helper()
+		es, err := db.ListEvents(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.EventFilter
+		want string
+	}{
+		{"ResourceName", store.EventFilter{ResourceName: "111111111111"}, "e-1 e-3"},
+		{"ResourceType", store.EventFilter{ResourceType: "AWS::Organizations::Account"}, "e-1 e-3"},
+		{"AccessKeyId", store.EventFilter{AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA"}, "e-2 e-4"},
+		{"all", store.EventFilter{}, "e-1 e-2 e-3 e-4"},
+	} {
+		if got := strings.Join(ids(tc.f), " "); got != tc.want {
+			t.Errorf("%s: events %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if n, err := db.DeleteEventsBefore(ctx, time.Unix(0, 2)); err != nil || n != 1 {
+		t.Fatalf("DeleteEventsBefore = %d, %v; want 1", n, err)
+	}
+	if got := strings.Join(ids(store.EventFilter{ResourceName: "111111111111"}), " "); got != "e-3" {
+		t.Errorf("after deleting e-1: events %q, want e-3", got)
 	}
 }

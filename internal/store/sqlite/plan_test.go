@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqldb"
 )
 
@@ -33,5 +34,34 @@ func TestListUsersReadsCoveringIndex(t *testing.T) {
 	}
 	if got := strings.Join(plan, "; "); got != "SEARCH users USING COVERING INDEX users_list (id>?)" {
 		t.Fatalf("query plan of ListUsers: %q, want a search of the covering index users_list", got)
+	}
+}
+
+// TestLookupByAccessKeyUsesIndex: a CloudTrail lookup by access key reads
+// the partial index events_access_key (which holds only the events signed
+// with a key, so that the others do not write to it), newest first,
+// without sorting.
+func TestLookupByAccessKeyUsesIndex(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	q, args := sqldb.EventQuery(store.EventFilter{AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA", Newest: true, Page: store.Page{Limit: 50}})
+	rows, err := db.ReadPool().QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX events_access_key (access_key_id=?") || strings.Contains(got, "TEMP B-TREE") {
+		t.Fatalf("query plan of a lookup by access key: %q, want a search of events_access_key without a sort", got)
 	}
 }
