@@ -3,7 +3,10 @@ package audit_test
 import (
 	"context"
 	"crypto/rand"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -63,6 +66,7 @@ func BenchmarkBatcherGetRoleCredentials(b *testing.B) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	cpu0 := cpuTime(b)
+	io0 := procIO(b)
 	b.ResetTimer()
 	for range callers {
 		wg.Add(1)
@@ -79,7 +83,29 @@ func BenchmarkBatcherGetRoleCredentials(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+	if io := procIO(b); io0 != nil && io != nil {
+		b.ReportMetric(float64(io["syscw"]-io0["syscw"])/float64(b.N), "writes/event")
+		b.ReportMetric(float64(io["wchar"]-io0["wchar"])/float64(b.N), "written-B/event")
+	}
 	b.ReportMetric(float64(app.events.Load())/float64(max(1, app.batches.Load())), "events/batch")
+}
+
+// procIO returns the counters of /proc/self/io (Linux), nil elsewhere:
+// syscw counts write system calls, wchar the bytes they wrote.
+func procIO(b *testing.B) map[string]int64 {
+	b.Helper()
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return nil
+	}
+	m := map[string]int64{}
+	for line := range strings.Lines(string(data)) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ": ")
+		if n, err := strconv.ParseInt(v, 10, 64); ok && err == nil {
+			m[k] = n
+		}
+	}
+	return m
 }
 
 func cpuTime(b *testing.B) time.Duration {
