@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+
+	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 )
 
 // Login-path benchmarks: the whole server over loopback with keep-alive,
@@ -46,7 +47,7 @@ func drive(b *testing.B, bare bool, client *http.Client, next func(worker int) *
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0 := cpuTime(b)
+	cpu0 := domaintest.CPUTime(b)
 	start := time.Now()
 	for w := range benchWorkers {
 		wg.Add(1)
@@ -81,7 +82,7 @@ func drive(b *testing.B, bare bool, client *http.Client, next func(worker int) *
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := cpuTime(b) - cpu0
+	cpu := domaintest.CPUTime(b) - cpu0
 	b.StopTimer()
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatalf("request failed: %v", err)
@@ -100,16 +101,6 @@ func drive(b *testing.B, bare bool, client *http.Client, next func(worker int) *
 	} else if r := bareRate.Load(); r > 0 {
 		b.ReportMetric(rate/float64(r), "of-bare")
 	}
-}
-
-// cpuTime returns the user and system CPU time this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // deviceTokens signs user in n times with the SDK device flow on one new

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
 )
@@ -65,7 +65,7 @@ func BenchmarkBatcherGetRoleCredentials(b *testing.B) {
 	const callers = 32
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	cpu0 := cpuTime(b)
+	cpu0 := domaintest.CPUTime(b)
 	io0 := procIO(b)
 	b.ResetTimer()
 	for range callers {
@@ -82,7 +82,7 @@ func BenchmarkBatcherGetRoleCredentials(b *testing.B) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+	b.ReportMetric(float64((domaintest.CPUTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
 	if io := procIO(b); io0 != nil && io != nil {
 		b.ReportMetric(float64(io["syscw"]-io0["syscw"])/float64(b.N), "writes/event")
 		b.ReportMetric(float64(io["wchar"]-io0["wchar"])/float64(b.N), "written-B/event")
@@ -106,13 +106,4 @@ func procIO(b *testing.B) map[string]int64 {
 		}
 	}
 	return m
-}
-
-func cpuTime(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,10 +3,10 @@ package sqlite_test
 import (
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
 )
@@ -33,7 +33,7 @@ func BenchmarkAppendEvents(b *testing.B) {
 			t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 			es := make([]store.EventRecord, batch)
 			n := 0
-			cpu0 := cpuTime(b)
+			cpu0 := domaintest.CPUTime(b)
 			b.ResetTimer()
 			for b.Loop() {
 				for i := range es {
@@ -47,15 +47,7 @@ func BenchmarkAppendEvents(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(n), "cpu-µs/event")
+			b.ReportMetric(float64((domaintest.CPUTime(b)-cpu0).Microseconds())/float64(n), "cpu-µs/event")
 		})
 	}
-}
-
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -16,25 +16,8 @@ import (
 // back typed, and the new e-mail lookup finds them.
 func TestMigration0003KeepsUsers(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := sqldb.EmbeddedMigrations(migrationFS, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old []sqldb.Migration
-	for _, m := range ms {
-		if m.Version < 3 {
-			old = append(old, m)
-		}
-	}
-	if err := sqldb.Migrate(ctx, raw, old, "", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	_, err = raw.ExecContext(ctx, `INSERT INTO users (id, user_name, user_name_key, display_name, name, emails, profile, disabled,
+	path, raw := migratedBelow(t, 3)
+	_, err := raw.ExecContext(ctx, `INSERT INTO users (id, user_name, user_name_key, display_name, name, emails, profile, disabled,
 		password_hash, created_at, updated_at, created_by, updated_by) VALUES
 		('u-1', 'Ed', 'ed', 'Ed', '{"GivenName":"Ed"}', '[{"Value":"Ed@Example.com","Primary":true}]', '{"Title":"Engineer","NickName":"eddie"}', 0, '', 1, 1, 'a', 'a'),
 		('u-2', 'Bo', 'bo', 'Bo', '{}', 'null', NULL, 0, '', 1, 1, 'a', 'a')`)
@@ -45,13 +28,7 @@ func TestMigration0003KeepsUsers(t *testing.T) {
 		VALUES ('g-1', 'Team', 'team', '', 1, 1, 'a', 'a')`); err != nil {
 		t.Fatal(err)
 	}
-	raw.Close()
-
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := reopen(t, raw, path)
 	u, err := db.GetUserByEmail(ctx, "ed@example.com")
 	if err != nil || u.ID != "u-1" || u.Profile.Title != "Engineer" || u.Profile.NickName != "eddie" || u.ExternalIDs != nil {
 		t.Fatalf("old user after migration = %+v, %v", u, err)
@@ -79,25 +56,8 @@ func TestMigration0003KeepsUsers(t *testing.T) {
 // events appended afterwards are found too.
 func TestMigration0017KeepsEvents(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := sqldb.EmbeddedMigrations(migrationFS, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old []sqldb.Migration
-	for _, m := range ms {
-		if m.Version < 17 {
-			old = append(old, m)
-		}
-	}
-	if err := sqldb.Migrate(ctx, raw, old, "", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	_, err = raw.ExecContext(ctx, `INSERT INTO events (id, event_time, source, name, principal, error_code, record, read_only, resources, access_key_id) VALUES
+	path, raw := migratedBelow(t, 17)
+	_, err := raw.ExecContext(ctx, `INSERT INTO events (id, event_time, source, name, principal, error_code, record, read_only, resources, access_key_id) VALUES
 		('e-1', 1, 'sso.amazonaws.com', 'GetRoleCredentials', 'ed', '', '{}', 1, '[{"ResourceType":"AWS::Organizations::Account","ResourceName":"111111111111"}]', ''),
 		('e-2', 2, 'sts.amazonaws.com', 'GetCallerIdentity', 'ed', '', '{}', 1, NULL, 'ASIAEXAMPLE7KQ2RJ4XA')`)
 	if err != nil {
@@ -107,13 +67,7 @@ func TestMigration0017KeepsEvents(t *testing.T) {
 		VALUES ('e-1', 'AWS::Organizations::Account', '111111111111')`); err != nil {
 		t.Fatal(err)
 	}
-	raw.Close()
-
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := reopen(t, raw, path)
 	if err := db.AppendEvents(ctx, []store.EventRecord{
 		{ID: "e-3", Time: time.Unix(0, 3), Name: "GetRoleCredentials", Resources: []store.EventResource{{Type: "AWS::Organizations::Account", Name: "111111111111"}}},
 		{ID: "e-4", Time: time.Unix(0, 4), Name: "GetCallerIdentity", AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA"},
@@ -152,4 +106,42 @@ func TestMigration0017KeepsEvents(t *testing.T) {
 	if got := strings.Join(ids(store.EventFilter{ResourceName: "111111111111"}), " "); got != "e-3" {
 		t.Errorf("after deleting e-1: events %q, want e-3", got)
 	}
+}
+
+// migratedBelow returns a new database, open without the store, with the
+// migrations before version applied, and its path.
+func migratedBelow(t *testing.T, version int64) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := sqldb.EmbeddedMigrations(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []sqldb.Migration
+	for _, m := range ms {
+		if m.Version < version {
+			old = append(old, m)
+		}
+	}
+	if err := sqldb.Migrate(t.Context(), raw, old, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return path, raw
+}
+
+// reopen closes raw and opens path as the store does, applying the
+// remaining migrations.
+func reopen(t *testing.T, raw *sql.DB, path string) *DB {
+	t.Helper()
+	raw.Close()
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqldb"
+	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
 )
 
 // TestListUsersReadsCoveringIndex: a page of ListUsers is read from the
@@ -15,24 +16,7 @@ import (
 // audit event).
 func TestListUsersReadsCoveringIndex(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
-	rows, err := db.ReadPool().QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+sqldb.ListUsersQuery, "", 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(plan, "; "); got != "SEARCH users USING COVERING INDEX users_list (id>?)" {
+	if got := queryPlan(t, db, sqldb.ListUsersQuery, "", 100); got != "SEARCH users USING COVERING INDEX users_list (id>?)" {
 		t.Fatalf("query plan of ListUsers: %q, want a search of the covering index users_list", got)
 	}
 }
@@ -44,6 +28,14 @@ func TestListUsersReadsCoveringIndex(t *testing.T) {
 func TestLookupByAccessKeyUsesIndex(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
 	q, args := sqldb.EventQuery(store.EventFilter{AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA", Newest: true, Page: store.Page{Limit: 50}})
+	if got := queryPlan(t, db, q, args...); !strings.Contains(got, "USING INDEX events_access_key (access_key_id=?") || strings.Contains(got, "TEMP B-TREE") {
+		t.Fatalf("query plan of a lookup by access key: %q, want a search of events_access_key without a sort", got)
+	}
+}
+
+// queryPlan returns the details of EXPLAIN QUERY PLAN of q, joined by "; ".
+func queryPlan(t *testing.T, db *sqlite.DB, q string, args ...any) string {
+	t.Helper()
 	rows, err := db.ReadPool().QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +53,5 @@ func TestLookupByAccessKeyUsesIndex(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX events_access_key (access_key_id=?") || strings.Contains(got, "TEMP B-TREE") {
-		t.Fatalf("query plan of a lookup by access key: %q, want a search of events_access_key without a sort", got)
-	}
+	return strings.Join(plan, "; ")
 }
