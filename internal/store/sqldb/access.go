@@ -431,31 +431,37 @@ const resourceParams = 3
 
 // resourceInserts holds the INSERT statements of 1, 2, 4, ...
 // maxResourceRows event resources.
-var resourceInserts = newMultiRowInserts(`INSERT INTO event_resources (event_id, resource_type, resource_name) VALUES `,
+var resourceInserts = newRowInserts(`INSERT INTO event_resources (event_id, resource_type, resource_name) VALUES `,
 	resourceParams, maxResourceRows)
 
-// multiRowInserts holds an INSERT statement of n rows for each n a power
+// rowInserts holds an INSERT statement of n rows for each n a power
 // of two up to a maximum, in both placeholder forms (Dialect.Anonymous).
-type multiRowInserts struct {
+type rowInserts struct {
 	numbered, anonymous map[int]string
 }
 
-// newMultiRowInserts returns the statements prefix followed by n rows of
+// newRowInserts returns the statements prefix followed by n rows of
 // params parameters each and ON CONFLICT DO NOTHING, for n a power of two
 // up to max.
-func newMultiRowInserts(prefix string, params, max int) multiRowInserts {
-	return multiRowInserts{
-		numbered:  multiRowTexts(prefix, params, max, func(i int) string { return fmt.Sprintf("$%d", i) }),
+func newRowInserts(prefix string, params, max int) rowInserts {
+	return rowInserts{
+		numbered:  multiRowInserts(prefix, params, max),
 		anonymous: multiRowTexts(prefix, params, max, func(int) string { return "?" }),
 	}
 }
 
 // of returns the statement of n rows in d's placeholder form.
-func (m multiRowInserts) of(d *Dialect, n int) string {
+func (m rowInserts) of(d *Dialect, n int) string {
 	if d.Anonymous {
 		return m.anonymous[n]
 	}
 	return m.numbered[n]
+}
+
+// multiRowInserts returns the statements of newRowInserts with numbered
+// parameters ($1, $2, ...), which both dialects take, under key n.
+func multiRowInserts(prefix string, params, max int) map[int]string {
+	return multiRowTexts(prefix, params, max, func(i int) string { return fmt.Sprintf("$%d", i) })
 }
 
 // multiRowTexts returns prefix followed by n rows of params parameters
@@ -511,7 +517,7 @@ const maxEventRows = 64
 
 // eventInserts holds the INSERT statements of 1, 2, 4, ... maxEventRows
 // events.
-var eventInserts = newMultiRowInserts(`INSERT INTO events (`+eventCols+`) VALUES `, eventParams, maxEventRows)
+var eventInserts = newRowInserts(`INSERT INTO events (`+eventCols+`) VALUES `, eventParams, maxEventRows)
 
 // AppendEvents stores es with multi-row INSERTs. Their sizes are powers of
 // two (a slice of 37 takes 32, 4 and 1 rows), so that a few prepared
