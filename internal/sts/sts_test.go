@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -75,6 +76,18 @@ func TestGetCallerIdentity(t *testing.T) {
 	if rec := string(evs[0].Record); strings.Contains(rec, c.SecretAccessKey) || strings.Contains(rec, c.SessionToken) ||
 		!strings.Contains(rec, c.AccessKeyID) || evs[0].Source != "sso.amazonaws.com" {
 		t.Errorf("audit record %s: want source sso.amazonaws.com, the access key ID and no secret", rec)
+	}
+	// The record's members, byte for byte, as CloudTrail orders them
+	// (alphabetically, as the maps they were first written from).
+	var ev struct{ RequestParameters, ResponseElements json.RawMessage }
+	if err := json.Unmarshal(evs[0].Record, &ev); err != nil {
+		t.Fatal(err)
+	}
+	wantParams := `{"accountId":"` + testAccount + `","roleName":"ReadOnly"}`
+	wantResp := fmt.Sprintf(`{"assumedRoleArn":"arn:aws:sts::%s:assumed-role/%s/alice@example.test","roleCredentials":{"accessKeyId":"%s","expiration":%d}}`,
+		testAccount, e.role.RoleName, c.AccessKeyID, c.Expiration.UnixMilli())
+	if string(ev.RequestParameters) != wantParams || string(ev.ResponseElements) != wantResp {
+		t.Errorf("audit record members:\n%s\n%s\nwant\n%s\n%s", ev.RequestParameters, ev.ResponseElements, wantParams, wantResp)
 	}
 
 	out, err := e.client(c).GetCallerIdentity(t.Context(), &awssts.GetCallerIdentityInput{})

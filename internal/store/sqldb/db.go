@@ -36,6 +36,13 @@ type Dialect struct {
 	// with one writer, SQLite: concurrent writes queue anyway, and one
 	// commit per group instead of per call is what makes them cheap).
 	GroupCommit bool
+	// Anonymous writes the parameters of the multi-row INSERTs (audit
+	// events and their resources, up to 640 parameters) as "?" rather
+	// than "$1", "$2", ...: SQLite finds a numbered parameter's name by a
+	// linear search, so binding n numbered parameters costs n² steps
+	// (sqlite3_bind_parameter_name, which modernc.org/sqlite calls for
+	// every parameter), while anonymous ones have no name to search.
+	Anonymous bool
 }
 
 // DB implements store.Store over a read pool and a write pool, which may be

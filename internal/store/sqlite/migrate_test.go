@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,25 +16,8 @@ import (
 // back typed, and the new e-mail lookup finds them.
 func TestMigration0003KeepsUsers(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := sqldb.EmbeddedMigrations(migrationFS, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old []sqldb.Migration
-	for _, m := range ms {
-		if m.Version < 3 {
-			old = append(old, m)
-		}
-	}
-	if err := sqldb.Migrate(ctx, raw, old, "", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	_, err = raw.ExecContext(ctx, `INSERT INTO users (id, user_name, user_name_key, display_name, name, emails, profile, disabled,
+	path, raw := migratedBelow(t, 3)
+	_, err := raw.ExecContext(ctx, `INSERT INTO users (id, user_name, user_name_key, display_name, name, emails, profile, disabled,
 		password_hash, created_at, updated_at, created_by, updated_by) VALUES
 		('u-1', 'Ed', 'ed', 'Ed', '{"GivenName":"Ed"}', '[{"Value":"Ed@Example.com","Primary":true}]', '{"Title":"Engineer","NickName":"eddie"}', 0, '', 1, 1, 'a', 'a'),
 		('u-2', 'Bo', 'bo', 'Bo', '{}', 'null', NULL, 0, '', 1, 1, 'a', 'a')`)
@@ -44,13 +28,7 @@ func TestMigration0003KeepsUsers(t *testing.T) {
 		VALUES ('g-1', 'Team', 'team', '', 1, 1, 'a', 'a')`); err != nil {
 		t.Fatal(err)
 	}
-	raw.Close()
-
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := reopen(t, raw, path)
 	u, err := db.GetUserByEmail(ctx, "ed@example.com")
 	if err != nil || u.ID != "u-1" || u.Profile.Title != "Engineer" || u.Profile.NickName != "eddie" || u.ExternalIDs != nil {
 		t.Fatalf("old user after migration = %+v, %v", u, err)
@@ -70,4 +48,100 @@ func TestMigration0003KeepsUsers(t *testing.T) {
 	if err == nil {
 		t.Fatal("unknown external ID found a user")
 	}
+}
+
+// TestMigration0017KeepsEvents migrates a database holding events written
+// before 0017 (event_resources with a rowid, events_access_key over every
+// event): lookups by resource and by access key find the same events, and
+// events appended afterwards are found too.
+func TestMigration0017KeepsEvents(t *testing.T) {
+	ctx := t.Context()
+	path, raw := migratedBelow(t, 17)
+	_, err := raw.ExecContext(ctx, `INSERT INTO events (id, event_time, source, name, principal, error_code, record, read_only, resources, access_key_id) VALUES
+		('e-1', 1, 'sso.amazonaws.com', 'GetRoleCredentials', 'ed', '', '{}', 1, '[{"ResourceType":"AWS::Organizations::Account","ResourceName":"111111111111"}]', ''),
+		('e-2', 2, 'sts.amazonaws.com', 'GetCallerIdentity', 'ed', '', '{}', 1, NULL, 'ASIAEXAMPLE7KQ2RJ4XA')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `INSERT INTO event_resources (event_id, resource_type, resource_name)
+		VALUES ('e-1', 'AWS::Organizations::Account', '111111111111')`); err != nil {
+		t.Fatal(err)
+	}
+	db := reopen(t, raw, path)
+	if err := db.AppendEvents(ctx, []store.EventRecord{
+		{ID: "e-3", Time: time.Unix(0, 3), Name: "GetRoleCredentials", Resources: []store.EventResource{{Type: "AWS::Organizations::Account", Name: "111111111111"}}},
+		{ID: "e-4", Time: time.Unix(0, 4), Name: "GetCallerIdentity", AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f store.EventFilter) []string {
+		t.Helper()
+		es, err := db.ListEvents(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.EventFilter
+		want string
+	}{
+		{"ResourceName", store.EventFilter{ResourceName: "111111111111"}, "e-1 e-3"},
+		{"ResourceType", store.EventFilter{ResourceType: "AWS::Organizations::Account"}, "e-1 e-3"},
+		{"AccessKeyId", store.EventFilter{AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA"}, "e-2 e-4"},
+		{"all", store.EventFilter{}, "e-1 e-2 e-3 e-4"},
+	} {
+		if got := strings.Join(ids(tc.f), " "); got != tc.want {
+			t.Errorf("%s: events %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if n, err := db.DeleteEventsBefore(ctx, time.Unix(0, 2)); err != nil || n != 1 {
+		t.Fatalf("DeleteEventsBefore = %d, %v; want 1", n, err)
+	}
+	if got := strings.Join(ids(store.EventFilter{ResourceName: "111111111111"}), " "); got != "e-3" {
+		t.Errorf("after deleting e-1: events %q, want e-3", got)
+	}
+}
+
+// migratedBelow returns a new database, open without the store, with the
+// migrations before version applied, and its path.
+func migratedBelow(t *testing.T, version int64) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := sqldb.EmbeddedMigrations(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []sqldb.Migration
+	for _, m := range ms {
+		if m.Version < version {
+			old = append(old, m)
+		}
+	}
+	if err := sqldb.Migrate(t.Context(), raw, old, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return path, raw
+}
+
+// reopen closes raw and opens path as the store does, applying the
+// remaining migrations.
+func reopen(t *testing.T, raw *sql.DB, path string) *DB {
+	t.Helper()
+	raw.Close()
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/store/sqldb"
+	"github.com/gatehouse-dev/gatehouse/internal/store/sqlite"
 )
 
 // TestListUsersReadsCoveringIndex: a page of ListUsers is read from the
@@ -14,7 +16,27 @@ import (
 // audit event).
 func TestListUsersReadsCoveringIndex(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
-	rows, err := db.ReadPool().QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+sqldb.ListUsersQuery, "", 100)
+	if got := queryPlan(t, db, sqldb.ListUsersQuery, "", 100); got != "SEARCH users USING COVERING INDEX users_list (id>?)" {
+		t.Fatalf("query plan of ListUsers: %q, want a search of the covering index users_list", got)
+	}
+}
+
+// TestLookupByAccessKeyUsesIndex: a CloudTrail lookup by access key reads
+// the partial index events_access_key (which holds only the events signed
+// with a key, so that the others do not write to it), newest first,
+// without sorting.
+func TestLookupByAccessKeyUsesIndex(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	q, args := sqldb.EventQuery(store.EventFilter{AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA", Newest: true, Page: store.Page{Limit: 50}})
+	if got := queryPlan(t, db, q, args...); !strings.Contains(got, "USING INDEX events_access_key (access_key_id=?") || strings.Contains(got, "TEMP B-TREE") {
+		t.Fatalf("query plan of a lookup by access key: %q, want a search of events_access_key without a sort", got)
+	}
+}
+
+// queryPlan returns the details of EXPLAIN QUERY PLAN of q, joined by "; ".
+func queryPlan(t *testing.T, db *sqlite.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.ReadPool().QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +53,5 @@ func TestListUsersReadsCoveringIndex(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(plan, "; "); got != "SEARCH users USING COVERING INDEX users_list (id>?)" {
-		t.Fatalf("query plan of ListUsers: %q, want a search of the covering index users_list", got)
-	}
+	return strings.Join(plan, "; ")
 }

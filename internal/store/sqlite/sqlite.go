@@ -111,6 +111,7 @@ func Dialect() sqldb.Dialect {
 		Name:         "sqlite",
 		GroupCommit:  true,             // one writer: concurrent transactions share commits
 		Isolation:    sql.LevelDefault, // SQLite transactions are serializable.
+		Anonymous:    true,             // numbered parameters bind in n² steps
 		IsUnique:     isUnique,
 		IsForeignKey: isForeignKey,
 		IsRetryable:  isRetryable,
