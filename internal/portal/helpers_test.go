@@ -1,6 +1,8 @@
 package portal_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -16,6 +18,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,6 +70,44 @@ type env struct {
 	// skew moves the sso-oidc service's clock ahead of the others', so a
 	// test can pass a device code's polling interval without sleeping.
 	skew atomic.Int64
+	// cacheSkew moves the access cache's clock ahead; seqDown makes the
+	// store's change counter unreadable to it (fault injection).
+	cacheSkew atomic.Int64
+	seqDown   atomic.Bool
+	// logs holds every record the services log, Debug and up, as text.
+	logs syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// faultySource is the access cache's store, whose change counter fails
+// while down is set.
+type faultySource struct {
+	accesscache.Source
+	down *atomic.Bool
+}
+
+func (f faultySource) ChangeSeq(ctx context.Context) (int64, error) {
+	if f.down.Load() {
+		return 0, errors.New("read change sequence: database is locked (5) (injected)")
+	}
+	return f.Source.ChangeSeq(ctx)
 }
 
 // wait moves the sso-oidc clock on by d.
@@ -86,8 +127,11 @@ func newEnv(t *testing.T) *env {
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	log := slog.New(slog.NewTextHandler(logOut, nil))
-	cache := accesscache.New(w.Store, time.Now)
+	e := &env{t: t, w: w, keys: keys}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(logOut, &e.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cache := accesscache.New(faultySource{Source: w.Store, down: &e.seqDown}, func() time.Time {
+		return time.Now().Add(time.Duration(e.cacheSkew.Load()))
+	})
 	w.Directory.RevocationTTL = 8*time.Hour + access.MaxSessionDuration
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -95,7 +139,6 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	e := &env{t: t, w: w, keys: keys}
 	o := &oidc.Service{
 		Store: w.Store, Keys: keys, Audit: w.Audit, IDs: w.IDs, Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }, Rand: rand.Reader, Log: log,
 		Instance: w.Instance, BaseURL: base, Cache: cache, PortalSessionDuration: 8 * time.Hour,
