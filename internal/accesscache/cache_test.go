@@ -399,18 +399,26 @@ func TestSteadyState(t *testing.T) {
 	}
 }
 
-// TestFailsClosed checks that the cache keeps answering through a short
-// database outage and refuses once its view is older than MaxStale.
-func TestFailsClosed(t *testing.T) {
-	ctx := t.Context()
+// primed returns a cache over a counting store of the small world, with
+// a view loaded, and its clock.
+func primed(t *testing.T) (*accesscache.Cache, *counting, *clock) {
+	t.Helper()
 	raw := open(t, filepath.Join(t.TempDir(), "db"))
 	world(t, raw)
 	st := &counting{Source: raw}
 	clk := &clock{t: time.Now()}
 	c := accesscache.New(st, clk.Now)
-	if _, err := c.User(ctx, userID); err != nil {
+	if _, err := c.User(t.Context(), userID); err != nil {
 		t.Fatal(err)
 	}
+	return c, st, clk
+}
+
+// TestFailsClosed checks that the cache keeps answering through a short
+// database outage and refuses once its view is older than MaxStale.
+func TestFailsClosed(t *testing.T) {
+	ctx := t.Context()
+	c, st, clk := primed(t)
 	st.failSeq.Store(true)
 	clk.Advance(time.Second)
 	if _, err := c.User(ctx, userID); err != nil {
@@ -781,14 +789,7 @@ func TestIdleThenBurst(t *testing.T) {
 // any caller, including those inside RefreshInterval of the failed read.
 func TestStaleIsUnavailable(t *testing.T) {
 	ctx := t.Context()
-	raw := open(t, filepath.Join(t.TempDir(), "db"))
-	world(t, raw)
-	st := &counting{Source: raw}
-	clk := &clock{t: time.Now()}
-	c := accesscache.New(st, clk.Now)
-	if _, err := c.User(ctx, userID); err != nil {
-		t.Fatal(err)
-	}
+	c, st, clk := primed(t)
 	st.failSeq.Store(true)
 	clk.Advance(accesscache.DefaultMaxStale + time.Second)
 	for i := range 3 {

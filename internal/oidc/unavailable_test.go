@@ -2,35 +2,19 @@ package oidc_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
+	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
 )
-
-// seqFault is the access cache's store, whose change counter fails while
-// down is set.
-type seqFault struct {
-	accesscache.Source
-	down *atomic.Bool
-}
-
-func (f seqFault) ChangeSeq(ctx context.Context) (int64, error) {
-	if f.down.Load() {
-		return 0, errors.New("read change sequence: database is locked (5) (injected)")
-	}
-	return f.Source.ChangeSeq(ctx)
-}
 
 // TestRefreshCacheUnavailable: a refresh whose revocation check cannot be
 // made (the store's change counter unreadable) is a retryable 503
@@ -40,10 +24,10 @@ func TestRefreshCacheUnavailable(t *testing.T) {
 	e := newEnv(t)
 	c := e.deviceClient("sso:account:access")
 	tok := e.deviceLogin(c)
-	var down atomic.Bool
-	down.Store(true)
+	seq := &domaintest.SeqFault{Store: e.st}
+	seq.Down.Store(true)
 	var logs bytes.Buffer
-	s := e.replica(accesscache.New(seqFault{Source: e.st, down: &down}, e.clock.Now))
+	s := e.replica(accesscache.New(seq, e.clock.Now))
 	s.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
 	s.Register(mux)
@@ -67,7 +51,7 @@ func TestRefreshCacheUnavailable(t *testing.T) {
 		t.Errorf("logged:\n%s\nwant Warn, no Error", l)
 	}
 
-	down.Store(false)
+	seq.Down.Store(false)
 	resp, err = http.Post(srv.URL+"/token", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

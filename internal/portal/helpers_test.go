@@ -1,8 +1,6 @@
 package portal_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -18,7 +16,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,44 +67,12 @@ type env struct {
 	// skew moves the sso-oidc service's clock ahead of the others', so a
 	// test can pass a device code's polling interval without sleeping.
 	skew atomic.Int64
-	// cacheSkew moves the access cache's clock ahead; seqDown makes the
+	// cacheSkew moves the access cache's clock ahead; seq.Down makes the
 	// store's change counter unreadable to it (fault injection).
 	cacheSkew atomic.Int64
-	seqDown   atomic.Bool
+	seq       *domaintest.SeqFault
 	// logs holds every record the services log, Debug and up, as text.
-	logs syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// faultySource is the access cache's store, whose change counter fails
-// while down is set.
-type faultySource struct {
-	accesscache.Source
-	down *atomic.Bool
-}
-
-func (f faultySource) ChangeSeq(ctx context.Context) (int64, error) {
-	if f.down.Load() {
-		return 0, errors.New("read change sequence: database is locked (5) (injected)")
-	}
-	return f.Source.ChangeSeq(ctx)
+	logs domaintest.LogBuffer
 }
 
 // wait moves the sso-oidc clock on by d.
@@ -127,9 +92,9 @@ func newEnv(t *testing.T) *env {
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	e := &env{t: t, w: w, keys: keys}
+	e := &env{t: t, w: w, keys: keys, seq: &domaintest.SeqFault{Store: w.Store}}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logOut, &e.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cache := accesscache.New(faultySource{Source: w.Store, down: &e.seqDown}, func() time.Time {
+	cache := accesscache.New(e.seq, func() time.Time {
 		return time.Now().Add(time.Duration(e.cacheSkew.Load()))
 	})
 	w.Directory.RevocationTTL = 8*time.Hour + access.MaxSessionDuration

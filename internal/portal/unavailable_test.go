@@ -28,7 +28,7 @@ func TestGetRoleCredentialsCacheStale(t *testing.T) {
 		t.Fatalf("GetRoleCredentials: %v", err)
 	}
 
-	e.seqDown.Store(true)
+	e.seq.Down.Store(true)
 	e.cacheSkew.Add(int64(accesscache.DefaultMaxStale + time.Second))
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.url+"/federation/credentials?role_name=Admin&account_id="+prodAccount, nil)
 	req.Header.Set("x-amz-sso_bearer_token", token)
@@ -51,7 +51,7 @@ func TestGetRoleCredentialsCacheStale(t *testing.T) {
 		t.Errorf("stale cache logged:\n%s\nwant Warn, no Error", logs)
 	}
 
-	e.seqDown.Store(false)
+	e.seq.Down.Store(false)
 	e.cacheSkew.Add(int64(accesscache.DefaultRefreshInterval))
 	if _, err := e.ssoC.GetRoleCredentials(ctx, in); err != nil {
 		t.Errorf("GetRoleCredentials after the counter reads again: %v", err)

@@ -1,13 +1,11 @@
 package sts_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,51 +55,20 @@ type env struct {
 	issuerClock   *offsetClock
 	verifierClock *offsetClock
 	principal     session.Principal
-	// cacheClock is the access cache's clock; seqDown makes the store's
+	// cacheClock is the access cache's clock; seq.Down makes the store's
 	// change counter unreadable to it (fault injection).
 	cacheClock *offsetClock
-	seqDown    atomic.Bool
+	seq        *domaintest.SeqFault
 	// logs holds what the STS service logs, Debug and up, as text.
-	logs *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// faultySource is the access cache's store, whose change counter fails
-// while down is set.
-type faultySource struct {
-	accesscache.Source
-	down *atomic.Bool
-}
-
-func (f faultySource) ChangeSeq(ctx context.Context) (int64, error) {
-	if f.down.Load() {
-		return 0, errors.New("read change sequence: database is locked (5) (injected)")
-	}
-	return f.Source.ChangeSeq(ctx)
+	logs *domaintest.LogBuffer
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := t.Context()
 	w := domaintest.New(t)
-	e := &env{w: w, issuerClock: &offsetClock{}, verifierClock: &offsetClock{}, cacheClock: &offsetClock{}, logs: &syncBuffer{}}
+	e := &env{w: w, issuerClock: &offsetClock{}, verifierClock: &offsetClock{}, cacheClock: &offsetClock{}, logs: &domaintest.LogBuffer{},
+		seq: &domaintest.SeqFault{Store: w.Store}}
 	if _, err := w.Access.CreateAccount(ctx, testAccount, "Dev", "dev@example.test"); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +98,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.issuer = &sts.Issuer{
-		Keys: keys, Cache: accesscache.New(faultySource{Source: w.Store, down: &e.seqDown}, e.cacheClock.Now), Store: w.Store, Audit: w.Audit,
+		Keys: keys, Cache: accesscache.New(e.seq, e.cacheClock.Now), Store: w.Store, Audit: w.Audit,
 		IDs: w.IDs, Now: e.issuerClock.Now, Instance: w.Instance,
 		// Set as the server sets it: local accounts must not reach it.
 		Linked: noLinkedAccounts{t},

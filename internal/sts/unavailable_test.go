@@ -23,7 +23,7 @@ func TestCacheStaleIsServiceUnavailable(t *testing.T) {
 	if _, err := e.client(c).GetCallerIdentity(t.Context(), &awssts.GetCallerIdentityInput{}); err != nil {
 		t.Fatalf("GetCallerIdentity: %v", err)
 	}
-	e.seqDown.Store(true)
+	e.seq.Down.Store(true)
 	e.cacheClock.Set(accesscache.DefaultMaxStale + time.Second)
 	_, err := e.client(c).GetCallerIdentity(t.Context(), &awssts.GetCallerIdentityInput{})
 	code, status, _ := apiError(t, err)
@@ -38,7 +38,7 @@ func TestCacheStaleIsServiceUnavailable(t *testing.T) {
 	if logs := e.logs.String(); strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, `level=WARN msg="sts request failed"`) {
 		t.Errorf("stale cache logged:\n%s\nwant Warn, no Error", logs)
 	}
-	e.seqDown.Store(false)
+	e.seq.Down.Store(false)
 	e.cacheClock.Set(accesscache.DefaultMaxStale + time.Second + accesscache.DefaultRefreshInterval)
 	if _, err := e.client(c).GetCallerIdentity(t.Context(), &awssts.GetCallerIdentityInput{}); err != nil {
 		t.Errorf("GetCallerIdentity after the counter reads again: %v", err)
