@@ -26,7 +26,7 @@ func TestRefreshCacheUnavailable(t *testing.T) {
 	tok := e.deviceLogin(c)
 	seq := &domaintest.SeqFault{Store: e.st}
 	seq.Down.Store(true)
-	var logs bytes.Buffer
+	var logs domaintest.LogBuffer
 	s := e.replica(accesscache.New(seq, e.clock.Now))
 	s.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
