@@ -35,8 +35,12 @@ const (
 	maxEntries = 1 << 16
 )
 
-// ErrStale is returned when the change counter could not be read for longer
-// than MaxStale, so cached answers may miss revocations.
+// ErrStale is matched (errors.Is) by the error of a lookup refused because
+// the change counter could not be read for longer than MaxStale, so cached
+// answers may miss revocations. That error is a *fault.Error of Kind
+// fault.Unavailable, which the APIs answer with their retryable error
+// (TooManyRequestsException, ServiceUnavailable, ThrottlingException) and
+// Retry-After, never an internal error.
 var ErrStale = errors.New("access cache is stale: change counter unreadable")
 
 // Source is what the cache reads; store.Store implements it.
@@ -72,7 +76,8 @@ type Cache struct {
 
 	view      atomic.Pointer[view]
 	checkedAt atomic.Int64 // Unix nanoseconds of the last counter read attempt
-	okAt      atomic.Int64 // Unix nanoseconds of the last successful read
+	okAt      atomic.Int64 // Unix nanoseconds when the last successful read began
+	failedAt  atomic.Int64 // Unix nanoseconds when the last failed read began
 	// epoch counts Invalidate calls. A view answers only while its epoch
 	// is the cache's: it was begun after the last write this process
 	// reported had committed.
@@ -149,8 +154,16 @@ func (c *Cache) Invalidate() { c.epoch.Add(1) }
 // RefreshInterval has passed since the last read or Invalidate was called
 // since the view was begun. Only the caller that wins the compare-and-swap
 // on checkedAt reads it on a timed refresh; the others use the view they
-// have unless it is older than MaxStale. After Invalidate every caller
-// reads it until a view of the new epoch is installed.
+// have. After Invalidate every caller reads it until a view of the new
+// epoch is installed.
+//
+// A view whose last successful counter read is older than MaxStale answers
+// no one: after an idle spell that long, every caller reads the counter
+// itself rather than answering from a view that may predate a revocation
+// (or failing because another caller's read is still under way). While the
+// database is unreachable, a caller within RefreshInterval of a failed read
+// fails at once without a query of its own. The error is unavailable's:
+// retryable on every API, never an internal error.
 func (c *Cache) current(ctx context.Context) (*view, error) {
 	now := c.Now().UnixNano()
 	// The epoch is read before the counter, so a view tagged with it holds
@@ -164,25 +177,39 @@ func (c *Cache) current(ctx context.Context) (*view, error) {
 		// Invalidated: the view may predate a write of this process.
 		c.checkedAt.Store(now)
 		v = nil
-	default:
+	case c.fresh(now):
 		last := c.checkedAt.Load()
 		if d := now - last; d >= 0 && d < int64(c.interval()) {
 			return v, nil
 		}
 		if !c.checkedAt.CompareAndSwap(last, now) {
-			return c.usable(v, now)
+			// Another caller is reading the counter; v is young enough.
+			return v, nil
 		}
+	default:
+		// v is older than MaxStale. If a read failed a moment ago the
+		// database is still out: fail without adding a query.
+		if f := c.failedAt.Load(); f > c.okAt.Load() && now-f >= 0 && now-f < int64(c.interval()) {
+			return nil, unavailable(errRecentFailure)
+		}
+		c.checkedAt.Store(now)
 	}
 	seq, err := c.Store.ChangeSeq(ctx)
-	if err != nil {
-		if v != nil {
-			if _, err := c.usable(v, now); err == nil {
-				return v, nil
-			}
-		}
-		return nil, fmt.Errorf("access cache: %w", err)
+	if err != nil && ctx.Err() == nil {
+		// Once more: a connection the database dropped or a lock that
+		// outlived the busy timeout need not fail the request.
+		seq, err = c.Store.ChangeSeq(ctx)
 	}
-	c.okAt.Store(now)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.failedAt.Store(now)
+		}
+		if v != nil && c.fresh(now) {
+			return v, nil
+		}
+		return nil, unavailable(err)
+	}
+	storeMax(&c.okAt, now)
 	if v != nil && v.seq == seq {
 		return v, nil
 	}
@@ -201,13 +228,35 @@ func (c *Cache) current(ctx context.Context) (*view, error) {
 	}
 }
 
-// usable returns v unless the last successful counter read is older than
-// MaxStale.
-func (c *Cache) usable(v *view, now int64) (*view, error) {
-	if now-c.okAt.Load() > c.maxStale() {
-		return nil, ErrStale
+// fresh reports whether the last successful counter read is no older than
+// MaxStale at now.
+func (c *Cache) fresh(now int64) bool {
+	return now-c.okAt.Load() <= c.maxStale()
+}
+
+// storeMax sets a to x unless it holds a later time already: reads that
+// began earlier may finish later.
+func storeMax(a *atomic.Int64, x int64) {
+	for {
+		old := a.Load()
+		if old >= x || a.CompareAndSwap(old, x) {
+			return
+		}
 	}
-	return v, nil
+}
+
+// errRecentFailure is the cause of a lookup refused because a counter
+// read failed less than RefreshInterval before.
+var errRecentFailure = errors.New("the last read failed moments ago")
+
+// unavailableMessage is what a client is told when the cache cannot answer.
+const unavailableMessage = "The service cannot verify access right now; retry the request."
+
+// unavailable returns the error of a lookup the cache refuses because the
+// change counter could not be read (cause) and no view younger than
+// MaxStale is at hand: a fault.Unavailable matching ErrStale and cause.
+func unavailable(cause error) error {
+	return fault.Unavailablef(fmt.Errorf("%w: %w", ErrStale, cause), unavailableMessage)
 }
 
 // get looks key up in the map m of v.

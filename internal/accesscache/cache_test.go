@@ -399,18 +399,26 @@ func TestSteadyState(t *testing.T) {
 	}
 }
 
-// TestFailsClosed checks that the cache keeps answering through a short
-// database outage and refuses once its view is older than MaxStale.
-func TestFailsClosed(t *testing.T) {
-	ctx := t.Context()
+// primed returns a cache over a counting store of the small world, with
+// a view loaded, and its clock.
+func primed(t *testing.T) (*accesscache.Cache, *counting, *clock) {
+	t.Helper()
 	raw := open(t, filepath.Join(t.TempDir(), "db"))
 	world(t, raw)
 	st := &counting{Source: raw}
 	clk := &clock{t: time.Now()}
 	c := accesscache.New(st, clk.Now)
-	if _, err := c.User(ctx, userID); err != nil {
+	if _, err := c.User(t.Context(), userID); err != nil {
 		t.Fatal(err)
 	}
+	return c, st, clk
+}
+
+// TestFailsClosed checks that the cache keeps answering through a short
+// database outage and refuses once its view is older than MaxStale.
+func TestFailsClosed(t *testing.T) {
+	ctx := t.Context()
+	c, st, clk := primed(t)
 	st.failSeq.Store(true)
 	clk.Advance(time.Second)
 	if _, err := c.User(ctx, userID); err != nil {
@@ -688,4 +696,123 @@ func TestDelegatedAdmin(t *testing.T) {
 	}
 	must(t, other.CreateDelegatedAdmin(ctx, &store.DelegatedAdmin{AccountID: account, ServicePrincipal: sso, EnabledAt: time.Now()}))
 	within(t, time.Second, "registration on another handle", func() bool { return is(account, sso) })
+}
+
+// gated is a Source whose ChangeSeq can be held at a gate, to freeze one
+// caller in the middle of a counter read.
+type gated struct {
+	accesscache.Source
+	hold    atomic.Bool   // the next ChangeSeq waits at the gate
+	entered chan struct{} // receives when a held read reaches the gate
+	gate    chan struct{} // closed to let the held read go on
+}
+
+func (g *gated) ChangeSeq(ctx context.Context) (int64, error) {
+	if g.hold.CompareAndSwap(true, false) {
+		g.entered <- struct{}{}
+		<-g.gate
+	}
+	return g.Source.ChangeSeq(ctx)
+}
+
+// TestIdleThenBurst is the hotload failure: after an idle spell longer than
+// MaxStale, the first request of a burst reads the change counter while the
+// others arrive. A request that lost the race to read it must neither
+// answer from the view that is now too old (it could miss a revocation
+// written meanwhile on another replica) nor fail with ErrStale, since
+// nothing is wrong with the database.
+func TestIdleThenBurst(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "db")
+	a, b := open(t, path), open(t, path)
+	world(t, b)
+	g := &gated{Source: a, entered: make(chan struct{}), gate: make(chan struct{})}
+	clk := &clock{t: time.Now()}
+	c := accesscache.New(g, clk.Now)
+	issued := clk.Now().Add(-time.Minute)
+	if r, err := c.Revoked(ctx, userID, "", "", issued); err != nil || r {
+		t.Fatalf("Revoked = %v, %v before the idle spell", r, err)
+	}
+	// Idle for longer than MaxStale; meanwhile another replica revokes
+	// the user.
+	clk.Advance(accesscache.DefaultMaxStale + time.Second)
+	must(t, b.Update(ctx, func(tx store.Tx) error {
+		return tx.PutRevocation(ctx, &store.Revocation{Kind: store.RevokeUser, Subject: userID, At: clk.Now(), ExpiresAt: clk.Now().Add(time.Hour)})
+	}))
+	issued = clk.Now().Add(-time.Second)
+
+	// The first request of the burst reads the counter and is held there.
+	g.hold.Store(true)
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Revoked(ctx, userID, "", "", issued)
+		first <- err
+	}()
+	<-g.entered
+	r, err := c.Revoked(ctx, userID, "", "", issued)
+	close(g.gate)
+	if err != nil {
+		t.Errorf("second request of the burst: %v, want an answer", err)
+	} else if !r {
+		t.Error("second request of the burst answered from a view older than MaxStale: revocation missed")
+	}
+	if err := <-first; err != nil {
+		t.Errorf("first request of the burst: %v", err)
+	}
+
+	// Many bursts after idle spells: no request fails.
+	for round := range 50 {
+		clk.Advance(accesscache.DefaultMaxStale + time.Second)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make(chan error, 16)
+		for range 16 {
+			wg.Go(func() {
+				<-start
+				if _, err := c.Revoked(ctx, userID, "", "", issued); err != nil {
+					errs <- err
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+}
+
+// TestStaleIsUnavailable checks the shape of the fail-closed answer: a
+// fault.Unavailable (a retryable error on every API) that still matches
+// ErrStale and the database's error, and no answer from the old view to
+// any caller, including those inside RefreshInterval of the failed read.
+func TestStaleIsUnavailable(t *testing.T) {
+	ctx := t.Context()
+	c, st, clk := primed(t)
+	st.failSeq.Store(true)
+	clk.Advance(accesscache.DefaultMaxStale + time.Second)
+	for i := range 3 {
+		_, err := c.Revoked(ctx, userID, "", "", clk.Now())
+		if !errors.Is(err, accesscache.ErrStale) || fault.KindOf(err) != fault.Unavailable {
+			t.Fatalf("lookup %d with the counter unreadable: %v (kind %v), want ErrStale as fault.Unavailable", i, err, fault.KindOf(err))
+		}
+		clk.Advance(accesscache.DefaultRefreshInterval / 4)
+	}
+	// Within RefreshInterval of a failed read the others fail at once,
+	// without a query each.
+	n := st.seq.Load()
+	for range 10 {
+		if _, err := c.User(ctx, userID); !errors.Is(err, accesscache.ErrStale) {
+			t.Fatalf("User: %v, want ErrStale", err)
+		}
+	}
+	if got := st.seq.Load() - n; got > 2 {
+		t.Errorf("%d counter reads for 10 lookups inside RefreshInterval of a failure, want at most one read retried once", got)
+	}
+	st.failSeq.Store(false)
+	clk.Advance(accesscache.DefaultRefreshInterval)
+	if _, err := c.User(ctx, userID); err != nil {
+		t.Errorf("after the outage: %v", err)
+	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
+	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/sigv4"
 )
@@ -145,7 +146,10 @@ func (a *Authenticator) AuthenticateIn(ctx context.Context, r *http.Request, bod
 		p = awsproto.ProtocolJSON
 	}
 	e := awsproto.ErrorFor(p, err)
-	if e.HTTPStatus() >= 500 {
+	if e.HTTPStatus() >= 500 || fault.KindOf(err) == fault.Unavailable {
+		// Not a refusal: an internal error, or the store unavailable
+		// (which would fail the audit event too, turning a retryable
+		// error into an internal one).
 		return nil, err
 	}
 	actor := audit.ActorFrom(ctx)

@@ -33,7 +33,8 @@ type Error struct {
 	// when ErrorRequestID is set.
 	RequestID string
 	// RetryAfterSeconds is the identitystore ThrottlingException and
-	// InternalServerException member.
+	// InternalServerException member. When positive, every writer also
+	// sends it as the Retry-After header (RFC 9110 §10.2.3).
 	RetryAfterSeconds int
 	// Endpoint and Region are sso-oidc InvalidRequestRegionException members.
 	Endpoint string
@@ -142,6 +143,9 @@ func policyError(p Protocol, msg string, cause error) *Error {
 // identitystore's Reason, ResourceType and ResourceId members), sts and iam
 // for the awsQuery protocols, sso for the portal.
 func domainError(p Protocol, f *fault.Error) *Error {
+	if f.Kind == fault.Unavailable {
+		return unavailableError(p, f.Message)
+	}
 	switch p {
 	case ProtocolJSON:
 		return &Error{Code: f.Kind.String(), Message: f.Message, Reason: f.Reason, ResourceType: f.ResourceType, ResourceID: f.ResourceID}
@@ -193,6 +197,37 @@ func domainError(p Protocol, f *fault.Error) *Error {
 		}
 	}
 	return nil
+}
+
+// UnavailableRetryAfter is the Retry-After, in seconds, of the answer to a
+// fault.Unavailable: the access cache retries its change-counter read every
+// 200 ms, so a second is enough for a transient lag to clear.
+const UnavailableRetryAfter = 1
+
+// unavailableError returns p's retryable error for a fault.Unavailable:
+// the request may be sent again unchanged. Each is an error the SDKs
+// retry by default (botocore _retry.json, aws-sdk-go-v2 aws/retry):
+// the portal's modeled TooManyRequestsException (429; botocore sso,
+// GetRoleCredentials); STS and IAM's common ServiceUnavailable (503; AWS
+// "Common Errors" of the STS and IAM API references); the JSON services'
+// ThrottlingException (400; modeled by sso-admin and identitystore, the
+// latter with RetryAfterSeconds); sso-oidc has no such shape, so it gets
+// 503 with the OAuth code temporarily_unavailable and SDKs retry on the
+// status.
+func unavailableError(p Protocol, msg string) *Error {
+	var e *Error
+	switch p {
+	case ProtocolPortal:
+		e = PortalTooManyRequests(msg)
+	case ProtocolQuery, ProtocolIAM:
+		e = &Error{Code: "ServiceUnavailable", Message: msg, Status: http.StatusServiceUnavailable}
+	case ProtocolOIDC:
+		e = oidcError("ServiceUnavailableException", "temporarily_unavailable", http.StatusServiceUnavailable, msg)
+	default:
+		e = Throttling(msg)
+	}
+	e.RetryAfterSeconds = UnavailableRetryAfter
+	return e
 }
 
 // internalError returns p's internal error with cause as Err.

@@ -174,10 +174,8 @@ func (s *JSONService) lookup(target string) (string, Operation, bool) {
 
 func (s *JSONService) writeError(w http.ResponseWriter, r *http.Request, op string, e *Error) {
 	id := RequestID(w)
-	if e.HTTPStatus() >= 500 && s.Logger != nil {
-		s.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
-			slog.String("request_id", id), slog.String("op", op), slog.Any("err", e.Err))
-	}
+	LogFailure(r.Context(), s.Logger, e.HTTPStatus(), e.Err, "internal error",
+		slog.String("request_id", id), slog.String("op", op))
 	if s.ErrorRequestID && e.RequestID == "" {
 		c := *e
 		c.RequestID = id
@@ -215,6 +213,7 @@ func WriteJSONError(w http.ResponseWriter, e *Error) {
 	h := w.Header()
 	h.Set("Content-Type", JSONContentType)
 	h.Set("X-Amzn-Errortype", e.Code)
+	setRetryAfter(h, e)
 	w.WriteHeader(e.HTTPStatus())
 	w.Write(b)
 }

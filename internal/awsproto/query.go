@@ -190,6 +190,7 @@ func WriteQueryError(w http.ResponseWriter, namespace string, e *Error) {
 	doc.RequestID = RequestID(w)
 	b, _ := xml.Marshal(doc)
 	w.Header().Set("Content-Type", "text/xml")
+	setRetryAfter(w.Header(), e)
 	w.WriteHeader(e.HTTPStatus())
 	w.Write(b)
 }

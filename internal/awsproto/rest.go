@@ -67,6 +67,7 @@ func WriteError(w http.ResponseWriter, e *Error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Amzn-Errortype", e.Code)
+	setRetryAfter(h, e)
 	w.WriteHeader(e.HTTPStatus())
 	w.Write(b)
 }

@@ -445,6 +445,11 @@ func TestErrorForDomainFaults(t *testing.T) {
 			ProtocolIAM:    {"AccessDenied", 403, "User: arn:x is not authorized to perform: sso:ListInstances"},
 			ProtocolPortal: {"ForbiddenException", 403, "No access"},
 		}},
+		{"unavailable", fmt.Errorf("check revocation: %w", fault.Unavailablef(errors.New("read change sequence: database is locked"), "retry")), map[Protocol]wire{
+			ProtocolJSON: {"ThrottlingException", 400, "retry"}, ProtocolOIDC: {"ServiceUnavailableException", 503, "retry"},
+			ProtocolQuery: {"ServiceUnavailable", 503, "retry"}, ProtocolIAM: {"ServiceUnavailable", 503, "retry"},
+			ProtocolPortal: {"TooManyRequestsException", 429, "retry"},
+		}},
 		{"policy", fmt.Errorf("put inline: %w", badPolicy), map[Protocol]wire{
 			ProtocolJSON: {"ValidationException", 400, badPolicy.Error()}, ProtocolQuery: {"MalformedPolicyDocument", 400, badPolicy.Error()},
 			ProtocolIAM: {"MalformedPolicyDocument", 400, badPolicy.Error()}, ProtocolPortal: {"InvalidRequestException", 400, badPolicy.Error()},
@@ -476,4 +481,75 @@ func TestErrorForDomainFaults(t *testing.T) {
 	if e.ResourceType != "USER" || e.ResourceID != "u-1" {
 		t.Errorf("ResourceType, ResourceID = %q, %q", e.ResourceType, e.ResourceID)
 	}
+}
+
+// TestUnavailableRetryAfter: every protocol's writer sends the answer to a
+// fault.Unavailable with Retry-After, and never as a 500.
+func TestUnavailableRetryAfter(t *testing.T) {
+	err := fault.Unavailablef(errors.New("read change sequence: database is locked"), "retry")
+	write := map[Protocol]func(http.ResponseWriter, *Error){
+		ProtocolJSON:   WriteJSONError,
+		ProtocolOIDC:   WriteError,
+		ProtocolPortal: WriteError,
+		ProtocolQuery:  func(w http.ResponseWriter, e *Error) { WriteQueryError(w, STSNamespace, e) },
+		ProtocolIAM:    func(w http.ResponseWriter, e *Error) { WriteQueryError(w, IAMNamespace, e) },
+	}
+	for p, wr := range write {
+		rec := httptest.NewRecorder()
+		wr(rec, ErrorFor(p, err))
+		if rec.Code >= 500 && rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("protocol %d: status %d", p, rec.Code)
+		}
+		if got := rec.Header().Get("Retry-After"); got != "1" {
+			t.Errorf("protocol %d: Retry-After %q, want 1", p, got)
+		}
+	}
+	rec := httptest.NewRecorder()
+	WriteError(rec, PortalInvalidRequest("bad"))
+	if got := rec.Header().Get("Retry-After"); got != "" {
+		t.Errorf("Retry-After %q on a client error", got)
+	}
+}
+
+// TestLogFailure checks the level of each kind of failure: a client that
+// went away is Debug "client went away", an unavailable database Warn, an
+// internal error Error, a client error nothing.
+func TestLogFailure(t *testing.T) {
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	unavailable := fault.Unavailablef(errors.New("read change sequence: database is locked"), "retry")
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		status int
+		err    error
+		want   string // "" for nothing logged, else "LEVEL msg"
+	}{
+		{"internal", t.Context(), 500, errors.New("disk full"), "ERROR handler failed"},
+		{"client went away", gone, 500, fmt.Errorf("record GetRoleCredentials: %w", context.Canceled), "DEBUG client went away"},
+		{"unavailable, client went away", gone, 429, fmt.Errorf("check: %w", fault.Unavailablef(context.Canceled, "retry")), "DEBUG client went away"},
+		{"canceled, but not the request", t.Context(), 500, context.Canceled, "ERROR handler failed"},
+		{"unavailable", t.Context(), 429, unavailable, "WARN handler failed"},
+		{"client error", t.Context(), 400, errors.New("bad input"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			LogFailure(tt.ctx, log, tt.status, tt.err, "handler failed", slog.String("op", "GetRoleCredentials"))
+			got := buf.String()
+			if tt.want == "" {
+				if got != "" {
+					t.Errorf("logged %q, want nothing", got)
+				}
+				return
+			}
+			level, msg, _ := strings.Cut(tt.want, " ")
+			if !strings.Contains(got, "level="+level) || !strings.Contains(got, fmt.Sprintf("msg=%q", msg)) && !strings.Contains(got, "msg="+msg) ||
+				!strings.Contains(got, "op=GetRoleCredentials") {
+				t.Errorf("logged %q, want %s", got, tt.want)
+			}
+		})
+	}
+	LogFailure(t.Context(), nil, 500, errors.New("x"), "nil logger") // must not panic
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/arn"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/authz"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/idsource"
@@ -301,9 +302,15 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, c *caller, err er
 				pe.Status = http.StatusForbidden
 			case fault.Conflict:
 				pe.Status = http.StatusConflict
+			case fault.Unavailable:
+				pe.Status = http.StatusServiceUnavailable
+				w.Header().Set("Retry-After", strconv.Itoa(awsproto.UnavailableRetryAfter))
+				awsproto.LogFailure(r.Context(), s.log(), pe.Status, err, "admin console page unavailable",
+					slog.String("request_id", audit.ActorFrom(r.Context()).RequestID), slog.String("path", r.URL.Path))
 			}
 		} else {
-			s.log().Error("admin console page failed", "request_id", audit.ActorFrom(r.Context()).RequestID, "path", r.URL.Path, "err", err)
+			awsproto.LogFailure(r.Context(), s.log(), http.StatusInternalServerError, err, "admin console page failed",
+				slog.String("request_id", audit.ActorFrom(r.Context()).RequestID), slog.String("path", r.URL.Path))
 			pe = &pageError{Status: http.StatusInternalServerError, Heading: "Something went wrong",
 				Message: "Gatehouse could not complete your request. Try again in a moment.", Err: err}
 		}

@@ -1,8 +1,8 @@
 // Package fault defines the typed errors Gatehouse's domain packages return.
 // Each Kind corresponds to an AWS error name (ValidationException,
 // ResourceNotFoundException, ConflictException,
-// ServiceQuotaExceededException, AccessDeniedException); the API packages
-// translate them onto the wire in one place per protocol.
+// ServiceQuotaExceededException, AccessDeniedException, ThrottlingException);
+// the API packages translate them onto the wire in one place per protocol.
 package fault
 
 import (
@@ -23,6 +23,11 @@ const (
 	Conflict
 	QuotaExceeded
 	AccessDenied
+	// Unavailable means the request could not be answered right now and
+	// may be retried unchanged: a dependency the answer needs (the
+	// database) is unreachable or lagging. The APIs answer it with their
+	// retryable throttling or service-unavailable error and Retry-After.
+	Unavailable
 )
 
 // String returns the AWS error shape name of k.
@@ -38,6 +43,8 @@ func (k Kind) String() string {
 		return "ServiceQuotaExceededException"
 	case AccessDenied:
 		return "AccessDeniedException"
+	case Unavailable:
+		return "ThrottlingException"
 	}
 	return "InternalServerException"
 }
@@ -93,6 +100,12 @@ func Quotaf(format string, args ...any) *Error {
 // Deniedf returns an AccessDenied error.
 func Deniedf(format string, args ...any) *Error {
 	return &Error{Kind: AccessDenied, Message: fmt.Sprintf(format, args...)}
+}
+
+// Unavailablef returns an Unavailable error with a formatted message for
+// the client and cause for the log.
+func Unavailablef(cause error, format string, args ...any) *Error {
+	return &Error{Kind: Unavailable, Message: fmt.Sprintf(format, args...), Err: cause}
 }
 
 // As returns err as a *Error. Store sentinels that reach it unclassified

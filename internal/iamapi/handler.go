@@ -216,9 +216,8 @@ func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, r *http.Req
 
 // writeError writes an awsQuery error, logging internal causes once.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, e *awsproto.Error) {
-	if e.HTTPStatus() >= 500 {
-		h.Log.Error("iam request failed", "request_id", awsproto.RequestID(w), "op", awsauth.OperationOf(r, nil), "err", e.Err)
-	}
+	awsproto.LogFailure(r.Context(), h.Log, e.HTTPStatus(), e.Err, "iam request failed",
+		slog.String("request_id", awsproto.RequestID(w)), slog.String("op", awsauth.OperationOf(r, nil)))
 	awsproto.WriteQueryError(w, awsproto.IAMNamespace, e)
 }
 

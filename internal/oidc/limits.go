@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -140,11 +139,4 @@ func sourceAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// retryAfter sets Retry-After on throttled responses.
-func retryAfter(w http.ResponseWriter, e *awsproto.Error) {
-	if e != nil && e.Code == "SlowDownException" && e.RetryAfterSeconds > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds))
-	}
 }

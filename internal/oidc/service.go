@@ -127,11 +127,8 @@ func (s *Service) handler(name string, op operation) http.Handler {
 // whose cause is logged here, once.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, op string, err error) {
 	e := awsproto.ErrorFor(awsproto.ProtocolOIDC, err)
-	if e.HTTPStatus() >= 500 {
-		s.logger().LogAttrs(r.Context(), slog.LevelError, "internal error",
-			slog.String("request_id", awsproto.RequestID(w)), slog.String("op", op), slog.Any("err", e.Err))
-	}
-	retryAfter(w, e)
+	awsproto.LogFailure(r.Context(), s.logger(), e.HTTPStatus(), e.Err, "internal error",
+		slog.String("request_id", awsproto.RequestID(w)), slog.String("op", op))
 	awsproto.WriteError(w, e)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -63,9 +64,8 @@ func (s *Service) api(op string, h apiHandler) http.Handler {
 		}()
 		if err != nil {
 			e := s.apiErrorFor(err)
-			if e.HTTPStatus() >= 500 {
-				s.log().Error("portal api failed", "op", op, "request_id", audit.ActorFrom(r.Context()).RequestID, "err", err)
-			}
+			awsproto.LogFailure(r.Context(), s.log(), e.HTTPStatus(), err, "portal api failed",
+				slog.String("op", op), slog.String("request_id", audit.ActorFrom(r.Context()).RequestID))
 			awsproto.WriteError(w, e)
 		}
 	})

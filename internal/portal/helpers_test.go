@@ -67,6 +67,12 @@ type env struct {
 	// skew moves the sso-oidc service's clock ahead of the others', so a
 	// test can pass a device code's polling interval without sleeping.
 	skew atomic.Int64
+	// cacheSkew moves the access cache's clock ahead; seq.Down makes the
+	// store's change counter unreadable to it (fault injection).
+	cacheSkew atomic.Int64
+	seq       *domaintest.SeqFault
+	// logs holds every record the services log, Debug and up, as text.
+	logs domaintest.LogBuffer
 }
 
 // wait moves the sso-oidc clock on by d.
@@ -86,8 +92,11 @@ func newEnv(t *testing.T) *env {
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	log := slog.New(slog.NewTextHandler(logOut, nil))
-	cache := accesscache.New(w.Store, time.Now)
+	e := &env{t: t, w: w, keys: keys, seq: &domaintest.SeqFault{Store: w.Store}}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(logOut, &e.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cache := accesscache.New(e.seq, func() time.Time {
+		return time.Now().Add(time.Duration(e.cacheSkew.Load()))
+	})
 	w.Directory.RevocationTTL = 8*time.Hour + access.MaxSessionDuration
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -95,7 +104,6 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	e := &env{t: t, w: w, keys: keys}
 	o := &oidc.Service{
 		Store: w.Store, Keys: keys, Audit: w.Audit, IDs: w.IDs, Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }, Rand: rand.Reader, Log: log,
 		Instance: w.Instance, BaseURL: base, Cache: cache, PortalSessionDuration: 8 * time.Hour,

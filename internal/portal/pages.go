@@ -3,6 +3,7 @@ package portal
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
@@ -108,10 +110,17 @@ func (s *Service) pageErrorFor(r *http.Request, err error) *pageError {
 			status = http.StatusConflict
 		case fault.QuotaExceeded:
 			return errTooMany(err, 0)
+		case fault.Unavailable:
+			awsproto.LogFailure(r.Context(), s.log(), http.StatusServiceUnavailable, err, "portal page unavailable",
+				slog.String("request_id", audit.ActorFrom(r.Context()).RequestID), slog.String("path", r.URL.Path))
+			return &pageError{Status: http.StatusServiceUnavailable, Heading: "Gatehouse is busy",
+				Message: "Gatehouse could not check your access just now. Try again in a moment.", Err: err,
+				RetryAfter: awsproto.UnavailableRetryAfter * time.Second}
 		}
 		return &pageError{Status: status, Heading: "Your request could not be completed", Message: fe.Message, Err: err}
 	}
-	s.log().Error("portal page failed", "request_id", audit.ActorFrom(r.Context()).RequestID, "path", r.URL.Path, "err", err)
+	awsproto.LogFailure(r.Context(), s.log(), http.StatusInternalServerError, err, "portal page failed",
+		slog.String("request_id", audit.ActorFrom(r.Context()).RequestID), slog.String("path", r.URL.Path))
 	return &pageError{Status: http.StatusInternalServerError, Heading: "Something went wrong",
 		Message: "Gatehouse could not complete your request. Try again in a moment.", Err: err}
 }

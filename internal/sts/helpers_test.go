@@ -4,15 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"github.com/gatehouse-dev/gatehouse/internal/audit"
-	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
-	"github.com/gatehouse-dev/gatehouse/internal/session"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsauth"
+	"github.com/gatehouse-dev/gatehouse/internal/session"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -55,13 +55,20 @@ type env struct {
 	issuerClock   *offsetClock
 	verifierClock *offsetClock
 	principal     session.Principal
+	// cacheClock is the access cache's clock; seq.Down makes the store's
+	// change counter unreadable to it (fault injection).
+	cacheClock *offsetClock
+	seq        *domaintest.SeqFault
+	// logs holds what the STS service logs, Debug and up, as text.
+	logs *domaintest.LogBuffer
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := t.Context()
 	w := domaintest.New(t)
-	e := &env{w: w, issuerClock: &offsetClock{}, verifierClock: &offsetClock{}}
+	e := &env{w: w, issuerClock: &offsetClock{}, verifierClock: &offsetClock{}, cacheClock: &offsetClock{}, logs: &domaintest.LogBuffer{},
+		seq: &domaintest.SeqFault{Store: w.Store}}
 	if _, err := w.Access.CreateAccount(ctx, testAccount, "Dev", "dev@example.test"); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +98,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.issuer = &sts.Issuer{
-		Keys: keys, Cache: accesscache.New(w.Store, time.Now), Store: w.Store, Audit: w.Audit,
+		Keys: keys, Cache: accesscache.New(e.seq, e.cacheClock.Now), Store: w.Store, Audit: w.Audit,
 		IDs: w.IDs, Now: e.issuerClock.Now, Instance: w.Instance,
 		// Set as the server sets it: local accounts must not reach it.
 		Linked: noLinkedAccounts{t},
@@ -99,7 +106,7 @@ func newEnv(t testing.TB) *env {
 	e.svc = &sts.Service{Auth: &awsauth.Authenticator{
 		Sessions: e.issuer, Verifier: &sigv4.Verifier{Now: e.verifierClock.Now},
 		Events: audit.Direct{Store: w.Store, Recorder: w.Audit},
-	}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	}, Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	srv := httptest.NewServer(e.svc)
 	t.Cleanup(srv.Close)
 	e.url = srv.URL

@@ -120,8 +120,7 @@ func appendEscaped(b []byte, s string) []byte {
 // failures once.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := awsproto.ErrorFor(awsproto.ProtocolQuery, err)
-	if e.HTTPStatus() >= 500 {
-		s.Log.Error("sts request failed", "request_id", awsproto.RequestID(w), "op", awsauth.OperationOf(r, nil), "err", err)
-	}
+	awsproto.LogFailure(r.Context(), s.Log, e.HTTPStatus(), err, "sts request failed",
+		slog.String("request_id", awsproto.RequestID(w)), slog.String("op", awsauth.OperationOf(r, nil)))
 	awsproto.WriteQueryError(w, awsproto.STSNamespace, e)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -72,9 +73,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, id string) error
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.serve(w, r); err != nil {
 		e := asError(err)
-		if e.Status >= 500 {
-			s.Log.Error("scim request", "method", r.Method, "path", r.URL.Path, "request_id", audit.ActorFrom(r.Context()).RequestID, "err", err)
-		}
+		awsproto.LogFailure(r.Context(), s.Log, e.Status, err, "scim request", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.String("request_id", audit.ActorFrom(r.Context()).RequestID))
 		writeError(w, e)
 	}
 }
