@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
@@ -20,17 +22,10 @@ import (
 // get Gatehouse-signed assertions); the listed endpoint, however spelled,
 // links.
 func TestLinkAccountEndpointAllowList(t *testing.T) {
-	moto := mototest.Start(t)
 	var hits atomic.Int32
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer evil.Close()
-	srv := servertest.New(t, func(c *config.Config) {
-		c.Demo, c.Region, c.AWSEndpointAllow = true, "us-east-1", []string{moto.URL}
-	})
-	meta := mototest.IdPMetadata(t, srv.URL)
-	srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
-	admin := adminCreds(t, srv)
-	dev := accountID(t, srv, "dev")
+	moto, srv, admin, dev := motoListed(t)
 	link := func(endpoint string) gatehouseCall {
 		return callGatehouse(t, srv, admin, "LinkAccount", map[string]any{"AccountId": dev, "Endpoint": endpoint,
 			"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "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"})
@@ -74,14 +69,7 @@ func TestLinkAccountEndpointAllowList(t *testing.T) {
 // AWS's host name are refused before any call; the stand-in's own address
 // spelled with an upper-case scheme or a final "/" links.
 func TestLinkAccountEndpointSpellings(t *testing.T) {
-	moto := mototest.Start(t)
-	srv := servertest.New(t, func(c *config.Config) {
-		c.Demo, c.Region, c.AWSEndpointAllow = true, "us-east-1", []string{moto.URL}
-	})
-	meta := mototest.IdPMetadata(t, srv.URL)
-	srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
-	admin := adminCreds(t, srv)
-	dev := accountID(t, srv, "dev")
+	moto, srv, admin, dev := motoListed(t)
 	link := func(endpoint, region string) gatehouseCall {
 		in := map[string]any{"AccountId": dev, "Endpoint": endpoint,
 			"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "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"}
@@ -120,4 +108,20 @@ func TestLinkAccountEndpointSpellings(t *testing.T) {
 			t.Fatalf("LinkAccount to %q (the listed endpoint): %d %s %s", endpoint, r.status, r.code, r.message)
 		}
 	}
+}
+
+// motoListed starts a moto stand-in and a demo server listing only it on
+// --aws-endpoint-allow, and returns them, an admin's credentials and the
+// dev account's ID.
+func motoListed(t *testing.T) (*mototest.Server, *servertest.Server, aws.Credentials, string) {
+	t.Helper()
+	moto := mototest.Start(t)
+	srv := servertest.New(t, func(c *config.Config) {
+		c.Demo, c.Region, c.AWSEndpointAllow = true, "us-east-1", []string{moto.URL}
+	})
+	meta := mototest.IdPMetadata(t, srv.URL)
+	srv.AWSAccounts.IdPMetadata = func(context.Context) (string, error) { return meta, nil }
+	admin := adminCreds(t, srv)
+	dev := accountID(t, srv, "dev")
+	return moto, srv, admin, dev
 }
