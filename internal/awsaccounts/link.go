@@ -313,7 +313,7 @@ func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 	// else listing the endpoint again would be the only way to unlink.
 	leftBehind := refusal != "" && len(roles) > 0
 	if leftBehind {
-		err = s.noAssignments(ctx, s.Store, accountID)
+		err = noAssignments(ctx, s.Store, accountID)
 	} else if len(roles) > 0 {
 		err = fault.Conflictf("Account %s has %d permission set(s) provisioned: delete its account assignments first", accountID, len(roles))
 	}
@@ -337,7 +337,7 @@ func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 	}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		if leftBehind {
-			if err := s.noAssignments(ctx, tx, accountID); err != nil {
+			if err := noAssignments(ctx, tx, accountID); err != nil {
 				return err // one made meanwhile
 			}
 			for _, r := range roles {
@@ -369,10 +369,8 @@ func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 
 // noAssignments is a ConflictException when accountID has an account
 // assignment left.
-func (s *Service) noAssignments(ctx context.Context, r interface {
-	ListAssignments(context.Context, store.AssignmentFilter) ([]store.Assignment, error)
-}, accountID string) error {
-	as, err := r.ListAssignments(ctx, store.AssignmentFilter{AccountID: accountID})
+func noAssignments(ctx context.Context, tx store.Tx, accountID string) error {
+	as, err := tx.ListAssignments(ctx, store.AssignmentFilter{AccountID: accountID})
 	if err != nil {
 		return fmt.Errorf("list assignments of account %s: %w", accountID, err)
 	}
