@@ -42,16 +42,7 @@ func TestEndpointListShrinksAcrossRestart(t *testing.T) {
 	}
 	ctx := t.Context()
 	srv := start(ep.URL)
-	var dev string
-	accts, err := srv.Store.ListAccounts(ctx, store.Page{Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range accts {
-		if a.Name == "dev" {
-			dev = a.ID
-		}
-	}
+	dev := accountNamed(t, srv, "dev")
 	sealed, err := srv.AWSAccounts.SealSecret(dev, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 	if err != nil {
 		t.Fatal(err)
@@ -92,4 +83,19 @@ func TestEndpointListShrinksAcrossRestart(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the endpoint off the list got %d requests", n)
 	}
+}
+
+// accountNamed returns the ID of srv's account name ("" when there is none).
+func accountNamed(t *testing.T, srv *server.Server, name string) string {
+	t.Helper()
+	accts, err := srv.Store.ListAccounts(t.Context(), store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range accts {
+		if a.Name == name {
+			return a.ID
+		}
+	}
+	return ""
 }
