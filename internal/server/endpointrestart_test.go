@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
+	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -42,7 +43,7 @@ func TestEndpointListShrinksAcrossRestart(t *testing.T) {
 	}
 	ctx := t.Context()
 	srv := start(ep.URL)
-	dev := accountNamed(t, srv, "dev")
+	dev := servertest.AccountID(t, srv.Store, "dev")
 	sealed, err := srv.AWSAccounts.SealSecret(dev, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 	if err != nil {
 		t.Fatal(err)
@@ -83,19 +84,4 @@ func TestEndpointListShrinksAcrossRestart(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the endpoint off the list got %d requests", n)
 	}
-}
-
-// accountNamed returns the ID of srv's account name ("" when there is none).
-func accountNamed(t *testing.T, srv *server.Server, name string) string {
-	t.Helper()
-	accts, err := srv.Store.ListAccounts(t.Context(), store.Page{Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range accts {
-		if a.Name == name {
-			return a.ID
-		}
-	}
-	return ""
 }

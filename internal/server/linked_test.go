@@ -27,7 +27,7 @@ func TestLinkedAccountAssignmentThroughTheAPI(t *testing.T) {
 	moto := mototest.Start(t)
 	srv := servertest.New(t, func(c *config.Config) { c.Demo = true; c.Region = "us-east-1"; c.AWSEndpointAllow = []string{moto.URL} })
 	ctx := t.Context()
-	devID := accountNamed(t, srv.Server, "dev")
+	devID := servertest.AccountID(t, srv.Store, "dev")
 	sealed, err := srv.AWSAccounts.SealSecret(devID, "secret")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestLinkedAccountAssignmentThroughTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgmt := accountNamed(t, srv.Server, "management")
+	mgmt := servertest.AccountID(t, srv.Store, "management")
 	cr, err := srv.Issuer.Issue(ctx, session.Principal{UserID: alice.ID, UserName: alice.UserName, GrantID: "g", SessionID: "s", AuthTime: time.Now().Add(-time.Minute)}, mgmt, "AdministratorAccess")
 	if err != nil {
 		t.Fatal(err)
