@@ -11,7 +11,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
-	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // demoServer starts a server with the demo world: alice@company.com has
@@ -25,17 +24,7 @@ func demoServer(t *testing.T) *servertest.Server {
 // accountID returns the ID of the demo account named name.
 func accountID(t *testing.T, srv *servertest.Server, name string) string {
 	t.Helper()
-	accts, err := srv.Store.ListAccounts(t.Context(), store.Page{Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range accts {
-		if a.Name == name {
-			return a.ID
-		}
-	}
-	t.Fatalf("no account %q", name)
-	return ""
+	return servertest.AccountID(t, srv.Store, name)
 }
 
 // roleCreds issues role credentials for user's permission set role in the

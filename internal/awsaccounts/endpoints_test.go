@@ -3,6 +3,7 @@ package awsaccounts_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -235,4 +236,53 @@ func countingProxy(t *testing.T, target string, hits *atomic.Int32) string {
 	}))
 	t.Cleanup(p.Close)
 	return p.URL
+}
+
+// A link whose endpoint left the list, with roles provisioned there while
+// it was listed (or made before the list existed, by whoever could link
+// anywhere): once its assignments are deleted, UnlinkAccount removes it
+// and the role records without calling the endpoint (the roles there stay,
+// logged). Before, the records — whose deletion at the endpoint is refused
+// — kept the unlink a ConflictException for good, and the only way out was
+// to list the endpoint again, which sends it assertions again.
+func TestUnlinkAfterEndpointRemovedWithRoles(t *testing.T) {
+	moto := mototest.Start(t)
+	var hits atomic.Int32
+	proxy := countingProxy(t, moto.URL, &hits)
+	lw := newLinkedWorld(t, moto.URL, proxy)
+	var logs strings.Builder
+	lw.Accounts.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx := t.Context()
+	ps, alice := lw.setAndUser(t, access.PermissionSetInput{Name: "Dev", SessionDuration: "PT1H"},
+		directory.CreateUserInput{UserName: "alice", DisplayName: "Alice", Name: store.UserName{GivenName: "Alice", FamilyName: "Doe"}})
+	lw.assignUser(t, ps.ID, alice.ID)
+
+	// The operator restarts Gatehouse without the endpoint on the list.
+	lw.Accounts.Endpoints = mustEndpoints(t, moto.URL)
+	hits.Store(0)
+	// Still assigned: the unlink waits for the assignments to go.
+	wantFault(t, lw.Accounts.UnlinkAccount(ctx, memberAccount), fault.Conflict, "assignments")
+	in := access.AssignmentInput{AccountID: memberAccount, PermissionSetID: ps.ID, PrincipalType: store.PrincipalUser, PrincipalID: alice.ID}
+	op, err := lw.Access.DeleteAssignment(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lw.settle(t, store.OpDeleteAssignment, op); got.Status != store.StatusFailed {
+		t.Fatalf("deletion after removal: %s %q, want FAILED (the role there cannot be deleted)", got.Status, got.FailureReason)
+	}
+	if err := lw.Accounts.UnlinkAccount(ctx, memberAccount); err != nil {
+		t.Fatalf("UnlinkAccount of a link off the list without assignments: %v", err)
+	}
+	if _, err := lw.Store.GetAccountLink(ctx, memberAccount); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the link is still there: %v", err)
+	}
+	if rs, err := lw.Store.ListProvisionedRoles(ctx, store.RoleFilter{AccountID: memberAccount}); err != nil || len(rs) != 0 {
+		t.Fatalf("role records after the unlink: %+v, %v", rs, err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the endpoint off the list got %d requests", n)
+	}
+	if !strings.Contains(logs.String(), "without deleting the role") || !strings.Contains(logs.String(), "AWSReservedSSO_Dev_") {
+		t.Fatalf("the roles left behind are not logged:\n%s", logs.String())
+	}
 }

@@ -290,7 +290,9 @@ func registerProvider(ctx context.Context, c *iam.Client, partition, accountID, 
 // provider already gone is no failure; any other AWS error fails the call
 // (ValidationException with the AWS error) and keeps the link. A link
 // whose endpoint is off Service.Endpoints is deleted without calling it
-// (its SAML provider is left there, logged).
+// (its SAML provider is left there, logged); so are the records of its
+// provisioned roles once the account has no assignment left (the roles,
+// which could not be deleted there, are logged), else ConflictException.
 func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 	if !accountIDPattern.MatchString(accountID) {
 		return fault.Validationf("AccountId must be 12 digits")
@@ -301,14 +303,24 @@ func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 	} else if err != nil {
 		return fmt.Errorf("get link of account %s: %w", accountID, err)
 	}
+	refusal := s.endpointRefusal(accountID, l.Endpoint)
 	roles, err := s.Store.ListProvisionedRoles(ctx, store.RoleFilter{AccountID: accountID})
 	if err != nil {
 		return fmt.Errorf("list roles of account %s: %w", accountID, err)
 	}
-	if len(roles) > 0 {
-		return fault.Conflictf("Account %s has %d permission set(s) provisioned: delete its account assignments first", accountID, len(roles))
+	// Off the list, a role whose assignments are gone cannot be deleted
+	// there (no call goes to the endpoint): its record goes with the link,
+	// else listing the endpoint again would be the only way to unlink.
+	leftBehind := refusal != "" && len(roles) > 0
+	if leftBehind {
+		err = noAssignments(ctx, s.Store, accountID)
+	} else if len(roles) > 0 {
+		err = fault.Conflictf("Account %s has %d permission set(s) provisioned: delete its account assignments first", accountID, len(roles))
 	}
-	if msg := s.endpointRefusal(accountID, l.Endpoint); msg != "" && l.SAMLProviderARN != "" {
+	if err != nil {
+		return err
+	}
+	if refusal != "" && l.SAMLProviderARN != "" {
 		// No signed call goes to an endpoint off the list: the link goes,
 		// the provider there stays (it trusts assertions no one sends it).
 		s.log().WarnContext(ctx, "unlinking without deleting the SAML provider: the endpoint is not allowed",
@@ -324,6 +336,16 @@ func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 		}
 	}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		if leftBehind {
+			if err := noAssignments(ctx, tx, accountID); err != nil {
+				return err // one made meanwhile
+			}
+			for _, r := range roles {
+				if err := tx.DeleteProvisionedRole(ctx, accountID, r.PermissionSetID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("delete the role record of %s in account %s: %w", r.PermissionSetID, accountID, err)
+				}
+			}
+		}
 		if err := tx.DeleteAccountLink(ctx, accountID); err != nil {
 			return fmt.Errorf("delete link of account %s: %w", accountID, err)
 		}
@@ -335,7 +357,26 @@ func (s *Service) UnlinkAccount(ctx context.Context, accountID string) error {
 	if err != nil {
 		return err
 	}
+	if leftBehind {
+		for _, r := range roles {
+			s.log().WarnContext(ctx, "unlinked without deleting the role: the endpoint is not allowed",
+				"account_id", accountID, "endpoint", l.Endpoint, "role", r.RoleName)
+		}
+	}
 	s.log().InfoContext(ctx, "account unlinked", "account_id", accountID)
+	return nil
+}
+
+// noAssignments is a ConflictException when accountID has an account
+// assignment left.
+func noAssignments(ctx context.Context, tx store.Tx, accountID string) error {
+	as, err := tx.ListAssignments(ctx, store.AssignmentFilter{AccountID: accountID})
+	if err != nil {
+		return fmt.Errorf("list assignments of account %s: %w", accountID, err)
+	}
+	if len(as) > 0 {
+		return fault.Conflictf("Account %s has %d account assignment(s) left: delete its account assignments first", accountID, len(as))
+	}
 	return nil
 }
 

@@ -27,16 +27,7 @@ func TestLinkedAccountAssignmentThroughTheAPI(t *testing.T) {
 	moto := mototest.Start(t)
 	srv := servertest.New(t, func(c *config.Config) { c.Demo = true; c.Region = "us-east-1"; c.AWSEndpointAllow = []string{moto.URL} })
 	ctx := t.Context()
-	var devID string
-	accts, err := srv.Store.ListAccounts(ctx, store.Page{Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range accts {
-		if a.Name == "dev" {
-			devID = a.ID
-		}
-	}
+	devID := servertest.AccountID(t, srv.Store, "dev")
 	sealed, err := srv.AWSAccounts.SealSecret(devID, "secret")
 	if err != nil {
 		t.Fatal(err)
@@ -65,12 +56,7 @@ func TestLinkedAccountAssignmentThroughTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mgmt string
-	for _, a := range accts {
-		if a.Name == "management" {
-			mgmt = a.ID
-		}
-	}
+	mgmt := servertest.AccountID(t, srv.Store, "management")
 	cr, err := srv.Issuer.Issue(ctx, session.Principal{UserID: alice.ID, UserName: alice.UserName, GrantID: "g", SessionID: "s", AuthTime: time.Now().Add(-time.Minute)}, mgmt, "AdministratorAccess")
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/config"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // Server is a running test server.
@@ -76,4 +77,22 @@ func NewLogged(t testing.TB, edit func(*config.Config), logOut io.Writer) *Serve
 		srv.Close()
 	})
 	return &Server{Server: srv, URL: srv.BaseURL(), HTTP: hs}
+}
+
+// AccountID returns the ID of the account named name in st (the demo's
+// "dev", "staging", "prod", "management"); the test fails when there is
+// none.
+func AccountID(t testing.TB, st store.Store, name string) string {
+	t.Helper()
+	accts, err := st.ListAccounts(t.Context(), store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range accts {
+		if a.Name == name {
+			return a.ID
+		}
+	}
+	t.Fatalf("no account %q", name)
+	return ""
 }
