@@ -10,3 +10,6 @@ var LikeLiteral = likeLiteral
 func LockRole(p *Provisioner, ctx context.Context, accountID, psID string) (bool, error) {
 	return p.lockRole(ctx, accountID, psID)
 }
+
+// CheckLinkInput exports LinkInput.check to tests.
+func CheckLinkInput(in LinkInput) error { return in.check() }

@@ -65,13 +65,24 @@ type LinkInput struct {
 var (
 	accountIDPattern = regexp.MustCompile(`^\d{12}$`)
 	// roleNamePattern is IAM's role-name constraint, path allowed
-	// (IAM API Reference, CreateRole: RoleName [\w+=,.@-]+, 1–64).
-	roleNamePattern = regexp.MustCompile(`^(/[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
-	roleARNPattern  = regexp.MustCompile(`^arn:aws[\w-]*:iam::(\d{12}):role/[\x21-\x7e]+$`)
+	// (IAM API Reference, CreateRole: RoleName [\w+=,.@-]+, 1–64; Path
+	// 1–512 characters, starting and ending with a slash).
+	roleNamePattern = regexp.MustCompile(`^(/[\x21-\x7e]{0,510}/)?[\w+=,.@-]{1,64}$`)
+	// roleARNPattern is an IAM role ARN, at most 2048 characters as IAM's
+	// arnType (checked apart: the pattern bounds only the characters).
+	roleARNPattern = regexp.MustCompile(`^arn:aws[\w-]*:iam::(\d{12}):role/[\x21-\x7e]+$`)
 	// externalIDPattern is STS's ExternalId constraint (2–1224, [\w+=,.@:/-]).
 	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	accessKeyPattern  = regexp.MustCompile(`^[\w]{16,128}$`)
-	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+	// regionPattern is an AWS region name: a 2–4 letter partition prefix
+	// (us, cn, us-gov's us, eusc), name parts, a number; at most
+	// maxRegionLen characters, checked apart.
+	regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]{1,16}){1,3}-\d{1,2}$`)
+)
+
+const (
+	maxRegionLen = 32   // characters of a region name
+	maxARNLen    = 2048 // characters of an IAM ARN (IAM API Reference, arnType)
 )
 
 // check validates the input's shape: every problem at once.
@@ -85,7 +96,7 @@ func (in *LinkInput) check() error {
 			msgs = append(msgs, "Endpoint must be an http or https URL of a host and port: "+err.Error())
 		}
 	}
-	if in.Region != "" && !regionPattern.MatchString(in.Region) {
+	if in.Region != "" && (len(in.Region) > maxRegionLen || !regionPattern.MatchString(in.Region)) {
 		msgs = append(msgs, "Region must be an AWS region name such as us-east-1")
 	}
 	if !accessKeyPattern.MatchString(in.AccessKeyID) {
@@ -102,7 +113,7 @@ func (in *LinkInput) check() error {
 	if in.RoleName != "" && !roleNamePattern.MatchString(in.RoleName) {
 		msgs = append(msgs, "RoleName is not an IAM role name")
 	}
-	if in.RoleARN != "" && !roleARNPattern.MatchString(in.RoleARN) {
+	if in.RoleARN != "" && (len(in.RoleARN) > maxARNLen || !roleARNPattern.MatchString(in.RoleARN)) {
 		msgs = append(msgs, "RoleArn is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
 	}
 	if in.ExternalID != "" && (len(in.ExternalID) < 2 || len(in.ExternalID) > 1224 || !externalIDPattern.MatchString(in.ExternalID)) {
