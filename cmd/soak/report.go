@@ -38,11 +38,11 @@ func (o *opStats) record(d time.Duration, err error) {
 // report is a finished run's figures.
 type report struct {
 	config
-	elapsed           time.Duration
-	stats             map[string]*opStats
-	skipped           map[string]int64 // per kind of offered operation
-	rss               [][]int64        // per child, one sample a second
-	cpu               []time.Duration  // per child, during the load
+	elapsed            time.Duration
+	stats              map[string]*opStats
+	skipped            map[string]int64 // per kind of offered operation
+	rss                [][]int64        // per child, one sample a second
+	cpu                []time.Duration  // per child, during the load
 	loadStart, loadEnd string
 }
 

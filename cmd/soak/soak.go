@@ -327,7 +327,9 @@ func (s *soaker) signIn(n int64) {
 	b := loadkit.NewBrowser(s.tr)
 	b.Timeout = 30 * time.Second
 	user := loadkit.DemoUsers[n%int64(len(loadkit.DemoUsers))]
-	s.timed(opSignIn, func() error { return loadkit.SignIn(loadkit.From(b, s.from()), s.base(n, 0), user, loadkit.DemoPassword) })
+	s.timed(opSignIn, func() error {
+		return loadkit.SignIn(loadkit.From(b, s.from()), s.base(n, 0), user, loadkit.DemoPassword)
+	})
 }
 
 func (s *soaker) deviceLogin(n int64) { _ = s.deviceLoginErr(n) }
