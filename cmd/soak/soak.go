@@ -138,7 +138,8 @@ func soak(ctx context.Context, c config, log io.Writer) (*report, error) {
 	}
 	fmt.Fprintf(log, "soak: %d child(ren) ready (%s), load for %s\n", len(children), r.backend(), c.duration)
 
-	// Sample every child's RSS each second while the load runs.
+	// Sample every child's RSS each second while the load runs, and say
+	// how it goes every minute.
 	r.rss = make([][]int64, len(children))
 	sampled := make(chan struct{})
 	stopSampling := make(chan struct{})
@@ -150,6 +151,9 @@ func soak(ctx context.Context, c config, log io.Writer) (*report, error) {
 			for i, ch := range children {
 				n, _ := loadkit.RSS(ch.PID())
 				r.rss[i] = append(r.rss[i], n)
+			}
+			if k := len(r.rss[0]) - 1; k > 0 && k%60 == 0 {
+				s.progress(log, k, r.rss)
 			}
 			select {
 			case <-stopSampling:
@@ -198,6 +202,22 @@ func soak(ctx context.Context, c config, log io.Writer) (*report, error) {
 	r.loadEnd = loadkit.Loadavg()
 	r.stats = s.stats
 	return r, ctx.Err()
+}
+
+// progress prints the calls and errors so far and each child's latest
+// RSS, k seconds into the load.
+func (s *soaker) progress(w io.Writer, k int, rss [][]int64) {
+	calls, errs := 0, 0
+	for _, o := range s.stats {
+		o.mu.Lock()
+		calls, errs = calls+len(o.lat), errs+o.errs
+		o.mu.Unlock()
+	}
+	fmt.Fprintf(w, "soak: %s: %d calls, %d errors, RSS", time.Duration(k)*time.Second, calls, errs)
+	for _, c := range rss {
+		fmt.Fprintf(w, " %.1f MiB", loadkit.MiB(c[len(c)-1]))
+	}
+	fmt.Fprintf(w, ", load average %s\n", loadkit.Loadavg())
 }
 
 // offer calls f(n) for n = 0, 1, ... at rate per second, each in its own

@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/loadkit"
 )
 
 // TestSoakBriefly runs the soak for a few seconds on SQLite (and on three
@@ -17,10 +17,9 @@ func TestSoakBriefly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds gatehouse and runs it under load (-short given)")
 	}
-	bin := filepath.Join(t.TempDir(), "gatehouse")
-	build := exec.Command("go", "build", "-o", bin, "github.com/gatehouse-dev/gatehouse/cmd/gatehouse")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := loadkit.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	type backend struct {
 		name     string
