@@ -30,7 +30,8 @@ import (
 // schema, dropped afterwards). Besides the wall-clock rate it reports the
 // process's CPU time per refresh (client and server together), which
 // depends much less than req/s on the share of a busy machine the
-// benchmark gets, and the read and write system calls per refresh
+// benchmark gets, the transactions rolled back and retried per refresh,
+// and the read and write system calls per refresh
 // (/proc/self/io, Linux only: database pages, WAL frames and sockets):
 //
 //	go test -run '^$' -bench CreateTokenRefresh -benchtime 5s ./internal/oidc
@@ -76,6 +77,11 @@ func benchRefresh(b *testing.B, e *env) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	reads, writes := ioCalls()
+	retries := func() int64 { return 0 }
+	if r, ok := e.st.(interface{ Retries() int64 }); ok {
+		retries = r.Retries
+	}
+	retried := retries()
 	b.RunParallel(func(pb *testing.PB) {
 		rt := <-chains
 		for pb.Next() {
@@ -98,6 +104,8 @@ func benchRefresh(b *testing.B, e *env) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e3, "cpu-µs/op")
+	// Transactions rolled back and run again (serialization failures).
+	b.ReportMetric(float64(retries()-retried)/float64(b.N), "retries/op")
 	if r, w := ioCalls(); r > 0 {
 		b.ReportMetric(float64(r-reads)/float64(b.N), "read-calls/op")
 		b.ReportMetric(float64(w-writes)/float64(b.N), "write-calls/op")

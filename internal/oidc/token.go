@@ -380,25 +380,26 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 		}
 	}
 
+	// Single use is decided here, by one conditional UPDATE under the
+	// token's row lock, in the transaction that stores the successors and
+	// the event (RotateToken; on PostgreSQL at READ COMMITTED, so that
+	// rotations of other chains never conflict with it). The grant is not:
+	// tokens minted while another replica revokes it are refused on use,
+	// as the revocation covers everything issued under the grant.
+	if iss != nil {
+		marked, err := s.Store.RotateToken(ctx, t.Hash, now, iss.tokens, iss.event)
+		if err != nil {
+			return nil, err
+		}
+		if marked {
+			return iss.out, nil
+		}
+	}
 	var out *CreateTokenOutput
 	var result error
 	reused := false
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		out, result, reused = nil, nil, false
-		// Single use is decided here, by one conditional UPDATE under the
-		// write lock. The grant is not: tokens minted while another
-		// replica revokes it are refused on use, as the revocation covers
-		// everything issued under the grant.
-		if iss != nil {
-			marked, err := tx.MarkTokenUsed(ctx, t.Hash, now)
-			if err != nil {
-				return err
-			}
-			if marked {
-				out = iss.out
-				return iss.write(ctx, tx)
-			}
-		}
 		// Used before, or since it was read: read it again to tell a race
 		// within the grace from a reuse.
 		t, err := tx.GetToken(ctx, t.Hash)
@@ -437,7 +438,7 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 				ErrorCode: e.Code, ErrorMsg: e.Message,
 			})
 		}
-		// Unused although MarkTokenUsed did not mark it, or read as used
+		// Unused although RotateToken did not mark it, or read as used
 		// before: neither can happen, as nothing clears UsedAt.
 		return fmt.Errorf("refresh token of grant %q: stored as unused but not marked used", t.GrantID)
 	})

@@ -33,6 +33,18 @@ type Store interface {
 	// may run fn more than once when the database reports a serialization
 	// conflict, so fn must have no side effects outside tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// RotateToken is a refresh's write: in one transaction it marks the
+	// token with the given hash used at at, as MarkTokenUsed does, and, if
+	// that marked it, stores ts (CreateTokens) and appends e (AppendEvent;
+	// nil for none). It reports whether it marked the token; when it did
+	// not (used already, or missing) it has written nothing. An error
+	// (ErrConflict for a hash of ts already stored) leaves the token
+	// unmarked. Two calls for one token, from any number of replicas, never
+	// both get true. Unlike Update it may run at a weaker isolation level
+	// (READ COMMITTED on PostgreSQL), as its single use rests on the
+	// conditional UPDATE's row lock alone: rotations of different tokens do
+	// not conflict.
+	RotateToken(ctx context.Context, hash string, at time.Time, ts []Token, e *EventRecord) (bool, error)
 	// ChangeSeq returns the change counter: a number that grows whenever
 	// accounts, delegated administrators, users, groups, memberships,
 	// permission sets, assignments, provisioned roles or revocations

@@ -13,7 +13,14 @@
 // transactions serialize against each other; they are admin writes and rare.
 // Single-statement writes of other records (tokens, sessions, rate
 // counters, ...) run in autocommit at READ COMMITTED, where they need no
-// retries: HitRate's upsert is atomic there.
+// retries: HitRate's upsert is atomic there. So does RotateToken's
+// transaction (a refresh: the single-use conditional UPDATE of the old
+// token, the INSERTs of its successors and of the audit event), whose
+// correctness rests on that UPDATE's row lock alone: at SERIALIZABLE the
+// UPDATE's predicate lock (the whole tokens table while the planner scans
+// it, a leaf page of its primary key after) conflicted with the INSERTs of
+// every other refresh, and unrelated refreshes were rolled back and
+// retried.
 //
 // The schema lives in migrations/*.sql, embedded and applied at Open under a
 // transaction-scoped advisory lock, so any number of replicas can start at

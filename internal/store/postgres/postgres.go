@@ -79,12 +79,13 @@ func migrate(ctx context.Context, db *sql.DB, ms []sqldb.Migration) error {
 // Dialect returns the sqldb dialect of PostgreSQL.
 func Dialect() sqldb.Dialect {
 	return sqldb.Dialect{
-		Name:         "postgres",
-		Isolation:    sql.LevelSerializable,
-		IsUnique:     isUnique,
-		IsForeignKey: isForeignKey,
-		IsRetryable:  isRetryable,
-		MaxAttempts:  20,
+		Name:             "postgres",
+		Isolation:        sql.LevelSerializable,
+		RowLockIsolation: sql.LevelReadCommitted,
+		IsUnique:         isUnique,
+		IsForeignKey:     isForeignKey,
+		IsRetryable:      isRetryable,
+		MaxAttempts:      20,
 	}
 }
 

@@ -20,6 +20,12 @@ type Dialect struct {
 	Name string
 	// Isolation is the isolation level of Update's transactions.
 	Isolation sql.IsolationLevel
+	// RowLockIsolation is the isolation level of the transactions whose
+	// correctness rests on the row lock of a conditional UPDATE alone
+	// (RotateToken): at a level weaker than Isolation they do not conflict
+	// with each other through predicate locks. LevelDefault means they run
+	// through Update (with its isolation level and any group commit).
+	RowLockIsolation sql.IsolationLevel
 	// IsUnique reports whether err is a unique or primary-key violation.
 	IsUnique func(err error) bool
 	// IsForeignKey reports whether err is a foreign-key violation.
@@ -63,6 +69,8 @@ type DB struct {
 	onChange atomic.Pointer[[]func()]
 	// group queues Update calls under Dialect.GroupCommit.
 	group groupCommit
+	// retries counts the attempts retry has run again (see Retries).
+	retries atomic.Int64
 }
 
 var _ store.Store = (*DB)(nil)
@@ -136,6 +144,15 @@ func (db *DB) changed() {
 	}
 }
 
+// Retries returns how many times, since Open, a transaction (or an
+// autocommit write) failed with an error the dialect considers retryable
+// (on PostgreSQL a serialization failure, SQLSTATE 40001, or a deadlock,
+// 40P01; on SQLite a busy or locked database) and was rolled back to be
+// run again. Every such retry is a rolled-back transaction and a backoff
+// the caller waited through; tests and benchmarks use it to tell contention
+// between writes that should be independent.
+func (db *DB) Retries() int64 { return db.retries.Load() }
+
 // Backoff bounds between attempts of a retried transaction.
 const (
 	minBackoff = 2 * time.Millisecond
@@ -153,7 +170,51 @@ func (db *DB) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	if db.d.GroupCommit {
 		return db.groupUpdate(ctx, fn)
 	}
-	return db.retry(ctx, func() error { return db.updateOnce(ctx, fn) })
+	return db.retry(ctx, func() error { return db.updateOnce(ctx, db.d.Isolation, fn) })
+}
+
+// RotateToken marks the token hash used and, if that marked it, stores ts
+// and appends e, in one transaction at Dialect.RowLockIsolation. On
+// PostgreSQL that is READ COMMITTED, and each statement is correct there:
+// the UPDATE ... WHERE used_at = 0 takes the token's row lock, waits for a
+// transaction holding it to end and then evaluates its condition again on
+// the row as that one left it, so of any number of concurrent rotations
+// exactly one changes the row; the INSERTs add rows under primary keys no
+// other transaction writes (the tokens' keyed hashes and the event's
+// random ID), a duplicate failing as ErrConflict and rolling the mark back
+// with it. Nothing in it reads a range, so nothing needs SERIALIZABLE's
+// predicate locks; at SERIALIZABLE those (on the pages of the tokens
+// index, or the whole table when the planner scans it) made rotations of
+// unrelated chains fail with serialization errors and be retried.
+func (db *DB) RotateToken(ctx context.Context, hash string, at time.Time, ts []store.Token, e *store.EventRecord) (marked bool, err error) {
+	fn := func(tx store.Tx) error {
+		marked = false
+		m, err := tx.MarkTokenUsed(ctx, hash, at)
+		if err != nil || !m {
+			return err
+		}
+		if len(ts) > 0 {
+			if err := tx.CreateTokens(ctx, ts); err != nil {
+				return err
+			}
+		}
+		if e != nil {
+			if err := tx.AppendEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		marked = true
+		return nil
+	}
+	if db.d.RowLockIsolation == sql.LevelDefault {
+		err = db.Update(ctx, fn)
+	} else {
+		err = db.retry(ctx, func() error { return db.updateOnce(ctx, db.d.RowLockIsolation, fn) })
+	}
+	if err != nil {
+		return false, fmt.Errorf("rotate token: %w", err)
+	}
+	return marked, nil
 }
 
 // direct runs fn's statements in autocommit mode on the write pool, retried
@@ -195,6 +256,7 @@ func (db *DB) retry(ctx context.Context, once func() error) error {
 			}
 			return err
 		}
+		db.retries.Add(1)
 		// Jitter in [backoff/2, backoff*3/2) keeps competing transactions
 		// from retrying in lock step.
 		t := time.NewTimer(backoff/2 + rand.N(backoff))
@@ -211,8 +273,9 @@ func (db *DB) retry(ctx context.Context, once func() error) error {
 // bumpChangeSeq grows the change counter.
 const bumpChangeSeq = `UPDATE change_seq SET seq = seq + 1 WHERE id = 1`
 
-func (db *DB) updateOnce(ctx context.Context, fn func(tx store.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, &sql.TxOptions{Isolation: db.d.Isolation})
+// updateOnce runs fn once in a transaction at the isolation level iso.
+func (db *DB) updateOnce(ctx context.Context, iso sql.IsolationLevel, fn func(tx store.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, &sql.TxOptions{Isolation: iso})
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}

@@ -115,7 +115,7 @@ func (db *DB) runGroup(batch []*pendingUpdate) {
 	if len(batch) == 1 {
 		p := batch[0]
 		p.err = db.retry(p.ctx, func() error {
-			return db.updateOnce(p.ctx, func(tx store.Tx) error { return call(p.fn, tx) })
+			return db.updateOnce(p.ctx, db.d.Isolation, func(tx store.Tx) error { return call(p.fn, tx) })
 		})
 		return
 	}

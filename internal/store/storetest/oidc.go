@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -297,4 +298,125 @@ func testSessions(t *testing.T, s store.Store) {
 	none, err := s.ListSessionsByUser(ctx, "u-none")
 	must(t, err)
 	wantEqual(t, "sessions of unknown user", []store.Session{}, none)
+}
+
+// testRotateToken covers RotateToken: it marks the token and stores the
+// successors and the event together, writes nothing for a token it does
+// not mark, leaves the token unmarked when a write fails, and lets exactly
+// one of many racing callers mark a token.
+func testRotateToken(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	parent := store.Token{Hash: "rt-r1", Kind: store.TokenRefresh, GrantID: "gr-rot", CreatedAt: at(0), ExpiresAt: at(time.Hour)}
+	must(t, s.CreateToken(ctx, &parent))
+	pair := func(n string) []store.Token {
+		return []store.Token{
+			{Hash: "rt-a" + n, Kind: store.TokenAccess, GrantID: "gr-rot", CreatedAt: at(time.Minute), ExpiresAt: at(time.Hour)},
+			{Hash: "rt-r" + n, Kind: store.TokenRefresh, GrantID: "gr-rot", CreatedAt: at(time.Minute), ExpiresAt: at(time.Hour)},
+		}
+	}
+	event := func(id string) *store.EventRecord {
+		return &store.EventRecord{ID: id, Time: at(time.Minute), Source: "sso.amazonaws.com", Name: "CreateToken", Principal: "u-rot", Record: []byte(`{}`)}
+	}
+	events := func() map[string]bool {
+		es, err := s.ListEvents(ctx, store.EventFilter{Name: "CreateToken"})
+		must(t, err)
+		ids := map[string]bool{}
+		for _, e := range es {
+			ids[e.ID] = true
+		}
+		return ids
+	}
+	wantToken := func(hash string, want bool) {
+		t.Helper()
+		_, err := s.GetToken(ctx, hash)
+		if want {
+			must(t, err)
+		} else {
+			wantErr(t, err, store.ErrNotFound)
+		}
+	}
+
+	// A successor hash already stored: nothing is written, the parent stays
+	// unused.
+	must(t, s.CreateToken(ctx, &store.Token{Hash: "rt-r9", Kind: store.TokenRefresh, GrantID: "gr-other", CreatedAt: at(0), ExpiresAt: at(time.Hour)}))
+	clash := pair("9")
+	marked, err := s.RotateToken(ctx, parent.Hash, at(time.Minute), clash, event("ev-rot-0"))
+	wantErr(t, err, store.ErrConflict)
+	if marked {
+		t.Fatal("RotateToken that failed reported the token marked")
+	}
+	got, err := s.GetToken(ctx, parent.Hash)
+	must(t, err)
+	wantEqual(t, "token of a failed rotation", &parent, got)
+	wantToken("rt-a9", false)
+	if events()["ev-rot-0"] {
+		t.Fatal("failed RotateToken appended its event")
+	}
+
+	// Unused: marked, with the successors and the event.
+	next := pair("2")
+	marked, err = s.RotateToken(ctx, parent.Hash, at(time.Minute), next, event("ev-rot-1"))
+	must(t, err)
+	if !marked {
+		t.Fatal("RotateToken of an unused token = false")
+	}
+	want := parent
+	want.UsedAt = at(time.Minute)
+	got, err = s.GetToken(ctx, parent.Hash)
+	must(t, err)
+	wantEqual(t, "rotated token", &want, got)
+	for _, tok := range next {
+		got, err := s.GetToken(ctx, tok.Hash)
+		must(t, err)
+		wantEqual(t, "successor", &tok, got)
+	}
+	if !events()["ev-rot-1"] {
+		t.Fatal("RotateToken did not append its event")
+	}
+
+	// Used already, or missing: nothing is written.
+	for _, hash := range []string{parent.Hash, "rt-missing"} {
+		marked, err = s.RotateToken(ctx, hash, at(2*time.Minute), pair("3"), event("ev-rot-2"))
+		must(t, err)
+		if marked {
+			t.Fatalf("RotateToken of %s = true", hash)
+		}
+		wantToken("rt-a3", false)
+		if events()["ev-rot-2"] {
+			t.Fatalf("RotateToken of %s appended its event", hash)
+		}
+	}
+	got, err = s.GetToken(ctx, parent.Hash)
+	must(t, err)
+	wantEqual(t, "token rotated twice", &want, got)
+
+	// Racing, exactly one caller marks the token and stores its successors.
+	const racers = 8
+	type result struct {
+		n      int
+		marked bool
+	}
+	results := make(chan result, racers)
+	for i := range racers {
+		go func() {
+			n := fmt.Sprint(10 + i)
+			marked, err := s.RotateToken(ctx, "rt-r2", at(3*time.Minute), pair(n), event("ev-race-"+n))
+			if err != nil {
+				t.Error(err)
+			}
+			results <- result{10 + i, marked}
+		}()
+	}
+	winners := 0
+	for range racers {
+		r := <-results
+		if r.marked {
+			winners++
+		}
+		wantToken(fmt.Sprint("rt-a", r.n), r.marked)
+		wantToken(fmt.Sprint("rt-r", r.n), r.marked)
+	}
+	if winners != 1 {
+		t.Fatalf("%d of %d racing RotateToken calls marked the token, want 1", winners, racers)
+	}
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Grants", testGrants},
 		{"Tokens", testTokens},
 		{"TokenRotation", testTokenRotation},
+		{"RotateToken", testRotateToken},
 		{"Sessions", testSessions},
 		{"Revocations", testRevocations},
 		{"HitRate", testHitRate},
