@@ -170,6 +170,12 @@ func (c accounts) run(ctx context.Context, args []string, stdout, stderr io.Writ
 		if l.RoleARN != "" {
 			fmt.Fprintf(stdout, "Gatehouse acts there through %s.\n", l.RoleARN)
 		}
+		if l.Endpoint != "" {
+			// This command does not check the list; the server does, at
+			// every use of the link.
+			fmt.Fprintf(stdout, "The server calls %s only when it is on its endpoint allow-list: start it with --aws-endpoint-allow %s\n"+
+				"(or GATEHOUSE_AWS_ENDPOINT_ALLOW, aws_endpoint_allow), else the account's users get no credentials.\n", l.Endpoint, l.Endpoint)
+		}
 		return nil
 	}
 }

@@ -108,6 +108,11 @@ func TestAccountsCommand(t *testing.T) {
 		!strings.Contains(o, "role/OrganizationAccountAccessRole") {
 		t.Fatalf("link: %v\n%s", err, o)
 	}
+	// This command does not check the allow-list; the server does, so
+	// the operator is told to list the endpoint there.
+	if !strings.Contains(o, "--aws-endpoint-allow "+moto.URL) {
+		t.Fatalf("link to %s does not say to list it on the server:\n%s", moto.URL, o)
+	}
 	// Again from the file, by ID: the provider is updated.
 	if o, err := gh("link", dev, "--endpoint", moto.URL, "--access-key-id", "AKIAIOSFODNN7EXAMPLE", "--secret-access-key-file", secretFile); err != nil {
 		t.Fatalf("relink: %v\n%s", err, o)

@@ -132,11 +132,14 @@ func (f *Federation) Credentials(ctx context.Context, l *store.AccountLink, r Cr
 		return nil, &awsproto.Error{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable,
 			Message: fmt.Sprintf("No access: Gatehouse is not yet registered as a SAML provider in account %s; an administrator must refresh the link", l.AccountID)}
 	}
-	if msg := f.Accounts.endpointRefusal(l.AccountID, l.Endpoint); msg != "" {
+	if f.Accounts.endpointRefusal(l.AccountID, l.Endpoint) != "" {
 		// No assertion is made for an endpoint off the list: it is as
-		// good as a credential at real AWS for five minutes.
+		// good as a credential at real AWS for five minutes. The caller
+		// is a user, who can neither link nor list: say whom to ask.
 		return nil, &awsproto.Error{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable,
-			Message: "No access: " + msg}
+			Message: fmt.Sprintf("No access: account %s is linked to the AWS endpoint %s, which is not on the operator's list "+
+				"of endpoints Gatehouse may call, %s; an administrator must have the operator list it, or link the account again",
+				l.AccountID, l.Endpoint, EndpointSetting)}
 	}
 	role := RoleARN(l.AccountID, r.RoleName)
 	var tags []samlidp.Tag

@@ -186,6 +186,11 @@ func TestEndpointRemovedFromList(t *testing.T) {
 	if !ok || ae.Status != http.StatusServiceUnavailable || !strings.Contains(ae.Message, "--aws-endpoint-allow") || !strings.Contains(ae.Message, proxy) {
 		t.Fatalf("Credentials = %v, want a 503 portal error naming the endpoint and the setting", err)
 	}
+	// The person asking for credentials cannot link anything: the message
+	// tells them whom to ask, not how to fill in a link form.
+	if strings.Contains(ae.Message, "leave the endpoint empty") || !strings.Contains(ae.Message, "administrator") {
+		t.Fatalf("Credentials message = %q, want advice for a user (ask an administrator), not for linking", ae.Message)
+	}
 	if _, err := lw.Accounts.Clients(ctx, l); err == nil {
 		t.Fatal("Clients built clients for an endpoint off the list")
 	}
