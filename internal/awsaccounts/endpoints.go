@@ -93,11 +93,11 @@ var hostnamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.
 func CanonicalEndpoint(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("endpoint %q is not a URL", raw)
+		return "", fmt.Errorf("endpoint %q is not a URL: give scheme://host[:port], e.g. http://127.0.0.1:5000", raw)
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "http" && scheme != "https" {
-		return "", fmt.Errorf("endpoint %q is not an http or https URL", raw)
+		return "", fmt.Errorf("endpoint %q is not an http or https URL: give scheme://host[:port], e.g. http://127.0.0.1:5000", raw)
 	}
 	if u.User != nil || strings.Contains(u.Host, "@") {
 		return "", fmt.Errorf("endpoint %q holds user information, which an endpoint never has", raw)

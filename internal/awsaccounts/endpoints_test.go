@@ -291,3 +291,15 @@ func TestUnlinkAfterEndpointRemovedWithRoles(t *testing.T) {
 		t.Fatalf("the roles left behind are not logged:\n%s", logs.String())
 	}
 }
+
+// TestCanonicalEndpointSaysTheForm checks that an endpoint given without
+// its scheme is refused with the form to give, as operators type
+// host:port into --aws-endpoint-allow.
+func TestCanonicalEndpointSaysTheForm(t *testing.T) {
+	for _, in := range []string{"127.0.0.1:5055", "localhost:5055", "moto.internal:5000"} {
+		_, err := awsaccounts.CanonicalEndpoint(in)
+		if err == nil || !strings.Contains(err.Error(), "scheme://host[:port], e.g. http://") {
+			t.Errorf("CanonicalEndpoint(%q): %v", in, err)
+		}
+	}
+}

@@ -129,7 +129,7 @@ func (p *Provisioner) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if err := p.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			p.Accounts.Log.Warn("linked accounts: work", "err", err)
+			p.Accounts.Log.Warn("linked accounts: a provisioning round failed; retried at the next poll", "err", err)
 		}
 		select {
 		case <-ctx.Done():
