@@ -23,9 +23,15 @@ type tokenEntry struct {
 // tokenCache holds verified access tokens by hash, so that the
 // portal API does not read the database per request (GetRoleCredentials is
 // the hot path). Entries are re-checked for revocation on every use.
+//
+// It is bounded twice: entries whose token has expired are dropped by a
+// sweep on insert at most once per tokenSweepInterval, so under steady
+// traffic it holds about one AccessTokenLifetime of tokens used on this
+// replica; and it never holds more than maxCachedTokens.
 type tokenCache struct {
-	mu sync.RWMutex
-	m  map[tokenKey]*tokenEntry
+	mu      sync.RWMutex
+	m       map[tokenKey]*tokenEntry
+	sweptAt time.Time // when expired entries were last dropped
 }
 
 // tokenKey is the cache key of a bearer token: its SHA-256. The token is
@@ -35,17 +41,29 @@ type tokenKey [sha256.Size]byte
 
 const maxCachedTokens = 1 << 16
 
+// tokenSweepInterval is how often at most put walks the cache to drop
+// expired entries (one pass over at most maxCachedTokens entries).
+const tokenSweepInterval = time.Minute
+
 func (c *tokenCache) get(hash tokenKey) *tokenEntry {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.m[hash]
 }
 
-func (c *tokenCache) put(hash tokenKey, e *tokenEntry) {
+func (c *tokenCache) put(hash tokenKey, e *tokenEntry, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = make(map[tokenKey]*tokenEntry)
+	}
+	if d := now.Sub(c.sweptAt); d >= tokenSweepInterval || d < 0 {
+		c.sweptAt = now
+		for k, old := range c.m {
+			if !now.Before(old.expiresAt) {
+				delete(c.m, k)
+			}
+		}
 	}
 	if len(c.m) >= maxCachedTokens {
 		// Drop an arbitrary eighth (map order is random): cheap, and the
@@ -131,7 +149,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*s
 		s.tokens.drop(key)
 		return nil, err
 	}
-	s.tokens.put(key, e)
+	s.tokens.put(key, e, now)
 	p := e.p
 	return &p, nil
 }
