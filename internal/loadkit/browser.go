@@ -29,24 +29,8 @@ func NewBrowser(tr http.RoundTripper) *http.Client {
 // would stop.
 func From(c *http.Client, addr string) *http.Client {
 	cc := *c
-	tr := c.Transport
-	if tr == nil {
-		tr = http.DefaultTransport
-	}
-	cc.Transport = forwarded{tr: tr, addr: addr}
+	cc.Transport = ForwardedFor(c.Transport, addr)
 	return &cc
-}
-
-// forwarded sends every request with X-Forwarded-For: addr.
-type forwarded struct {
-	tr   http.RoundTripper
-	addr string
-}
-
-func (f forwarded) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("X-Forwarded-For", f.addr)
-	return f.tr.RoundTrip(r)
 }
 
 // PostForm posts form to base+path with browser b and returns the
