@@ -41,6 +41,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		// With port 0 the real port is only known now.
 		cfg.Listen = ln.Addr().String()
 	}
+	var debugLn net.Listener
+	if cfg.DebugAddr != "" {
+		// config.Validate has refused any but a loopback address.
+		if debugLn, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on --debug-addr: %w", err)
+		}
+		defer debugLn.Close()
+		cfg.DebugAddr = debugLn.Addr().String()
+	}
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		ln.Close()
@@ -87,12 +97,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 		return err
 	})
+	var ds *http.Server
+	if debugLn != nil {
+		ds = &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		g.Go(func() error {
+			if err := ds.Serve(debugLn); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("debug listener: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error { return srv.RunBackground(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
+		if ds != nil {
+			// A CPU profile or trace in progress is cut short.
+			ds.Close()
+		}
 		return hs.Shutdown(sctx)
 	})
 	return g.Wait()
@@ -120,6 +145,9 @@ func printBanner(ctx context.Context, w io.Writer, srv *server.Server, setup str
 		fmt.Fprintf(w, "  AWS endpoints:  real AWS only (link accounts to others once listed with --aws-endpoint-allow)\n")
 	} else {
 		fmt.Fprintf(w, "  AWS endpoints:  real AWS and %s (--aws-endpoint-allow)\n", strings.Join(allowed, ", "))
+	}
+	if srv.Config.DebugAddr != "" {
+		fmt.Fprintf(w, "  Profiles:       http://%s/debug/pprof/   (--debug-addr, loopback only)\n", srv.Config.DebugAddr)
 	}
 	for _, l := range refused {
 		fmt.Fprintf(w, "  WARNING: account %s is linked to %s, which is not on --aws-endpoint-allow: it gets no role credentials "+
