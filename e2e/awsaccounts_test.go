@@ -123,4 +123,25 @@ func TestLinkedAccountsEndToEnd(t *testing.T) {
 	if out := cli.mustRun("s3", "ls", "--profile", "dev", "--endpoint-url", moto.URL); !strings.Contains(out, "team-bucket") {
 		t.Fatalf("s3 ls:\n%s", out)
 	}
+
+	// gatehouse aws-config names the stand-in beside the linked accounts'
+	// profiles and in its closing hint, which works as printed.
+	ed := newCLI(t, srv)
+	run := startAWSConfig(t, buildGatehouse(t), ed, "--url", srv.URL, "--aws-cli", awsCLI)
+	run.approve(t, "ed.developer")
+	run.wait(t)
+	acOut := run.stdout.String()
+	if want := "profile dev: account " + ids["dev"] + ", role PowerUserAccess (linked to " + moto.URL + ": give it --endpoint-url " + moto.URL + ")"; !strings.Contains(acOut, want) {
+		t.Errorf("aws-config output lacks %q:\n%s", want, acOut)
+	}
+	m := regexp.MustCompile(`(?m)^Try: aws sts get-caller-identity (.*)$`).FindStringSubmatch(acOut)
+	if m == nil || m[1] != "--profile dev --endpoint-url "+moto.URL {
+		t.Fatalf("aws-config hint %q, want --profile dev --endpoint-url %s:\n%s", m, moto.URL, acOut)
+	}
+	if id, out, err = ed.callerIdentity(nil, strings.Fields(m[1])...); err != nil {
+		t.Fatalf("the hint's get-caller-identity: %v\n%s", err, out)
+	}
+	if id.Account != ids["dev"] || !strings.Contains(id.Arn, ":assumed-role/AWSReservedSSO_PowerUserAccess_") {
+		t.Fatalf("the hint's caller identity = %+v, want ed's PowerUserAccess session in dev", id)
+	}
 }

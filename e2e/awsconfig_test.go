@@ -72,6 +72,32 @@ func startAWSConfig(t *testing.T, bin string, c *cli, args ...string) *awsConfig
 	return r
 }
 
+// approve waits for the sign-in link the run prints and allows it as
+// user (a demo user, demoPassword) through the portal pages.
+func (r *awsConfigRun) approve(t *testing.T, user string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var verify string
+	for verify == "" {
+		if m := verifyRe.FindStringSubmatch(r.stderr.String()); m != nil {
+			verify = m[1]
+			break
+		}
+		select {
+		case err := <-r.done:
+			t.Fatalf("aws-config ended before printing a sign-in link: %v\n%s%s", err, r.stdout, r.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no sign-in link after 60s:\n%s", r.stderr)
+		}
+	}
+	if !userCodeRe.MatchString(r.stderr.String()) {
+		t.Errorf("aws-config printed no user code:\n%s", r.stderr)
+	}
+	approveDeviceFor(t, verify, user, demoPassword, "gatehouse-aws-config")
+}
+
 func (r *awsConfigRun) wait(t *testing.T) {
 	t.Helper()
 	if err := <-r.done; err != nil {
@@ -144,26 +170,7 @@ func TestAWSConfigFromALaptop(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := startAWSConfig(t, bin, c, "--url", srv.URL, "--aws-cli", awsCLI)
-	deadline := time.Now().Add(60 * time.Second)
-	var verify string
-	for verify == "" {
-		if m := verifyRe.FindStringSubmatch(run.stderr.String()); m != nil {
-			verify = m[1]
-			break
-		}
-		select {
-		case err := <-run.done:
-			t.Fatalf("aws-config ended before printing a sign-in link: %v\n%s%s", err, run.stdout, run.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no sign-in link after 60s:\n%s", run.stderr)
-		}
-	}
-	if !userCodeRe.MatchString(run.stderr.String()) {
-		t.Errorf("aws-config printed no user code:\n%s", run.stderr)
-	}
-	approveDeviceFor(t, verify, "ed.developer", demoPassword, "gatehouse-aws-config")
+	run.approve(t, "ed.developer")
 	run.wait(t)
 	out := run.stdout.String()
 	for _, want := range []string{

@@ -142,7 +142,7 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	roles, err := listRoles(ctx, client, token)
+	roles, endpoints, err := listRoles(ctx, client, token)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,11 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	for _, p := range profiles {
-		fmt.Fprintf(stdout, "profile %s: account %s, role %s\n", p.Name, p.AccountID, p.RoleName)
+		fmt.Fprintf(stdout, "profile %s: account %s, role %s", p.Name, p.AccountID, p.RoleName)
+		if e := endpoints[p.AccountID]; e != "" {
+			fmt.Fprintf(stdout, " (linked to %s: give it --endpoint-url %s)", e, e)
+		}
+		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintln(stdout, "wrote", file)
 	if previous != "" && previous != o.session {
@@ -205,10 +209,24 @@ func awsConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			return err
 		}
 	}
-	if len(profiles) > 0 {
-		fmt.Fprintf(stdout, "Try: aws sts get-caller-identity --profile %s\n", profiles[0].Name)
-	}
+	fmt.Fprint(stdout, tryHint(profiles, endpoints))
 	return nil
+}
+
+// tryHint is the command to try the first profile with, or "" when there
+// is none. An account linked to an IAM/STS endpoint other than AWS
+// (endpoints, by account ID) gets its credentials from that endpoint's
+// STS, which alone knows them: Gatehouse's STS, where [services] sends
+// sts, answers InvalidClientTokenId, so the hint names the endpoint.
+func tryHint(profiles []clientconfig.Profile, endpoints map[string]string) string {
+	if len(profiles) == 0 {
+		return ""
+	}
+	p := profiles[0]
+	if e := endpoints[p.AccountID]; e != "" {
+		return fmt.Sprintf("Try: aws sts get-caller-identity --profile %s --endpoint-url %s\n", p.Name, e)
+	}
+	return fmt.Sprintf("Try: aws sts get-caller-identity --profile %s\n", p.Name)
 }
 
 // expandHome replaces a leading "~/" with home (for paths quoted past the
@@ -301,23 +319,29 @@ func refreshCached(ctx context.Context, client *ssoclient.Client, t clientconfig
 	return tok, err == nil
 }
 
-// listRoles lists every (account, role) the token's user may use.
-func listRoles(ctx context.Context, client *ssoclient.Client, token string) ([]clientconfig.Role, error) {
+// listRoles lists every (account, role) the token's user may use, and the
+// IAM/STS endpoint of each account linked to one other than AWS, by
+// account ID.
+func listRoles(ctx context.Context, client *ssoclient.Client, token string) ([]clientconfig.Role, map[string]string, error) {
 	accounts, err := client.ListAccounts(ctx, token)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var roles []clientconfig.Role
+	endpoints := map[string]string{}
 	for _, a := range accounts {
+		if a.EndpointURL != "" {
+			endpoints[a.AccountID] = a.EndpointURL
+		}
 		rs, err := client.ListAccountRoles(ctx, token, a.AccountID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, r := range rs {
 			roles = append(roles, clientconfig.Role{AccountID: a.AccountID, AccountName: a.AccountName, RoleName: r.RoleName})
 		}
 	}
-	return roles, nil
+	return roles, endpoints, nil
 }
 
 // wellKnownCLIs are where AWS CLIs are installed besides what PATH names:

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -205,5 +206,30 @@ func TestUserGuideEndpointVariables(t *testing.T) {
 	}
 	if strings.Join(documented, " ") != strings.Join(printed, " ") {
 		t.Errorf("docs/user-guide.md lists %v; aws-config --env prints %v", documented, printed)
+	}
+}
+
+// TestTryHintLinkedEndpoint: the closing hint gives --endpoint-url for a
+// profile whose account is linked to an IAM/STS endpoint other than AWS,
+// where alone its credentials work, and nothing more otherwise.
+func TestTryHintLinkedEndpoint(t *testing.T) {
+	dev := clientconfig.Profile{Name: "dev", AccountID: "111111111111", RoleName: "Admin"}
+	for _, c := range []struct {
+		name      string
+		profiles  []clientconfig.Profile
+		endpoints map[string]string
+		want      string
+	}{
+		{"none", nil, nil, ""},
+		{"gatehouse account", []clientconfig.Profile{dev}, map[string]string{"222222222222": "http://127.0.0.1:5000"},
+			"Try: aws sts get-caller-identity --profile dev\n"},
+		{"linked to moto", []clientconfig.Profile{dev}, map[string]string{"111111111111": "http://127.0.0.1:5000"},
+			"Try: aws sts get-caller-identity --profile dev --endpoint-url http://127.0.0.1:5000\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := tryHint(c.profiles, c.endpoints); got != c.want {
+				t.Errorf("tryHint = %q, want %q", got, c.want)
+			}
+		})
 	}
 }

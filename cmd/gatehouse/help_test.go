@@ -56,7 +56,9 @@ func TestBannerNamesCLIFlagPerVersion(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	var b bytes.Buffer
-	printBanner(&b, srv, "")
+	if err := printBanner(t.Context(), &b, srv, ""); err != nil {
+		t.Fatal(err)
+	}
 	banner := b.String()
 	m := regexp.MustCompile(`(--[a-z-]+) on AWS CLI 2\.9 to 2\.21`).FindStringSubmatch(banner)
 	if m == nil || m[1] != "--no-browser" {

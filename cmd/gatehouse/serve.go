@@ -41,6 +41,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		// With port 0 the real port is only known now.
 		cfg.Listen = ln.Addr().String()
 	}
+	var debugLn net.Listener
+	if cfg.DebugAddr != "" {
+		// config.Validate has refused any but a loopback address.
+		if debugLn, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on --debug-addr: %w", err)
+		}
+		defer debugLn.Close()
+		cfg.DebugAddr = debugLn.Addr().String()
+	}
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		ln.Close()
@@ -61,7 +71,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	printBanner(stdout, srv, setup)
+	if err := printBanner(ctx, stdout, srv, setup); err != nil {
+		return err
+	}
 	printDemoLinks(stdout, srv, links)
 
 	hs := &http.Server{
@@ -85,18 +97,41 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 		return err
 	})
+	var ds *http.Server
+	if debugLn != nil {
+		ds = &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		g.Go(func() error {
+			if err := ds.Serve(debugLn); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("debug listener: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error { return srv.RunBackground(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
+		if ds != nil {
+			// A CPU profile or trace in progress is cut short.
+			ds.Close()
+		}
 		return hs.Shutdown(sctx)
 	})
 	return g.Wait()
 }
 
-func printBanner(w io.Writer, srv *server.Server, setup string) {
+// printBanner prints what an operator and the first users need: the
+// addresses, the instance, the AWS endpoints linked accounts may use (with
+// a warning for each stored link whose endpoint is off that list), the
+// setup link, and the client configuration. Its error is the store's.
+func printBanner(ctx context.Context, w io.Writer, srv *server.Server, setup string) error {
+	refused, err := srv.AWSAccounts.RefusedLinks(ctx)
+	if err != nil {
+		return err
+	}
 	in := srv.Instance
 	base := srv.BaseURL()
 	sess := clientconfig.Session{Name: "gatehouse", StartURL: in.StartURL, Region: in.Region, BaseURL: base}
@@ -106,6 +141,18 @@ func printBanner(w io.Writer, srv *server.Server, setup string) {
 	fmt.Fprintf(w, "  Region:         %s\n", in.Region)
 	fmt.Fprintf(w, "  Instance:       arn:aws:sso:::instance/%s   identity store %s\n", in.InstanceID, in.IdentityStoreID)
 	fmt.Fprintf(w, "  Management account: %s\n", in.ManagementAccountID)
+	if allowed := srv.AWSAccounts.Endpoints.Endpoints(); len(allowed) == 0 {
+		fmt.Fprintf(w, "  AWS endpoints:  real AWS only (link accounts to others once listed with --aws-endpoint-allow)\n")
+	} else {
+		fmt.Fprintf(w, "  AWS endpoints:  real AWS and %s (--aws-endpoint-allow)\n", strings.Join(allowed, ", "))
+	}
+	if srv.Config.DebugAddr != "" {
+		fmt.Fprintf(w, "  Profiles:       http://%s/debug/pprof/   (--debug-addr, loopback only)\n", srv.Config.DebugAddr)
+	}
+	for _, l := range refused {
+		fmt.Fprintf(w, "  WARNING: account %s is linked to %s, which is not on --aws-endpoint-allow: it gets no role credentials "+
+			"and no provisioning until the endpoint is listed or the account linked again\n", l.AccountID, l.Endpoint)
+	}
 	printSetupLink(w, setup, inviteHint(srv))
 	if srv.Config.Demo || srv.Config.Seed != "" {
 		r := srv.Seeded
@@ -138,6 +185,7 @@ func printBanner(w io.Writer, srv *server.Server, setup string) {
 	fmt.Fprintf(w, "To approve the sign-in on another device (SSH, containers), add --no-browser on AWS CLI 2.9 to 2.21,\n"+
 		"or --use-device-code on AWS CLI 2.22 and newer (whose default is a browser sign-in on this machine).\n")
 	fmt.Fprintf(w, "AWS CLI older than 2.13 (e.g. Debian's 2.9): gatehouse aws-config --models ~/.aws/models --url %s\n\n", base)
+	return nil
 }
 
 // printDemoLinks says which accounts --aws-endpoint linked, and how.

@@ -275,7 +275,7 @@ func (s *soaker) setUp(ctx context.Context) error {
 	for _, u := range loadkit.DemoUsers {
 		b := loadkit.NewBrowser(s.tr)
 		b.Timeout = 30 * time.Second
-		if err := loadkit.SignIn(loadkit.From(b, s.from()), s.bases[0], u, loadkit.DemoPassword); err != nil {
+		if err := loadkit.SignIn(loadkit.From(b, s.from()), s.bases[0], u, loadkit.DemoPassword, loadkit.SignInOptions{}); err != nil {
 			return fmt.Errorf("sign in %s: %w", u, err)
 		}
 		s.approvers = append(s.approvers, b)
@@ -348,7 +348,7 @@ func (s *soaker) signIn(n int64) {
 	b.Timeout = 30 * time.Second
 	user := loadkit.DemoUsers[n%int64(len(loadkit.DemoUsers))]
 	s.timed(opSignIn, func() error {
-		return loadkit.SignIn(loadkit.From(b, s.from()), s.base(n, 0), user, loadkit.DemoPassword)
+		return loadkit.SignIn(loadkit.From(b, s.from()), s.base(n, 0), user, loadkit.DemoPassword, loadkit.SignInOptions{})
 	})
 }
 

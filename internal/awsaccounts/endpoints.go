@@ -1,6 +1,7 @@
 package awsaccounts
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -8,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // EndpointSetting names the operator's setting of the endpoints links may
@@ -163,4 +166,16 @@ func (s *Service) endpointRefusal(accountID, endpoint string) string {
 	}
 	return fmt.Sprintf("Endpoint %s (account %s) is not on the operator's list of AWS endpoints Gatehouse may call, %s; "+
 		"leave the endpoint empty for real AWS, or ask the operator to list it", endpoint, accountID, EndpointSetting)
+}
+
+// RefusedLinks returns the stored links whose endpoint is off
+// Service.Endpoints, by account ID: they get no role credentials and no
+// provisioning until the operator lists the endpoint or the account is
+// linked again. None when AnyEndpoint is set.
+func (s *Service) RefusedLinks(ctx context.Context) ([]store.AccountLink, error) {
+	ls, err := s.Store.ListAccountLinks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list account links: %w", err)
+	}
+	return slices.DeleteFunc(ls, func(l store.AccountLink) bool { return s.endpointRefusal(l.AccountID, l.Endpoint) == "" }), nil
 }

@@ -303,3 +303,28 @@ func TestCanonicalEndpointSaysTheForm(t *testing.T) {
 		}
 	}
 }
+
+// LinkAccount stores, and answers with, the endpoint in its canonical form
+// (CanonicalEndpoint), the form the operator's list is matched in, however
+// it was typed: every path (console, admin API, CLI) goes through it.
+func TestLinkAccountStoresCanonicalEndpoint(t *testing.T) {
+	moto := mototest.Start(t)
+	lw := newLinkWorld(t)
+	lw.allow(t, moto.URL)
+	typed := "HTTP://" + strings.TrimPrefix(moto.URL, "http://") + "/"
+	want, err := awsaccounts.CanonicalEndpoint(moto.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lw.svc.LinkAccount(t.Context(), awsaccounts.LinkInput{AccountID: dev, Endpoint: typed, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
+	if err != nil {
+		t.Fatalf("LinkAccount %s: %v", typed, err)
+	}
+	stored, err := lw.Store.GetAccountLink(t.Context(), dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Endpoint != want || stored.Endpoint != want {
+		t.Errorf("endpoint typed %s: answered %q, stored %q, want %q", typed, l.Endpoint, stored.Endpoint, want)
+	}
+}

@@ -45,6 +45,7 @@ type LinkInput struct {
 	// management account.
 	AccountID string
 	// Endpoint is the IAM/STS endpoint URL (http or https); "" is real AWS.
+	// It is stored in its canonical form (CanonicalEndpoint).
 	Endpoint string
 	// Region signs the calls; "" means DefaultRegion.
 	Region string
@@ -85,15 +86,19 @@ const (
 	maxARNLen    = 2048 // characters of an IAM ARN (IAM API Reference, arnType)
 )
 
-// check validates the input's shape: every problem at once.
+// check validates the input's shape, every problem at once, and puts
+// in.Endpoint in its canonical form (CanonicalEndpoint): the form the
+// operator's list is matched in is the one stored and shown.
 func (in *LinkInput) check() error {
 	var msgs []string
 	if !accountIDPattern.MatchString(in.AccountID) {
 		msgs = append(msgs, "AccountId must be 12 digits")
 	}
 	if in.Endpoint != "" {
-		if _, err := CanonicalEndpoint(in.Endpoint); err != nil {
+		if c, err := CanonicalEndpoint(in.Endpoint); err != nil {
 			msgs = append(msgs, "Endpoint must be an http or https URL of a host and port: "+err.Error())
+		} else {
+			in.Endpoint = c
 		}
 	}
 	if in.Region != "" && (len(in.Region) > maxRegionLen || !regionPattern.MatchString(in.Region)) {

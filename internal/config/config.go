@@ -78,6 +78,14 @@ type Config struct {
 	// hash in a gate of their own, half this size (at least 1).
 	// Environment: GATEHOUSE_SIGNIN_CONCURRENCY.
 	SignInConcurrency int `yaml:"signin_concurrency"`
+	// DebugAddr, when set, is a loopback address (an IP literal in
+	// 127.0.0.0/8 or ::1, with a port) where the server answers
+	// net/http/pprof's heap, CPU and other profiles under /debug/pprof/,
+	// on a listener of its own: never on Listen. Profiles show memory
+	// and command lines and cost CPU, so any other address is refused;
+	// reach a remote server's through an SSH tunnel. Environment:
+	// GATEHOUSE_DEBUG_ADDR.
+	DebugAddr string `yaml:"debug_addr"`
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -199,7 +207,7 @@ var envForFlag = map[string]string{
 	"tls-cert": "GATEHOUSE_TLS_CERT", "tls-key": "GATEHOUSE_TLS_KEY", "master-key-file": "GATEHOUSE_MASTER_KEY_FILE",
 	"demo": "GATEHOUSE_DEMO", "smtp-url": "GATEHOUSE_SMTP_URL", "smtp-from": "GATEHOUSE_SMTP_FROM",
 	"aws-endpoint": "GATEHOUSE_AWS_ENDPOINT", "aws-access-key-id": "GATEHOUSE_AWS_ACCESS_KEY_ID",
-	"aws-endpoint-allow": "GATEHOUSE_AWS_ENDPOINT_ALLOW",
+	"aws-endpoint-allow": "GATEHOUSE_AWS_ENDPOINT_ALLOW", "debug-addr": "GATEHOUSE_DEBUG_ADDR",
 }
 
 // commandHelp is the first lines of each command's help.
@@ -259,6 +267,8 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 		"to an endpoint no longer listed get no credentials nor provisioning. --demo's --aws-endpoint is added. gatehouse accounts link "+
 		"(offline, the operator) does not check it")
 	fs.StringVar(&f.AWSAccessKeyID, "aws-access-key-id", "", "base access `key` of --aws-endpoint's links (default "+DemoAWSAccessKeyID+")")
+	fs.StringVar(&f.DebugAddr, "debug-addr", "", "loopback `address` (e.g. 127.0.0.1:6060) serving Go's profiles (net/http/pprof) at /debug/pprof/ "+
+		"on a listener of its own; other addresses are refused (default: off)")
 	fs.StringVar(&f.MasterKeyFile, "master-key-file", "", "`file` holding the master key, created on first start (default <data>/master.key)")
 	fs.VisitAll(func(f *flag.Flag) {
 		if env := envForFlag[f.Name]; env != "" {
@@ -306,6 +316,7 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	env("GATEHOUSE_SMTP_FROM", &c.SMTPFrom)
 	env("GATEHOUSE_AWS_ENDPOINT", &c.AWSEndpoint)
 	env("GATEHOUSE_AWS_ACCESS_KEY_ID", &c.AWSAccessKeyID)
+	env("GATEHOUSE_DEBUG_ADDR", &c.DebugAddr)
 	if v := getenv("GATEHOUSE_AWS_SECRET_ACCESS_KEY"); v != "" {
 		c.AWSSecretAccessKey = awsaccounts.Secret(v)
 	}
@@ -369,6 +380,7 @@ func LoadCommand(name string, args []string, getenv func(string) string, stderr 
 	set(f.SMTPFrom, &c.SMTPFrom)
 	set(f.AWSEndpoint, &c.AWSEndpoint)
 	set(f.AWSAccessKeyID, &c.AWSAccessKeyID)
+	set(f.DebugAddr, &c.DebugAddr)
 	if smtpURL != "" {
 		c.SMTPURL = mail.Secret(smtpURL)
 	}
@@ -459,6 +471,11 @@ func (c *Config) Validate() error {
 	if c.SignInConcurrency < 0 || c.SignInConcurrency > 1024 {
 		errs = append(errs, fmt.Errorf("signin_concurrency: %d is outside 0 to 1024", c.SignInConcurrency))
 	}
+	if c.DebugAddr != "" {
+		if err := checkDebugAddr(c.DebugAddr); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			errs = append(errs, fmt.Errorf("trusted proxies: %q is not an address or CIDR", p))
@@ -494,6 +511,21 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("master key: set GATEHOUSE_MASTER_KEY, master-key-file or a data folder"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkDebugAddr refuses a DebugAddr that is not host:port with host a
+// loopback IP literal: a name may resolve elsewhere, and an empty host or
+// 0.0.0.0 listens on every interface.
+func checkDebugAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("debug-addr: %q is not host:port, e.g. 127.0.0.1:6060", addr)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("debug-addr: %q is not a loopback address: profiles are served on 127.0.0.1 or [::1] only "+
+			"(e.g. 127.0.0.1:6060; reach a remote server's through an SSH tunnel)", addr)
+	}
+	return nil
 }
 
 // AWSEndpointsAllowed is AWSEndpointAllow with AWSEndpoint (the demo's

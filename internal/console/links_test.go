@@ -48,7 +48,9 @@ func TestAccountLinkPage(t *testing.T) {
 		`arn:aws:iam::`+sandbox+`:role/aws-reserved/sso.amazonaws.com/*`, `resource &#34;aws_iam_policy&#34;`)
 	wantNoBody(t, p, "/unlink")
 
-	fields := url.Values{"endpoint": {moto.URL}, "region": {"us-east-1"}, "accessKeyId": {"AKIAIOSFODNN7EXAMPLE"}, "secretAccessKey": {secret}}
+	// The endpoint as a person may type it: stored and shown canonical.
+	typed := "HTTP://" + strings.TrimPrefix(moto.URL, "http://") + "/"
+	fields := url.Values{"endpoint": {typed}, "region": {"us-east-1"}, "accessKeyId": {"AKIAIOSFODNN7EXAMPLE"}, "secretAccessKey": {secret}}
 	wrong := url.Values{"roleName": {"arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"}}
 	for k, v := range fields {
 		wrong[k] = v
@@ -88,8 +90,8 @@ func TestAccountLinkPage(t *testing.T) {
 	wantBody(t, p, "Account linked", "Linked to AWS account <code>"+sandbox+"</code> (endpoint <code>"+moto.URL+"</code>) — <strong>ACTIVE</strong>",
 		"saml-provider/GatehouseSSO_", "role/OrganizationAccountAccessRole", `action="/admin/accounts/`+sandbox+`/unlink"`)
 	l, err := e.srv.Store.GetAccountLink(ctx, sandbox)
-	if err != nil || l.Status != store.LinkActive {
-		t.Fatalf("stored link %+v, %v", l, err)
+	if err != nil || l.Status != store.LinkActive || l.Endpoint != moto.URL {
+		t.Fatalf("stored link %+v, %v; want ACTIVE at %s", l, err, moto.URL)
 	}
 	c, err := e.srv.AWSAccounts.Clients(ctx, l)
 	if err != nil {

@@ -3,13 +3,9 @@ package loadkit
 import (
 	"errors"
 	"fmt"
-	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
-	"strconv"
 	"time"
 )
 
@@ -54,35 +50,17 @@ func RegisterClient(base string, tr http.RoundTripper) (clientID, clientSecret s
 	return fmt.Sprint(reg["clientId"]), fmt.Sprint(reg["clientSecret"]), nil
 }
 
+// signInRetries is how many times a device login's browser steps are
+// tried again after a 503 (the server's sign-in gate full): a load tool
+// setting up its tokens waits for the server rather than fail.
+const signInRetries = 30
+
 // DeviceLoginClient is DeviceLogin with a client registered before
 // (RegisterClient), so that many logins can share one registration: each
 // yields its own access token and its own refresh-token chain.
 func DeviceLoginClient(base string, tr http.RoundTripper, clientID, clientSecret, user, password string) (*Tokens, error) {
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Transport: tr, Jar: jar}
+	browser := NewBrowser(tr)
 	api := &http.Client{Transport: tr}
-	// postForm posts as a browser user would, trying again (up to 30
-	// times) after Retry-After when the server is busy (503: the sign-in
-	// hash gate is full).
-	postForm := func(path string, form url.Values) (string, error) {
-		for try := 0; ; try++ {
-			resp, err := browser.PostForm(base+path, form)
-			if err != nil {
-				return "", err
-			}
-			b, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable && try < 30 {
-				wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-				time.Sleep(time.Duration(max(wait, 1)) * time.Second)
-				continue
-			}
-			if resp.StatusCode != 200 {
-				return "", fmt.Errorf("POST %s: %s", path, resp.Status)
-			}
-			return string(b), err
-		}
-	}
 	t := &Tokens{ClientID: clientID, ClientSecret: clientSecret}
 	code, dev, err := PostJSON(api, base, "/device_authorization", map[string]string{"clientId": t.ClientID, "clientSecret": t.ClientSecret, "startUrl": StartURL})
 	if err != nil {
@@ -91,19 +69,15 @@ func DeviceLoginClient(base string, tr http.RoundTripper, clientID, clientSecret
 	if code != 200 {
 		return nil, fmt.Errorf("StartDeviceAuthorization: status %d: %v", code, dev)
 	}
-	body, err := postForm("/login", url.Values{"username": {user}})
+	if err := SignIn(browser, base, user, password, SignInOptions{Retries503: signInRetries}); err != nil {
+		return nil, err
+	}
+	code, body, err := postForm(browser, base, "/device", url.Values{"user_code": {fmt.Sprint(dev["userCode"])}, "action": {"allow"}}, signInRetries)
 	if err != nil {
 		return nil, err
 	}
-	m := StateField.FindStringSubmatch(body)
-	if m == nil {
-		return nil, errors.New("sign-in page without state")
-	}
-	if _, err := postForm("/login/password", url.Values{"state": {html.UnescapeString(m[1])}, "password": {password}}); err != nil {
-		return nil, err
-	}
-	if _, err := postForm("/device", url.Values{"user_code": {fmt.Sprint(dev["userCode"])}, "action": {"allow"}}); err != nil {
-		return nil, err
+	if code != http.StatusOK {
+		return nil, fmt.Errorf("POST /device: %d: %s", code, Clip(body, 300))
 	}
 	for range 10 {
 		time.Sleep(time.Second) // the device grant's polling interval

@@ -152,6 +152,12 @@ type AccountInfo struct {
 	AccountID    string `json:"accountId"`
 	AccountName  string `json:"accountName,omitempty"`
 	EmailAddress string `json:"emailAddress,omitempty"`
+	// EndpointURL is a Gatehouse addition, absent from AWS's answer: the
+	// IAM/STS endpoint of an account linked to one other than AWS (a
+	// store.AccountLink's Endpoint), the only place its role credentials
+	// work; empty for Gatehouse's own accounts and those linked to AWS.
+	// The SDKs skip members they do not know.
+	EndpointURL string `json:"gatehouseEndpointUrl,omitempty"`
 }
 
 func (s *Service) listAccounts(w http.ResponseWriter, r *http.Request, p *session.Principal, _ string) error {
@@ -168,7 +174,15 @@ func (s *Service) listAccounts(w http.ResponseWriter, r *http.Request, p *sessio
 	ids := make([]string, 0, len(accts))
 	for _, a := range accts {
 		ids = append(ids, a.Account.ID)
-		byID[a.Account.ID] = AccountInfo{AccountID: a.Account.ID, AccountName: a.Account.Name, EmailAddress: a.Account.Email}
+		l, err := s.Cache.Link(r.Context(), a.Account.ID)
+		if err != nil {
+			return fmt.Errorf("link of account %s: %w", a.Account.ID, err)
+		}
+		info := AccountInfo{AccountID: a.Account.ID, AccountName: a.Account.Name, EmailAddress: a.Account.Email}
+		if l != nil {
+			info.EndpointURL = l.Endpoint
+		}
+		byID[a.Account.ID] = info
 	}
 	page, next, err := s.pageOf(ids, after, size, query)
 	if err != nil {

@@ -26,7 +26,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if _, err := s.Store.ChangeSeq(r.Context()); err != nil {
-			s.Log.Error("readiness check", "err", err)
+			// A prober that went away is not an error (awsproto.LogFailure).
+			awsproto.LogFailure(r.Context(), s.Log, http.StatusServiceUnavailable, err, "readiness check")
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 			return
 		}

@@ -278,6 +278,10 @@ type Account struct {
 	AccountID    string `json:"accountId"`
 	AccountName  string `json:"accountName"`
 	EmailAddress string `json:"emailAddress"`
+	// EndpointURL is the IAM/STS endpoint of an account linked to one
+	// other than AWS (Gatehouse's gatehouseEndpointUrl): its credentials
+	// work only there. Empty otherwise.
+	EndpointURL string `json:"gatehouseEndpointUrl"`
 }
 
 // Role is one entry of ListAccountRoles.

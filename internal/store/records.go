@@ -633,7 +633,9 @@ const (
 // AssumeRoleWithSAML.
 type AccountLink struct {
 	AccountID string
-	// Endpoint is the IAM/STS endpoint URL; "" means real AWS.
+	// Endpoint is the IAM/STS endpoint URL; "" means real AWS. Links made
+	// since awsaccounts canonicalizes it hold scheme://host:port
+	// (awsaccounts.CanonicalEndpoint); older ones may hold it as typed.
 	Endpoint string
 	// Region signs the calls (and picks STS's regional endpoint on AWS).
 	Region string

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
@@ -36,11 +37,19 @@ func TestReplicasOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	// Cleanups run last-registered first: the replicas (registered below)
+	// stop, then the schema is dropped, then db closes. A deferred Close
+	// would run before every cleanup and leave the schema behind.
+	t.Cleanup(func() {
+		// t.Context is done by now.
+		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		db.Close()
+	})
 	if _, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE") })
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
