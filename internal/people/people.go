@@ -78,8 +78,8 @@ func (s *Service) DisableUser(ctx context.Context, userID string) error {
 		return err
 	}
 	return s.change(ctx, userID, "DisableUser", func(_ store.Tx, u *store.User) (bool, bool, error) {
-		changed := !u.Disabled
-		u.Disabled = true
+		changed := !u.Disabled || !u.AdminDisabled
+		u.SetAdminDisabled(true)
 		return changed, true, nil
 	})
 }
@@ -89,9 +89,9 @@ func (s *Service) DisableUser(ctx context.Context, userID string) error {
 // only sign-ins made after it are accepted.
 func (s *Service) EnableUser(ctx context.Context, userID string) error {
 	return s.change(ctx, userID, "EnableUser", func(_ store.Tx, u *store.User) (bool, bool, error) {
-		changed := u.Disabled
-		u.Disabled = false
-		return changed, false, nil
+		was := *u
+		u.SetAdminDisabled(false)
+		return u.Disabled != was.Disabled || u.AdminDisabled != was.AdminDisabled, false, nil
 	})
 }
 
