@@ -146,6 +146,13 @@ func (u *User) SetAdminDisabled(disabled bool) {
 	u.Disabled = disabled || u.SourceInactive
 }
 
+// DisabledInGatehouse says the user is disabled on Gatehouse's side (by an
+// administrator, or by a directory sync), not only by the SCIM source's
+// "active": false: what an administrator's enable lifts.
+func (u *User) DisabledInGatehouse() bool {
+	return u.Disabled && (u.AdminDisabled || !u.SourceInactive)
+}
+
 // SetSourceInactive records the identity source's "active" (inactive ==
 // !active): the user is disabled while either the administrator or the
 // identity source disables them.

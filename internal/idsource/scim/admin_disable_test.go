@@ -64,6 +64,9 @@ func TestAdministratorDisableStands(t *testing.T) {
 	if got := c.do("GET", "/Users/"+uid, "").want(t, http.StatusOK).body["active"]; got != false {
 		t.Errorf("GET active = %v, want what the IdP set (false)", got)
 	}
+	if st, err := srv.People.Describe(ctx, uid); err != nil || !st.Disabled || !st.DisabledBySource {
+		t.Fatalf("status of a user the IdP set inactive = %+v, %v", st, err)
+	}
 	c.do("PUT", "/Users/"+uid, body("true")).want(t, http.StatusOK)
 	if disabled() {
 		t.Fatal("the user is still disabled though neither side disables them")
