@@ -74,7 +74,7 @@ func (s *Service) gatehouseOps() map[string]operation {
 				}
 				return &DescribeUserStatusOutput{
 					IdentityStoreId: *in.IdentityStoreId, UserId: st.UserID, UserName: st.UserName,
-					Disabled: st.Disabled, HasPassword: st.HasPassword,
+					Disabled: st.Disabled, DisabledByIdentitySource: st.DisabledBySource, HasPassword: st.HasPassword,
 					MFADeviceCount: st.MFADevices, ActiveSessionCount: st.ActiveSessions,
 				}, nil
 			}),
@@ -118,6 +118,9 @@ type DescribeUserStatusOutput struct {
 	UserName        string
 	// Disabled users cannot sign in, and nothing issued to them works.
 	Disabled bool
+	// DisabledByIdentitySource says the identity provider set the user
+	// inactive over SCIM: only it lifts that, EnableUser does not.
+	DisabledByIdentitySource bool
 	// HasPassword is false until the user chooses a password (after an
 	// invitation or a reset).
 	HasPassword bool

@@ -401,3 +401,35 @@ func TestAuditFiltersAndDenials(t *testing.T) {
 	// The form keeps what was typed.
 	wantBody(t, p, `name="user" value="READER"`)
 }
+
+// TestSourceInactiveUserInConsole: a user the identity provider set
+// inactive over SCIM is shown as disabled by it; Enable user does not lift
+// that (and says so), and Disable user adds the administrator's own
+// disable, which outlasts the provider's.
+func TestSourceInactiveUserInConsole(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	dev := e.users["dev"].ID
+	u, err := e.srv.Store.GetUser(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.SetSourceInactive(true)
+	if err := e.srv.Store.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.signIn("admin")
+	p := b.get("/admin/users/" + dev)
+	wantBody(t, p, "Disabled", `id="disabled-by-source"`, `action="/admin/users/`+dev+`/disable"`)
+	if strings.Contains(p.Body, `action="/admin/users/`+dev+`/enable"`) {
+		t.Fatal("Enable user offered for a user only the identity provider disabled")
+	}
+	p = b.follow(b.post("/admin/users/"+dev+"/enable", url.Values{}))
+	wantBody(t, p, "the identity provider set them inactive")
+	p = b.follow(b.submit(b.get("/admin/users/"+dev), "/admin/users/"+dev+"/disable", nil))
+	wantBody(t, p, "User disabled", "and in Gatehouse", `action="/admin/users/`+dev+`/enable"`)
+	if u, err = e.srv.Store.GetUser(ctx, dev); err != nil || !u.AdminDisabled || !u.SourceInactive || !u.Disabled {
+		t.Fatalf("after Disable user: %+v, %v", u, err)
+	}
+}

@@ -76,7 +76,8 @@ func (s *Service) userRow(ctx context.Context, u *store.User) web.AdminUserRow {
 
 func userRow(u *store.User) web.AdminUserRow {
 	row := web.AdminUserRow{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName, GivenName: u.Name.GivenName,
-		FamilyName: u.Name.FamilyName, Disabled: u.Disabled, HasPassword: u.PasswordHash != "", Created: u.CreatedAt}
+		FamilyName: u.Name.FamilyName, Disabled: u.Disabled, DisabledInGatehouse: u.DisabledInGatehouse(), DisabledBySource: u.SourceInactive,
+		HasPassword: u.PasswordHash != "", Created: u.CreatedAt}
 	for _, e := range u.Emails {
 		if e.Primary || row.Email == "" {
 			row.Email = e.Value
@@ -427,8 +428,15 @@ func (s *Service) userAction(action, notice string, fn func(ctx context.Context,
 			return s.userPage(w, r, c, http.StatusBadRequest, userMessage(errEndOwnUnconfirmed), nil)
 		}
 		// Nothing to change: say so rather than report a change.
-		if (action == ActionEnableUser && !u.Disabled) || (action == ActionDisableUser && u.Disabled) {
-			return done(w, r, "/admin/users/"+u.ID, map[bool]string{true: "user-already-disabled", false: "user-already-enabled"}[u.Disabled])
+		// Only Gatehouse's side counts: the identity provider's "active":
+		// false is its own to lift.
+		off := u.DisabledInGatehouse()
+		if (action == ActionEnableUser && !off) || (action == ActionDisableUser && off) {
+			notice := map[bool]string{true: "user-already-disabled", false: "user-already-enabled"}[off]
+			if action == ActionEnableUser && u.Disabled {
+				notice = "user-disabled-by-source"
+			}
+			return done(w, r, "/admin/users/"+u.ID, notice)
 		}
 		if action == ActionResetMFA {
 			ds, err := s.Store.ListMFADevices(r.Context(), u.ID)

@@ -239,10 +239,10 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 		if err != nil {
 			return err
 		}
-		if u.Disabled == disabled {
+		if u.AdminDisabled == disabled && u.Disabled == (disabled || u.SourceInactive) {
 			return nil
 		}
-		u.Disabled = disabled
+		u.SetAdminDisabled(disabled)
 		u.UpdatedAt = s.Now().UTC()
 		u.UpdatedBy = PrincipalOf(audit.ActorFrom(ctx).Identity)
 		if err := tx.UpdateUser(ctx, u); err != nil {

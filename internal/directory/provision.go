@@ -25,15 +25,15 @@ func (s *Service) record(ctx context.Context, tx store.Tx, ev Event, response an
 	return s.Audit.Record(ctx, tx, audit.Entry{Source: ev.Source, Name: ev.Name, Params: ev.Params, Response: response})
 }
 
-// ProvisionUser adds a user as CreateUser does, disabled when disabled is
-// true (a SCIM client may create a user with "active": false), and audits
-// it as ev.
+// ProvisionUser adds a user as CreateUser does, disabled by the identity
+// source when disabled is true (a SCIM client may create a user with
+// "active": false; store.User.SourceInactive), and audits it as ev.
 func (s *Service) ProvisionUser(ctx context.Context, in CreateUserInput, disabled bool, ev Event) (*store.User, error) {
 	now := s.Now().UTC()
 	by := PrincipalOf(audit.ActorFrom(ctx).Identity)
 	u := &store.User{
 		ID: s.IDs.PrincipalID(s.IdentityStoreID), UserName: in.UserName, DisplayName: in.DisplayName, Name: in.Name,
-		Emails: in.Emails, Profile: in.Profile, ExternalIDs: in.ExternalIDs, Disabled: disabled,
+		Emails: in.Emails, Profile: in.Profile, ExternalIDs: in.ExternalIDs, Disabled: disabled, SourceInactive: disabled,
 		CreatedAt: now, UpdatedAt: now, CreatedBy: by, UpdatedBy: by,
 	}
 	if err := validateUser(u); err != nil {

@@ -226,7 +226,9 @@ func (s *Service) upsertUser(ctx context.Context, tx store.Tx, id Identity, mode
 	case mode == Sync && id.Disabled && !u.Disabled:
 		u.Disabled, disable = true, true
 	case mode == Sync && !id.Disabled && u.Disabled && bySource:
-		u.Disabled = false
+		// Nobody changed the user since the source disabled them, so no
+		// administrator's disable is lifted here.
+		u.Disabled, u.AdminDisabled = u.SourceInactive, false
 	}
 	if sameUser(&before, u) {
 		return u, nil

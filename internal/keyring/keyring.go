@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -96,10 +97,29 @@ type key struct {
 type Ring struct {
 	master cipher.AEAD
 	rand   io.Reader
+	// st is the store the keys are read from again when a value names a
+	// key the ring has not loaded (another replica rotated).
+	st store.Store
 
 	mu   sync.RWMutex
 	keys map[string][]key // newest first
+
+	// reloaders has one entry per purpose, made by Open and only read
+	// after.
+	reloaders map[string]*reloader
 }
+
+// reloader lets one reload of a purpose's keys run at a time: started
+// counts the reloads begun, finished is the number of the last one done.
+type reloader struct {
+	mu       sync.Mutex
+	started  atomic.Uint64
+	finished uint64
+}
+
+// reloadTimeout bounds the store read of a reload made for Open, which has
+// no request context.
+const reloadTimeout = 5 * time.Second
 
 func newAEAD(k []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(k)
@@ -116,8 +136,9 @@ func Open(ctx context.Context, st store.Store, master []byte, rand io.Reader, no
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	r := &Ring{master: m, rand: rand, keys: map[string][]key{}}
+	r := &Ring{master: m, rand: rand, st: st, keys: map[string][]key{}, reloaders: map[string]*reloader{}}
 	for _, p := range []string{PurposeTokenHash, PurposeSeal, PurposeSecrets} {
+		r.reloaders[p] = &reloader{}
 		if err := r.ensure(ctx, st, p, now); err != nil {
 			return nil, err
 		}
@@ -188,7 +209,8 @@ func (r *Ring) load(purpose string, stored []store.Key) error {
 }
 
 // Rotate adds a new key for purpose, which becomes the one used for new
-// values. Other replicas pick it up when they reopen their ring.
+// values. Other replicas load it when they first meet a value sealed
+// under it (Open reloads the ring then) or when they reopen their ring.
 func (r *Ring) Rotate(ctx context.Context, st store.Store, purpose string, now time.Time) error {
 	k, err := r.newKey(purpose, now)
 	if err != nil {
@@ -254,8 +276,23 @@ func (r *Ring) Seal(purpose string, plaintext, additional []byte) (string, error
 // corrupted or sealed under a key that no longer exists.
 var ErrUnsealable = errors.New("sealed value cannot be opened")
 
-// Open decrypts a value made by Seal.
+// Open decrypts a value made by Seal. It is OpenContext without a request
+// context: a reload it makes is bounded by reloadTimeout.
 func (r *Ring) Open(purpose, sealed string, additional []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	return r.OpenContext(ctx, purpose, sealed, additional)
+}
+
+// OpenContext decrypts a value made by Seal. A value naming a key the ring
+// has not loaded (sealed by another replica just after it rotated the
+// key) makes the ring read its keys of purpose from the store again, once,
+// before the value is refused. Reloads run one at a time per ring, and
+// concurrent values wait for one reload that started after they arrived,
+// so values naming unknown keys cost at most one store read in flight.
+// A value no key opens is ErrUnsealable; a failed reload is returned
+// wrapped.
+func (r *Ring) OpenContext(ctx context.Context, purpose, sealed string, additional []byte) ([]byte, error) {
 	id, body, ok := strings.Cut(sealed, ".")
 	if !ok {
 		return nil, ErrUnsealable
@@ -264,16 +301,56 @@ func (r *Ring) Open(purpose, sealed string, additional []byte) ([]byte, error) {
 	if err != nil {
 		return nil, ErrUnsealable
 	}
-	for _, k := range r.keysOf(purpose) {
-		if k.id == id {
-			pt, err := openWith(k.aead, ct, additional)
-			if err != nil {
-				return nil, ErrUnsealable
-			}
-			return pt, nil
+	k, ok := r.keyByID(purpose, id)
+	if !ok {
+		if err := r.reload(ctx, purpose); err != nil {
+			return nil, err
+		}
+		if k, ok = r.keyByID(purpose, id); !ok {
+			return nil, ErrUnsealable
 		}
 	}
-	return nil, ErrUnsealable
+	pt, err := openWith(k.aead, ct, additional)
+	if err != nil {
+		return nil, ErrUnsealable
+	}
+	return pt, nil
+}
+
+func (r *Ring) keyByID(purpose, id string) (key, bool) {
+	for _, k := range r.keysOf(purpose) {
+		if k.id == id {
+			return k, true
+		}
+	}
+	return key{}, false
+}
+
+// reload reads the keys of purpose from the store again, unless a reload
+// that started after the call began has finished meanwhile.
+func (r *Ring) reload(ctx context.Context, purpose string) error {
+	rl := r.reloaders[purpose]
+	if r.st == nil || rl == nil {
+		return nil
+	}
+	seen := rl.started.Load()
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	if rl.finished > seen {
+		return nil
+	}
+	n := rl.started.Add(1)
+	ks, err := r.st.ListKeys(ctx, purpose)
+	if err != nil {
+		return fmt.Errorf("reload %s keys: %w", purpose, err)
+	}
+	if len(ks) > 0 {
+		if err := r.load(purpose, ks); err != nil {
+			return err
+		}
+	}
+	rl.finished = n
+	return nil
 }
 
 func sealWith(a cipher.AEAD, rand io.Reader, plaintext, additional []byte) ([]byte, error) {

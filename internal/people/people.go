@@ -78,8 +78,8 @@ func (s *Service) DisableUser(ctx context.Context, userID string) error {
 		return err
 	}
 	return s.change(ctx, userID, "DisableUser", func(_ store.Tx, u *store.User) (bool, bool, error) {
-		changed := !u.Disabled
-		u.Disabled = true
+		changed := !u.Disabled || !u.AdminDisabled
+		u.SetAdminDisabled(true)
 		return changed, true, nil
 	})
 }
@@ -89,9 +89,9 @@ func (s *Service) DisableUser(ctx context.Context, userID string) error {
 // only sign-ins made after it are accepted.
 func (s *Service) EnableUser(ctx context.Context, userID string) error {
 	return s.change(ctx, userID, "EnableUser", func(_ store.Tx, u *store.User) (bool, bool, error) {
-		changed := u.Disabled
-		u.Disabled = false
-		return changed, false, nil
+		was := *u
+		u.SetAdminDisabled(false)
+		return u.Disabled != was.Disabled || u.AdminDisabled != was.AdminDisabled, false, nil
 	})
 }
 
@@ -274,6 +274,10 @@ type Status struct {
 	UserID   string
 	UserName string
 	Disabled bool
+	// DisabledBySource says the identity provider set the user inactive
+	// over SCIM ("active": false), which only it lifts; Disabled is then
+	// true whatever an administrator does.
+	DisabledBySource bool
 	// HasPassword is false for a user who never set one or whose password
 	// was reset.
 	HasPassword bool
@@ -311,7 +315,8 @@ func (s *Service) Describe(ctx context.Context, userID string) (*Status, error) 
 			}
 		}
 	}
-	st := &Status{UserID: u.ID, UserName: u.UserName, Disabled: u.Disabled, HasPassword: u.PasswordHash != "", MFADevices: len(ds)}
+	st := &Status{UserID: u.ID, UserName: u.UserName, Disabled: u.Disabled, DisabledBySource: u.SourceInactive,
+		HasPassword: u.PasswordHash != "", MFADevices: len(ds)}
 	if u.Disabled {
 		return st, nil
 	}

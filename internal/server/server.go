@@ -59,6 +59,9 @@ type Server struct {
 	trusted []netip.Prefix
 	stop    context.CancelFunc
 	stopped chan struct{}
+	// refusals bounds the audit events of refused SAML responses and OIDC
+	// callbacks per source address.
+	refusals *audit.Throttle
 	// afterSweep, when set (tests), is called after each background sweep.
 	afterSweep func(SweepResult, error)
 }
@@ -154,12 +157,16 @@ func (s *Server) init(ctx context.Context) error {
 		return err
 	}
 	s.Events = &audit.Batcher{Store: s.Store, Recorder: s.Audit}
+	// One throttle for the SAML ACS and the OIDC callback: both are
+	// unauthenticated, and their refusals are counted per address.
+	s.refusals = &audit.Throttle{Events: s.Events, Now: cfg.Now}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop, s.stopped = stop, make(chan struct{})
 	go func() {
 		defer close(s.stopped)
 		s.Events.Run(bg)
 	}()
+	go s.refusals.Run(bg)
 	s.trusted = trustedProxies(cfg.TrustedProxies)
 	if err := s.wireMail(); err != nil {
 		return err

@@ -18,7 +18,7 @@ func (s *Server) wireSources() {
 	s.oidcRP = &oidcrp.RP{
 		Sources: s.Sources, Portal: s.Portal, Store: s.Store, Keys: s.Keys, Events: s.Events,
 		BaseURL: base, Secure: strings.HasPrefix(base, "https://"), Client: s.Config.WebIdentityClient,
-		Now: s.Config.Now, Log: s.Log,
+		Now: s.Config.Now, Log: s.Log, Refusals: s.refusals,
 	}
 	s.Sources.Register(s.oidcRP.Kind())
 	s.LDAP = &ldap.Source{Sources: s.Sources, Now: s.Config.Now, Log: s.Log}
@@ -26,6 +26,7 @@ func (s *Server) wireSources() {
 	s.SAML = &saml.Service{
 		Store: s.Store, Keys: s.Keys, Audit: s.Audit, Sources: s.Sources, Portal: s.Portal,
 		BaseURL: base, Secure: strings.HasPrefix(base, "https://"), Now: s.Config.Now, Rand: s.Config.Rand, Log: s.Log,
+		Refusals: s.refusals,
 	}
 	s.Sources.Register(s.SAML.Kind())
 }

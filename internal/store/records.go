@@ -117,13 +117,48 @@ type User struct {
 	Profile UserProfile
 	// ExternalIDs are the identifiers an external identity source gave the
 	// user; unique per (Issuer, ID) among users.
-	ExternalIDs  []ExternalID
-	Disabled     bool
-	PasswordHash string // argon2id PHC string; empty until the user sets one
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	CreatedBy    string
-	UpdatedBy    string
+	ExternalIDs []ExternalID
+	// Disabled says the user may not sign in and nothing issued to them
+	// works: an administrator disabled them (AdminDisabled), the identity
+	// source's SCIM client set them inactive (SourceInactive), or a
+	// directory sync (LDAP) disabled them. SetAdminDisabled and
+	// SetSourceInactive keep it in step with the two sides.
+	Disabled bool
+	// AdminDisabled says an administrator disabled the user in Gatehouse
+	// (console, Gatehouse admin API); only an administrator lifts it.
+	AdminDisabled bool
+	// SourceInactive says the identity source last set the user
+	// "active": false over SCIM (RFC 7643 §4.1.1); only the source lifts
+	// it, and SCIM reads report it.
+	SourceInactive bool
+	PasswordHash   string // argon2id PHC string; empty until the user sets one
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CreatedBy      string
+	UpdatedBy      string
+}
+
+// SetAdminDisabled records an administrator's disable (true) or enable
+// (false): the user is disabled while either the administrator or the
+// identity source disables them.
+func (u *User) SetAdminDisabled(disabled bool) {
+	u.AdminDisabled = disabled
+	u.Disabled = disabled || u.SourceInactive
+}
+
+// DisabledInGatehouse says the user is disabled on Gatehouse's side (by an
+// administrator, or by a directory sync), not only by the SCIM source's
+// "active": false: what an administrator's enable lifts.
+func (u *User) DisabledInGatehouse() bool {
+	return u.Disabled && (u.AdminDisabled || !u.SourceInactive)
+}
+
+// SetSourceInactive records the identity source's "active" (inactive ==
+// !active): the user is disabled while either the administrator or the
+// identity source disables them.
+func (u *User) SetSourceInactive(inactive bool) {
+	u.SourceInactive = inactive
+	u.Disabled = inactive || u.AdminDisabled
 }
 
 // UserName holds the parts of a user's name.

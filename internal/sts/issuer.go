@@ -303,7 +303,9 @@ func (i *Issuer) seal(s *session.Role, secret string) (string, error) {
 // wrap sigv4.ErrUnknownAccessKey (no or forged token), sigv4.ErrExpiredToken
 // or sigv4.ErrRevoked (revoked or no longer entitled); other errors are
 // internal. It is the sigv4.SecretFunc of every SigV4 API and makes no
-// database query in steady state.
+// database query in steady state (a token naming a seal key this replica
+// has not loaded makes the keyring read its keys once, see
+// keyring.Ring.OpenContext).
 func (i *Issuer) Open(ctx context.Context, accessKeyID, sessionToken string) (*session.Role, string, error) {
 	if sessionToken == "" {
 		return nil, "", fmt.Errorf("access key %s without session token: %w", accessKeyID, sigv4.ErrUnknownAccessKey)
@@ -311,7 +313,12 @@ func (i *Issuer) Open(ctx context.Context, accessKeyID, sessionToken string) (*s
 	if len(sessionToken) > 2*MaxTokenLength {
 		return nil, "", fmt.Errorf("session token too long: %w", sigv4.ErrUnknownAccessKey)
 	}
-	pt, err := i.Keys.Open(keyring.PurposeSeal, sessionToken, additionalData(accessKeyID))
+	pt, err := i.Keys.OpenContext(ctx, keyring.PurposeSeal, sessionToken, additionalData(accessKeyID))
+	if err != nil && !errors.Is(err, keyring.ErrUnsealable) {
+		// Reading the keys again (a token under a key this replica has
+		// not loaded) failed.
+		return nil, "", fmt.Errorf("open session token of %s: %w", accessKeyID, err)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("open session token of %s: %w", accessKeyID, sigv4.ErrUnknownAccessKey)
 	}

@@ -43,7 +43,12 @@ type Can map[string]bool
 type AdminUserRow struct {
 	ID, UserName, DisplayName, GivenName, FamilyName, Email string
 	Disabled                                                bool
-	HasPassword                                             bool
+	// DisabledInGatehouse says an administrator (or a directory sync)
+	// disabled the user, which Enable user lifts; DisabledBySource says
+	// the identity provider set them inactive over SCIM, which only it
+	// lifts (store.User).
+	DisabledInGatehouse, DisabledBySource bool
+	HasPassword                           bool
 	// Invited says an invitation was sent to a user without a password.
 	Invited bool
 	// PasswordElsewhere says the identity source keeps passwords (an

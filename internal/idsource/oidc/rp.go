@@ -94,6 +94,10 @@ type RP struct {
 	Client *http.Client
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Refusals, when set, records the audit events of refused callbacks
+	// instead of Events, a bounded number per source address (the
+	// callback is unauthenticated).
+	Refusals *audit.Throttle
 
 	mu        sync.Mutex
 	providers map[string]cachedProvider
@@ -338,7 +342,11 @@ func (rp *RP) refuse(ctx context.Context, rf refusal, issuer, detail string, cau
 	}
 	e := audit.Entry{Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent", Params: params,
 		Response: map[string]string{"result": "Failure"}, ErrorCode: rf.code, ErrorMsg: detail}
-	if err := rp.Events.Record(ctx, e); err != nil {
+	rec := rp.Events.Record
+	if rp.Refusals != nil {
+		rec = rp.Refusals.Record
+	}
+	if err := rec(ctx, e); err != nil {
 		return fmt.Errorf("audit oidc refusal: %w", err)
 	}
 	rp.log().Info("oidc sign-in refused", "code", rf.code, "detail", detail, "err", cause)

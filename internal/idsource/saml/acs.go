@@ -393,8 +393,9 @@ func classifyError(err error, allowIdP, solicited bool) error {
 	return r("InvalidResponse", "the response is invalid")
 }
 
-// refused records the audit event of a refused response and returns its
-// page; other errors pass through.
+// refused records the audit event of a refused response (through
+// s.Refusals, bounded per source address, when set) and returns its page;
+// other errors pass through.
 func (s *Service) refused(ctx context.Context, err error) error {
 	rf, ok := errors.AsType[*refusal](err)
 	if !ok {
@@ -407,14 +408,18 @@ func (s *Service) refused(ctx context.Context, err error) error {
 	act := audit.ActorFrom(ctx)
 	act.Identity = audit.Identity{Type: "Unknown", UserName: name}
 	actx := audit.WithActor(ctx, act)
-	rerr := s.Store.Update(actx, func(tx store.Tx) error {
-		return s.Audit.Record(actx, tx, audit.Entry{
-			Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
-			Params:    map[string]string{"userName": name, "identitySource": idsource.SAML},
-			Response:  map[string]string{"result": "Failure"},
-			ErrorCode: rf.code, ErrorMsg: rf.reason,
-		})
-	})
+	e := audit.Entry{
+		Source: audit.SourceSignIn, Name: "UserAuthentication", Type: "AwsServiceEvent",
+		Params:    map[string]string{"userName": name, "identitySource": idsource.SAML},
+		Response:  map[string]string{"result": "Failure"},
+		ErrorCode: rf.code, ErrorMsg: rf.reason,
+	}
+	var rerr error
+	if s.Refusals != nil {
+		rerr = s.Refusals.Record(actx, e)
+	} else {
+		rerr = s.Store.Update(actx, func(tx store.Tx) error { return s.Audit.Record(actx, tx, e) })
+	}
 	if rerr != nil {
 		return fmt.Errorf("record SAML sign-in failure: %w", rerr)
 	}

@@ -98,6 +98,10 @@ type Service struct {
 	// Client fetches IdP metadata at save time; nil uses a client with a
 	// 10 s timeout that follows at most 3 redirects.
 	Client *http.Client
+	// Refusals, when set, records the audit events of refused responses,
+	// a bounded number per source address (the ACS is unauthenticated);
+	// nil records each in a transaction of its own.
+	Refusals *audit.Throttle
 
 	mu  sync.Mutex
 	key *samlkey.Pair

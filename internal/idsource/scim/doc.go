@@ -10,7 +10,12 @@
 // AWS's CloudTrail has SCIM calls). A user set "active": false is disabled
 // in the transaction that stores the change, with a user revocation: their
 // portal sessions, OIDC tokens and role credentials are refused from the
-// very next request. A resource's externalId is its identity-store
+// very next request. "active" is the source's side only (RFC 7643 §4.1.1
+// leaves its meaning to the service provider): "active": true lifts the
+// source's own disable but never an administrator's, which stands until an
+// administrator enables the user, and reads report what the source set
+// (store.User.SourceInactive), so that a client comparing its value with
+// ours sees no difference to resend. A resource's externalId is its identity-store
 // ExternalId with Issuer "SCIM" (ExternalIDIssuer).
 //
 // Clients authenticate with bearer tokens an administrator issues

@@ -228,7 +228,9 @@ func (d *userDoc) apply(u *store.User) error {
 	p.Extensions = exts
 	u.ExternalIDs = withExternalID(u.ExternalIDs, d.ExternalID)
 	if d.Active != nil {
-		u.Disabled = !bool(*d.Active)
+		// The source's side only: an administrator's disable stands
+		// until an administrator lifts it.
+		u.SetSourceInactive(!bool(*d.Active))
 	}
 	return nil
 }
@@ -266,7 +268,11 @@ func stamp(t time.Time) string {
 
 // userToDoc renders a stored user as SCIM.
 func userToDoc(u *store.User, base string) *userDoc {
-	active := flexBool(!u.Disabled)
+	// active is what the identity source set, not whether the user is
+	// disabled: an administrator's disable is Gatehouse's side, and a
+	// client comparing its own value with ours would otherwise resend
+	// "active": true on every sync.
+	active := flexBool(!u.SourceInactive)
 	d := &userDoc{
 		Schemas: []string{SchemaUser}, ID: u.ID, ExternalID: externalIDOf(u.ExternalIDs), UserName: u.UserName,
 		DisplayName: u.DisplayName, NickName: u.Profile.NickName, ProfileURL: u.Profile.ProfileURL, Title: u.Profile.Title,

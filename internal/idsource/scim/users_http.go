@@ -212,7 +212,7 @@ func applyUserPatch(u *store.User, p *patchRequest) error {
 	}
 	if d.Active == nil {
 		// Removing active leaves the user as they were.
-		active := flexBool(!u.Disabled)
+		active := flexBool(!u.SourceInactive)
 		d.Active = &active
 	}
 	return d.apply(u)

@@ -212,9 +212,10 @@ func (c *conn) ListDelegatedAdmins(ctx context.Context, f store.DelegatedAdminFi
 }
 
 // userCols are the columns of a user. On SQLite the index users_list
-// (migration 0009) holds all of them in ID order for ListUsers; a column
+// (migrations 0009, 0018) holds all of them in ID order for ListUsers; a column
 // added here belongs in that index too.
-const userCols = `id, user_name, display_name, name, emails, profile, disabled, password_hash, created_at, updated_at, created_by, updated_by`
+const userCols = `id, user_name, display_name, name, emails, profile, disabled, password_hash, created_at, updated_at, created_by, updated_by,
+	admin_disabled, source_inactive`
 
 // userDoc is what the profile column holds: the user's remaining
 // attributes and its external IDs, as one JSON object (NULL when empty).
@@ -252,7 +253,7 @@ func scanUser(r rowScanner) (*store.User, error) {
 func scanUserTo(r rowScanner, u *store.User) error {
 	var prof []byte
 	err := r.Scan(&u.ID, &u.UserName, &u.DisplayName, jsonCol{&u.Name}, jsonCol{&u.Emails}, blobCol{&prof}, &u.Disabled,
-		&u.PasswordHash, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CreatedBy, &u.UpdatedBy)
+		&u.PasswordHash, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CreatedBy, &u.UpdatedBy, &u.AdminDisabled, &u.SourceInactive)
 	if err == nil && len(prof) > 0 {
 		var d userDoc
 		if err := json.Unmarshal(prof, &d); err != nil {
@@ -285,9 +286,10 @@ func (c *conn) putExternalIDs(ctx context.Context, kind, principalID string, ids
 // or an external ID another user holds is ErrConflict.
 func (c *conn) CreateUser(ctx context.Context, u *store.User) error {
 	err := c.insert(ctx, `INSERT INTO users (`+userCols+`, user_name_key, email_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`,
 		u.ID, u.UserName, u.DisplayName, toJSON(u.Name), toJSON(u.Emails), profileArg(u), u.Disabled,
-		u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.CreatedBy, u.UpdatedBy, nameKey(u.UserName), emailKey(u.Emails))
+		u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.CreatedBy, u.UpdatedBy, u.AdminDisabled, u.SourceInactive,
+		nameKey(u.UserName), emailKey(u.Emails))
 	if err == nil {
 		err = c.putExternalIDs(ctx, store.PrincipalUser, u.ID, u.ExternalIDs, false)
 	}
@@ -360,9 +362,10 @@ func (c *conn) updateUser(ctx context.Context, u *store.User) error {
 	}
 	err = c.change(ctx, `UPDATE users SET user_name = $2, display_name = $3, name = $4, emails = $5, profile = $6,
 		disabled = $7, password_hash = $8, created_at = $9, updated_at = $10, created_by = $11, updated_by = $12,
-		user_name_key = $13, email_key = $14 WHERE id = $1`,
+		user_name_key = $13, email_key = $14, admin_disabled = $15, source_inactive = $16 WHERE id = $1`,
 		u.ID, u.UserName, u.DisplayName, toJSON(u.Name), toJSON(u.Emails), profileArg(u), u.Disabled,
-		u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.CreatedBy, u.UpdatedBy, nameKey(u.UserName), emailKey(u.Emails))
+		u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.CreatedBy, u.UpdatedBy, nameKey(u.UserName), emailKey(u.Emails),
+		u.AdminDisabled, u.SourceInactive)
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,45 @@ func TestMigration0017KeepsEvents(t *testing.T) {
 	}
 }
 
+// TestMigration0018KeepsDisabledUsers migrates a database holding disabled
+// users written before 0018: each stays disabled, by the SCIM client when a
+// SCIM client made its last change and by an administrator otherwise, and
+// an enabled user has neither side set.
+func TestMigration0018KeepsDisabledUsers(t *testing.T) {
+	ctx := t.Context()
+	path, raw := migratedBelow(t, 18)
+	_, err := raw.ExecContext(ctx, `INSERT INTO users (id, user_name, user_name_key, display_name, name, emails, profile, disabled,
+		password_hash, created_at, updated_at, created_by, updated_by, email_key) VALUES
+		('u-1', 'Ed', 'ed', 'Ed', '{}', 'null', NULL, 1, '', 1, 1, 'a', 'arn:aws:sts::111111111111:assumed-role/Admin/root', ''),
+		('u-2', 'Bo', 'bo', 'Bo', '{}', 'null', NULL, 1, '', 1, 1, 'a', 'scim/tok-1', ''),
+		('u-3', 'Al', 'al', 'Al', '{}', 'null', NULL, 0, '', 1, 1, 'a', 'scim/tok-1', '')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := reopen(t, raw, path)
+	for _, tc := range []struct {
+		id                              string
+		disabled, admin, sourceInactive bool
+	}{
+		{"u-1", true, true, false},
+		{"u-2", true, false, true},
+		{"u-3", false, false, false},
+	} {
+		u, err := db.GetUser(ctx, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Disabled != tc.disabled || u.AdminDisabled != tc.admin || u.SourceInactive != tc.sourceInactive {
+			t.Errorf("%s: disabled %v, admin %v, source inactive %v; want %v, %v, %v", tc.id,
+				u.Disabled, u.AdminDisabled, u.SourceInactive, tc.disabled, tc.admin, tc.sourceInactive)
+		}
+	}
+	us, err := db.ListUsers(ctx, store.Page{})
+	if err != nil || len(us) != 3 || !us[0].AdminDisabled || !us[1].SourceInactive {
+		t.Fatalf("ListUsers after migration = %+v, %v", us, err)
+	}
+}
+
 // migratedBelow returns a new database, open without the store, with the
 // migrations before version applied, and its path.
 func migratedBelow(t *testing.T, version int64) (string, *sql.DB) {

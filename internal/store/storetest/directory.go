@@ -225,7 +225,7 @@ func testUsers(t *testing.T, s store.Store) {
 	u.Emails = []store.Email{{Value: "re@example.com", Primary: true}}
 	u.Profile = store.UserProfile{Title: "Engineer"}
 	u.ExternalIDs = nil
-	u.Disabled = true
+	u.Disabled, u.AdminDisabled, u.SourceInactive = true, true, true
 	u.PasswordHash = ""
 	u.UpdatedAt = at(time.Hour)
 	u.UpdatedBy = "someone"

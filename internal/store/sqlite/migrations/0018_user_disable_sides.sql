@@ -1,0 +1,17 @@
+-- A user is disabled by an administrator (console, Gatehouse admin API) or
+-- by the identity source (SCIM "active": false), and each side lifts only
+-- its own disable: a SCIM client's routine "active": true no longer enables
+-- a user an administrator disabled. users.disabled keeps its meaning (the
+-- user is disabled, by either side); admin_disabled and source_inactive say
+-- which side. A user disabled before this migration stays disabled: by
+-- the SCIM client when a SCIM client made the user's last change (its
+-- principal is "scim/<token ID>"), by an administrator otherwise.
+ALTER TABLE users ADD COLUMN admin_disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN source_inactive INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET source_inactive = 1 WHERE disabled <> 0 AND updated_by LIKE 'scim/%';
+UPDATE users SET admin_disabled = 1 WHERE disabled <> 0 AND updated_by NOT LIKE 'scim/%';
+
+-- users_list (0009) holds every column ListUsers returns.
+DROP INDEX users_list;
+CREATE INDEX users_list ON users (id, user_name, display_name, name, emails, profile, disabled,
+	password_hash, created_at, updated_at, created_by, updated_by, admin_disabled, source_inactive);
