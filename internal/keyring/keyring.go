@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -91,6 +92,15 @@ type key struct {
 	id     string
 	secret []byte
 	aead   cipher.AEAD
+	// macs holds HMAC-SHA256 states keyed with secret, reused by hashWith:
+	// hmac.New derives the inner and outer pads anew and allocates a
+	// handful of objects each time, while Reset restores the keyed state.
+	macs *sync.Pool
+}
+
+// newMACs returns the pool of key.macs for secret.
+func newMACs(secret []byte) *sync.Pool {
+	return &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }}
 }
 
 // Ring holds the unsealed keys of every purpose.
@@ -200,7 +210,7 @@ func (r *Ring) load(purpose string, stored []store.Key) error {
 		if err != nil {
 			return err
 		}
-		ks = append(ks, key{id: sk.ID, secret: secret, aead: a})
+		ks = append(ks, key{id: sk.ID, secret: secret, aead: a, macs: newMACs(secret)})
 	}
 	r.mu.Lock()
 	r.keys[purpose] = ks
@@ -255,10 +265,23 @@ func (r *Ring) Hashes(value string) []string {
 	return out
 }
 
+// hashWith returns k's ID, a dot and the unpadded base64url HMAC-SHA256 of
+// value under k.
 func hashWith(k key, value string) string {
-	m := hmac.New(sha256.New, k.secret)
+	m := k.macs.Get().(hash.Hash)
 	m.Write([]byte(value))
-	return k.id + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	var sum [sha256.Size]byte
+	m.Sum(sum[:0])
+	m.Reset()
+	k.macs.Put(m)
+	var enc [43]byte // base64.RawURLEncoding.EncodedLen(sha256.Size)
+	base64.RawURLEncoding.Encode(enc[:], sum[:])
+	var b strings.Builder
+	b.Grow(len(k.id) + 1 + len(enc))
+	b.WriteString(k.id)
+	b.WriteByte('.')
+	b.Write(enc[:])
+	return b.String()
 }
 
 // Seal encrypts plaintext with the newest key of purpose; the result names

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/source"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
 // Limit is at most Count requests per Window, counted in fixed windows in
@@ -54,14 +55,36 @@ func failureKey(src string, w time.Duration) string {
 // checkFailureLimits refuses a client authentication from a source already
 // past ClientAuthFailureLimits; it writes nothing.
 func (s *Service) checkFailureLimits(ctx context.Context, op string) error {
-	src := source.Key(audit.ActorFrom(ctx).SourceIP)
 	now := s.now()
-	for _, l := range ClientAuthFailureLimits {
-		n, err := s.Store.RateCount(ctx, failureKey(src, l.Window), l.Window, now)
+	for i, w := range s.failureWindows(ctx) {
+		n, err := s.Store.RateCount(ctx, w.Key, w.Window, now)
 		if err != nil {
 			return fmt.Errorf("count failed client authentications: %w", err)
 		}
-		if n >= l.Count {
+		if l := ClientAuthFailureLimits[i]; n >= l.Count {
+			return throttledFailures(op, l)
+		}
+	}
+	return nil
+}
+
+// failureWindows are the rate counters of the failed client
+// authentications of the request's source, one per
+// ClientAuthFailureLimits, in its order.
+func (s *Service) failureWindows(ctx context.Context) []store.RateWindow {
+	src := source.Key(audit.ActorFrom(ctx).SourceIP)
+	ws := make([]store.RateWindow, len(ClientAuthFailureLimits))
+	for i, l := range ClientAuthFailureLimits {
+		ws[i] = store.RateWindow{Key: failureKey(src, l.Window), Window: l.Window}
+	}
+	return ws
+}
+
+// pastFailureLimits is checkFailureLimits on counts already read, one per
+// ClientAuthFailureLimits.
+func pastFailureLimits(op string, counts []int) error {
+	for i, l := range ClientAuthFailureLimits {
+		if counts[i] >= l.Count {
 			return throttledFailures(op, l)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 
+	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -394,5 +395,70 @@ func TestRegisterClientDailyCap(t *testing.T) {
 	e.clock.Advance(24 * time.Hour)
 	if r := e.post("/client/register", body); r.status != 200 {
 		t.Errorf("next day: %d %s", r.status, r.body)
+	}
+}
+
+// TestClientAuthFailureLimitStopsValidCredentials: once a source is past
+// ClientAuthFailureLimits, its requests are refused with SlowDownException
+// even with the right client secret (so guessing a secret ends at the
+// limit), on every replica of the store and after a restart, whether or
+// not the replica has the registration cached; the refused refresh
+// consumes nothing, and the source gets through once the window ends.
+func TestClientAuthFailureLimitStopsValidCredentials(t *testing.T) {
+	e := newEnv(t)
+	c := e.deviceClient("sso:account:access")
+	rt := aws.ToString(e.deviceLogin(c).RefreshToken)
+	serve := func() string {
+		mux := http.NewServeMux()
+		e.replica(accesscache.New(e.st, e.clock.Now)).Register(mux)
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	post := func(t *testing.T, base, path string, body any) rawResponse {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(base+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("POST %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		rb, _ := io.ReadAll(resp.Body)
+		return rawResponse{resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), string(rb)}
+	}
+	refresh := func(t *testing.T, base, secret string) rawResponse {
+		return post(t, base, "/token", map[string]string{"clientId": c.id, "clientSecret": secret, "grantType": "refresh_token", "refreshToken": rt})
+	}
+	// A second replica that has the registration cached (it served a
+	// refresh), a third that has not.
+	cached := serve()
+	r := refresh(t, cached, c.secret)
+	if r.status != 200 {
+		t.Fatalf("refresh on a second replica: %d %s", r.status, r.body)
+	}
+	var out struct{ RefreshToken string }
+	if err := json.Unmarshal([]byte(r.body), &out); err != nil {
+		t.Fatal(err)
+	}
+	rt = out.RefreshToken
+
+	for i := range 20 {
+		if r := refresh(t, e.srv.URL, "wrong"); r.status != 401 {
+			t.Fatalf("failure %d: %d %s, want 401", i+1, r.status, r.body)
+		}
+	}
+	restarted := serve()
+	for _, tc := range []struct{ name, base string }{{"same replica", e.srv.URL}, {"replica with the client cached", cached}, {"restarted replica", restarted}} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantThrottled(t, refresh(t, tc.base, c.secret))
+			wantThrottled(t, post(t, tc.base, "/device_authorization", map[string]string{"clientId": c.id, "clientSecret": c.secret, "startUrl": startURL}))
+			wantThrottled(t, post(t, tc.base, "/token", map[string]string{"clientId": c.id, "clientSecret": c.secret, "grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": "x"}))
+			wantThrottled(t, post(t, tc.base, "/token", map[string]string{"clientId": c.id, "clientSecret": c.secret, "grantType": "refresh_token"}))
+		})
+	}
+
+	e.clock.Advance(time.Minute)
+	if r := refresh(t, e.srv.URL, c.secret); r.status != 200 {
+		t.Fatalf("refresh after the window: %d %s, want 200 (the refused ones consumed nothing)", r.status, r.body)
 	}
 }

@@ -374,22 +374,57 @@ const (
 // audited as a failure of op; credentials over their bounds are
 // InvalidRequestException. Failed authentications are counted per source
 // address (ClientAuthFailureLimits): past the limit the source's requests
-// are refused with SlowDownException before any lookup, and not audited.
+// are refused with SlowDownException, right credentials or wrong, before
+// any lookup in the store, and not audited.
 func (s *Service) authenticateClient(ctx context.Context, op, clientID string, secret Secret) (*store.Client, error) {
+	cl, err := s.verifyClient(ctx, op, clientID, secret)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.checkFailureLimits(ctx, op); err != nil {
 		return nil, err
 	}
+	return cl, nil
+}
+
+// verifyClient is authenticateClient except that, when the credentials
+// are right and the registration was cached, it leaves the check of the
+// source's ClientAuthFailureLimits to the caller, which must make it
+// before it answers anything else (the refresh grant reads the counters in
+// the query that reads its token). The counters live in the store only, so
+// that the limit holds across replicas and restarts; what this process
+// remembers (the registration) says nothing about them. Every other path
+// checks them first: a registration not cached is read from the store
+// only for a source under the limits, and a failure is counted only then.
+func (s *Service) verifyClient(ctx context.Context, op, clientID string, secret Secret) (*store.Client, error) {
+	checked := false
+	fail := func(e *awsproto.Error) error {
+		if !checked {
+			if err := s.checkFailureLimits(ctx, op); err != nil {
+				return err
+			}
+		}
+		return s.clientRequestFailed(ctx, op, clientID, e)
+	}
 	if len(clientID) > maxClientIDLen {
-		return nil, s.clientAuthFailed(ctx, op, clientID, "Unknown client.")
+		return nil, fail(awsproto.OIDCInvalidClient("Unknown client."))
 	}
 	if len(secret) > maxClientSecretLen {
-		return nil, s.clientRequestFailed(ctx, op, clientID, awsproto.OIDCInvalidRequest("clientSecret must be at most 4096 characters."))
+		return nil, fail(awsproto.OIDCInvalidRequest("clientSecret must be at most 4096 characters."))
 	}
-	cl, err := s.client(ctx, clientID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, s.clientAuthFailed(ctx, op, clientID, "Unknown client.")
-	} else if err != nil {
-		return nil, err
+	cl := s.clients.get(clientID)
+	if cl == nil {
+		if err := s.checkFailureLimits(ctx, op); err != nil {
+			return nil, err
+		}
+		checked = true
+		var err error
+		cl, err = s.client(ctx, clientID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fail(awsproto.OIDCInvalidClient("Unknown client."))
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	ok := false
 	for _, h := range s.Keys.Hashes(string(secret)) {
@@ -398,18 +433,12 @@ func (s *Service) authenticateClient(ctx context.Context, op, clientID string, s
 		}
 	}
 	if !ok {
-		return nil, s.clientAuthFailed(ctx, op, clientID, "Invalid client credentials.")
+		return nil, fail(awsproto.OIDCInvalidClient("Invalid client credentials."))
 	}
 	if !cl.ExpiresAt.IsZero() && !s.now().Before(cl.ExpiresAt) {
-		return nil, s.clientAuthFailed(ctx, op, clientID, "The client registration has expired.")
+		return nil, fail(awsproto.OIDCInvalidClient("The client registration has expired."))
 	}
 	return cl, nil
-}
-
-// clientAuthFailed counts and records a failed client authentication and
-// returns its wire error.
-func (s *Service) clientAuthFailed(ctx context.Context, op, clientID, desc string) error {
-	return s.clientRequestFailed(ctx, op, clientID, awsproto.OIDCInvalidClient(desc))
 }
 
 // clientRequestFailed counts a failed client authentication against the

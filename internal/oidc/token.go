@@ -69,9 +69,19 @@ func (s *Service) createToken(r *http.Request) (any, error) {
 	default:
 		return nil, awsproto.OIDCUnsupportedGrantType("Unsupported grant type: " + truncate(in.GrantType))
 	}
-	cl, err := s.authenticateClient(ctx, "CreateToken", in.ClientID, in.ClientSecret)
+	cl, err := s.verifyClient(ctx, "CreateToken", in.ClientID, in.ClientSecret)
 	if err != nil {
 		return nil, err
+	}
+	// A source past ClientAuthFailureLimits is refused even with the right
+	// secret, before anything else is answered. A refresh reads the
+	// counters in the query that reads its token (readRefresh): one read
+	// instead of three on the hottest grant. Every other answer checks
+	// them here.
+	if in.GrantType != GrantRefreshToken || in.RefreshToken == "" || !mayUse(cl, in.GrantType) {
+		if err := s.checkFailureLimits(ctx, "CreateToken"); err != nil {
+			return nil, err
+		}
 	}
 	if !mayUse(cl, in.GrantType) {
 		return nil, awsproto.OIDCUnauthorizedClient("The client is not registered for the " + in.GrantType + " grant.")
@@ -320,20 +330,12 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 	now := s.now()
 	// Read what does not need the write lock outside the transaction, so
 	// that concurrent refreshes only serialize on the writes.
-	t, err := findByHashes(s.Keys.Hashes(string(in.RefreshToken)), func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, invalid()
-	} else if err != nil {
+	t, g, err := s.readRefresh(ctx, s.Keys.Hashes(string(in.RefreshToken)), now)
+	if err != nil {
 		return nil, err
 	}
-	if t.Kind != store.TokenRefresh {
+	if t == nil || g == nil || t.Kind != store.TokenRefresh {
 		return nil, invalid()
-	}
-	g, err := s.Store.GetGrant(ctx, t.GrantID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, invalid()
-	} else if err != nil {
-		return nil, err
 	}
 	if g.ClientID != cl.ID {
 		return nil, invalid()
@@ -454,6 +456,45 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 		return nil, result
 	}
 	return out, nil
+}
+
+// readRefresh reads the refresh token presented with the given hashes
+// (under each token-hash key, newest first) and its grant, t or g nil for
+// none, and first refuses a source past ClientAuthFailureLimits, the check
+// createToken leaves to this grant. The counters come from the store in
+// the same query as the token (Store.ReadRefresh), so the limit holds
+// across replicas and restarts exactly as a separate read would make it.
+// That one query does it all when the token is stored under the newest key
+// and its grant exists, as it nearly always is; otherwise each is read on
+// its own.
+func (s *Service) readRefresh(ctx context.Context, hashes []string, now time.Time) (*store.Token, *store.Grant, error) {
+	if ws := s.failureWindows(ctx); len(hashes) > 0 && len(ws) <= store.MaxRefreshRates {
+		rr, err := s.Store.ReadRefresh(ctx, hashes[0], ws, now)
+		if err == nil {
+			if err := pastFailureLimits("CreateToken", rr.Counts); err != nil {
+				return nil, nil, err
+			}
+			return &rr.Token, &rr.Grant, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, err
+		}
+	}
+	if err := s.checkFailureLimits(ctx, "CreateToken"); err != nil {
+		return nil, nil, err
+	}
+	t, err := findByHashes(hashes, func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	g, err := s.Store.GetGrant(ctx, t.GrantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return t, g, nil
 }
 
 // inRefreshGrace reports whether the used refresh token t was rotated less

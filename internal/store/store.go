@@ -45,6 +45,13 @@ type Store interface {
 	// conditional UPDATE's row lock alone: rotations of different tokens do
 	// not conflict.
 	RotateToken(ctx context.Context, hash string, at time.Time, ts []Token, e *EventRecord) (bool, error)
+	// ReadRefresh is a refresh's read, in one query: the token with the
+	// given hash, the grant it belongs to and the count at now of each of
+	// rates (at most MaxRefreshRates), as GetToken, GetGrant and RateCount
+	// would return them but from one snapshot. It is ErrNotFound when the
+	// token or its grant does not exist; a caller that must tell which, or
+	// needs the counts anyway, reads them one by one.
+	ReadRefresh(ctx context.Context, hash string, rates []RateWindow, now time.Time) (*RefreshRead, error)
 	// ChangeSeq returns the change counter: a number that grows whenever
 	// accounts, delegated administrators, users, groups, memberships,
 	// permission sets, assignments, provisioned roles or revocations
@@ -61,6 +68,24 @@ type Store interface {
 	// Backend names the implementation: "sqlite" or "postgres".
 	Backend() string
 	Close() error
+}
+
+// RateWindow names one fixed-window counter of Tx.HitRate: its key and the
+// window's length.
+type RateWindow struct {
+	Key    string
+	Window time.Duration
+}
+
+// MaxRefreshRates is the most rate windows one Store.ReadRefresh reads.
+const MaxRefreshRates = 4
+
+// RefreshRead is what Store.ReadRefresh reads.
+type RefreshRead struct {
+	Token Token
+	Grant Grant
+	// Counts holds the count of each window asked for, in their order.
+	Counts []int
 }
 
 // Page selects a slice of a list ordered by the record's key: records whose

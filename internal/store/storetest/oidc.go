@@ -420,3 +420,62 @@ func testRotateToken(t *testing.T, s store.Store) {
 		t.Fatalf("%d of %d racing RotateToken calls marked the token, want 1", winners, racers)
 	}
 }
+
+// testReadRefresh covers ReadRefresh: the token, its grant and the rate
+// counts as GetToken, GetGrant and RateCount read them, ErrNotFound for a
+// missing token or grant, and the bound on windows.
+func testReadRefresh(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	g := store.Grant{ID: "gr-read", ClientID: "c-read", UserID: "u-read", SessionID: "sh-read", Scopes: []string{"sso:account:access"},
+		MFA: true, AuthTime: at(-time.Minute), CreatedAt: at(0), ExpiresAt: at(8 * time.Hour)}
+	must(t, s.CreateGrant(ctx, &g))
+	tok := store.Token{Hash: "rt-read", Kind: store.TokenRefresh, GrantID: g.ID, CreatedAt: at(0), ExpiresAt: at(8 * time.Hour)}
+	must(t, s.CreateToken(ctx, &tok))
+	must(t, s.CreateToken(ctx, &store.Token{Hash: "rt-orphan", Kind: store.TokenRefresh, GrantID: "gr-gone", CreatedAt: at(0), ExpiresAt: at(time.Hour)}))
+
+	now := at(90 * time.Second)
+	rates := []store.RateWindow{{Key: "fail:m", Window: time.Minute}, {Key: "fail:h", Window: time.Hour}, {Key: "fail:none", Window: time.Minute}}
+	for range 3 {
+		_, err := s.HitRate(ctx, "fail:m", time.Minute, now)
+		must(t, err)
+	}
+	_, err := s.HitRate(ctx, "fail:m", time.Minute, now.Add(-time.Minute)) // the window before
+	must(t, err)
+	_, err = s.HitRate(ctx, "fail:h", time.Hour, now)
+	must(t, err)
+
+	rr, err := s.ReadRefresh(ctx, tok.Hash, rates, now)
+	must(t, err)
+	wantEqual(t, "token", tok, rr.Token)
+	gotGrant, err := s.GetGrant(ctx, g.ID)
+	must(t, err)
+	wantEqual(t, "grant", *gotGrant, rr.Grant)
+	var want []int
+	for _, r := range rates {
+		n, err := s.RateCount(ctx, r.Key, r.Window, now)
+		must(t, err)
+		want = append(want, n)
+	}
+	wantEqual(t, "counts", []int{3, 1, 0}, want)
+	wantEqual(t, "counts read with the token", want, rr.Counts)
+
+	// A used token reads as used; no windows, no counts.
+	used, err := s.MarkTokenUsed(ctx, tok.Hash, at(2*time.Minute))
+	must(t, err)
+	if !used {
+		t.Fatal("MarkTokenUsed = false")
+	}
+	rr, err = s.ReadRefresh(ctx, tok.Hash, nil, now)
+	must(t, err)
+	tok.UsedAt = at(2 * time.Minute)
+	wantEqual(t, "used token", tok, rr.Token)
+	wantEqual(t, "no counts", []int{}, rr.Counts)
+
+	for _, hash := range []string{"rt-missing", "rt-orphan"} {
+		_, err := s.ReadRefresh(ctx, hash, rates, now)
+		wantErr(t, err, store.ErrNotFound)
+	}
+	if _, err := s.ReadRefresh(ctx, tok.Hash, make([]store.RateWindow, store.MaxRefreshRates+1), now); err == nil {
+		t.Fatalf("ReadRefresh of %d windows: no error", store.MaxRefreshRates+1)
+	}
+}

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"TokenRotation", testTokenRotation},
 		{"RotateToken", testRotateToken},
+		{"ReadRefresh", testReadRefresh},
 		{"Sessions", testSessions},
 		{"Revocations", testRevocations},
 		{"HitRate", testHitRate},
