@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/accesscache"
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts"
 	"github.com/gatehouse-dev/gatehouse/internal/ssoclient"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -126,5 +127,52 @@ func TestAccessKeysPageNamesLinkEndpoint(t *testing.T) {
 	body = html.UnescapeString(p.Body)
 	if !strings.Contains(body, "export AWS_ENDPOINT_URL_STS="+e.url) || strings.Contains(body, endpoint) {
 		t.Errorf("the Gatehouse account's page does not point at Gatehouse alone:\n%s", body)
+	}
+}
+
+// TestHomeNamesLinkEndpoint: the portal's account list says, in each
+// linked account's muted line, where its credentials work: "via" the
+// link's endpoint, or "via AWS"; a Gatehouse account says nothing.
+func TestHomeNamesLinkEndpoint(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	const endpoint = "http://127.0.0.1:5000"
+	err := e.w.Store.Update(ctx, func(tx store.Tx) error {
+		return tx.PutAccountLink(ctx, &store.AccountLink{AccountID: prodAccount, Endpoint: endpoint, Region: "us-east-1",
+			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := e.browser()
+	alice.mustSignIn("alice", alicePassword)
+	p := alice.get("/start")
+	wantStatus(t, p, http.StatusOK)
+	line := func(body, id string) string {
+		m := regexp.MustCompile(`<p class="muted"><span class="acct-id">` + id + `</span>(.*)</p>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no line of account %s on the home page:\n%s", id, body)
+		}
+		return html.UnescapeString(m[1])
+	}
+	if got := line(p.Body, prodAccount); !strings.Contains(got, "via "+endpoint) {
+		t.Errorf("the moto-linked account's line is %q, want it to say via %s", got, endpoint)
+	}
+	if got := line(p.Body, sandAccount); strings.Contains(got, "via") {
+		t.Errorf("the Gatehouse account's line is %q, want no via", got)
+	}
+
+	err = e.w.Store.Update(ctx, func(tx store.Tx) error {
+		return tx.PutAccountLink(ctx, &store.AccountLink{AccountID: sandAccount, Region: "us-east-1",
+			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Past the access cache's refresh interval, as another replica would be.
+	e.cacheSkew.Add(int64(accesscache.DefaultRefreshInterval))
+	p = alice.get("/start")
+	if got := line(p.Body, sandAccount); !strings.Contains(got, "via AWS") {
+		t.Errorf("the AWS-linked account's line is %q, want it to say via AWS", got)
 	}
 }
