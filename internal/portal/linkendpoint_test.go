@@ -15,6 +15,19 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
+// link links accountID to the IAM/STS endpoint ("" for real AWS), active.
+func (e *env) link(accountID, endpoint, region string) {
+	e.t.Helper()
+	ctx := e.t.Context()
+	err := e.w.Store.Update(ctx, func(tx store.Tx) error {
+		return tx.PutAccountLink(ctx, &store.AccountLink{AccountID: accountID, Endpoint: endpoint, Region: region,
+			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive})
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // TestListAccountsNamesLinkEndpoint: ListAccounts gives an account linked
 // to an IAM/STS endpoint other than AWS that endpoint (gatehouseEndpointUrl),
 // since its credentials work only there; a Gatehouse account and one
@@ -23,17 +36,8 @@ func TestListAccountsNamesLinkEndpoint(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	const endpoint = "http://127.0.0.1:5000"
-	err := e.w.Store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.PutAccountLink(ctx, &store.AccountLink{AccountID: prodAccount, Endpoint: endpoint, Region: "us-east-1",
-			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive}); err != nil {
-			return err
-		}
-		return tx.PutAccountLink(ctx, &store.AccountLink{AccountID: sandAccount, Region: "us-east-1",
-			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.link(prodAccount, endpoint, "us-east-1")
+	e.link(sandAccount, "", "us-east-1")
 	token := e.deviceLogin(e.browser(), "alice", alicePassword)
 	accts, err := (&ssoclient.Client{BaseURL: e.url}).ListAccounts(ctx, token)
 	if err != nil {
@@ -67,20 +71,10 @@ var endpointLineRe = regexp.MustCompile(`(?m)^.*AWS_ENDPOINT_URL[A-Z_]*[ =].*$`)
 // sets no endpoint at all; a Gatehouse account keeps Gatehouse's.
 func TestAccessKeysPageNamesLinkEndpoint(t *testing.T) {
 	e := newEnv(t)
-	ctx := t.Context()
 	e.portal.Issuer.Linked = fakeLinked{}
 	const endpoint = "http://127.0.0.1:5000"
-	err := e.w.Store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.PutAccountLink(ctx, &store.AccountLink{AccountID: prodAccount, Endpoint: endpoint, Region: "eu-west-1",
-			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive}); err != nil {
-			return err
-		}
-		return tx.PutAccountLink(ctx, &store.AccountLink{AccountID: sandAccount, Region: "us-east-1",
-			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.link(prodAccount, endpoint, "eu-west-1")
+	e.link(sandAccount, "", "us-east-1")
 	alice := e.browser()
 	alice.mustSignIn("alice", alicePassword)
 
@@ -135,15 +129,8 @@ func TestAccessKeysPageNamesLinkEndpoint(t *testing.T) {
 // link's endpoint, or "via AWS"; a Gatehouse account says nothing.
 func TestHomeNamesLinkEndpoint(t *testing.T) {
 	e := newEnv(t)
-	ctx := t.Context()
 	const endpoint = "http://127.0.0.1:5000"
-	err := e.w.Store.Update(ctx, func(tx store.Tx) error {
-		return tx.PutAccountLink(ctx, &store.AccountLink{AccountID: prodAccount, Endpoint: endpoint, Region: "us-east-1",
-			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.link(prodAccount, endpoint, "us-east-1")
 	alice := e.browser()
 	alice.mustSignIn("alice", alicePassword)
 	p := alice.get("/start")
@@ -162,13 +149,7 @@ func TestHomeNamesLinkEndpoint(t *testing.T) {
 		t.Errorf("the Gatehouse account's line is %q, want no via", got)
 	}
 
-	err = e.w.Store.Update(ctx, func(tx store.Tx) error {
-		return tx.PutAccountLink(ctx, &store.AccountLink{AccountID: sandAccount, Region: "us-east-1",
-			AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Status: store.LinkActive})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.link(sandAccount, "", "us-east-1")
 	// Past the access cache's refresh interval, as another replica would be.
 	e.cacheSkew.Add(int64(accesscache.DefaultRefreshInterval))
 	p = alice.get("/start")
