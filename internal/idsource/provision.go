@@ -1,6 +1,7 @@
 package idsource
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -36,6 +37,12 @@ type Identity struct {
 	// in. nil means the source did not say, and memberships are left
 	// alone; an empty list means none.
 	Groups []string
+	// GroupIDs maps a name of Groups to the source's unique ID of that
+	// group (LDAP's entryUUID or Active Directory's objectGUID), which
+	// never changes when the group is renamed. A group with one is linked
+	// to its Gatehouse group by that ID; one without (SAML and OIDC claims
+	// carry only names) by its name.
+	GroupIDs map[string]string
 	// Disabled says the source has disabled the person (Active Directory's
 	// userAccountControl ACCOUNTDISABLE).
 	Disabled bool
@@ -70,8 +77,11 @@ const maxGroups = 1000
 // a person who existed before the source keeps their memberships and
 // assignments; a user found by name gains the external ID. When id.Groups
 // is not nil the user's memberships follow it: groups are found by external
-// ID (Issuer, name), then by display name (gaining the external ID), and
-// created when missing; the user leaves the groups that carry an external
+// ID (Issuer, the group's ID in id.GroupIDs or else its name), then, for a
+// group with an ID, by (Issuer, name) as groups were linked before IDs
+// (which it trades for the ID), then by display name (gaining the external
+// ID), and created when missing; a group found by ID keeps its Gatehouse
+// name when the source renames it; the user leaves the groups that carry an external
 // ID of this Issuer and are not named. Groups made in Gatehouse and never
 // named by the source are left alone.
 //
@@ -103,7 +113,7 @@ func (s *Service) Provision(ctx context.Context, id Identity, mode Mode) (*store
 			return err
 		}
 		if id.Groups != nil {
-			if err := s.syncGroups(ctx, tx, u, id.Issuer, groups); err != nil {
+			if err := s.syncGroups(ctx, tx, u, id.Issuer, groups, id.GroupIDs); err != nil {
 				return err
 			}
 		}
@@ -314,22 +324,27 @@ func sameUser(a, b *store.User) bool {
 		a.Disabled == b.Disabled && slices.Equal(a.Emails, b.Emails) && slices.Equal(a.ExternalIDs, b.ExternalIDs)
 }
 
-// syncGroups makes u's memberships follow names (see Provision).
-func (s *Service) syncGroups(ctx context.Context, tx store.Tx, u *store.User, issuer string, names []string) error {
+// syncGroups makes u's memberships follow names, whose unique IDs ids
+// holds when the source has them (see Provision).
+func (s *Service) syncGroups(ctx context.Context, tx store.Tx, u *store.User, issuer string, names []string, ids map[string]string) error {
 	now := s.now()
 	by := directory.PrincipalOf(audit.ActorFrom(ctx).Identity)
 	want := map[string]bool{}
 	for _, name := range names {
-		ext := store.ExternalID{Issuer: issuer, ID: name}
+		ext := store.ExternalID{Issuer: issuer, ID: cmp.Or(ids[name], name)}
 		g, err := tx.GetGroupByExternalID(ctx, ext)
+		byName := store.ExternalID{Issuer: issuer, ID: name}
+		if errors.Is(err, store.ErrNotFound) && ext != byName {
+			g, err = tx.GetGroupByExternalID(ctx, byName)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			g, err = tx.GetGroupByName(ctx, name)
-			if err == nil {
-				g.ExternalIDs = append(g.ExternalIDs, ext)
-				g.UpdatedAt, g.UpdatedBy = now, by
-				if err := tx.UpdateGroup(ctx, g); err != nil {
-					return fmt.Errorf("link group %q: %w", name, err)
-				}
+		}
+		if err == nil && !slices.Contains(g.ExternalIDs, ext) {
+			g.ExternalIDs = append(slices.DeleteFunc(g.ExternalIDs, func(e store.ExternalID) bool { return e == byName }), ext)
+			g.UpdatedAt, g.UpdatedBy = now, by
+			if err := tx.UpdateGroup(ctx, g); err != nil {
+				return fmt.Errorf("link group %q: %w", name, err)
 			}
 		}
 		if errors.Is(err, store.ErrNotFound) {

@@ -174,13 +174,9 @@ func (s *Service) listAccounts(w http.ResponseWriter, r *http.Request, p *sessio
 	ids := make([]string, 0, len(accts))
 	for _, a := range accts {
 		ids = append(ids, a.Account.ID)
-		l, err := s.Cache.Link(r.Context(), a.Account.ID)
-		if err != nil {
-			return fmt.Errorf("link of account %s: %w", a.Account.ID, err)
-		}
 		info := AccountInfo{AccountID: a.Account.ID, AccountName: a.Account.Name, EmailAddress: a.Account.Email}
-		if l != nil {
-			info.EndpointURL = l.Endpoint
+		if a.Link != nil {
+			info.EndpointURL = a.Link.Endpoint
 		}
 		byID[a.Account.ID] = info
 	}

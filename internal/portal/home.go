@@ -21,14 +21,16 @@ import (
 func isNotFound(err error) bool { return fault.KindOf(err) == fault.NotFound }
 
 // accountRoles is one account the user may use and the names of the
-// permission sets they have there, sorted by name.
+// permission sets they have there, sorted by name, with the account's link
+// to AWS or an IAM/STS endpoint (nil for a Gatehouse account).
 type accountRoles struct {
 	Account *store.Account
 	Roles   []string
+	Link    *store.AccountLink
 }
 
-// entitledAccounts resolves the user's accounts and roles through the
-// cache, ordered by account ID. Accounts or permission sets that vanished
+// entitledAccounts resolves the user's accounts, roles and links through
+// the cache, ordered by account ID. Accounts or permission sets that vanished
 // since the assignment was read are left out.
 func (s *Service) entitledAccounts(ctx context.Context, userID string) ([]accountRoles, error) {
 	ents, err := s.Cache.Entitlements(ctx, userID)
@@ -60,6 +62,11 @@ func (s *Service) entitledAccounts(ctx context.Context, userID string) ([]accoun
 	for i := range out {
 		slices.Sort(out[i].Roles)
 		out[i].Roles = slices.Compact(out[i].Roles)
+		l, err := s.Cache.Link(ctx, out[i].Account.ID)
+		if err != nil {
+			return nil, fmt.Errorf("link of account %s: %w", out[i].Account.ID, err)
+		}
+		out[i].Link = l
 	}
 	return out, nil
 }
@@ -128,7 +135,11 @@ func (s *Service) getStart(w http.ResponseWriter, r *http.Request) error {
 		if !matchAccount(a.Account, p.Query) {
 			continue
 		}
-		p.Accounts = append(p.Accounts, web.Account{ID: a.Account.ID, Name: a.Account.Name, Email: a.Account.Email, Roles: a.Roles})
+		acct := web.Account{ID: a.Account.ID, Name: a.Account.Name, Email: a.Account.Email, Roles: a.Roles}
+		if a.Link != nil {
+			acct.Via = cmp.Or(a.Link.Endpoint, "AWS")
+		}
+		p.Accounts = append(p.Accounts, acct)
 	}
 	s.writePage(w, r, http.StatusOK, p)
 	return nil

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/clientconfig"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
+	"github.com/gatehouse-dev/gatehouse/internal/store"
 	"github.com/gatehouse-dev/gatehouse/internal/web"
 )
 
@@ -65,10 +67,20 @@ func (s *Service) getCredentials(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("account %s: %w", accountID, err)
 	}
+	// The issuer took a linked account's credentials from its link's STS
+	// (sts.Issuer.Issue): they work there, not here.
+	link, err := s.Cache.Link(r.Context(), accountID)
+	if err != nil {
+		return fmt.Errorf("link of account %s: %w", accountID, err)
+	}
 	page := web.Credentials{
 		Layout:    web.Layout{Title: "Access keys for " + roleName, User: who.UserName},
 		AccountID: accountID, AccountName: acct.Name, RoleName: roleName,
 		Expires: c.Expiration.UTC().Format(time.RFC3339),
+		Linked:  link != nil,
+	}
+	if link != nil {
+		page.LinkEndpoint = link.Endpoint
 	}
 	vars := [][2]string{{"AWS_ACCESS_KEY_ID", c.AccessKeyID}, {"AWS_SECRET_ACCESS_KEY", c.SecretAccessKey}, {"AWS_SESSION_TOKEN", c.SessionToken}}
 	var bash, fish, pwsh strings.Builder
@@ -86,14 +98,43 @@ func (s *Service) getCredentials(w http.ResponseWriter, r *http.Request) error {
 	}
 	prof := clientconfig.Profiles([]clientconfig.Role{{AccountID: accountID, AccountName: acct.Name, RoleName: roleName}}, sess.Region, nil)[0]
 	page.Config = prof.Section(sess) + "\n" + sess.SessionSection() + "\n" + sess.ServicesSection() + "\n" + sess.DefaultSection()
-	for line := range strings.Lines(sess.EnvVars()) {
-		page.Endpoints += "export " + line
-	}
-	if sess.Region != "" {
-		page.Endpoints += "export AWS_REGION=" + sess.Region + "\n"
-	}
+	page.Endpoints, page.TryCommand = linkEndpoints(link, sess, prof.Name)
 	s.writePage(w, r, http.StatusOK, page)
 	return nil
+}
+
+// linkEndpoints returns the endpoint lines (bash) of the access-keys page
+// and, for a linked account, the command that tries its ~/.aws/config
+// profile. Gatehouse's own credentials work at Gatehouse: every
+// AWS_ENDPOINT_URL_* variable names sess.BaseURL. A link's credentials
+// work only at its endpoint (store.AccountLink.Endpoint): one
+// AWS_ENDPOINT_URL, which every service reads, names it, with the link's
+// region; real AWS (no endpoint) needs no line at all, so there are none.
+// The profile's `services` still sends sts to Gatehouse, hence
+// --endpoint-url in the command: the link's endpoint, or AWS's regional
+// STS endpoint (https://sts.<region>.amazonaws.com, "AWS STS regional
+// endpoints" in the IAM User Guide).
+func linkEndpoints(link *store.AccountLink, sess clientconfig.Session, profile string) (lines, try string) {
+	if link == nil {
+		for line := range strings.Lines(sess.EnvVars()) {
+			lines += "export " + line
+		}
+		if sess.Region != "" {
+			lines += "export AWS_REGION=" + sess.Region + "\n"
+		}
+		return lines, ""
+	}
+	region := cmp.Or(link.Region, sess.Region)
+	endpoint := link.Endpoint
+	if endpoint != "" {
+		lines = "export AWS_ENDPOINT_URL=" + endpoint + "\n"
+		if region != "" {
+			lines += "export AWS_REGION=" + region + "\n"
+		}
+	} else {
+		endpoint = "https://sts." + cmp.Or(region, "us-east-1") + ".amazonaws.com"
+	}
+	return lines, "aws sts get-caller-identity --profile " + profile + " --endpoint-url " + endpoint
 }
 
 // cut shortens what a person typed to 100 characters for a message.

@@ -18,8 +18,16 @@ type Credentials struct {
 	// variables in each shell's syntax; CredentialsFile is a section of
 	// ~/.aws/credentials; Config is the ~/.aws/config lines that let the
 	// AWS CLI fetch such credentials itself (sso-session, profile and the
-	// Gatehouse endpoints); Endpoints are the endpoint variables for bash.
+	// Gatehouse endpoints); Endpoints are the endpoint variables for bash
+	// ("" for an account linked to real AWS, which needs none).
 	Bash, Fish, PowerShell, CredentialsFile, Config, Endpoints string
+	// Linked says the credentials come from the STS of the account's link
+	// (a real AWS account, or the IAM/STS endpoint LinkEndpoint names)
+	// and work there only, not against Gatehouse. TryCommand is then the
+	// command that tries the Config profile at that STS.
+	Linked       bool
+	LinkEndpoint string
+	TryCommand   string
 }
 
 // SignedOut confirms that the portal session ended.

@@ -96,6 +96,10 @@ type Account struct {
 	ID, Name, Email string
 	// Roles are the permission-set names the user may use in it.
 	Roles []string
+	// Via is where a linked account's credentials work: its link's
+	// IAM/STS endpoint URL, or "AWS" for real AWS; "" for a Gatehouse
+	// account.
+	Via string
 }
 
 // Home is the portal home page.

@@ -138,15 +138,15 @@ const maxSignInGroups = 1000
 // of each memberOf DN under the group base DN (base scope, the group
 // filter applied by the directory).
 func (c *config) groupsOf(ctx context.Context, conn *ldap.Conn, entry *ldap.Entry) (*groups, error) {
-	g := &groups{names: map[string]string{}, members: map[string][]string{}}
+	g := newGroups()
 	if c.membership == MembershipMember {
 		filter := "(&" + c.groupFilter + "(member=" + ldap.EscapeFilter(entry.DN) + "))"
-		es, err := search(ctx, conn, c.groupBase, filter, []string{c.attrGroupName})
+		es, err := search(ctx, conn, c.groupBase, filter, c.groupAttrs())
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range es {
-			if name := strings.TrimSpace(e.GetEqualFoldAttributeValue(c.attrGroupName)); name != "" {
+			if name := c.groupName(g, e); name != "" {
 				g.members[normDN(entry.DN)] = append(g.members[normDN(entry.DN)], name)
 			}
 		}
@@ -161,7 +161,7 @@ func (c *config) groupsOf(ctx context.Context, conn *ldap.Conn, entry *ldap.Entr
 		if n := normDN(dn); n != base && !strings.HasSuffix(n, ","+base) {
 			continue
 		}
-		req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, searchTimeLimit, false, c.groupFilter, []string{c.attrGroupName}, nil)
+		req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, searchTimeLimit, false, c.groupFilter, c.groupAttrs(), nil)
 		res, err := conn.Search(req)
 		if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
 			continue
@@ -169,7 +169,7 @@ func (c *config) groupsOf(ctx context.Context, conn *ldap.Conn, entry *ldap.Entr
 			return nil, fmt.Errorf("%w: read group %s: %v", ErrUnreachable, dn, err)
 		}
 		for _, e := range res.Entries {
-			if name := strings.TrimSpace(e.GetEqualFoldAttributeValue(c.attrGroupName)); name != "" {
+			if name := c.groupName(g, e); name != "" {
 				g.names[normDN(dn)] = name
 			}
 		}

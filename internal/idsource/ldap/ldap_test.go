@@ -736,3 +736,51 @@ func TestChangedURLNeedsTheBindPasswordAgain(t *testing.T) {
 		t.Fatalf("filter and interval changed with the stored password kept: %v", err)
 	}
 }
+
+// TestSyncFollowsGroupRename: a group renamed in the directory (its cn and
+// so its DN) stays the same Gatehouse group, found by its unique ID
+// (entryUUID), in a sync and at sign-in, so its members keep the group and
+// its assignments; nothing new is created under the new name. A group
+// linked by name before (external ID "ops", here renamed "Operations" in
+// Gatehouse) trades that link for the ID.
+func TestSyncFollowsGroupRename(t *testing.T) {
+	d := ldaptest.Start(t, directoryLDIF())
+	srv := newServer(t, openLDAPSettings(d))
+	ctx := t.Context()
+	const issuer = "ldap:dc=corp,dc=example"
+	ops := &store.Group{ID: "9067aaaaaa-00000000-0000-0000-0000-000000000001", DisplayName: "Operations",
+		ExternalIDs: []store.ExternalID{{Issuer: issuer, ID: "ops"}}, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := srv.Store.Update(ctx, func(tx store.Tx) error { return tx.CreateGroup(ctx, ops) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g, err := srv.Store.GetGroup(ctx, ops.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.ExternalIDs) != 1 || g.ExternalIDs[0].Issuer != issuer || len(g.ExternalIDs[0].ID) != 36 {
+		t.Fatalf("the group linked by name has external IDs %+v, want only its entryUUID", g.ExternalIDs)
+	}
+	d.Modify(t, "dn: cn=ops,"+ldaptest.GroupsDN+"\nchangetype: modrdn\nnewrdn: cn=platform-ops\ndeleteoldrdn: 1\n")
+	if _, err := srv.LDAP.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sessionOf(t, srv, "ana", "ana-pass-1")
+	ana := user(t, srv, "ana")
+	ms, err := srv.Store.ListMembershipsByUser(ctx, ana.ID, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.GroupID)
+	}
+	if !slices.Contains(ids, ops.ID) {
+		t.Errorf("ana left the renamed group: her groups are %v", groupsOf(t, srv, ana.ID))
+	}
+	if g, err := srv.Store.GetGroupByName(ctx, "platform-ops"); err == nil {
+		t.Errorf("the sync created group %s for the renamed one", g.ID)
+	}
+}

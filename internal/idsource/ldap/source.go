@@ -185,10 +185,35 @@ func search(ctx context.Context, conn *ldap.Conn, base, filter string, attrs []s
 type groups struct {
 	names   map[string]string
 	members map[string][]string
+	// ids maps a group's name to its unique ID (the user's unique ID
+	// attribute, which groups carry too), when it has one.
+	ids map[string]string
+}
+
+func newGroups() *groups {
+	return &groups{names: map[string]string{}, members: map[string][]string{}, ids: map[string]string{}}
+}
+
+// groupAttrs are the attributes read of a group besides its members.
+func (c *config) groupAttrs() []string { return []string{c.attrGroupName, c.attrUniqueID} }
+
+// groupName returns the name of the group entry e ("" when it has none)
+// and notes its unique ID in g.ids; a name's first ID wins.
+func (c *config) groupName(g *groups, e *ldap.Entry) string {
+	name := strings.TrimSpace(e.GetEqualFoldAttributeValue(c.attrGroupName))
+	if name == "" {
+		return ""
+	}
+	if id := uniqueID(c.attrUniqueID, e.GetEqualFoldRawAttributeValue(c.attrUniqueID)); id != "" {
+		if _, ok := g.ids[name]; !ok {
+			g.ids[name] = id
+		}
+	}
+	return name
 }
 
 func (c *config) fetchGroups(ctx context.Context, conn *ldap.Conn) (*groups, error) {
-	attrs := []string{c.attrGroupName}
+	attrs := c.groupAttrs()
 	if c.membership == MembershipMember {
 		attrs = append(attrs, "member")
 	}
@@ -196,9 +221,9 @@ func (c *config) fetchGroups(ctx context.Context, conn *ldap.Conn) (*groups, err
 	if err != nil {
 		return nil, err
 	}
-	g := &groups{names: map[string]string{}, members: map[string][]string{}}
+	g := newGroups()
 	for _, e := range es {
-		name := strings.TrimSpace(e.GetEqualFoldAttributeValue(c.attrGroupName))
+		name := c.groupName(g, e)
 		if name == "" {
 			continue
 		}
@@ -255,6 +280,14 @@ func (c *config) identity(e *ldap.Entry, g *groups) (idsource.Identity, bool) {
 		}
 	}
 	slices.Sort(id.Groups)
+	for _, n := range id.Groups {
+		if gid, ok := g.ids[n]; ok {
+			if id.GroupIDs == nil {
+				id.GroupIDs = map[string]string{}
+			}
+			id.GroupIDs[n] = gid
+		}
+	}
 	return id, id.Subject != "" && id.UserName != ""
 }
 
