@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -385,11 +386,12 @@ func (c *conn) AppendEvent(ctx context.Context, e *store.EventRecord) error {
 	return nil
 }
 
-// appendResources stores the resources of es with multi-row INSERTs, like
-// AppendEvents stores the events: one statement per up to
-// maxResourceRows resources rather than one per resource, since the audit
-// recorder gives almost every event one or more. A resource listed twice
-// is stored once.
+// appendResources stores the lookup keys of the resources of es
+// (event_resource_keys: a row per resource type and one per resource name
+// of each event) with multi-row INSERTs, like AppendEvents stores the
+// events: one statement per up to maxResourceRows rows rather than one per
+// row, since the audit recorder gives almost every event one or more. A key
+// listed twice is stored once.
 func (c *conn) appendResources(ctx context.Context, es []store.EventRecord) error {
 	var args []any
 	rows := 0
@@ -400,38 +402,65 @@ func (c *conn) appendResources(ctx context.Context, es []store.EventRecord) erro
 				n /= 2
 			}
 			if _, err := c.exec(ctx, resourceInserts.of(c.d, n), args[:resourceParams*n]...); err != nil {
-				return fmt.Errorf("%d event resources: %w", n, err)
+				return fmt.Errorf("%d event resource keys: %w", n, err)
 			}
 			args = append(args[:0], args[resourceParams*n:]...)
 			rows -= n
 		}
 		return nil
 	}
+	add := func(attr int64, value, id string) error {
+		args = append(args, attr, value, id)
+		rows++
+		if rows == maxResourceRows {
+			return flush()
+		}
+		return nil
+	}
 	for i := range es {
-		for _, r := range es[i].Resources {
-			args = append(args, es[i].ID, r.Type, r.Name)
-			rows++
-			if rows == maxResourceRows {
-				if err := flush(); err != nil {
+		rs := es[i].Resources
+		for j, r := range rs {
+			if !typeListed(rs[:j], r.Type) {
+				if err := add(resourceTypeKey, r.Type, es[i].ID); err != nil {
 					return err
 				}
+			}
+			if err := add(resourceNameKey, r.Name, es[i].ID); err != nil {
+				return err
 			}
 		}
 	}
 	return flush()
 }
 
-// maxResourceRows bounds the rows of one event_resources INSERT: 128 rows
-// of resourceParams parameters, far below SQLite's 32766 and PostgreSQL's
-// 65535.
+// typeListed reports whether a resource of rs has type typ.
+func typeListed(rs []store.EventResource, typ string) bool {
+	for _, r := range rs {
+		if r.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// The attributes of event_resource_keys rows: what LookupEvents'
+// AttributeKey ResourceType and ResourceName look up.
+const (
+	resourceTypeKey = 0
+	resourceNameKey = 1
+)
+
+// maxResourceRows bounds the rows of one event_resource_keys INSERT: 128
+// rows of resourceParams parameters, far below SQLite's 32766 and
+// PostgreSQL's 65535.
 const maxResourceRows = 128
 
-// resourceParams is the number of columns of an event_resources row.
+// resourceParams is the number of columns of an event_resource_keys row.
 const resourceParams = 3
 
 // resourceInserts holds the INSERT statements of 1, 2, 4, ...
-// maxResourceRows event resources.
-var resourceInserts = newRowInserts(`INSERT INTO event_resources (event_id, resource_type, resource_name) VALUES `,
+// maxResourceRows event resource keys.
+var resourceInserts = newRowInserts(`INSERT INTO event_resource_keys (attribute, value, event_id) VALUES `,
 	resourceParams, maxResourceRows)
 
 // rowInserts holds an INSERT statement of n rows for each n a power
@@ -492,7 +521,8 @@ func multiRowTexts(prefix string, params, max int, ph func(i int) string) map[in
 }
 
 // resourcesArg stores an event's resources as JSON, none as NULL. The
-// event_resources table holds them again, one row each, for filtering.
+// event_resource_keys table holds their types and names again, for
+// filtering.
 func resourcesArg(rs []store.EventResource) any {
 	if len(rs) == 0 {
 		return nil
@@ -586,10 +616,10 @@ func eventQuery(f store.EventFilter) (string, []any) {
 		b.WriteString(` AND read_only = ` + arg(*f.ReadOnly))
 	}
 	if f.ResourceType != "" {
-		b.WriteString(` AND id IN (SELECT event_id FROM event_resources WHERE resource_type = ` + arg(f.ResourceType) + `)`)
+		b.WriteString(` AND id IN (SELECT event_id FROM event_resource_keys WHERE attribute = ` + strconv.Itoa(resourceTypeKey) + ` AND value = ` + arg(f.ResourceType) + `)`)
 	}
 	if f.ResourceName != "" {
-		b.WriteString(` AND id IN (SELECT event_id FROM event_resources WHERE resource_name = ` + arg(f.ResourceName) + `)`)
+		b.WriteString(` AND id IN (SELECT event_id FROM event_resource_keys WHERE attribute = ` + strconv.Itoa(resourceNameKey) + ` AND value = ` + arg(f.ResourceName) + `)`)
 	}
 	cmp, order := ">", `event_time, id`
 	if f.Newest {
