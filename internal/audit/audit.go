@@ -231,10 +231,7 @@ func docResources(res []store.EventResource, source string, v any, doc json.RawM
 			return res
 		}
 	}
-	for _, x := range paramResources(source, doc) {
-		res = addResource(res, x)
-	}
-	return res
+	return paramResources(res, source, doc)
 }
 
 // kept reports whether the names of rs come back unchanged from Build's
