@@ -74,18 +74,6 @@ func TestMigration0017KeepsEvents(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ids := func(f store.EventFilter) []string {
-		t.Helper()
-		es, err := db.ListEvents(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range es {
-			out = append(out, e.ID)
-		}
-		return out
-	}
 	for _, tc := range []struct {
 		name string
 		f    store.EventFilter
@@ -96,14 +84,14 @@ func TestMigration0017KeepsEvents(t *testing.T) {
 		{"AccessKeyId", store.EventFilter{AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA"}, "e-2 e-4"},
 		{"all", store.EventFilter{}, "e-1 e-2 e-3 e-4"},
 	} {
-		if got := strings.Join(ids(tc.f), " "); got != tc.want {
+		if got := eventIDs(t, db, tc.f); got != tc.want {
 			t.Errorf("%s: events %q, want %q", tc.name, got, tc.want)
 		}
 	}
 	if n, err := db.DeleteEventsBefore(ctx, time.Unix(0, 2)); err != nil || n != 1 {
 		t.Fatalf("DeleteEventsBefore = %d, %v; want 1", n, err)
 	}
-	if got := strings.Join(ids(store.EventFilter{ResourceName: "111111111111"}), " "); got != "e-3" {
+	if got := eventIDs(t, db, store.EventFilter{ResourceName: "111111111111"}); got != "e-3" {
 		t.Errorf("after deleting e-1: events %q, want e-3", got)
 	}
 }
@@ -135,18 +123,6 @@ func TestMigration0018KeepsResourceLookups(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ids := func(f store.EventFilter) string {
-		t.Helper()
-		es, err := db.ListEvents(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range es {
-			out = append(out, e.ID)
-		}
-		return strings.Join(out, " ")
-	}
 	for _, tc := range []struct {
 		name string
 		f    store.EventFilter
@@ -158,7 +134,7 @@ func TestMigration0018KeepsResourceLookups(t *testing.T) {
 		{"ResourceName u-2", store.EventFilter{ResourceName: "u-2"}, "e-2 e-4"},
 		{"ResourceType user", store.EventFilter{ResourceType: "AWS::IdentityStore::User"}, "e-2 e-4"},
 	} {
-		if got := ids(tc.f); got != tc.want {
+		if got := eventIDs(t, db, tc.f); got != tc.want {
 			t.Errorf("%s: events %q, want %q", tc.name, got, tc.want)
 		}
 	}
@@ -172,6 +148,20 @@ func TestMigration0018KeepsResourceLookups(t *testing.T) {
 	if keys != 4 { // e-3's and e-4's type and name
 		t.Errorf("%d resource keys after retention, want 4", keys)
 	}
+}
+
+// eventIDs returns the IDs of the events db lists for f, space-separated.
+func eventIDs(t *testing.T, db *DB, f store.EventFilter) string {
+	t.Helper()
+	es, err := db.ListEvents(t.Context(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.ID)
+	}
+	return strings.Join(out, " ")
 }
 
 // migratedBelow returns a new database, open without the store, with the
