@@ -74,20 +74,12 @@ func TestMigration0017KeepsEvents(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name string
-		f    store.EventFilter
-		want string
-	}{
+	wantLookups(t, db, []lookup{
 		{"ResourceName", store.EventFilter{ResourceName: "111111111111"}, "e-1 e-3"},
 		{"ResourceType", store.EventFilter{ResourceType: "AWS::Organizations::Account"}, "e-1 e-3"},
 		{"AccessKeyId", store.EventFilter{AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA"}, "e-2 e-4"},
 		{"all", store.EventFilter{}, "e-1 e-2 e-3 e-4"},
-	} {
-		if got := eventIDs(t, db, tc.f); got != tc.want {
-			t.Errorf("%s: events %q, want %q", tc.name, got, tc.want)
-		}
-	}
+	})
 	if n, err := db.DeleteEventsBefore(ctx, time.Unix(0, 2)); err != nil || n != 1 {
 		t.Fatalf("DeleteEventsBefore = %d, %v; want 1", n, err)
 	}
@@ -123,21 +115,13 @@ func TestMigration0018KeepsResourceLookups(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name string
-		f    store.EventFilter
-		want string
-	}{
+	wantLookups(t, db, []lookup{
 		{"ResourceName account", store.EventFilter{ResourceName: "111111111111"}, "e-1 e-3"},
 		{"ResourceType account", store.EventFilter{ResourceType: "AWS::Organizations::Account"}, "e-1 e-3"},
 		{"ResourceName u-1", store.EventFilter{ResourceName: "u-1"}, "e-2"},
 		{"ResourceName u-2", store.EventFilter{ResourceName: "u-2"}, "e-2 e-4"},
 		{"ResourceType user", store.EventFilter{ResourceType: "AWS::IdentityStore::User"}, "e-2 e-4"},
-	} {
-		if got := eventIDs(t, db, tc.f); got != tc.want {
-			t.Errorf("%s: events %q, want %q", tc.name, got, tc.want)
-		}
-	}
+	})
 	if n, err := db.DeleteEventsBefore(ctx, time.Unix(0, 3)); err != nil || n != 2 {
 		t.Fatalf("DeleteEventsBefore = %d, %v; want 2", n, err)
 	}
@@ -147,6 +131,23 @@ func TestMigration0018KeepsResourceLookups(t *testing.T) {
 	}
 	if keys != 4 { // e-3's and e-4's type and name
 		t.Errorf("%d resource keys after retention, want 4", keys)
+	}
+}
+
+// lookup is a filter and the IDs of the events it should list.
+type lookup struct {
+	name string
+	f    store.EventFilter
+	want string
+}
+
+// wantLookups checks that db lists the events each lookup wants.
+func wantLookups(t *testing.T, db *DB, ls []lookup) {
+	t.Helper()
+	for _, l := range ls {
+		if got := eventIDs(t, db, l.f); got != l.want {
+			t.Errorf("%s: events %q, want %q", l.name, got, l.want)
+		}
 	}
 }
 
