@@ -409,8 +409,8 @@ func (c *conn) appendResources(ctx context.Context, es []store.EventRecord) erro
 		}
 		return nil
 	}
-	add := func(attr int64, value string, e *store.EventRecord) error {
-		args = append(args, attr, value, nanos(e.Time), e.ID)
+	add := func(attr int64, value string, at any, id string) error {
+		args = append(args, attr, value, at, id)
 		rows++
 		if rows == maxResourceRows {
 			return flush()
@@ -419,13 +419,17 @@ func (c *conn) appendResources(ctx context.Context, es []store.EventRecord) erro
 	}
 	for i := range es {
 		rs := es[i].Resources
+		if len(rs) == 0 {
+			continue
+		}
+		at := any(nanos(es[i].Time)) // boxed once for the event's rows
 		for j, r := range rs {
 			if !typeListed(rs[:j], r.Type) {
-				if err := add(resourceTypeKey, r.Type, &es[i]); err != nil {
+				if err := add(resourceTypeKey, r.Type, at, es[i].ID); err != nil {
 					return err
 				}
 			}
-			if err := add(resourceNameKey, r.Name, &es[i]); err != nil {
+			if err := add(resourceNameKey, r.Name, at, es[i].ID); err != nil {
 				return err
 			}
 		}
