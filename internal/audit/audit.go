@@ -135,6 +135,15 @@ type Entry struct {
 	Resources []store.EventResource
 }
 
+// Resourcer is implemented by typed request parameters and response
+// elements that list the resources their members name, exactly as
+// paramResources finds them in their JSON: Build then takes the list
+// instead of decoding the JSON it has just encoded (a credential issue's
+// record is built on every GetRoleCredentials).
+type Resourcer interface {
+	EventResources() []store.EventResource
+}
+
 // Appender is the one store method Record needs; store.Tx implements it.
 type Appender interface {
 	AppendEvent(ctx context.Context, e *store.EventRecord) error
@@ -192,10 +201,8 @@ func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, erro
 	if err != nil {
 		return nil, fmt.Errorf("audit %s: %w", e.Name, err)
 	}
-	res := e.Resources
-	for _, r := range paramResources(e.Source, ev.RequestParameters, ev.ResponseElements) {
-		res = addResource(res, r)
-	}
+	res := docResources(e.Resources, e.Source, e.Params, ev.RequestParameters)
+	res = docResources(res, e.Source, e.Response, ev.ResponseElements)
 	principal := a.Identity.UserName
 	if principal == "" {
 		principal = a.Identity.ARN
@@ -208,6 +215,34 @@ func (r *Recorder) Build(ctx context.Context, e Entry) (*store.EventRecord, erro
 		Principal: principal, ErrorCode: ev.ErrorCode, ReadOnly: ev.ReadOnly,
 		AccessKeyID: a.Identity.AccessKeyID, Resources: res, Record: body,
 	}, nil
+}
+
+// docResources adds to res the resources that v, encoded as doc, names:
+// those v lists when it is a Resourcer whose resource names are valid
+// UTF-8 within MaxValue bytes (what the JSON round trip keeps unchanged),
+// otherwise those paramResources finds in doc.
+func docResources(res []store.EventResource, source string, v any, doc json.RawMessage) []store.EventResource {
+	if r, ok := v.(Resourcer); ok {
+		listed := r.EventResources()
+		if kept(listed) {
+			for _, x := range listed {
+				res = addResource(res, x)
+			}
+			return res
+		}
+	}
+	return paramResources(res, source, doc)
+}
+
+// kept reports whether the names of rs come back unchanged from Build's
+// JSON: valid UTF-8, none cut to MaxValue.
+func kept(rs []store.EventResource) bool {
+	for _, r := range rs {
+		if len(r.Name) > MaxValue || !utf8.ValidString(r.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // Bounds on what one event stores of what a request said, so that an

@@ -80,9 +80,9 @@ func ResourcesOfARNs(arns []string) []store.EventResource {
 // or group by principalType), userId, groupId, membershipId, resourceArn,
 // policyArn, and for IAM events userName and accessKeyId. It is how events
 // whose Entry lists no Resources still answer LookupEvents with
-// AttributeKey=ResourceName.
-func paramResources(source string, docs ...json.RawMessage) []store.EventResource {
-	var out []store.EventResource
+// AttributeKey=ResourceName. It adds them to out, once each, and returns
+// the result.
+func paramResources(out []store.EventResource, source string, docs ...json.RawMessage) []store.EventResource {
 	for _, d := range docs {
 		if len(d) == 0 || d[0] != '{' {
 			continue

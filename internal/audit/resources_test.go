@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,3 +78,46 @@ func compare(a, b string) int {
 }
 
 func res(typ, name string) store.EventResource { return store.EventResource{Type: typ, Name: name} }
+
+// listed is typed request parameters that list their resources
+// (Resourcer): one its JSON does not name, so that a test sees which list
+// Build took.
+type listed struct {
+	AccountID string `json:"accountId"`
+	extra     string
+}
+
+func (l listed) EventResources() []store.EventResource {
+	return []store.EventResource{res(ResourceAccount, l.AccountID), res(ResourceUser, l.extra)}
+}
+
+// TestBuildTakesListedResources: a Resourcer's list is taken instead of
+// decoding its JSON, unless a name would not come back from the JSON
+// unchanged (cut to MaxValue, or not UTF-8), where Build decodes as for
+// any other value.
+func TestBuildTakesListedResources(t *testing.T) {
+	r := &Recorder{Now: time.Now, NewID: func() string { return "id" }}
+	long := strings.Repeat("1", MaxValue+1)
+	for _, tc := range []struct {
+		name string
+		p    listed
+		want []store.EventResource
+	}{
+		{"listed", listed{AccountID: "111111111111", extra: "u-1"},
+			[]store.EventResource{res(ResourceAccount, "111111111111"), res(ResourceUser, "u-1")}},
+		{"too long to list", listed{AccountID: long, extra: "u-1"},
+			[]store.EventResource{res(ResourceAccount, clip(long, MaxValue))}},
+		{"not UTF-8", listed{AccountID: "\xff1", extra: "u-1"},
+			[]store.EventResource{res(ResourceAccount, "\ufffd1")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := r.Build(context.Background(), Entry{Source: SourcePortal, Name: "GetRoleCredentials", Params: tc.p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rec.Resources, tc.want) {
+				t.Errorf("resources = %v, want %v", rec.Resources, tc.want)
+			}
+		})
+	}
+}

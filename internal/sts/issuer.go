@@ -156,10 +156,23 @@ type grcParams struct {
 	RoleName  string `json:"roleName"`
 }
 
+// EventResources lists the account, as the audit recorder would find it
+// in the JSON (audit.Resourcer).
+func (p *grcParams) EventResources() []store.EventResource {
+	if p.AccountID == "" {
+		return nil
+	}
+	return []store.EventResource{{Type: audit.ResourceAccount, Name: p.AccountID}}
+}
+
 type grcResponse struct {
 	AssumedRoleARN  string         `json:"assumedRoleArn"`
 	RoleCredentials grcCredentials `json:"roleCredentials"`
 }
+
+// EventResources lists none: no member of the response names a resource
+// the audit recorder lists (audit.Resourcer).
+func (*grcResponse) EventResources() []store.EventResource { return nil }
 
 type grcCredentials struct {
 	AccessKeyID string `json:"accessKeyId"`

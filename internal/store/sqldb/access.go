@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -385,11 +386,12 @@ func (c *conn) AppendEvent(ctx context.Context, e *store.EventRecord) error {
 	return nil
 }
 
-// appendResources stores the resources of es with multi-row INSERTs, like
-// AppendEvents stores the events: one statement per up to
-// maxResourceRows resources rather than one per resource, since the audit
-// recorder gives almost every event one or more. A resource listed twice
-// is stored once.
+// appendResources stores the lookup keys of the resources of es
+// (event_resource_keys: a row per resource type and one per resource name
+// of each event, with its time) with multi-row INSERTs, like AppendEvents stores the
+// events: one statement per up to maxResourceRows rows rather than one per
+// row, since the audit recorder gives almost every event one or more. A key
+// listed twice is stored once.
 func (c *conn) appendResources(ctx context.Context, es []store.EventRecord) error {
 	var args []any
 	rows := 0
@@ -400,38 +402,69 @@ func (c *conn) appendResources(ctx context.Context, es []store.EventRecord) erro
 				n /= 2
 			}
 			if _, err := c.exec(ctx, resourceInserts.of(c.d, n), args[:resourceParams*n]...); err != nil {
-				return fmt.Errorf("%d event resources: %w", n, err)
+				return fmt.Errorf("%d event resource keys: %w", n, err)
 			}
 			args = append(args[:0], args[resourceParams*n:]...)
 			rows -= n
 		}
 		return nil
 	}
+	add := func(attr int64, value string, at any, id string) error {
+		args = append(args, attr, value, at, id)
+		rows++
+		if rows == maxResourceRows {
+			return flush()
+		}
+		return nil
+	}
 	for i := range es {
-		for _, r := range es[i].Resources {
-			args = append(args, es[i].ID, r.Type, r.Name)
-			rows++
-			if rows == maxResourceRows {
-				if err := flush(); err != nil {
+		rs := es[i].Resources
+		if len(rs) == 0 {
+			continue
+		}
+		at := any(nanos(es[i].Time)) // boxed once for the event's rows
+		for j, r := range rs {
+			if !typeListed(rs[:j], r.Type) {
+				if err := add(resourceTypeKey, r.Type, at, es[i].ID); err != nil {
 					return err
 				}
+			}
+			if err := add(resourceNameKey, r.Name, at, es[i].ID); err != nil {
+				return err
 			}
 		}
 	}
 	return flush()
 }
 
-// maxResourceRows bounds the rows of one event_resources INSERT: 128 rows
-// of resourceParams parameters, far below SQLite's 32766 and PostgreSQL's
-// 65535.
+// typeListed reports whether a resource of rs has type typ.
+func typeListed(rs []store.EventResource, typ string) bool {
+	for _, r := range rs {
+		if r.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// The attributes of event_resource_keys rows: what LookupEvents'
+// AttributeKey ResourceType and ResourceName look up.
+const (
+	resourceTypeKey = 0
+	resourceNameKey = 1
+)
+
+// maxResourceRows bounds the rows of one event_resource_keys INSERT: 128
+// rows of resourceParams parameters, far below SQLite's 32766 and
+// PostgreSQL's 65535.
 const maxResourceRows = 128
 
-// resourceParams is the number of columns of an event_resources row.
-const resourceParams = 3
+// resourceParams is the number of columns of an event_resource_keys row.
+const resourceParams = 4
 
 // resourceInserts holds the INSERT statements of 1, 2, 4, ...
-// maxResourceRows event resources.
-var resourceInserts = newRowInserts(`INSERT INTO event_resources (event_id, resource_type, resource_name) VALUES `,
+// maxResourceRows event resource keys.
+var resourceInserts = newRowInserts(`INSERT INTO event_resource_keys (attribute, value, event_time, event_id) VALUES `,
 	resourceParams, maxResourceRows)
 
 // rowInserts holds an INSERT statement of n rows for each n a power
@@ -492,7 +525,8 @@ func multiRowTexts(prefix string, params, max int, ph func(i int) string) map[in
 }
 
 // resourcesArg stores an event's resources as JSON, none as NULL. The
-// event_resources table holds them again, one row each, for filtering.
+// event_resource_keys table holds their types and names again, for
+// filtering.
 func resourcesArg(rs []store.EventResource) any {
 	if len(rs) == 0 {
 		return nil
@@ -565,42 +599,61 @@ func eventQuery(f store.EventFilter) (string, []any) {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	b.WriteString(`SELECT ` + eventCols + ` FROM events WHERE event_time >= ` + arg(nanos(f.Start)))
+	// A lookup by resource is driven by event_resource_keys, in the
+	// order of its key (attribute, value, event_time, event_id): a page
+	// reads its own events only, not every event naming the resource.
+	// Columns of events are then qualified (e.), and time and ID order
+	// come from the key (k.).
+	p, t, id := "", "event_time", "id"
+	drive, driveValue := -1, ""
+	switch {
+	case f.ResourceName != "":
+		drive, driveValue = resourceNameKey, f.ResourceName
+	case f.ResourceType != "":
+		drive, driveValue = resourceTypeKey, f.ResourceType
+	}
+	if drive >= 0 {
+		p, t, id = "e.", "k.event_time", "k.event_id"
+		b.WriteString(`SELECT ` + qualifiedEventCols + ` FROM event_resource_keys k JOIN events e ON e.id = k.event_id
+			WHERE k.attribute = ` + strconv.Itoa(drive) + ` AND k.value = ` + arg(driveValue) + ` AND k.event_time >= ` + arg(nanos(f.Start)))
+	} else {
+		b.WriteString(`SELECT ` + eventCols + ` FROM events WHERE event_time >= ` + arg(nanos(f.Start)))
+	}
 	if !f.End.IsZero() {
-		b.WriteString(` AND event_time < ` + arg(nanos(f.End)))
+		b.WriteString(` AND ` + t + ` < ` + arg(nanos(f.End)))
 	}
 	for _, c := range [...]struct{ col, v string }{
 		{"id", f.ID}, {"name", f.Name}, {"source", f.Source}, {"principal", f.Principal}, {"access_key_id", f.AccessKeyID},
 	} {
 		if c.v != "" {
-			b.WriteString(` AND ` + c.col + ` = ` + arg(c.v))
+			b.WriteString(` AND ` + p + c.col + ` = ` + arg(c.v))
 		}
 	}
 	if f.AccessKeyID != "" {
 		// The condition of the partial index events_access_key, written
 		// as the index has it: neither planner infers it from the
 		// parameter.
-		b.WriteString(` AND access_key_id <> ''`)
+		b.WriteString(` AND ` + p + `access_key_id <> ''`)
 	}
 	if f.ReadOnly != nil {
-		b.WriteString(` AND read_only = ` + arg(*f.ReadOnly))
+		b.WriteString(` AND ` + p + `read_only = ` + arg(*f.ReadOnly))
 	}
-	if f.ResourceType != "" {
-		b.WriteString(` AND id IN (SELECT event_id FROM event_resources WHERE resource_type = ` + arg(f.ResourceType) + `)`)
+	if f.ResourceType != "" && drive != resourceTypeKey {
+		b.WriteString(` AND ` + p + `id IN (SELECT event_id FROM event_resource_keys WHERE attribute = ` + strconv.Itoa(resourceTypeKey) + ` AND value = ` + arg(f.ResourceType) + `)`)
 	}
-	if f.ResourceName != "" {
-		b.WriteString(` AND id IN (SELECT event_id FROM event_resources WHERE resource_name = ` + arg(f.ResourceName) + `)`)
-	}
-	cmp, order := ">", `event_time, id`
+	cmp, order := ">", t+`, `+id
 	if f.Newest {
-		cmp, order = "<", `event_time DESC, id DESC`
+		cmp, order = "<", t+` DESC, `+id+` DESC`
 	}
 	if f.Page.After != "" {
-		b.WriteString(` AND (event_time, id) ` + cmp + ` (SELECT event_time, id FROM events WHERE id = ` + arg(f.Page.After) + `)`)
+		b.WriteString(` AND (` + t + `, ` + id + `) ` + cmp + ` (SELECT event_time, id FROM events WHERE id = ` + arg(f.Page.After) + `)`)
 	}
 	b.WriteString(` ORDER BY ` + order + ` LIMIT ` + arg(limit(f.Page)))
 	return b.String(), args
 }
+
+// qualifiedEventCols is eventCols as columns of events e.
+var qualifiedEventCols = "e." + strings.ReplaceAll(eventCols, ", ", ", e.")
 
 // ListEvents returns the events matching f ordered by (Time, ID), or newest
 // first. A zero End means no upper bound; Page.After is the ID of the last

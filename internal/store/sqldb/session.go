@@ -260,9 +260,9 @@ func (c *conn) DeleteExpired(ctx context.Context, now time.Time) error {
 
 // DeleteEventsBefore deletes the events older than t (events_time index).
 func (c *conn) DeleteEventsBefore(ctx context.Context, t time.Time) (int, error) {
-	// The events' resources first: should the second statement fail, a
-	// retry finds the events again.
-	_, err := c.exec(ctx, `DELETE FROM event_resources WHERE event_id IN (SELECT id FROM events WHERE event_time < $1)`, nanos(t))
+	// The events' resource keys first: should the second statement fail,
+	// a retry finds the events again.
+	_, err := c.exec(ctx, `DELETE FROM event_resource_keys WHERE event_time < $1`, nanos(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete resources of events before %s: %w", t.Format(time.RFC3339), err)
 	}

@@ -50,6 +50,7 @@ func BenchmarkLookupEvents(b *testing.B) {
 		{"EventName", store.EventFilter{Name: "Op7"}},
 		{"AccessKeyId", store.EventFilter{AccessKeyID: fmt.Sprintf("ASIA%016d", 7)}},
 		{"ResourceName", store.EventFilter{ResourceName: fmt.Sprintf("%012d", 700)}},
+		{"ResourceType", store.EventFilter{ResourceType: "AWS::Organizations::Account"}},
 		{"ReadOnly", store.EventFilter{ReadOnly: &yes}},
 		{"Username in a day", store.EventFilter{Principal: "user-7", Start: t0.Add(24 * time.Hour), End: t0.Add(48 * time.Hour)}},
 	} {

@@ -74,36 +74,16 @@ func TestMigration0017KeepsEvents(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ids := func(f store.EventFilter) []string {
-		t.Helper()
-		es, err := db.ListEvents(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range es {
-			out = append(out, e.ID)
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		name string
-		f    store.EventFilter
-		want string
-	}{
+	wantLookups(t, db, []lookup{
 		{"ResourceName", store.EventFilter{ResourceName: "111111111111"}, "e-1 e-3"},
 		{"ResourceType", store.EventFilter{ResourceType: "AWS::Organizations::Account"}, "e-1 e-3"},
 		{"AccessKeyId", store.EventFilter{AccessKeyID: "ASIAEXAMPLE7KQ2RJ4XA"}, "e-2 e-4"},
 		{"all", store.EventFilter{}, "e-1 e-2 e-3 e-4"},
-	} {
-		if got := strings.Join(ids(tc.f), " "); got != tc.want {
-			t.Errorf("%s: events %q, want %q", tc.name, got, tc.want)
-		}
-	}
+	})
 	if n, err := db.DeleteEventsBefore(ctx, time.Unix(0, 2)); err != nil || n != 1 {
 		t.Fatalf("DeleteEventsBefore = %d, %v; want 1", n, err)
 	}
-	if got := strings.Join(ids(store.EventFilter{ResourceName: "111111111111"}), " "); got != "e-3" {
+	if got := eventIDs(t, db, store.EventFilter{ResourceName: "111111111111"}); got != "e-3" {
 		t.Errorf("after deleting e-1: events %q, want e-3", got)
 	}
 }
@@ -145,6 +125,83 @@ func TestMigration0018KeepsDisabledUsers(t *testing.T) {
 	if err != nil || len(us) != 3 || !us[0].AdminDisabled || !us[1].SourceInactive {
 		t.Fatalf("ListUsers after migration = %+v, %v", us, err)
 	}
+}
+
+// TestMigration0019KeepsResourceLookups migrates a database holding
+// events and their event_resources rows written before 0019: lookups by
+// resource type and by resource name find the same events after it, an
+// event with two resources of one type once, and events appended
+// afterwards too; retention deletes their keys.
+func TestMigration0019KeepsResourceLookups(t *testing.T) {
+	ctx := t.Context()
+	path, raw := migratedBelow(t, 19)
+	_, err := raw.ExecContext(ctx, `INSERT INTO events (id, event_time, source, name, principal, error_code, record, read_only, resources, access_key_id) VALUES
+		('e-1', 1, 'sso.amazonaws.com', 'GetRoleCredentials', 'ed', '', '{}', 1, '[{"ResourceType":"AWS::Organizations::Account","ResourceName":"111111111111"}]', ''),
+		('e-2', 2, 'identitystore.amazonaws.com', 'CreateGroupMembership', 'ed', '', '{}', 0, '[{"ResourceType":"AWS::IdentityStore::User","ResourceName":"u-1"},{"ResourceType":"AWS::IdentityStore::User","ResourceName":"u-2"}]', '')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `INSERT INTO event_resources (event_id, resource_type, resource_name) VALUES
+		('e-1', 'AWS::Organizations::Account', '111111111111'),
+		('e-2', 'AWS::IdentityStore::User', 'u-1'),
+		('e-2', 'AWS::IdentityStore::User', 'u-2')`); err != nil {
+		t.Fatal(err)
+	}
+	db := reopen(t, raw, path)
+	if err := db.AppendEvents(ctx, []store.EventRecord{
+		{ID: "e-3", Time: time.Unix(0, 3), Name: "GetRoleCredentials", Resources: []store.EventResource{{Type: "AWS::Organizations::Account", Name: "111111111111"}}},
+		{ID: "e-4", Time: time.Unix(0, 4), Name: "CreateUser", Resources: []store.EventResource{{Type: "AWS::IdentityStore::User", Name: "u-2"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantLookups(t, db, []lookup{
+		{"ResourceName account", store.EventFilter{ResourceName: "111111111111"}, "e-1 e-3"},
+		{"ResourceType account", store.EventFilter{ResourceType: "AWS::Organizations::Account"}, "e-1 e-3"},
+		{"ResourceName u-1", store.EventFilter{ResourceName: "u-1"}, "e-2"},
+		{"ResourceName u-2", store.EventFilter{ResourceName: "u-2"}, "e-2 e-4"},
+		{"ResourceType user", store.EventFilter{ResourceType: "AWS::IdentityStore::User"}, "e-2 e-4"},
+	})
+	if n, err := db.DeleteEventsBefore(ctx, time.Unix(0, 3)); err != nil || n != 2 {
+		t.Fatalf("DeleteEventsBefore = %d, %v; want 2", n, err)
+	}
+	var keys int
+	if err := db.ReadPool().QueryRowContext(ctx, `SELECT count(*) FROM event_resource_keys`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	if keys != 4 { // e-3's and e-4's type and name
+		t.Errorf("%d resource keys after retention, want 4", keys)
+	}
+}
+
+// lookup is a filter and the IDs of the events it should list.
+type lookup struct {
+	name string
+	f    store.EventFilter
+	want string
+}
+
+// wantLookups checks that db lists the events each lookup wants.
+func wantLookups(t *testing.T, db *DB, ls []lookup) {
+	t.Helper()
+	for _, l := range ls {
+		if got := eventIDs(t, db, l.f); got != l.want {
+			t.Errorf("%s: events %q, want %q", l.name, got, l.want)
+		}
+	}
+}
+
+// eventIDs returns the IDs of the events db lists for f, space-separated.
+func eventIDs(t *testing.T, db *DB, f store.EventFilter) string {
+	t.Helper()
+	es, err := db.ListEvents(t.Context(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.ID)
+	}
+	return strings.Join(out, " ")
 }
 
 // migratedBelow returns a new database, open without the store, with the

@@ -55,3 +55,22 @@ func queryPlan(t *testing.T, db *sqlite.DB, q string, args ...any) string {
 	}
 	return strings.Join(plan, "; ")
 }
+
+// TestLookupByResourceReadsKeysInOrder: a CloudTrail lookup by resource
+// type or name reads event_resource_keys in the order of its key, newest
+// first, without sorting (every credential issue names its account, so a
+// lookup by AWS::Organizations::Account would otherwise fetch and sort
+// them all for one page).
+func TestLookupByResourceReadsKeysInOrder(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	for _, f := range []store.EventFilter{
+		{ResourceType: "AWS::Organizations::Account", Newest: true, Page: store.Page{Limit: 50}},
+		{ResourceName: "111111111111", Newest: true, Page: store.Page{Limit: 50, After: "e-1"}},
+		{ResourceName: "111111111111", ResourceType: "AWS::Organizations::Account", Page: store.Page{Limit: 50}},
+	} {
+		q, args := sqldb.EventQuery(f)
+		if got := queryPlan(t, db, q, args...); !strings.HasPrefix(got, "SEARCH k USING PRIMARY KEY (attribute=? AND value=? AND event_time") || strings.Contains(got, "TEMP B-TREE") {
+			t.Errorf("query plan of a lookup by %+v: %q, want a search of event_resource_keys' primary key without a sort", f, got)
+		}
+	}
+}

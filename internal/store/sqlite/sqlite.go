@@ -101,8 +101,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // writes that token rotations and audit events make land on the same
 // index pages again and again (the leaves of the random-keyed indexes, the
 // appending ends of the time-ordered ones), so eight times the interval
-// writes far fewer pages per commit: CPU per refresh fell by about a fifth
-// (docs/benchmarks.md, refresh grant). The cost: the -wal file next to the
+// writes far fewer pages per commit: CPU per refresh fell by about a fifth,
+// and the audit batcher's commits, which rewrite the same last pages of the
+// events indexes, gain likewise (docs/benchmarks.md). The cost: the -wal file next to the
 // database grows to about 32 MiB and keeps that size (SQLite writes it
 // again from its start after each checkpoint), and a start after a crash
 // reads up to that much back.

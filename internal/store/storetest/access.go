@@ -382,13 +382,16 @@ func testEventLookup(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	acct := store.EventResource{Type: "AWS::Organizations::Account", Name: "111111111111"}
 	user := store.EventResource{Type: "AWS::IdentityStore::User", Name: "ed.developer"}
+	// A second resource of the type of another, listed once by
+	// ResourceType.
+	user2 := store.EventResource{Type: "AWS::IdentityStore::User", Name: "ann"}
 	es := []store.EventRecord{
 		{ID: "e-3", Time: at(1), Source: "organizations.amazonaws.com", Name: "CreateAccount", Principal: "admin",
 			AccessKeyID: "ASIAONE", Resources: []store.EventResource{acct}, Record: []byte(`{}`)},
 		{ID: "e-1", Time: at(2), Source: "organizations.amazonaws.com", Name: "ListAccounts", Principal: "admin",
 			ReadOnly: true, AccessKeyID: "ASIAONE", Record: []byte(`{}`)},
 		{ID: "e-2", Time: at(2), Source: "identitystore.amazonaws.com", Name: "CreateUser", Principal: "ed.developer",
-			AccessKeyID: "ASIATWO", Resources: []store.EventResource{user, acct}},
+			AccessKeyID: "ASIATWO", Resources: []store.EventResource{user, acct, user2}},
 	}
 	must(t, s.AppendEvent(ctx, &es[0]))
 	must(t, s.AppendEvents(ctx, es[1:]))
@@ -413,6 +416,9 @@ func testEventLookup(t *testing.T, s store.Store) {
 		{"resource name", store.EventFilter{ResourceName: "111111111111"}, []store.EventRecord{es[0], es[2]}},
 		{"resource name newest", store.EventFilter{ResourceName: "111111111111", Newest: true}, []store.EventRecord{es[2], es[0]}},
 		{"no such resource", store.EventFilter{ResourceName: "222222222222"}, []store.EventRecord{}},
+		{"second resource of a type", store.EventFilter{ResourceName: "ann"}, es[2:]},
+		{"a type is no resource name", store.EventFilter{ResourceName: "AWS::IdentityStore::User"}, []store.EventRecord{}},
+		{"a name is no resource type", store.EventFilter{ResourceType: "111111111111"}, []store.EventRecord{}},
 		{"end", store.EventFilter{End: at(2), Newest: true}, es[:1]},
 	} {
 		got, err := s.ListEvents(ctx, tc.f)
