@@ -111,11 +111,20 @@ type Ring struct {
 
 // reloader lets one reload of a purpose's keys run at a time: started
 // counts the reloads begun, finished is the number of the last one done.
+// A reload begins at least gap after the previous one began (last).
 type reloader struct {
 	mu       sync.Mutex
 	started  atomic.Uint64
 	finished uint64
+	gap      time.Duration
+	last     time.Time
 }
+
+// HashReloadGap is the least time between two reloads of the token-hash
+// keys that lookups missing a keyed hash make (Find): a replica flooded
+// with unknown or forged tokens reads those keys at most once per gap
+// (5 times a second), whatever the flood's rate.
+const HashReloadGap = 200 * time.Millisecond
 
 // reloadTimeout bounds the store read of a reload made for Open, which has
 // no request context.
@@ -139,6 +148,9 @@ func Open(ctx context.Context, st store.Store, master []byte, rand io.Reader, no
 	r := &Ring{master: m, rand: rand, st: st, keys: map[string][]key{}, reloaders: map[string]*reloader{}}
 	for _, p := range []string{PurposeTokenHash, PurposeSeal, PurposeSecrets} {
 		r.reloaders[p] = &reloader{}
+		if p == PurposeTokenHash {
+			r.reloaders[p].gap = HashReloadGap
+		}
 		if err := r.ensure(ctx, st, p, now); err != nil {
 			return nil, err
 		}
@@ -210,7 +222,9 @@ func (r *Ring) load(purpose string, stored []store.Key) error {
 
 // Rotate adds a new key for purpose, which becomes the one used for new
 // values. Other replicas load it when they first meet a value sealed
-// under it (Open reloads the ring then) or when they reopen their ring.
+// under it (OpenContext reloads the ring then), when a token lookup
+// misses (Find) or a stored hash names it (Verify), or when they reopen
+// their ring.
 func (r *Ring) Rotate(ctx context.Context, st store.Store, purpose string, now time.Time) error {
 	k, err := r.newKey(purpose, now)
 	if err != nil {
@@ -253,6 +267,76 @@ func (r *Ring) Hashes(value string) []string {
 		out[i] = hashWith(k, value)
 	}
 	return out
+}
+
+// Verify reports whether value hashes to stored, a hash made by Hash (a
+// client secret's, say). The stored hash names its key: one this ring has
+// not loaded (another replica rotated the token-hash key and then made
+// stored) makes the ring read its token-hash keys again first, bounded as
+// for Find; the key ID comes from the store, not from the caller's
+// request. The comparison takes constant time. A failed reload is
+// returned wrapped.
+func (r *Ring) Verify(ctx context.Context, value, stored string) (bool, error) {
+	id, _, ok := strings.Cut(stored, ".")
+	if !ok {
+		return false, nil
+	}
+	k, ok := r.keyByID(PurposeTokenHash, id)
+	if !ok {
+		if err := r.reload(ctx, PurposeTokenHash); err != nil {
+			return false, err
+		}
+		if k, ok = r.keyByID(PurposeTokenHash, id); !ok {
+			return false, nil
+		}
+	}
+	return hmac.Equal([]byte(hashWith(k, value)), []byte(stored)), nil
+}
+
+// Find looks a bearer value up by its keyed hash: get is called with the
+// value's hash under each token-hash key, newest first, until it returns
+// something other than store.ErrNotFound. When every hash misses, the
+// value may be hashed under a token-hash key another replica (or another
+// process on the same database) has just added and this ring has not
+// loaded, as a token names no key: Find then reads the token-hash keys
+// from the store again and tries the hashes under keys it had not tried.
+// That reload is the one a miss may cost beyond its own lookups, and it is
+// bounded so that sprayed random or forged tokens cannot turn each miss
+// into a store read: reloads run one at a time per ring, concurrent misses
+// wait for and share one that began after they missed (so a token hashed
+// under a key stored before the miss is always found), and a reload
+// begins at least HashReloadGap after the previous one. A flood therefore
+// costs at most one small read (the handful of token-hash key rows) per
+// HashReloadGap per replica, and a miss waits up to HashReloadGap plus
+// that read. A version check (store.Store.ChangeSeq) before the reload
+// would cost a read of its own, as large as the key list, so Find reads
+// the keys directly. The result is get's, store.ErrNotFound when no hash
+// is found, or a failed reload's error wrapped (ctx's when it ends while
+// waiting).
+func Find[T any](ctx context.Context, r *Ring, value string, get func(hash string) (T, error)) (T, error) {
+	var zero T
+	ks := r.keysOf(PurposeTokenHash)
+	tried := make(map[string]bool, len(ks))
+	for _, k := range ks {
+		tried[k.id] = true
+		v, err := get(hashWith(k, value))
+		if !errors.Is(err, store.ErrNotFound) {
+			return v, err
+		}
+	}
+	if err := r.reload(ctx, PurposeTokenHash); err != nil {
+		return zero, err
+	}
+	for _, k := range r.keysOf(PurposeTokenHash) {
+		if tried[k.id] {
+			continue
+		}
+		v, err := get(hashWith(k, value))
+		if !errors.Is(err, store.ErrNotFound) {
+			return v, err
+		}
+	}
+	return zero, store.ErrNotFound
 }
 
 func hashWith(k key, value string) string {
@@ -339,7 +423,17 @@ func (r *Ring) reload(ctx context.Context, purpose string) error {
 	if rl.finished > seen {
 		return nil
 	}
+	if wait := rl.gap - time.Since(rl.last); rl.gap > 0 && wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("reload %s keys: %w", purpose, ctx.Err())
+		}
+	}
 	n := rl.started.Add(1)
+	rl.last = time.Now()
 	ks, err := r.st.ListKeys(ctx, purpose)
 	if err != nil {
 		return fmt.Errorf("reload %s keys: %w", purpose, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -320,7 +321,7 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 	now := s.now()
 	// Read what does not need the write lock outside the transaction, so
 	// that concurrent refreshes only serialize on the writes.
-	t, err := findByHashes(s.Keys.Hashes(string(in.RefreshToken)), func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
+	t, err := keyring.Find(ctx, s.Keys, string(in.RefreshToken), func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, invalid()
 	} else if err != nil {
