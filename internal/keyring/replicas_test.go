@@ -28,19 +28,7 @@ import (
 // a key that exists nowhere still fails, and concurrent ones share
 // reloads.
 func TestRotationAcrossReplicas(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		open func(t *testing.T) (store.Store, store.Store)
-	}{
-		{"sqlite", func(t *testing.T) (store.Store, store.Store) {
-			path := filepath.Join(t.TempDir(), "db")
-			return openSQLite(t, path), openSQLite(t, path)
-		}},
-		{"postgres", func(t *testing.T) (store.Store, store.Store) {
-			dsn := postgresSchema(t)
-			return openPostgres(t, dsn), openPostgres(t, dsn)
-		}},
-	} {
+	for _, b := range sharedStores {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := t.Context()
 			st1, st2 := b.open(t)
@@ -107,6 +95,22 @@ func TestRotationAcrossReplicas(t *testing.T) {
 	}
 }
 
+// sharedStores opens two stores on one database: two handles on one
+// SQLite file, or two on one fresh PostgreSQL schema.
+var sharedStores = []struct {
+	name string
+	open func(t *testing.T) (store.Store, store.Store)
+}{
+	{"sqlite", func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "db")
+		return openSQLite(t, path), openSQLite(t, path)
+	}},
+	{"postgres", func(t *testing.T) (store.Store, store.Store) {
+		dsn := postgresSchema(t)
+		return openPostgres(t, dsn), openPostgres(t, dsn)
+	}},
+}
+
 func openSQLite(t *testing.T, path string) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), path)
@@ -165,19 +169,7 @@ func (s *countingStore) ListKeys(ctx context.Context, purpose string) ([]store.K
 // values hashed under the older key. A flood of unknown tokens makes
 // replica 2 read its keys at most once per HashReloadGap.
 func TestHashRotationAcrossReplicas(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		open func(t *testing.T) (store.Store, store.Store)
-	}{
-		{"sqlite", func(t *testing.T) (store.Store, store.Store) {
-			path := filepath.Join(t.TempDir(), "db")
-			return openSQLite(t, path), openSQLite(t, path)
-		}},
-		{"postgres", func(t *testing.T) (store.Store, store.Store) {
-			dsn := postgresSchema(t)
-			return openPostgres(t, dsn), openPostgres(t, dsn)
-		}},
-	} {
+	for _, b := range sharedStores {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := t.Context()
 			st1, st2 := b.open(t)
