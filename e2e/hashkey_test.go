@@ -18,7 +18,7 @@ import (
 // PostgreSQL schema; one SQLite data folder serves one process, and
 // keyring's tests cover two handles on one file). A rotates the token-hash
 // key and then issues, hashed under the new key, an OIDC access and
-// refresh token, a portal session and a SCIM token; B, which has not
+// refresh token, a device code, a portal session and a SCIM token; B, which has not
 // loaded that key and is not restarted, accepts each of them over HTTP.
 // Values hashed before the rotation keep working on both.
 func TestTokenHashRotationOnReplicas(t *testing.T) {
@@ -47,12 +47,51 @@ func TestTokenHashRotationOnReplicas(t *testing.T) {
 	if _, err := portalClient(b).ListAccounts(ctx, &sso.ListAccountsInput{AccessToken: tok.AccessToken}); err != nil {
 		t.Fatalf("B refuses an access token A hashed under the new key: %v", err)
 	}
+	// A refresh token A issued after a rotation, for a client registered
+	// before it (B checks the client secret under a key it has).
 	rotate()
-	reg, tok = signInPKCE(t, a, "ed.developer")
-	if _, err := oidcClient(b).CreateToken(ctx, &ssooidc.CreateTokenInput{
+	next, err := oidcClient(a).CreateToken(ctx, &ssooidc.CreateTokenInput{
 		ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, GrantType: aws.String("refresh_token"), RefreshToken: tok.RefreshToken,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oidcClient(b).CreateToken(ctx, &ssooidc.CreateTokenInput{
+		ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, GrantType: aws.String("refresh_token"), RefreshToken: next.RefreshToken,
 	}); err != nil {
 		t.Fatalf("B refuses a refresh token A hashed under the new key: %v", err)
+	}
+	// A client registered on A after a rotation authenticates on B.
+	rotate()
+	reg2, tok2 := signInPKCE(t, a, "ed.developer")
+	if _, err := oidcClient(b).CreateToken(ctx, &ssooidc.CreateTokenInput{
+		ClientId: reg2.ClientId, ClientSecret: reg2.ClientSecret, GrantType: aws.String("refresh_token"), RefreshToken: tok2.RefreshToken,
+	}); err != nil {
+		t.Fatalf("B refuses a client secret A hashed under the new key: %v", err)
+	}
+
+	// A device code started and approved on A after a rotation, redeemed
+	// on B (the code is looked up inside B's redeeming transaction), for a
+	// client registered before it.
+	devReg, err := oidcClient(a).RegisterClient(ctx, &ssooidc.RegisterClientInput{
+		ClientName: aws.String("botocore-client-hashkey"), ClientType: aws.String("public"), Scopes: []string{"sso:account:access"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotate()
+	dev, err := oidcClient(a).StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{
+		ClientId: devReg.ClientId, ClientSecret: devReg.ClientSecret, StartUrl: aws.String(a.Instance.StartURL),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approveDeviceFor(t, aws.ToString(dev.VerificationUriComplete), "ed.developer", demoPassword, "botocore-client")
+	if _, err := oidcClient(b).CreateToken(ctx, &ssooidc.CreateTokenInput{
+		ClientId: devReg.ClientId, ClientSecret: devReg.ClientSecret, DeviceCode: dev.DeviceCode,
+		GrantType: aws.String("urn:ietf:params:oauth:grant-type:device_code"),
+	}); err != nil {
+		t.Fatalf("B refuses a device code A hashed under the new key: %v", err)
 	}
 	// Tokens hashed under the older key still work on both.
 	for _, srv := range []*servertest.Server{a, b} {

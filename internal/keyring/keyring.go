@@ -315,28 +315,48 @@ func (r *Ring) Verify(ctx context.Context, value, stored string) (bool, error) {
 // waiting).
 func Find[T any](ctx context.Context, r *Ring, value string, get func(hash string) (T, error)) (T, error) {
 	var zero T
-	ks := r.keysOf(PurposeTokenHash)
-	tried := make(map[string]bool, len(ks))
-	for _, k := range ks {
-		tried[k.id] = true
-		v, err := get(hashWith(k, value))
+	hashes := r.Hashes(value)
+	for _, h := range hashes {
+		v, err := get(h)
 		if !errors.Is(err, store.ErrNotFound) {
 			return v, err
 		}
 	}
-	if err := r.reload(ctx, PurposeTokenHash); err != nil {
+	more, err := r.MoreHashes(ctx, value, hashes)
+	if err != nil {
 		return zero, err
 	}
-	for _, k := range r.keysOf(PurposeTokenHash) {
-		if tried[k.id] {
-			continue
-		}
-		v, err := get(hashWith(k, value))
+	for _, h := range more {
+		v, err := get(h)
 		if !errors.Is(err, store.ErrNotFound) {
 			return v, err
 		}
 	}
 	return zero, store.ErrNotFound
+}
+
+// MoreHashes is Find's second step for lookups that cannot call Find (a
+// code redeemed inside a store transaction, where the keys must not be
+// read): after every hash in tried (values of Hashes) missed, it reloads
+// the token-hash keys, bounded as for Find, and returns value's hashes
+// under the keys that tried did not use, newest first; none when no key
+// was added. A failed reload is returned wrapped.
+func (r *Ring) MoreHashes(ctx context.Context, value string, tried []string) ([]string, error) {
+	if err := r.reload(ctx, PurposeTokenHash); err != nil {
+		return nil, err
+	}
+	used := make(map[string]bool, len(tried))
+	for _, h := range tried {
+		id, _, _ := strings.Cut(h, ".")
+		used[id] = true
+	}
+	var out []string
+	for _, k := range r.keysOf(PurposeTokenHash) {
+		if !used[k.id] {
+			out = append(out, hashWith(k, value))
+		}
+	}
+	return out, nil
 }
 
 func hashWith(k key, value string) string {
