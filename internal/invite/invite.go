@@ -321,23 +321,19 @@ func (s *Service) find(ctx context.Context, kind, token string) (*store.LinkToke
 	if token == "" || len(token) > 128 {
 		return nil, ErrLinkInvalid
 	}
-	for _, h := range s.Keys.Hashes(token) {
-		t, err := s.Store.GetLinkToken(ctx, h)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if t.Kind != kind {
-			return nil, ErrLinkInvalid
-		}
-		if !s.now().Before(t.ExpiresAt) {
-			return nil, ErrLinkExpired
-		}
-		return t, nil
+	t, err := keyring.Find(ctx, s.Keys, token, func(h string) (*store.LinkToken, error) { return s.Store.GetLinkToken(ctx, h) })
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrLinkInvalid
+	} else if err != nil {
+		return nil, err
 	}
-	return nil, ErrLinkInvalid
+	if t.Kind != kind {
+		return nil, ErrLinkInvalid
+	}
+	if !s.now().Before(t.ExpiresAt) {
+		return nil, ErrLinkExpired
+	}
+	return t, nil
 }
 
 // Open checks a link of kind without using it.

@@ -28,6 +28,8 @@ type fixture struct {
 	smtp *mailtest.Server
 	now  time.Time
 	mu   sync.Mutex
+	// master is the master key of s.Keys, for a second ring on the store.
+	master []byte
 }
 
 func (f *fixture) advance(d time.Duration) {
@@ -50,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{w: w, smtp: srv, now: time.Now().UTC()}
+	f := &fixture{w: w, smtp: srv, now: time.Now().UTC(), master: master}
 	f.s = &invite.Service{
 		Store: w.Store, Keys: keys, Audit: w.Audit, Directory: w.Directory, Access: w.Access,
 		Mail: &mail.Mailer{SMTP: smtp}, Instance: w.Instance, Rand: rand.Reader, BaseURL: "http://gatehouse.test",
@@ -495,5 +497,33 @@ func TestPasswordNotBuiltOnName(t *testing.T) {
 	}
 	if _, err := f.s.SetPassword(ctx, store.LinkInvite, tokenOf(t, link), "Doe2026!!"); fault.KindOf(err) != fault.Validation {
 		t.Fatalf("Doe2026!! for Jane Doe = %v", err)
+	}
+}
+
+// TestLinkAfterRotationElsewhere: another ring on the same database (a
+// second replica) rotates the token-hash key and issues an invitation
+// link hashed under the new key; this service, which has not loaded that
+// key and is not restarted, opens it.
+func TestLinkAfterRotationElsewhere(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u := f.user(t, "rotated", "")
+	other, err := keyring.Open(ctx, f.w.Store, f.master, rand.Reader, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Rotate(ctx, f.w.Store, keyring.PurposeTokenHash, time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := &invite.Service{
+		Store: f.w.Store, Keys: other, Audit: f.w.Audit, Directory: f.w.Directory, Access: f.w.Access,
+		Instance: f.w.Instance, Rand: rand.Reader, BaseURL: "http://gatehouse.test", Now: time.Now,
+	}
+	link, err := elsewhere.InvitationLink(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Open(ctx, store.LinkInvite, tokenOf(t, link)); err != nil {
+		t.Fatalf("a link hashed under a key rotated in elsewhere: %v", err)
 	}
 }

@@ -121,11 +121,20 @@ type Ring struct {
 
 // reloader lets one reload of a purpose's keys run at a time: started
 // counts the reloads begun, finished is the number of the last one done.
+// A reload begins at least gap after the previous one began (last).
 type reloader struct {
 	mu       sync.Mutex
 	started  atomic.Uint64
 	finished uint64
+	gap      time.Duration
+	last     time.Time
 }
+
+// HashReloadGap is the least time between two reloads of the token-hash
+// keys that lookups missing a keyed hash make (Find): a replica flooded
+// with unknown or forged tokens reads those keys at most once per gap
+// (5 times a second), whatever the flood's rate.
+const HashReloadGap = 200 * time.Millisecond
 
 // reloadTimeout bounds the store read of a reload made for Open, which has
 // no request context.
@@ -149,6 +158,9 @@ func Open(ctx context.Context, st store.Store, master []byte, rand io.Reader, no
 	r := &Ring{master: m, rand: rand, st: st, keys: map[string][]key{}, reloaders: map[string]*reloader{}}
 	for _, p := range []string{PurposeTokenHash, PurposeSeal, PurposeSecrets} {
 		r.reloaders[p] = &reloader{}
+		if p == PurposeTokenHash {
+			r.reloaders[p].gap = HashReloadGap
+		}
 		if err := r.ensure(ctx, st, p, now); err != nil {
 			return nil, err
 		}
@@ -220,7 +232,9 @@ func (r *Ring) load(purpose string, stored []store.Key) error {
 
 // Rotate adds a new key for purpose, which becomes the one used for new
 // values. Other replicas load it when they first meet a value sealed
-// under it (Open reloads the ring then) or when they reopen their ring.
+// under it (OpenContext reloads the ring then), when a token lookup
+// misses (Find) or a stored hash names it (Verify), or when they reopen
+// their ring.
 func (r *Ring) Rotate(ctx context.Context, st store.Store, purpose string, now time.Time) error {
 	k, err := r.newKey(purpose, now)
 	if err != nil {
@@ -263,6 +277,96 @@ func (r *Ring) Hashes(value string) []string {
 		out[i] = hashWith(k, value)
 	}
 	return out
+}
+
+// Verify reports whether value hashes to stored, a hash made by Hash (a
+// client secret's, say). The stored hash names its key: one this ring has
+// not loaded (another replica rotated the token-hash key and then made
+// stored) makes the ring read its token-hash keys again first, bounded as
+// for Find; the key ID comes from the store, not from the caller's
+// request. The comparison takes constant time. A failed reload is
+// returned wrapped.
+func (r *Ring) Verify(ctx context.Context, value, stored string) (bool, error) {
+	id, _, ok := strings.Cut(stored, ".")
+	if !ok {
+		return false, nil
+	}
+	k, ok := r.keyByID(PurposeTokenHash, id)
+	if !ok {
+		if err := r.reload(ctx, PurposeTokenHash); err != nil {
+			return false, err
+		}
+		if k, ok = r.keyByID(PurposeTokenHash, id); !ok {
+			return false, nil
+		}
+	}
+	return hmac.Equal([]byte(hashWith(k, value)), []byte(stored)), nil
+}
+
+// Find looks a bearer value up by its keyed hash: get is called with the
+// value's hash under each token-hash key, newest first, until it returns
+// something other than store.ErrNotFound. When every hash misses, the
+// value may be hashed under a token-hash key another replica (or another
+// process on the same database) has just added and this ring has not
+// loaded, as a token names no key: Find then reads the token-hash keys
+// from the store again and tries the hashes under keys it had not tried.
+// That reload is the one a miss may cost beyond its own lookups, and it is
+// bounded so that sprayed random or forged tokens cannot turn each miss
+// into a store read: reloads run one at a time per ring, concurrent misses
+// wait for and share one that began after they missed (so a token hashed
+// under a key stored before the miss is always found), and a reload
+// begins at least HashReloadGap after the previous one. A flood therefore
+// costs at most one small read (the handful of token-hash key rows) per
+// HashReloadGap per replica, and a miss waits up to HashReloadGap plus
+// that read. A version check (store.Store.ChangeSeq) before the reload
+// would cost a read of its own, as large as the key list, so Find reads
+// the keys directly. The result is get's, store.ErrNotFound when no hash
+// is found, or a failed reload's error wrapped (ctx's when it ends while
+// waiting).
+func Find[T any](ctx context.Context, r *Ring, value string, get func(hash string) (T, error)) (T, error) {
+	var zero T
+	hashes := r.Hashes(value)
+	for _, h := range hashes {
+		v, err := get(h)
+		if !errors.Is(err, store.ErrNotFound) {
+			return v, err
+		}
+	}
+	more, err := r.MoreHashes(ctx, value, hashes)
+	if err != nil {
+		return zero, err
+	}
+	for _, h := range more {
+		v, err := get(h)
+		if !errors.Is(err, store.ErrNotFound) {
+			return v, err
+		}
+	}
+	return zero, store.ErrNotFound
+}
+
+// MoreHashes is Find's second step for lookups that cannot call Find (a
+// code redeemed inside a store transaction, where the keys must not be
+// read): after every hash in tried (values of Hashes) missed, it reloads
+// the token-hash keys, bounded as for Find, and returns value's hashes
+// under the keys that tried did not use, newest first; none when no key
+// was added. A failed reload is returned wrapped.
+func (r *Ring) MoreHashes(ctx context.Context, value string, tried []string) ([]string, error) {
+	if err := r.reload(ctx, PurposeTokenHash); err != nil {
+		return nil, err
+	}
+	used := make(map[string]bool, len(tried))
+	for _, h := range tried {
+		id, _, _ := strings.Cut(h, ".")
+		used[id] = true
+	}
+	var out []string
+	for _, k := range r.keysOf(PurposeTokenHash) {
+		if !used[k.id] {
+			out = append(out, hashWith(k, value))
+		}
+	}
+	return out, nil
 }
 
 // hashWith returns k's ID, a dot and the unpadded base64url HMAC-SHA256 of
@@ -362,7 +466,17 @@ func (r *Ring) reload(ctx context.Context, purpose string) error {
 	if rl.finished > seen {
 		return nil
 	}
+	if wait := rl.gap - time.Since(rl.last); rl.gap > 0 && wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("reload %s keys: %w", purpose, ctx.Err())
+		}
+	}
 	n := rl.started.Add(1)
+	rl.last = time.Now()
 	ks, err := r.st.ListKeys(ctx, purpose)
 	if err != nil {
 		return fmt.Errorf("reload %s keys: %w", purpose, err)

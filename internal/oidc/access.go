@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/session"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
@@ -156,7 +157,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*s
 
 // verifyAccessToken checks an access token against the store.
 func (s *Service) verifyAccessToken(ctx context.Context, token string, now time.Time) (*tokenEntry, error) {
-	t, err := findByHashes(s.Keys.Hashes(token), func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
+	t, err := keyring.Find(ctx, s.Keys, token, func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, invalidToken("unknown")
 	} else if err != nil {
@@ -216,7 +217,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if token == "" {
 		return invalidToken("no token")
 	}
-	t, err := findByHashes(s.Keys.Hashes(token), func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
+	t, err := keyring.Find(ctx, s.Keys, token, func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
 	if errors.Is(err, store.ErrNotFound) {
 		return invalidToken("unknown")
 	} else if err != nil {

@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -426,11 +425,9 @@ func (s *Service) verifyClient(ctx context.Context, op, clientID string, secret 
 			return nil, err
 		}
 	}
-	ok := false
-	for _, h := range s.Keys.Hashes(string(secret)) {
-		if subtle.ConstantTimeCompare([]byte(h), []byte(cl.SecretHash)) == 1 {
-			ok = true
-		}
+	ok, err := s.Keys.Verify(ctx, string(secret), cl.SecretHash)
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
 		return nil, fail(awsproto.OIDCInvalidClient("Invalid client credentials."))

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/awsproto"
 	"github.com/gatehouse-dev/gatehouse/internal/fault"
+	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -137,10 +138,14 @@ func (s *Service) deviceCodeGrant(ctx context.Context, cl *store.Client, in *Cre
 	now := s.now()
 	var out *CreateTokenOutput
 	var result error
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	hashes, retried := s.Keys.Hashes(string(in.DeviceCode)), false
+	redeem := func(tx store.Tx) error {
 		out, result = nil, nil
-		d, err := findByHashes(s.Keys.Hashes(string(in.DeviceCode)), func(h string) (*store.DeviceAuth, error) { return tx.GetDeviceAuth(ctx, h) })
+		d, err := findByHashes(hashes, func(h string) (*store.DeviceAuth, error) { return tx.GetDeviceAuth(ctx, h) })
 		if errors.Is(err, store.ErrNotFound) {
+			if !retried {
+				return errHashMiss
+			}
 			result = awsproto.OIDCInvalidGrant("Invalid device code.")
 			return nil
 		} else if err != nil {
@@ -193,7 +198,11 @@ func (s *Service) deviceCodeGrant(ctx context.Context, cl *store.Client, in *Cre
 		}
 		out, err = s.issue(ctx, tx, cl, g, in.GrantType, u.UserName, now)
 		return err
-	})
+	}
+	err := s.Store.Update(ctx, redeem)
+	if errors.Is(err, errHashMiss) {
+		err = s.redeemAfterMiss(ctx, string(in.DeviceCode), &hashes, &retried, redeem)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -214,10 +223,14 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, cl *store.Client, 
 	var out *CreateTokenOutput
 	var result error
 	var reusedGrant string
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	hashes, retried := s.Keys.Hashes(string(in.Code)), false
+	redeem := func(tx store.Tx) error {
 		out, result, reusedGrant = nil, nil, ""
-		c, err := findByHashes(s.Keys.Hashes(string(in.Code)), func(h string) (*store.AuthCode, error) { return tx.GetAuthCode(ctx, h) })
+		c, err := findByHashes(hashes, func(h string) (*store.AuthCode, error) { return tx.GetAuthCode(ctx, h) })
 		if errors.Is(err, store.ErrNotFound) {
+			if !retried {
+				return errHashMiss
+			}
 			result = awsproto.OIDCInvalidGrant("Invalid authorization code.")
 			return nil
 		} else if err != nil {
@@ -270,7 +283,11 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, cl *store.Client, 
 		}
 		out, err = s.issue(ctx, tx, cl, g, in.GrantType, u.UserName, now)
 		return err
-	})
+	}
+	err := s.Store.Update(ctx, redeem)
+	if errors.Is(err, errHashMiss) {
+		err = s.redeemAfterMiss(ctx, string(in.Code), &hashes, &retried, redeem)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +347,7 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 	now := s.now()
 	// Read what does not need the write lock outside the transaction, so
 	// that concurrent refreshes only serialize on the writes.
-	t, g, err := s.readRefresh(ctx, s.Keys.Hashes(string(in.RefreshToken)), now)
+	t, g, err := s.readRefresh(ctx, string(in.RefreshToken), now)
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +484,8 @@ func (s *Service) refreshTokenGrant(ctx context.Context, cl *store.Client, in *C
 // That one query does it all when the token is stored under the newest key
 // and its grant exists, as it nearly always is; otherwise each is read on
 // its own.
-func (s *Service) readRefresh(ctx context.Context, hashes []string, now time.Time) (*store.Token, *store.Grant, error) {
+func (s *Service) readRefresh(ctx context.Context, value string, now time.Time) (*store.Token, *store.Grant, error) {
+	hashes := s.Keys.Hashes(value)
 	if ws := s.failureWindows(ctx); len(hashes) > 0 && len(ws) <= store.MaxRefreshRates {
 		rr, err := s.Store.ReadRefresh(ctx, hashes[0], ws, now)
 		if err == nil {
@@ -482,7 +500,7 @@ func (s *Service) readRefresh(ctx context.Context, hashes []string, now time.Tim
 	if err := s.checkFailureLimits(ctx, "CreateToken"); err != nil {
 		return nil, nil, err
 	}
-	t, err := findByHashes(hashes, func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
+	t, err := keyring.Find(ctx, s.Keys, value, func(h string) (*store.Token, error) { return s.Store.GetToken(ctx, h) })
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil
 	} else if err != nil {
@@ -584,10 +602,29 @@ func (s *Service) findSuccessor(ctx context.Context, tx store.Tx, grantID string
 	return nil, nil, "", "", nil
 }
 
+// errHashMiss is returned by a code's redeeming transaction when the code
+// is found under none of the token-hash keys loaded: redeemAfterMiss then
+// looks for keys another replica has just added.
+var errHashMiss = errors.New("code not found under the loaded token-hash keys")
+
+// redeemAfterMiss runs redeem again after it missed the code value under
+// every hash in *hashes: with the value's hashes under the token-hash keys
+// the ring has loaded since (keyring.Ring.MoreHashes, whose reload is
+// bounded; it runs outside the transaction, which must not read the keys),
+// and *retried set so that a second miss is the usual invalid grant.
+func (s *Service) redeemAfterMiss(ctx context.Context, value string, hashes *[]string, retried *bool, redeem func(store.Tx) error) error {
+	more, err := s.Keys.MoreHashes(ctx, value, *hashes)
+	if err != nil {
+		return err
+	}
+	*hashes, *retried = more, true
+	return s.Store.Update(ctx, redeem)
+}
+
 // findByHashes looks a bearer value up under each of its hashes (newest
 // key first), so values stored before a key rotation are still found.
 func findByHashes[T any](hashes []string, get func(hash string) (*T, error)) (*T, error) {
-	var err error
+	err := store.ErrNotFound
 	for _, h := range hashes {
 		var v *T
 		if v, err = get(h); err == nil {

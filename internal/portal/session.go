@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/oidc"
 	"github.com/gatehouse-dev/gatehouse/internal/signin"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
@@ -37,16 +38,11 @@ func (s *Service) signedIn(r *http.Request) (*oidc.SignedIn, error) {
 		return nil, nil
 	}
 	ctx := r.Context()
-	var sess *store.Session
-	for _, h := range s.Keys.Hashes(c.Value) {
-		got, err := s.Store.GetSession(ctx, h)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("get portal session: %w", err)
-		}
-		sess = got
-		break
+	sess, err := keyring.Find(ctx, s.Keys, c.Value, func(h string) (*store.Session, error) { return s.Store.GetSession(ctx, h) })
+	if errors.Is(err, store.ErrNotFound) {
+		sess = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("get portal session: %w", err)
 	}
 	now := s.now()
 	if sess == nil || !sess.RevokedAt.IsZero() || !now.Before(sess.ExpiresAt) {

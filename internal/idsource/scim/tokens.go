@@ -151,16 +151,11 @@ func (t *Tokens) Authenticate(ctx context.Context, bearer string) (*store.SCIMTo
 	if !strings.HasPrefix(bearer, tokenPrefix) || len(bearer) > 128 {
 		return nil, ErrUnauthorized
 	}
-	var rec *store.SCIMToken
-	for _, h := range t.Keys.Hashes(bearer) {
-		r, err := t.Store.GetSCIMTokenByHash(ctx, h)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		rec = r
-		break
+	rec, err := keyring.Find(ctx, t.Keys, bearer, func(h string) (*store.SCIMToken, error) { return t.Store.GetSCIMTokenByHash(ctx, h) })
+	if errors.Is(err, store.ErrNotFound) {
+		rec = nil
+	} else if err != nil {
+		return nil, err
 	}
 	now := t.Now()
 	if rec == nil || !now.Before(rec.ExpiresAt) {
