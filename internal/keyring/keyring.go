@@ -125,7 +125,16 @@ type reloader struct {
 	mu       sync.Mutex
 	started  atomic.Uint64
 	finished uint64
+	// done is when the last reload ended.
+	done time.Time
 }
+
+// MinReloadInterval is the least time between two reloads of a purpose's
+// keys: a reload asked for sooner waits for it, and is shared by every
+// value that arrives meanwhile, so values naming unknown key IDs (forged
+// session tokens, which anyone can send) cost at most one store read per
+// interval, and a value under a key just rotated in at most this delay.
+const MinReloadInterval = 100 * time.Millisecond
 
 // reloadTimeout bounds the store read of a reload made for Open, which has
 // no request context.
@@ -310,9 +319,10 @@ func (r *Ring) Open(purpose, sealed string, additional []byte) ([]byte, error) {
 // OpenContext decrypts a value made by Seal. A value naming a key the ring
 // has not loaded (sealed by another replica just after it rotated the
 // key) makes the ring read its keys of purpose from the store again, once,
-// before the value is refused. Reloads run one at a time per ring, and
-// concurrent values wait for one reload that started after they arrived,
-// so values naming unknown keys cost at most one store read in flight.
+// before the value is refused. Reloads run one at a time per ring, at
+// most one per MinReloadInterval, and concurrent values wait for one
+// reload that started after they arrived, so values naming unknown keys
+// cost at most one store read per interval.
 // A value no key opens is ErrUnsealable; a failed reload is returned
 // wrapped.
 func (r *Ring) OpenContext(ctx context.Context, purpose, sealed string, additional []byte) ([]byte, error) {
@@ -362,8 +372,19 @@ func (r *Ring) reload(ctx context.Context, purpose string) error {
 	if rl.finished > seen {
 		return nil
 	}
+	if wait := MinReloadInterval - time.Since(rl.done); wait > 0 {
+		// Values arriving while this one waits share its reload.
+		tm := time.NewTimer(wait)
+		select {
+		case <-tm.C:
+		case <-ctx.Done():
+			tm.Stop()
+			return fmt.Errorf("reload %s keys: %w", purpose, ctx.Err())
+		}
+	}
 	n := rl.started.Add(1)
 	ks, err := r.st.ListKeys(ctx, purpose)
+	rl.done = time.Now()
 	if err != nil {
 		return fmt.Errorf("reload %s keys: %w", purpose, err)
 	}
