@@ -42,12 +42,7 @@ func fakeSTS(t *testing.T, keyID, secret, token string) string {
 func TestCredentialsRefusesMalformedKeys(t *testing.T) {
 	ctx := t.Context()
 	w := domaintest.New(t)
-	master := make([]byte, keyring.MasterKeySize)
-	rand.Read(master)
-	keys, err := keyring.Open(ctx, w.Store, master, rand.Reader, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := newKeys(t, w.Store)
 	for _, tc := range []struct {
 		name, keyID, secret, token string
 		ok                         bool
@@ -88,4 +83,16 @@ func TestCredentialsRefusesMalformedKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newKeys opens a keyring over st with a random master key.
+func newKeys(t *testing.T, st store.Store) *keyring.Ring {
+	t.Helper()
+	master := make([]byte, keyring.MasterKeySize)
+	rand.Read(master)
+	keys, err := keyring.Open(t.Context(), st, master, rand.Reader, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }

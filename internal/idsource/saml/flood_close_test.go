@@ -3,16 +3,12 @@ package saml_test
 import (
 	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
-	"github.com/gatehouse-dev/gatehouse/internal/idsource/saml"
 	"github.com/gatehouse-dev/gatehouse/internal/server"
-	"github.com/gatehouse-dev/gatehouse/internal/server/servertest"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -22,13 +18,7 @@ import (
 func TestRefusalFloodSummaryOutlivesRestart(t *testing.T) {
 	w := newWorld(t, nil, nil)
 	const n = 2 * audit.DefaultThrottleLimit
-	for _, s := range servertest.Statuses(n, func() (*http.Response, error) {
-		return http.PostForm(w.srv.URL+saml.ACSPath, url.Values{"SAMLResponse": {"bm90IGEgcmVzcG9uc2U"}})
-	}) {
-		if s != http.StatusBadRequest {
-			t.Fatalf("a bad response answered %d, want 400", s)
-		}
-	}
+	floodACS(t, w, n)
 	w.srv.HTTP.Close()
 	if err := w.srv.Server.Close(); err != nil {
 		t.Fatal(err)
