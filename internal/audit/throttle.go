@@ -62,6 +62,9 @@ type Throttle struct {
 
 	mu      sync.Mutex
 	buckets map[string]*throttleBucket
+	// pending are summaries of ended windows taken out of buckets but not
+	// yet recorded (Flush and Close record them).
+	pending []*summary
 }
 
 type throttleBucket struct {
@@ -129,7 +132,7 @@ func (t *Throttle) Record(ctx context.Context, e Entry) error {
 	var due *summary
 	b := t.buckets[key]
 	if b != nil && !now.Before(b.start.Add(t.window())) {
-		due = t.summaryOf(key, b)
+		due = t.summaryOf(key, b, b.start.Add(t.window()))
 		delete(t.buckets, key)
 		b = nil
 	}
@@ -140,6 +143,18 @@ func (t *Throttle) Record(ctx context.Context, e Entry) error {
 		if len(t.buckets) >= t.addresses() {
 			key = OtherAddresses
 			b = t.buckets[key]
+			// The shared count's window ends as any other's. An address's
+			// own summary, if due, was recorded above; the shared one's,
+			// if also due, is recorded by this call or the next Flush.
+			if b != nil && !now.Before(b.start.Add(t.window())) {
+				if s := t.summaryOf(key, b, b.start.Add(t.window())); due == nil {
+					due = s
+				} else if s != nil {
+					t.pending = append(t.pending, s)
+				}
+				delete(t.buckets, key)
+				b = nil
+			}
 		}
 		if b == nil {
 			b = &throttleBucket{start: now}
@@ -177,10 +192,42 @@ func (t *Throttle) Record(ctx context.Context, e Entry) error {
 // those windows. The first error is returned; the summaries after it are
 // lost.
 func (t *Throttle) Flush(ctx context.Context) error {
-	var due []*summary
 	t.mu.Lock()
+	due := t.pending
+	t.pending = nil
 	t.sweepLocked(t.Now(), &due)
 	t.mu.Unlock()
+	return t.recordSummaries(ctx, due)
+}
+
+// Close records the summaries of every window with events not recorded,
+// those not yet ended included (their windowEnd is now), and forgets every
+// window: a replica that stops (Server.Close) records what it counted
+// rather than lose it with its memory. Call it before the recorder stops;
+// the Throttle may be used again after it. The first error is returned.
+func (t *Throttle) Close(ctx context.Context) error {
+	now := t.Now()
+	t.mu.Lock()
+	due := t.pending
+	t.pending = nil
+	for k, b := range t.buckets {
+		end := b.start.Add(t.window())
+		if now.Before(end) {
+			end = now
+		}
+		if s := t.summaryOf(k, b, end); s != nil {
+			due = append(due, s)
+		}
+	}
+	t.buckets = nil
+	t.mu.Unlock()
+	sort.Slice(due, func(i, j int) bool { return due[i].key < due[j].key })
+	return t.recordSummaries(ctx, due)
+}
+
+// recordSummaries records due in order; the first error is returned and
+// the summaries after it are lost.
+func (t *Throttle) recordSummaries(ctx context.Context, due []*summary) error {
 	for _, s := range due {
 		if err := t.Events.Record(summaryContext(ctx, s.key), s.entry); err != nil {
 			return err
@@ -212,7 +259,7 @@ func (t *Throttle) sweepLocked(now time.Time, due *[]*summary) {
 		if now.Before(b.start.Add(t.window())) {
 			continue
 		}
-		if s := t.summaryOf(k, b); s != nil {
+		if s := t.summaryOf(k, b, b.start.Add(t.window())); s != nil {
 			if due == nil {
 				// Keep a window with a summary due until it is recorded.
 				continue
@@ -226,13 +273,12 @@ func (t *Throttle) sweepLocked(now time.Time, due *[]*summary) {
 	}
 }
 
-// summaryOf is the summary of the ended window b of key, or nil when every
-// event of it was recorded.
-func (t *Throttle) summaryOf(key string, b *throttleBucket) *summary {
+// summaryOf is the summary of the window b of key, ending at end, or nil
+// when every event of it was recorded.
+func (t *Throttle) summaryOf(key string, b *throttleBucket, end time.Time) *summary {
 	if b.dropped == 0 {
 		return nil
 	}
-	end := b.start.Add(t.window())
 	return &summary{key: key, entry: Entry{
 		Source: b.source, Name: b.name, Type: "AwsServiceEvent",
 		Params: map[string]any{"sourceAddress": key, "notRecorded": b.dropped, "errorCodes": b.codes,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"sync"
 	"time"
 
@@ -118,7 +119,8 @@ func (signedSAML) ResolveAuthSchemes(_ context.Context, p *sts.AuthResolverParam
 // MalformedPolicyDocument, PackedPolicyTooLarge or RegionDisabled, are
 // ForbiddenException (403) naming the account and AWS's message;
 // throttling is TooManyRequestsException (429); an endpoint that cannot be
-// reached or answers 5xx is ServiceUnavailableException (503).
+// reached or answers 5xx, or answers credentials holding characters AWS's
+// never do (wellFormedCredentials), is ServiceUnavailableException (503).
 func (f *Federation) Credentials(ctx context.Context, l *store.AccountLink, r CredentialsRequest) (*RoleCredentials, error) {
 	if l.Status != store.LinkActive {
 		msg := fmt.Sprintf("No access: account %s is linked to AWS but its link is %s", l.AccountID, l.Status)
@@ -180,6 +182,14 @@ func (f *Federation) Credentials(ctx context.Context, l *store.AccountLink, r Cr
 		AccessKeyID: aws.ToString(out.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
 		SessionToken: aws.ToString(out.Credentials.SessionToken), Expiration: aws.ToTime(out.Credentials.Expiration),
 	}
+	if !wellFormedCredentials(rc) {
+		// They are pasted into shells and ~/.aws/credentials (the portal's
+		// access-keys page): `$(…)` or a new line there would run or
+		// configure something on the user's machine.
+		return nil, &awsproto.Error{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable,
+			Message: fmt.Sprintf("AWS account %s answered AssumeRoleWithSAML with malformed credentials (a key holding "+
+				"characters other than letters, digits and +/=_-, or none); an administrator must check the link's endpoint", l.AccountID)}
+	}
 	if out.AssumedRoleUser != nil {
 		rc.AssumedRoleARN = aws.ToString(out.AssumedRoleUser.Arn)
 	}
@@ -218,4 +228,21 @@ func stsError(accountID, role string, err error) error {
 	}
 	return &awsproto.Error{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable, Err: err,
 		Message: fmt.Sprintf("AssumeRoleWithSAML in account %s failed; try again shortly", accountID)}
+}
+
+// Bounds of wellFormedCredentials: STS API Reference, Credentials
+// (AccessKeyId: 16 to 128 word characters); secrets and session tokens
+// are base64 text, session tokens a few kilobytes.
+var (
+	accessKeyIDPattern = regexp.MustCompile(`^\w{16,128}$`)
+	keyTextPattern     = regexp.MustCompile(`^[A-Za-z0-9+/=_-]+$`)
+	maxKeyText         = 16384
+)
+
+// wellFormedCredentials reports whether c's access key ID, secret and
+// session token are made only of the characters AWS's are, so that they
+// can be written into shell lines and INI files as they are.
+func wellFormedCredentials(c *RoleCredentials) bool {
+	text := func(v string) bool { return len(v) <= maxKeyText && keyTextPattern.MatchString(v) }
+	return accessKeyIDPattern.MatchString(c.AccessKeyID) && text(c.SecretAccessKey) && text(c.SessionToken)
 }

@@ -3,7 +3,6 @@ package awsaccounts_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -27,7 +26,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/awsaccounts/mototest"
 	"github.com/gatehouse-dev/gatehouse/internal/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/domaintest"
-	"github.com/gatehouse-dev/gatehouse/internal/keyring"
 	"github.com/gatehouse-dev/gatehouse/internal/store"
 )
 
@@ -63,12 +61,7 @@ func newLinkedWorld(t *testing.T, motoURL, endpoint string) *linkedWorld {
 	t.Helper()
 	ctx := t.Context()
 	w := domaintest.New(t)
-	master := make([]byte, keyring.MasterKeySize)
-	rand.Read(master)
-	keys, err := keyring.Open(ctx, w.Store, master, rand.Reader, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := newKeys(t, w.Store)
 	clk := &clock{t: time.Now().UTC()}
 	s := &awsaccounts.Service{Store: w.Store, Keys: keys, Audit: w.Audit, Now: clk.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Endpoints: mustEndpoints(t, motoURL, endpoint)}

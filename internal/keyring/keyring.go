@@ -130,6 +130,13 @@ type reloader struct {
 	last     time.Time
 }
 
+// MinReloadInterval is the least time between two reloads of a purpose's
+// keys: a reload asked for sooner waits for it, and is shared by every
+// value that arrives meanwhile, so values naming unknown key IDs (forged
+// session tokens, which anyone can send) cost at most one store read per
+// interval, and a value under a key just rotated in at most this delay.
+const MinReloadInterval = 100 * time.Millisecond
+
 // HashReloadGap is the least time between two reloads of the token-hash
 // keys that lookups missing a keyed hash make (Find): a replica flooded
 // with unknown or forged tokens reads those keys at most once per gap
@@ -414,9 +421,10 @@ func (r *Ring) Open(purpose, sealed string, additional []byte) ([]byte, error) {
 // OpenContext decrypts a value made by Seal. A value naming a key the ring
 // has not loaded (sealed by another replica just after it rotated the
 // key) makes the ring read its keys of purpose from the store again, once,
-// before the value is refused. Reloads run one at a time per ring, and
-// concurrent values wait for one reload that started after they arrived,
-// so values naming unknown keys cost at most one store read in flight.
+// before the value is refused. Reloads run one at a time per ring, at
+// most one per MinReloadInterval, and concurrent values wait for one
+// reload that started after they arrived, so values naming unknown keys
+// cost at most one store read per interval.
 // A value no key opens is ErrUnsealable; a failed reload is returned
 // wrapped.
 func (r *Ring) OpenContext(ctx context.Context, purpose, sealed string, additional []byte) ([]byte, error) {
@@ -466,12 +474,13 @@ func (r *Ring) reload(ctx context.Context, purpose string) error {
 	if rl.finished > seen {
 		return nil
 	}
-	if wait := rl.gap - time.Since(rl.last); rl.gap > 0 && wait > 0 {
-		t := time.NewTimer(wait)
+	if wait := max(rl.gap, MinReloadInterval) - time.Since(rl.last); wait > 0 {
+		// Values arriving while this one waits share its reload.
+		tm := time.NewTimer(wait)
 		select {
-		case <-t.C:
+		case <-tm.C:
 		case <-ctx.Done():
-			t.Stop()
+			tm.Stop()
 			return fmt.Errorf("reload %s keys: %w", purpose, ctx.Err())
 		}
 	}

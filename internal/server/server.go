@@ -251,6 +251,15 @@ func (s *Server) Close() error {
 	if s.Invites != nil {
 		s.Invites.Wait() // reset mails "forgot password" is still sending
 	}
+	if s.refusals != nil && s.stop != nil {
+		// The refusals counted but not recorded one by one are recorded
+		// while the batcher still runs.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.refusals.Close(ctx); err != nil {
+			s.Log.Warn("recording the counts of refused sign-in responses", "err", err)
+		}
+		cancel()
+	}
 	if s.stop != nil {
 		s.stop()
 		<-s.stopped

@@ -20,13 +20,7 @@ import (
 func TestRefusalFloodIsBounded(t *testing.T) {
 	w := newWorld(t, nil, nil)
 	const n = 3 * audit.DefaultThrottleLimit
-	for _, s := range servertest.Statuses(n, func() (*http.Response, error) {
-		return http.PostForm(w.srv.URL+saml.ACSPath, url.Values{"SAMLResponse": {"bm90IGEgcmVzcG9uc2U"}})
-	}) {
-		if s != http.StatusBadRequest {
-			t.Fatalf("a bad response answered %d, want 400", s)
-		}
-	}
+	floodACS(t, w, n)
 	if got := w.failures(); len(got) != audit.DefaultThrottleLimit {
 		t.Fatalf("%d refusals audited one by one, want %d: %v", len(got), audit.DefaultThrottleLimit, got)
 	}
@@ -60,6 +54,19 @@ func TestRefusalFloodIsBounded(t *testing.T) {
 		`"eventSource":"signin.amazonaws.com"`, `"sourceIPAddress":"127.0.0.1"`} {
 		if !strings.Contains(s[0], want) {
 			t.Errorf("summary lacks %s: %s", want, s[0])
+		}
+	}
+}
+
+// floodACS posts n bad responses to the ACS in parallel, each refused
+// with 400.
+func floodACS(t *testing.T, w *world, n int) {
+	t.Helper()
+	for _, s := range servertest.Statuses(n, func() (*http.Response, error) {
+		return http.PostForm(w.srv.URL+saml.ACSPath, url.Values{"SAMLResponse": {"bm90IGEgcmVzcG9uc2U"}})
+	}) {
+		if s != http.StatusBadRequest {
+			t.Fatalf("a bad response answered %d, want 400", s)
 		}
 	}
 }
