@@ -89,9 +89,10 @@ func TestMigration0017KeepsEvents(t *testing.T) {
 }
 
 // TestMigration0018KeepsDisabledUsers migrates a database holding disabled
-// users written before 0018: each stays disabled, by the SCIM client when a
-// SCIM client made its last change and by an administrator otherwise, and
-// an enabled user has neither side set.
+// users written before 0018: each stays disabled until an administrator
+// enables it (the old rows do not say who disabled it), by the SCIM client
+// too when a SCIM client made its last change, and an enabled user has
+// neither side set.
 func TestMigration0018KeepsDisabledUsers(t *testing.T) {
 	ctx := t.Context()
 	path, raw := migratedBelow(t, 18)
@@ -109,7 +110,7 @@ func TestMigration0018KeepsDisabledUsers(t *testing.T) {
 		disabled, admin, sourceInactive bool
 	}{
 		{"u-1", true, true, false},
-		{"u-2", true, false, true},
+		{"u-2", true, true, true},
 		{"u-3", false, false, false},
 	} {
 		u, err := db.GetUser(ctx, tc.id)
@@ -122,7 +123,7 @@ func TestMigration0018KeepsDisabledUsers(t *testing.T) {
 		}
 	}
 	us, err := db.ListUsers(ctx, store.Page{})
-	if err != nil || len(us) != 3 || !us[0].AdminDisabled || !us[1].SourceInactive {
+	if err != nil || len(us) != 3 || !us[0].AdminDisabled || !us[1].AdminDisabled || !us[1].SourceInactive {
 		t.Fatalf("ListUsers after migration = %+v, %v", us, err)
 	}
 }

@@ -3,13 +3,18 @@
 -- its own disable: a SCIM client's routine "active": true no longer enables
 -- a user an administrator disabled. users.disabled keeps its meaning (the
 -- user is disabled, by either side); admin_disabled and source_inactive say
--- which side. A user disabled before this migration stays disabled: by
--- the SCIM client when a SCIM client made the user's last change (its
--- principal is "scim/<token ID>"), by an administrator otherwise.
+-- which side. A user disabled before this migration stays disabled, and
+-- only an administrator lifts it: the old rows do not say who disabled the
+-- user (a SCIM client's later PATCH that leaves "active" out, as Entra ID
+-- sends, makes it the last writer of a user an administrator disabled), so
+-- every such user counts as disabled by an administrator, and also by the
+-- identity source when a SCIM client made the user's last change (its
+-- principal is "scim/<token ID>"). Failing safe costs an administrator's
+-- Enable for a user the IdP disabled and later re-activates.
 ALTER TABLE users ADD COLUMN admin_disabled INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN source_inactive INTEGER NOT NULL DEFAULT 0;
 UPDATE users SET source_inactive = 1 WHERE disabled <> 0 AND updated_by LIKE 'scim/%';
-UPDATE users SET admin_disabled = 1 WHERE disabled <> 0 AND updated_by NOT LIKE 'scim/%';
+UPDATE users SET admin_disabled = 1 WHERE disabled <> 0;
 
 -- users_list (0009) holds every column ListUsers returns.
 DROP INDEX users_list;
