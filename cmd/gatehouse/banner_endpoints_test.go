@@ -49,8 +49,19 @@ func TestBannerAWSEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	banner := b.String()
-	if !strings.Contains(banner, "AWS endpoints:  real AWS and http://moto.example:5000") {
+	if !strings.Contains(banner, "AWS endpoints:  real AWS and http://moto.example:5000 (--aws-endpoint-allow)\n") {
 		t.Errorf("banner does not show the allow-list:\n%s", banner)
+	}
+	// Under --demo --aws-endpoint the list holds that URL too, and the
+	// banner names the flag that put it there.
+	demo := *srv
+	demo.Config.AWSEndpoint = "http://moto.example:5000"
+	var d bytes.Buffer
+	if err := printBanner(ctx, &d, &demo, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(d.String(), "(--aws-endpoint-allow, and --aws-endpoint with --demo)\n") {
+		t.Errorf("demo banner does not name --aws-endpoint:\n%s", d.String())
 	}
 	warn := "WARNING: account " + staging + " is linked to http://127.0.0.1:4566, which is not on --aws-endpoint-allow"
 	if !strings.Contains(banner, warn) {

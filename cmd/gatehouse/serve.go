@@ -144,7 +144,11 @@ func printBanner(ctx context.Context, w io.Writer, srv *server.Server, setup str
 	if allowed := srv.AWSAccounts.Endpoints.Endpoints(); len(allowed) == 0 {
 		fmt.Fprintf(w, "  AWS endpoints:  real AWS only (link accounts to others once listed with --aws-endpoint-allow)\n")
 	} else {
-		fmt.Fprintf(w, "  AWS endpoints:  real AWS and %s (--aws-endpoint-allow)\n", strings.Join(allowed, ", "))
+		from := "--aws-endpoint-allow"
+		if srv.Config.Demo && srv.Config.AWSEndpoint != "" {
+			from = "--aws-endpoint-allow, and --aws-endpoint with --demo"
+		}
+		fmt.Fprintf(w, "  AWS endpoints:  real AWS and %s (%s)\n", strings.Join(allowed, ", "), from)
 	}
 	if srv.Config.DebugAddr != "" {
 		fmt.Fprintf(w, "  Profiles:       http://%s/debug/pprof/   (--debug-addr, loopback only)\n", srv.Config.DebugAddr)

@@ -133,21 +133,29 @@ func usersCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		who = *userName + " (" + id + ")"
 	}
 	if verb == "status" {
-		var st struct {
-			UserName                           string
-			Disabled, HasPassword              bool
-			MFADeviceCount, ActiveSessionCount int
-		}
+		var st userStatus
 		if err := json.Unmarshal(out, &st); err != nil {
 			return fmt.Errorf("users status: unreadable answer: %w", err)
 		}
 		state := "enabled"
-		if st.Disabled {
+		if st.DisabledByIdentitySource {
+			state = "disabled by the identity provider (SCIM active: false)"
+		} else if st.Disabled {
 			state = "disabled"
 		}
 		fmt.Fprintf(stdout, "User:            %s (%s)\nState:           %s\nPassword set:    %t\nMFA devices:     %d\nActive sessions: %d\n",
 			st.UserName, id, state, st.HasPassword, st.MFADeviceCount, st.ActiveSessionCount)
 		return nil
+	}
+	if verb == "enable" {
+		// EnableUser lifts the administrator's disable only; say so when the
+		// identity provider keeps the user disabled. Without the right to
+		// read the status, the plain message stands.
+		var st userStatus
+		if c.call(ctx, gatehouseTarget, gatehouseSigning, "DescribeUserStatus", in, &st) == nil && st.Disabled && st.DisabledByIdentitySource {
+			fmt.Fprintf(stdout, "%s stays disabled: the identity provider set it inactive over SCIM (active: false), which only the identity provider lifts\n", who)
+			return nil
+		}
 	}
 	done := map[string]string{
 		"disable": "disabled", "enable": "enabled", "end-sessions": "sessions ended for",
@@ -161,6 +169,14 @@ func usersCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 	}
 	return nil
+}
+
+// userStatus is the part of DescribeUserStatus's answer the users command
+// prints.
+type userStatus struct {
+	UserName                                        string
+	Disabled, DisabledByIdentitySource, HasPassword bool
+	MFADeviceCount, ActiveSessionCount              int
 }
 
 // adminClient signs calls of the awsJson1_1 admin APIs with a profile's

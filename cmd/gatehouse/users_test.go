@@ -113,6 +113,34 @@ func TestUsersCommand(t *testing.T) {
 		t.Fatalf("users enable: exit %d, disabled %t\n%s%s", code, disabled(), out, errOut)
 	}
 
+	// A user the identity provider set inactive over SCIM: status says so,
+	// and enable lifts the administrator's side only and says the user
+	// stays disabled rather than reporting them enabled.
+	u, err := srv.Store.GetUser(ctx, ed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.SetSourceInactive(true)
+	if err := srv.Store.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = gatehouse("status", "--profile", "viewer", "--user-name", "ed.developer")
+	if code != 0 || !regexp.MustCompile(`(?m)^State: +disabled by the identity provider \(SCIM active: false\)$`).MatchString(out) {
+		t.Fatalf("users status of a user the IdP disabled: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = gatehouse("enable", "--profile", "admin", "--user-name", "ed.developer")
+	if want := "ed.developer (" + ed.ID + ") stays disabled: the identity provider set it inactive over SCIM (active: false), which only the identity provider lifts\n"; code != 0 || out != want || !disabled() {
+		t.Fatalf("users enable of a user the IdP disabled: exit %d, disabled %t\n%s%s\nwant %q", code, disabled(), out, errOut, want)
+	}
+	u, err = srv.Store.GetUser(ctx, ed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.SetSourceInactive(false)
+	if err := srv.Store.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+
 	// An administrator cannot disable themselves (the people service's
 	// rule): exit 1 with the ValidationException, and alice stays enabled.
 	out, errOut, code = gatehouse("disable", "--profile", "admin", "--user-name", "alice@company.com")
