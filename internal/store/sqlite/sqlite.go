@@ -28,6 +28,7 @@ const busyTimeout = 10 * time.Second
 // DB is a SQLite-backed store.Store.
 type DB struct {
 	*sqldb.DB
+	ckpt *checkpointer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -91,23 +92,29 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
 	}
-	return &DB{DB: sqldb.New(read, write, Dialect())}, nil
+	ckpt, err := startCheckpointer(name + "?" + common)
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
+	return &DB{DB: sqldb.New(read, write, Dialect()), ckpt: ckpt}, nil
+}
+
+// Close stops the checkpointer and closes the pools.
+func (db *DB) Close() error {
+	return errors.Join(db.ckpt.stop(), db.DB.Close())
 }
 
 // walCheckpointPages is the WAL size, in pages (4 KiB), past which a
-// commit checkpoints: about 32 MiB, against SQLite's default of 1,000
-// pages (4 MiB). A checkpoint writes every page the WAL holds once, however
-// often it was committed since the last one, and fsyncs the database; the
-// writes that token rotations and audit events make land on the same
-// index pages again and again (the leaves of the random-keyed indexes, the
-// appending ends of the time-ordered ones), so eight times the interval
-// writes far fewer pages per commit: CPU per refresh fell by about a fifth,
-// and the audit batcher's commits, which rewrite the same last pages of the
-// events indexes, gain likewise (docs/benchmarks.md). The cost: the -wal file next to the
-// database grows to about 32 MiB and keeps that size (SQLite writes it
-// again from its start after each checkpoint), and a start after a crash
-// reads up to that much back.
-const walCheckpointPages = 8000
+// commit checkpoints itself (SQLite's default, 4 MiB). It is the backstop:
+// the checkpointer (checkpoint.go) copies committed pages into the
+// database every checkpointInterval off the commit path, so a commit seldom
+// reaches it. A larger threshold wrote fewer pages per commit but made the
+// commit that crossed it copy tens of MiB while every commit queued behind
+// it waited: at 8,000 pages GetRoleCredentials' p99 went from about 25 ms to
+// 75–95 ms under load (docs/benchmarks.md, "Third pass").
+const walCheckpointPages = 1000
 
 // migrate applies ms, retrying while another process holds the database's
 // lock for longer than the busy timeout allows (two processes starting at
