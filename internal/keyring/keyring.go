@@ -121,7 +121,8 @@ type Ring struct {
 
 // reloader lets one reload of a purpose's keys run at a time: started
 // counts the reloads begun, finished is the number of the last one done.
-// A reload begins at least gap after the previous one began (last).
+// A reload begins at least gap after the previous one began (last):
+// MinReloadInterval, or HashReloadGap for the token-hash keys.
 type reloader struct {
 	mu       sync.Mutex
 	started  atomic.Uint64
@@ -164,7 +165,7 @@ func Open(ctx context.Context, st store.Store, master []byte, rand io.Reader, no
 	}
 	r := &Ring{master: m, rand: rand, st: st, keys: map[string][]key{}, reloaders: map[string]*reloader{}}
 	for _, p := range []string{PurposeTokenHash, PurposeSeal, PurposeSecrets} {
-		r.reloaders[p] = &reloader{}
+		r.reloaders[p] = &reloader{gap: MinReloadInterval}
 		if p == PurposeTokenHash {
 			r.reloaders[p].gap = HashReloadGap
 		}
@@ -474,7 +475,7 @@ func (r *Ring) reload(ctx context.Context, purpose string) error {
 	if rl.finished > seen {
 		return nil
 	}
-	if wait := max(rl.gap, MinReloadInterval) - time.Since(rl.last); wait > 0 {
+	if wait := rl.gap - time.Since(rl.last); wait > 0 {
 		// Values arriving while this one waits share its reload.
 		tm := time.NewTimer(wait)
 		select {
